@@ -1,0 +1,224 @@
+// Package store opens Roundtable's database (embedded SQLite by default,
+// Postgres in production), applies the embedded migrations and translates
+// driver errors into the project's error vocabulary.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the kind of database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is an open database with its dialect.
+type DB struct {
+	*gorm.DB
+	Dialect Dialect
+	SQL     *sql.DB
+	// Pool is the pgx pool under a Postgres DB (nil on SQLite); LISTEN/NOTIFY
+	// and the job queue use it directly.
+	Pool *pgxpool.Pool
+}
+
+// Config says which database to open.
+type Config struct {
+	// URL is a postgres:// URL; empty means an SQLite file in DataDir.
+	URL string
+	// DataDir holds the SQLite file when URL is empty.
+	DataDir string
+	// SQLitePath overrides the SQLite file location (tests use a temp file).
+	SQLitePath string
+	// MaxConns bounds the Postgres pool; 0 picks a default.
+	MaxConns int32
+}
+
+// Open connects to the database described by cfg. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	gcfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         false,
+	}
+	if cfg.URL != "" {
+		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
+			return nil, errors.New("database URL must start with postgres:// or postgresql://")
+		}
+		pcfg, err := pgxpool.ParseConfig(cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("database URL: %w", err)
+		}
+		if cfg.MaxConns > 0 {
+			pcfg.MaxConns = cfg.MaxConns
+		} else if pcfg.MaxConns < 16 {
+			pcfg.MaxConns = 16
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err != nil {
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := pool.Ping(pingCtx); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		sqlDB := stdlib.OpenDBFromPool(pool)
+		gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gcfg)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		return &DB{DB: gdb, Dialect: Postgres, SQL: sqlDB, Pool: pool}, nil
+	}
+
+	path := cfg.SQLitePath
+	if path == "" {
+		if cfg.DataDir == "" {
+			return nil, errors.New("no database URL and no data directory")
+		}
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		path = filepath.Join(cfg.DataDir, "roundtable.db")
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	gdb, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	// A few connections: readers proceed under WAL while one writer holds
+	// the immediate transaction lock.
+	sqlDB.SetMaxOpenConns(4)
+	sqlDB.SetMaxIdleConns(4)
+	sqlDB.SetConnMaxIdleTime(0)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &DB{DB: gdb, Dialect: SQLite, SQL: sqlDB}, nil
+}
+
+// Close releases the connections.
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.SQL.PingContext(ctx)
+}
+
+func (db *DB) provider() (*goose.Provider, error) {
+	dir := "migrations/sqlite"
+	dialect := goose.DialectSQLite3
+	if db.Dialect == Postgres {
+		dir = "migrations/postgres"
+		dialect = goose.DialectPostgres
+	}
+	sub, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(dialect, db.SQL, sub)
+}
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.provider()
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range results {
+		slog.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
+	}
+	return nil
+}
+
+// MigrationStatus is one migration and whether it has been applied.
+type MigrationStatus struct {
+	Version   int64
+	Name      string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+// MigrationStatuses lists every embedded migration and its state.
+func (db *DB) MigrationStatuses(ctx context.Context) ([]MigrationStatus, error) {
+	p, err := db.provider()
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MigrationStatus, 0, len(st))
+	for _, s := range st {
+		out = append(out, MigrationStatus{
+			Version:   s.Source.Version,
+			Name:      filepath.Base(s.Source.Path),
+			Applied:   s.State == goose.StateApplied,
+			AppliedAt: s.AppliedAt,
+		})
+	}
+	return out, nil
+}
+
+// Tx runs fn in one transaction, retrying a few times when SQLite reports
+// the database busy.
+func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.WithContext(ctx).Transaction(fn)
+		if err == nil || !IsBusy(err) {
+			return Translate(err)
+		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+	}
+	return Translate(err)
+}

@@ -1,0 +1,66 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+func TestMigrationsApplyAndErrorsTranslate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		st, err := db.MigrationStatuses(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st) == 0 {
+			t.Fatal("no migrations embedded")
+		}
+		for _, s := range st {
+			if !s.Applied {
+				t.Errorf("migration %d (%s) not applied", s.Version, s.Name)
+			}
+		}
+		// Migrating again is a no-op.
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		insert := func() error {
+			return db.Tx(ctx, func(tx *gorm.DB) error {
+				return tx.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
+					VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now).Error
+			})
+		}
+		if err := insert(); err != nil {
+			t.Fatal(err)
+		}
+		if err := insert(); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate insert: got %v, want ErrConflict", err)
+		}
+		var name string
+		err = db.Tx(ctx, func(tx *gorm.DB) error {
+			return tx.Raw(`SELECT name FROM platforms WHERE id = ?`, "missing").Row().Scan(&name)
+		})
+		if err == nil {
+			t.Fatal("want an error for a missing row")
+		}
+		type platformRow struct{ ID, Name string }
+		var row platformRow
+		err = db.Tx(ctx, func(tx *gorm.DB) error {
+			return tx.Table("platforms").Where("id = ?", "missing").First(&row).Error
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing row: got %v, want ErrNotFound", err)
+		}
+		if err := db.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
