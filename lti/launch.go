@@ -1,0 +1,306 @@
+package lti
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
+)
+
+// Launch is a verified LTI message: everything the product needs to know
+// about who launched what, with no raw claims left to interpret.
+type Launch struct {
+	Registration Registration
+	MessageType  string
+	DeploymentID string
+
+	Subject    string
+	Name       string
+	GivenName  string
+	FamilyName string
+	Email      string
+	Picture    string
+	Locale     string
+
+	// RoleURIs are the roles exactly as sent; Roles is what they mean.
+	RoleURIs []string
+	Roles    Roles
+
+	// Context is nil for a launch without a course.
+	Context            *ContextClaim
+	ResourceLink       ResourceLinkClaim
+	TargetLinkURI      string
+	Custom             map[string]string
+	ToolPlatform       *ToolPlatformClaim
+	LaunchPresentation *LaunchPresentationClaim
+	AGS                *AGSEndpointClaim
+	NRPS               *NRPSClaim
+	DeepLinking        *DeepLinkingSettingsClaim
+
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// Validator verifies id_tokens per LTI 1.3 Core and the 1EdTech Security
+// Framework.
+type Validator struct {
+	Keys *KeyCache
+	Now  func() time.Time
+	// Leeway absorbs clock skew between tool and platform.
+	Leeway time.Duration
+	// MaxAge rejects tokens issued longer ago than this.
+	MaxAge time.Duration
+}
+
+// NewValidator returns a validator with the usual leeway.
+func NewValidator(keys *KeyCache) *Validator {
+	return &Validator{Keys: keys, Now: time.Now, Leeway: time.Minute, MaxAge: time.Hour}
+}
+
+// maxIDToken bounds the id_token accepted from a form post.
+const maxIDToken = 64 << 10
+
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = []string{s}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	*a = list
+	return nil
+}
+
+// idTokenClaims is the id_token payload. Pointers and json.RawMessage tell a
+// missing claim from an empty one.
+type idTokenClaims struct {
+	Issuer     string   `json:"iss"`
+	Subject    string   `json:"sub"`
+	Audience   audience `json:"aud"`
+	AZP        string   `json:"azp"`
+	Expiry     *float64 `json:"exp"`
+	IssuedAt   *float64 `json:"iat"`
+	Nonce      string   `json:"nonce"`
+	Name       string   `json:"name"`
+	GivenName  string   `json:"given_name"`
+	FamilyName string   `json:"family_name"`
+	Email      string   `json:"email"`
+	Picture    string   `json:"picture"`
+	Locale     string   `json:"locale"`
+
+	MessageType        *string                   `json:"https://purl.imsglobal.org/spec/lti/claim/message_type"`
+	Version            *string                   `json:"https://purl.imsglobal.org/spec/lti/claim/version"`
+	DeploymentID       *string                   `json:"https://purl.imsglobal.org/spec/lti/claim/deployment_id"`
+	TargetLinkURI      string                    `json:"https://purl.imsglobal.org/spec/lti/claim/target_link_uri"`
+	ResourceLink       *ResourceLinkClaim        `json:"https://purl.imsglobal.org/spec/lti/claim/resource_link"`
+	Roles              *[]string                 `json:"https://purl.imsglobal.org/spec/lti/claim/roles"`
+	Context            *ContextClaim             `json:"https://purl.imsglobal.org/spec/lti/claim/context"`
+	ToolPlatform       *ToolPlatformClaim        `json:"https://purl.imsglobal.org/spec/lti/claim/tool_platform"`
+	LaunchPresentation *LaunchPresentationClaim  `json:"https://purl.imsglobal.org/spec/lti/claim/launch_presentation"`
+	Custom             map[string]any            `json:"https://purl.imsglobal.org/spec/lti/claim/custom"`
+	AGS                *AGSEndpointClaim         `json:"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"`
+	NRPS               *NRPSClaim                `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"`
+	DeepLinking        *DeepLinkingSettingsClaim `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"`
+}
+
+type joseHeader struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+}
+
+// TokenIssuer reads the iss claim of an unverified token, to find its
+// registration when nothing else names it. Never trust it further.
+func TokenIssuer(idToken string) string {
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Issuer string `json:"iss"`
+	}
+	json.Unmarshal(payload, &c)
+	return c.Issuer
+}
+
+// Validate verifies idToken for reg with the nonce the tool issued at login
+// and returns the launch it carries. Every failure is an *Error.
+func (v *Validator) Validate(ctx context.Context, idToken string, reg Registration, nonce string) (*Launch, error) {
+	if idToken == "" {
+		return nil, reject(ReasonMalformedToken, msgRelaunch, "no id_token posted")
+	}
+	if len(idToken) > maxIDToken {
+		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "id_token longer than %d bytes", maxIDToken)
+	}
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 {
+		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "id_token is not a compact JWS (%d parts)", len(parts))
+	}
+	hdrJSON, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "id_token header is not base64url: %v", err)
+	}
+	var hdr joseHeader
+	if err := json.Unmarshal(hdrJSON, &hdr); err != nil {
+		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "id_token header is not JSON: %v", err)
+	}
+	if hdr.Alg != "RS256" {
+		return nil, reject(ReasonBadAlgorithm, msgTokenInvalid, "alg %q, only RS256 is accepted", hdr.Alg)
+	}
+	if hdr.Kid == "" {
+		return nil, reject(ReasonMissingKID, msgTokenInvalid, "id_token header has no kid")
+	}
+	key, err := v.Keys.Key(ctx, reg.JWKSURL, hdr.Kid)
+	if err != nil {
+		return nil, err
+	}
+	if alg := key.Algorithm(); alg != nil && alg.String() != "" && alg.String() != "RS256" {
+		return nil, reject(ReasonBadAlgorithm, msgTokenInvalid, "platform key %q is for %s, not RS256", hdr.Kid, alg)
+	}
+	payload, err := jws.Verify([]byte(idToken), jws.WithKey(jwa.RS256, key))
+	if err != nil {
+		return nil, reject(ReasonBadSignature, msgTokenInvalid, "signature does not verify with key %q: %v", hdr.Kid, err)
+	}
+	var c idTokenClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "claims are not the expected JSON: %v", err)
+	}
+	return v.check(&c, reg, nonce)
+}
+
+func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*Launch, error) {
+	now := v.Now()
+	if c.Issuer != reg.Issuer {
+		return nil, reject(ReasonBadIssuer, msgTokenInvalid, "iss %q, registration expects %q", c.Issuer, reg.Issuer)
+	}
+	found := false
+	for _, a := range c.Audience {
+		if a == reg.ClientID {
+			found = true
+		}
+	}
+	if !found {
+		return nil, reject(ReasonBadAudience, msgTokenInvalid, "aud %q does not contain client_id %q", []string(c.Audience), reg.ClientID)
+	}
+	if (len(c.Audience) > 1 || c.AZP != "") && c.AZP != reg.ClientID {
+		return nil, reject(ReasonBadAuthorizedParty, msgTokenInvalid, "azp %q, want %q", c.AZP, reg.ClientID)
+	}
+	if c.Expiry == nil || c.IssuedAt == nil {
+		return nil, reject(ReasonBadTimestamps, msgTokenInvalid, "exp or iat missing")
+	}
+	exp := time.Unix(int64(*c.Expiry), 0)
+	iat := time.Unix(int64(*c.IssuedAt), 0)
+	if now.After(exp.Add(v.Leeway)) {
+		return nil, reject(ReasonExpired, msgRelaunch, "token expired at %s", exp.UTC().Format(time.RFC3339))
+	}
+	if iat.After(now.Add(v.Leeway)) || now.Sub(iat) > v.MaxAge || exp.Before(iat) {
+		return nil, reject(ReasonBadTimestamps, msgTokenInvalid, "iat %s, exp %s, now %s", iat.UTC().Format(time.RFC3339), exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if c.Nonce == "" || c.Nonce != nonce {
+		return nil, reject(ReasonBadNonce, msgRelaunch, "nonce is not the one issued at login")
+	}
+	if c.Version == nil || *c.Version == "" {
+		return nil, reject(ReasonMissingVersion, msgTokenInvalid, "no LTI version claim")
+	}
+	if *c.Version != Version {
+		return nil, reject(ReasonBadVersion, msgTokenInvalid, "LTI version %q, only %s is supported", *c.Version, Version)
+	}
+	if c.MessageType == nil || *c.MessageType == "" {
+		return nil, reject(ReasonMissingMessageType, msgTokenInvalid, "no message_type claim")
+	}
+	mt := *c.MessageType
+	if mt != MessageResourceLink && mt != MessageDeepLinking {
+		return nil, reject(ReasonBadMessageType, msgTokenInvalid, "message_type %q is not supported", mt)
+	}
+	if c.DeploymentID == nil || *c.DeploymentID == "" {
+		return nil, reject(ReasonMissingDeployment, msgTokenInvalid, "no deployment_id claim")
+	}
+	if c.Roles == nil {
+		return nil, reject(ReasonMissingRoles, msgTokenInvalid, "no roles claim")
+	}
+	if mt == MessageResourceLink {
+		if c.Subject == "" {
+			return nil, reject(ReasonMissingSubject, msgTokenInvalid, "resource link launch without sub")
+		}
+		if c.ResourceLink == nil || c.ResourceLink.ID == "" {
+			return nil, reject(ReasonMissingResourceLnk, msgTokenInvalid, "no resource_link.id")
+		}
+		if c.TargetLinkURI == "" {
+			return nil, reject(ReasonMissingClaim, msgTokenInvalid, "no target_link_uri claim")
+		}
+	}
+	if mt == MessageDeepLinking && (c.DeepLinking == nil || c.DeepLinking.DeepLinkReturnURL == "") {
+		return nil, reject(ReasonMissingClaim, msgTokenInvalid, "deep linking request without deep_link_return_url")
+	}
+	if c.Context != nil && c.Context.ID == "" {
+		return nil, reject(ReasonBadClaim, msgTokenInvalid, "context claim without id")
+	}
+	l := &Launch{
+		Registration:       reg,
+		MessageType:        mt,
+		DeploymentID:       *c.DeploymentID,
+		Subject:            c.Subject,
+		Name:               c.Name,
+		GivenName:          c.GivenName,
+		FamilyName:         c.FamilyName,
+		Email:              c.Email,
+		Picture:            c.Picture,
+		Locale:             c.Locale,
+		RoleURIs:           *c.Roles,
+		Roles:              ParseRoles(*c.Roles),
+		Context:            c.Context,
+		TargetLinkURI:      c.TargetLinkURI,
+		Custom:             customStrings(c.Custom),
+		ToolPlatform:       c.ToolPlatform,
+		LaunchPresentation: c.LaunchPresentation,
+		AGS:                c.AGS,
+		NRPS:               c.NRPS,
+		DeepLinking:        c.DeepLinking,
+		IssuedAt:           iat,
+		ExpiresAt:          exp,
+	}
+	if c.ResourceLink != nil {
+		l.ResourceLink = *c.ResourceLink
+	}
+	if l.Locale == "" && l.LaunchPresentation != nil {
+		l.Locale = l.LaunchPresentation.Locale
+	}
+	return l, nil
+}
+
+// customStrings keeps custom parameters as strings: the spec says they are
+// strings, but some platforms send numbers or booleans.
+func customStrings(m map[string]any) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		switch t := v.(type) {
+		case string:
+			out[k] = t
+		case nil:
+		default:
+			b, _ := json.Marshal(t)
+			out[k] = string(b)
+		}
+	}
+	return out
+}

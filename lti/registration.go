@@ -1,0 +1,26 @@
+package lti
+
+import "context"
+
+// Registration is one LMS platform registered with the tool: an issuer and
+// the client id it gave the tool. The same issuer with another client id is
+// another registration (all Canvas cloud customers share one issuer).
+type Registration struct {
+	ID            string
+	Issuer        string
+	ClientID      string
+	AuthURL       string
+	TokenURL      string
+	TokenAudience string
+	JWKSURL       string
+}
+
+// Registrations finds platform registrations; the tool's storage implements it.
+type Registrations interface {
+	// FindRegistration returns the registration for issuer and client id.
+	// With an empty client id it returns the only registration of the
+	// issuer, or an *Error with ReasonAmbiguousPlatform when there are several.
+	FindRegistration(ctx context.Context, issuer, clientID string) (Registration, error)
+	// HasDeployment reports whether the deployment is registered.
+	HasDeployment(ctx context.Context, registrationID, deploymentID string) (bool, error)
+}
