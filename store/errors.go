@@ -6,13 +6,15 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
 )
 
 var (
 	// ErrNotFound is returned when a row that must exist does not.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = &roundtable.Error{Code: roundtable.ENOTFOUND, Message: "Not found."}
 	// ErrConflict is returned when a write breaks a uniqueness rule.
-	ErrConflict = errors.New("conflict")
+	ErrConflict = &roundtable.Error{Code: roundtable.ECONFLICT, Message: "That already exists."}
 )
 
 // Translate maps driver errors to ErrNotFound and ErrConflict so callers

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -221,4 +222,10 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
 	}
 	return Translate(err)
+}
+
+// NewID returns a new row id: time-ordered (UUIDv7), so inserts stay local
+// in indexes, and unguessable enough for URLs.
+func NewID() string {
+	return uuid.Must(uuid.NewV7()).String()
 }

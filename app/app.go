@@ -1,0 +1,185 @@
+// Package app wires Roundtable together: configuration, storage, keys,
+// registry and the web server. main stays a thin shell around it, and the
+// end-to-end tests boot the same App on port 0.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/roundtable-lms/roundtable/config"
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/tenant"
+	"github.com/roundtable-lms/roundtable/toolkey"
+	"github.com/roundtable-lms/roundtable/web"
+)
+
+// App is a running Roundtable.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	DB       *store.DB
+	Keys     *toolkey.Store
+	Registry *tenant.Registry
+	Sessions *session.Store
+	Courses  *course.Store
+	Web      *web.Server
+	BaseURL  *url.URL
+
+	listener net.Listener
+	server   *http.Server
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// OpenStore opens and migrates the configured database.
+func OpenStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// New opens the database, applies migrations, makes the first tool key if
+// needed and binds the listening socket; Serve then answers requests.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = cfg.Logger()
+	}
+	db, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, DB: db, done: make(chan struct{})}
+	if err := a.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) init(ctx context.Context) error {
+	cfg := a.Config
+	keys, err := toolkey.New(a.DB, cfg.Secret)
+	if err != nil {
+		return fmt.Errorf("ROUNDTABLE_SECRET: %w", err)
+	}
+	if err := keys.EnsureKey(ctx); err != nil {
+		return err
+	}
+	if _, err := keys.Signing(ctx); err != nil {
+		return err
+	}
+	a.Keys = keys
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("ROUNDTABLE_LISTEN / --listen: %w", err)
+	}
+	a.listener = ln
+	a.BaseURL = cfg.BaseURL
+	if a.BaseURL == nil {
+		port := ln.Addr().(*net.TCPAddr).Port
+		a.BaseURL = &url.URL{Scheme: "http", Host: fmt.Sprintf("localhost:%d", port)}
+	}
+	a.Registry = tenant.NewRegistry(a.DB)
+	a.Sessions = session.NewStore(a.DB, cfg.Secret)
+	a.Courses = course.NewStore(a.DB)
+	a.Web, err = web.New(web.Deps{
+		DB: a.DB, BaseURL: a.BaseURL, Registry: a.Registry, Keys: keys,
+		Validator: lti.NewValidator(lti.NewKeyCache(&http.Client{Timeout: 10 * time.Second})),
+		Sessions:  a.Sessions, Courses: a.Courses, Logger: a.Logger, Secret: cfg.Secret,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a.server = &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// URL is an absolute URL of the tool.
+func (a *App) URL(path string) string { return a.Web.URL(path) }
+
+// Start serves requests in the background until Shutdown.
+func (a *App) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stop = cancel
+	go a.janitor(ctx)
+	go func() {
+		defer close(a.done)
+		if err := a.server.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.Logger.Error("server stopped", slog.Any("error", err))
+		}
+	}()
+	a.Logger.Info("Roundtable is listening", slog.String("addr", a.Addr()), slog.String("base_url", a.BaseURL.String()), slog.String("database", string(a.DB.Dialect)))
+}
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (a *App) Run(ctx context.Context) error {
+	a.Start()
+	<-ctx.Done()
+	return a.Shutdown()
+}
+
+// Shutdown stops accepting requests, lets those in flight finish (up to 20
+// seconds) and closes the database.
+func (a *App) Shutdown() error {
+	if a.stop != nil {
+		a.stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := a.server.Shutdown(ctx)
+	if a.stop != nil {
+		<-a.done
+	} else {
+		a.listener.Close()
+	}
+	a.Logger.Info("Roundtable stopped")
+	return errors.Join(err, a.DB.Close())
+}
+
+// janitor removes expired login states and sessions.
+func (a *App) janitor(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := a.Sessions.DeleteExpiredLoginStates(ctx); err != nil {
+			a.Logger.Warn("cannot delete expired login states", slog.Any("error", err))
+		} else if n > 0 {
+			a.Logger.Debug("expired login states deleted", slog.Int64("count", n))
+		}
+		if _, err := a.Sessions.DeleteExpired(ctx); err != nil {
+			a.Logger.Warn("cannot delete expired sessions", slog.Any("error", err))
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/roundtable-lms/roundtable/app"
+	"github.com/roundtable-lms/roundtable/config"
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/tenant"
+	"github.com/roundtable-lms/roundtable/toolkey"
+)
+
+func warnSecret(cfg config.Config, logger *slog.Logger) {
+	switch cfg.SecretSource {
+	case "generated":
+		logger.Warn("ROUNDTABLE_SECRET is not set: generated one and kept it in the data dir; set ROUNDTABLE_SECRET in production, the same on every replica", slog.String("data_dir", cfg.DataDir))
+	case "file":
+		if cfg.DatabaseURL != "" {
+			logger.Warn("ROUNDTABLE_SECRET is read from the data dir; with Postgres and several replicas, set ROUNDTABLE_SECRET so that all share it")
+		}
+	}
+}
+
+// withStore runs fn on the configured, migrated database.
+func withStore(ctx context.Context, cfg config.Config, fn func(db *store.DB) error) error {
+	db, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+func sub(args []string) (string, []string) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", args
+	}
+	return args[0], args[1:]
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	action, args := sub(args)
+	cfg, _, err := loadConfig("migrate "+action, args, getenv, stderr, ":8080", nil)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch action {
+	case "up":
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		fallthrough
+	case "status":
+		st, err := db.MigrationStatuses(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "VERSION\tMIGRATION\tSTATE")
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\n", s.Version, s.Name, state)
+		}
+		return w.Flush()
+	}
+	return fmt.Errorf("migrate: want up or status, got %q", action)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func platformCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	action, args := sub(args)
+	var p tenant.Platform
+	var deployments multiFlag
+	var id string
+	var extra func(fs *flag.FlagSet)
+	switch action {
+	case "add":
+		extra = func(fs *flag.FlagSet) {
+			fs.StringVar(&p.Name, "name", "", "a name admins recognise (required)")
+			fs.StringVar(&p.Issuer, "issuer", "", "the platform's issuer URL (required)")
+			fs.StringVar(&p.ClientID, "client-id", "", "the client id the LMS gave Roundtable (required)")
+			fs.StringVar(&p.AuthURL, "auth-url", "", "the platform's OIDC authorization URL (required)")
+			fs.StringVar(&p.TokenURL, "token-url", "", "the platform's OAuth2 token URL")
+			fs.StringVar(&p.TokenAudience, "token-audience", "", "audience of token requests when not the token URL (Brightspace)")
+			fs.StringVar(&p.JWKSURL, "jwks-url", "", "the platform's public key set URL (required)")
+			fs.Var(&deployments, "deployment-id", "a deployment id (repeatable)")
+		}
+	case "show", "remove":
+		extra = func(fs *flag.FlagSet) { fs.StringVar(&id, "id", "", "the platform id (see platform list)") }
+	case "list":
+	default:
+		return fmt.Errorf("platform: want add, list, show or remove, got %q", action)
+	}
+	cfg, fs, err := loadConfig("platform "+action, args, getenv, stderr, ":8080", extra)
+	if err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() > 0 {
+		id = fs.Arg(0)
+	}
+	return withStore(ctx, cfg, func(db *store.DB) error {
+		reg := tenant.NewRegistry(db)
+		switch action {
+		case "add":
+			p.Deployments = deployments
+			if len(p.Deployments) == 0 {
+				return errors.New("platform add: at least one --deployment-id is required")
+			}
+			saved, err := reg.Add(ctx, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Registered %s (id %s).\n\n", saved.Name, saved.ID)
+			printToolValues(stdout, cfg)
+			return nil
+		case "list":
+			ps, err := reg.List(ctx)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tNAME\tISSUER\tCLIENT ID\tSTATUS\tDEPLOYMENTS")
+			for _, p := range ps {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Issuer, p.ClientID, p.Status, strings.Join(p.Deployments, ","))
+			}
+			return w.Flush()
+		case "show":
+			p, err := reg.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			for _, kv := range [][2]string{
+				{"ID", p.ID}, {"Name", p.Name}, {"Issuer", p.Issuer}, {"Client ID", p.ClientID},
+				{"Auth URL", p.AuthURL}, {"Token URL", p.TokenURL}, {"Token audience", p.TokenAudience},
+				{"JWKS URL", p.JWKSURL}, {"Status", p.Status}, {"Deployments", strings.Join(p.Deployments, ", ")},
+				{"Last error", p.LastError},
+			} {
+				fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
+			}
+			w.Flush()
+			fmt.Fprintln(stdout)
+			printToolValues(stdout, cfg)
+			return nil
+		case "remove":
+			if err := reg.Remove(ctx, id); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Removed platform %s and everything that belonged to it.\n", id)
+			return nil
+		}
+		return nil
+	})
+}
+
+// printToolValues tells the LMS admin what to enter in the LMS.
+func printToolValues(w io.Writer, cfg config.Config) {
+	base := "http://localhost" + cfg.Listen
+	if cfg.BaseURL != nil {
+		base = cfg.BaseURL.String()
+	} else if !strings.HasPrefix(cfg.Listen, ":") {
+		base = "http://" + cfg.Listen
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "Enter these values in the LMS:")
+	fmt.Fprintf(tw, "  Login initiation URL:\t%s/lti/login\n", base)
+	fmt.Fprintf(tw, "  Redirect / launch URL:\t%s/lti/launch\n", base)
+	fmt.Fprintf(tw, "  Target link URI:\t%s/lti/launch\n", base)
+	fmt.Fprintf(tw, "  Deep linking URL:\t%s/lti/launch\n", base)
+	fmt.Fprintf(tw, "  Public keyset (JWKS) URL:\t%s/.well-known/jwks.json\n", base)
+	tw.Flush()
+}
+
+func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	action, args := sub(args)
+	if action != "list" && action != "rotate" && action != "retire" {
+		return fmt.Errorf("keys: want list, rotate or retire, got %q", action)
+	}
+	cfg, fs, err := loadConfig("keys "+action, args, getenv, stderr, ":8080", nil)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, func(db *store.DB) error {
+		ks, err := toolkey.New(db, cfg.Secret)
+		if err != nil {
+			return err
+		}
+		if err := ks.EnsureKey(ctx); err != nil {
+			return err
+		}
+		switch action {
+		case "rotate":
+			in, err := ks.Rotate(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "New signing key %s. Older keys stay published until retired (roundtable keys retire KID).\n", in.KID)
+		case "retire":
+			if fs.NArg() != 1 {
+				return errors.New("keys retire: give the key id to retire")
+			}
+			if err := ks.Retire(ctx, fs.Arg(0)); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Key %s retired: no longer published.\n", fs.Arg(0))
+			return nil
+		}
+		infos, err := ks.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "KID\tCREATED\tSTATE")
+		for _, in := range infos {
+			state := "published"
+			switch {
+			case in.Signing:
+				state = "signing"
+			case in.RetiredAt != nil:
+				state = "retired " + in.RetiredAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\n", in.KID, in.CreatedAt.UTC().Format(time.RFC3339), state)
+		}
+		return w.Flush()
+	})
+}

@@ -1,0 +1,168 @@
+// Package config reads Roundtable's settings once, from flags and
+// environment variables, into a validated struct.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the service's validated configuration.
+type Config struct {
+	Listen      string
+	BaseURL     *url.URL // nil: derived from the address actually listened on
+	DatabaseURL string
+	DataDir     string
+	Secret      []byte
+	// SecretSource says where the secret came from: env, file or generated.
+	SecretSource string
+	LogLevel     slog.Level
+	LogFormat    string
+}
+
+// Settings is the raw values before validation; flags bind to it.
+type Settings struct {
+	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat string
+}
+
+// Env names, documented in --help and the README.
+const (
+	EnvListen      = "ROUNDTABLE_LISTEN"
+	EnvBaseURL     = "ROUNDTABLE_BASE_URL"
+	EnvDatabaseURL = "DATABASE_URL"
+	EnvDataDir     = "ROUNDTABLE_DATA_DIR"
+	EnvSecret      = "ROUNDTABLE_SECRET"
+	EnvLogLevel    = "ROUNDTABLE_LOG_LEVEL"
+	EnvLogFormat   = "ROUNDTABLE_LOG_FORMAT"
+)
+
+// Bind registers the settings' flags on fs, with environment defaults.
+func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *Settings {
+	s := &Settings{}
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&s.Listen, "listen", env(EnvListen, defaultListen), "address to listen on ("+EnvListen+")")
+	fs.StringVar(&s.BaseURL, "base-url", env(EnvBaseURL, ""), "public URL an LMS sees; every tool URL is built from it ("+EnvBaseURL+"; default: http://localhost:PORT)")
+	fs.StringVar(&s.DatabaseURL, "database-url", env(EnvDatabaseURL, ""), "postgres:// URL; empty uses an SQLite file in the data dir ("+EnvDatabaseURL+")")
+	fs.StringVar(&s.DataDir, "data-dir", env(EnvDataDir, "./data"), "directory for the SQLite file and generated secret ("+EnvDataDir+")")
+	fs.StringVar(&s.LogLevel, "log-level", env(EnvLogLevel, "info"), "debug, info, warn or error ("+EnvLogLevel+")")
+	fs.StringVar(&s.LogFormat, "log-format", env(EnvLogFormat, "text"), "text or json ("+EnvLogFormat+")")
+	return s
+}
+
+// Load validates the settings and resolves the secret. A bad setting is an
+// error naming the setting and what is wrong with it.
+func (s *Settings) Load(getenv func(string) string) (Config, error) {
+	cfg := Config{Listen: s.Listen, DatabaseURL: strings.TrimSpace(s.DatabaseURL), DataDir: s.DataDir, LogFormat: s.LogFormat}
+	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
+		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
+	}
+	if s.BaseURL != "" {
+		u, err := ParseBaseURL(s.BaseURL)
+		if err != nil {
+			return cfg, fmt.Errorf("%s / --base-url: %w", EnvBaseURL, err)
+		}
+		cfg.BaseURL = u
+	}
+	if cfg.DatabaseURL != "" {
+		u, err := url.Parse(cfg.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return cfg, fmt.Errorf("%s / --database-url: must be a postgres:// URL (leave it empty for SQLite)", EnvDatabaseURL)
+		}
+	}
+	if cfg.DataDir == "" {
+		return cfg, fmt.Errorf("%s / --data-dir: must not be empty", EnvDataDir)
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		return cfg, fmt.Errorf("%s / --log-level: %q is not debug, info, warn or error", EnvLogLevel, s.LogLevel)
+	}
+	if s.LogFormat != "text" && s.LogFormat != "json" {
+		return cfg, fmt.Errorf("%s / --log-format: %q is not text or json", EnvLogFormat, s.LogFormat)
+	}
+	secret, source, err := loadSecret(getenv(EnvSecret), cfg.DataDir)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Secret, cfg.SecretSource = secret, source
+	return cfg, nil
+}
+
+// ParseBaseURL checks a public base URL: absolute, https (http only on
+// loopback, for trying Roundtable locally), no query or fragment.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(raw), "/"))
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%q must not have a query or fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		h := u.Hostname()
+		if h != "localhost" && h != "127.0.0.1" && h != "::1" {
+			return nil, fmt.Errorf("%q must use https (plain http is only for localhost)", raw)
+		}
+	default:
+		return nil, fmt.Errorf("%q must use https", raw)
+	}
+	return u, nil
+}
+
+const secretFile = "secret.key"
+
+// loadSecret returns the secret from the environment, else from the data
+// dir, else a new one kept in the data dir.
+func loadSecret(env, dataDir string) ([]byte, string, error) {
+	if env != "" {
+		if len(env) < 32 {
+			return nil, "", fmt.Errorf("%s: must be at least 32 characters (generate one with: openssl rand -base64 32)", EnvSecret)
+		}
+		return []byte(env), "env", nil
+	}
+	path := filepath.Join(dataDir, secretFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return nil, "", fmt.Errorf("%s: the secret in %s is shorter than 32 characters", EnvSecret, path)
+		}
+		return []byte(s), "file", nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, "", fmt.Errorf("%s: cannot read %s: %w", EnvSecret, path, err)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, "", fmt.Errorf("%s / --data-dir: cannot create %s: %w", EnvDataDir, dataDir, err)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	s := base64.RawStdEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return nil, "", fmt.Errorf("%s: cannot write a new secret to %s: %w", EnvSecret, path, err)
+	}
+	return []byte(s), "generated", nil
+}
+
+// Logger builds the service's logger.
+func (c Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func load(t *testing.T, env map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	s := Bind(fs, getenv, ":8080")
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return s.Load(getenv)
+}
+
+func TestBadSettingsNameTheSetting(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"listen", nil, []string{"--listen", "nonsense", "--data-dir", dir}, "ROUNDTABLE_LISTEN"},
+		{"base url http", map[string]string{EnvBaseURL: "http://tool.example.com"}, []string{"--data-dir", dir}, "ROUNDTABLE_BASE_URL"},
+		{"base url relative", nil, []string{"--base-url", "/tool", "--data-dir", dir}, "ROUNDTABLE_BASE_URL"},
+		{"database", map[string]string{EnvDatabaseURL: "mysql://x"}, []string{"--data-dir", dir}, "DATABASE_URL"},
+		{"short secret", map[string]string{EnvSecret: "short"}, []string{"--data-dir", dir}, "ROUNDTABLE_SECRET"},
+		{"log level", nil, []string{"--log-level", "loud", "--data-dir", dir}, "ROUNDTABLE_LOG_LEVEL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.env, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error naming %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestSecretIsGeneratedOnceAndKept(t *testing.T) {
+	dir := t.TempDir()
+	a, err := load(t, nil, "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SecretSource != "generated" || len(a.Secret) < 32 {
+		t.Fatalf("first start: source %q, %d bytes", a.SecretSource, len(a.Secret))
+	}
+	st, err := os.Stat(filepath.Join(dir, secretFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", st, err)
+	}
+	b, err := load(t, nil, "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.SecretSource != "file" || string(b.Secret) != string(a.Secret) {
+		t.Fatal("second start did not reuse the kept secret")
+	}
+	c, err := load(t, map[string]string{EnvSecret: strings.Repeat("s", 40), EnvBaseURL: "https://rt.example.edu/"}, "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretSource != "env" || c.BaseURL.String() != "https://rt.example.edu" {
+		t.Fatalf("env: source %q base %v", c.SecretSource, c.BaseURL)
+	}
+}

@@ -1,0 +1,150 @@
+// Package course is the model a launch writes: people, courses, their
+// memberships and roles, the activities (resource links) placed in a course,
+// and the cohorts a course is split into.
+package course
+
+import (
+	"strings"
+	"time"
+)
+
+// Role is what a person does in a course, mapped from LTI roles.
+type Role string
+
+const (
+	Learner           Role = "learner"
+	Instructor        Role = "instructor"
+	TeachingAssistant Role = "teaching_assistant"
+	ContentDeveloper  Role = "content_developer"
+	Mentor            Role = "mentor"
+	Administrator     Role = "administrator"
+)
+
+// rolePrecedence orders roles from most to least privileged; the first one a
+// person holds is the one shown.
+var rolePrecedence = []Role{Instructor, Administrator, TeachingAssistant, ContentDeveloper, Mentor, Learner}
+
+// Label is the role's name as people read it.
+func (r Role) Label() string {
+	switch r {
+	case Instructor:
+		return "Instructor"
+	case TeachingAssistant:
+		return "Teaching assistant"
+	case ContentDeveloper:
+		return "Content developer"
+	case Mentor:
+		return "Mentor"
+	case Administrator:
+		return "Administrator"
+	}
+	return "Learner"
+}
+
+// Roles is a set of roles held in one course.
+type Roles []Role
+
+// Has reports whether r holds role.
+func (rs Roles) Has(role Role) bool {
+	for _, r := range rs {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Primary is the most privileged role held; Learner when none.
+func (rs Roles) Primary() Role {
+	for _, p := range rolePrecedence {
+		if rs.Has(p) {
+			return p
+		}
+	}
+	return Learner
+}
+
+// IsStaff reports whether the roles may run the course: instructors,
+// teaching assistants and administrators.
+func (rs Roles) IsStaff() bool {
+	return rs.Has(Instructor) || rs.Has(TeachingAssistant) || rs.Has(Administrator)
+}
+
+// String is the stored form: roles joined by commas.
+func (rs Roles) String() string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}
+
+// ParseRoles reads the stored form.
+func ParseRoles(s string) Roles {
+	if s == "" {
+		return nil
+	}
+	var rs Roles
+	for _, p := range strings.Split(s, ",") {
+		rs = append(rs, Role(p))
+	}
+	return rs
+}
+
+// User is a person of one platform.
+type User struct {
+	PlatformID string
+	ID         string
+	Subject    string
+	Name       string
+	GivenName  string
+	FamilyName string
+	Email      string
+	Picture    string
+	Locale     string
+	Pseudonym  string
+}
+
+// DisplayName is the name, or the pseudonym when the platform sent none.
+func (u User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Pseudonym
+}
+
+// Course is an LMS context.
+type Course struct {
+	PlatformID   string
+	ID           string
+	DeploymentID string
+	ContextKey   string
+	Label        string
+	Title        string
+}
+
+// Link is an activity placed in a course: an LTI resource link.
+type Link struct {
+	PlatformID     string
+	ID             string
+	CourseID       string
+	DeploymentID   string
+	ResourceLinkID string
+	Title          string
+	Description    string
+	Custom         map[string]string
+	AGSLineItems   string
+	AGSLineItem    string
+	AGSScopes      []string
+	NRPSURL        string
+}
+
+// Cohort is a group of a course's people who learn together.
+type Cohort struct {
+	PlatformID string
+	ID         string
+	CourseID   string
+	Key        string
+	Name       string
+	CreatedAt  time.Time
+}

@@ -1,0 +1,170 @@
+// Package session keeps the server-side sessions of launched users. A
+// session is found by the secret in its cookie or, when the LMS iframe
+// blocks that cookie, by a short-lived signed token carried in links and
+// forms. See docs/sessions.md.
+package session
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/store"
+)
+
+// Session is one launched user in one activity.
+type Session struct {
+	IDHash     string
+	PlatformID string
+	UserID     string
+	CourseID   string
+	LinkID     string
+	CohortID   string
+	Roles      course.Roles
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+type row struct {
+	IDHash         string `gorm:"primaryKey"`
+	PlatformID     string
+	UserID         string
+	CourseID       string
+	ResourceLinkID string
+	CohortID       string
+	Roles          string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+func (row) TableName() string { return "sessions" }
+
+// ErrNoSession means the secret or token names no live session.
+var ErrNoSession = errors.New("no session")
+
+// Store creates and finds sessions.
+type Store struct {
+	db  *store.DB
+	key []byte
+	// TTL is a session's lifetime; TokenTTL a link token's.
+	TTL      time.Duration
+	TokenTTL time.Duration
+	Now      func() time.Time
+}
+
+// NewStore returns a session store whose link tokens are signed with a key
+// derived from secret.
+func NewStore(db *store.DB, secret []byte) *Store {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("roundtable session tokens v1"))
+	return &Store{db: db, key: mac.Sum(nil), TTL: 12 * time.Hour, TokenTTL: time.Hour, Now: time.Now}
+}
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Create stores a new session inside tx and returns the secret that the
+// cookie carries. Only its hash is stored.
+func (s *Store) Create(ctx context.Context, tx *gorm.DB, sess Session) (string, Session, error) {
+	secret := lti.RandomToken(32)
+	now := s.Now().UTC()
+	sess.IDHash = hashSecret(secret)
+	sess.CreatedAt = now
+	sess.ExpiresAt = now.Add(s.TTL)
+	r := row{IDHash: sess.IDHash, PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
+		ResourceLinkID: sess.LinkID, CohortID: sess.CohortID, Roles: sess.Roles.String(),
+		CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt}
+	if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
+		return "", Session{}, fmt.Errorf("create session: %w", err)
+	}
+	return secret, sess, nil
+}
+
+// FromSecret finds the live session of a cookie secret.
+func (s *Store) FromSecret(ctx context.Context, secret string) (Session, error) {
+	if secret == "" || len(secret) > 100 {
+		return Session{}, ErrNoSession
+	}
+	return s.byHash(ctx, hashSecret(secret))
+}
+
+func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
+	var rows []row
+	if err := s.db.WithContext(ctx).Where("id_hash = ?", idHash).Limit(1).Find(&rows).Error; err != nil {
+		return Session{}, err
+	}
+	if len(rows) == 0 || !s.Now().Before(rows[0].ExpiresAt) {
+		return Session{}, ErrNoSession
+	}
+	r := rows[0]
+	return Session{IDHash: r.IDHash, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
+		LinkID: r.ResourceLinkID, CohortID: r.CohortID, Roles: course.ParseRoles(r.Roles),
+		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}, nil
+}
+
+// Token returns a link token for sess, valid for TokenTTL (never past the
+// session's own end). It names the session by its hash, never its secret.
+func (s *Store) Token(sess Session) string {
+	exp := s.Now().Add(s.TokenTTL)
+	if exp.After(sess.ExpiresAt) {
+		exp = sess.ExpiresAt
+	}
+	idHash, err := hex.DecodeString(sess.IDHash)
+	if err != nil || len(idHash) != sha256.Size {
+		return ""
+	}
+	payload := make([]byte, 0, 8+sha256.Size)
+	payload = binary.BigEndian.AppendUint64(payload, uint64(exp.Unix()))
+	payload = append(payload, idHash...)
+	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(s.sign(payload))
+}
+
+func (s *Store) sign(payload []byte) []byte {
+	mac := hmac.New(sha256.New, s.key)
+	mac.Write(payload)
+	return mac.Sum(nil)
+}
+
+// FromToken finds the live session a link token names.
+func (s *Store) FromToken(ctx context.Context, token string) (Session, error) {
+	if token == "" || len(token) > 200 {
+		return Session{}, ErrNoSession
+	}
+	p64, sig64, ok := strings.Cut(token, ".")
+	if !ok {
+		return Session{}, ErrNoSession
+	}
+	payload, err1 := base64.RawURLEncoding.DecodeString(p64)
+	sig, err2 := base64.RawURLEncoding.DecodeString(sig64)
+	if err1 != nil || err2 != nil || len(payload) != 8+sha256.Size {
+		return Session{}, ErrNoSession
+	}
+	if subtle.ConstantTimeCompare(sig, s.sign(payload)) != 1 {
+		return Session{}, ErrNoSession
+	}
+	exp := time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)
+	if !s.Now().Before(exp) {
+		return Session{}, ErrNoSession
+	}
+	return s.byHash(ctx, hex.EncodeToString(payload[8:]))
+}
+
+// DeleteExpired removes sessions past their end.
+func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
+	res := s.db.WithContext(ctx).Where("expires_at < ?", s.Now().UTC()).Delete(&row{})
+	return res.RowsAffected, res.Error
+}

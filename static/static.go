@@ -1,0 +1,10 @@
+// Package static holds Roundtable's stylesheets and scripts, embedded in the
+// binary. Pages refer to them by content-hashed URLs (see web).
+package static
+
+import "embed"
+
+// FS holds css/ and js/.
+//
+//go:embed css js
+var FS embed.FS

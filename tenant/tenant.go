@@ -1,0 +1,320 @@
+// Package tenant keeps the LMS platforms registered with Roundtable and
+// their deployments. Every course row belongs to one of these platforms.
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/store"
+)
+
+// Status of a platform registration.
+const (
+	StatusActive   = "active"
+	StatusPending  = "pending"
+	StatusDisabled = "disabled"
+)
+
+// Platform is one registration: an issuer and the client id it gave us.
+type Platform struct {
+	ID            string `gorm:"primaryKey"`
+	Name          string
+	Issuer        string
+	ClientID      string
+	AuthURL       string
+	TokenURL      string
+	TokenAudience string
+	JWKSURL       string `gorm:"column:jwks_url"`
+	Status        string
+	LMSFamily     string `gorm:"column:lms_family"`
+	LastLaunchAt  *time.Time
+	LastError     string
+	LastErrorAt   *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	Deployments []string `gorm:"-"`
+}
+
+type deploymentRow struct {
+	PlatformID   string `gorm:"primaryKey"`
+	DeploymentID string `gorm:"primaryKey"`
+	CreatedAt    time.Time
+}
+
+func (deploymentRow) TableName() string { return "deployments" }
+
+// Registration is the platform as the LTI protocol code sees it.
+func (p Platform) Registration() lti.Registration {
+	return lti.Registration{
+		ID: p.ID, Issuer: p.Issuer, ClientID: p.ClientID, AuthURL: p.AuthURL,
+		TokenURL: p.TokenURL, TokenAudience: p.TokenAudience, JWKSURL: p.JWKSURL,
+	}
+}
+
+// Registry reads and writes platform registrations. It caches nothing, so a
+// registration added or removed by another process takes effect at once.
+type Registry struct {
+	db  *store.DB
+	Now func() time.Time
+}
+
+// NewRegistry returns a registry on db.
+func NewRegistry(db *store.DB) *Registry {
+	return &Registry{db: db, Now: time.Now}
+}
+
+// Validate checks a registration before it is saved.
+func (p *Platform) Validate() error {
+	p.Name = strings.TrimSpace(p.Name)
+	p.Issuer = strings.TrimSpace(p.Issuer)
+	p.ClientID = strings.TrimSpace(p.ClientID)
+	if p.Name == "" {
+		return roundtable.Errorf(roundtable.EINVALID, "name is required")
+	}
+	if p.ClientID == "" {
+		return roundtable.Errorf(roundtable.EINVALID, "client id is required")
+	}
+	for _, f := range []struct {
+		name, value string
+		required    bool
+	}{
+		{"issuer", p.Issuer, true}, {"auth URL", p.AuthURL, true}, {"JWKS URL", p.JWKSURL, true},
+		{"token URL", p.TokenURL, false},
+	} {
+		if f.value == "" && !f.required {
+			continue
+		}
+		if err := checkURL(f.value); err != nil {
+			return roundtable.Errorf(roundtable.EINVALID, "%s: %v", f.name, err)
+		}
+	}
+	switch p.Status {
+	case "":
+		p.Status = StatusActive
+	case StatusActive, StatusPending, StatusDisabled:
+	default:
+		return roundtable.Errorf(roundtable.EINVALID, "status %q is not active, pending or disabled", p.Status)
+	}
+	return nil
+}
+
+// checkURL accepts https URLs, and http only on loopback hosts (a local LMS).
+func checkURL(s string) error {
+	if s == "" {
+		return errors.New("is required")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		h := u.Hostname()
+		if h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasSuffix(h, ".localhost") {
+			return nil
+		}
+		return fmt.Errorf("%q must use https", s)
+	}
+	return fmt.Errorf("%q must use https", s)
+}
+
+// Add saves a new registration with its deployments.
+func (r *Registry) Add(ctx context.Context, p Platform) (Platform, error) {
+	if err := p.Validate(); err != nil {
+		return Platform{}, err
+	}
+	now := r.Now().UTC()
+	p.ID = lti.RandomToken(9)
+	p.CreatedAt, p.UpdatedAt = now, now
+	err := r.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&p).Error; err != nil {
+			if store.IsUniqueViolation(err) {
+				return roundtable.Errorf(roundtable.ECONFLICT, "a platform with issuer %s and client id %s is already registered", p.Issuer, p.ClientID)
+			}
+			return err
+		}
+		return addDeployments(tx, p.ID, p.Deployments, now)
+	})
+	if err != nil {
+		return Platform{}, err
+	}
+	return p, nil
+}
+
+func addDeployments(tx *gorm.DB, platformID string, ids []string, now time.Time) error {
+	for _, d := range ids {
+		d = strings.TrimSpace(d)
+		if d == "" {
+			continue
+		}
+		row := deploymentRow{PlatformID: platformID, DeploymentID: d, CreatedAt: now}
+		if err := tx.Where(row).FirstOrCreate(&row).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddDeployment registers one more deployment of a platform.
+func (r *Registry) AddDeployment(ctx context.Context, platformID, deploymentID string) error {
+	if strings.TrimSpace(deploymentID) == "" {
+		return roundtable.Errorf(roundtable.EINVALID, "deployment id is required")
+	}
+	return r.db.Tx(ctx, func(tx *gorm.DB) error {
+		return addDeployments(tx, platformID, []string{deploymentID}, r.Now().UTC())
+	})
+}
+
+// List returns every registration with its deployments, by name.
+func (r *Registry) List(ctx context.Context) ([]Platform, error) {
+	var ps []Platform
+	if err := r.db.WithContext(ctx).Order("name, issuer, client_id").Find(&ps).Error; err != nil {
+		return nil, err
+	}
+	var deps []deploymentRow
+	if err := r.db.WithContext(ctx).Order("deployment_id").Find(&deps).Error; err != nil {
+		return nil, err
+	}
+	byPlatform := map[string][]string{}
+	for _, d := range deps {
+		byPlatform[d.PlatformID] = append(byPlatform[d.PlatformID], d.DeploymentID)
+	}
+	for i := range ps {
+		ps[i].Deployments = byPlatform[ps[i].ID]
+	}
+	return ps, nil
+}
+
+// Get returns one registration by id.
+func (r *Registry) Get(ctx context.Context, id string) (Platform, error) {
+	var p Platform
+	if err := r.db.WithContext(ctx).Where("id = ?", id).First(&p).Error; err != nil {
+		return Platform{}, fmt.Errorf("platform %q: %w", id, store.Translate(err))
+	}
+	var deps []deploymentRow
+	if err := r.db.WithContext(ctx).Where("platform_id = ?", id).Order("deployment_id").Find(&deps).Error; err != nil {
+		return Platform{}, err
+	}
+	for _, d := range deps {
+		p.Deployments = append(p.Deployments, d.DeploymentID)
+	}
+	return p, nil
+}
+
+// Remove deletes a registration and, through the foreign keys, everything
+// that belongs to it.
+func (r *Registry) Remove(ctx context.Context, id string) error {
+	res := r.db.WithContext(ctx).Where("id = ?", id).Delete(&Platform{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("platform %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// FindRegistration implements lti.Registrations.
+func (r *Registry) FindRegistration(ctx context.Context, issuer, clientID string) (lti.Registration, error) {
+	q := r.db.WithContext(ctx).Where("issuer = ?", issuer)
+	if clientID != "" {
+		q = q.Where("client_id = ?", clientID)
+	}
+	var ps []Platform
+	if err := q.Limit(2).Find(&ps).Error; err != nil {
+		return lti.Registration{}, err
+	}
+	switch {
+	case len(ps) == 0:
+		return lti.Registration{}, &lti.Error{Reason: lti.ReasonUnknownPlatform,
+			Message: "This LMS is not registered with Roundtable. Please ask your LMS administrator to register it.",
+			Detail:  fmt.Sprintf("no registration for issuer %q client_id %q", issuer, clientID)}
+	case len(ps) > 1:
+		return lti.Registration{}, &lti.Error{Reason: lti.ReasonAmbiguousPlatform,
+			Message: "Roundtable could not tell which registration of your LMS this launch belongs to. Please ask your LMS administrator to include the client id in the login request.",
+			Detail:  fmt.Sprintf("issuer %q has several registrations and the login named no client_id", issuer)}
+	}
+	p := ps[0]
+	switch p.Status {
+	case StatusDisabled:
+		return lti.Registration{}, &lti.Error{Reason: lti.ReasonPlatformDisabled,
+			Message: "Roundtable has been turned off for this LMS by its administrator.",
+			Detail:  fmt.Sprintf("platform %s is disabled", p.ID)}
+	case StatusPending:
+		return lti.Registration{}, &lti.Error{Reason: lti.ReasonPlatformPending,
+			Message: "This LMS is waiting for the Roundtable administrator to approve it. Please try again later.",
+			Detail:  fmt.Sprintf("platform %s is pending approval", p.ID)}
+	}
+	return p.Registration(), nil
+}
+
+// HasDeployment implements lti.Registrations.
+func (r *Registry) HasDeployment(ctx context.Context, registrationID, deploymentID string) (bool, error) {
+	var n int64
+	err := r.db.WithContext(ctx).Model(&deploymentRow{}).
+		Where("platform_id = ? AND deployment_id = ?", registrationID, deploymentID).Count(&n).Error
+	return n > 0, err
+}
+
+// RecordError notes the last failure seen from a platform, for the admin's
+// health view.
+func (r *Registry) RecordError(ctx context.Context, id, message string) error {
+	now := r.Now().UTC()
+	if len(message) > 500 {
+		message = message[:500]
+	}
+	return r.db.WithContext(ctx).Model(&Platform{}).Where("id = ?", id).
+		Updates(map[string]any{"last_error": message, "last_error_at": now}).Error
+}
+
+// RegistrationByID returns an active registration by id, with the same
+// errors as FindRegistration for a missing, disabled or pending platform.
+func (r *Registry) RegistrationByID(ctx context.Context, id string) (lti.Registration, error) {
+	var ps []Platform
+	if err := r.db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&ps).Error; err != nil {
+		return lti.Registration{}, err
+	}
+	if len(ps) == 0 {
+		return lti.Registration{}, &lti.Error{Reason: lti.ReasonUnknownPlatform,
+			Message: "This LMS is no longer registered with Roundtable. Please ask your LMS administrator.",
+			Detail:  fmt.Sprintf("platform %s was removed during the launch", id)}
+	}
+	return r.FindRegistration(ctx, ps[0].Issuer, ps[0].ClientID)
+}
+
+// FrameOrigins lists the web origins of every active platform (issuer and
+// authorization URL), which may embed Roundtable in a frame.
+func (r *Registry) FrameOrigins(ctx context.Context) ([]string, error) {
+	var ps []Platform
+	if err := r.db.WithContext(ctx).Select("issuer, auth_url").Where("status = ?", StatusActive).Find(&ps).Error; err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ps {
+		for _, raw := range []string{p.Issuer, p.AuthURL} {
+			u, err := url.Parse(raw)
+			if err != nil || u.Host == "" {
+				continue
+			}
+			o := u.Scheme + "://" + u.Host
+			if !seen[o] {
+				seen[o] = true
+				out = append(out, o)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/session"
+)
+
+const ctxSession = "session"
+
+// requireSession finds the session from the link token or the cookie. The
+// token wins when both are present, so two activities open in two tabs
+// each keep their own session.
+func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		link := c.Param("link")
+		viaToken := false
+		var sess session.Session
+		var err error = session.ErrNoSession
+		if t := c.QueryParam("rt"); t != "" {
+			sess, err = s.Sessions.FromToken(ctx, t)
+			viaToken = err == nil
+		} else if t := c.FormValue("rt"); t != "" {
+			sess, err = s.Sessions.FromToken(ctx, t)
+			viaToken = err == nil
+		}
+		if err != nil || sess.LinkID != link {
+			if ck, cerr := c.Cookie(sessionCookie); cerr == nil {
+				if cs, cerr := s.Sessions.FromSecret(ctx, ck.Value); cerr == nil && cs.LinkID == link {
+					sess, err, viaToken = cs, nil, false
+				}
+			}
+		}
+		if err != nil && !errors.Is(err, session.ErrNoSession) {
+			return err
+		}
+		if err != nil || sess.LinkID != link {
+			return echo.NewHTTPError(http.StatusUnauthorized, "Your session for this activity has ended. Please open the activity again from your course.")
+		}
+		c.Set(ctxSession, sess)
+		if viaToken {
+			// Keep the cookie-less page working: hand out a fresh token.
+			c.Set(ctxToken, s.Sessions.Token(sess))
+		}
+		return next(c)
+	}
+}
+
+const ctxToken = "session_token"
+
+// sessionLayout is the layout of a page seen in a session.
+func (s *Server) sessionLayout(c echo.Context, title string) Layout {
+	l := s.layout(title)
+	if t, ok := c.Get(ctxToken).(string); ok {
+		l.SessionToken = t
+	}
+	return l
+}
+
+type activityPage struct {
+	L              Layout
+	Activity       course.Activity
+	CohortSizeText string
+}
+
+func (s *Server) activity(c echo.Context) error {
+	sess := c.Get(ctxSession).(session.Session)
+	a, err := s.Courses.Activity(c.Request().Context(), sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID)
+	if err != nil {
+		return err
+	}
+	size := "Just you in this cohort so far"
+	if a.CohortSize > 1 {
+		size = fmt.Sprintf("%d people in your cohort", a.CohortSize)
+	}
+	return s.render(c, http.StatusOK, "activity", activityPage{L: s.sessionLayout(c, a.Title()), Activity: a, CohortSizeText: size})
+}

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/session"
+)
+
+// sessionCookie carries the session secret; see docs/sessions.md.
+const sessionCookie = "rt_session"
+
+type launchStoragePage struct {
+	L              Layout
+	Target         string
+	PlatformOrigin string
+	State          string
+	Nonce          string
+	IDToken        string
+	Ticket         string
+	Action         string
+}
+
+// ltiLaunch receives the platform's id_token and state, verifies both, and
+// records the launch. A rejected launch stores nothing.
+func (s *Server) ltiLaunch(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, 256<<10)
+	if err := r.ParseForm(); err != nil {
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonMalformedRequest, Message: "The sign-in message from your course was malformed or too large.", Detail: err.Error()})
+	}
+	if e := r.PostForm.Get("error"); e != "" {
+		// The platform refused the login (Canvas does when its message hint
+		// expired during a slow login).
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonPlatformError,
+			Message: "Your course could not complete the sign-in. Please go back to your course and open the activity again.",
+			Detail:  "platform answered error=" + e + ": " + r.PostForm.Get("error_description")})
+	}
+	idToken, state := r.PostForm.Get("id_token"), r.PostForm.Get("state")
+	if state == "" {
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
+	}
+	ls, found, err := s.Sessions.PeekLoginState(ctx, state)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used or has expired. Please open the activity again from your course.", Detail: "state unknown, expired or already used"})
+	}
+	reg, err := s.Registry.RegistrationByID(ctx, ls.PlatformID)
+	if err != nil {
+		return s.rejectLTI(c, ls.PlatformID, err)
+	}
+
+	bound := false
+	if ck, err := c.Cookie(browserCookie); err == nil && hmac.Equal([]byte(hashBrowser(ck.Value)), []byte(ls.BrowserHash)) {
+		bound = true
+	} else if ls.StorageTarget != "" {
+		if t := r.PostForm.Get("storage_ticket"); t != "" && hmac.Equal([]byte(t), []byte(s.storageTicket(ls))) {
+			bound = true
+		}
+	}
+
+	launch, err := s.Validator.Validate(ctx, idToken, reg, ls.Nonce)
+	if err != nil {
+		return s.rejectLTI(c, reg.ID, err)
+	}
+	if !bound {
+		if ls.StorageTarget == "" {
+			return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonStateNotBound, Message: "Roundtable could not confirm that this sign-in started in this browser.", Detail: "login state cookie missing or different"})
+		}
+		// No cookie came back, but the platform keeps our state: let the
+		// page confirm it from the platform's storage, then post again.
+		return s.render(c, http.StatusOK, "launch_storage", launchStoragePage{
+			L: s.layout("Signing in"), Target: ls.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
+			State: ls.State, Nonce: ls.Nonce, IDToken: idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
+		})
+	}
+	ok, err := s.Registry.HasDeployment(ctx, reg.ID, launch.DeploymentID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.rejectLTI(c, reg.ID, unknownDeployment(launch.DeploymentID))
+	}
+	if launch.TargetLinkURI != "" && !s.ours(launch.TargetLinkURI) {
+		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadTargetLinkURI, Message: "Your course asked to open an address that is not part of this Roundtable.", Detail: "target_link_uri claim " + launch.TargetLinkURI})
+	}
+	if launch.MessageType != lti.MessageResourceLink {
+		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadMessageType,
+			Message: "Adding Roundtable activities from your LMS's content picker is not available yet. Add Roundtable as an external tool link instead.",
+			Detail:  "message type " + launch.MessageType + " is not handled yet"})
+	}
+
+	var secret string
+	var sess session.Session
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		used, err := s.Sessions.ConsumeLoginState(ctx, tx, ls.State)
+		if err != nil {
+			return err
+		}
+		if !used {
+			return &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used. Please open the activity again from your course.", Detail: "state consumed by a concurrent launch (replay)"}
+		}
+		rec, err := s.Courses.RecordLaunch(ctx, tx, launchInput(launch))
+		if err != nil {
+			return err
+		}
+		secret, sess, err = s.Sessions.Create(ctx, tx, session.Session{
+			PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
+			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles,
+		})
+		return err
+	})
+	if err != nil {
+		if le, ok := err.(*lti.Error); ok {
+			return s.rejectLTI(c, reg.ID, le)
+		}
+		return err
+	}
+	c.SetCookie(s.crossSiteCookie(sessionCookie, secret, s.Sessions.TTL))
+	// The token in the URL keeps the page working when the cookie does not
+	// come back from inside the LMS frame.
+	return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"?rt="+s.Sessions.Token(sess))
+}
+
+// storageTicket proves that the launch page this server rendered, and not
+// a forged form, posts the launch confirmed from platform storage.
+func (s *Server) storageTicket(ls session.LoginState) string {
+	mac := hmac.New(sha256.New, s.Secret)
+	mac.Write([]byte("platform storage\x00" + ls.State + "\x00" + ls.Nonce))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// launchInput converts a verified launch into the course model's input.
+func launchInput(l *lti.Launch) course.LaunchInput {
+	in := course.LaunchInput{
+		PlatformID: l.Registration.ID, DeploymentID: l.DeploymentID,
+		Subject: l.Subject, Name: l.Name, GivenName: l.GivenName, FamilyName: l.FamilyName,
+		Email: l.Email, Picture: l.Picture, Locale: l.Locale,
+		LTIRoles: l.RoleURIs, Roles: courseRoles(l.Roles),
+		ResourceLinkID: l.ResourceLink.ID, LinkTitle: l.ResourceLink.Title, LinkDescription: l.ResourceLink.Description,
+		Custom: l.Custom,
+	}
+	if l.Context != nil {
+		in.ContextID, in.ContextLabel, in.ContextTitle = l.Context.ID, l.Context.Label, l.Context.Title
+	}
+	if l.AGS != nil {
+		in.AGSLineItems, in.AGSLineItem, in.AGSScopes = l.AGS.LineItems, l.AGS.LineItem, l.AGS.Scope
+	}
+	if l.NRPS != nil {
+		in.NRPSURL = l.NRPS.ContextMembershipsURL
+	}
+	return in
+}
+
+func courseRoles(r lti.Roles) course.Roles {
+	var out course.Roles
+	for _, m := range []struct {
+		has  bool
+		role course.Role
+	}{
+		{r.Instructor, course.Instructor}, {r.TeachingAssistant, course.TeachingAssistant},
+		{r.Administrator, course.Administrator}, {r.ContentDeveloper, course.ContentDeveloper},
+		{r.Mentor, course.Mentor}, {r.Learner, course.Learner},
+	} {
+		if m.has {
+			out = append(out, m.role)
+		}
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/static"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Layout is what every page's layout needs. Each page struct embeds it as L.
+type Layout struct {
+	Title string
+	Lang  string
+	// SessionToken is set when the session came from a link token rather
+	// than the cookie: every link and form on the page must carry it.
+	SessionToken string
+	assets       *assets
+}
+
+// Asset returns the content-hashed URL of a static file.
+func (l Layout) Asset(name string) string { return l.assets.url(name) }
+
+// URL adds the session token to a same-site path when the page needs it.
+func (l Layout) URL(p string) string {
+	if l.SessionToken == "" {
+		return p
+	}
+	sep := "?"
+	if strings.Contains(p, "?") {
+		sep = "&"
+	}
+	return p + sep + "rt=" + url.QueryEscape(l.SessionToken)
+}
+
+type pages struct {
+	byName map[string]*template.Template
+}
+
+// parsePages parses each page with the layout once, at start-up.
+func parsePages(as *assets) (*pages, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	ps := &pages{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.New(base).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		ps.byName[strings.TrimSuffix(base, ".html")] = t
+	}
+	return ps, nil
+}
+
+// render writes page name with data, whose L field is filled in here.
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		return fmt.Errorf("no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// layout returns the layout for a page title.
+func (s *Server) layout(title string) Layout {
+	return Layout{Title: title, Lang: "en", assets: s.assets}
+}
+
+// assets serves the embedded static files with content-hashed URLs, so a
+// browser may cache them for good.
+type assets struct {
+	hashes map[string]string
+}
+
+func newAssets() (*assets, error) {
+	as := &assets{hashes: map[string]string{}}
+	err := fs.WalkDir(static.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static.FS, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		as.hashes[p] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return as, err
+}
+
+func (as *assets) url(name string) string {
+	return "/static/" + name + "?v=" + as.hashes[name]
+}
+
+func (s *Server) static(c echo.Context) error {
+	name := c.Param("*")
+	hash, ok := s.assets.hashes[name]
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "No such file.")
+	}
+	b, err := fs.ReadFile(static.FS, name)
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("v") == hash {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	return c.Blob(http.StatusOK, ct, b)
+}
