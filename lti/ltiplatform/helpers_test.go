@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
@@ -37,7 +42,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time       { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 const (
@@ -47,7 +52,7 @@ const (
 
 // newEnv boots a platform seeded with a course, three people, two
 // activities and the fake tool.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	clk := &clock{t: time.Now()}
@@ -55,6 +60,7 @@ func newEnv(t *testing.T) *env {
 		Issuer: "http://" + srv.Listener.Addr().String(),
 		Name:   "Demo LMS",
 		Now:    clk.Now,
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +95,7 @@ func newEnv(t *testing.T) *env {
 	return &env{p: p, platform: srv, tool: tool, clock: clk}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +109,6 @@ func (e *env) launch(user, link string) ltiplatform.LaunchRequest {
 // fakeTool is the smallest honest LTI tool: it starts the OIDC login with a
 // state cookie and a nonce, and validates the launch strictly.
 type fakeTool struct {
-	t   *testing.T
 	p   *ltiplatform.Platform
 	srv *httptest.Server
 
@@ -114,8 +119,8 @@ type fakeTool struct {
 	authParams func(url.Values)
 }
 
-func newFakeTool(t *testing.T, p *ltiplatform.Platform) *fakeTool {
-	ft := &fakeTool{t: t, p: p, nonces: map[string]string{}}
+func newFakeTool(t testing.TB, p *ltiplatform.Platform) *fakeTool {
+	ft := &fakeTool{p: p, nonces: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/lti/login", ft.login)
 	mux.HandleFunc("POST /lti/launch", ft.launch)
@@ -179,7 +184,12 @@ func (ft *fakeTool) launch(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown state", http.StatusForbidden)
 		return
 	}
-	claims, err := verifyIDToken(r.Context(), ft.p.JWKSURL(), r.FormValue("id_token"), ft.p.Issuer(), clientID, time.Now())
+	token := r.FormValue("id_token")
+	if err := jwxVerify(r.Context(), ft.p.JWKSURL(), token, ft.p.Issuer(), clientID, time.Now()); err != nil {
+		http.Error(w, "invalid id_token (jwx): "+err.Error(), http.StatusForbidden)
+		return
+	}
+	claims, err := verifyIDToken(r.Context(), ft.p.JWKSURL(), token, ft.p.Issuer(), clientID, time.Now())
 	if err != nil {
 		http.Error(w, "invalid id_token: "+err.Error(), http.StatusForbidden)
 		return
@@ -196,6 +206,21 @@ func (ft *fakeTool) launch(w http.ResponseWriter, r *http.Request) {
 }
 
 func randText() string { return rand.Text() }
+
+// jwxVerify checks a token with jwx, as the tool side does: keys from the
+// JWKS by kid, the algorithm the key declares, iss, aud, exp and iat.
+func jwxVerify(ctx context.Context, jwksURL, token, issuer, aud string, now time.Time) error {
+	set, err := jwk.Fetch(ctx, jwksURL)
+	if err != nil {
+		return err
+	}
+	_, err = jwt.Parse([]byte(token),
+		jwt.WithKeySet(set, jws.WithRequireKid(true), jws.WithInferAlgorithmFromKey(false)),
+		jwt.WithValidate(true), jwt.WithIssuer(issuer), jwt.WithAudience(aud),
+		jwt.WithRequiredClaim("exp"), jwt.WithRequiredClaim("iat"),
+		jwt.WithAcceptableSkew(time.Minute), jwt.WithClock(jwt.ClockFunc(func() time.Time { return now })))
+	return err
+}
 
 // verifyIDToken is a strict RS256 id_token verifier, written from the JOSE
 // specs with the standard library so it shares no code with the signer.
