@@ -42,11 +42,12 @@ type App struct {
 }
 
 // OpenStore opens and migrates the configured database.
-func OpenStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, err
 	}
+	db.Logger = logger
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -60,7 +61,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if logger == nil {
 		logger = cfg.Logger()
 	}
-	db, err := OpenStore(ctx, cfg)
+	db, err := OpenStore(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,8 @@ type DB struct {
 	// Pool is the pgx pool under a Postgres DB (nil on SQLite); LISTEN/NOTIFY
 	// and the job queue use it directly.
 	Pool *pgxpool.Pool
+	// Logger receives migration notes; slog.Default() when nil.
+	Logger *slog.Logger
 }
 
 // Config says which database to open.
@@ -174,8 +176,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	logger := db.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
 	for _, r := range results {
-		slog.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
+		logger.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func warnSecret(cfg config.Config, logger *slog.Logger) {
 
 // withStore runs fn on the configured, migrated database.
 func withStore(ctx context.Context, cfg config.Config, fn func(db *store.DB) error) error {
-	db, err := app.OpenStore(ctx, cfg)
+	db, err := app.OpenStore(ctx, cfg, cfg.Logger())
 	if err != nil {
 		return err
 	}

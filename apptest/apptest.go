@@ -1,0 +1,148 @@
+// Package apptest boots a real Roundtable and a real LTI platform on
+// loopback ports, registered with each other, for end-to-end tests and
+// benchmarks.
+package apptest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/roundtable-lms/roundtable/app"
+	"github.com/roundtable-lms/roundtable/config"
+	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/tenant"
+)
+
+// Names of the seeded platform data.
+const (
+	ClientID     = "roundtable-client"
+	DeploymentID = "deployment-1"
+	CourseID     = "course-101"
+	LinkID       = "link-discussion"
+	LooseLinkID  = "link-no-course"
+	Learner      = "learner-alice"
+	Learner2     = "learner-bob"
+	Instructor   = "instructor-ines"
+	Assistant    = "ta-tom"
+)
+
+// Env is a running tool and platform.
+type Env struct {
+	App         *app.App
+	Platform    *ltiplatform.Platform
+	Registered  tenant.Platform
+	DB          *store.DB
+	platformSrv *http.Server
+}
+
+// Secret is the tests' ROUNDTABLE_SECRET.
+var Secret = []byte("test secret that is long enough for roundtable")
+
+// Start boots Roundtable on a fresh database of the given kind, and a
+// platform on another loopback origin, registered with each other.
+func Start(t testing.TB, kind store.Dialect) *Env {
+	t.Helper()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("ROUNDTABLE_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+
+	// The platform lives on 127.0.0.1 and the tool on localhost: two sites,
+	// as an LMS and a tool are in real life.
+	pln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ltiplatform.New(ltiplatform.Config{Issuer: "http://" + pln.Addr().String(), Name: "Test LMS", Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	psrv := &http.Server{Handler: p.Handler()}
+	go psrv.Serve(pln)
+	t.Cleanup(func() { psrv.Close() })
+
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text"}
+	if kind == store.Postgres {
+		cfg.DatabaseURL = storetest.PostgresURL(t)
+	}
+	a, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	t.Cleanup(func() { a.Shutdown() })
+
+	reg, err := a.Registry.Add(ctx, tenant.Platform{
+		Name: "Test LMS", Issuer: p.Issuer(), ClientID: ClientID, AuthURL: p.AuthURL(),
+		TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL(), Deployments: []string{DeploymentID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, p.AddTool(ltiplatform.Tool{
+		ClientID: ClientID, DeploymentID: DeploymentID, Name: "Roundtable",
+		LoginURL: a.URL("/lti/login"), RedirectURIs: []string{a.URL("/lti/launch")},
+		TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.URL("/.well-known/jwks.json"),
+	}))
+	must(t, p.AddCourse(ltiplatform.Course{ID: CourseID, Label: "SAFE-101", Title: "Workplace Safety Essentials"}))
+	for _, u := range []struct {
+		user ltiplatform.User
+		role string
+	}{
+		{ltiplatform.User{ID: Learner, Name: "Alice Mbeki", GivenName: "Alice", FamilyName: "Mbeki", Email: "alice@example.edu", Locale: "en-GB"}, lti.RoleLearner},
+		{ltiplatform.User{ID: Learner2, Name: "Bob Lindqvist", GivenName: "Bob", FamilyName: "Lindqvist", Email: "bob@example.edu"}, lti.RoleLearner},
+		{ltiplatform.User{ID: Instructor, Name: "Ines Okafor", GivenName: "Ines", FamilyName: "Okafor", Email: "ines@example.edu"}, lti.RoleInstructor},
+		{ltiplatform.User{ID: Assistant, Name: "Tom Reyes", GivenName: "Tom", FamilyName: "Reyes", Email: "tom@example.edu"}, lti.RoleTeachingAssistant},
+	} {
+		must(t, p.AddUser(u.user))
+		must(t, p.Enroll(CourseID, u.user.ID, u.role))
+	}
+	must(t, p.AddResourceLink(ltiplatform.ResourceLink{ID: LinkID, CourseID: CourseID, Title: "Week 1 discussion", Description: "Share one hazard you noticed at work this week."}))
+	must(t, p.AddResourceLink(ltiplatform.ResourceLink{ID: LooseLinkID, Title: "Open forum"}))
+	return &Env{App: a, Platform: p, Registered: reg, DB: a.DB, platformSrv: psrv}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Launch launches user into the seeded course's discussion with a new browser.
+func (e *Env) Launch(t testing.TB, user string, tamper *ltiplatform.Tamper) (*ltiplatform.Browser, *ltiplatform.Result) {
+	t.Helper()
+	b := ltiplatform.NewBrowser()
+	res, err := b.Launch(context.Background(), e.Platform, ltiplatform.LaunchRequest{
+		ClientID: ClientID, UserID: user, CourseID: CourseID, ResourceLinkID: LinkID, Tamper: tamper,
+	})
+	var pe *ltiplatform.PageError
+	if errors.As(err, &pe) {
+		// The tool refused at login: that page is the result.
+		return b, &ltiplatform.Result{StatusCode: pe.StatusCode, URL: pe.URL, Body: pe.Body}
+	}
+	if err != nil {
+		t.Fatalf("launch %s: %v", user, err)
+	}
+	return b, res
+}
+
+// Count returns the number of rows in table.
+func (e *Env) Count(t testing.TB, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := e.DB.Table(table).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
