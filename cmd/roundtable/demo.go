@@ -2,10 +2,44 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"net"
+
+	"github.com/roundtable-lms/roundtable/config"
+	"github.com/roundtable-lms/roundtable/demo"
 )
 
-func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("demo: not wired yet")
+func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var lmsListen string
+	cfg, _, err := loadConfig("demo", args, getenv, stderr, "127.0.0.1:8080", func(fs *flag.FlagSet) {
+		fs.StringVar(&lmsListen, "lms-listen", "127.0.0.1:8081", "address of the built-in demo LMS")
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.BaseURL == nil {
+		// The tool is reached as localhost, the LMS as 127.0.0.1: two
+		// different sites, as an LMS and a tool are in real life.
+		_, port, _ := net.SplitHostPort(cfg.Listen)
+		cfg.BaseURL, _ = config.ParseBaseURL("http://localhost:" + port)
+	}
+	logger := cfg.Logger()
+	d, err := demo.Start(ctx, cfg, lmsListen, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+Roundtable demo is running.
+
+  Open the demo LMS:  %s
+  Roundtable itself:  %s
+
+In the demo LMS, press "Open as ..." next to a learner or the instructor:
+the activity opens inside the course page through a real LTI 1.3 launch.
+Data is kept in %s. Press Ctrl+C to stop.
+
+`, d.LMSURL, d.App.BaseURL, cfg.DataDir)
+	return d.Wait(ctx)
 }
