@@ -476,3 +476,59 @@ func flip(s string) string {
 	}
 	return "A" + s[1:]
 }
+
+// Where the LMS offers platform storage and no cookie comes back, the
+// launch is granted only through the page the server rendered, after the
+// browser confirmed state and nonce from the LMS's storage.
+func TestPlatformStorageLaunchWithoutCookies(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		loginURL, err := env.Platform.StartLaunch(ltiplatform.LaunchRequest{ClientID: apptest.ClientID, UserID: apptest.Learner,
+			CourseID: apptest.CourseID, ResourceLinkID: apptest.LinkID, StorageTarget: "_parent"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A browser that keeps no cookies for the tool.
+		b := ltiplatform.NewBrowser()
+		res, err := b.Get(ctx, loginURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := doc(t, res.Body)
+		box := d.Find("#lti-storage")
+		next, _ := box.Attr("data-next")
+		if mode, _ := box.Attr("data-mode"); res.StatusCode != 200 || mode != "put" || !strings.HasPrefix(next, env.Platform.AuthURL()) {
+			t.Fatalf("login with a storage target: %d, mode %q, next %q", res.StatusCode, mode, next)
+		}
+		if origin, _ := box.Attr("data-origin"); origin != strings.TrimSuffix(env.Platform.Issuer(), "/") {
+			t.Errorf("put_data goes to %q, want the platform's origin", origin)
+		}
+		cookieless := ltiplatform.NewBrowser()
+		ar, err := cookieless.Authorize(ctx, next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := post(t, cookieless, ar)
+		d = doc(t, page.Body)
+		ticket, _ := d.Find("#launch-form input[name=storage_ticket]").Attr("value")
+		if mode, _ := d.Find("#lti-storage").Attr("data-mode"); page.StatusCode != 200 || mode != "get" || ticket == "" {
+			t.Fatalf("launch without cookie: %d mode %q ticket %q\n%.300s", page.StatusCode, mode, ticket, page.Body)
+		}
+		if n := env.Count(t, "sessions"); n != 0 {
+			t.Fatal("a session was granted before the browser confirmed the state")
+		}
+		forged := url.Values{"id_token": {ar.Fields.Get("id_token")}, "state": {ar.Fields.Get("state")}, "storage_ticket": {flip(ticket)}}
+		if r, _ := cookieless.PostForm(ctx, ar.Action, forged); r.StatusCode != 200 || env.Count(t, "sessions") != 0 {
+			t.Fatalf("a forged ticket was accepted: %d", r.StatusCode)
+		}
+		confirmed := url.Values{"id_token": {ar.Fields.Get("id_token")}, "state": {ar.Fields.Get("state")}, "storage_ticket": {ticket}}
+		r, err := cookieless.PostForm(ctx, ar.Action, confirmed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSeeActivity(t, r, "Alice Mbeki", "Learner")
+		if r, _ := cookieless.PostForm(ctx, ar.Action, confirmed); r.StatusCode != 401 {
+			t.Fatalf("the confirmed launch replayed: %d", r.StatusCode)
+		}
+	})
+}
