@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+// env returns a getenv for a fresh database of the given kind.
+func env(t *testing.T, kind store.Dialect) func(string) string {
+	vars := map[string]string{
+		"ROUNDTABLE_DATA_DIR": t.TempDir(),
+		"ROUNDTABLE_SECRET":   "command test secret, long enough to use",
+		"ROUNDTABLE_LISTEN":   "127.0.0.1:0",
+	}
+	if kind == store.Postgres {
+		vars["DATABASE_URL"] = storetest.PostgresURL(t)
+	}
+	return func(k string) string { return vars[k] }
+}
+
+func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, getenv, strings.NewReader(""), &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func TestPlatformAndKeyCommands(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			getenv := env(t, kind)
+			out, err := runCmd(t, getenv, "platform", "add", "--name", "Moodle", "--issuer", "https://moodle.example.edu",
+				"--client-id", "abc123", "--auth-url", "https://moodle.example.edu/mod/lti/auth.php",
+				"--token-url", "https://moodle.example.edu/mod/lti/token.php", "--jwks-url", "https://moodle.example.edu/mod/lti/certs.php",
+				"--deployment-id", "1", "--deployment-id", "7", "--base-url", "https://roundtable.example.org")
+			if err != nil {
+				t.Fatalf("platform add: %v\n%s", err, out)
+			}
+			for _, want := range []string{"https://roundtable.example.org/lti/login", "https://roundtable.example.org/lti/launch", "https://roundtable.example.org/.well-known/jwks.json"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("platform add does not tell the admin %s:\n%s", want, out)
+				}
+			}
+			id := regexp.MustCompile(`\(id (\S+)\)`).FindStringSubmatch(out)
+			if id == nil {
+				t.Fatalf("no id printed:\n%s", out)
+			}
+			out, _ = runCmd(t, getenv, "platform", "list")
+			if !strings.Contains(out, "abc123") || !strings.Contains(out, "1,7") {
+				t.Errorf("platform list:\n%s", out)
+			}
+			out, err = runCmd(t, getenv, "platform", "show", id[1])
+			if err != nil || !strings.Contains(out, "https://moodle.example.edu/mod/lti/certs.php") {
+				t.Errorf("platform show: %v\n%s", err, out)
+			}
+			if out, err := runCmd(t, getenv, "platform", "add", "--name", "Moodle", "--issuer", "https://moodle.example.edu",
+				"--client-id", "abc123", "--auth-url", "https://moodle.example.edu/a", "--jwks-url", "https://moodle.example.edu/j", "--deployment-id", "1"); err == nil {
+				t.Errorf("a duplicate registration was accepted:\n%s", out)
+			}
+			if _, err := runCmd(t, getenv, "platform", "add", "--name", "X", "--issuer", "not a url", "--client-id", "c",
+				"--auth-url", "https://x/a", "--jwks-url", "https://x/j", "--deployment-id", "1"); err == nil || !strings.Contains(err.Error(), "issuer") {
+				t.Errorf("a bad issuer: %v", err)
+			}
+			if _, err := runCmd(t, getenv, "platform", "remove", id[1]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := runCmd(t, getenv, "platform", "show", id[1]); err == nil {
+				t.Error("a removed platform is still shown")
+			}
+
+			out, _ = runCmd(t, getenv, "keys", "list")
+			if strings.Count(out, "signing") != 1 {
+				t.Fatalf("keys list before rotation:\n%s", out)
+			}
+			out, err = runCmd(t, getenv, "keys", "rotate")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ = runCmd(t, getenv, "keys", "list")
+			if strings.Count(out, "signing") != 1 || strings.Count(out, "published") != 1 {
+				t.Fatalf("keys list after rotation:\n%s", out)
+			}
+			out, _ = runCmd(t, getenv, "migrate", "status")
+			if !strings.Contains(out, "00001_foundation.sql") || !strings.Contains(out, "applied") {
+				t.Errorf("migrate status:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestBadSettingStopsWithOneLine(t *testing.T) {
+	getenv := env(t, store.SQLite)
+	_, err := runCmd(t, getenv, "serve", "--base-url", "http://roundtable.example.org")
+	if err == nil || !strings.Contains(err.Error(), "ROUNDTABLE_BASE_URL") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// serve answers health checks and stops cleanly when its context ends, as
+// on SIGTERM.
+func TestServeShutsDownGracefully(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	vars := map[string]string{"ROUNDTABLE_DATA_DIR": t.TempDir(), "ROUNDTABLE_SECRET": "command test secret, long enough to use", "ROUNDTABLE_LISTEN": addr}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var out bytes.Buffer
+		done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, nil, &out, &out)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve never became ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve stopped with %v", err)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
