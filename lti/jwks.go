@@ -53,6 +53,9 @@ func (c *KeyCache) Key(ctx context.Context, url, kid string) (jwk.Key, error) {
 	now := c.Now()
 	if e.set == nil || now.Sub(e.fetchedAt) > c.TTL {
 		if err := c.fetch(ctx, url, e, now); err != nil {
+			if k, ok := e.set.LookupKeyID(kid); ok {
+				return k, nil // the platform is failing: serve its last keys
+			}
 			return nil, err
 		}
 	}

@@ -102,19 +102,19 @@ type idTokenClaims struct {
 	Picture    string   `json:"picture"`
 	Locale     string   `json:"locale"`
 
-	MessageType        *string                   `json:"https://purl.imsglobal.org/spec/lti/claim/message_type"`
-	Version            *string                   `json:"https://purl.imsglobal.org/spec/lti/claim/version"`
-	DeploymentID       *string                   `json:"https://purl.imsglobal.org/spec/lti/claim/deployment_id"`
-	TargetLinkURI      string                    `json:"https://purl.imsglobal.org/spec/lti/claim/target_link_uri"`
-	ResourceLink       *ResourceLinkClaim        `json:"https://purl.imsglobal.org/spec/lti/claim/resource_link"`
-	Roles              *[]string                 `json:"https://purl.imsglobal.org/spec/lti/claim/roles"`
-	Context            *ContextClaim             `json:"https://purl.imsglobal.org/spec/lti/claim/context"`
-	ToolPlatform       *ToolPlatformClaim        `json:"https://purl.imsglobal.org/spec/lti/claim/tool_platform"`
-	LaunchPresentation *LaunchPresentationClaim  `json:"https://purl.imsglobal.org/spec/lti/claim/launch_presentation"`
-	Custom             map[string]any            `json:"https://purl.imsglobal.org/spec/lti/claim/custom"`
-	AGS                *AGSEndpointClaim         `json:"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"`
-	NRPS               *NRPSClaim                `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"`
-	DeepLinking        *DeepLinkingSettingsClaim `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"`
+	MessageType        *string                    `json:"https://purl.imsglobal.org/spec/lti/claim/message_type"`
+	Version            *string                    `json:"https://purl.imsglobal.org/spec/lti/claim/version"`
+	DeploymentID       *string                    `json:"https://purl.imsglobal.org/spec/lti/claim/deployment_id"`
+	TargetLinkURI      string                     `json:"https://purl.imsglobal.org/spec/lti/claim/target_link_uri"`
+	ResourceLink       *ResourceLinkClaim         `json:"https://purl.imsglobal.org/spec/lti/claim/resource_link"`
+	Roles              *[]string                  `json:"https://purl.imsglobal.org/spec/lti/claim/roles"`
+	Context            *ContextClaim              `json:"https://purl.imsglobal.org/spec/lti/claim/context"`
+	ToolPlatform       *ToolPlatformClaim         `json:"https://purl.imsglobal.org/spec/lti/claim/tool_platform"`
+	LaunchPresentation *LaunchPresentationClaim   `json:"https://purl.imsglobal.org/spec/lti/claim/launch_presentation"`
+	Custom             map[string]json.RawMessage `json:"https://purl.imsglobal.org/spec/lti/claim/custom"`
+	AGS                *AGSEndpointClaim          `json:"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"`
+	NRPS               *NRPSClaim                 `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"`
+	DeepLinking        *DeepLinkingSettingsClaim  `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"`
 }
 
 type joseHeader struct {
@@ -286,20 +286,26 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 }
 
 // customStrings keeps custom parameters as strings: the spec says they are
-// strings, but some platforms send numbers or booleans.
-func customStrings(m map[string]any) map[string]string {
+// strings, but some platforms send numbers or booleans. Those keep their
+// JSON text: decoding them as float64 would corrupt ids above 2^53.
+func customStrings(m map[string]json.RawMessage) map[string]string {
 	if len(m) == 0 {
 		return nil
 	}
 	out := make(map[string]string, len(m))
-	for k, v := range m {
-		switch t := v.(type) {
-		case string:
-			out[k] = t
-		case nil:
+	for k, raw := range m {
+		switch {
+		case len(raw) == 0 || string(raw) == "null":
+		case raw[0] == '"':
+			var s string
+			if json.Unmarshal(raw, &s) == nil {
+				out[k] = s
+			}
 		default:
-			b, _ := json.Marshal(t)
-			out[k] = string(b)
+			var b bytes.Buffer
+			if json.Compact(&b, raw) == nil {
+				out[k] = b.String()
+			}
 		}
 	}
 	return out
