@@ -66,11 +66,11 @@ type ToolPlatformClaim struct {
 	Version           string `json:"version,omitempty"`
 }
 
-// LaunchPresentationClaim says how the LMS shows the tool.
+// LaunchPresentationClaim says how the LMS shows the tool. Height and width
+// are left out: platforms send them as numbers or strings ("100%"), and the
+// tool sizes itself with lti.frameResize instead.
 type LaunchPresentationClaim struct {
 	DocumentTarget string `json:"document_target,omitempty"`
-	Height         int    `json:"height,omitempty"`
-	Width          int    `json:"width,omitempty"`
 	ReturnURL      string `json:"return_url,omitempty"`
 	Locale         string `json:"locale,omitempty"`
 }

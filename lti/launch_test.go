@@ -162,7 +162,7 @@ func resourceLinkClaims() map[string]any {
 		},
 		ClaimLaunchPresentation: map[string]any{
 			"document_target": "iframe", "return_url": "https://lms.example.edu/return",
-			"locale": "fr-CA", "height": 600, "width": 800,
+			"locale": "fr-CA", "height": "100%", "width": 800,
 		},
 		ClaimCustom: map[string]any{
 			"course_code": "HIST101",
@@ -315,7 +315,7 @@ func TestValidateResourceLinkLaunch(t *testing.T) {
 		ToolPlatform: &ToolPlatformClaim{GUID: "lms-guid", Name: "Example LMS", ProductFamilyCode: "canvas", Version: "cloud"},
 		LaunchPresentation: &LaunchPresentationClaim{
 			DocumentTarget: "iframe", ReturnURL: "https://lms.example.edu/return",
-			Locale: "fr-CA", Height: 600, Width: 800,
+			Locale: "fr-CA",
 		},
 		AGS: &AGSEndpointClaim{
 			Scope:     []string{AGSScopeLineItem, AGSScopeScore},

@@ -34,7 +34,7 @@ func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
 // PeekLoginState returns a live login state without using it up.
 func (s *Store) PeekLoginState(ctx context.Context, state string) (LoginState, bool, error) {
 	var rows []LoginState
-	if err := s.db.WithContext(ctx).Where("state = ? AND expires_at > ?", state, s.Now().UTC()).Limit(1).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT * FROM login_states WHERE state = ? AND expires_at > ?`, state, s.Now().UTC()).Scan(&rows).Error; err != nil {
 		return LoginState{}, false, err
 	}
 	if len(rows) == 0 {
@@ -47,7 +47,7 @@ func (s *Store) PeekLoginState(ctx context.Context, state string) (LoginState, b
 // call was the one that used it: of two concurrent launches with the same
 // state, exactly one gets true.
 func (s *Store) ConsumeLoginState(ctx context.Context, tx *gorm.DB, state string) (bool, error) {
-	res := tx.WithContext(ctx).Where("state = ? AND expires_at > ?", state, s.Now().UTC()).Delete(&LoginState{})
+	res := tx.WithContext(ctx).Exec(`DELETE FROM login_states WHERE state = ? AND expires_at > ?`, state, s.Now().UTC())
 	return res.RowsAffected == 1, res.Error
 }
 

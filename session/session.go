@@ -104,7 +104,7 @@ func (s *Store) FromSecret(ctx context.Context, secret string) (Session, error) 
 
 func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
 	var rows []row
-	if err := s.db.WithContext(ctx).Where("id_hash = ?", idHash).Limit(1).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT * FROM sessions WHERE id_hash = ?`, idHash).Scan(&rows).Error; err != nil {
 		return Session{}, err
 	}
 	if len(rows) == 0 || !s.Now().Before(rows[0].ExpiresAt) {

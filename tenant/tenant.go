@@ -228,12 +228,14 @@ func (r *Registry) Remove(ctx context.Context, id string) error {
 
 // FindRegistration implements lti.Registrations.
 func (r *Registry) FindRegistration(ctx context.Context, issuer, clientID string) (lti.Registration, error) {
-	q := r.db.WithContext(ctx).Where("issuer = ?", issuer)
-	if clientID != "" {
-		q = q.Where("client_id = ?", clientID)
-	}
 	var ps []Platform
-	if err := q.Limit(2).Find(&ps).Error; err != nil {
+	var err error
+	if clientID != "" {
+		err = r.db.WithContext(ctx).Raw(`SELECT * FROM platforms WHERE issuer = ? AND client_id = ? LIMIT 2`, issuer, clientID).Scan(&ps).Error
+	} else {
+		err = r.db.WithContext(ctx).Raw(`SELECT * FROM platforms WHERE issuer = ? LIMIT 2`, issuer).Scan(&ps).Error
+	}
+	if err != nil {
 		return lti.Registration{}, err
 	}
 	switch {
@@ -246,7 +248,12 @@ func (r *Registry) FindRegistration(ctx context.Context, issuer, clientID string
 			Message: "Roundtable could not tell which registration of your LMS this launch belongs to. Please ask your LMS administrator to include the client id in the login request.",
 			Detail:  fmt.Sprintf("issuer %q has several registrations and the login named no client_id", issuer)}
 	}
-	p := ps[0]
+	return usable(ps[0])
+}
+
+// usable returns the registration of an active platform, or the error that
+// tells why a disabled or pending one cannot launch.
+func usable(p Platform) (lti.Registration, error) {
 	switch p.Status {
 	case StatusDisabled:
 		return lti.Registration{}, &lti.Error{Reason: lti.ReasonPlatformDisabled,
@@ -263,8 +270,8 @@ func (r *Registry) FindRegistration(ctx context.Context, issuer, clientID string
 // HasDeployment implements lti.Registrations.
 func (r *Registry) HasDeployment(ctx context.Context, registrationID, deploymentID string) (bool, error) {
 	var n int64
-	err := r.db.WithContext(ctx).Model(&deploymentRow{}).
-		Where("platform_id = ? AND deployment_id = ?", registrationID, deploymentID).Count(&n).Error
+	err := r.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM deployments WHERE platform_id = ? AND deployment_id = ?`,
+		registrationID, deploymentID).Scan(&n).Error
 	return n > 0, err
 }
 
@@ -283,7 +290,7 @@ func (r *Registry) RecordError(ctx context.Context, id, message string) error {
 // errors as FindRegistration for a missing, disabled or pending platform.
 func (r *Registry) RegistrationByID(ctx context.Context, id string) (lti.Registration, error) {
 	var ps []Platform
-	if err := r.db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&ps).Error; err != nil {
+	if err := r.db.WithContext(ctx).Raw(`SELECT * FROM platforms WHERE id = ?`, id).Scan(&ps).Error; err != nil {
 		return lti.Registration{}, err
 	}
 	if len(ps) == 0 {
@@ -291,7 +298,7 @@ func (r *Registry) RegistrationByID(ctx context.Context, id string) (lti.Registr
 			Message: "This LMS is no longer registered with Roundtable. Please ask your LMS administrator.",
 			Detail:  fmt.Sprintf("platform %s was removed during the launch", id)}
 	}
-	return r.FindRegistration(ctx, ps[0].Issuer, ps[0].ClientID)
+	return usable(ps[0])
 }
 
 // FrameOrigins lists the web origins of every active platform (issuer and
