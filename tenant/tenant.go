@@ -310,17 +310,20 @@ func (r *Registry) FrameOrigins(ctx context.Context) ([]string, error) {
 	}
 	seen := map[string]bool{}
 	var out []string
+	add := func(o string) {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
 	for _, p := range ps {
 		for _, raw := range []string{p.Issuer, p.AuthURL} {
-			u, err := url.Parse(raw)
-			if err != nil || u.Host == "" {
-				continue
+			if u, err := url.Parse(raw); err == nil && u.Host != "" {
+				add(u.Scheme + "://" + u.Host)
 			}
-			o := u.Scheme + "://" + u.Host
-			if !seen[o] {
-				seen[o] = true
-				out = append(out, o)
-			}
+		}
+		for _, o := range extraFrameOrigins(p.Issuer) {
+			add(o)
 		}
 	}
 	return out, nil

@@ -98,3 +98,31 @@ func TestRegistrationsAreValidated(t *testing.T) {
 		}
 	})
 }
+
+func TestFrameOriginsIncludeWhereEachLMSShowsCourses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		reg := tenant.NewRegistry(db)
+		if _, err := reg.Add(ctx, canvas("1")); err != nil {
+			t.Fatal(err)
+		}
+		moodle := tenant.Platform{Name: "Moodle", Issuer: "https://moodle.example.edu", ClientID: "m",
+			AuthURL: "https://moodle.example.edu/mod/lti/auth.php", JWKSURL: "https://moodle.example.edu/mod/lti/certs.php", Status: tenant.StatusDisabled}
+		if _, err := reg.Add(ctx, moodle); err != nil {
+			t.Fatal(err)
+		}
+		got, err := reg.FrameOrigins(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{"https://canvas.instructure.com": true, "https://sso.canvaslms.com": true, "https://*.instructure.com": true}
+		if len(got) != len(want) {
+			t.Fatalf("frame origins %v, want %v (a disabled platform may not embed the tool)", got, want)
+		}
+		for _, o := range got {
+			if !want[o] {
+				t.Errorf("unexpected frame origin %q", o)
+			}
+		}
+	})
+}
