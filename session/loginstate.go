@@ -28,7 +28,8 @@ const LoginStateTTL = 10 * time.Minute
 // SaveLoginState stores a login state.
 func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
 	ls.ExpiresAt = s.Now().UTC().Add(LoginStateTTL)
-	return s.db.WithContext(ctx).Create(&ls).Error
+	// A login state lost in a crash only means opening the activity again.
+	return s.db.TxRelaxed(ctx, func(tx *gorm.DB) error { return tx.Create(&ls).Error })
 }
 
 // PeekLoginState returns a live login state without using it up.

@@ -95,6 +95,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("connect to postgres: %w", err)
 		}
 		sqlDB := stdlib.OpenDBFromPool(pool)
+		// database/sql keeps only 2 idle connections by default and would
+		// hand the rest back to pgxpool after each query.
+		sqlDB.SetMaxOpenConns(int(pcfg.MaxConns))
+		sqlDB.SetMaxIdleConns(int(pcfg.MaxConns))
 		gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gcfg)
 		if err != nil {
 			pool.Close()
@@ -234,4 +238,21 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // in indexes, and unguessable enough for URLs.
 func NewID() string {
 	return uuid.Must(uuid.NewV7()).String()
+}
+
+// TxRelaxed runs fn in one transaction whose commit does not wait for the
+// write-ahead log to reach disk on Postgres (synchronous_commit off). A
+// crash can lose the last fraction of a second of such commits, never
+// corrupt them: use it only for what a person simply redoes, such as a
+// login state or a launch's session, never for posts or grades.
+func (db *DB) TxRelaxed(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if db.Dialect != Postgres {
+		return db.Tx(ctx, fn)
+	}
+	return db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }

@@ -102,7 +102,9 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 
 	var secret string
 	var sess session.Session
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	// A launch lost in a crash is redone by opening the activity again: its
+	// commit need not wait for the disk.
+	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
 		used, err := s.Sessions.ConsumeLoginState(ctx, tx, ls.State)
 		if err != nil {
 			return err
