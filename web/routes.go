@@ -15,4 +15,7 @@ func (s *Server) routes() {
 
 	a := e.Group("/a/:link", s.requireSession)
 	a.GET("", s.activity)
+
+	s.registrationRoutes()
+	s.adminRoutes()
 }

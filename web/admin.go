@@ -1,0 +1,4 @@
+package web
+
+// adminRoutes serves the administration console under /admin.
+func (s *Server) adminRoutes() {}
