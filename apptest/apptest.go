@@ -6,6 +6,7 @@ package apptest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -145,4 +146,16 @@ func (e *Env) Count(t testing.TB, table string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// SeedLearners adds n learners to the platform's course and returns their ids.
+func SeedLearners(t testing.TB, e *Env, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("bench-learner-%04d", i)
+		must(t, e.Platform.AddUser(ltiplatform.User{ID: ids[i], Name: fmt.Sprintf("Learner %d", i), Email: ids[i] + "@example.edu"}))
+		must(t, e.Platform.Enroll(CourseID, ids[i], lti.RoleLearner))
+	}
+	return ids
 }
