@@ -42,6 +42,13 @@ type Platform struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 
+	// RegisteredBy is RegisteredManually or RegisteredDynamically; the
+	// other three come from LTI Dynamic Registration (see dynreg.go).
+	RegisteredBy          string `gorm:"default:manual"`
+	Scopes                string
+	ProductVersion        string
+	RegistrationClientURI string
+
 	Deployments []string `gorm:"-"`
 }
 
