@@ -27,22 +27,33 @@ type Config struct {
 	SecretSource string
 	LogLevel     slog.Level
 	LogFormat    string
+	// Registration is the policy for LMSs registering by LTI Dynamic
+	// Registration: RegistrationOpen or RegistrationApproval.
+	Registration string
 }
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
-	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat string
+	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration string
 }
 
 // Env names, documented in --help and the README.
 const (
-	EnvListen      = "ROUNDTABLE_LISTEN"
-	EnvBaseURL     = "ROUNDTABLE_BASE_URL"
-	EnvDatabaseURL = "DATABASE_URL"
-	EnvDataDir     = "ROUNDTABLE_DATA_DIR"
-	EnvSecret      = "ROUNDTABLE_SECRET"
-	EnvLogLevel    = "ROUNDTABLE_LOG_LEVEL"
-	EnvLogFormat   = "ROUNDTABLE_LOG_FORMAT"
+	EnvListen       = "ROUNDTABLE_LISTEN"
+	EnvBaseURL      = "ROUNDTABLE_BASE_URL"
+	EnvDatabaseURL  = "DATABASE_URL"
+	EnvDataDir      = "ROUNDTABLE_DATA_DIR"
+	EnvSecret       = "ROUNDTABLE_SECRET"
+	EnvLogLevel     = "ROUNDTABLE_LOG_LEVEL"
+	EnvLogFormat    = "ROUNDTABLE_LOG_FORMAT"
+	EnvRegistration = "ROUNDTABLE_REGISTRATION"
+)
+
+// Registration policies: an LMS that registers by LTI Dynamic Registration
+// is active at once (open) or waits for an administrator (approval).
+const (
+	RegistrationOpen     = "open"
+	RegistrationApproval = "approval"
 )
 
 // Bind registers the settings' flags on fs, with environment defaults.
@@ -60,6 +71,7 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.DataDir, "data-dir", env(EnvDataDir, "./data"), "directory for the SQLite file and generated secret ("+EnvDataDir+")")
 	fs.StringVar(&s.LogLevel, "log-level", env(EnvLogLevel, "info"), "debug, info, warn or error ("+EnvLogLevel+")")
 	fs.StringVar(&s.LogFormat, "log-format", env(EnvLogFormat, "text"), "text or json ("+EnvLogFormat+")")
+	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
 	return s
 }
 
@@ -91,6 +103,12 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 	}
 	if s.LogFormat != "text" && s.LogFormat != "json" {
 		return cfg, fmt.Errorf("%s / --log-format: %q is not text or json", EnvLogFormat, s.LogFormat)
+	}
+	switch s.Registration {
+	case RegistrationOpen, RegistrationApproval:
+		cfg.Registration = s.Registration
+	default:
+		return cfg, fmt.Errorf("%s / --registration: %q is not open or approval", EnvRegistration, s.Registration)
 	}
 	secret, source, err := loadSecret(getenv(EnvSecret), cfg.DataDir)
 	if err != nil {

@@ -33,6 +33,7 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"database", map[string]string{EnvDatabaseURL: "mysql://x"}, []string{"--data-dir", dir}, "DATABASE_URL"},
 		{"short secret", map[string]string{EnvSecret: "short"}, []string{"--data-dir", dir}, "ROUNDTABLE_SECRET"},
 		{"log level", nil, []string{"--log-level", "loud", "--data-dir", dir}, "ROUNDTABLE_LOG_LEVEL"},
+		{"registration", map[string]string{EnvRegistration: "anyone"}, []string{"--data-dir", dir}, "ROUNDTABLE_REGISTRATION"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,5 +74,21 @@ func TestSecretIsGeneratedOnceAndKept(t *testing.T) {
 	}
 	if c.SecretSource != "env" || c.BaseURL.String() != "https://rt.example.edu" {
 		t.Fatalf("env: source %q base %v", c.SecretSource, c.BaseURL)
+	}
+}
+
+func TestRegistrationPolicy(t *testing.T) {
+	dir := t.TempDir()
+	c, err := load(t, nil, "--data-dir", dir)
+	if err != nil || c.Registration != RegistrationApproval {
+		t.Fatalf("default: %q %v, want approval", c.Registration, err)
+	}
+	c, err = load(t, map[string]string{EnvRegistration: "open"}, "--data-dir", dir)
+	if err != nil || c.Registration != RegistrationOpen {
+		t.Fatalf("env: %q %v, want open", c.Registration, err)
+	}
+	c, err = load(t, map[string]string{EnvRegistration: "open"}, "--data-dir", dir, "--registration", "approval")
+	if err != nil || c.Registration != RegistrationApproval {
+		t.Fatalf("flag over env: %q %v, want approval", c.Registration, err)
 	}
 }
