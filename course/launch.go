@@ -304,10 +304,16 @@ func (s *Store) assignCohort(tx *gorm.DB, c Course, u User, ex existingRows, now
 		}
 	}
 	if ex.CohortMemberID == "" || ex.CohortID == "" {
-		err = tx.Exec(`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING`, co.PlatformID, co.ID, u.ID, now).Error
-		if err != nil {
-			return Cohort{}, fmt.Errorf("record cohort member: %w", err)
+		res := tx.Exec(`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING`, co.PlatformID, co.ID, u.ID, now)
+		if res.Error != nil {
+			return Cohort{}, fmt.Errorf("record cohort member: %w", res.Error)
+		}
+		if res.RowsAffected == 1 {
+			err = tx.Exec(`UPDATE cohorts SET member_count = member_count + 1 WHERE platform_id = ? AND id = ?`, co.PlatformID, co.ID).Error
+			if err != nil {
+				return Cohort{}, fmt.Errorf("count cohort member: %w", err)
+			}
 		}
 	}
 	return co, nil

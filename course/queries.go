@@ -57,7 +57,7 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 			u.id AS user_id, u.subject, u.name, u.given_name, u.family_name, u.email, u.picture, u.locale, u.pseudonym,
 			m.roles,
 			co.id AS cohort_id, co.cohort_key, co.name AS cohort_name,
-			(SELECT COUNT(*) FROM cohort_members cm WHERE cm.platform_id = co.platform_id AND cm.cohort_id = co.id) AS cohort_size
+			co.member_count AS cohort_size
 		FROM resource_links l
 		JOIN courses c ON c.platform_id = l.platform_id AND c.id = l.course_id
 		JOIN memberships m ON m.platform_id = l.platform_id AND m.course_id = l.course_id AND m.user_id = ?

@@ -29,7 +29,7 @@ const LoginStateTTL = 10 * time.Minute
 func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
 	ls.ExpiresAt = s.Now().UTC().Add(LoginStateTTL)
 	// A login state lost in a crash only means opening the activity again.
-	return s.db.TxRelaxed(ctx, func(tx *gorm.DB) error { return tx.Create(&ls).Error })
+	return s.db.Relaxed().WithContext(ctx).Create(&ls).Error
 }
 
 // PeekLoginState returns a live login state without using it up.

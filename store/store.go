@@ -46,6 +46,10 @@ type DB struct {
 	// Pool is the pgx pool under a Postgres DB (nil on SQLite); LISTEN/NOTIFY
 	// and the job queue use it directly.
 	Pool *pgxpool.Pool
+	// relaxed is a second Postgres pool whose commits do not wait for the
+	// WAL flush (see TxRelaxed); on SQLite it is the DB itself.
+	relaxed     *gorm.DB
+	relaxedPool *pgxpool.Pool
 	// Logger receives migration notes; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -104,7 +108,23 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			pool.Close()
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		return &DB{DB: gdb, Dialect: Postgres, SQL: sqlDB, Pool: pool}, nil
+		rcfg := pcfg.Copy()
+		rcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+		rpool, err := pgxpool.NewWithConfig(ctx, rcfg)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		rsql := stdlib.OpenDBFromPool(rpool)
+		rsql.SetMaxOpenConns(int(rcfg.MaxConns))
+		rsql.SetMaxIdleConns(int(rcfg.MaxConns))
+		rdb, err := gorm.Open(postgres.New(postgres.Config{Conn: rsql}), gcfg)
+		if err != nil {
+			pool.Close()
+			rpool.Close()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		return &DB{DB: gdb, Dialect: Postgres, SQL: sqlDB, Pool: pool, relaxed: rdb, relaxedPool: rpool}, nil
 	}
 
 	path := cfg.SQLitePath
@@ -139,7 +159,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{DB: gdb, Dialect: SQLite, SQL: sqlDB}, nil
+	return &DB{DB: gdb, Dialect: SQLite, SQL: sqlDB, relaxed: gdb}, nil
 }
 
 // Close releases the connections.
@@ -147,6 +167,12 @@ func (db *DB) Close() error {
 	err := db.SQL.Close()
 	if db.Pool != nil {
 		db.Pool.Close()
+	}
+	if db.relaxedPool != nil {
+		if rsql, rerr := db.relaxed.DB(); rerr == nil {
+			rsql.Close()
+		}
+		db.relaxedPool.Close()
 	}
 	return err
 }
@@ -223,9 +249,13 @@ func (db *DB) MigrationStatuses(ctx context.Context) ([]MigrationStatus, error) 
 // Tx runs fn in one transaction, retrying a few times when SQLite reports
 // the database busy.
 func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.tx(ctx, db.DB, fn)
+}
+
+func (db *DB) tx(ctx context.Context, on *gorm.DB, fn func(tx *gorm.DB) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = db.WithContext(ctx).Transaction(fn)
+		err = on.WithContext(ctx).Transaction(fn)
 		if err == nil || !IsBusy(err) {
 			return Translate(err)
 		}
@@ -246,13 +276,8 @@ func NewID() string {
 // corrupt them: use it only for what a person simply redoes, such as a
 // login state or a launch's session, never for posts or grades.
 func (db *DB) TxRelaxed(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if db.Dialect != Postgres {
-		return db.Tx(ctx, fn)
-	}
-	return db.Tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+	return db.tx(ctx, db.relaxed, fn)
 }
+
+// Relaxed is the handle for single statements with TxRelaxed's durability.
+func (db *DB) Relaxed() *gorm.DB { return db.relaxed }

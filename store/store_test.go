@@ -64,3 +64,13 @@ func TestMigrationsApplyAndErrorsTranslate(t *testing.T) {
 		}
 	})
 }
+
+func TestRelaxedCommitsOnlyWhereAsked(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	var main, relaxed string
+	db.Raw("SHOW synchronous_commit").Scan(&main)
+	db.Relaxed().Raw("SHOW synchronous_commit").Scan(&relaxed)
+	if main != "on" || relaxed != "off" {
+		t.Fatalf("synchronous_commit: main %q, relaxed %q", main, relaxed)
+	}
+}

@@ -151,6 +151,11 @@ func TestLaunchRecordsPeopleCourseLinkAndCohort(t *testing.T) {
 				t.Errorf("%s: %d rows, want %d", table, got, want)
 			}
 		}
+		var counted int64
+		env.DB.Raw(`SELECT member_count FROM cohorts`).Scan(&counted)
+		if counted != 2 {
+			t.Errorf("cohort member_count %d, want 2 (one per distinct person)", counted)
+		}
 		var m struct{ Roles, LtiRoles string }
 		env.DB.Raw(`SELECT m.roles, m.lti_roles FROM memberships m JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id WHERE u.subject = ?`, apptest.Instructor).Scan(&m)
 		if m.Roles != "instructor" || !strings.Contains(m.LtiRoles, "membership#Instructor") {

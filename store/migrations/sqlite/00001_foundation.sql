@@ -120,6 +120,8 @@ CREATE TABLE cohorts (
     course_id       TEXT NOT NULL,
     cohort_key      TEXT NOT NULL,
     name            TEXT NOT NULL DEFAULT '',
+    -- Kept by the launch that adds a member, so pages need not count.
+    member_count    INTEGER NOT NULL DEFAULT 0,
     created_at      DATETIME NOT NULL,
     PRIMARY KEY (platform_id, id),
     UNIQUE (platform_id, course_id, cohort_key),
