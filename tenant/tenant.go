@@ -235,27 +235,40 @@ func (r *Registry) Remove(ctx context.Context, id string) error {
 
 // FindRegistration implements lti.Registrations.
 func (r *Registry) FindRegistration(ctx context.Context, issuer, clientID string) (lti.Registration, error) {
-	var ps []Platform
-	var err error
-	if clientID != "" {
-		err = r.db.WithContext(ctx).Raw(`SELECT * FROM platforms WHERE issuer = ? AND client_id = ? LIMIT 2`, issuer, clientID).Scan(&ps).Error
-	} else {
-		err = r.db.WithContext(ctx).Raw(`SELECT * FROM platforms WHERE issuer = ? LIMIT 2`, issuer).Scan(&ps).Error
+	reg, _, err := r.FindForLogin(ctx, issuer, clientID, "")
+	return reg, err
+}
+
+// FindForLogin is FindRegistration that also tells, in the same query,
+// whether deploymentID is one of the registration's deployments (false when
+// deploymentID is empty).
+func (r *Registry) FindForLogin(ctx context.Context, issuer, clientID, deploymentID string) (lti.Registration, bool, error) {
+	var rows []struct {
+		Platform      `gorm:"embedded"`
+		HasDeployment bool
 	}
-	if err != nil {
-		return lti.Registration{}, err
+	q := `SELECT p.*, EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = p.id AND d.deployment_id = ?) AS has_deployment
+		FROM platforms p WHERE p.issuer = ?`
+	args := []any{deploymentID, issuer}
+	if clientID != "" {
+		q += ` AND p.client_id = ?`
+		args = append(args, clientID)
+	}
+	if err := r.db.WithContext(ctx).Raw(q+` LIMIT 2`, args...).Scan(&rows).Error; err != nil {
+		return lti.Registration{}, false, err
 	}
 	switch {
-	case len(ps) == 0:
-		return lti.Registration{}, &lti.Error{Reason: lti.ReasonUnknownPlatform,
+	case len(rows) == 0:
+		return lti.Registration{}, false, &lti.Error{Reason: lti.ReasonUnknownPlatform,
 			Message: "This LMS is not registered with Roundtable. Please ask your LMS administrator to register it.",
 			Detail:  fmt.Sprintf("no registration for issuer %q client_id %q", issuer, clientID)}
-	case len(ps) > 1:
-		return lti.Registration{}, &lti.Error{Reason: lti.ReasonAmbiguousPlatform,
+	case len(rows) > 1:
+		return lti.Registration{}, false, &lti.Error{Reason: lti.ReasonAmbiguousPlatform,
 			Message: "Roundtable could not tell which registration of your LMS this launch belongs to. Please ask your LMS administrator to include the client id in the login request.",
 			Detail:  fmt.Sprintf("issuer %q has several registrations and the login named no client_id", issuer)}
 	}
-	return usable(ps[0])
+	reg, err := usable(rows[0].Platform)
+	return reg, rows[0].HasDeployment && deploymentID != "", err
 }
 
 // usable returns the registration of an active platform, or the error that

@@ -38,7 +38,7 @@ func (s *Server) ltiLogin(c echo.Context) error {
 	if err != nil {
 		return s.rejectLTI(c, "", err)
 	}
-	reg, err := s.Registry.FindRegistration(ctx, req.Issuer, req.ClientID)
+	reg, deploymentKnown, err := s.Registry.FindForLogin(ctx, req.Issuer, req.ClientID, req.DeploymentID)
 	if err != nil {
 		return s.rejectLTI(c, "", err)
 	}
@@ -47,14 +47,8 @@ func (s *Server) ltiLogin(c echo.Context) error {
 			Message: "Your course asked to open an address that is not part of this Roundtable. Please tell your LMS administrator.",
 			Detail:  "target_link_uri " + req.TargetLinkURI + " is not under " + s.BaseURL.String()})
 	}
-	if req.DeploymentID != "" {
-		ok, err := s.Registry.HasDeployment(ctx, reg.ID, req.DeploymentID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return s.rejectLTI(c, reg.ID, unknownDeployment(req.DeploymentID))
-		}
+	if req.DeploymentID != "" && !deploymentKnown {
+		return s.rejectLTI(c, reg.ID, unknownDeployment(req.DeploymentID))
 	}
 	browser := s.browserID(c)
 	ls := session.LoginState{
