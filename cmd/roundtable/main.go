@@ -25,6 +25,8 @@ Usage:
   roundtable platform add|list|show|remove
                                       register LMS platforms by hand
   roundtable keys list|rotate|retire  manage the tool's signing keys
+  roundtable admin create|password|list --email E
+                                      admin console accounts (password on stdin)
 
 Settings (flag, or environment variable):
   --listen        ROUNDTABLE_LISTEN      address to listen on (default :8080)
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return platformCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, args, getenv, stdout, stderr)
+	case "admin":
+		return adminCmd(ctx, args, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
