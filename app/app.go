@@ -103,6 +103,7 @@ func (a *App) init(ctx context.Context) error {
 		DB: a.DB, BaseURL: a.BaseURL, Registry: a.Registry, Keys: keys,
 		Validator: lti.NewValidator(lti.NewKeyCache(&http.Client{Timeout: 10 * time.Second})),
 		Sessions:  a.Sessions, Courses: a.Courses, Logger: a.Logger, Secret: cfg.Secret,
+		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen},
 	})
 	if err != nil {
 		ln.Close()

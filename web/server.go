@@ -37,6 +37,8 @@ type Deps struct {
 	// tickets).
 	Secret []byte
 	Now    func() time.Time
+	// Registration is how LMSs register by LTI Dynamic Registration.
+	Registration RegistrationConfig
 }
 
 // Server holds the Echo instance and the parsed templates.
