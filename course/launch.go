@@ -145,6 +145,7 @@ func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (
 			COALESCE(l.ags_lineitems, '') AS ags_lineitems, COALESCE(l.ags_lineitem, '') AS ags_lineitem,
 			COALESCE(l.ags_scopes, '') AS ags_scopes, COALESCE(l.nrps_url, '') AS nrps_url,
 			COALESCE(co.id, '') AS cohort_id, COALESCE(m.roles, '') AS member_roles, COALESCE(m.user_id, '') AS member_user_id,
+			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch,
 			COALESCE(cm.user_id, '') AS cohort_member_id
 		FROM (SELECT 1 AS one) x
 		LEFT JOIN users u ON u.platform_id = ? AND u.subject = ?
@@ -201,14 +202,18 @@ func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (
 		return Recorded{}, fmt.Errorf("record course: %w", err)
 	}
 
-	// The membership, with the roles of this launch.
-	if ex.MemberUserID == "" {
+	// The membership, with the roles of this launch. A relaunch within a
+	// minute with the same roles changes nothing worth a write.
+	recent := ex.MemberLastLaunch != nil && now.Sub(*ex.MemberLastLaunch) < time.Minute
+	switch {
+	case ex.MemberUserID != "" && recent && ex.MemberRoles == roles.String() && ex.MemberLtiRoles == ltiRoles:
+	case ex.MemberUserID == "":
 		err = tx.Exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)
 			ON CONFLICT (platform_id, course_id, user_id) DO UPDATE SET roles = excluded.roles, lti_roles = excluded.lti_roles,
 				status = 'active', last_launch_at = excluded.last_launch_at, updated_at = excluded.updated_at`,
 			c.PlatformID, c.ID, u.ID, roles.String(), ltiRoles, now, now, now).Error
-	} else {
+	default:
 		err = tx.Exec(`UPDATE memberships SET roles = ?, lti_roles = ?, status = 'active', last_launch_at = ?, updated_at = ?
 			WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
 			roles.String(), ltiRoles, now, now, c.PlatformID, c.ID, u.ID).Error
@@ -265,6 +270,8 @@ type existingRows struct {
 	LinkID, LinkCourseID, LinkTitle, LinkDescription, LinkCustom    string
 	AgsLineitems, AgsLineitem, AgsScopes, NrpsURL                   string
 	CohortID, MemberRoles, MemberUserID, CohortMemberID             string
+	MemberLtiRoles                                                  string
+	MemberLastLaunch                                                *time.Time
 }
 
 // insertOrGet inserts a row that may already exist (ON CONFLICT DO NOTHING

@@ -144,8 +144,17 @@ func TestValidLaunches(t *testing.T) {
 func TestLaunchRecordsPeopleCourseLinkAndCohort(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		env.Launch(t, apptest.Learner, nil)
+		lastLaunch := func() (at string) {
+			env.DB.Raw(`SELECT CAST(m.last_launch_at AS TEXT) FROM memberships m JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id WHERE u.subject = ?`, apptest.Learner).Scan(&at)
+			return at
+		}
+		first := lastLaunch()
 		env.Launch(t, apptest.Instructor, nil)
 		env.Launch(t, apptest.Learner, nil)
+		// A relaunch within a minute with the same roles writes nothing.
+		if again := lastLaunch(); first == "" || again != first {
+			t.Errorf("membership rewritten by a quick relaunch: %q then %q", first, again)
+		}
 		for table, want := range map[string]int64{"users": 2, "courses": 1, "memberships": 2, "resource_links": 1, "cohorts": 1, "cohort_members": 2, "sessions": 3} {
 			if got := env.Count(t, table); got != want {
 				t.Errorf("%s: %d rows, want %d", table, got, want)
