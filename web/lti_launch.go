@@ -85,6 +85,11 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		})
 	}
 	ok, err := s.Registry.HasDeployment(ctx, reg.ID, launch.DeploymentID)
+	if err == nil && !ok {
+		// The id_token is verified: a dynamic registration that returned
+		// no deployment id takes this one as its first.
+		ok, err = s.Registry.AcceptDeployment(ctx, reg.ID, launch.DeploymentID)
+	}
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,15 @@ func (s *Server) ltiLogin(c echo.Context) error {
 			Detail:  "target_link_uri " + req.TargetLinkURI + " is not under " + s.BaseURL.String()})
 	}
 	if req.DeploymentID != "" && !deploymentKnown {
-		return s.rejectLTI(c, reg.ID, unknownDeployment(req.DeploymentID))
+		// A dynamic registration that returned no deployment id learns it
+		// from its first launch, recorded once the id_token is verified.
+		awaits, err := s.Registry.AwaitsFirstDeployment(ctx, reg.ID)
+		if err != nil {
+			return err
+		}
+		if !awaits {
+			return s.rejectLTI(c, reg.ID, unknownDeployment(req.DeploymentID))
+		}
 	}
 	browser := s.browserID(c)
 	ls := session.LoginState{
