@@ -130,6 +130,8 @@ type Platform struct {
 	links     map[string]ResourceLink
 	linkIDs   []string
 	pending   map[string]*pendingLaunch // by lti_message_hint
+	regTokens map[string]time.Time      // registration token → expiry
+	regMode   RegistrationMode
 }
 
 type enrolment struct {
@@ -180,6 +182,8 @@ func New(cfg Config) (*Platform, error) {
 		members: map[string][]enrolment{},
 		links:   map[string]ResourceLink{},
 		pending: map[string]*pendingLaunch{},
+
+		regTokens: map[string]time.Time{},
 	}, nil
 }
 
@@ -486,7 +490,8 @@ func isAbsURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// Handler serves the platform: JWKS, OIDC authorization and the demo pages.
+// Handler serves the platform: JWKS, OIDC authorization, dynamic
+// registration and the demo pages.
 func (p *Platform) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks.json", p.handleJWKS)
@@ -496,5 +501,9 @@ func (p *Platform) Handler() http.Handler {
 	mux.HandleFunc("GET /courses/{id}", p.handleCourse)
 	mux.HandleFunc("GET /courses/{id}/launch", p.handleLaunchPage)
 	mux.HandleFunc("POST /courses/{id}/launch", p.handleLaunchPage)
+	mux.HandleFunc("GET /.well-known/openid-configuration", p.handleOpenIDConfiguration)
+	mux.HandleFunc("POST /register", p.handleRegister)
+	mux.HandleFunc("GET /admin/tools/register", p.handleRegisterToolPage)
+	mux.HandleFunc("POST /admin/tools/register", p.handleRegisterToolPage)
 	return mux
 }
