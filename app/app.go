@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/config"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -32,6 +33,7 @@ type App struct {
 	Registry *tenant.Registry
 	Sessions *session.Store
 	Courses  *course.Store
+	Admins   *admin.Store
 	Web      *web.Server
 	BaseURL  *url.URL
 
@@ -99,11 +101,13 @@ func (a *App) init(ctx context.Context) error {
 	a.Registry = tenant.NewRegistry(a.DB)
 	a.Sessions = session.NewStore(a.DB, cfg.Secret)
 	a.Courses = course.NewStore(a.DB)
+	a.Admins = admin.NewStore(a.DB)
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, BaseURL: a.BaseURL, Registry: a.Registry, Keys: keys,
 		Validator: lti.NewValidator(lti.NewKeyCache(&http.Client{Timeout: 10 * time.Second})),
 		Sessions:  a.Sessions, Courses: a.Courses, Logger: a.Logger, Secret: cfg.Secret,
 		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen},
+		Admins:       a.Admins,
 	})
 	if err != nil {
 		ln.Close()
@@ -179,6 +183,9 @@ func (a *App) janitor(ctx context.Context) {
 			a.Logger.Warn("cannot delete expired login states", slog.Any("error", err))
 		} else if n > 0 {
 			a.Logger.Debug("expired login states deleted", slog.Int64("count", n))
+		}
+		if _, err := a.Admins.DeleteExpired(ctx); err != nil {
+			a.Logger.Warn("cannot delete expired admin sessions", slog.Any("error", err))
 		}
 		if _, err := a.Sessions.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired sessions", slog.Any("error", err))

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/session"
@@ -39,6 +40,12 @@ type Deps struct {
 	Now    func() time.Time
 	// Registration is how LMSs register by LTI Dynamic Registration.
 	Registration RegistrationConfig
+
+	// Admin console
+	Admins *admin.Store
+	// AdminHTTP fetches the key sets of platforms added by hand; a client
+	// with a 10-second timeout when nil.
+	AdminHTTP *http.Client
 }
 
 // Server holds the Echo instance and the parsed templates.
