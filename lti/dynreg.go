@@ -461,11 +461,10 @@ func flatten(prefix string, v any) []string {
 		// Canvas sends {"attribute": ..., "message": ...} and
 		// {"field": [{"message": ...}]}.
 		if m, ok := x["message"].(string); ok {
-			if a, ok := x["attribute"].(string); ok && a != "" {
-				return flatten(join(a), m)
-			}
-			if a, ok := x["field"].(string); ok && a != "" {
-				return flatten(join(a), m)
+			for _, key := range []string{"attribute", "field"} {
+				if a, ok := x[key].(string); ok && a != "" && a != prefix && !strings.HasSuffix(prefix, "."+a) {
+					return flatten(join(a), m)
+				}
 			}
 			return flatten(prefix, m)
 		}
