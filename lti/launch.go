@@ -125,19 +125,34 @@ type joseHeader struct {
 // TokenIssuer reads the iss claim of an unverified token, to find its
 // registration when nothing else names it. Never trust it further.
 func TokenIssuer(idToken string) string {
+	return peekClaims(idToken).Issuer
+}
+
+// TokenDeploymentID reads the deployment_id claim of an unverified token, so
+// that its registration check can ride along with another query. Only a
+// token that then verifies may be judged by it: its payload is what was
+// signed.
+func TokenDeploymentID(idToken string) string {
+	return peekClaims(idToken).DeploymentID
+}
+
+type peekedClaims struct {
+	Issuer       string `json:"iss"`
+	DeploymentID string `json:"https://purl.imsglobal.org/spec/lti/claim/deployment_id"`
+}
+
+func peekClaims(idToken string) peekedClaims {
+	var c peekedClaims
 	parts := strings.Split(idToken, ".")
-	if len(parts) != 3 {
-		return ""
+	if len(parts) != 3 || len(idToken) > maxIDToken {
+		return c
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return ""
-	}
-	var c struct {
-		Issuer string `json:"iss"`
+		return c
 	}
 	json.Unmarshal(payload, &c)
-	return c.Issuer
+	return c
 }
 
 // Validate verifies idToken for reg with the nonce the tool issued at login

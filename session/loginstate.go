@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/tenant"
 )
 
 // LoginState is what the tool remembers between an OIDC login initiation
@@ -32,14 +34,26 @@ func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
 	return s.db.Relaxed().WithContext(ctx).Create(&ls).Error
 }
 
-// PeekLoginState returns a live login state without using it up.
-func (s *Store) PeekLoginState(ctx context.Context, state string) (LoginState, bool, error) {
-	var rows []LoginState
-	if err := s.db.WithContext(ctx).Raw(`SELECT * FROM login_states WHERE state = ? AND expires_at > ?`, state, s.Now().UTC()).Scan(&rows).Error; err != nil {
-		return LoginState{}, false, err
-	}
-	if len(rows) == 0 {
-		return LoginState{}, false, nil
+// PendingLaunch is a live login state with the platform it belongs to.
+type PendingLaunch struct {
+	LoginState `gorm:"embedded"`
+	Platform   tenant.Platform `gorm:"embedded"`
+	// DeploymentKnown tells whether the deployment asked about is one of the
+	// platform's registered deployments.
+	DeploymentKnown bool
+}
+
+// PeekLaunch returns a live login state, without using it up, with its
+// platform and whether deploymentID is registered for that platform: all
+// that a launch needs before it verifies the token, in one query.
+func (s *Store) PeekLaunch(ctx context.Context, state, deploymentID string) (PendingLaunch, bool, error) {
+	var rows []PendingLaunch
+	err := s.db.WithContext(ctx).Raw(`SELECT ls.*, p.*,
+			EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = ls.platform_id AND d.deployment_id = ?) AS deployment_known
+		FROM login_states ls JOIN platforms p ON p.id = ls.platform_id
+		WHERE ls.state = ? AND ls.expires_at > ?`, deploymentID, state, s.Now().UTC()).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return PendingLaunch{}, false, err
 	}
 	return rows[0], true, nil
 }

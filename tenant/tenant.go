@@ -267,13 +267,13 @@ func (r *Registry) FindForLogin(ctx context.Context, issuer, clientID, deploymen
 			Message: "Roundtable could not tell which registration of your LMS this launch belongs to. Please ask your LMS administrator to include the client id in the login request.",
 			Detail:  fmt.Sprintf("issuer %q has several registrations and the login named no client_id", issuer)}
 	}
-	reg, err := usable(rows[0].Platform)
+	reg, err := Usable(rows[0].Platform)
 	return reg, rows[0].HasDeployment && deploymentID != "", err
 }
 
-// usable returns the registration of an active platform, or the error that
+// Usable returns the registration of an active platform, or the error that
 // tells why a disabled or pending one cannot launch.
-func usable(p Platform) (lti.Registration, error) {
+func Usable(p Platform) (lti.Registration, error) {
 	switch p.Status {
 	case StatusDisabled:
 		return lti.Registration{}, &lti.Error{Reason: lti.ReasonPlatformDisabled,
@@ -318,7 +318,7 @@ func (r *Registry) RegistrationByID(ctx context.Context, id string) (lti.Registr
 			Message: "This LMS is no longer registered with Roundtable. Please ask your LMS administrator.",
 			Detail:  fmt.Sprintf("platform %s was removed during the launch", id)}
 	}
-	return usable(ps[0])
+	return Usable(ps[0])
 }
 
 // FrameOrigins lists the web origins of every active platform (issuer and

@@ -12,6 +12,7 @@ import (
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/tenant"
 )
 
 // sessionCookie carries the session secret; see docs/sessions.md.
@@ -48,14 +49,16 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	if state == "" {
 		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
 	}
-	ls, found, err := s.Sessions.PeekLoginState(ctx, state)
+	claimedDeployment := lti.TokenDeploymentID(idToken)
+	pending, found, err := s.Sessions.PeekLaunch(ctx, state, claimedDeployment)
 	if err != nil {
 		return err
 	}
 	if !found {
 		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used or has expired. Please open the activity again from your course.", Detail: "state unknown, expired or already used"})
 	}
-	reg, err := s.Registry.RegistrationByID(ctx, ls.PlatformID)
+	ls := pending.LoginState
+	reg, err := tenant.Usable(pending.Platform)
 	if err != nil {
 		return s.rejectLTI(c, ls.PlatformID, err)
 	}
@@ -84,7 +87,9 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 			State: ls.State, Nonce: ls.Nonce, IDToken: idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
 		})
 	}
-	ok, err := s.Registry.HasDeployment(ctx, reg.ID, launch.DeploymentID)
+	// The token verified, so the deployment it names is the one the peek
+	// already looked up.
+	ok := pending.DeploymentKnown && launch.DeploymentID == claimedDeployment
 	if err == nil && !ok {
 		// The id_token is verified: a dynamic registration that returned
 		// no deployment id takes this one as its first.
