@@ -306,21 +306,6 @@ func (r *Registry) RecordError(ctx context.Context, id, message string) error {
 		Updates(map[string]any{"last_error": message, "last_error_at": now}).Error
 }
 
-// RegistrationByID returns an active registration by id, with the same
-// errors as FindRegistration for a missing, disabled or pending platform.
-func (r *Registry) RegistrationByID(ctx context.Context, id string) (lti.Registration, error) {
-	var ps []Platform
-	if err := r.db.WithContext(ctx).Raw(`SELECT * FROM platforms WHERE id = ?`, id).Scan(&ps).Error; err != nil {
-		return lti.Registration{}, err
-	}
-	if len(ps) == 0 {
-		return lti.Registration{}, &lti.Error{Reason: lti.ReasonUnknownPlatform,
-			Message: "This LMS is no longer registered with Roundtable. Please ask your LMS administrator.",
-			Detail:  fmt.Sprintf("platform %s was removed during the launch", id)}
-	}
-	return Usable(ps[0])
-}
-
 // FrameOrigins lists the web origins of every active platform (issuer and
 // authorization URL), which may embed Roundtable in a frame.
 func (r *Registry) FrameOrigins(ctx context.Context) ([]string, error) {
