@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -62,7 +63,51 @@ type Store struct {
 	TTL      time.Duration
 	TokenTTL time.Duration
 	Now      func() time.Time
+
+	cache sessionCache
 }
+
+// sessionCache keeps sessions this process has just created or read, so
+// that page views do not each ask the database. Sessions never change after
+// creation; a session removed elsewhere stays usable here for at most
+// cacheTTL.
+type sessionCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedSession
+}
+
+type cachedSession struct {
+	sess   Session
+	expiry time.Time
+}
+
+const (
+	cacheTTL     = 30 * time.Second
+	cacheEntries = 50000
+)
+
+func (c *sessionCache) get(idHash string, now time.Time) (Session, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[idHash]
+	if !ok || !now.Before(e.expiry) || !now.Before(e.sess.ExpiresAt) {
+		return Session{}, false
+	}
+	return e.sess, true
+}
+
+func (c *sessionCache) put(sess Session, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= cacheEntries {
+		// Full: start again rather than track recency; a miss costs one query.
+		c.entries = make(map[string]cachedSession)
+	}
+	c.entries[sess.IDHash] = cachedSession{sess: sess, expiry: now.Add(cacheTTL)}
+}
+
+// Remember caches a session whose creation has been committed.
+func (s *Store) Remember(sess Session) { s.cache.put(sess, s.Now()) }
 
 // NewStore returns a session store whose link tokens are signed with a key
 // derived from secret.
@@ -103,6 +148,9 @@ func (s *Store) FromSecret(ctx context.Context, secret string) (Session, error) 
 }
 
 func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
+	if sess, ok := s.cache.get(idHash, s.Now()); ok {
+		return sess, nil
+	}
 	var rows []row
 	if err := s.db.WithContext(ctx).Raw(`SELECT * FROM sessions WHERE id_hash = ?`, idHash).Scan(&rows).Error; err != nil {
 		return Session{}, err
@@ -111,9 +159,11 @@ func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
 		return Session{}, ErrNoSession
 	}
 	r := rows[0]
-	return Session{IDHash: r.IDHash, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
+	sess := Session{IDHash: r.IDHash, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
 		LinkID: r.ResourceLinkID, CohortID: r.CohortID, Roles: course.ParseRoles(r.Roles),
-		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}, nil
+		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+	s.cache.put(sess, s.Now())
+	return sess, nil
 }
 
 // Token returns a link token for sess, valid for TokenTTL (never past the

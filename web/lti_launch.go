@@ -138,6 +138,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		}
 		return err
 	}
+	s.Sessions.Remember(sess)
 	c.SetCookie(s.crossSiteCookie(sessionCookie, secret, s.Sessions.TTL))
 	// The token in the URL keeps the page working when the cookie does not
 	// come back from inside the LMS frame.

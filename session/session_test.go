@@ -1,0 +1,75 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+func TestSessionSecretsAndLinkTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+		db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
+			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
+		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
+		s.Now = func() time.Time { return now }
+		var secret string
+		var sess session.Session
+		err := db.Tx(ctx, func(tx *gorm.DB) (err error) {
+			secret, sess, err = s.Create(ctx, tx, session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Learner}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored string
+		db.Raw(`SELECT id_hash FROM sessions`).Scan(&stored)
+		if stored == secret || stored != sess.IDHash {
+			t.Fatal("the session secret itself is stored")
+		}
+		got, err := s.FromSecret(ctx, secret)
+		if err != nil || got.UserID != "u1" || got.LinkID != "l1" || !got.Roles.Has(course.Learner) {
+			t.Fatalf("from secret: %+v %v", got, err)
+		}
+		tok := s.Token(sess)
+		if got, err := s.FromToken(ctx, tok); err != nil || got.IDHash != sess.IDHash {
+			t.Fatalf("from token: %+v %v", got, err)
+		}
+		for name, bad := range map[string]string{"empty": "", "no dot": "abc", "bad signature": tok[:len(tok)-2] + "AA", "secret as token": secret} {
+			if _, err := s.FromToken(ctx, bad); !errors.Is(err, session.ErrNoSession) {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		// Another deployment's key cannot mint tokens for this one.
+		other := session.NewStore(db, []byte("another secret of sufficient length!!"))
+		other.Now = s.Now
+		if _, err := s.FromToken(ctx, other.Token(sess)); !errors.Is(err, session.ErrNoSession) {
+			t.Errorf("token signed with another key: %v", err)
+		}
+		// A token lives an hour; the session twelve.
+		now = now.Add(61 * time.Minute)
+		if _, err := s.FromToken(ctx, tok); !errors.Is(err, session.ErrNoSession) {
+			t.Errorf("expired token accepted: %v", err)
+		}
+		if _, err := s.FromSecret(ctx, secret); err != nil {
+			t.Errorf("session ended with its token: %v", err)
+		}
+		// Past the session's end neither the cache nor the database serves it.
+		now = now.Add(12 * time.Hour)
+		if _, err := s.FromSecret(ctx, secret); !errors.Is(err, session.ErrNoSession) {
+			t.Errorf("expired session served: %v", err)
+		}
+		if n, err := s.DeleteExpired(ctx); err != nil || n != 1 {
+			t.Errorf("delete expired: %d %v", n, err)
+		}
+	})
+}
