@@ -52,6 +52,12 @@ var Secret = []byte("test secret that is long enough for roundtable")
 // platform on another loopback origin, registered with each other.
 func Start(t testing.TB, kind store.Dialect) *Env {
 	t.Helper()
+	return StartWith(t, kind, nil)
+}
+
+// StartWith is Start with the tool's configuration edited first.
+func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env {
+	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("ROUNDTABLE_TEST_LOG") != "" {
@@ -75,6 +81,9 @@ func Start(t testing.TB, kind store.Dialect) *Env {
 	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text"}
 	if kind == store.Postgres {
 		cfg.DatabaseURL = storetest.PostgresURL(t)
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
