@@ -90,13 +90,22 @@ func (r *Registry) Update(ctx context.Context, p Platform) (Platform, error) {
 			return err
 		}
 		for _, d := range have {
-			if !keep[d.DeploymentID] {
-				if err := tx.Where("platform_id = ? AND deployment_id = ?", p.ID, d.DeploymentID).Delete(&deploymentRow{}).Error; err != nil {
-					return err
-				}
+			if keep[d.DeploymentID] {
+				delete(keep, d.DeploymentID)
+				continue
+			}
+			if err := tx.Where("platform_id = ? AND deployment_id = ?", p.ID, d.DeploymentID).Delete(&deploymentRow{}).Error; err != nil {
+				return err
 			}
 		}
-		return addDeployments(tx, p.ID, p.Deployments, now)
+		var added []string
+		for _, d := range p.Deployments {
+			if d = strings.TrimSpace(d); keep[d] {
+				added = append(added, d)
+				delete(keep, d)
+			}
+		}
+		return addDeployments(tx, p.ID, added, now)
 	})
 	if err != nil {
 		return Platform{}, err

@@ -51,6 +51,15 @@ func TestUpdateStatusAndDeployments(t *testing.T) {
 			!reflect.DeepEqual(got.Deployments, []string{"2:def", "3:ghi"}) {
 			t.Errorf("after update: %+v", got)
 		}
+		// Keeping a deployment and adding one.
+		a.Deployments = []string{"3:ghi", "4:jkl", "3:ghi"}
+		if got, err = reg.Update(ctx, a); err != nil || !reflect.DeepEqual(got.Deployments, []string{"3:ghi", "4:jkl"}) {
+			t.Fatalf("update keeping a deployment: %+v %v", got.Deployments, err)
+		}
+		a.Deployments = []string{"2:def", "3:ghi"}
+		if _, err := reg.Update(ctx, a); err != nil {
+			t.Fatal(err)
+		}
 		b.ClientID = "100"
 		if _, err := reg.Update(ctx, b); roundtable.ErrorCode(err) != roundtable.ECONFLICT {
 			t.Errorf("update onto another registration's issuer and client id: %v", err)

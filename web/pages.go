@@ -60,10 +60,16 @@ func parsePages(as *assets) (*pages, error) {
 	ps := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" {
+		if base == "layout.html" || base == "admin_layout.html" {
 			continue
 		}
-		t, err := template.New(base).ParseFS(templateFS, "templates/layout.html", n)
+		// The admin console is a first-party site of its own, with its own
+		// layout (see admin.go).
+		layout := "templates/layout.html"
+		if strings.HasPrefix(base, "admin_") {
+			layout = "templates/admin_layout.html"
+		}
+		t, err := template.New(base).ParseFS(templateFS, layout, n)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", n, err)
 		}
