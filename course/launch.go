@@ -92,51 +92,72 @@ func clip(s string, n int) string {
 // a whole class launching at once would otherwise queue on the row locks of
 // the one course, activity and cohort they share.
 func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (Recorded, error) {
-	if in.PlatformID == "" || in.Subject == "" || in.ResourceLinkID == "" {
-		return Recorded{}, roundtable.Errorf(roundtable.EINVALID, "a launch needs a platform, a subject and a resource link")
+	p, err := s.PlanLaunch(ctx, tx, in)
+	if err != nil {
+		return Recorded{}, err
 	}
-	now := s.Now().UTC()
-	tx = tx.WithContext(ctx)
+	return s.ApplyLaunch(ctx, tx, p)
+}
+
+// LaunchPlan is a launch compared with what is already recorded.
+type LaunchPlan struct {
+	u         User
+	c         Course
+	l         Link
+	custom    string
+	agsScopes string
+	roles     Roles
+	ltiRoles  string
+	now       time.Time
+	ex        existingRows
+}
+
+// PlanLaunch normalises a launch and reads, in one query on db, what is
+// already recorded about it.
+func (s *Store) PlanLaunch(ctx context.Context, db *gorm.DB, in LaunchInput) (*LaunchPlan, error) {
+	if in.PlatformID == "" || in.Subject == "" || in.ResourceLinkID == "" {
+		return nil, roundtable.Errorf(roundtable.EINVALID, "a launch needs a platform, a subject and a resource link")
+	}
+	p := &LaunchPlan{now: s.Now().UTC()}
 	name := clip(in.Name, maxName)
 	if name == "" {
 		name = clip(strings.TrimSpace(in.GivenName+" "+in.FamilyName), maxName)
 	}
-	u := User{
+	p.u = User{
 		PlatformID: in.PlatformID, Subject: clip(in.Subject, 255), Name: name,
 		GivenName: clip(in.GivenName, maxName), FamilyName: clip(in.FamilyName, maxName),
 		Email: clip(in.Email, 320), Picture: clip(in.Picture, maxURL), Locale: clip(in.Locale, 35),
 		Pseudonym: Pseudonym(in.PlatformID, in.Subject),
 	}
-	c := Course{PlatformID: in.PlatformID, DeploymentID: clip(in.DeploymentID, 255),
+	p.c = Course{PlatformID: in.PlatformID, DeploymentID: clip(in.DeploymentID, 255),
 		ContextKey: clip(in.ContextID, 255), Label: clip(in.ContextLabel, maxName), Title: clip(in.ContextTitle, maxTitle)}
-	if c.ContextKey == "" {
+	if p.c.ContextKey == "" {
 		// A launch without a context still needs a course: the activity is one.
-		c.ContextKey = "link:" + clip(in.ResourceLinkID, 255)
-		if c.Title == "" {
-			c.Title = clip(in.LinkTitle, maxTitle)
+		p.c.ContextKey = "link:" + clip(in.ResourceLinkID, 255)
+		if p.c.Title == "" {
+			p.c.Title = clip(in.LinkTitle, maxTitle)
 		}
 	}
-	l := Link{PlatformID: in.PlatformID, DeploymentID: c.DeploymentID,
+	p.l = Link{PlatformID: in.PlatformID, DeploymentID: p.c.DeploymentID,
 		ResourceLinkID: clip(in.ResourceLinkID, 255), Title: clip(in.LinkTitle, maxTitle),
 		Description: clip(in.LinkDescription, maxText), Custom: in.Custom,
 		AGSLineItems: clip(in.AGSLineItems, maxURL), AGSLineItem: clip(in.AGSLineItem, maxURL),
-		AGSScopes: in.AGSScopes, NRPSURL: clip(in.NRPSURL, maxURL)}
-	custom := "{}"
+		NRPSURL: clip(in.NRPSURL, maxURL)}
+	p.custom = "{}"
 	if len(in.Custom) > 0 {
 		if b, err := json.Marshal(in.Custom); err == nil && len(b) <= maxText*4 {
-			custom = string(b)
+			p.custom = string(b)
 		}
 	}
-	agsScopes := strings.Join(l.AGSScopes, " ")
-	roles := in.Roles
-	if len(roles) == 0 {
+	p.agsScopes = strings.Join(in.AGSScopes, " ")
+	p.roles = in.Roles
+	if len(p.roles) == 0 {
 		// No known role: the least privilege.
-		roles = Roles{Learner}
+		p.roles = Roles{Learner}
 	}
-	ltiRoles := clip(strings.Join(in.LTIRoles, " "), maxText)
+	p.ltiRoles = clip(strings.Join(in.LTIRoles, " "), maxText)
 
-	var ex existingRows
-	err := tx.Raw(`SELECT COALESCE(u.id, '') AS user_id, COALESCE(u.name, '') AS user_name, COALESCE(u.given_name, '') AS given_name,
+	err := db.WithContext(ctx).Raw(`SELECT COALESCE(u.id, '') AS user_id, COALESCE(u.name, '') AS user_name, COALESCE(u.given_name, '') AS given_name,
 			COALESCE(u.family_name, '') AS family_name, COALESCE(u.email, '') AS email, COALESCE(u.picture, '') AS picture,
 			COALESCE(u.locale, '') AS locale,
 			COALESCE(c.id, '') AS course_id, COALESCE(c.label, '') AS course_label, COALESCE(c.title, '') AS course_title,
@@ -154,11 +175,77 @@ func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (
 		LEFT JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = ?
 		LEFT JOIN memberships m ON m.platform_id = c.platform_id AND m.course_id = c.id AND m.user_id = u.id
 		LEFT JOIN cohort_members cm ON cm.platform_id = co.platform_id AND cm.cohort_id = co.id AND cm.user_id = u.id`,
-		u.PlatformID, u.Subject, c.PlatformID, c.DeploymentID, c.ContextKey, l.PlatformID, l.DeploymentID, l.ResourceLinkID, courseCohortKey).
-		Scan(&ex).Error
+		p.u.PlatformID, p.u.Subject, p.c.PlatformID, p.c.DeploymentID, p.c.ContextKey, p.l.PlatformID, p.l.DeploymentID, p.l.ResourceLinkID, courseCohortKey).
+		Scan(&p.ex).Error
 	if err != nil {
-		return Recorded{}, fmt.Errorf("read launch records: %w", err)
+		return nil, fmt.Errorf("read launch records: %w", err)
 	}
+	ex := &p.ex
+	// What a launch does not send, it keeps: course label and title, and
+	// service endpoints (they change between launches; keep the latest).
+	keep := func(sent *string, old string) {
+		if *sent == "" {
+			*sent = old
+		}
+	}
+	keep(&p.c.Label, ex.CourseLabel)
+	keep(&p.c.Title, ex.CourseTitle)
+	keep(&p.l.AGSLineItems, ex.AgsLineitems)
+	keep(&p.l.AGSLineItem, ex.AgsLineitem)
+	keep(&p.agsScopes, ex.AgsScopes)
+	keep(&p.l.NRPSURL, ex.NrpsURL)
+	p.l.AGSScopes = strings.Fields(p.agsScopes)
+	p.u.ID, p.c.ID, p.l.ID, p.l.CourseID = ex.UserID, ex.CourseID, ex.LinkID, ex.CourseID
+	return p, nil
+}
+
+func (p *LaunchPlan) userChanged() bool {
+	ex, u := &p.ex, &p.u
+	return ex.UserName != u.Name || ex.GivenName != u.GivenName || ex.FamilyName != u.FamilyName ||
+		ex.Email != u.Email || ex.Picture != u.Picture || ex.Locale != u.Locale
+}
+
+func (p *LaunchPlan) courseChanged() bool {
+	return p.ex.CourseLabel != p.c.Label || p.ex.CourseTitle != p.c.Title
+}
+
+// membershipCurrent: a relaunch within a minute with the same roles changes
+// nothing worth a write.
+func (p *LaunchPlan) membershipCurrent() bool {
+	ex := &p.ex
+	return ex.MemberUserID != "" && ex.MemberLastLaunch != nil && p.now.Sub(*ex.MemberLastLaunch) < time.Minute &&
+		ex.MemberRoles == p.roles.String() && ex.MemberLtiRoles == p.ltiRoles
+}
+
+func (p *LaunchPlan) linkChanged() bool {
+	ex, l := &p.ex, &p.l
+	return ex.LinkCourseID != l.CourseID || ex.LinkTitle != l.Title || ex.LinkDescription != l.Description ||
+		ex.LinkCustom != p.custom || ex.AgsLineitems != l.AGSLineItems || ex.AgsLineitem != l.AGSLineItem ||
+		ex.AgsScopes != p.agsScopes || ex.NrpsURL != l.NRPSURL
+}
+
+// Settled returns what the launch would record when all of it is recorded
+// already, as for a person reopening an activity: nothing to write.
+func (p *LaunchPlan) Settled() (Recorded, bool) {
+	ex := &p.ex
+	if ex.UserID == "" || ex.CourseID == "" || ex.LinkID == "" || ex.CohortID == "" || ex.CohortMemberID == "" ||
+		p.userChanged() || p.courseChanged() || !p.membershipCurrent() || p.linkChanged() {
+		return Recorded{}, false
+	}
+	return p.recorded(Cohort{PlatformID: p.c.PlatformID, ID: ex.CohortID, CourseID: p.c.ID, Key: courseCohortKey, Name: p.c.Title}), true
+}
+
+func (p *LaunchPlan) recorded(co Cohort) Recorded {
+	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles}
+}
+
+// ApplyLaunch writes what the plan found missing or changed, inside tx.
+// Rows that a concurrent launch inserted since the plan was read are found,
+// not duplicated.
+func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Recorded, error) {
+	tx = tx.WithContext(ctx)
+	ex, u, c, l, now := &p.ex, &p.u, &p.c, &p.l, p.now
+	var err error
 
 	// The person.
 	switch {
@@ -167,100 +254,71 @@ func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id`,
 			[]any{u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now},
 			`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject)
-	case ex.UserName != u.Name || ex.GivenName != u.GivenName || ex.FamilyName != u.FamilyName || ex.Email != u.Email || ex.Picture != u.Picture || ex.Locale != u.Locale:
-		u.ID = ex.UserID
+	case p.userChanged():
 		err = tx.Exec(`UPDATE users SET name = ?, given_name = ?, family_name = ?, email = ?, picture = ?, locale = ?, updated_at = ?
 			WHERE platform_id = ? AND id = ?`, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, now, u.PlatformID, u.ID).Error
-	default:
-		u.ID = ex.UserID
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record user: %w", err)
 	}
 
-	// The course: a launch that sends no label or title keeps the old ones.
-	if c.Label == "" {
-		c.Label = ex.CourseLabel
-	}
-	if c.Title == "" {
-		c.Title = ex.CourseTitle
-	}
+	// The course.
 	switch {
 	case ex.CourseID == "":
 		c.ID, err = insertOrGet(tx, `INSERT INTO courses (platform_id, id, deployment_id, context_key, label, title, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, deployment_id, context_key) DO NOTHING RETURNING id`,
 			[]any{c.PlatformID, newID(), c.DeploymentID, c.ContextKey, c.Label, c.Title, now, now},
 			`SELECT id FROM courses WHERE platform_id = ? AND deployment_id = ? AND context_key = ?`, c.PlatformID, c.DeploymentID, c.ContextKey)
-	case ex.CourseLabel != c.Label || ex.CourseTitle != c.Title:
-		c.ID = ex.CourseID
+	case p.courseChanged():
 		err = tx.Exec(`UPDATE courses SET label = ?, title = ?, updated_at = ? WHERE platform_id = ? AND id = ?`,
 			c.Label, c.Title, now, c.PlatformID, c.ID).Error
-	default:
-		c.ID = ex.CourseID
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record course: %w", err)
 	}
 
-	// The membership, with the roles of this launch. A relaunch within a
-	// minute with the same roles changes nothing worth a write.
-	recent := ex.MemberLastLaunch != nil && now.Sub(*ex.MemberLastLaunch) < time.Minute
+	// The membership, with the roles of this launch.
 	switch {
-	case ex.MemberUserID != "" && recent && ex.MemberRoles == roles.String() && ex.MemberLtiRoles == ltiRoles:
+	case p.membershipCurrent():
 	case ex.MemberUserID == "":
 		err = tx.Exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)
 			ON CONFLICT (platform_id, course_id, user_id) DO UPDATE SET roles = excluded.roles, lti_roles = excluded.lti_roles,
 				status = 'active', last_launch_at = excluded.last_launch_at, updated_at = excluded.updated_at`,
-			c.PlatformID, c.ID, u.ID, roles.String(), ltiRoles, now, now, now).Error
+			c.PlatformID, c.ID, u.ID, p.roles.String(), p.ltiRoles, now, now, now).Error
 	default:
 		err = tx.Exec(`UPDATE memberships SET roles = ?, lti_roles = ?, status = 'active', last_launch_at = ?, updated_at = ?
 			WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
-			roles.String(), ltiRoles, now, now, c.PlatformID, c.ID, u.ID).Error
+			p.roles.String(), p.ltiRoles, now, now, c.PlatformID, c.ID, u.ID).Error
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record membership: %w", err)
 	}
 
-	// The activity. Service endpoints can change between launches: keep the
-	// latest sent, and keep the old one when a launch sends none.
+	// The activity.
 	l.CourseID = c.ID
-	keep := func(sent *string, old string) {
-		if *sent == "" {
-			*sent = old
-		}
-	}
-	keep(&l.AGSLineItems, ex.AgsLineitems)
-	keep(&l.AGSLineItem, ex.AgsLineitem)
-	keep(&agsScopes, ex.AgsScopes)
-	keep(&l.NRPSURL, ex.NrpsURL)
-	l.AGSScopes = strings.Fields(agsScopes)
 	switch {
 	case ex.LinkID == "":
 		l.ID, err = insertOrGet(tx, `INSERT INTO resource_links (platform_id, id, course_id, deployment_id, resource_link_id, title, description, custom,
 				ags_lineitems, ags_lineitem, ags_scopes, nrps_url, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, deployment_id, resource_link_id) DO NOTHING RETURNING id`,
-			[]any{l.PlatformID, newID(), l.CourseID, l.DeploymentID, l.ResourceLinkID, l.Title, l.Description, custom,
-				l.AGSLineItems, l.AGSLineItem, agsScopes, l.NRPSURL, now, now},
+			[]any{l.PlatformID, newID(), l.CourseID, l.DeploymentID, l.ResourceLinkID, l.Title, l.Description, p.custom,
+				l.AGSLineItems, l.AGSLineItem, p.agsScopes, l.NRPSURL, now, now},
 			`SELECT id FROM resource_links WHERE platform_id = ? AND deployment_id = ? AND resource_link_id = ?`, l.PlatformID, l.DeploymentID, l.ResourceLinkID)
-	case ex.LinkCourseID != l.CourseID || ex.LinkTitle != l.Title || ex.LinkDescription != l.Description || ex.LinkCustom != custom ||
-		ex.AgsLineitems != l.AGSLineItems || ex.AgsLineitem != l.AGSLineItem || ex.AgsScopes != agsScopes || ex.NrpsURL != l.NRPSURL:
-		l.ID = ex.LinkID
+	case p.linkChanged():
 		err = tx.Exec(`UPDATE resource_links SET course_id = ?, title = ?, description = ?, custom = ?, ags_lineitems = ?, ags_lineitem = ?,
 				ags_scopes = ?, nrps_url = ?, updated_at = ? WHERE platform_id = ? AND id = ?`,
-			l.CourseID, l.Title, l.Description, custom, l.AGSLineItems, l.AGSLineItem, agsScopes, l.NRPSURL, now, l.PlatformID, l.ID).Error
-	default:
-		l.ID = ex.LinkID
+			l.CourseID, l.Title, l.Description, p.custom, l.AGSLineItems, l.AGSLineItem, p.agsScopes, l.NRPSURL, now, l.PlatformID, l.ID).Error
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record resource link: %w", err)
 	}
 
-	co, err := s.assignCohort(tx, c, u, ex, now)
+	co, err := s.assignCohort(tx, *c, *u, *ex, now)
 	if err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{User: u, Course: c, Link: l, Cohort: co, Roles: roles}, nil
+	return p.recorded(co), nil
 }
 
 // existingRows is what a launch finds already recorded; empty ids mean missing.

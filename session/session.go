@@ -125,18 +125,54 @@ func hashSecret(secret string) string {
 // Create stores a new session inside tx and returns the secret that the
 // cookie carries. Only its hash is stored.
 func (s *Store) Create(ctx context.Context, tx *gorm.DB, sess Session) (string, Session, error) {
-	secret := lti.RandomToken(32)
-	now := s.Now().UTC()
-	sess.IDHash = hashSecret(secret)
-	sess.CreatedAt = now
-	sess.ExpiresAt = now.Add(s.TTL)
-	r := row{IDHash: sess.IDHash, PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
-		ResourceLinkID: sess.LinkID, CohortID: sess.CohortID, Roles: sess.Roles.String(),
-		CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt}
+	secret, r := s.newRow(sess)
 	if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
 		return "", Session{}, fmt.Errorf("create session: %w", err)
 	}
-	return secret, sess, nil
+	return secret, r.session(), nil
+}
+
+// ConsumeAndCreate uses up a login state and opens a session in one atomic
+// step, committed without waiting for the disk (see store.TxRelaxed). used
+// is false, and nothing is created, when the state was already used or has
+// expired.
+func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session) (secret string, created Session, used bool, err error) {
+	secret, r := s.newRow(sess)
+	now := r.CreatedAt
+	if s.db.Dialect == store.Postgres {
+		res := s.db.Relaxed().WithContext(ctx).Exec(`WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
+			INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, created_at, expires_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`,
+			state, now, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.CreatedAt, r.ExpiresAt)
+		if res.Error != nil || res.RowsAffected != 1 {
+			return "", Session{}, false, res.Error
+		}
+		return secret, r.session(), true, nil
+	}
+	err = s.db.TxRelaxed(ctx, func(tx *gorm.DB) error {
+		if used, err = s.ConsumeLoginState(ctx, tx, state); err != nil || !used {
+			return err
+		}
+		return tx.Create(&r).Error
+	})
+	if err != nil || !used {
+		return "", Session{}, false, err
+	}
+	return secret, r.session(), true, nil
+}
+
+func (s *Store) newRow(sess Session) (string, row) {
+	secret := lti.RandomToken(32)
+	now := s.Now().UTC()
+	return secret, row{IDHash: hashSecret(secret), PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
+		ResourceLinkID: sess.LinkID, CohortID: sess.CohortID, Roles: sess.Roles.String(),
+		CreatedAt: now, ExpiresAt: now.Add(s.TTL)}
+}
+
+func (r row) session() Session {
+	return Session{IDHash: r.IDHash, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
+		LinkID: r.ResourceLinkID, CohortID: r.CohortID, Roles: course.ParseRoles(r.Roles),
+		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 }
 
 // FromSecret finds the live session of a cookie secret.
@@ -158,10 +194,7 @@ func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
 	if len(rows) == 0 || !s.Now().Before(rows[0].ExpiresAt) {
 		return Session{}, ErrNoSession
 	}
-	r := rows[0]
-	sess := Session{IDHash: r.IDHash, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
-		LinkID: r.ResourceLinkID, CohortID: r.CohortID, Roles: course.ParseRoles(r.Roles),
-		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+	sess := rows[0].session()
 	s.cache.put(sess, s.Now())
 	return sess, nil
 }

@@ -73,3 +73,33 @@ func TestSessionSecretsAndLinkTokens(t *testing.T) {
 		}
 	})
 }
+
+func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
+			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
+		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
+		if err := s.SaveLoginState(ctx, session.LoginState{State: "st-1", Nonce: "n", PlatformID: "p1", BrowserHash: "b", TargetLinkURI: "https://tool/launch"}); err != nil {
+			t.Fatal(err)
+		}
+		want := session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Instructor}}
+		secret, got, used, err := s.ConsumeAndCreate(ctx, "st-1", want)
+		if err != nil || !used || secret == "" || got.UserID != "u1" || !got.Roles.Has(course.Instructor) {
+			t.Fatalf("first use: %+v used=%v err=%v", got, used, err)
+		}
+		if found, err := s.FromSecret(ctx, secret); err != nil || found.IDHash != got.IDHash {
+			t.Fatalf("the created session is not found: %v", err)
+		}
+		_, _, used, err = s.ConsumeAndCreate(ctx, "st-1", want)
+		if err != nil || used {
+			t.Fatalf("second use: used=%v err=%v", used, err)
+		}
+		var n int64
+		db.Raw(`SELECT COUNT(*) FROM sessions`).Scan(&n)
+		if n != 1 {
+			t.Fatalf("%d sessions after a replayed state, want 1", n)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -110,28 +111,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 			Detail:  "message type " + launch.MessageType + " is not handled yet"})
 	}
 
-	var secret string
-	var sess session.Session
-	// A launch lost in a crash is redone by opening the activity again: its
-	// commit need not wait for the disk.
-	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
-		used, err := s.Sessions.ConsumeLoginState(ctx, tx, ls.State)
-		if err != nil {
-			return err
-		}
-		if !used {
-			return &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used. Please open the activity again from your course.", Detail: "state consumed by a concurrent launch (replay)"}
-		}
-		rec, err := s.Courses.RecordLaunch(ctx, tx, launchInput(launch))
-		if err != nil {
-			return err
-		}
-		secret, sess, err = s.Sessions.Create(ctx, tx, session.Session{
-			PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
-			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles,
-		})
-		return err
-	})
+	secret, sess, err := s.recordLaunch(ctx, ls.State, launchInput(launch))
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
 			return s.rejectLTI(c, reg.ID, le)
@@ -143,6 +123,49 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	// The token in the URL keeps the page working when the cookie does not
 	// come back from inside the LMS frame.
 	return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"?rt="+s.Sessions.Token(sess))
+}
+
+var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used. Please open the activity again from your course.", Detail: "state consumed by a concurrent launch (replay)"}
+
+// recordLaunch uses up the login state, records the launch and opens a
+// session, all or nothing. A person reopening an activity has nothing new
+// to record: then using up the state and opening the session is one
+// statement. A launch lost in a crash is redone by opening the activity
+// again, so its commit need not wait for the disk.
+func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput) (string, session.Session, error) {
+	plan, err := s.Courses.PlanLaunch(ctx, s.DB.DB, in)
+	if err != nil {
+		return "", session.Session{}, err
+	}
+	sessionOf := func(rec course.Recorded) session.Session {
+		return session.Session{PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
+			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles}
+	}
+	if rec, ok := plan.Settled(); ok {
+		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
+		if err == nil && !used {
+			err = errReplay
+		}
+		return secret, sess, err
+	}
+	var secret string
+	var sess session.Session
+	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
+		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
+		if err != nil {
+			return err
+		}
+		if !used {
+			return errReplay
+		}
+		rec, err := s.Courses.ApplyLaunch(ctx, tx, plan)
+		if err != nil {
+			return err
+		}
+		secret, sess, err = s.Sessions.Create(ctx, tx, sessionOf(rec))
+		return err
+	})
+	return secret, sess, err
 }
 
 // storageTicket proves that the launch page this server rendered, and not
