@@ -69,6 +69,8 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 			base := "http://localhost" + cfg.Listen
 			if cfg.BaseURL != nil {
 				base = strings.TrimSuffix(cfg.BaseURL.String(), "/")
+			} else if !strings.HasPrefix(cfg.Listen, ":") {
+				base = "http://" + cfg.Listen
 			}
 			fmt.Fprintf(stdout, "Created administrator %s. Sign in at %s/admin\n", u.Email, base)
 		case "password":
