@@ -1,6 +1,8 @@
 // Package demo runs Roundtable next to a built-in demo LMS (a genuine LTI
-// 1.3 platform) on a second origin, registered with each other and seeded
-// with a course, so a newcomer can launch as a learner or an instructor.
+// 1.3 platform) on a second origin, registered with each other through LTI
+// Dynamic Registration and seeded with a course, so a newcomer can launch
+// as a learner or an instructor, and register the LMS again to see the
+// approval flow.
 package demo
 
 import (
@@ -10,7 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/roundtable-lms/roundtable/app"
@@ -22,8 +26,6 @@ import (
 
 // Seeded names.
 const (
-	ClientID     = "roundtable-demo"
-	DeploymentID = "demo-deployment"
 	CourseID     = "data-101"
 	DiscussionID = "data-101-discussion"
 )
@@ -34,8 +36,13 @@ type Demo struct {
 	Platform *ltiplatform.Platform
 	// LMSURL is the demo LMS's course page, where a person starts.
 	LMSURL string
-	lms    *http.Server
-	lmsErr chan error
+	// RegisterURL is the demo LMS's "Register a tool" page, filled in with
+	// Roundtable's registration URL.
+	RegisterURL string
+	// ClientID is the client id of the demo's own registration.
+	ClientID string
+	lms      *http.Server
+	lmsErr   chan error
 }
 
 // Start runs Roundtable per cfg and the demo LMS on lmsListen. The tool is
@@ -61,17 +68,9 @@ func Start(ctx context.Context, cfg config.Config, lmsListen string, logger *slo
 		ln.Close()
 		return nil, err
 	}
-	d := &Demo{App: a, Platform: p, LMSURL: p.URL("/courses/" + CourseID), lmsErr: make(chan error, 1)}
-	if err := d.register(ctx); err != nil {
-		ln.Close()
-		a.Shutdown()
-		return nil, err
-	}
-	if err := seed(p, a); err != nil {
-		ln.Close()
-		a.Shutdown()
-		return nil, err
-	}
+	d := &Demo{App: a, Platform: p, LMSURL: p.URL("/courses/" + CourseID), lmsErr: make(chan error, 1),
+		RegisterURL: p.URL("/admin/tools/register?" + url.Values{"url": {a.URL("/lti/register")}}.Encode())}
+	// The LMS serves first: registration reads its configuration over HTTP.
 	d.lms = &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := d.lms.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -79,26 +78,71 @@ func Start(ctx context.Context, cfg config.Config, lmsListen string, logger *slo
 		}
 	}()
 	a.Start()
+	if err := seed(p); err != nil {
+		d.Shutdown()
+		return nil, err
+	}
+	if err := d.register(ctx); err != nil {
+		d.Shutdown()
+		return nil, err
+	}
 	return d, nil
 }
 
-// register adds the demo LMS to Roundtable's registry once; later runs
-// find it there.
+// register connects Roundtable and the demo LMS.
+//
+// Roundtable keeps its registrations in its database (the data dir
+// survives restarts) while the demo LMS lives in memory and forgets its
+// tools. So on each start every registration Roundtable holds for this
+// LMS's issuer is given back to the LMS as a tool with its stored client id
+// and deployment, as if the LMS had kept them; only when Roundtable holds
+// none does the demo register through LTI Dynamic Registration, active at
+// once whatever the policy. Registering again on every start would instead
+// pile up registrations under new client ids and strand the discussions
+// recorded under the old one. Registrations made later from the LMS's
+// "Register a tool" page follow ROUNDTABLE_REGISTRATION (approval by
+// default), so a person sees the approval flow.
 func (d *Demo) register(ctx context.Context) error {
-	p := d.Platform
-	_, err := d.App.Registry.FindRegistration(ctx, p.Issuer(), ClientID)
-	var le *lti.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &le) && le.Reason == lti.ReasonUnknownPlatform:
-		_, err = d.App.Registry.Add(ctx, tenant.Platform{
-			Name: "Demo LMS", Issuer: p.Issuer(), ClientID: ClientID, AuthURL: p.AuthURL(),
-			TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL(), Deployments: []string{DeploymentID}, LMSFamily: "roundtable-demo-lms",
-		})
+	p, a := d.Platform, d.App
+	all, err := a.Registry.List(ctx)
+	if err != nil {
 		return err
 	}
-	return err
+	var ours []tenant.Platform
+	for _, r := range all {
+		if r.Issuer == p.Issuer() {
+			ours = append(ours, r)
+		}
+	}
+	sort.Slice(ours, func(i, j int) bool { return ours[i].CreatedAt.Before(ours[j].CreatedAt) })
+	if len(ours) == 0 {
+		reg, err := a.Web.RegisterPlatform(ctx, p.OpenIDConfigurationURL(), p.NewRegistrationToken(), true)
+		if err != nil {
+			return fmt.Errorf("demo: register Roundtable with the demo LMS: %w", err)
+		}
+		d.ClientID = reg.ClientID
+	} else {
+		for _, r := range ours {
+			deployment := "demo-deployment"
+			if len(r.Deployments) > 0 {
+				deployment = r.Deployments[0]
+			}
+			err := errors.Join(p.AddTool(ltiplatform.Tool{
+				ClientID: r.ClientID, DeploymentID: deployment, Name: "Roundtable",
+				LoginURL: a.URL("/lti/login"), RedirectURIs: []string{a.URL("/lti/launch")},
+				TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.URL("/.well-known/jwks.json"),
+			}), p.PlaceTool(r.ClientID, "Roundtable", nil))
+			if err != nil {
+				return err
+			}
+		}
+		d.ClientID = ours[0].ClientID
+	}
+	return p.AddResourceLink(ltiplatform.ResourceLink{
+		ID: DiscussionID, CourseID: CourseID, ClientID: d.ClientID,
+		Title:       "Cohort discussion: cleaning messy data",
+		Description: "Share a dataset that fought back, and how you tamed it. Ask the cohort when you are stuck.",
+	})
 }
 
 // Wait blocks until ctx ends or the LMS fails, then stops both servers.
@@ -135,14 +179,10 @@ var people = []person{
 	{"mateus.silva", "Mateus", "Silva", lti.RoleLearner},
 }
 
-// seed fills the demo LMS (kept in memory, so seeded on every start).
-func seed(p *ltiplatform.Platform, a *app.App) error {
+// seed fills the demo LMS with a course and its people (kept in memory,
+// so seeded on every start); register then adds Roundtable.
+func seed(p *ltiplatform.Platform) error {
 	steps := []error{
-		p.AddTool(ltiplatform.Tool{
-			ClientID: ClientID, DeploymentID: DeploymentID, Name: "Roundtable",
-			LoginURL: a.URL("/lti/login"), RedirectURIs: []string{a.URL("/lti/launch")},
-			TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.URL("/.well-known/jwks.json"),
-		}),
 		p.AddCourse(ltiplatform.Course{ID: CourseID, Label: "DATA-101", Title: "Data Analysis Fundamentals"}),
 	}
 	for _, u := range people {
@@ -151,10 +191,5 @@ func seed(p *ltiplatform.Platform, a *app.App) error {
 				Email: u.id + "@learn.example.org", Locale: "en"}),
 			p.Enroll(CourseID, u.id, u.role))
 	}
-	steps = append(steps, p.AddResourceLink(ltiplatform.ResourceLink{
-		ID: DiscussionID, CourseID: CourseID, ClientID: ClientID,
-		Title:       "Cohort discussion: cleaning messy data",
-		Description: "Share a dataset that fought back, and how you tamed it. Ask the cohort when you are stuck.",
-	}))
 	return errors.Join(steps...)
 }

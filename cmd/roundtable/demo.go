@@ -38,8 +38,26 @@ Roundtable demo is running.
 
 In the demo LMS, press "Open as ..." next to a learner or the instructor:
 the activity opens inside the course page through a real LTI 1.3 launch.
+Roundtable registered itself with the demo LMS by LTI Dynamic Registration.
+
+To see how an LMS admin connects Roundtable, register it again as another
+client of the demo LMS:
+
+  Register a tool:    %s
+
+The new registration is %s. Its "Roundtable" link in the course
+shows a "waiting for approval" page until you approve it in Roundtable's
+admin console (%s/admin) when the policy is approval.
+
 Data is kept in %s. Press Ctrl+C to stop.
 
-`, d.LMSURL, d.App.BaseURL, cfg.DataDir)
+`, d.LMSURL, d.App.BaseURL, d.RegisterURL, policyText(cfg.Registration), d.App.BaseURL, cfg.DataDir)
 	return d.Wait(ctx)
+}
+
+func policyText(policy string) string {
+	if policy == config.RegistrationOpen {
+		return "active at once (ROUNDTABLE_REGISTRATION=open)"
+	}
+	return "pending approval (ROUNDTABLE_REGISTRATION=approval, the default)"
 }

@@ -258,9 +258,9 @@ func checkClientRegistration(reg *lti.ClientRegistration) (string, string) {
 	return "", ""
 }
 
-// placeInCourses puts a link to a newly registered tool in every course,
-// as an LMS shows a course_navigation placement: titled with the label of
-// its resource link message, or its name.
+// placeInCourses puts a newly registered tool in every course, as an LMS
+// shows a course_navigation placement, titled with the label of its
+// resource link message, or its name.
 func (p *Platform) placeInCourses(t Tool, tc *lti.ToolConfiguration) error {
 	title := t.Name
 	for _, m := range tc.Messages {
@@ -268,16 +268,29 @@ func (p *Platform) placeInCourses(t Tool, tc *lti.ToolConfiguration) error {
 			title = m.Label
 		}
 	}
+	return p.PlaceTool(t.ClientID, title, tc.CustomParameters)
+}
+
+// PlaceTool adds a link to the tool in every course, with id
+// PlacementID(clientID, courseID), replacing an earlier one.
+func (p *Platform) PlaceTool(clientID, title string, custom map[string]string) error {
+	t, err := p.Tool(clientID)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, c := range p.Courses() {
 		errs = append(errs, p.AddResourceLink(ResourceLink{
-			ID: t.ClientID + "-" + c.ID, CourseID: c.ID, ClientID: t.ClientID, Title: title,
-			Description: "Added by registering " + t.Name + " (client " + t.ClientID + ").",
-			Custom:      tc.CustomParameters,
+			ID: PlacementID(clientID, c.ID), CourseID: c.ID, ClientID: clientID, Title: title,
+			Description: "Added by registering " + t.Name + " (client " + clientID + ").",
+			Custom:      custom,
 		}))
 	}
 	return errors.Join(errs...)
 }
+
+// PlacementID is the id of the link PlaceTool adds to a course.
+func PlacementID(clientID, courseID string) string { return clientID + "-" + courseID }
 
 type registerToolPage struct {
 	layout
