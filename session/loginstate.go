@@ -31,7 +31,8 @@ const LoginStateTTL = 10 * time.Minute
 func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
 	ls.ExpiresAt = s.Now().UTC().Add(LoginStateTTL)
 	// A login state lost in a crash only means opening the activity again.
-	return s.db.Relaxed().WithContext(ctx).Create(&ls).Error
+	return s.db.Relaxed().WithContext(ctx).Exec(`INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, ls.State, ls.Nonce, ls.PlatformID, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt).Error
 }
 
 // PendingLaunch is a live login state with the platform it belongs to.

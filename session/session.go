@@ -126,7 +126,7 @@ func hashSecret(secret string) string {
 // cookie carries. Only its hash is stored.
 func (s *Store) Create(ctx context.Context, tx *gorm.DB, sess Session) (string, Session, error) {
 	secret, r := s.newRow(sess)
-	if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
+	if err := insertRow(tx.WithContext(ctx), r); err != nil {
 		return "", Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return secret, r.session(), nil
@@ -153,7 +153,7 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 		if used, err = s.ConsumeLoginState(ctx, tx, state); err != nil || !used {
 			return err
 		}
-		return tx.Create(&r).Error
+		return insertRow(tx, r)
 	})
 	if err != nil || !used {
 		return "", Session{}, false, err
@@ -167,6 +167,11 @@ func (s *Store) newRow(sess Session) (string, row) {
 	return secret, row{IDHash: hashSecret(secret), PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
 		ResourceLinkID: sess.LinkID, CohortID: sess.CohortID, Roles: sess.Roles.String(),
 		CreatedAt: now, ExpiresAt: now.Add(s.TTL)}
+}
+
+func insertRow(tx *gorm.DB, r row) error {
+	return tx.Exec(`INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.CreatedAt, r.ExpiresAt).Error
 }
 
 func (r row) session() Session {
