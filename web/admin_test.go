@@ -412,9 +412,27 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 		}
 
 		// The list shows both, with their health.
+		ctx := context.Background()
+		if err := env.App.Registry.TouchLaunch(ctx, env.Registered.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.App.Registry.RecordError(ctx, id, "unknown_kid: kid \"k9\" not in the key set"); err != nil {
+			t.Fatal(err)
+		}
 		c.get("/admin/platforms")
 		if n := c.page.Find("[data-testid=platforms] tbody tr").Length(); n != 2 {
 			t.Errorf("%d rows in the platform list", n)
+		}
+		seeded := c.page.Find("tr[data-platform='" + env.Registered.ID + "']")
+		if got := strings.TrimSpace(seeded.Find("[data-testid=last-launch]").Text()); got != "just now" {
+			t.Errorf("last launch of the seeded platform: %q", got)
+		}
+		added := c.page.Find("tr[data-platform='" + id + "']")
+		if got := strings.TrimSpace(added.Find("[data-testid=last-launch]").Text()); got != "Never" {
+			t.Errorf("last launch of the new platform: %q", got)
+		}
+		if got := strings.Join(strings.Fields(added.Find("[data-testid=last-error]").Text()), " "); got != `unknown_kid: kid "k9" not in the key set (just now)` {
+			t.Errorf("last error of the new platform: %q", got)
 		}
 	})
 }
