@@ -128,3 +128,30 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// An LMS admin registers Roundtable from the demo LMS's "Register a tool"
+// page: Roundtable's page opens in a frame, registers, and its
+// org.imsglobal.lti.close message tells the LMS page it is done.
+func TestRegisterToolPageClosesOnLTIClose(t *testing.T) {
+	d := startDemo(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.RegisterURL),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#register-status`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`iframe#register-frame`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#register-status`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(status, "Registered") {
+		t.Errorf("status %q", status)
+	}
+	ps, err := d.App.Registry.List(context.Background())
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("%d registrations (%v), want the demo's and the new one", len(ps), err)
+	}
+}
