@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -83,10 +84,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("database URL: %w", err)
 		}
-		if cfg.MaxConns > 0 {
+		switch {
+		case cfg.MaxConns > 0:
 			pcfg.MaxConns = cfg.MaxConns
-		} else if pcfg.MaxConns < 16 {
-			pcfg.MaxConns = 16
+		case !strings.Contains(cfg.URL, "pool_max_conns"):
+			// A few connections per core keep Postgres busy without making
+			// its backends fight over the cores.
+			pcfg.MaxConns = int32(max(8, 4*runtime.NumCPU()))
 		}
 		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
@@ -110,6 +114,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 		rcfg := pcfg.Copy()
 		rcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+		rcfg.MaxConns = max(4, pcfg.MaxConns/2)
 		rpool, err := pgxpool.NewWithConfig(ctx, rcfg)
 		if err != nil {
 			pool.Close()
