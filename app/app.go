@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"time"
 
@@ -142,6 +143,29 @@ func (a *App) Start() {
 		}
 	}()
 	a.Logger.Info("Roundtable is listening", slog.String("addr", a.Addr()), slog.String("base_url", a.BaseURL.String()), slog.String("database", string(a.DB.Dialect)))
+	if a.Config.DebugListen != "" {
+		go a.serveDebug(ctx)
+	}
+}
+
+// serveDebug serves Go's profiler on its own address, away from the public
+// listener.
+func (a *App) serveDebug(ctx context.Context) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: a.Config.DebugListen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	a.Logger.Info("profiler listening", slog.String("addr", a.Config.DebugListen))
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.Logger.Error("profiler stopped", slog.Any("error", err))
+	}
 }
 
 // Run serves until ctx ends, then shuts down gracefully.

@@ -30,11 +30,14 @@ type Config struct {
 	// Registration is the policy for LMSs registering by LTI Dynamic
 	// Registration: RegistrationOpen or RegistrationApproval.
 	Registration string
+	// DebugListen, when set, serves Go's profiler on a separate address
+	// (keep it on loopback).
+	DebugListen string
 }
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
-	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration string
+	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen string
 }
 
 // Env names, documented in --help and the README.
@@ -47,6 +50,7 @@ const (
 	EnvLogLevel     = "ROUNDTABLE_LOG_LEVEL"
 	EnvLogFormat    = "ROUNDTABLE_LOG_FORMAT"
 	EnvRegistration = "ROUNDTABLE_REGISTRATION"
+	EnvDebugListen  = "ROUNDTABLE_DEBUG_LISTEN"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -72,13 +76,19 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.LogLevel, "log-level", env(EnvLogLevel, "info"), "debug, info, warn or error ("+EnvLogLevel+")")
 	fs.StringVar(&s.LogFormat, "log-format", env(EnvLogFormat, "text"), "text or json ("+EnvLogFormat+")")
 	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
+	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; keep it on loopback ("+EnvDebugListen+")")
 	return s
 }
 
 // Load validates the settings and resolves the secret. A bad setting is an
 // error naming the setting and what is wrong with it.
 func (s *Settings) Load(getenv func(string) string) (Config, error) {
-	cfg := Config{Listen: s.Listen, DatabaseURL: strings.TrimSpace(s.DatabaseURL), DataDir: s.DataDir, LogFormat: s.LogFormat}
+	cfg := Config{Listen: s.Listen, DatabaseURL: strings.TrimSpace(s.DatabaseURL), DataDir: s.DataDir, LogFormat: s.LogFormat, DebugListen: s.DebugListen}
+	if s.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(s.DebugListen); err != nil {
+			return cfg, fmt.Errorf("%s / --debug-listen: %q is not host:port (for example 127.0.0.1:6060)", EnvDebugListen, s.DebugListen)
+		}
+	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
 	}
