@@ -23,8 +23,8 @@ func (e *env) clientRegistration() lti.ClientRegistration {
 	return cfg.ClientRegistration(lti.ToolDescription{
 		Name: "Fake tool two", LoginURL: e.tool.URL("/lti/login"), RedirectURIs: []string{e.tool.URL("/lti/launch")},
 		TargetLinkURI: e.tool.URL("/lti/launch"), JWKSURL: e.tool.URL("/lti/jwks"),
-		Scopes: []string{lti.AGSScopeScore, "https://example.com/scope/unknown"},
-		Claims: []string{"iss", "sub"},
+		Scopes:   []string{lti.AGSScopeScore, "https://example.com/scope/unknown"},
+		Claims:   []string{"iss", "sub"},
 		Messages: []lti.ToolMessage{{Type: lti.MessageResourceLink, Label: "Fake two", Placements: []string{"course_navigation"}}},
 	})
 }
