@@ -174,13 +174,13 @@ func (r *Registry) Usage(ctx context.Context, id string) (Usage, error) {
 // time at most, per process.
 const TouchInterval = time.Minute
 
-// touches remembers when this process last wrote each platform's
+// touchLog remembers when this process last wrote each platform's
 // last_launch_at. It is a process-wide cache keyed by platform id (ids are
 // random, so registries on different databases never share a key).
-var touches = struct {
+type touchLog struct {
 	sync.Mutex
 	at map[string]time.Time
-}{at: map[string]time.Time{}}
+}
 
 // TouchLaunch records that a platform launched, for the admin's health
 // view. It writes at most once per TouchInterval per platform and process,
@@ -188,7 +188,11 @@ var touches = struct {
 // it after the launch's transaction has committed, never inside it.
 func (r *Registry) TouchLaunch(ctx context.Context, platformID string) error {
 	now := r.Now().UTC()
+	touches := &r.touches
 	touches.Lock()
+	if touches.at == nil {
+		touches.at = map[string]time.Time{}
+	}
 	last, seen := touches.at[platformID]
 	due := !seen || now.Sub(last) >= TouchInterval || now.Before(last)
 	if due {

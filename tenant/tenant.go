@@ -73,6 +73,8 @@ func (p Platform) Registration() lti.Registration {
 type Registry struct {
 	db  *store.DB
 	Now func() time.Time
+
+	touches touchLog
 }
 
 // NewRegistry returns a registry on db.

@@ -160,6 +160,11 @@ func TestLaunchRecordsPeopleCourseLinkAndCohort(t *testing.T) {
 				t.Errorf("%s: %d rows, want %d", table, got, want)
 			}
 		}
+		var touched int64
+		env.DB.Raw(`SELECT COUNT(*) FROM platforms WHERE last_launch_at IS NOT NULL`).Scan(&touched)
+		if touched != 1 {
+			t.Errorf("the platform's last launch is not recorded for the admin's health view")
+		}
 		var counted int64
 		env.DB.Raw(`SELECT member_count FROM cohorts`).Scan(&counted)
 		if counted != 2 {

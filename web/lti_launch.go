@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -119,6 +120,11 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		return err
 	}
 	s.Sessions.Remember(sess)
+	// Health for the admin console: at most one write a minute per platform,
+	// outside the launch's transaction; a failure is retried on a later launch.
+	if err := s.Registry.TouchLaunch(ctx, reg.ID); err != nil {
+		s.Logger.WarnContext(ctx, "cannot record the platform's last launch", slog.String("platform", reg.ID), slog.Any("error", err))
+	}
 	c.SetCookie(s.crossSiteCookie(sessionCookie, secret, s.Sessions.TTL))
 	// The token in the URL keeps the page working when the cookie does not
 	// come back from inside the LMS frame.
