@@ -174,9 +174,8 @@ func (r *Registry) Usage(ctx context.Context, id string) (Usage, error) {
 // time at most, per process.
 const TouchInterval = time.Minute
 
-// touchLog remembers when this process last wrote each platform's
-// last_launch_at. It is a process-wide cache keyed by platform id (ids are
-// random, so registries on different databases never share a key).
+// touchLog remembers when this registry last wrote each platform's
+// last_launch_at.
 type touchLog struct {
 	sync.Mutex
 	at map[string]time.Time
