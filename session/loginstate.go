@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,14 +33,15 @@ const LoginStateTTL = 10 * time.Minute
 func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
 	ls.ExpiresAt = s.Now().UTC().Add(LoginStateTTL)
 	// A login state lost in a crash only means opening the activity again.
-	return s.db.Relaxed().WithContext(ctx).Exec(`INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, ls.State, ls.Nonce, ls.PlatformID, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt).Error
+	_, err := s.db.ExecRelaxed(ctx, `INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, ls.State, ls.Nonce, ls.PlatformID, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt)
+	return err
 }
 
 // PendingLaunch is a live login state with the platform it belongs to.
 type PendingLaunch struct {
-	LoginState `gorm:"embedded"`
-	Platform   tenant.Platform `gorm:"embedded"`
+	LoginState
+	Platform tenant.Platform
 	// DeploymentKnown tells whether the deployment asked about is one of the
 	// platform's registered deployments.
 	DeploymentKnown bool
@@ -48,15 +51,22 @@ type PendingLaunch struct {
 // platform and whether deploymentID is registered for that platform: all
 // that a launch needs before it verifies the token, in one query.
 func (s *Store) PeekLaunch(ctx context.Context, state, deploymentID string) (PendingLaunch, bool, error) {
-	var rows []PendingLaunch
-	err := s.db.WithContext(ctx).Raw(`SELECT ls.*, p.*,
-			EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = ls.platform_id AND d.deployment_id = ?) AS deployment_known
+	var pl PendingLaunch
+	ls, p := &pl.LoginState, &pl.Platform
+	err := s.db.QueryRow(ctx, `SELECT ls.state, ls.nonce, ls.platform_id, ls.browser_hash, ls.target_link_uri, ls.storage_target, ls.expires_at,
+			p.id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status,
+			EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = ls.platform_id AND d.deployment_id = ?)
 		FROM login_states ls JOIN platforms p ON p.id = ls.platform_id
-		WHERE ls.state = ? AND ls.expires_at > ?`, deploymentID, state, s.Now().UTC()).Scan(&rows).Error
-	if err != nil || len(rows) == 0 {
+		WHERE ls.state = ? AND ls.expires_at > ?`, deploymentID, state, s.Now().UTC()).
+		Scan(&ls.State, &ls.Nonce, &ls.PlatformID, &ls.BrowserHash, &ls.TargetLinkURI, &ls.StorageTarget, &ls.ExpiresAt,
+			&p.ID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &pl.DeploymentKnown)
+	if errors.Is(err, sql.ErrNoRows) {
+		return PendingLaunch{}, false, nil
+	}
+	if err != nil {
 		return PendingLaunch{}, false, err
 	}
-	return rows[0], true, nil
+	return pl, true, nil
 }
 
 // ConsumeLoginState deletes the state inside tx and reports whether this

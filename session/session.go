@@ -140,12 +140,15 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 	secret, r := s.newRow(sess)
 	now := r.CreatedAt
 	if s.db.Dialect == store.Postgres {
-		res := s.db.Relaxed().WithContext(ctx).Exec(`WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
+		res, err := s.db.ExecRelaxed(ctx, `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
 			INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, created_at, expires_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`,
 			state, now, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.CreatedAt, r.ExpiresAt)
-		if res.Error != nil || res.RowsAffected != 1 {
-			return "", Session{}, false, res.Error
+		if err != nil {
+			return "", Session{}, false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return "", Session{}, false, err
 		}
 		return secret, r.session(), true, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -286,3 +287,39 @@ func (db *DB) TxRelaxed(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // Relaxed is the handle for single statements with TxRelaxed's durability.
 func (db *DB) Relaxed() *gorm.DB { return db.relaxed }
+
+// Rebind turns ? placeholders into the dialect's own ($1, $2... on
+// Postgres). The hot paths below use database/sql directly: the ORM's
+// reflection costs more than the query on a launch.
+func (db *DB) Rebind(q string) string {
+	if db.Dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.SQL.QueryRowContext(ctx, db.Rebind(q), args...)
+}
+
+// ExecRelaxed runs one statement with TxRelaxed's durability.
+func (db *DB) ExecRelaxed(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	rsql, err := db.relaxed.DB()
+	if err != nil {
+		return nil, err
+	}
+	return rsql.ExecContext(ctx, db.Rebind(q), args...)
+}

@@ -74,3 +74,14 @@ func TestRelaxedCommitsOnlyWhereAsked(t *testing.T) {
 		t.Fatalf("synchronous_commit: main %q, relaxed %q", main, relaxed)
 	}
 }
+
+func TestRebind(t *testing.T) {
+	pg := &store.DB{Dialect: store.Postgres}
+	if got := pg.Rebind("SELECT ? WHERE a = ? AND b = ?"); got != "SELECT $1 WHERE a = $2 AND b = $3" {
+		t.Errorf("postgres: %q", got)
+	}
+	lite := &store.DB{Dialect: store.SQLite}
+	if got := lite.Rebind("SELECT ?"); got != "SELECT ?" {
+		t.Errorf("sqlite: %q", got)
+	}
+}

@@ -245,32 +245,43 @@ func (r *Registry) FindRegistration(ctx context.Context, issuer, clientID string
 // whether deploymentID is one of the registration's deployments (false when
 // deploymentID is empty).
 func (r *Registry) FindForLogin(ctx context.Context, issuer, clientID, deploymentID string) (lti.Registration, bool, error) {
-	var rows []struct {
-		Platform      `gorm:"embedded"`
-		HasDeployment bool
-	}
-	q := `SELECT p.*, EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = p.id AND d.deployment_id = ?) AS has_deployment
+	q := `SELECT p.id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status,
+			EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = p.id AND d.deployment_id = ?)
 		FROM platforms p WHERE p.issuer = ?`
 	args := []any{deploymentID, issuer}
 	if clientID != "" {
 		q += ` AND p.client_id = ?`
 		args = append(args, clientID)
 	}
-	if err := r.db.WithContext(ctx).Raw(q+` LIMIT 2`, args...).Scan(&rows).Error; err != nil {
+	rows, err := r.db.SQL.QueryContext(ctx, r.db.Rebind(q+` LIMIT 2`), args...)
+	if err != nil {
+		return lti.Registration{}, false, err
+	}
+	defer rows.Close()
+	var found []Platform
+	var hasDeployment bool
+	for rows.Next() {
+		var p Platform
+		if err := rows.Scan(&p.ID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &hasDeployment); err != nil {
+			return lti.Registration{}, false, err
+		}
+		found = append(found, p)
+	}
+	if err := rows.Err(); err != nil {
 		return lti.Registration{}, false, err
 	}
 	switch {
-	case len(rows) == 0:
+	case len(found) == 0:
 		return lti.Registration{}, false, &lti.Error{Reason: lti.ReasonUnknownPlatform,
 			Message: "This LMS is not registered with Roundtable. Please ask your LMS administrator to register it.",
 			Detail:  fmt.Sprintf("no registration for issuer %q client_id %q", issuer, clientID)}
-	case len(rows) > 1:
+	case len(found) > 1:
 		return lti.Registration{}, false, &lti.Error{Reason: lti.ReasonAmbiguousPlatform,
 			Message: "Roundtable could not tell which registration of your LMS this launch belongs to. Please ask your LMS administrator to include the client id in the login request.",
 			Detail:  fmt.Sprintf("issuer %q has several registrations and the login named no client_id", issuer)}
 	}
-	reg, err := Usable(rows[0].Platform)
-	return reg, rows[0].HasDeployment && deploymentID != "", err
+	reg, err := Usable(found[0])
+	return reg, hasDeployment && deploymentID != "", err
 }
 
 // Usable returns the registration of an active platform, or the error that
