@@ -3,6 +3,7 @@ package course
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -92,7 +93,7 @@ func clip(s string, n int) string {
 // a whole class launching at once would otherwise queue on the row locks of
 // the one course, activity and cohort they share.
 func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (Recorded, error) {
-	p, err := s.PlanLaunch(ctx, tx, in)
+	p, err := s.PlanLaunch(ctx, tx.Statement.ConnPool, in)
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -112,9 +113,9 @@ type LaunchPlan struct {
 	ex        existingRows
 }
 
-// PlanLaunch normalises a launch and reads, in one query on db, what is
-// already recorded about it.
-func (s *Store) PlanLaunch(ctx context.Context, db *gorm.DB, in LaunchInput) (*LaunchPlan, error) {
+// PlanLaunch normalises a launch and reads, in one query on db (the
+// database, or a transaction), what is already recorded about it.
+func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput) (*LaunchPlan, error) {
 	if in.PlatformID == "" || in.Subject == "" || in.ResourceLinkID == "" {
 		return nil, roundtable.Errorf(roundtable.EINVALID, "a launch needs a platform, a subject and a resource link")
 	}
@@ -157,7 +158,9 @@ func (s *Store) PlanLaunch(ctx context.Context, db *gorm.DB, in LaunchInput) (*L
 	}
 	p.ltiRoles = clip(strings.Join(in.LTIRoles, " "), maxText)
 
-	err := db.WithContext(ctx).Raw(`SELECT COALESCE(u.id, '') AS user_id, COALESCE(u.name, '') AS user_name, COALESCE(u.given_name, '') AS given_name,
+	ex := &p.ex
+	var lastLaunch sql.NullTime
+	err := db.QueryRowContext(ctx, s.db.Rebind(`SELECT COALESCE(u.id, '') AS user_id, COALESCE(u.name, '') AS user_name, COALESCE(u.given_name, '') AS given_name,
 			COALESCE(u.family_name, '') AS family_name, COALESCE(u.email, '') AS email, COALESCE(u.picture, '') AS picture,
 			COALESCE(u.locale, '') AS locale,
 			COALESCE(c.id, '') AS course_id, COALESCE(c.label, '') AS course_label, COALESCE(c.title, '') AS course_title,
@@ -174,13 +177,19 @@ func (s *Store) PlanLaunch(ctx context.Context, db *gorm.DB, in LaunchInput) (*L
 		LEFT JOIN resource_links l ON l.platform_id = ? AND l.deployment_id = ? AND l.resource_link_id = ?
 		LEFT JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = ?
 		LEFT JOIN memberships m ON m.platform_id = c.platform_id AND m.course_id = c.id AND m.user_id = u.id
-		LEFT JOIN cohort_members cm ON cm.platform_id = co.platform_id AND cm.cohort_id = co.id AND cm.user_id = u.id`,
+		LEFT JOIN cohort_members cm ON cm.platform_id = co.platform_id AND cm.cohort_id = co.id AND cm.user_id = u.id`),
 		p.u.PlatformID, p.u.Subject, p.c.PlatformID, p.c.DeploymentID, p.c.ContextKey, p.l.PlatformID, p.l.DeploymentID, p.l.ResourceLinkID, courseCohortKey).
-		Scan(&p.ex).Error
+		Scan(&ex.UserID, &ex.UserName, &ex.GivenName, &ex.FamilyName, &ex.Email, &ex.Picture, &ex.Locale,
+			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
+			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
+			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL,
+			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.CohortMemberID)
+	if lastLaunch.Valid {
+		ex.MemberLastLaunch = &lastLaunch.Time
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read launch records: %w", err)
 	}
-	ex := &p.ex
 	// What a launch does not send, it keeps: course label and title, and
 	// service endpoints (they change between launches; keep the latest).
 	keep := func(sent *string, old string) {

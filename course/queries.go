@@ -2,7 +2,9 @@ package course
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -49,8 +51,8 @@ type activityRow struct {
 // Activity loads the activity page's data in one query, scoped to the
 // platform, and only for a member of the course.
 func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohortID string) (Activity, error) {
-	var rows []activityRow
-	err := s.db.WithContext(ctx).Raw(`
+	var r activityRow
+	err := s.db.QueryRow(ctx, `
 		SELECT l.id AS link_id, l.resource_link_id, l.title AS link_title, l.description AS link_description, l.custom,
 			l.ags_lineitems, l.ags_lineitem, l.ags_scopes, l.nrps_url,
 			c.id AS course_id, c.deployment_id, c.context_key, c.label AS course_label, c.title AS course_title,
@@ -63,14 +65,18 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 		JOIN memberships m ON m.platform_id = l.platform_id AND m.course_id = l.course_id AND m.user_id = ?
 		JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id
 		JOIN cohorts co ON co.platform_id = l.platform_id AND co.course_id = l.course_id AND co.id = ?
-		WHERE l.platform_id = ? AND l.id = ?`, userID, cohortID, platformID, linkID).Scan(&rows).Error
+		WHERE l.platform_id = ? AND l.id = ?`, userID, cohortID, platformID, linkID).
+		Scan(&r.LinkID, &r.ResourceLinkID, &r.LinkTitle, &r.LinkDescription, &r.Custom,
+			&r.AgsLineitems, &r.AgsLineitem, &r.AgsScopes, &r.NrpsURL,
+			&r.CourseID, &r.DeploymentID, &r.ContextKey, &r.CourseLabel, &r.CourseTitle,
+			&r.UserID, &r.Subject, &r.Name, &r.GivenName, &r.FamilyName, &r.Email, &r.Picture, &r.Locale, &r.Pseudonym,
+			&r.Roles, &r.CohortID, &r.CohortKey, &r.CohortName, &r.CohortSize)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Activity{}, fmt.Errorf("activity %s: %w", linkID, store.ErrNotFound)
+	}
 	if err != nil {
 		return Activity{}, err
 	}
-	if len(rows) == 0 {
-		return Activity{}, fmt.Errorf("activity %s: %w", linkID, store.ErrNotFound)
-	}
-	r := rows[0]
 	a := Activity{
 		Link: Link{PlatformID: platformID, ID: r.LinkID, CourseID: r.CourseID, DeploymentID: r.DeploymentID,
 			ResourceLinkID: r.ResourceLinkID, Title: r.LinkTitle, Description: r.LinkDescription,

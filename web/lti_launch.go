@@ -139,7 +139,7 @@ var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-i
 // statement. A launch lost in a crash is redone by opening the activity
 // again, so its commit need not wait for the disk.
 func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput) (string, session.Session, error) {
-	plan, err := s.Courses.PlanLaunch(ctx, s.DB.DB, in)
+	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
 	if err != nil {
 		return "", session.Session{}, err
 	}
