@@ -170,7 +170,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			COALESCE(l.ags_scopes, '') AS ags_scopes, COALESCE(l.nrps_url, '') AS nrps_url,
 			COALESCE(co.id, '') AS cohort_id, COALESCE(m.roles, '') AS member_roles, COALESCE(m.user_id, '') AS member_user_id,
 			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch,
-			COALESCE(cm.user_id, '') AS cohort_member_id
+			COALESCE(cm.user_id, '') AS cohort_member_id, COALESCE(co.name, '') AS cohort_name, COALESCE(co.member_count, 0) AS cohort_size
 		FROM (SELECT 1 AS one) x
 		LEFT JOIN users u ON u.platform_id = ? AND u.subject = ?
 		LEFT JOIN courses c ON c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?
@@ -183,7 +183,8 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
 			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL,
-			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.CohortMemberID)
+			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.CohortMemberID,
+			&ex.CohortName, &ex.CohortSize)
 	if lastLaunch.Valid {
 		ex.MemberLastLaunch = &lastLaunch.Time
 	}
@@ -242,6 +243,14 @@ func (p *LaunchPlan) Settled() (Recorded, bool) {
 		return Recorded{}, false
 	}
 	return p.recorded(Cohort{PlatformID: p.c.PlatformID, ID: ex.CohortID, CourseID: p.c.ID, Key: courseCohortKey, Name: p.c.Title}), true
+}
+
+// SettledActivity is the activity page's data for a settled plan, as the
+// Activity query would read it: the page right after a launch needs no
+// query of its own.
+func (p *LaunchPlan) SettledActivity() Activity {
+	co := Cohort{PlatformID: p.c.PlatformID, ID: p.ex.CohortID, CourseID: p.c.ID, Key: courseCohortKey, Name: p.ex.CohortName}
+	return Activity{Link: p.l, Course: p.c, Member: Member{User: p.u, Roles: p.roles}, Cohort: co, CohortSize: p.ex.CohortSize}
 }
 
 func (p *LaunchPlan) recorded(co Cohort) Recorded {
@@ -337,8 +346,9 @@ type existingRows struct {
 	LinkID, LinkCourseID, LinkTitle, LinkDescription, LinkCustom    string
 	AgsLineitems, AgsLineitem, AgsScopes, NrpsURL                   string
 	CohortID, MemberRoles, MemberUserID, CohortMemberID             string
-	MemberLtiRoles                                                  string
+	MemberLtiRoles, CohortName                                      string
 	MemberLastLaunch                                                *time.Time
+	CohortSize                                                      int
 }
 
 // insertOrGet inserts a row that may already exist (ON CONFLICT DO NOTHING

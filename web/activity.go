@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -71,13 +73,63 @@ type activityPage struct {
 
 func (s *Server) activity(c echo.Context) error {
 	sess := c.Get(ctxSession).(session.Session)
-	a, err := s.Courses.Activity(c.Request().Context(), sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID)
-	if err != nil {
-		return err
+	a, ok := s.prefetched.take(sess.IDHash, sess.LinkID)
+	if !ok {
+		var err error
+		if a, err = s.Courses.Activity(c.Request().Context(), sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID); err != nil {
+			return err
+		}
 	}
 	size := "Just you in this cohort so far"
 	if a.CohortSize > 1 {
 		size = fmt.Sprintf("%d people in your cohort", a.CohortSize)
 	}
 	return s.render(c, http.StatusOK, "activity", activityPage{L: s.sessionLayout(c, a.Title()), Activity: a, CohortSizeText: size})
+}
+
+// prefetchedViews holds, for a few seconds, the activity page that a launch
+// already knows everything about, for the page view that follows it. A
+// miss (another replica, a slow browser) reads the database as usual.
+type prefetchedViews struct {
+	mu    sync.Mutex
+	views map[string]prefetchedView
+}
+
+type prefetchedView struct {
+	activity course.Activity
+	expiry   time.Time
+}
+
+const prefetchTTL = 10 * time.Second
+
+func (p *prefetchedViews) put(sessionHash string, a course.Activity) {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.views == nil {
+		p.views = map[string]prefetchedView{}
+	}
+	if len(p.views) > 10000 {
+		for k, v := range p.views {
+			if now.After(v.expiry) {
+				delete(p.views, k)
+			}
+		}
+	}
+	p.views[sessionHash] = prefetchedView{activity: a, expiry: now.Add(prefetchTTL)}
+}
+
+// take returns the view once, if it is still fresh and for this activity.
+func (p *prefetchedViews) take(sessionHash, linkID string) (course.Activity, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.views[sessionHash]
+	if !ok {
+		return course.Activity{}, false
+	}
+	delete(p.views, sessionHash)
+	if time.Now().After(v.expiry) || v.activity.Link.ID != linkID {
+		return course.Activity{}, false
+	}
+	return v.activity, true
 }

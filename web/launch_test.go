@@ -551,3 +551,26 @@ func TestPlatformStorageLaunchWithoutCookies(t *testing.T) {
 		}
 	})
 }
+
+// The page right after a returning person's launch is built from what the
+// launch read; it must match the page the database gives on a reload.
+func TestPageAfterRelaunchMatchesReload(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		env.Launch(t, apptest.Instructor, nil)
+		env.Launch(t, apptest.Learner, nil)
+		b, res := env.Launch(t, apptest.Learner, nil) // settled: nothing new to record
+		mustSeeActivity(t, res, "Alice Mbeki", "Learner")
+		reload, err := b.Get(context.Background(), res.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _ := doc(t, res.Body).Find("main").Html()
+		again, _ := doc(t, reload.Body).Find("main").Html()
+		if first != again {
+			t.Fatalf("the page after the launch differs from the reload:\n%s\n---\n%s", first, again)
+		}
+		if got := text(doc(t, reload.Body), "[data-testid=cohort-size]"); got != "2 people in your cohort" {
+			t.Errorf("cohort size %q", got)
+		}
+	})
+}

@@ -112,7 +112,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 			Detail:  "message type " + launch.MessageType + " is not handled yet"})
 	}
 
-	secret, sess, err := s.recordLaunch(ctx, ls.State, launchInput(launch))
+	secret, sess, view, err := s.recordLaunch(ctx, ls.State, launchInput(launch))
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
 			return s.rejectLTI(c, reg.ID, le)
@@ -120,6 +120,9 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		return err
 	}
 	s.Sessions.Remember(sess)
+	if view != nil {
+		s.prefetched.put(sess.IDHash, *view)
+	}
 	// Health for the admin console: at most one write a minute per platform,
 	// outside the launch's transaction; a failure is retried on a later launch.
 	if err := s.Registry.TouchLaunch(ctx, reg.ID); err != nil {
@@ -138,10 +141,10 @@ var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-i
 // to record: then using up the state and opening the session is one
 // statement. A launch lost in a crash is redone by opening the activity
 // again, so its commit need not wait for the disk.
-func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput) (string, session.Session, error) {
+func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput) (string, session.Session, *course.Activity, error) {
 	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
 	if err != nil {
-		return "", session.Session{}, err
+		return "", session.Session{}, nil, err
 	}
 	sessionOf := func(rec course.Recorded) session.Session {
 		return session.Session{PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
@@ -152,7 +155,8 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		if err == nil && !used {
 			err = errReplay
 		}
-		return secret, sess, err
+		view := plan.SettledActivity()
+		return secret, sess, &view, err
 	}
 	var secret string
 	var sess session.Session
@@ -171,7 +175,7 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		secret, sess, err = s.Sessions.Create(ctx, tx, sessionOf(rec))
 		return err
 	})
-	return secret, sess, err
+	return secret, sess, nil, err
 }
 
 // storageTicket proves that the launch page this server rendered, and not

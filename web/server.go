@@ -55,6 +55,8 @@ type Server struct {
 	pages  *pages
 	assets *assets
 
+	prefetched prefetchedViews
+
 	framesMu     sync.Mutex
 	frameOrigins string
 	framesAt     time.Time
