@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
 )
 
@@ -36,6 +38,56 @@ func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
 	_, err := s.db.ExecRelaxed(ctx, `INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, ls.State, ls.Nonce, ls.PlatformID, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt)
 	return err
+}
+
+// BeginLogin finds the registration a login names and, when it is usable
+// and the deployment is one of its own (or none was named), saves the login
+// state for it: on Postgres in one statement. saved is false when the state
+// still needs saving (an unknown deployment that the caller may accept);
+// err explains an unknown, ambiguous, disabled or pending platform.
+func (s *Store) BeginLogin(ctx context.Context, registry *tenant.Registry, issuer, clientID, deploymentID string, ls LoginState) (reg lti.Registration, deploymentKnown, saved bool, err error) {
+	ls.ExpiresAt = s.Now().UTC().Add(LoginStateTTL)
+	if s.db.Dialect != store.Postgres {
+		reg, deploymentKnown, err = registry.FindForLogin(ctx, issuer, clientID, deploymentID)
+		if err != nil || (deploymentID != "" && !deploymentKnown) {
+			return reg, deploymentKnown, false, err
+		}
+		ls.PlatformID = reg.ID
+		return reg, deploymentKnown, true, s.SaveLoginState(ctx, ls)
+	}
+	q := `WITH p AS (
+			SELECT id, issuer, client_id, auth_url, token_url, token_audience, jwks_url, status,
+				EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = platforms.id AND d.deployment_id = ?) AS has_deployment
+			FROM platforms WHERE issuer = ? AND (? = '' OR client_id = ?) LIMIT 2
+		), ins AS (
+			INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
+			SELECT ?, ?, p.id, ?, ?, ?, ? FROM p
+			WHERE (SELECT COUNT(*) FROM p) = 1 AND p.status = 'active' AND (? = '' OR p.has_deployment)
+			RETURNING platform_id
+		)
+		SELECT p.id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status, p.has_deployment,
+			EXISTS (SELECT 1 FROM ins)
+		FROM p`
+	rows, err := s.db.RelaxedSQL().QueryContext(ctx, s.db.Rebind(q), deploymentID, issuer, clientID, clientID,
+		ls.State, ls.Nonce, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt, deploymentID)
+	if err != nil {
+		return lti.Registration{}, false, false, err
+	}
+	defer rows.Close()
+	var found []tenant.Platform
+	var hasDeployment bool
+	for rows.Next() {
+		var p tenant.Platform
+		if err := rows.Scan(&p.ID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &hasDeployment, &saved); err != nil {
+			return lti.Registration{}, false, false, err
+		}
+		found = append(found, p)
+	}
+	if err := rows.Err(); err != nil {
+		return lti.Registration{}, false, false, err
+	}
+	reg, deploymentKnown, err = tenant.ChooseForLogin(found, hasDeployment, issuer, clientID, deploymentID)
+	return reg, deploymentKnown, saved && err == nil, err
 }
 
 // PendingLaunch is a live login state with the platform it belongs to.

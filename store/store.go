@@ -315,11 +315,13 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.SQL.QueryRowContext(ctx, db.Rebind(q), args...)
 }
 
+// RelaxedSQL is the database/sql handle with TxRelaxed's durability.
+func (db *DB) RelaxedSQL() *sql.DB {
+	rsql, _ := db.relaxed.DB() // a gorm DB opened on a *sql.DB always has one
+	return rsql
+}
+
 // ExecRelaxed runs one statement with TxRelaxed's durability.
 func (db *DB) ExecRelaxed(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	rsql, err := db.relaxed.DB()
-	if err != nil {
-		return nil, err
-	}
-	return rsql.ExecContext(ctx, db.Rebind(q), args...)
+	return db.RelaxedSQL().ExecContext(ctx, db.Rebind(q), args...)
 }

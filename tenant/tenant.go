@@ -270,6 +270,13 @@ func (r *Registry) FindForLogin(ctx context.Context, issuer, clientID, deploymen
 	if err := rows.Err(); err != nil {
 		return lti.Registration{}, false, err
 	}
+	return ChooseForLogin(found, hasDeployment, issuer, clientID, deploymentID)
+}
+
+// ChooseForLogin judges what a login's registration lookup found: exactly
+// one usable platform, or the error that explains why not; known tells
+// whether deploymentID is one of its deployments.
+func ChooseForLogin(found []Platform, hasDeployment bool, issuer, clientID, deploymentID string) (lti.Registration, bool, error) {
 	switch {
 	case len(found) == 0:
 		return lti.Registration{}, false, &lti.Error{Reason: lti.ReasonUnknownPlatform,

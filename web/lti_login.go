@@ -38,18 +38,31 @@ func (s *Server) ltiLogin(c echo.Context) error {
 	if err != nil {
 		return s.rejectLTI(c, "", err)
 	}
-	reg, deploymentKnown, err := s.Registry.FindForLogin(ctx, req.Issuer, req.ClientID, req.DeploymentID)
-	if err != nil {
-		return s.rejectLTI(c, "", err)
-	}
 	if !s.ours(req.TargetLinkURI) {
+		reg, _, err := s.Registry.FindForLogin(ctx, req.Issuer, req.ClientID, req.DeploymentID)
+		if err != nil {
+			return s.rejectLTI(c, "", err)
+		}
 		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadTargetLinkURI,
 			Message: "Your course asked to open an address that is not part of this Roundtable. Please tell your LMS administrator.",
 			Detail:  "target_link_uri " + req.TargetLinkURI + " is not under " + s.BaseURL.String()})
 	}
-	if req.DeploymentID != "" && !deploymentKnown {
-		// A dynamic registration that returned no deployment id learns it
-		// from its first launch, recorded once the id_token is verified.
+	ls := session.LoginState{
+		State:         lti.RandomToken(24),
+		Nonce:         lti.RandomToken(24),
+		BrowserHash:   hashBrowser(s.browserID(c)),
+		TargetLinkURI: req.TargetLinkURI,
+		StorageTarget: req.StorageTarget,
+	}
+	reg, _, saved, err := s.Sessions.BeginLogin(ctx, s.Registry, req.Issuer, req.ClientID, req.DeploymentID, ls)
+	if err != nil {
+		return s.rejectLTI(c, "", err)
+	}
+	ls.PlatformID = reg.ID
+	if !saved {
+		// An unknown deployment: a dynamic registration that returned no
+		// deployment id learns it from its first launch, recorded once the
+		// id_token is verified.
 		awaits, err := s.Registry.AwaitsFirstDeployment(ctx, reg.ID)
 		if err != nil {
 			return err
@@ -57,18 +70,9 @@ func (s *Server) ltiLogin(c echo.Context) error {
 		if !awaits {
 			return s.rejectLTI(c, reg.ID, unknownDeployment(req.DeploymentID))
 		}
-	}
-	browser := s.browserID(c)
-	ls := session.LoginState{
-		State:         lti.RandomToken(24),
-		Nonce:         lti.RandomToken(24),
-		PlatformID:    reg.ID,
-		BrowserHash:   hashBrowser(browser),
-		TargetLinkURI: req.TargetLinkURI,
-		StorageTarget: req.StorageTarget,
-	}
-	if err := s.Sessions.SaveLoginState(ctx, ls); err != nil {
-		return err
+		if err := s.Sessions.SaveLoginState(ctx, ls); err != nil {
+			return err
+		}
 	}
 	authURL, err := lti.AuthRequestURL(reg, req, s.URL("/lti/launch"), ls.State, ls.Nonce)
 	if err != nil {
