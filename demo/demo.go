@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/roundtable-lms/roundtable/app"
@@ -41,8 +43,10 @@ type Demo struct {
 	RegisterURL string
 	// ClientID is the client id of the demo's own registration.
 	ClientID string
-	lms      *http.Server
-	lmsErr   chan error
+	// AdminPassword signs AdminEmail in to the admin console.
+	AdminPassword string
+	lms           *http.Server
+	lmsErr        chan error
 }
 
 // Start runs Roundtable per cfg and the demo LMS on lmsListen. The tool is
@@ -86,7 +90,31 @@ func Start(ctx context.Context, cfg config.Config, lmsListen string, logger *slo
 		d.Shutdown()
 		return nil, err
 	}
+	if d.AdminPassword, err = ensureAdmin(ctx, a, cfg.DataDir); err != nil {
+		d.Shutdown()
+		return nil, err
+	}
 	return d, nil
+}
+
+// AdminEmail is the demo's admin console account.
+const AdminEmail = "admin@demo.roundtable.test"
+
+// ensureAdmin gives the demo an admin console account, with a password made
+// on first start and kept in the data dir, so a person can approve LMSs.
+func ensureAdmin(ctx context.Context, a *app.App, dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "demo-admin-password")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	password := lti.RandomToken(12)
+	if _, err := a.Admins.Create(ctx, AdminEmail, password); err != nil {
+		return "", fmt.Errorf("demo admin account: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo admin account: %w", err)
+	}
+	return password, nil
 }
 
 // register connects Roundtable and the demo LMS.

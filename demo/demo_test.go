@@ -103,3 +103,15 @@ func TestDemoRegistersOnceAndSurvivesRestarts(t *testing.T) {
 		t.Errorf("approved second registration after restart: %d\n%.400s", res.StatusCode, res.Body)
 	}
 }
+
+// The demo prints an admin account that signs in to the console, the same
+// on every start.
+func TestDemoAdminAccountSignsIn(t *testing.T) {
+	d := startDemo(t)
+	if d.AdminPassword == "" {
+		t.Fatal("the demo has no admin password to print")
+	}
+	if _, err := d.App.Admins.Authenticate(context.Background(), demo.AdminEmail, d.AdminPassword); err != nil {
+		t.Fatalf("the printed admin account does not sign in: %v", err)
+	}
+}

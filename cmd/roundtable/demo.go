@@ -47,11 +47,15 @@ client of the demo LMS:
 
 The new registration is %s. Its "Roundtable" link in the course
 shows a "waiting for approval" page until you approve it in Roundtable's
-admin console (%s/admin) when the policy is approval.
+admin console when the policy is approval:
+
+  Admin console:      %s/admin
+  Sign in as:         %s
+  Password:           %s
 
 Data is kept in %s. Press Ctrl+C to stop.
 
-`, d.LMSURL, d.App.BaseURL, d.RegisterURL, policyText(cfg.Registration), d.App.BaseURL, cfg.DataDir)
+`, d.LMSURL, d.App.BaseURL, d.RegisterURL, policyText(cfg.Registration), d.App.BaseURL, demo.AdminEmail, d.AdminPassword, cfg.DataDir)
 	return d.Wait(ctx)
 }
 
