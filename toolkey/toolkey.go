@@ -21,6 +21,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/store"
 )
 
@@ -118,7 +119,12 @@ func (s *Store) Rotate(ctx context.Context) (Info, error) {
 	return Info{KID: kid, CreatedAt: now, Signing: true}, nil
 }
 
-// Retire stops publishing a key. The signing key cannot be retired.
+// ErrSigningKey refuses to retire the key that signs now.
+var ErrSigningKey = &roundtable.Error{Code: roundtable.ECONFLICT,
+	Message: "This key signs Roundtable's messages now and cannot be retired. Rotate first, wait until every LMS has fetched the new key, then retire this one."}
+
+// Retire stops publishing a key. The signing key cannot be retired
+// (ErrSigningKey); an unknown kid is store.ErrNotFound.
 func (s *Store) Retire(ctx context.Context, kid string) error {
 	infos, err := s.List(ctx)
 	if err != nil {
@@ -129,7 +135,7 @@ func (s *Store) Retire(ctx context.Context, kid string) error {
 			continue
 		}
 		if in.Signing {
-			return errors.New("the current signing key cannot be retired: rotate first")
+			return ErrSigningKey
 		}
 		if in.RetiredAt != nil {
 			return nil

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/toolkey"
 )
 
 type keyView struct {
@@ -60,22 +64,15 @@ func (s *Server) adminKeysRotate(c echo.Context) error {
 
 func (s *Server) adminKeysRetire(c echo.Context) error {
 	kid := c.FormValue("kid")
-	infos, err := s.Keys.List(c.Request().Context())
-	if err != nil {
+	err := s.Keys.Retire(c.Request().Context(), kid)
+	switch {
+	case errors.Is(err, toolkey.ErrSigningKey):
+		return s.renderKeys(c, http.StatusConflict, "Key "+kid+": "+toolkey.ErrSigningKey.Message)
+	case errors.Is(err, store.ErrNotFound):
+		return s.renderKeys(c, http.StatusNotFound, "There is no key "+kid+".")
+	case err != nil:
 		return err
 	}
-	for _, in := range infos {
-		if in.KID != kid {
-			continue
-		}
-		if in.Signing {
-			return s.renderKeys(c, http.StatusConflict, "Key "+kid+" signs Roundtable's messages now and cannot be retired. Rotate first, wait until every LMS has fetched the new key, then retire this one.")
-		}
-		if err := s.Keys.Retire(c.Request().Context(), kid); err != nil {
-			return err
-		}
-		s.adminLog(c, "tool key retired", slog.String("kid", kid))
-		return c.Redirect(http.StatusSeeOther, "/admin/keys?done=retired")
-	}
-	return s.renderKeys(c, http.StatusNotFound, "There is no key "+kid+".")
+	s.adminLog(c, "tool key retired", slog.String("kid", kid))
+	return c.Redirect(http.StatusSeeOther, "/admin/keys?done=retired")
 }
