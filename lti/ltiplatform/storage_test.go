@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/roundtable-lms/roundtable/internal/browsertest"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 )
 
@@ -43,26 +43,11 @@ function ask(msg) {
 })();
 </script>`
 
-// browserContext starts a headless Chromium, or skips the test.
+// browserContext starts a headless Chromium: skipped without one locally,
+// a failure under CI.
 func browserContext(t *testing.T) context.Context {
 	t.Helper()
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		if chrome, err = exec.LookPath("google-chrome"); err != nil {
-			t.Skip("no Chromium to run the page's script")
-		}
-	}
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	t.Cleanup(cancel)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox)
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelA)
-	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(cancelB)
-	return bctx
+	return browsertest.New(t)
 }
 
 // In a real browser the launch page's iframe goes through login
