@@ -69,6 +69,7 @@ func LMSFamily(productFamilyCode string) string {
 var familyNames = map[string]string{
 	"canvas": "Canvas", "moodle": "Moodle", "brightspace": "Brightspace",
 	"blackboard": "Blackboard Learn", "sakai": "Sakai", "schoology": "Schoology",
+	"roundtable-demo-lms": "Demo LMS",
 }
 
 // platformName is a readable name for a platform that did not give one:
