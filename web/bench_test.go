@@ -2,10 +2,8 @@ package web_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,40 +13,6 @@ import (
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 )
-
-// toolTimer sums the time the tool took to answer, as seen by the browser,
-// separating it from the platform's share of a launch.
-type toolTimer struct {
-	next     http.RoundTripper
-	toolHost string
-	nanos    atomic.Int64
-	requests atomic.Int64
-}
-
-func (tt *toolTimer) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Host != tt.toolHost {
-		return tt.next.RoundTrip(r)
-	}
-	start := time.Now()
-	resp, err := tt.next.RoundTrip(r)
-	if err == nil {
-		// Count the body too: the page is part of the answer.
-		resp.Body = &timedBody{ReadCloser: resp.Body, done: func() { tt.nanos.Add(int64(time.Since(start))) }}
-	}
-	tt.requests.Add(1)
-	return resp, err
-}
-
-type timedBody struct {
-	io.ReadCloser
-	once sync.Once
-	done func()
-}
-
-func (b *timedBody) Close() error {
-	b.once.Do(b.done)
-	return b.ReadCloser.Close()
-}
 
 // BenchmarkLaunch runs complete launches — login initiation, the
 // platform's authorization, id_token verification, recording, session and
@@ -73,7 +37,7 @@ func benchLaunch(b *testing.B, kind store.Dialect, parallelism int) {
 	env := apptest.Start(b, kind)
 	users := apptest.SeedLearners(b, env, 200)
 	toolHost := strings.TrimPrefix(env.App.BaseURL.String(), "http://")
-	timer := &toolTimer{next: &http.Transport{MaxIdleConnsPerHost: 64}, toolHost: toolHost}
+	timer := &ltiplatform.HostTimer{Next: &http.Transport{MaxIdleConnsPerHost: 64}, Host: toolHost}
 	var next atomic.Int64
 	launch := func() {
 		br := ltiplatform.NewBrowser()
@@ -90,7 +54,7 @@ func benchLaunch(b *testing.B, kind store.Dialect, parallelism int) {
 	for range users {
 		launch()
 	}
-	timer.nanos.Store(0)
+	timer.Reset()
 	b.ResetTimer()
 	start := time.Now()
 	if parallelism == 0 {
@@ -107,5 +71,5 @@ func benchLaunch(b *testing.B, kind store.Dialect, parallelism int) {
 	}
 	elapsed := time.Since(start)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "launches/s")
-	b.ReportMetric(float64(timer.nanos.Load())/float64(b.N)/1e6, "tool-ms/launch")
+	b.ReportMetric(float64(timer.Total())/float64(b.N)/1e6, "tool-ms/launch")
 }

@@ -104,7 +104,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	toolHost := strings.TrimPrefix(strings.TrimPrefix(o.tool, "http://"), "https://")
-	transport := &timedTransport{next: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2, MaxIdleConns: o.concurrency * 4}, toolHost: toolHost}
+	transport := &ltiplatform.HostTimer{Next: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2, MaxIdleConns: o.concurrency * 4}, Host: toolHost}
 	launch := func(user string) (time.Duration, error) {
 		b := ltiplatform.NewBrowser()
 		b.HTTPClient().Transport = transport
@@ -128,7 +128,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	toolBefore, _ := processCPU(o.toolPID)
 	pgBefore := postgresCPU()
 	selfBefore, _ := processCPU(os.Getpid())
-	transport.reset()
+	transport.Reset()
 	var next atomic.Int64
 	lat, elapsed, err := drive(ctx, o.concurrency, o.maxLaunches, o.duration, func(int) (time.Duration, error) {
 		return launch(users[int(next.Add(1))%len(users)])
@@ -147,7 +147,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(out, "launches:            %d in %s (concurrency %d)\n", n, elapsed.Round(time.Millisecond), o.concurrency)
 	fmt.Fprintf(out, "throughput:          %.0f launches/s\n", float64(n)/elapsed.Seconds())
 	fmt.Fprintf(out, "launch latency:      p50 %s  p95 %s  p99 %s\n", pct(0.50).Round(10*time.Microsecond), pct(0.95).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
-	fmt.Fprintf(out, "tool response time:  %s per launch (sum of its %d requests' times, queueing included)\n", perLaunch(transport.total()), transport.requests.Load()/int64(n))
+	fmt.Fprintf(out, "tool response time:  %s per launch (sum of its %d requests' times, queueing included)\n", perLaunch(transport.Total()), transport.Requests()/int64(n))
 	if o.toolPID > 0 {
 		toolCPU := toolAfter - toolBefore
 		fmt.Fprintf(out, "tool CPU:            %s per launch\n", perLaunch(toolCPU))
@@ -220,28 +220,6 @@ func drive(ctx context.Context, workers, count int, d time.Duration, fn func(i i
 	}
 	return lat, time.Since(start), firstErr
 }
-
-// timedTransport sums how long the tool took to answer each request.
-type timedTransport struct {
-	next     http.RoundTripper
-	toolHost string
-	nanos    atomic.Int64
-	requests atomic.Int64
-}
-
-func (t *timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Host != t.toolHost {
-		return t.next.RoundTrip(r)
-	}
-	start := time.Now()
-	resp, err := t.next.RoundTrip(r)
-	t.nanos.Add(int64(time.Since(start)))
-	t.requests.Add(1)
-	return resp, err
-}
-
-func (t *timedTransport) reset()               { t.nanos.Store(0); t.requests.Store(0) }
-func (t *timedTransport) total() time.Duration { return time.Duration(t.nanos.Load()) }
 
 // processCPU is a process's user+system CPU time from /proc.
 func processCPU(pid int) (time.Duration, error) {
