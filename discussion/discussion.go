@@ -1,0 +1,269 @@
+// Package discussion is a cohort's discussion space: threads (questions and
+// discussions), posts and replies, votes, endorsements, accepted answers,
+// moderation flags, follows, unread counts and participation events. It
+// knows nothing of HTTP; every read and write is scoped to the viewer's
+// platform, cohort and space (the activity), so a learner never reaches
+// another cohort's or course's posts.
+package discussion
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roundtable-lms/roundtable"
+)
+
+// Kinds of thread.
+const (
+	Question   = "question"
+	Discussion = "discussion"
+)
+
+// Limits on what people write.
+const (
+	MinTitle    = 3
+	MaxTitle    = 200
+	MaxBody     = 20000
+	MaxTags     = 5
+	MaxTagLen   = 30
+	DefaultPage = 25
+	// DefaultPostsPerMinute bounds how fast one person posts.
+	DefaultPostsPerMinute = 6
+)
+
+// Viewer is who asks, and the space they ask in: the session's platform,
+// course, activity (link) and cohort.
+type Viewer struct {
+	PlatformID string
+	CourseID   string
+	LinkID     string
+	CohortID   string
+	UserID     string
+	Staff      bool
+}
+
+// Thread is a question or discussion as a list shows it.
+type Thread struct {
+	ID             string
+	Kind           string
+	Title          string
+	Tags           []string
+	Author         Author
+	OpeningPostID  string
+	AcceptedPostID string
+	Pinned         bool
+	Locked         bool
+	Closed         bool
+	Replies        int
+	Votes          int
+	// Unread is how many posts the viewer has not seen.
+	Unread       int
+	Following    bool
+	LastActivity time.Time
+	CreatedAt    time.Time
+}
+
+// IsQuestion reports whether the thread is a question.
+func (t Thread) IsQuestion() bool { return t.Kind == Question }
+
+// Answered reports whether a question has an accepted answer.
+func (t Thread) Answered() bool { return t.AcceptedPostID != "" }
+
+// Author is who wrote something, as the viewer may know it.
+type Author struct {
+	// ID is empty when the viewer may not know who it is.
+	ID   string
+	Name string
+	// Anonymous is true when the author posted anonymously to peers.
+	Anonymous bool
+	// Mine is true when the viewer wrote it.
+	Mine bool
+	// Staff is true when the author is staff of the course.
+	Staff bool
+}
+
+// Label is the name to show: "Anonymous learner" to peers of an anonymous
+// author; staff and the author see the name.
+func (a Author) Label() string {
+	if a.Name == "" {
+		return "Anonymous learner"
+	}
+	return a.Name
+}
+
+// Post is the opening post or a reply.
+type Post struct {
+	ID        string
+	ThreadID  string
+	ParentID  string
+	Opening   bool
+	Author    Author
+	Body      string
+	Votes     int
+	Voted     bool
+	Endorsed  bool
+	Deleted   bool
+	Accepted  bool
+	Edited    bool
+	New       bool
+	CreatedAt time.Time
+	EditedAt  time.Time
+	// Children are replies to this reply (one level).
+	Children []Post
+}
+
+// ThreadView is a thread with its posts, as its page shows it.
+type ThreadView struct {
+	Thread
+	Opening Post
+	Replies []Post
+	// LastVisit is when the viewer last opened the thread (zero if never).
+	LastVisit time.Time
+}
+
+// Post finds one of the thread's posts.
+func (v ThreadView) Post(id string) (Post, bool) {
+	if v.Opening.ID == id {
+		return v.Opening, true
+	}
+	for _, r := range v.Replies {
+		if r.ID == id {
+			return r, true
+		}
+		for _, c := range r.Children {
+			if c.ID == id {
+				return c, true
+			}
+		}
+	}
+	return Post{}, false
+}
+
+// ThreadInput is a new thread.
+type ThreadInput struct {
+	Kind      string
+	Title     string
+	Body      string
+	Tags      string
+	Anonymous bool
+}
+
+// FieldError is an invalid field of a form; Field names it.
+type FieldError struct {
+	Field string
+	Err   *roundtable.Error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, code, format string, args ...any) error {
+	return &FieldError{Field: field, Err: roundtable.Errorf(code, format, args...)}
+}
+
+// Validate checks and normalises the input, returning the tags.
+func (in *ThreadInput) Validate() ([]string, error) {
+	if in.Kind != Question && in.Kind != Discussion {
+		return nil, fieldErr("kind", roundtable.EINVALID, "Choose a question or a discussion.")
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	if n := utf8.RuneCountInString(in.Title); n < MinTitle || n > MaxTitle {
+		return nil, fieldErr("title", roundtable.EINVALID, "The title must be between %d and %d characters (it has %d).", MinTitle, MaxTitle, n)
+	}
+	if err := validBody(&in.Body); err != nil {
+		return nil, err
+	}
+	return ParseTags(in.Tags)
+}
+
+func validBody(body *string) error {
+	*body = strings.TrimSpace(*body)
+	if *body == "" {
+		return fieldErr("body", roundtable.EINVALID, "Write something first.")
+	}
+	if n := utf8.RuneCountInString(*body); n > MaxBody {
+		return fieldErr("body", roundtable.ETOOLARGE, "Posts can be at most %d characters; this one has %d. Shorten it or split it into two posts.", MaxBody, n)
+	}
+	return nil
+}
+
+// ParseTags reads tags separated by commas or spaces: lower-cased, at most
+// MaxTags, each letters, digits and dashes.
+func ParseTags(s string) ([]string, error) {
+	var tags []string
+	seen := map[string]bool{}
+	for _, f := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ',' || r == ' ' || r == '#' || r == '\t' }) {
+		if seen[f] {
+			continue
+		}
+		if utf8.RuneCountInString(f) > MaxTagLen || strings.IndexFunc(f, func(r rune) bool {
+			return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r > 127 && r != 0xFFFD)
+		}) >= 0 {
+			return nil, fieldErr("tags", roundtable.EINVALID, "Tags are single words of letters, digits and dashes, up to %d characters: %q is not.", MaxTagLen, f)
+		}
+		seen[f] = true
+		tags = append(tags, f)
+	}
+	if len(tags) > MaxTags {
+		return nil, fieldErr("tags", roundtable.EINVALID, "Use at most %d tags.", MaxTags)
+	}
+	return tags, nil
+}
+
+// ReplyInput is a new reply: to the thread, or to a reply when ParentID is set.
+type ReplyInput struct {
+	ParentID  string
+	Body      string
+	Anonymous bool
+}
+
+// Sorts of the thread list.
+const (
+	SortActivity   = "activity"
+	SortNewest     = "newest"
+	SortTop        = "top"
+	SortUnanswered = "unanswered"
+)
+
+// ListQuery asks for a page of threads.
+type ListQuery struct {
+	Sort      string
+	Tag       string
+	Kind      string
+	Mine      bool
+	Following bool
+	Cursor    string
+	Limit     int
+}
+
+// ThreadList is a page of threads and the cursor of the next.
+type ThreadList struct {
+	Threads []Thread
+	Next    string
+}
+
+// Moderation flags staff set on a thread.
+const (
+	FlagPinned = "pinned"
+	FlagLocked = "locked"
+	FlagClosed = "closed"
+)
+
+// Revision is an earlier version of a post.
+type Revision struct {
+	ID        string
+	Title     string
+	Body      string
+	EditorID  string
+	Reason    string
+	CreatedAt time.Time
+}
+
+// Participation event kinds.
+const (
+	EventThreadCreated  = "thread_created"
+	EventReplyCreated   = "reply_created"
+	EventAnswerAccepted = "answer_accepted"
+	EventUpvoteReceived = "upvote_received"
+)

@@ -1,0 +1,651 @@
+package discussion
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/store"
+)
+
+// Store reads and writes discussions.
+type Store struct {
+	db  *store.DB
+	Now func() time.Time
+	// PostsPerMinute bounds how many threads and replies a learner may post
+	// in a minute; 0 or less means no bound.
+	PostsPerMinute int
+}
+
+// NewStore returns a discussion store on db.
+func NewStore(db *store.DB) *Store {
+	return &Store{db: db, Now: time.Now, PostsPerMinute: DefaultPostsPerMinute}
+}
+
+func (s *Store) now() time.Time { return s.Now().UTC() }
+
+var errThreadNotFound = roundtable.Errorf(roundtable.ENOTFOUND, "That thread does not exist in your cohort's discussion.")
+var errPostNotFound = roundtable.Errorf(roundtable.ENOTFOUND, "That post does not exist in your cohort's discussion.")
+
+// threadRow is what writes need to know of a thread.
+type threadRow struct {
+	ID, Kind, AuthorID, OpeningPostID, AcceptedPostID string
+	Locked, Closed                                    bool
+	ReplyCount                                        int
+}
+
+func (s *Store) lockThread(tx *gorm.DB, v Viewer, id string) (threadRow, error) {
+	var t threadRow
+	err := tx.Raw(`SELECT id, kind, author_id, opening_post_id, accepted_post_id, locked, closed, reply_count
+		FROM threads WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`, v.PlatformID, v.CohortID, v.LinkID, id).
+		Row().Scan(&t.ID, &t.Kind, &t.AuthorID, &t.OpeningPostID, &t.AcceptedPostID, &t.Locked, &t.Closed, &t.ReplyCount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, errThreadNotFound
+	}
+	return t, err
+}
+
+type postRow struct {
+	ID, ThreadID, ParentID, AuthorID, Body string
+	Opening, Deleted, Endorsed             bool
+}
+
+func (s *Store) findPost(tx *gorm.DB, v Viewer, id string) (postRow, error) {
+	var p postRow
+	err := tx.Raw(`SELECT id, thread_id, parent_id, author_id, body, opening, deleted, endorsed
+		FROM posts WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`, v.PlatformID, v.CohortID, v.LinkID, id).
+		Row().Scan(&p.ID, &p.ThreadID, &p.ParentID, &p.AuthorID, &p.Body, &p.Opening, &p.Deleted, &p.Endorsed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, errPostNotFound
+	}
+	return p, err
+}
+
+func (s *Store) checkRate(tx *gorm.DB, v Viewer, now time.Time) error {
+	if s.PostsPerMinute <= 0 || v.Staff {
+		return nil
+	}
+	var n int
+	if err := tx.Raw(`SELECT COUNT(*) FROM posts WHERE platform_id = ? AND author_id = ? AND created_at > ?`,
+		v.PlatformID, v.UserID, now.Add(-time.Minute)).Row().Scan(&n); err != nil {
+		return err
+	}
+	if n >= s.PostsPerMinute {
+		return roundtable.Errorf(roundtable.ELIMITED, "You have posted %d times in the last minute, the most we allow. Wait a minute, then post again; your text is kept below.", n)
+	}
+	return nil
+}
+
+func event(tx *gorm.DB, v Viewer, userID, kind, threadID, postID string, now time.Time) error {
+	return tx.Exec(`INSERT INTO participation_events (platform_id, id, course_id, link_id, cohort_id, user_id, kind, thread_id, post_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, userID, kind, threadID, postID, now).Error
+}
+
+func follow(tx *gorm.DB, v Viewer, threadID string, now time.Time) error {
+	return tx.Exec(`INSERT INTO thread_follows (platform_id, thread_id, user_id, cohort_id, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (platform_id, thread_id, user_id) DO NOTHING`, v.PlatformID, threadID, v.UserID, v.CohortID, now).Error
+}
+
+// CreateThread starts a thread with its opening post; the author follows it.
+func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (string, error) {
+	tags, err := in.Validate()
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	threadID, postID := store.NewID(), store.NewID()
+	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := s.checkRate(tx, v, now); err != nil {
+			return err
+		}
+		if err := tx.Exec(`INSERT INTO threads (platform_id, id, course_id, link_id, cohort_id, kind, title, tags, author_id, anonymous,
+			opening_post_id, last_post_id, last_activity_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			v.PlatformID, threadID, v.CourseID, v.LinkID, v.CohortID, in.Kind, in.Title, strings.Join(tags, " "), v.UserID, in.Anonymous,
+			postID, postID, now, now).Error; err != nil {
+			return err
+		}
+		if err := insertPost(tx, v, postID, threadID, "", true, in.Body, in.Anonymous, now); err != nil {
+			return err
+		}
+		for _, tag := range tags {
+			if err := tx.Exec(`INSERT INTO thread_tags (platform_id, cohort_id, thread_id, tag) VALUES (?, ?, ?, ?)`,
+				v.PlatformID, v.CohortID, threadID, tag).Error; err != nil {
+				return err
+			}
+		}
+		if err := follow(tx, v, threadID, now); err != nil {
+			return err
+		}
+		return event(tx, v, v.UserID, EventThreadCreated, threadID, postID, now)
+	})
+	if err != nil {
+		return "", fmt.Errorf("create thread: %w", err)
+	}
+	return threadID, nil
+}
+
+func insertPost(tx *gorm.DB, v Viewer, id, threadID, parentID string, opening bool, body string, anonymous bool, now time.Time) error {
+	return tx.Exec(`INSERT INTO posts (platform_id, id, cohort_id, link_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, id, v.CohortID, v.LinkID, threadID, parentID, opening, v.UserID, anonymous, body, now).Error
+}
+
+// Reply adds a reply to a thread, or to a top-level reply (a reply to a
+// nested reply joins its parent: one level of nesting). It returns the
+// new post's id.
+func (s *Store) Reply(ctx context.Context, v Viewer, threadID string, in ReplyInput) (string, error) {
+	if err := validBody(&in.Body); err != nil {
+		return "", err
+	}
+	now := s.now()
+	postID := store.NewID()
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		t, err := s.lockThread(tx, v, threadID)
+		if err != nil {
+			return err
+		}
+		if !v.Staff && (t.Locked || t.Closed) {
+			return roundtable.Errorf(roundtable.EFORBIDDEN, "This thread is %s: it takes no new replies.", map[bool]string{true: "locked", false: "closed"}[t.Locked])
+		}
+		parent := ""
+		if in.ParentID != "" {
+			p, err := s.findPost(tx, v, in.ParentID)
+			if err != nil || p.ThreadID != threadID || p.Opening {
+				return fieldErr("body", roundtable.EINVALID, "The reply you answered is not in this thread.")
+			}
+			parent = p.ID
+			if p.ParentID != "" {
+				parent = p.ParentID
+			}
+		}
+		if err := s.checkRate(tx, v, now); err != nil {
+			return err
+		}
+		if err := insertPost(tx, v, postID, threadID, parent, false, in.Body, in.Anonymous, now); err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE threads SET reply_count = reply_count + 1, last_post_id = ?, last_activity_at = ?
+			WHERE platform_id = ? AND id = ?`, postID, now, v.PlatformID, threadID).Error; err != nil {
+			return err
+		}
+		if err := follow(tx, v, threadID, now); err != nil {
+			return err
+		}
+		return event(tx, v, v.UserID, EventReplyCreated, threadID, postID, now)
+	})
+	if err != nil {
+		return "", fmt.Errorf("reply: %w", err)
+	}
+	return postID, nil
+}
+
+// Edit replaces a post's body (and the thread's title, for an opening
+// post, when title is not empty), keeping the earlier version.
+func (s *Store) Edit(ctx context.Context, v Viewer, postID, title, body string) error {
+	if err := validBody(&body); err != nil {
+		return err
+	}
+	title = strings.TrimSpace(title)
+	now := s.now()
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.findPost(tx, v, postID)
+		if err != nil {
+			return err
+		}
+		if p.Deleted {
+			return roundtable.Errorf(roundtable.EINVALID, "A removed post cannot be edited.")
+		}
+		t, err := s.lockThread(tx, v, p.ThreadID)
+		if err != nil {
+			return err
+		}
+		if !v.Staff && (p.AuthorID != v.UserID || t.Locked) {
+			return roundtable.Errorf(roundtable.EFORBIDDEN, "You can edit only your own posts, in threads that are not locked.")
+		}
+		var oldTitle string
+		if p.Opening {
+			if err := tx.Raw(`SELECT title FROM threads WHERE platform_id = ? AND id = ?`, v.PlatformID, t.ID).Row().Scan(&oldTitle); err != nil {
+				return err
+			}
+			if title != "" && title != oldTitle {
+				in := ThreadInput{Kind: t.Kind, Title: title, Body: body}
+				if _, err := in.Validate(); err != nil {
+					return err
+				}
+				if err := tx.Exec(`UPDATE threads SET title = ? WHERE platform_id = ? AND id = ?`, in.Title, v.PlatformID, t.ID).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, post_id, title, body, editor_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'edit', ?)`, v.PlatformID, store.NewID(), v.CohortID, p.ID, oldTitle, p.Body, v.UserID, now).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE posts SET body = ?, edited_at = ? WHERE platform_id = ? AND id = ?`, body, now, v.PlatformID, p.ID).Error
+	})
+}
+
+// Delete removes a post's text, leaving a placeholder so its replies stay;
+// the text is kept in the post's history.
+func (s *Store) Delete(ctx context.Context, v Viewer, postID string) error {
+	now := s.now()
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.findPost(tx, v, postID)
+		if err != nil {
+			return err
+		}
+		if !v.Staff && p.AuthorID != v.UserID {
+			return roundtable.Errorf(roundtable.EFORBIDDEN, "You can remove only your own posts.")
+		}
+		if p.Deleted {
+			return nil
+		}
+		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, post_id, body, editor_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'delete', ?)`, v.PlatformID, store.NewID(), v.CohortID, p.ID, p.Body, v.UserID, now).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE threads SET accepted_post_id = '' WHERE platform_id = ? AND id = ? AND accepted_post_id = ?`,
+			v.PlatformID, p.ThreadID, p.ID).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE posts SET body = '', deleted = TRUE, endorsed = FALSE WHERE platform_id = ? AND id = ?`, v.PlatformID, p.ID).Error
+	})
+}
+
+// ToggleVote upvotes a post, or takes the viewer's upvote back: one vote
+// per person per post. It reports whether the viewer now votes for it.
+func (s *Store) ToggleVote(ctx context.Context, v Viewer, postID string) (bool, error) {
+	now := s.now()
+	voted := false
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.findPost(tx, v, postID)
+		if err != nil {
+			return err
+		}
+		if p.Deleted {
+			return roundtable.Errorf(roundtable.EINVALID, "A removed post cannot be upvoted.")
+		}
+		if p.AuthorID == v.UserID {
+			return roundtable.Errorf(roundtable.EINVALID, "You cannot upvote your own post.")
+		}
+		res := tx.Exec(`DELETE FROM post_votes WHERE platform_id = ? AND post_id = ? AND user_id = ?`, v.PlatformID, p.ID, v.UserID)
+		if res.Error != nil {
+			return res.Error
+		}
+		delta := -1
+		if res.RowsAffected == 0 {
+			delta, voted = 1, true
+			if err := tx.Exec(`INSERT INTO post_votes (platform_id, post_id, user_id, cohort_id, created_at) VALUES (?, ?, ?, ?, ?)`,
+				v.PlatformID, p.ID, v.UserID, v.CohortID, now).Error; err != nil {
+				return err
+			}
+			if err := event(tx, v, p.AuthorID, EventUpvoteReceived, p.ThreadID, p.ID, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.Exec(`UPDATE posts SET vote_count = vote_count + ? WHERE platform_id = ? AND id = ?`, delta, v.PlatformID, p.ID).Error; err != nil {
+			return err
+		}
+		if p.Opening {
+			return tx.Exec(`UPDATE threads SET vote_count = vote_count + ? WHERE platform_id = ? AND id = ?`, delta, v.PlatformID, p.ThreadID).Error
+		}
+		return nil
+	})
+	return voted, err
+}
+
+// Accept marks a reply as a question's accepted answer, or un-marks it when
+// it already is. Only the asker and staff may.
+func (s *Store) Accept(ctx context.Context, v Viewer, postID string) error {
+	now := s.now()
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.findPost(tx, v, postID)
+		if err != nil {
+			return err
+		}
+		t, err := s.lockThread(tx, v, p.ThreadID)
+		if err != nil {
+			return err
+		}
+		if !v.Staff && t.AuthorID != v.UserID {
+			return roundtable.Errorf(roundtable.EFORBIDDEN, "Only the person who asked and the course staff can accept an answer.")
+		}
+		if t.Kind != Question || p.Opening || p.Deleted {
+			return roundtable.Errorf(roundtable.EINVALID, "Only a reply to a question can be its accepted answer.")
+		}
+		accepted := p.ID
+		if t.AcceptedPostID == p.ID {
+			accepted = ""
+		}
+		if err := tx.Exec(`UPDATE threads SET accepted_post_id = ? WHERE platform_id = ? AND id = ?`, accepted, v.PlatformID, t.ID).Error; err != nil {
+			return err
+		}
+		if accepted == "" {
+			return nil
+		}
+		return event(tx, v, p.AuthorID, EventAnswerAccepted, t.ID, p.ID, now)
+	})
+}
+
+func requireStaff(v Viewer) error {
+	if !v.Staff {
+		return roundtable.Errorf(roundtable.EFORBIDDEN, "Only instructors and teaching assistants can do that.")
+	}
+	return nil
+}
+
+// Endorse toggles staff endorsement of a post.
+func (s *Store) Endorse(ctx context.Context, v Viewer, postID string) error {
+	if err := requireStaff(v); err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.findPost(tx, v, postID)
+		if err != nil {
+			return err
+		}
+		if p.Deleted {
+			return roundtable.Errorf(roundtable.EINVALID, "A removed post cannot be endorsed.")
+		}
+		return tx.Exec(`UPDATE posts SET endorsed = ? WHERE platform_id = ? AND id = ?`, !p.Endorsed, v.PlatformID, p.ID).Error
+	})
+}
+
+// SetFlag pins, locks or closes a thread (on) or undoes it; staff only.
+func (s *Store) SetFlag(ctx context.Context, v Viewer, threadID, flag string, on bool) error {
+	if err := requireStaff(v); err != nil {
+		return err
+	}
+	if flag != FlagPinned && flag != FlagLocked && flag != FlagClosed {
+		return roundtable.Errorf(roundtable.EINVALID, "Unknown thread setting %q.", flag)
+	}
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if _, err := s.lockThread(tx, v, threadID); err != nil {
+			return err
+		}
+		// flag is one of three constants: safe to name as a column.
+		return tx.Exec(`UPDATE threads SET `+flag+` = ? WHERE platform_id = ? AND id = ?`, on, v.PlatformID, threadID).Error
+	})
+}
+
+// Follow makes the viewer follow a thread (on) or stop following it.
+func (s *Store) Follow(ctx context.Context, v Viewer, threadID string, on bool) error {
+	now := s.now()
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if _, err := s.lockThread(tx, v, threadID); err != nil {
+			return err
+		}
+		if on {
+			return follow(tx, v, threadID, now)
+		}
+		return tx.Exec(`DELETE FROM thread_follows WHERE platform_id = ? AND thread_id = ? AND user_id = ?`, v.PlatformID, threadID, v.UserID).Error
+	})
+}
+
+// Revisions lists a post's earlier versions, oldest first.
+func (s *Store) Revisions(ctx context.Context, v Viewer, postID string) ([]Revision, error) {
+	var out []Revision
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.findPost(tx, v, postID)
+		if err != nil {
+			return err
+		}
+		if p.Deleted && !v.Staff {
+			return errPostNotFound
+		}
+		rows, err := tx.Raw(`SELECT id, title, body, editor_id, reason, created_at FROM post_revisions
+			WHERE platform_id = ? AND post_id = ? ORDER BY id`, v.PlatformID, p.ID).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r Revision
+			if err := rows.Scan(&r.ID, &r.Title, &r.Body, &r.EditorID, &r.Reason, &r.CreatedAt); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+const threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
+	t.opening_post_id, t.accepted_post_id, t.pinned, t.locked, t.closed, t.reply_count, t.vote_count,
+	t.last_post_id, t.last_activity_at, t.created_at, COALESCE(vi.seen_posts, 0), CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END`
+
+const threadJoins = `FROM threads t
+	LEFT JOIN users u ON u.platform_id = t.platform_id AND u.id = t.author_id
+	LEFT JOIN memberships m ON m.platform_id = t.platform_id AND m.course_id = t.course_id AND m.user_id = t.author_id
+	LEFT JOIN thread_visits vi ON vi.platform_id = t.platform_id AND vi.thread_id = t.id AND vi.user_id = ?
+	LEFT JOIN thread_follows f ON f.platform_id = t.platform_id AND f.thread_id = t.id AND f.user_id = ?`
+
+func author(v Viewer, id, name, pseudonym, roles string, anonymous bool) Author {
+	if name == "" {
+		name = pseudonym
+	}
+	a := Author{ID: id, Name: name, Anonymous: anonymous, Mine: id == v.UserID, Staff: course.ParseRoles(roles).IsStaff()}
+	if anonymous && !v.Staff && !a.Mine {
+		a.ID, a.Name, a.Staff = "", "", false
+	}
+	return a
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanThread(r scanner, v Viewer, extra ...any) (Thread, string, error) {
+	var t Thread
+	var tags, authorID, name, pseudonym, roles, lastPost string
+	var seen int
+	dest := []any{&t.ID, &t.Kind, &t.Title, &tags, &authorID, &t.Author.Anonymous, &name, &pseudonym, &roles,
+		&t.OpeningPostID, &t.AcceptedPostID, &t.Pinned, &t.Locked, &t.Closed, &t.Replies, &t.Votes,
+		&lastPost, &t.LastActivity, &t.CreatedAt, &seen, &t.Following}
+	if err := r.Scan(append(dest, extra...)...); err != nil {
+		return t, "", err
+	}
+	t.Tags = strings.Fields(tags)
+	t.Author = author(v, authorID, name, pseudonym, roles, t.Author.Anonymous)
+	t.Unread = max(0, t.Replies+1-seen)
+	return t, lastPost, nil
+}
+
+// List returns a page of the space's threads, in one query.
+func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, error) {
+	if q.Limit <= 0 || q.Limit > 100 {
+		q.Limit = DefaultPage
+	}
+	var where strings.Builder
+	args := []any{v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID}
+	where.WriteString(` WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ?`)
+	if q.Tag != "" {
+		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_tags g WHERE g.platform_id = t.platform_id AND g.thread_id = t.id AND g.tag = ?)`)
+		args = append(args, strings.ToLower(q.Tag))
+	}
+	if q.Kind == Question || q.Kind == Discussion {
+		where.WriteString(` AND t.kind = ?`)
+		args = append(args, q.Kind)
+	}
+	if q.Mine {
+		where.WriteString(` AND t.author_id = ?`)
+		args = append(args, v.UserID)
+	}
+	if q.Following {
+		where.WriteString(` AND f.user_id IS NOT NULL`)
+	}
+	c, hasCursor := decodeCursor(q.Cursor)
+	var order string
+	switch q.Sort {
+	case SortNewest:
+		order = `t.id DESC`
+		if hasCursor {
+			where.WriteString(` AND t.id < ?`)
+			args = append(args, c.id)
+		}
+	case SortTop:
+		order = `t.vote_count DESC, t.id DESC`
+		if hasCursor {
+			n, _ := strconv.Atoi(c.key)
+			where.WriteString(` AND (t.vote_count < ? OR (t.vote_count = ? AND t.id < ?))`)
+			args = append(args, n, n, c.id)
+		}
+	case SortUnanswered:
+		where.WriteString(` AND t.kind = 'question' AND t.accepted_post_id = '' AND t.closed = FALSE`)
+		order = `t.id ASC`
+		if hasCursor {
+			where.WriteString(` AND t.id > ?`)
+			args = append(args, c.id)
+		}
+	default:
+		q.Sort = SortActivity
+		order = `t.pinned DESC, t.last_post_id DESC`
+		if hasCursor {
+			pinned := c.key == "1"
+			where.WriteString(` AND (t.pinned < ? OR (t.pinned = ? AND t.last_post_id < ?))`)
+			args = append(args, pinned, pinned, c.id)
+		}
+	}
+	args = append(args, q.Limit+1)
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT `+threadColumns+` `+threadJoins+where.String()+` ORDER BY `+order+` LIMIT ?`), args...)
+	if err != nil {
+		return ThreadList{}, fmt.Errorf("list threads: %w", err)
+	}
+	defer rows.Close()
+	var out ThreadList
+	var lastPosts []string
+	for rows.Next() {
+		t, lastPost, err := scanThread(rows, v)
+		if err != nil {
+			return ThreadList{}, fmt.Errorf("list threads: %w", err)
+		}
+		out.Threads = append(out.Threads, t)
+		lastPosts = append(lastPosts, lastPost)
+	}
+	if err := rows.Err(); err != nil {
+		return ThreadList{}, fmt.Errorf("list threads: %w", err)
+	}
+	if len(out.Threads) > q.Limit {
+		out.Threads = out.Threads[:q.Limit]
+		last := out.Threads[q.Limit-1]
+		switch q.Sort {
+		case SortTop:
+			out.Next = encodeCursor(cursor{key: strconv.Itoa(last.Votes), id: last.ID})
+		case SortActivity:
+			key := "0"
+			if last.Pinned {
+				key = "1"
+			}
+			out.Next = encodeCursor(cursor{key: key, id: lastPosts[q.Limit-1]})
+		default:
+			out.Next = encodeCursor(cursor{id: last.ID})
+		}
+	}
+	return out, nil
+}
+
+type cursor struct{ key, id string }
+
+func encodeCursor(c cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.key + "|" + c.id))
+}
+
+func decodeCursor(s string) (cursor, bool) {
+	if s == "" || len(s) > 200 {
+		return cursor{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, false
+	}
+	key, id, ok := strings.Cut(string(b), "|")
+	return cursor{key: key, id: id}, ok && id != ""
+}
+
+// Thread returns a thread with all its posts, in two queries, and records
+// the viewer's visit.
+func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadView, error) {
+	var tv ThreadView
+	var lastVisit sql.NullTime
+	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at `+threadJoins+`
+		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
+		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
+	t, _, err := scanThread(row, v, &lastVisit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return tv, errThreadNotFound
+	}
+	if err != nil {
+		return tv, fmt.Errorf("thread: %w", err)
+	}
+	tv.Thread = t
+	if lastVisit.Valid {
+		tv.LastVisit = lastVisit.Time
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT p.id, p.parent_id, p.opening, p.author_id, p.anonymous,
+		COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.body, p.vote_count, p.endorsed, p.deleted,
+		p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END
+		FROM posts p
+		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
+		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
+		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND p.thread_id = ?
+		ORDER BY p.id`), v.CourseID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
+	if err != nil {
+		return tv, fmt.Errorf("thread posts: %w", err)
+	}
+	defer rows.Close()
+	index := map[string]int{}
+	for rows.Next() {
+		var p Post
+		var authorID, name, pseudonym, roles string
+		var edited sql.NullTime
+		if err := rows.Scan(&p.ID, &p.ParentID, &p.Opening, &authorID, &p.Author.Anonymous, &name, &pseudonym, &roles,
+			&p.Body, &p.Votes, &p.Endorsed, &p.Deleted, &edited, &p.CreatedAt, &p.Voted); err != nil {
+			return tv, fmt.Errorf("thread posts: %w", err)
+		}
+		p.ThreadID = threadID
+		p.Author = author(v, authorID, name, pseudonym, roles, p.Author.Anonymous)
+		if edited.Valid {
+			p.Edited, p.EditedAt = true, edited.Time
+		}
+		p.Accepted = p.ID == t.AcceptedPostID
+		p.New = !tv.LastVisit.IsZero() && p.CreatedAt.After(tv.LastVisit) && !p.Author.Mine
+		switch {
+		case p.Opening:
+			tv.Opening = p
+		case p.ParentID == "":
+			index[p.ID] = len(tv.Replies)
+			tv.Replies = append(tv.Replies, p)
+		default:
+			if i, ok := index[p.ParentID]; ok {
+				tv.Replies[i].Children = append(tv.Replies[i].Children, p)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return tv, fmt.Errorf("thread posts: %w", err)
+	}
+	rows.Close()
+	_, err = s.db.SQL.ExecContext(ctx, s.db.Rebind(`INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, seen_posts, last_visit_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at`),
+		v.PlatformID, threadID, v.UserID, v.CohortID, t.Replies+1, s.now())
+	if err != nil {
+		return tv, fmt.Errorf("record visit: %w", err)
+	}
+	return tv, nil
+}
+
+// IsEmpty reports whether the space has no threads yet.
+func (s *Store) IsEmpty(ctx context.Context, v Viewer) (bool, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM threads WHERE platform_id = ? AND cohort_id = ? AND link_id = ?`,
+		v.PlatformID, v.CohortID, v.LinkID).Scan(&n)
+	return n == 0, err
+}
