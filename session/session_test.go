@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,4 +103,18 @@ func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
 			t.Fatalf("%d sessions after a replayed state, want 1", n)
 		}
 	})
+}
+
+func TestCSRFTokenIsBoundToTheSessionAndKey(t *testing.T) {
+	a := session.NewStore(nil, []byte("a secret of sufficient length for tests"))
+	b := session.NewStore(nil, []byte("another secret of sufficient length"))
+	s1 := session.Session{IDHash: strings.Repeat("a", 64)}
+	s2 := session.Session{IDHash: strings.Repeat("b", 64)}
+	tok := a.CSRFToken(s1)
+	if !a.CheckCSRF(s1, tok) {
+		t.Fatal("a session's own token is refused")
+	}
+	if a.CheckCSRF(s2, tok) || a.CheckCSRF(s1, "") || a.CheckCSRF(s1, tok+"x") || b.CheckCSRF(s1, tok) {
+		t.Error("a token of another session, key or form is accepted")
+	}
 }
