@@ -1,0 +1,165 @@
+package live
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/roundtable-lms/roundtable/store"
+)
+
+// Channel is the Postgres notification channel; each payload is
+// "topic:id".
+const Channel = "roundtable_live"
+
+// Postgres is the bus of a replica on Postgres: a publish commits the row
+// and a notification together, and one LISTEN connection per process wakes
+// the local subscribers of the topic named, who read the new rows
+// themselves. Coalesced or lost notifications lose nothing: a subscriber
+// always reads every row after the last one it delivered, and after a
+// reconnect every subscriber reads again.
+type Postgres struct {
+	*core
+	// listening holds the backend PID of the LISTEN connection while it is
+	// up (0 otherwise); ready closes when it first listens.
+	listening atomic.Int32
+	ready     chan struct{}
+}
+
+// NewPostgres starts listening on db (which must be Postgres) and returns
+// the bus. Close stops the listener.
+func NewPostgres(db *store.DB, logger *slog.Logger) *Postgres {
+	if logger == nil {
+		logger = db.Logger
+	}
+	p := &Postgres{core: newCore(db, logger), ready: make(chan struct{})}
+	p.wg.Add(1)
+	go p.listen()
+	return p
+}
+
+// Publish stores the event and notifies every replica when it commits. A
+// per-topic advisory lock makes IDs of one topic commit in order, so a
+// reader that has seen ID n will never later find a smaller one appear.
+func (p *Postgres) Publish(ctx context.Context, topic, typ string, data any) (Event, error) {
+	if p.closed() {
+		return Event{}, ErrClosed
+	}
+	raw, err := encode(topic, typ, data)
+	if err != nil {
+		return Event{}, err
+	}
+	e := Event{Topic: topic, Type: typ, Data: raw, At: p.now().UTC()}
+	err = p.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", "roundtable_live:"+topic); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, "INSERT INTO live_events (topic, type, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+			topic, typ, string(raw), e.At).Scan(&e.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, topic+":"+strconv.FormatInt(e.ID, 10))
+		return err
+	})
+	if err != nil {
+		return Event{}, store.Translate(err)
+	}
+	// This process's subscribers need not wait for the notification.
+	p.wake(topic)
+	return e, nil
+}
+
+func (p *Postgres) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := p.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Subscribe streams topic from afterID; see Bus.
+func (p *Postgres) Subscribe(ctx context.Context, topic string, afterID int64) (<-chan Event, error) {
+	return p.subscribe(ctx, topic, afterID)
+}
+
+// Close stops the listener and ends every subscription.
+func (p *Postgres) Close() error {
+	p.close()
+	return nil
+}
+
+// Ready closes once the listener first listens; tests wait on it.
+func (p *Postgres) Ready() <-chan struct{} { return p.ready }
+
+// listen keeps one LISTEN connection up, reconnecting with backoff.
+func (p *Postgres) listen() {
+	defer p.wg.Done()
+	backoff := 100 * time.Millisecond
+	for {
+		connected, err := p.listenOnce()
+		if p.closed() {
+			return
+		}
+		if connected {
+			backoff = 100 * time.Millisecond
+		}
+		p.logger.Warn("live: LISTEN connection lost; reconnecting", slog.Any("error", err), slog.Duration("retry_in", backoff))
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+func (p *Postgres) listenOnce() (connected bool, err error) {
+	ctx := p.ctx
+	// A connection of its own, outside the pool: it blocks in
+	// WaitForNotification for as long as the process runs.
+	cfg := p.db.Pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["application_name"] = "roundtable-live"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		p.listening.Store(0)
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return false, err
+	}
+	p.listening.Store(int32(conn.PgConn().PID()))
+	select {
+	case <-p.ready:
+	default:
+		close(p.ready)
+	}
+	// Whatever was published while nobody listened is in the table.
+	p.wakeAll()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return true, err
+		}
+		if i := strings.LastIndexByte(n.Payload, ':'); i > 0 {
+			p.wake(n.Payload[:i])
+		}
+	}
+}
