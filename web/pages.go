@@ -60,7 +60,7 @@ func parsePages(as *assets) (*pages, error) {
 	ps := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" || base == "admin_layout.html" {
+		if base == "layout.html" || base == "admin_layout.html" || base == "discussion_parts.html" {
 			continue
 		}
 		// The admin console is a first-party site of its own, with its own
@@ -69,7 +69,11 @@ func parsePages(as *assets) (*pages, error) {
 		if strings.HasPrefix(base, "admin_") {
 			layout = "templates/admin_layout.html"
 		}
-		t, err := template.New(base).ParseFS(templateFS, layout, n)
+		files := []string{layout, n}
+		if strings.HasPrefix(base, "discussion_") {
+			files = append(files, "templates/discussion_parts.html")
+		}
+		t, err := template.New(base).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", n, err)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/session"
 	"github.com/roundtable-lms/roundtable/store"
@@ -33,7 +34,9 @@ type Deps struct {
 	Validator *lti.Validator
 	Sessions  *session.Store
 	Courses   *course.Store
-	Logger    *slog.Logger
+	// Discussions is the cohort discussion; one on DB when nil.
+	Discussions *discussion.Store
+	Logger      *slog.Logger
 	// Secret signs values the server hands to browsers (platform-storage
 	// tickets).
 	Secret []byte
@@ -69,6 +72,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.Discussions == nil {
+		d.Discussions = discussion.NewStore(d.DB)
 	}
 	as, err := newAssets()
 	if err != nil {

@@ -1,0 +1,510 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/markdown"
+	"github.com/roundtable-lms/roundtable/session"
+)
+
+// The cohort discussion: the page an activity opens, its threads and the
+// small forms that act on them. Every form posts with the session's CSRF
+// token (see requireCSRF) and answers with a 303 to a page.
+
+// requireCSRF refuses a state-changing request of a session whose form
+// does not carry the session's CSRF token.
+func (s *Server) requireCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		sess := c.Get(ctxSession).(session.Session)
+		if !s.Sessions.CheckCSRF(sess, c.FormValue("csrf")) {
+			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Roundtable. Go back, reload the page and try again.")
+		}
+		return next(c)
+	}
+}
+
+func viewerOf(sess session.Session) discussion.Viewer {
+	return discussion.Viewer{PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID,
+		CohortID: sess.CohortID, UserID: sess.UserID, Staff: sess.Roles.IsStaff()}
+}
+
+// discussionBase is what every discussion page shares.
+type discussionBase struct {
+	L     Layout
+	CSRF  string
+	Form  hiddenFields
+	Base  string // /a/<link>
+	Staff bool
+}
+
+func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, session.Session) {
+	sess := c.Get(ctxSession).(session.Session)
+	l := s.sessionLayout(c, title)
+	csrf := s.Sessions.CSRFToken(sess)
+	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}, sess
+}
+
+// seeOther answers a POST with a 303 to path in this session (plus an
+// optional #fragment).
+func (s *Server) seeOther(c echo.Context, path, fragment string) error {
+	return c.Redirect(http.StatusSeeOther, s.sessionLayout(c, "").URL(path)+fragment)
+}
+
+// formError is an error to show on a form beside its field; ok is false
+// for errors that are not the person's input.
+func formError(err error) (field, message string, status int, ok bool) {
+	var fe *discussion.FieldError
+	if errors.As(err, &fe) {
+		field = fe.Field
+	} else {
+		field = "body"
+	}
+	switch roundtable.ErrorCode(err) {
+	case roundtable.EINVALID:
+		status = http.StatusUnprocessableEntity
+	case roundtable.ETOOLARGE:
+		status = http.StatusRequestEntityTooLarge
+	case roundtable.ELIMITED:
+		status = http.StatusTooManyRequests
+	default:
+		return "", "", 0, false
+	}
+	return field, roundtable.ErrorMessage(err), status, true
+}
+
+type navLink struct {
+	Label   string
+	URL     string
+	Current bool
+}
+
+type discussionListPage struct {
+	discussionBase
+	Activity       course.Activity
+	CohortSizeText string
+	Threads        []discussion.Thread
+	Sorts          []navLink
+	Filters        []navLink
+	Tag            string
+	ClearTagURL    string
+	NextURL        string
+	Empty          string
+}
+
+// listParams are the list's query parameters, kept across its links.
+type listParams struct {
+	Sort, Kind, Tag string
+	Mine, Following bool
+}
+
+func (p listParams) url(base string) string {
+	q := url.Values{}
+	if p.Sort != "" && p.Sort != discussion.SortActivity {
+		q.Set("sort", p.Sort)
+	}
+	if p.Kind != "" {
+		q.Set("kind", p.Kind)
+	}
+	if p.Tag != "" {
+		q.Set("tag", p.Tag)
+	}
+	if p.Mine {
+		q.Set("mine", "1")
+	}
+	if p.Following {
+		q.Set("following", "1")
+	}
+	if len(q) == 0 {
+		return base
+	}
+	return base + "?" + q.Encode()
+}
+
+// discussionList is the activity's page: the cohort's threads.
+func (s *Server) discussionList(c echo.Context) error {
+	b, sess := s.discussionBase(c, "")
+	ctx := c.Request().Context()
+	a, ok := s.prefetched.take(sess.IDHash, sess.LinkID)
+	if !ok {
+		var err error
+		if a, err = s.Courses.Activity(ctx, sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID); err != nil {
+			return err
+		}
+	}
+	b.L.Title = a.Title()
+	p := listParams{Sort: c.QueryParam("sort"), Kind: c.QueryParam("kind"), Tag: strings.ToLower(strings.TrimSpace(c.QueryParam("tag"))),
+		Mine: c.QueryParam("mine") == "1", Following: c.QueryParam("following") == "1"}
+	switch p.Sort {
+	case discussion.SortNewest, discussion.SortTop, discussion.SortUnanswered:
+	default:
+		p.Sort = discussion.SortActivity
+	}
+	if p.Kind != discussion.Question && p.Kind != discussion.Discussion {
+		p.Kind = ""
+	}
+	list, err := s.Discussions.List(ctx, viewerOf(sess), discussion.ListQuery{Sort: p.Sort, Kind: p.Kind, Tag: p.Tag,
+		Mine: p.Mine, Following: p.Following, Cursor: c.QueryParam("cursor")})
+	if err != nil {
+		return err
+	}
+	size := "Just you in this cohort so far"
+	if a.CohortSize > 1 {
+		size = fmt.Sprintf("%d people in your cohort", a.CohortSize)
+	}
+	page := discussionListPage{discussionBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag}
+	for _, o := range []struct{ sort, label string }{
+		{discussion.SortActivity, "Latest activity"}, {discussion.SortNewest, "Newest"}, {discussion.SortTop, "Top"}, {discussion.SortUnanswered, "Unanswered"},
+	} {
+		q := p
+		q.Sort = o.sort
+		page.Sorts = append(page.Sorts, navLink{Label: o.label, URL: b.L.URL(q.url(b.Base)), Current: p.Sort == o.sort})
+	}
+	for _, f := range []struct {
+		label string
+		edit  func(*listParams)
+		on    bool
+	}{
+		{"All", func(q *listParams) { q.Kind, q.Mine, q.Following = "", false, false }, p.Kind == "" && !p.Mine && !p.Following},
+		{"Questions", func(q *listParams) { q.Kind = discussion.Question }, p.Kind == discussion.Question},
+		{"Discussions", func(q *listParams) { q.Kind = discussion.Discussion }, p.Kind == discussion.Discussion},
+		{"Mine", func(q *listParams) { q.Mine = !q.Mine }, p.Mine},
+		{"Following", func(q *listParams) { q.Following = !q.Following }, p.Following},
+	} {
+		q := p
+		f.edit(&q)
+		page.Filters = append(page.Filters, navLink{Label: f.label, URL: b.L.URL(q.url(b.Base)), Current: f.on})
+	}
+	if p.Tag != "" {
+		q := p
+		q.Tag = ""
+		page.ClearTagURL = b.L.URL(q.url(b.Base))
+	}
+	if list.Next != "" {
+		next := p.url(b.Base)
+		sep := "?"
+		if strings.Contains(next, "?") {
+			sep = "&"
+		}
+		page.NextURL = b.L.URL(next + sep + "cursor=" + url.QueryEscape(list.Next))
+	}
+	if len(list.Threads) == 0 {
+		page.Empty = "No threads here yet. Ask a question or start a discussion: your cohort will see it."
+		if c.QueryParam("cursor") != "" || p != (listParams{Sort: discussion.SortActivity}) {
+			page.Empty = "No threads match."
+		}
+	}
+	return s.render(c, http.StatusOK, "discussion_list", page)
+}
+
+type threadFormPage struct {
+	discussionBase
+	Input  discussion.ThreadInput
+	Field  string
+	Error  string
+	Action string
+}
+
+func (s *Server) newThreadForm(c echo.Context) error {
+	b, _ := s.discussionBase(c, "New post")
+	kind := c.QueryParam("kind")
+	if kind != discussion.Discussion {
+		kind = discussion.Question
+	}
+	b.L.Title = map[string]string{discussion.Question: "Ask a question", discussion.Discussion: "Start a discussion"}[kind]
+	return s.render(c, http.StatusOK, "discussion_new", threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads")})
+}
+
+func (s *Server) createThread(c echo.Context) error {
+	b, sess := s.discussionBase(c, "New post")
+	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: c.FormValue("body"),
+		Tags: c.FormValue("tags"), Anonymous: c.FormValue("anonymous") == "1"}
+	id, err := s.Discussions.CreateThread(c.Request().Context(), viewerOf(sess), in)
+	if err != nil {
+		field, msg, status, ok := formError(err)
+		if !ok {
+			return err
+		}
+		b.L.Title = "Fix your post"
+		return s.render(c, status, "discussion_new", threadFormPage{discussionBase: b, Input: in, Field: field, Error: msg, Action: b.L.URL(b.Base + "/threads")})
+	}
+	return s.seeOther(c, b.Base+"/t/"+id, "")
+}
+
+// postView is a post as its page shows it.
+type postView struct {
+	discussion.Post
+	HTML      template.HTML
+	CanEdit   bool
+	CanAccept bool
+	Staff     bool
+	Question  bool
+	Children  []postView
+	// Form is what each of the post's small forms carries.
+	Form hiddenFields
+	// URLs of the post's actions, each in this session.
+	VoteURL, AcceptURL, EndorseURL, DeleteURL, EditURL, HistoryURL, QuoteURL, ReplyURL string
+}
+
+// hiddenFields are the CSRF token and, without a cookie, the session token.
+type hiddenFields struct {
+	CSRF string
+	RT   string
+}
+
+type threadPage struct {
+	discussionBase
+	Thread      discussion.ThreadView
+	Opening     postView
+	Replies     []postView
+	CanReply    bool
+	ReplyTo     string
+	ReplyToName string
+	ReplyBody   string
+	ReplyError  string
+	// Flags are the staff's pin, lock and close buttons.
+	Flags []flagForm
+}
+
+type flagForm struct{ Flag, On, Label string }
+
+func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Session) (threadPage, error) {
+	v := viewerOf(sess)
+	tv, err := s.Discussions.Thread(c.Request().Context(), v, c.Param("thread"))
+	if err != nil {
+		return threadPage{}, err
+	}
+	b.L.Title = tv.Title
+	canAccept := tv.IsQuestion() && (v.Staff || tv.Author.Mine)
+	conv := func(p discussion.Post) postView {
+		pv := postView{Post: p, CanEdit: !p.Deleted && (v.Staff || (p.Author.Mine && !tv.Locked)),
+			CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: v.Staff, Question: tv.IsQuestion(),
+			Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}}
+		t := b.Base + "/t/" + tv.ID
+		pp := t + "/p/" + p.ID
+		pv.VoteURL, pv.AcceptURL, pv.EndorseURL = b.L.URL(pp+"/vote"), b.L.URL(pp+"/accept"), b.L.URL(pp+"/endorse")
+		pv.DeleteURL, pv.EditURL, pv.HistoryURL = b.L.URL(pp+"/delete"), b.L.URL(pp+"/edit"), b.L.URL(pp+"/history")
+		pv.QuoteURL, pv.ReplyURL = b.L.URL(t+"?quote="+p.ID)+"#reply", b.L.URL(t+"?reply_to="+p.ID)+"#reply"
+		if !p.Deleted {
+			pv.HTML = markdown.Render(p.Body)
+		}
+		return pv
+	}
+	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed)}
+	if v.Staff {
+		for _, f := range []struct {
+			flag      string
+			set       bool
+			on, unset string
+		}{{discussion.FlagPinned, tv.Pinned, "Pin", "Unpin"}, {discussion.FlagLocked, tv.Locked, "Lock", "Unlock"}, {discussion.FlagClosed, tv.Closed, "Close", "Reopen"}} {
+			ff := flagForm{Flag: f.flag, On: "1", Label: f.on}
+			if f.set {
+				ff.On, ff.Label = "0", f.unset
+			}
+			page.Flags = append(page.Flags, ff)
+		}
+	}
+	for _, r := range tv.Replies {
+		rv := conv(r)
+		for _, ch := range r.Children {
+			rv.Children = append(rv.Children, conv(ch))
+		}
+		page.Replies = append(page.Replies, rv)
+	}
+	return page, nil
+}
+
+func (s *Server) thread(c echo.Context) error {
+	b, sess := s.discussionBase(c, "")
+	page, err := s.threadView(c, b, sess)
+	if err != nil {
+		return err
+	}
+	// ?reply_to= answers a reply; ?quote= also quotes it in the reply box.
+	target := c.QueryParam("quote")
+	if target == "" {
+		target = c.QueryParam("reply_to")
+	}
+	if p, ok := page.Thread.Post(target); ok && !p.Deleted {
+		if !p.Opening {
+			page.ReplyTo = p.ID
+			if p.ParentID != "" {
+				page.ReplyTo = p.ParentID
+			}
+			page.ReplyToName = p.Author.Label()
+		}
+		if c.QueryParam("quote") != "" {
+			page.ReplyBody = quote(p.Author.Label(), p.Body)
+		}
+	}
+	return s.render(c, http.StatusOK, "discussion_thread", page)
+}
+
+// quote turns a post into a Markdown block quote that opens a reply.
+func quote(who, body string) string {
+	var b strings.Builder
+	b.WriteString("> **" + strings.NewReplacer("*", "", "_", "").Replace(who) + "** wrote:\n>\n")
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		b.WriteString("> " + line + "\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func (s *Server) reply(c echo.Context) error {
+	b, sess := s.discussionBase(c, "")
+	threadID := c.Param("thread")
+	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: c.FormValue("body"), Anonymous: c.FormValue("anonymous") == "1"}
+	id, err := s.Discussions.Reply(c.Request().Context(), viewerOf(sess), threadID, in)
+	if err != nil {
+		_, msg, status, ok := formError(err)
+		if !ok {
+			return err
+		}
+		page, verr := s.threadView(c, b, sess)
+		if verr != nil {
+			return verr
+		}
+		page.ReplyTo, page.ReplyBody, page.ReplyError = in.ParentID, in.Body, msg
+		return s.render(c, status, "discussion_thread", page)
+	}
+	return s.seeOther(c, b.Base+"/t/"+threadID, "#post-"+id)
+}
+
+type editPage struct {
+	discussionBase
+	ThreadURL string
+	Action    string
+	Opening   bool
+	Title     string
+	Body      string
+	Field     string
+	Error     string
+}
+
+func (s *Server) editForm(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Edit post")
+	page, err := s.threadView(c, b, sess)
+	if err != nil {
+		return err
+	}
+	p, ok := page.Thread.Post(c.Param("post"))
+	if !ok || p.Deleted {
+		return roundtable.Errorf(roundtable.ENOTFOUND, "That post does not exist in this thread.")
+	}
+	if !sess.Roles.IsStaff() && (!p.Author.Mine || page.Thread.Locked) {
+		return roundtable.Errorf(roundtable.EFORBIDDEN, "You can edit only your own posts, in threads that are not locked.")
+	}
+	b.L.Title = "Edit post"
+	return s.render(c, http.StatusOK, "discussion_edit", s.editPage(b, c, p.Opening, page.Thread.Title, p.Body))
+}
+
+func (s *Server) editPage(b discussionBase, c echo.Context, opening bool, title, body string) editPage {
+	t := b.Base + "/t/" + c.Param("thread")
+	return editPage{discussionBase: b, ThreadURL: b.L.URL(t), Action: b.L.URL(t + "/p/" + c.Param("post") + "/edit"), Opening: opening, Title: title, Body: body}
+}
+
+func (s *Server) edit(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Edit post")
+	title, body := c.FormValue("title"), c.FormValue("body")
+	if err := s.Discussions.Edit(c.Request().Context(), viewerOf(sess), c.Param("post"), title, body); err != nil {
+		field, msg, status, ok := formError(err)
+		if !ok {
+			return err
+		}
+		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
+		page.Field, page.Error = field, msg
+		return s.render(c, status, "discussion_edit", page)
+	}
+	return s.seeOther(c, b.Base+"/t/"+c.Param("thread"), "#post-"+c.Param("post"))
+}
+
+type historyPage struct {
+	discussionBase
+	ThreadURL string
+	Revisions []revisionView
+}
+
+type revisionView struct {
+	discussion.Revision
+	HTML template.HTML
+}
+
+func (s *Server) history(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Earlier versions")
+	revs, err := s.Discussions.Revisions(c.Request().Context(), viewerOf(sess), c.Param("post"))
+	if err != nil {
+		return err
+	}
+	page := historyPage{discussionBase: b, ThreadURL: b.L.URL(b.Base + "/t/" + c.Param("thread"))}
+	for _, r := range revs {
+		page.Revisions = append(page.Revisions, revisionView{Revision: r, HTML: markdown.Render(r.Body)})
+	}
+	return s.render(c, http.StatusOK, "discussion_history", page)
+}
+
+// postAction runs one of the small forms on a post, then returns to it.
+func (s *Server) postAction(do func(s *Server, c echo.Context, v discussion.Viewer, postID string) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess := c.Get(ctxSession).(session.Session)
+		if err := do(s, c, viewerOf(sess), c.Param("post")); err != nil {
+			return err
+		}
+		return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+c.Param("thread"), "#post-"+c.Param("post"))
+	}
+}
+
+func (s *Server) vote(c echo.Context) error {
+	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
+		_, err := s.Discussions.ToggleVote(c.Request().Context(), v, id)
+		return err
+	})(c)
+}
+
+func (s *Server) accept(c echo.Context) error {
+	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
+		return s.Discussions.Accept(c.Request().Context(), v, id)
+	})(c)
+}
+
+func (s *Server) endorse(c echo.Context) error {
+	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
+		return s.Discussions.Endorse(c.Request().Context(), v, id)
+	})(c)
+}
+
+func (s *Server) deletePost(c echo.Context) error {
+	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
+		return s.Discussions.Delete(c.Request().Context(), v, id)
+	})(c)
+}
+
+// threadFlag pins, locks or closes a thread (staff), or follows it.
+func (s *Server) threadFlag(c echo.Context) error {
+	sess := c.Get(ctxSession).(session.Session)
+	v, threadID := viewerOf(sess), c.Param("thread")
+	on := c.FormValue("on") == "1"
+	var err error
+	if flag := c.FormValue("flag"); flag == "following" {
+		err = s.Discussions.Follow(c.Request().Context(), v, threadID, on)
+	} else {
+		err = s.Discussions.SetFlag(c.Request().Context(), v, threadID, flag, on)
+	}
+	if err != nil {
+		return err
+	}
+	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+threadID, "#thread-actions")
+}
