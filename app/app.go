@@ -17,6 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/config"
 	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/session"
 	"github.com/roundtable-lms/roundtable/store"
@@ -35,6 +36,7 @@ type App struct {
 	Sessions *session.Store
 	Courses  *course.Store
 	Admins   *admin.Store
+	Live     live.Bus
 	Web      *web.Server
 	BaseURL  *url.URL
 
@@ -42,6 +44,8 @@ type App struct {
 	server   *http.Server
 	stop     context.CancelFunc
 	done     chan struct{}
+	// endStreams ends the live event streams at shutdown.
+	endStreams context.CancelFunc
 }
 
 // OpenStore opens and migrates the configured database.
@@ -103,14 +107,20 @@ func (a *App) init(ctx context.Context) error {
 	a.Sessions = session.NewStore(a.DB, cfg.Secret)
 	a.Courses = course.NewStore(a.DB)
 	a.Admins = admin.NewStore(a.DB)
+	a.Live = live.New(a.DB, a.Logger)
+	streams, endStreams := context.WithCancel(context.Background())
+	a.endStreams = endStreams
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, BaseURL: a.BaseURL, Registry: a.Registry, Keys: keys,
 		Validator: lti.NewValidator(lti.NewKeyCache(&http.Client{Timeout: 10 * time.Second})),
 		Sessions:  a.Sessions, Courses: a.Courses, Logger: a.Logger, Secret: cfg.Secret,
 		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen},
 		Admins:       a.Admins,
+		Live:         a.Live, Streams: streams,
 	})
 	if err != nil {
+		endStreams()
+		a.Live.Close()
 		ln.Close()
 		return err
 	}
@@ -181,6 +191,7 @@ func (a *App) Shutdown() error {
 	if a.stop != nil {
 		a.stop()
 	}
+	a.endStreams()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := a.server.Shutdown(ctx)
@@ -189,6 +200,7 @@ func (a *App) Shutdown() error {
 	} else {
 		a.listener.Close()
 	}
+	a.Live.Close()
 	a.Logger.Info("Roundtable stopped")
 	return errors.Join(err, a.DB.Close())
 }
@@ -213,6 +225,11 @@ func (a *App) janitor(ctx context.Context) {
 		}
 		if _, err := a.Sessions.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired sessions", slog.Any("error", err))
+		}
+		if p, ok := a.Live.(live.Pruner); ok {
+			if _, err := p.Prune(ctx, time.Now().Add(-live.Retention)); err != nil {
+				a.Logger.Warn("cannot prune live events", slog.Any("error", err))
+			}
 		}
 	}
 }

@@ -133,7 +133,7 @@ func newCore(db *store.DB, logger *slog.Logger) *core {
 
 // encode validates an event and marshals its data to one line of JSON.
 func encode(topic, typ string, data any) ([]byte, error) {
-	if topic == "" || len(topic) > maxTopic || typ == "" || len(typ) > maxType {
+	if topic == "" || len(topic) > maxTopic || !validType(typ) {
 		return nil, fmt.Errorf("%w: topic %q, type %q", ErrInvalid, topic, typ)
 	}
 	var raw []byte
@@ -160,6 +160,20 @@ func encode(topic, typ string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: data of %d bytes", ErrInvalid, buf.Len())
 	}
 	return buf.Bytes(), nil
+}
+
+// validType accepts names such as "post.created": they become SSE event
+// names, so no spaces or line breaks.
+func validType(typ string) bool {
+	if typ == "" || len(typ) > maxType {
+		return false
+	}
+	for _, r := range typ {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *core) closed() bool { return c.ctx.Err() != nil }

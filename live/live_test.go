@@ -240,7 +240,7 @@ func TestInvalidEvents(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	b := newBus(t, db)
 	ctx := t.Context()
-	for _, c := range []struct{ topic, typ string }{{"", "x"}, {"t", ""}, {fmt.Sprintf("%0300d", 1), "x"}} {
+	for _, c := range []struct{ topic, typ string }{{"", "x"}, {"t", ""}, {"t", "post created"}, {"t", "a\nb"}, {fmt.Sprintf("%0300d", 1), "x"}} {
 		if _, err := b.Publish(ctx, c.topic, c.typ, nil); err == nil {
 			t.Errorf("published topic %q type %q", c.topic, c.typ)
 		}

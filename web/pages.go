@@ -29,7 +29,10 @@ type Layout struct {
 	// SessionToken is set when the session came from a link token rather
 	// than the cookie: every link and form on the page must carry it.
 	SessionToken string
-	assets       *assets
+	// LiveSrc, when set (see liveURL), is the URL of the page's live event
+	// stream: the layout then loads live.js and a live region for it.
+	LiveSrc string
+	assets  *assets
 }
 
 // Asset returns the content-hashed URL of a static file.

@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	a.POST("/t/:thread/p/:post/accept", s.accept)
 	a.POST("/t/:thread/p/:post/endorse", s.endorse)
 	a.POST("/t/:thread/p/:post/delete", s.deletePost)
+	a.GET("/events", s.liveEvents)
 
 	s.registrationRoutes()
 	s.adminRoutes()

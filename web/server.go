@@ -18,6 +18,7 @@ import (
 	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/session"
 	"github.com/roundtable-lms/roundtable/store"
@@ -49,6 +50,13 @@ type Deps struct {
 	// AdminHTTP fetches the key sets of platforms added by hand; a client
 	// with a 10-second timeout when nil.
 	AdminHTTP *http.Client
+
+	// Live carries live updates to the pages of a cohort (nil: none).
+	Live live.Bus
+	// Streams ends when the app shuts down: long-lived responses (live
+	// event streams) end with it, so a graceful shutdown does not wait on
+	// them.
+	Streams context.Context
 }
 
 // Server holds the Echo instance and the parsed templates.

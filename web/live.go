@@ -1,0 +1,145 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/live"
+	"github.com/roundtable-lms/roundtable/session"
+)
+
+const (
+	// liveHeartbeat is how often an idle stream sends a comment, so proxies
+	// and load balancers do not close it and a vanished client is noticed.
+	liveHeartbeat = 20 * time.Second
+	// liveRetry is the reconnection delay suggested to browsers.
+	liveRetry = 3 * time.Second
+)
+
+// liveEvents streams the session's cohort as Server-Sent Events. The
+// session decides the topic: a member of one cohort can never ask for
+// another's. A browser that reconnects sends Last-Event-ID and gets what
+// it missed; a page passes lastEventId for its first connection (see
+// liveURL), so nothing published between the render and the connection is
+// lost.
+func (s *Server) liveEvents(c echo.Context) error {
+	if s.Live == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "Live updates are not available.")
+	}
+	sess := c.Get(ctxSession).(session.Session)
+	req := c.Request()
+	after := live.FromNow
+	if id, ok := eventID(req.Header.Get("Last-Event-ID")); ok {
+		after = id
+	} else if id, ok := eventID(c.QueryParam("lastEventId")); ok {
+		after = id
+	}
+	// The stream ends when the client goes away or the server shuts down;
+	// http.Server.Shutdown would otherwise wait for it.
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	if s.Streams != nil {
+		defer context.AfterFunc(s.Streams, cancel)()
+	}
+	events, err := s.Live.Subscribe(ctx, live.CohortTopic(sess.PlatformID, sess.CohortID), after)
+	if err != nil {
+		return err
+	}
+
+	w := c.Response()
+	rc := http.NewResponseController(w)
+	// The server's read and write timeouts are for ordinary requests; a
+	// stream lives until one side leaves. Heartbeats find dead clients.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprintf(w, "retry: %d\n\n", liveRetry.Milliseconds()); err != nil {
+		return nil
+	}
+	if err := rc.Flush(); err != nil {
+		return nil
+	}
+	heartbeat := time.NewTicker(liveHeartbeat)
+	defer heartbeat.Stop()
+	var buf strings.Builder
+	for {
+		buf.Reset()
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-events:
+			if !ok {
+				// Dropped for falling behind, or the bus closed: the browser
+				// reconnects and resumes from its Last-Event-ID.
+				return nil
+			}
+			writeEvent(&buf, e)
+		case <-heartbeat.C:
+			buf.WriteString(": keep-alive\n\n")
+		}
+		if _, err := w.Write([]byte(buf.String())); err != nil {
+			return nil
+		}
+		if err := rc.Flush(); err != nil {
+			return nil
+		}
+	}
+}
+
+// writeEvent writes one SSE message: the event's type as the SSE event
+// name and the whole event as JSON data (one line: Publish compacts it).
+func writeEvent(b *strings.Builder, e live.Event) {
+	fmt.Fprintf(b, "id: %d\nevent: %s\ndata: {\"id\":%d,\"type\":%q,\"data\":%s,\"at\":%q}\n\n",
+		e.ID, e.Type, e.ID, e.Type, e.Data, e.At.UTC().Format(time.RFC3339Nano))
+}
+
+func eventID(v string) (int64, bool) {
+	id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return id, err == nil && id >= 0
+}
+
+// liveURL is the events URL of the session's activity for a page rendered
+// now, carrying the session token when the page needs it and the newest
+// event ID, so the page's first connection misses nothing. Set it as the
+// layout's LiveSrc to turn live updates on:
+//
+//	l := s.sessionLayout(c, title)
+//	l.LiveSrc = s.liveURL(c)
+func (s *Server) liveURL(c echo.Context) string {
+	sess := c.Get(ctxSession).(session.Session)
+	p := "/a/" + url.PathEscape(sess.LinkID) + "/events"
+	if s.Live != nil {
+		ctx := c.Request().Context()
+		if id, err := s.Live.Latest(ctx, live.CohortTopic(sess.PlatformID, sess.CohortID)); err == nil {
+			p += "?lastEventId=" + strconv.FormatInt(id, 10)
+		} else {
+			s.Logger.WarnContext(ctx, "cannot read the newest live event", slog.Any("error", err))
+		}
+	}
+	return s.sessionLayout(c, "").URL(p)
+}
+
+// publishCohort announces a change to everyone watching the session's
+// cohort. Call it after the change has committed; a failure is logged, not
+// returned, since the change itself succeeded and pages still show it on
+// reload.
+func (s *Server) publishCohort(ctx context.Context, sess session.Session, typ string, data any) {
+	if s.Live == nil {
+		return
+	}
+	if _, err := s.Live.Publish(ctx, live.CohortTopic(sess.PlatformID, sess.CohortID), typ, data); err != nil {
+		s.Logger.WarnContext(ctx, "cannot publish a live event", slog.String("type", typ), slog.Any("error", err))
+	}
+}
