@@ -1,0 +1,158 @@
+package discussion_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+// countingConnector opens connections of the real driver that count the
+// statements sent through them.
+type countingConnector struct {
+	dsn string
+	drv driver.Driver
+	n   *atomic.Int64
+}
+
+func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Conn: conn, n: c.n}, nil
+}
+
+func (c countingConnector) Driver() driver.Driver { return c.drv }
+
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	qc, ok := c.Conn.(driver.QueryerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	r, err := qc.QueryContext(ctx, q, args)
+	if err != driver.ErrSkip {
+		c.n.Add(1)
+	}
+	return r, err
+}
+
+func (c countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	ec, ok := c.Conn.(driver.ExecerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	r, err := ec.ExecContext(ctx, q, args)
+	if err != driver.ErrSkip {
+		c.n.Add(1)
+	}
+	return r, err
+}
+
+func (c countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	c.n.Add(1)
+	if pc, ok := c.Conn.(driver.ConnPrepareContext); ok {
+		return pc.PrepareContext(ctx, q)
+	}
+	return c.Conn.Prepare(q)
+}
+
+func (c countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if bc, ok := c.Conn.(driver.ConnBeginTx); ok {
+		return bc.BeginTx(ctx, opts)
+	}
+	return c.Conn.Begin() //nolint:staticcheck // fallback of database/sql itself
+}
+
+func (c countingConn) CheckNamedValue(v *driver.NamedValue) error {
+	if nc, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return nc.CheckNamedValue(v)
+	}
+	return driver.ErrSkip
+}
+
+// TestListAndThreadQueriesDoNotGrow counts the statements the list and
+// thread pages' reads send: the same for 3 threads as for 40, and for a
+// thread of 2 replies as for one of 40 (no N+1).
+func TestListAndThreadQueriesDoNotGrow(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			cfg := storetest.Config(t, kind)
+			ctx := context.Background()
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			dsn := cfg.URL
+			if kind == store.SQLite {
+				dsn = "file:" + cfg.SQLitePath + "?_pragma=busy_timeout(10000)"
+			}
+			var n atomic.Int64
+			counted := sql.OpenDB(countingConnector{dsn: dsn, drv: db.SQL.Driver(), n: &n})
+			defer counted.Close()
+			s := discussion.NewStore(db)
+			s.PostsPerMinute = 0
+			cs := discussion.NewStore(&store.DB{DB: db.DB, Dialect: db.Dialect, SQL: counted})
+
+			learners := []discussion.Viewer{viewer("a", "A", false), viewer("b", "A", false), viewer("c", "A", false)}
+			var first string
+			grow := func(threads, replies int) {
+				for i := 0; i < threads; i++ {
+					id, err := s.CreateThread(ctx, learners[i%3], discussion.ThreadInput{Kind: discussion.Question, Title: fmt.Sprintf("Thread %d", i), Body: "b", Tags: "x y", Anonymous: i%2 == 0})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if first == "" {
+						first = id
+					}
+				}
+				for i := 0; i < replies; i++ {
+					id, err := s.Reply(ctx, learners[i%3], first, discussion.ReplyInput{Body: "r"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := s.Reply(ctx, learners[(i+1)%3], first, discussion.ReplyInput{ParentID: id, Body: "n"}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := s.ToggleVote(ctx, learners[(i+2)%3], id); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			measure := func() (list, thread int64) {
+				n.Store(0)
+				l, err := cs.List(ctx, learners[0], discussion.ListQuery{Limit: 50})
+				if err != nil || len(l.Threads) == 0 {
+					t.Fatalf("list: %v", err)
+				}
+				list = n.Swap(0)
+				if _, err := cs.Thread(ctx, learners[0], first); err != nil {
+					t.Fatal(err)
+				}
+				return list, n.Load()
+			}
+			grow(3, 2)
+			l1, t1 := measure()
+			grow(37, 20)
+			l2, t2 := measure()
+			if l1 != l2 || t1 != t2 || l1 != 1 || t1 != 3 {
+				t.Errorf("statements: list %d then %d, thread %d then %d; want 1 and 3 each time", l1, l2, t1, t2)
+			}
+		})
+	}
+}
