@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/store"
 )
 
 // sseMessage is one Server-Sent Events message as a browser parses it.
@@ -283,4 +285,27 @@ func TestLiveStreamsEndOnShutdown(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A stream outlives the server's read and write timeouts, which are for
+// ordinary requests.
+func TestLiveStreamOutlivesServerTimeouts(t *testing.T) {
+	env := apptest.Start(t, store.SQLite)
+	path, tok, sess := launchToken(t, env, apptest.Learner)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: env.App.Web.Handler(), ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	s := openStream(t, http.DefaultClient, "http://"+ln.Addr().String()+path+"/events?rt="+url.QueryEscape(tok), "")
+	if s.resp.StatusCode != 200 {
+		t.Fatalf("stream: %d", s.resp.StatusCode)
+	}
+	time.Sleep(600 * time.Millisecond)
+	e := publishTo(t, env.App.Live, live.CohortTopic(sess.PlatformID, sess.CohortID), "post.created", 1)
+	if m := s.next(t); m.ID != strconv.FormatInt(e[0].ID, 10) {
+		t.Fatalf("got %+v", m)
+	}
 }
