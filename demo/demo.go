@@ -90,6 +90,10 @@ func Start(ctx context.Context, cfg config.Config, lmsListen string, logger *slo
 		d.Shutdown()
 		return nil, err
 	}
+	if err := d.seedDiscussion(ctx); err != nil {
+		d.Shutdown()
+		return nil, err
+	}
 	if d.AdminPassword, err = ensureAdmin(ctx, a, cfg.DataDir); err != nil {
 		d.Shutdown()
 		return nil, err
@@ -168,8 +172,8 @@ func (d *Demo) register(ctx context.Context) error {
 	}
 	return p.AddResourceLink(ltiplatform.ResourceLink{
 		ID: DiscussionID, CourseID: CourseID, ClientID: d.ClientID,
-		Title:       "Cohort discussion: cleaning messy data",
-		Description: "Share a dataset that fought back, and how you tamed it. Ask the cohort when you are stuck.",
+		Title:       discussionTitle,
+		Description: discussionDescription,
 	})
 }
 
