@@ -2,13 +2,18 @@
 // body), listen to it, re-dispatch each event on document as a
 // "roundtable:live" CustomEvent (detail: {id, type, data, at}) for page
 // scripts, and tell the reader in the live region that something new is
-// there, with a link that reloads. EventSource reconnects by itself and
+// there, with a link that reloads. Events whose data names another
+// activity ({"link": ...}) are ignored. EventSource reconnects by itself and
 // resumes from the last event id it saw.
 (function () {
   "use strict";
   var src = document.body && document.body.getAttribute("data-live-src");
   var status = document.querySelector("[data-live-status]");
   if (!src || !window.EventSource) return;
+  // A cohort's topic spans every activity of its course: events that name
+  // another activity (data.link) are not this page's news.
+  var m = /\/a\/([^\/?]+)\/events/.exec(src);
+  var link = m ? decodeURIComponent(m[1]) : "";
 
   // Event types the server may send; a new type is added here.
   var TYPES = ["thread.created", "thread.updated", "post.created", "post.updated",
@@ -37,6 +42,7 @@
   function onEvent(e) {
     var ev;
     try { ev = JSON.parse(e.data); } catch (err) { return; }
+    if (link && ev.data && ev.data.link && ev.data.link !== link) return;
     var ce = new CustomEvent("roundtable:live", { detail: ev, cancelable: true });
     // A page script that shows the change itself calls preventDefault().
     if (!document.dispatchEvent(ce)) return;
