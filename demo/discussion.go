@@ -93,6 +93,7 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 		check(err)
 		return id
 	}
+	check2 := func(_ bool, err error) { check(err) }
 	vote := func(postID string, who ...string) {
 		for _, w := range who {
 			_, err := s.ToggleVote(ctx, viewers[w], postID)
@@ -113,7 +114,7 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	reply("kenji.watanabe", dates, ans, "Good catch on `dayfirst`. I got bitten by that last month: half my timestamps silently swapped month and day.")
 	reply("aisha.rahman", dates, ans, "That was it, thank you @lucas.moreau! The durations finally make sense.")
 	vote(ans, "aisha.rahman", "kenji.watanabe", "priya.natarajan")
-	check(s.Accept(ctx, viewers["aisha.rahman"], ans))
+	check2(s.Accept(ctx, viewers["aisha.rahman"], ans))
 	check(s.Endorse(ctx, viewers["maya.chen"], ans))
 
 	skew := thread("priya.natarajan", discussion.ThreadInput{Kind: discussion.Question, Title: "Mean or median for salary data with a few huge values?",
@@ -122,13 +123,13 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	ta := reply("samuel.okoro", skew, "", "Both instincts are right, with a nuance:\n\n- **Median** (and the interquartile range) describe a *typical* salary; they barely move with extreme values.\n- The **mean** answers a different question: total payroll divided by headcount. Report it if budget is the point.\n- Don't delete real values just because they are extreme. Remove a row only if it is an *error*.\n\nA quick histogram on a log scale usually makes the case to your readers.")
 	reply("hannah.schmidt", skew, ta, "The log-scale histogram tip is great, I'm stealing it.")
 	vote(ta, "priya.natarajan", "tomas.garcia", "hannah.schmidt", "olivia.bennett")
-	check(s.Accept(ctx, viewers["priya.natarajan"], ta))
+	check2(s.Accept(ctx, viewers["priya.natarajan"], ta))
 
 	missing := thread("olivia.bennett", discussion.ThreadInput{Kind: discussion.Question, Title: "Is it OK to drop every row with a missing value?",
 		Tags: "cleaning missing-data", Anonymous: true, Body: "My survey export has blanks in about 15% of rows, spread over different questions. `dropna()` makes them all go away, but I lose a lot of answers. Is that acceptable?"})
 	inst := reply("maya.chen", missing, "", "Usually not with 15%. Ask first *why* values are missing:\n\n1. If a question was optional, a blank is an answer in itself: keep the row and analyse that question on who answered.\n2. Drop rows only for the columns a given analysis needs (`df.dropna(subset=[...])`).\n3. Check whether people with blanks differ from the others; if they do, dropping them biases your results.\n\nWe cover imputation in week 4.")
 	vote(inst, "kenji.watanabe", "mateus.silva")
-	check(s.Accept(ctx, viewers["olivia.bennett"], inst))
+	check2(s.Accept(ctx, viewers["olivia.bennett"], inst))
 
 	thread("mateus.silva", discussion.ThreadInput{Kind: discussion.Question, Title: "How do I merge two CSVs whose key columns have different names?",
 		Tags: "pandas merge", Body: "One file calls it `customer_id`, the other `CustID`, and some ids have leading zeros in one file only. `pd.merge` gives me an empty table. Any ideas?"})

@@ -303,10 +303,10 @@ func (s *Store) ToggleVote(ctx context.Context, v Viewer, postID string) (bool, 
 }
 
 // Accept marks a reply as a question's accepted answer, or un-marks it when
-// it already is. Only the asker and staff may.
-func (s *Store) Accept(ctx context.Context, v Viewer, postID string) error {
+// it already is, and reports which. Only the asker and staff may.
+func (s *Store) Accept(ctx context.Context, v Viewer, postID string) (accepted bool, err error) {
 	now := s.now()
-	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		p, err := s.findPost(tx, v, postID)
 		if err != nil {
 			return err
@@ -321,18 +321,19 @@ func (s *Store) Accept(ctx context.Context, v Viewer, postID string) error {
 		if t.Kind != Question || p.Opening || p.Deleted {
 			return roundtable.Errorf(roundtable.EINVALID, "Only a reply to a question can be its accepted answer.")
 		}
-		accepted := p.ID
+		id := p.ID
 		if t.AcceptedPostID == p.ID {
-			accepted = ""
+			id = ""
 		}
-		if err := tx.Exec(`UPDATE threads SET accepted_post_id = ? WHERE platform_id = ? AND id = ?`, accepted, v.PlatformID, t.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE threads SET accepted_post_id = ? WHERE platform_id = ? AND id = ?`, id, v.PlatformID, t.ID).Error; err != nil {
 			return err
 		}
-		if accepted == "" {
+		if accepted = id != ""; !accepted {
 			return nil
 		}
 		return event(tx, v, p.AuthorID, EventAnswerAccepted, t.ID, p.ID, now)
 	})
+	return accepted, err
 }
 
 func requireStaff(v Viewer) error {

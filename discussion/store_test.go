@@ -67,10 +67,10 @@ func TestDiscussionStore(t *testing.T) {
 		if _, err := s.ToggleVote(ctx, bob, answer); code(err) != roundtable.EINVALID {
 			t.Errorf("own vote: %v", err)
 		}
-		if err := s.Accept(ctx, bob, answer); code(err) != roundtable.EFORBIDDEN {
+		if _, err := s.Accept(ctx, bob, answer); code(err) != roundtable.EFORBIDDEN {
 			t.Errorf("a non-asker accepts: %v", err)
 		}
-		if err := s.Accept(ctx, alice, answer); err != nil {
+		if accepted, err := s.Accept(ctx, alice, answer); err != nil || !accepted {
 			t.Fatal(err)
 		}
 		if err := s.SetFlag(ctx, alice, q, discussion.FlagPinned, true); code(err) != roundtable.EFORBIDDEN {

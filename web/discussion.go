@@ -64,6 +64,20 @@ func (s *Server) seeOther(c echo.Context, path, fragment string) error {
 	return c.Redirect(http.StatusSeeOther, s.sessionLayout(c, "").URL(path)+fragment)
 }
 
+// liveChange is what a live event says of a change: ids only, never text or
+// authors, so anonymity holds; pages reload to show it.
+type liveChange struct {
+	LinkID   string `json:"link"`
+	ThreadID string `json:"thread,omitempty"`
+	PostID   string `json:"post,omitempty"`
+}
+
+// announce tells the cohort's open pages that something changed.
+func (s *Server) announce(c echo.Context, typ, threadID, postID string) {
+	sess := c.Get(ctxSession).(session.Session)
+	s.publishCohort(c.Request().Context(), sess, typ, liveChange{LinkID: sess.LinkID, ThreadID: threadID, PostID: postID})
+}
+
 // formError is an error to show on a form beside its field; ok is false
 // for errors that are not the person's input.
 func formError(err error) (field, message string, status int, ok bool) {
@@ -165,6 +179,7 @@ func (s *Server) discussionList(c echo.Context) error {
 	if a.CohortSize > 1 {
 		size = fmt.Sprintf("%d people in your cohort", a.CohortSize)
 	}
+	b.L.LiveSrc = s.liveURL(c)
 	page := discussionListPage{discussionBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag}
 	for _, o := range []struct{ sort, label string }{
 		{discussion.SortActivity, "Latest activity"}, {discussion.SortNewest, "Newest"}, {discussion.SortTop, "Top"}, {discussion.SortUnanswered, "Unanswered"},
@@ -241,6 +256,7 @@ func (s *Server) createThread(c echo.Context) error {
 		b.L.Title = "Fix your post"
 		return s.render(c, status, "discussion_new", threadFormPage{discussionBase: b, Input: in, Field: field, Error: msg, Action: b.L.URL(b.Base + "/threads")})
 	}
+	s.announce(c, "thread.created", id, "")
 	return s.seeOther(c, b.Base+"/t/"+id, "")
 }
 
@@ -288,6 +304,7 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 		return threadPage{}, err
 	}
 	b.L.Title = tv.Title
+	b.L.LiveSrc = s.liveURL(c)
 	canAccept := tv.IsQuestion() && (v.Staff || tv.Author.Mine)
 	conv := func(p discussion.Post) postView {
 		pv := postView{Post: p, CanEdit: !p.Deleted && (v.Staff || (p.Author.Mine && !tv.Locked)),
@@ -381,6 +398,7 @@ func (s *Server) reply(c echo.Context) error {
 		page.ReplyTo, page.ReplyBody, page.ReplyError = in.ParentID, in.Body, msg
 		return s.render(c, status, "discussion_thread", page)
 	}
+	s.announce(c, "post.created", threadID, id)
 	return s.seeOther(c, b.Base+"/t/"+threadID, "#post-"+id)
 }
 
@@ -429,6 +447,7 @@ func (s *Server) edit(c echo.Context) error {
 		page.Field, page.Error = field, msg
 		return s.render(c, status, "discussion_edit", page)
 	}
+	s.announce(c, "post.updated", c.Param("thread"), c.Param("post"))
 	return s.seeOther(c, b.Base+"/t/"+c.Param("thread"), "#post-"+c.Param("post"))
 }
 
@@ -470,25 +489,44 @@ func (s *Server) postAction(do func(s *Server, c echo.Context, v discussion.View
 func (s *Server) vote(c echo.Context) error {
 	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
 		_, err := s.Discussions.ToggleVote(c.Request().Context(), v, id)
+		if err == nil {
+			s.announce(c, "vote", c.Param("thread"), id)
+		}
 		return err
 	})(c)
 }
 
 func (s *Server) accept(c echo.Context) error {
 	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
-		return s.Discussions.Accept(c.Request().Context(), v, id)
+		accepted, err := s.Discussions.Accept(c.Request().Context(), v, id)
+		if err == nil {
+			typ := "answer.unaccepted"
+			if accepted {
+				typ = "answer.accepted"
+			}
+			s.announce(c, typ, c.Param("thread"), id)
+		}
+		return err
 	})(c)
 }
 
 func (s *Server) endorse(c echo.Context) error {
 	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
-		return s.Discussions.Endorse(c.Request().Context(), v, id)
+		err := s.Discussions.Endorse(c.Request().Context(), v, id)
+		if err == nil {
+			s.announce(c, "post.updated", c.Param("thread"), id)
+		}
+		return err
 	})(c)
 }
 
 func (s *Server) deletePost(c echo.Context) error {
 	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
-		return s.Discussions.Delete(c.Request().Context(), v, id)
+		err := s.Discussions.Delete(c.Request().Context(), v, id)
+		if err == nil {
+			s.announce(c, "post.removed", c.Param("thread"), id)
+		}
+		return err
 	})(c)
 }
 
@@ -497,14 +535,15 @@ func (s *Server) threadFlag(c echo.Context) error {
 	sess := c.Get(ctxSession).(session.Session)
 	v, threadID := viewerOf(sess), c.Param("thread")
 	on := c.FormValue("on") == "1"
-	var err error
 	if flag := c.FormValue("flag"); flag == "following" {
-		err = s.Discussions.Follow(c.Request().Context(), v, threadID, on)
+		if err := s.Discussions.Follow(c.Request().Context(), v, threadID, on); err != nil {
+			return err
+		}
 	} else {
-		err = s.Discussions.SetFlag(c.Request().Context(), v, threadID, flag, on)
-	}
-	if err != nil {
-		return err
+		if err := s.Discussions.SetFlag(c.Request().Context(), v, threadID, flag, on); err != nil {
+			return err
+		}
+		s.announce(c, "thread.updated", threadID, "")
 	}
 	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+threadID, "#thread-actions")
 }

@@ -232,6 +232,20 @@ func TestQuestionAnsweredAcceptedAndVoted(t *testing.T) {
 		if res.StatusCode != http.StatusForbidden {
 			t.Errorf("reply to a locked thread: %d", res.StatusCode)
 		}
+		// Open pages of the cohort heard of each change, by ids alone.
+		var types []string
+		env.DB.Raw(`SELECT type FROM live_events ORDER BY id`).Scan(&types)
+		if got := strings.Join(types, ","); !strings.HasPrefix(got, "thread.created,post.created,answer.accepted,vote,vote,vote,thread.updated,thread.updated") {
+			t.Errorf("live events: %s", got)
+		}
+		var leaked int64
+		env.DB.Raw(`SELECT COUNT(*) FROM live_events WHERE data LIKE '%near-miss%' OR data LIKE '%Bob%'`).Scan(&leaked)
+		if leaked != 0 {
+			t.Error("a live event carries post text or a name")
+		}
+		if bob.page.Find("body[data-live-src]").Length() != 1 {
+			t.Error("the thread page does not listen for live updates")
+		}
 		// Participation events came with the actions.
 		var kinds []string
 		env.DB.Raw(`SELECT kind FROM participation_events ORDER BY id`).Scan(&kinds)
