@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -63,28 +62,6 @@ func (s *Server) sessionLayout(c echo.Context, title string) Layout {
 		l.SessionToken = t
 	}
 	return l
-}
-
-type activityPage struct {
-	L              Layout
-	Activity       course.Activity
-	CohortSizeText string
-}
-
-func (s *Server) activity(c echo.Context) error {
-	sess := c.Get(ctxSession).(session.Session)
-	a, ok := s.prefetched.take(sess.IDHash, sess.LinkID)
-	if !ok {
-		var err error
-		if a, err = s.Courses.Activity(c.Request().Context(), sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID); err != nil {
-			return err
-		}
-	}
-	size := "Just you in this cohort so far"
-	if a.CohortSize > 1 {
-		size = fmt.Sprintf("%d people in your cohort", a.CohortSize)
-	}
-	return s.render(c, http.StatusOK, "activity", activityPage{L: s.sessionLayout(c, a.Title()), Activity: a, CohortSizeText: size})
 }
 
 // prefetchedViews holds, for a few seconds, the activity page that a launch
