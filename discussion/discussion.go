@@ -9,6 +9,7 @@ package discussion
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/roundtable-lms/roundtable"
@@ -198,7 +199,7 @@ func ParseTags(s string) ([]string, error) {
 			continue
 		}
 		if utf8.RuneCountInString(f) > MaxTagLen || strings.IndexFunc(f, func(r rune) bool {
-			return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r > 127 && r != 0xFFFD)
+			return !(r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
 		}) >= 0 {
 			return nil, fieldErr("tags", roundtable.EINVALID, "Tags are single words of letters, digits and dashes, up to %d characters: %q is not.", MaxTagLen, f)
 		}

@@ -227,3 +227,15 @@ func TestPaginationAndRateLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestParseTags(t *testing.T) {
+	got, err := discussion.ParseTags("Pandas, #dates  données pandas")
+	if err != nil || strings.Join(got, " ") != "pandas dates données" {
+		t.Errorf("tags %q %v", got, err)
+	}
+	for _, bad := range []string{"a\u202eb", "<b>", "x.y", strings.Repeat("a", 31)} {
+		if _, err := discussion.ParseTags(bad); code(err) != roundtable.EINVALID {
+			t.Errorf("tag %q accepted", bad)
+		}
+	}
+}

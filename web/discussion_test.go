@@ -483,3 +483,47 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestListSortsFiltersAndPages(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		ines := join(t, env, apptest.Instructor)
+		for i := 0; i < 27; i++ {
+			ines.get(env.App.URL("/a/" + strings.Split(strings.Split(ines.res.URL, "/a/")[1], "/")[0]))
+			kind, tags := "discussion", "general"
+			if i%3 == 0 {
+				kind, tags = "question", "week1"
+			}
+			ines.ask(kind, "Thread number "+strings.Repeat("i", i+1), "body", map[string]string{"tags": tags})
+		}
+		alice := join(t, env, apptest.Learner)
+		titles := func() []string {
+			var out []string
+			alice.page.Find("[data-testid=thread-link]").Each(func(_ int, s *goquery.Selection) { out = append(out, s.Text()) })
+			return out
+		}
+		first := titles()
+		if len(first) != 25 || alice.page.Find("[data-testid=unread]").Length() != 25 {
+			t.Fatalf("first page: %d threads", len(first))
+		}
+		alice.follow("[data-testid=next-page]")
+		if rest := titles(); len(rest) != 2 || rest[1] != "Thread number i" {
+			t.Errorf("second page: %v", rest)
+		}
+		alice.follow("nav[aria-label='Filter threads'] a:contains('Questions')")
+		if n := len(titles()); n != 9 || alice.page.Find("nav[aria-label='Filter threads'] a[aria-current]").Text() != "Questions" {
+			t.Errorf("questions: %d", n)
+		}
+		alice.follow("nav[aria-label='Sort threads'] a:contains('Unanswered')")
+		if got := titles(); len(got) != 9 || got[0] != "Thread number i" {
+			t.Errorf("unanswered questions, oldest first: %v", got)
+		}
+		alice.follow("a.tag")
+		if n := len(titles()); n != 9 || !strings.Contains(alice.res.URL, "tag=week1") {
+			t.Errorf("tag filter: %d at %s", n, alice.res.URL)
+		}
+		alice.follow("nav[aria-label='Filter threads'] a:contains('Mine')")
+		if alice.page.Find("[data-testid=empty]").Text() != "No threads match." {
+			t.Error("an empty filter does not say so")
+		}
+	})
+}
