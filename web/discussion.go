@@ -364,7 +364,12 @@ func (s *Server) thread(c echo.Context) error {
 			page.ReplyToName = p.Author.Label()
 		}
 		if c.QueryParam("quote") != "" {
-			page.ReplyBody = quote(p.Author.Label(), p.Body)
+			// The quote is read by learners: never the name behind an anonymous post.
+			who := p.Author.Label()
+			if p.Author.Anonymous {
+				who = "Anonymous learner"
+			}
+			page.ReplyBody = quote(who, p.Body)
 		}
 	}
 	return s.render(c, http.StatusOK, "discussion_thread", page)

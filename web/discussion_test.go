@@ -330,6 +330,10 @@ func TestAnonymousPostsAndXSS(t *testing.T) {
 		if got := text(ines.page, "[data-testid=post] [data-testid=author]"); got != "Alice Mbeki" || ines.page.Find("[data-testid=anon-note]").Text() != "(anonymous to learners)" {
 			t.Errorf("staff see the author as %q %q", got, ines.page.Find("[data-testid=anon-note]").Text())
 		}
+		ines.follow("[data-testid=quote]")
+		if q := ines.page.Find("#reply-body").Text(); !strings.Contains(q, "Anonymous learner") || strings.Contains(q, "Alice") {
+			t.Errorf("a staff quote of an anonymous post names its author: %q", q)
+		}
 	})
 }
 
