@@ -1,0 +1,60 @@
+package discussion_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+// BenchmarkReads measures the list and thread reads the pages make, on a
+// space of 1,000 threads with a 100-post thread among them:
+//
+//	TEST_DATABASE_URL=... go test ./discussion -run XXX -bench Reads -benchtime 2s
+func BenchmarkReads(b *testing.B) {
+	for _, kind := range storetest.Kinds {
+		b.Run(string(kind), func(b *testing.B) {
+			db := storetest.Open(b, kind)
+			ctx := context.Background()
+			s := discussion.NewStore(db)
+			s.PostsPerMinute = 0
+			vs := []discussion.Viewer{viewer("a", "A", false), viewer("b", "A", false), viewer("c", "A", false)}
+			var big string
+			for i := 0; i < 1000; i++ {
+				id, err := s.CreateThread(ctx, vs[i%3], discussion.ThreadInput{Kind: discussion.Question, Title: fmt.Sprintf("Thread %d", i), Body: "Some **Markdown** text of a typical length for a question body.", Tags: "x"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if i == 500 {
+					big = id
+				}
+			}
+			for i := 0; i < 99; i++ {
+				if _, err := s.Reply(ctx, vs[i%3], big, discussion.ReplyInput{Body: "A reply of a typical length, with `code` and a [link](https://example.com)."}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// As autovacuum would, give the planner its statistics.
+			if err := db.Exec("ANALYZE").Error; err != nil {
+				b.Fatal(err)
+			}
+			b.Run("list", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.List(ctx, vs[0], discussion.ListQuery{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("thread-100-posts", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.Thread(ctx, vs[0], big); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
