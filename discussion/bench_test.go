@@ -57,4 +57,3 @@ func BenchmarkReads(b *testing.B) {
 		})
 	}
 }
-
