@@ -289,8 +289,15 @@ func TestEditKeepsHistoryAndRemovalKeepsReplies(t *testing.T) {
 		if bob.page.Find("[data-testid=removed]").Length() != 1 || !strings.Contains(bob.page.Text(), "Good one, we put up signs.") {
 			t.Errorf("removal lost the reply to it:\n%.3000s", bob.res.Body)
 		}
-		if strings.Contains(bob.res.Body, "every morning") {
+		if strings.Contains(bob.res.Body, "every morning") || bob.page.Find("[data-testid=removed-history]").Length() != 0 {
 			t.Error("a removed post's text is still shown")
+		}
+		// Staff can still read what it said.
+		ines := join(t, env, apptest.Instructor)
+		ines.get(threadURL)
+		ines.follow("[data-testid=removed-history]")
+		if !strings.Contains(ines.page.Find("[data-testid=revision]").Last().Text(), "every morning") {
+			t.Errorf("staff cannot read a removed post: %s", ines.page.Find("main").Text())
 		}
 	})
 }
