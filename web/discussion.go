@@ -148,6 +148,39 @@ func (p listParams) url(base string) string {
 	return base + "?" + q.Encode()
 }
 
+// nav is the list's sort and filter links, each keeping the other choices,
+// and the link that clears the tag.
+func (p listParams) nav(l Layout, base string) (sorts, filters []navLink, clearTag string) {
+	for _, o := range []struct{ sort, label string }{
+		{discussion.SortActivity, "Latest activity"}, {discussion.SortNewest, "Newest"}, {discussion.SortTop, "Top"}, {discussion.SortUnanswered, "Unanswered"},
+	} {
+		q := p
+		q.Sort = o.sort
+		sorts = append(sorts, navLink{Label: o.label, URL: l.URL(q.url(base)), Current: p.Sort == o.sort})
+	}
+	for _, f := range []struct {
+		label string
+		edit  func(*listParams)
+		on    bool
+	}{
+		{"All", func(q *listParams) { q.Kind, q.Mine, q.Following = "", false, false }, p.Kind == "" && !p.Mine && !p.Following},
+		{"Questions", func(q *listParams) { q.Kind = discussion.Question }, p.Kind == discussion.Question},
+		{"Discussions", func(q *listParams) { q.Kind = discussion.Discussion }, p.Kind == discussion.Discussion},
+		{"Mine", func(q *listParams) { q.Mine = !q.Mine }, p.Mine},
+		{"Following", func(q *listParams) { q.Following = !q.Following }, p.Following},
+	} {
+		q := p
+		f.edit(&q)
+		filters = append(filters, navLink{Label: f.label, URL: l.URL(q.url(base)), Current: f.on})
+	}
+	if p.Tag != "" {
+		q := p
+		q.Tag = ""
+		clearTag = l.URL(q.url(base))
+	}
+	return sorts, filters, clearTag
+}
+
 // discussionList is the activity's page: the cohort's threads.
 func (s *Server) discussionList(c echo.Context) error {
 	b, sess := s.discussionBase(c, "")
@@ -181,33 +214,7 @@ func (s *Server) discussionList(c echo.Context) error {
 	}
 	b.L.LiveSrc = s.liveURL(c)
 	page := discussionListPage{discussionBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag}
-	for _, o := range []struct{ sort, label string }{
-		{discussion.SortActivity, "Latest activity"}, {discussion.SortNewest, "Newest"}, {discussion.SortTop, "Top"}, {discussion.SortUnanswered, "Unanswered"},
-	} {
-		q := p
-		q.Sort = o.sort
-		page.Sorts = append(page.Sorts, navLink{Label: o.label, URL: b.L.URL(q.url(b.Base)), Current: p.Sort == o.sort})
-	}
-	for _, f := range []struct {
-		label string
-		edit  func(*listParams)
-		on    bool
-	}{
-		{"All", func(q *listParams) { q.Kind, q.Mine, q.Following = "", false, false }, p.Kind == "" && !p.Mine && !p.Following},
-		{"Questions", func(q *listParams) { q.Kind = discussion.Question }, p.Kind == discussion.Question},
-		{"Discussions", func(q *listParams) { q.Kind = discussion.Discussion }, p.Kind == discussion.Discussion},
-		{"Mine", func(q *listParams) { q.Mine = !q.Mine }, p.Mine},
-		{"Following", func(q *listParams) { q.Following = !q.Following }, p.Following},
-	} {
-		q := p
-		f.edit(&q)
-		page.Filters = append(page.Filters, navLink{Label: f.label, URL: b.L.URL(q.url(b.Base)), Current: f.on})
-	}
-	if p.Tag != "" {
-		q := p
-		q.Tag = ""
-		page.ClearTagURL = b.L.URL(q.url(b.Base))
-	}
+	page.Sorts, page.Filters, page.ClearTagURL = p.nav(b.L, b.Base)
 	if list.Next != "" {
 		next := p.url(b.Base)
 		sep := "?"
