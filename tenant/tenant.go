@@ -145,7 +145,7 @@ func (r *Registry) Add(ctx context.Context, p Platform) (Platform, error) {
 		return Platform{}, err
 	}
 	now := r.Now().UTC()
-	p.ID = lti.RandomToken(9)
+	p.ID = store.NewID() // never starts with "-", so it is safe as a command-line argument
 	p.CreatedAt, p.UpdatedAt = now, now
 	err := r.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&p).Error; err != nil {
