@@ -154,7 +154,7 @@ func (d *Demo) register(ctx context.Context) error {
 		}
 		d.ClientID = reg.ClientID
 	} else {
-		for _, r := range ours {
+		for i, r := range ours {
 			deployment := "demo-deployment"
 			if len(r.Deployments) > 0 {
 				deployment = r.Deployments[0]
@@ -163,13 +163,20 @@ func (d *Demo) register(ctx context.Context) error {
 				ClientID: r.ClientID, DeploymentID: deployment, Name: "Roundtable",
 				LoginURL: a.URL("/lti/login"), RedirectURIs: []string{a.URL("/lti/launch")},
 				TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.URL("/.well-known/jwks.json"),
-			}), p.PlaceTool(r.ClientID, "Roundtable", nil))
+			}))
+			if i > 0 {
+				// Later registrations keep the link registering gave them.
+				err = errors.Join(err, p.PlaceTool(r.ClientID, "Roundtable", nil))
+			}
 			if err != nil {
 				return err
 			}
 		}
 		d.ClientID = ours[0].ClientID
 	}
+	// The demo's own registration shows as the seeded discussion, not as the
+	// empty link that registering put in the course.
+	p.RemoveResourceLink(ltiplatform.PlacementID(d.ClientID, CourseID))
 	return p.AddResourceLink(ltiplatform.ResourceLink{
 		ID: DiscussionID, CourseID: CourseID, ClientID: d.ClientID,
 		Title:       discussionTitle,

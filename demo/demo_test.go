@@ -115,3 +115,13 @@ func TestDemoAdminAccountSignsIn(t *testing.T) {
 		t.Fatalf("the printed admin account does not sign in: %v", err)
 	}
 }
+
+// A newcomer's first "Open as" lands in the seeded discussion: the demo's
+// own registration adds no second, empty activity to the course.
+func TestDemoCourseOffersTheSeededDiscussion(t *testing.T) {
+	d := startDemo(t)
+	links := d.Platform.Links(demo.CourseID)
+	if len(links) != 1 || links[0].ID != demo.DiscussionID {
+		t.Fatalf("course activities %+v, want only the seeded discussion", links)
+	}
+}

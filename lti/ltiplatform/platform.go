@@ -448,6 +448,23 @@ func (p *Platform) Link(id string) (ResourceLink, error) {
 	return l, nil
 }
 
+// RemoveResourceLink takes a link out of its course; removing an unknown
+// link does nothing.
+func (p *Platform) RemoveResourceLink(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.links[id]; !ok {
+		return
+	}
+	delete(p.links, id)
+	for i, lid := range p.linkIDs {
+		if lid == id {
+			p.linkIDs = append(p.linkIDs[:i], p.linkIDs[i+1:]...)
+			break
+		}
+	}
+}
+
 // Links lists the resource links of a course ("" for links outside courses).
 func (p *Platform) Links(courseID string) []ResourceLink {
 	p.mu.RLock()
