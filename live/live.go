@@ -116,6 +116,12 @@ type core struct {
 
 	mu   sync.Mutex
 	subs map[string]map[*subscriber]struct{}
+
+	// newest caches each topic's newest event ID, which every page asks
+	// for. Publishes and notifications keep it current; a gap in
+	// notifications empties it.
+	newestMu sync.Mutex
+	newest   map[string]int64
 }
 
 type subscriber struct {
@@ -343,7 +349,43 @@ func (c *core) latest(ctx context.Context, topic string) (int64, error) {
 }
 
 // Latest is the newest event ID of topic.
-func (c *core) Latest(ctx context.Context, topic string) (int64, error) { return c.latest(ctx, topic) }
+func (c *core) Latest(ctx context.Context, topic string) (int64, error) {
+	c.newestMu.Lock()
+	id, ok := c.newest[topic]
+	c.newestMu.Unlock()
+	if ok {
+		return id, nil
+	}
+	id, err := c.latest(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	return c.noteNewest(topic, id), nil
+}
+
+// noteNewest records that topic has an event with this ID and returns the
+// newest ID known for it.
+func (c *core) noteNewest(topic string, id int64) int64 {
+	c.newestMu.Lock()
+	defer c.newestMu.Unlock()
+	if c.newest == nil || len(c.newest) > maxCachedTopics {
+		c.newest = map[string]int64{}
+	}
+	if old, known := c.newest[topic]; known && old >= id {
+		return old
+	}
+	c.newest[topic] = id
+	return id
+}
+
+// forgetNewest empties the cache after notifications may have been missed.
+func (c *core) forgetNewest() {
+	c.newestMu.Lock()
+	c.newest = nil
+	c.newestMu.Unlock()
+}
+
+const maxCachedTopics = 100000
 
 // Prune deletes the events created before before.
 func (c *core) Prune(ctx context.Context, before time.Time) (int64, error) {

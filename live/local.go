@@ -40,6 +40,7 @@ func (l *Local) Publish(ctx context.Context, topic, typ string, data any) (Event
 	if err != nil {
 		return Event{}, store.Translate(err)
 	}
+	l.noteNewest(topic, e.ID)
 	l.wake(topic)
 	return e, nil
 }

@@ -152,6 +152,7 @@ func (p *Postgres) listenOnce() (connected bool, err error) {
 		close(p.ready)
 	}
 	// Whatever was published while nobody listened is in the table.
+	p.forgetNewest()
 	p.wakeAll()
 	for {
 		n, err := conn.WaitForNotification(ctx)
@@ -159,7 +160,11 @@ func (p *Postgres) listenOnce() (connected bool, err error) {
 			return true, err
 		}
 		if i := strings.LastIndexByte(n.Payload, ':'); i > 0 {
-			p.wake(n.Payload[:i])
+			topic := n.Payload[:i]
+			if id, err := strconv.ParseInt(n.Payload[i+1:], 10, 64); err == nil {
+				p.noteNewest(topic, id)
+			}
+			p.wake(topic)
 		}
 	}
 }

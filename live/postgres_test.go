@@ -84,3 +84,36 @@ func TestListenerReconnects(t *testing.T) {
 		t.Fatalf("after reconnecting: got %d, want %d", got[0].ID, sent[0].ID)
 	}
 }
+
+// Each replica caches a topic's newest event ID for the pages it renders;
+// notifications keep it current when another replica publishes.
+func TestLatestFollowsOtherReplicas(t *testing.T) {
+	a, b := twoReplicas(t)
+	ctx := context.Background()
+	topic := "cohort:p:latest"
+	if id, err := a.Latest(ctx, topic); err != nil || id != 0 {
+		t.Fatalf("empty topic: %d %v", id, err)
+	}
+	var last Event
+	for i := 0; i < 3; i++ {
+		e, err := b.Publish(ctx, topic, "post.created", map[string]int{"n": i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = e
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		id, err := a.Latest(ctx, topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id == last.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica A still says %d, want %d", id, last.ID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
