@@ -156,23 +156,16 @@ func FetchPlatformConfiguration(ctx context.Context, client *http.Client, config
 	if err != nil {
 		return nil, regError(ReasonRegistrationBadRequest, "The registration link is incomplete: its openid_configuration is not a web address.", "openid_configuration %q: %v", configURL, err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
+	status, body, reached, err := exchange(client, req, token)
+	if err != nil && !reached {
 		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not reach your LMS to read its configuration. Check that the LMS is reachable from the Roundtable server, then start the registration again.", "GET %s: %v", configURL, err)
 	}
-	defer resp.Body.Close()
-	body, err := readLimited(resp.Body)
 	if err != nil {
 		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not read your LMS's configuration.", "GET %s: %v", configURL, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, regError(ReasonRegistrationRefused, "Your LMS refused to show its configuration: "+platformMessage(resp.StatusCode, body),
-			"GET %s: HTTP %d: %.300s", configURL, resp.StatusCode, body)
+	if status != http.StatusOK {
+		return nil, regError(ReasonRegistrationRefused, "Your LMS refused to show its configuration: "+platformMessage(status, body),
+			"GET %s: HTTP %d: %.300s", configURL, status, body)
 	}
 	cfg, err := ParsePlatformConfiguration(body)
 	if err != nil {
@@ -182,6 +175,24 @@ func FetchPlatformConfiguration(ctx context.Context, client *http.Client, config
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// exchange sends a registration request with the registration token as
+// Bearer (when there is one) and reads the platform's answer. reached tells
+// a platform that never answered from an answer that could not be read.
+func exchange(client *http.Client, req *http.Request, token string) (status int, body []byte, reached bool, err error) {
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	defer resp.Body.Close()
+	body, err = readLimited(resp.Body)
+	return resp.StatusCode, body, true, err
 }
 
 // ParsePlatformConfiguration decodes an OpenID configuration document.
@@ -347,23 +358,16 @@ func RegisterClient(ctx context.Context, client *http.Client, endpoint, token st
 		return nil, regError(ReasonRegistrationIncomplete, "Your LMS's registration address is not valid.", "registration_endpoint %q: %v", endpoint, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
+	status, answer, reached, err := exchange(client, req, token)
+	if err != nil && !reached {
 		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not reach your LMS to complete the registration. Start the registration again from your LMS.", "POST %s: %v", endpoint, err)
 	}
-	defer resp.Body.Close()
-	answer, err := readLimited(resp.Body)
 	if err != nil {
 		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not read your LMS's answer to the registration.", "POST %s: %v", endpoint, err)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, regError(ReasonRegistrationRefused, "Your LMS refused the registration: "+platformMessage(resp.StatusCode, answer),
-			"POST %s: HTTP %d: %.500s", endpoint, resp.StatusCode, answer)
+	if status < 200 || status > 299 {
+		return nil, regError(ReasonRegistrationRefused, "Your LMS refused the registration: "+platformMessage(status, answer),
+			"POST %s: HTTP %d: %.500s", endpoint, status, answer)
 	}
 	return ParseRegistrationResponse(answer)
 }
