@@ -125,7 +125,10 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 		if err := follow(tx, v, threadID, now); err != nil {
 			return err
 		}
-		return event(tx, v, v.UserID, EventThreadCreated, threadID, postID, now)
+		if err := event(tx, v, v.UserID, EventThreadCreated, threadID, postID, now); err != nil {
+			return err
+		}
+		return notifyThread(tx, v, threadID, postID, in.Body, in.Anonymous, now)
 	})
 	if err != nil {
 		return "", fmt.Errorf("create thread: %w", err)
@@ -155,13 +158,13 @@ func (s *Store) Reply(ctx context.Context, v Viewer, threadID string, in ReplyIn
 		if !v.Staff && (t.Locked || t.Closed) {
 			return roundtable.Errorf(roundtable.EFORBIDDEN, "This thread is %s: it takes no new replies.", map[bool]string{true: "locked", false: "closed"}[t.Locked])
 		}
-		parent := ""
+		parent, parentAuthor := "", ""
 		if in.ParentID != "" {
 			p, err := s.findPost(tx, v, in.ParentID)
 			if err != nil || p.ThreadID != threadID || p.Opening {
 				return fieldErr("body", roundtable.EINVALID, "The reply you answered is not in this thread.")
 			}
-			parent = p.ID
+			parent, parentAuthor = p.ID, p.AuthorID
 			if p.ParentID != "" {
 				parent = p.ParentID
 			}
@@ -179,7 +182,10 @@ func (s *Store) Reply(ctx context.Context, v Viewer, threadID string, in ReplyIn
 		if err := follow(tx, v, threadID, now); err != nil {
 			return err
 		}
-		return event(tx, v, v.UserID, EventReplyCreated, threadID, postID, now)
+		if err := event(tx, v, v.UserID, EventReplyCreated, threadID, postID, now); err != nil {
+			return err
+		}
+		return notifyReply(tx, v, t, parentAuthor, postID, in.Body, in.Anonymous, now)
 	})
 	if err != nil {
 		return "", fmt.Errorf("reply: %w", err)
@@ -331,7 +337,10 @@ func (s *Store) Accept(ctx context.Context, v Viewer, postID string) (accepted b
 		if accepted = id != ""; !accepted {
 			return nil
 		}
-		return event(tx, v, p.AuthorID, EventAnswerAccepted, t.ID, p.ID, now)
+		if err := event(tx, v, p.AuthorID, EventAnswerAccepted, t.ID, p.ID, now); err != nil {
+			return err
+		}
+		return notifyAccepted(tx, v, t.ID, p.ID, p.AuthorID, now)
 	})
 	return accepted, err
 }

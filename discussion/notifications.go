@@ -1,0 +1,305 @@
+package discussion
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/store"
+)
+
+// Kinds of notification, one per recipient and action. When an action
+// concerns someone in several ways (a reply to their question that also
+// mentions them), they get the first kind of this list that applies.
+const (
+	NotifyMention     = "mention"
+	NotifyAccepted    = "accepted"
+	NotifyAnswer      = "answer"
+	NotifyReply       = "reply"
+	NotifyReplyToPost = "reply_to_post"
+	NotifyFollowed    = "followed"
+)
+
+// MaxNotifications is how many notifications the list shows.
+const MaxNotifications = 50
+
+// Notification is something that happened that concerns the viewer.
+type Notification struct {
+	ID          string
+	Kind        string
+	Actor       Author
+	ThreadID    string
+	ThreadTitle string
+	PostID      string
+	// Unseen is true when the viewer had not seen it before this read.
+	Unseen    bool
+	CreatedAt time.Time
+}
+
+// Text says what happened, naming the actor as the viewer may know them.
+func (n Notification) Text() string {
+	who := n.Actor.Label()
+	switch n.Kind {
+	case NotifyMention:
+		return who + " mentioned you"
+	case NotifyAccepted:
+		return who + " accepted your answer"
+	case NotifyAnswer:
+		return who + " answered your question"
+	case NotifyReply:
+		return who + " replied to your thread"
+	case NotifyReplyToPost:
+		return who + " replied to your post"
+	case NotifyFollowed:
+		return who + " replied in a thread you follow"
+	}
+	return who + " posted"
+}
+
+// notice is a notification to write.
+type notice struct{ userID, kind string }
+
+// notify writes one notification per recipient, never to the actor (the
+// viewer), keeping the first kind given for each recipient.
+func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now time.Time, notices []notice) error {
+	seen := map[string]bool{v.UserID: true, "": true}
+	var q strings.Builder
+	var args []any
+	for _, n := range notices {
+		if seen[n.userID] {
+			continue
+		}
+		seen[n.userID] = true
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, now)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, user_id, kind, actor_id, anonymous, thread_id, post_id, created_at)
+		VALUES `+q.String(), args...).Error
+}
+
+// mentionName matches @name at a word start, as markdown renders mentions:
+// letters, digits, dot, dash and underscore.
+var mentionName = regexp.MustCompile(`(?:^|[\s(>])@([\p{L}\p{N}][\p{L}\p{N}._-]{0,39})`)
+
+// codeSpans are fenced blocks and inline code, where an @ is no mention.
+var codeSpans = regexp.MustCompile("(?s)```.*?(```|$)|`[^`\n]*`")
+
+// mentionTokens returns the lower-cased names mentioned in a Markdown body.
+func mentionTokens(body string) []string {
+	body = codeSpans.ReplaceAllString(body, " ")
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range mentionName.FindAllStringSubmatch(body, -1) {
+		tok := strings.ToLower(strings.TrimRight(m[1], ".-_"))
+		if tok != "" && !seen[tok] {
+			seen[tok] = true
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// handles are the names by which a person can be mentioned: their given
+// name, their full name written without spaces or with dots, dashes or
+// underscores for them, their pseudonym and their email's local part.
+func handles(name, given, family, pseudonym, email string) []string {
+	var hs []string
+	add := func(s string) {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" && !strings.ContainsAny(s, " \t") {
+			hs = append(hs, s)
+		}
+	}
+	add(given)
+	if name == "" {
+		name = strings.TrimSpace(given + " " + family)
+	}
+	fields := strings.Fields(name)
+	if len(fields) > 0 {
+		for _, sep := range []string{"", ".", "_", "-"} {
+			add(strings.Join(fields, sep))
+		}
+	}
+	add(pseudonym)
+	if at := strings.IndexByte(email, '@'); at > 0 {
+		add(email[:at])
+	}
+	return hs
+}
+
+// mentioned resolves the @names of body to members of the viewer's
+// cohort. A name that fits more than one member names nobody.
+func mentioned(tx *gorm.DB, v Viewer, body string) ([]string, error) {
+	tokens := mentionTokens(body)
+	if len(tokens) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Raw(`SELECT u.id, u.name, u.given_name, u.family_name, u.pseudonym, u.email
+		FROM cohort_members cm JOIN users u ON u.platform_id = cm.platform_id AND u.id = cm.user_id
+		WHERE cm.platform_id = ? AND cm.cohort_id = ?`, v.PlatformID, v.CohortID).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	owners := map[string]map[string]bool{}
+	for rows.Next() {
+		var id, name, given, family, pseudonym, email string
+		if err := rows.Scan(&id, &name, &given, &family, &pseudonym, &email); err != nil {
+			return nil, err
+		}
+		for _, h := range handles(name, given, family, pseudonym, email) {
+			if owners[h] == nil {
+				owners[h] = map[string]bool{}
+			}
+			owners[h][id] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, tok := range tokens {
+		if len(owners[tok]) != 1 {
+			continue
+		}
+		for id := range owners[tok] {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// notifyThread tells the people a new thread's opening post mentions.
+func notifyThread(tx *gorm.DB, v Viewer, threadID, postID, body string, anonymous bool, now time.Time) error {
+	ids, err := mentioned(tx, v, body)
+	if err != nil {
+		return err
+	}
+	var ns []notice
+	for _, id := range ids {
+		ns = append(ns, notice{id, NotifyMention})
+	}
+	return notify(tx, v, threadID, postID, anonymous, now, ns)
+}
+
+// notifyReply tells, of a new reply: those it mentions, the thread's
+// author (an answer, on a question), the author of the post it answers,
+// and the thread's followers.
+func notifyReply(tx *gorm.DB, v Viewer, t threadRow, parentAuthorID, postID, body string, anonymous bool, now time.Time) error {
+	ids, err := mentioned(tx, v, body)
+	if err != nil {
+		return err
+	}
+	var ns []notice
+	for _, id := range ids {
+		ns = append(ns, notice{id, NotifyMention})
+	}
+	kind := NotifyReply
+	if t.Kind == Question {
+		kind = NotifyAnswer
+	}
+	ns = append(ns, notice{t.AuthorID, kind}, notice{parentAuthorID, NotifyReplyToPost})
+	var followers []string
+	if err := tx.Raw(`SELECT user_id FROM thread_follows WHERE platform_id = ? AND thread_id = ? ORDER BY user_id`,
+		v.PlatformID, t.ID).Scan(&followers).Error; err != nil {
+		return err
+	}
+	for _, id := range followers {
+		ns = append(ns, notice{id, NotifyFollowed})
+	}
+	return notify(tx, v, t.ID, postID, anonymous, now, ns)
+}
+
+// notifyAccepted tells an answer's author it was accepted. An asker who
+// asked anonymously accepts anonymously.
+func notifyAccepted(tx *gorm.DB, v Viewer, threadID, postID, authorID string, now time.Time) error {
+	var anonymous []bool
+	if err := tx.Raw(`SELECT anonymous FROM threads WHERE platform_id = ? AND id = ? AND author_id = ?`,
+		v.PlatformID, threadID, v.UserID).Scan(&anonymous).Error; err != nil {
+		return err
+	}
+	return notify(tx, v, threadID, postID, len(anonymous) == 1 && anonymous[0], now, []notice{{authorID, NotifyAccepted}})
+}
+
+// UnreadNotifications counts the viewer's unseen notifications in this space.
+func (s *Store) UnreadNotifications(ctx context.Context, v Viewer) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM notifications
+		WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND user_id = ? AND seen_at IS NULL`,
+		v.PlatformID, v.CohortID, v.LinkID, v.UserID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count notifications: %w", err)
+	}
+	return n, nil
+}
+
+// Notifications returns the viewer's newest notifications in this space,
+// and marks those it returns as seen.
+func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, error) {
+	var out []Notification
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		rows, err := tx.Raw(`SELECT n.id, n.kind, n.actor_id, n.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
+			n.thread_id, COALESCE(t.title, ''), n.post_id, n.seen_at, n.created_at
+			FROM notifications n
+			LEFT JOIN users u ON u.platform_id = n.platform_id AND u.id = n.actor_id
+			LEFT JOIN memberships m ON m.platform_id = n.platform_id AND m.course_id = ? AND m.user_id = n.actor_id
+			LEFT JOIN threads t ON t.platform_id = n.platform_id AND t.id = n.thread_id
+			WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ?
+			ORDER BY n.id DESC LIMIT ?`, v.CourseID, v.PlatformID, v.CohortID, v.LinkID, v.UserID, MaxNotifications).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var unseen []string
+		for rows.Next() {
+			var n Notification
+			var actorID, name, pseudonym, roles string
+			var seenAt sql.NullTime
+			if err := rows.Scan(&n.ID, &n.Kind, &actorID, &n.Actor.Anonymous, &name, &pseudonym, &roles,
+				&n.ThreadID, &n.ThreadTitle, &n.PostID, &seenAt, &n.CreatedAt); err != nil {
+				return err
+			}
+			n.Actor = author(v, actorID, name, pseudonym, roles, n.Actor.Anonymous)
+			if n.Unseen = !seenAt.Valid; n.Unseen {
+				unseen = append(unseen, n.ID)
+			}
+			out = append(out, n)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		if len(unseen) == 0 {
+			return nil
+		}
+		return tx.Exec(`UPDATE notifications SET seen_at = ? WHERE platform_id = ? AND user_id = ? AND id IN ?`,
+			s.now(), v.PlatformID, v.UserID, unseen).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
+	return out, nil
+}
+
+// MarkNotificationsRead marks all the viewer's notifications in this space as seen.
+func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer) error {
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE notifications SET seen_at = ?
+			WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND user_id = ? AND seen_at IS NULL`,
+			s.now(), v.PlatformID, v.CohortID, v.LinkID, v.UserID).Error
+	})
+	if err != nil {
+		return fmt.Errorf("mark notifications read: %w", err)
+	}
+	return nil
+}
