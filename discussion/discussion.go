@@ -63,6 +63,10 @@ type Thread struct {
 	Following    bool
 	LastActivity time.Time
 	CreatedAt    time.Time
+	// Hidden is true when moderators hid the opening post (staff only see it).
+	Hidden bool
+	// allReplies counts the replies moderators hid too.
+	allReplies int
 }
 
 // IsQuestion reports whether the thread is a question.
@@ -95,16 +99,19 @@ func (a Author) Label() string {
 
 // Post is the opening post or a reply.
 type Post struct {
-	ID        string
-	ThreadID  string
-	ParentID  string
-	Opening   bool
-	Author    Author
-	Body      string
-	Votes     int
-	Voted     bool
-	Endorsed  bool
-	Deleted   bool
+	ID       string
+	ThreadID string
+	ParentID string
+	Opening  bool
+	Author   Author
+	Body     string
+	Votes    int
+	Voted    bool
+	Endorsed bool
+	Deleted  bool
+	// Hidden is true when moderators hid the post: learners see a
+	// placeholder, staff see it marked.
+	Hidden    bool
 	Accepted  bool
 	Edited    bool
 	New       bool

@@ -39,16 +39,17 @@ var errPostNotFound = roundtable.Errorf(roundtable.ENOTFOUND, "That post does no
 // threadRow is what writes need to know of a thread.
 type threadRow struct {
 	ID, Kind, AuthorID, OpeningPostID, AcceptedPostID string
-	Locked, Closed                                    bool
+	Locked, Closed, Hidden                            bool
 	ReplyCount                                        int
 }
 
 func (s *Store) lockThread(tx *gorm.DB, v Viewer, id string) (threadRow, error) {
 	var t threadRow
-	err := tx.Raw(`SELECT id, kind, author_id, opening_post_id, accepted_post_id, locked, closed, reply_count
+	err := tx.Raw(`SELECT id, kind, author_id, opening_post_id, accepted_post_id, locked, closed, hidden, reply_count
 		FROM threads WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`, v.PlatformID, v.CohortID, v.LinkID, id).
-		Row().Scan(&t.ID, &t.Kind, &t.AuthorID, &t.OpeningPostID, &t.AcceptedPostID, &t.Locked, &t.Closed, &t.ReplyCount)
-	if errors.Is(err, sql.ErrNoRows) {
+		Row().Scan(&t.ID, &t.Kind, &t.AuthorID, &t.OpeningPostID, &t.AcceptedPostID, &t.Locked, &t.Closed, &t.Hidden, &t.ReplyCount)
+	// A thread hidden by moderators is, to learners, not there.
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return t, errThreadNotFound
 	}
 	return t, err
@@ -56,15 +57,16 @@ func (s *Store) lockThread(tx *gorm.DB, v Viewer, id string) (threadRow, error) 
 
 type postRow struct {
 	ID, ThreadID, ParentID, AuthorID, Body string
-	Opening, Deleted, Endorsed             bool
+	Opening, Deleted, Endorsed, Hidden     bool
 }
 
 func (s *Store) findPost(tx *gorm.DB, v Viewer, id string) (postRow, error) {
 	var p postRow
-	err := tx.Raw(`SELECT id, thread_id, parent_id, author_id, body, opening, deleted, endorsed
+	err := tx.Raw(`SELECT id, thread_id, parent_id, author_id, body, opening, deleted, endorsed, hidden
 		FROM posts WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`, v.PlatformID, v.CohortID, v.LinkID, id).
-		Row().Scan(&p.ID, &p.ThreadID, &p.ParentID, &p.AuthorID, &p.Body, &p.Opening, &p.Deleted, &p.Endorsed)
-	if errors.Is(err, sql.ErrNoRows) {
+		Row().Scan(&p.ID, &p.ThreadID, &p.ParentID, &p.AuthorID, &p.Body, &p.Opening, &p.Deleted, &p.Endorsed, &p.Hidden)
+	// A post hidden by moderators is, to learners, not there.
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && p.Hidden && !v.Staff) {
 		return p, errPostNotFound
 	}
 	return p, err
@@ -104,6 +106,9 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 	now := s.now()
 	threadID, postID := store.NewID(), store.NewID()
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := checkSuspended(tx, v); err != nil {
+			return err
+		}
 		if err := s.checkRate(tx, v, now); err != nil {
 			return err
 		}
@@ -153,6 +158,9 @@ func (s *Store) Reply(ctx context.Context, v Viewer, threadID string, in ReplyIn
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
 		t, err := s.lockThread(tx, v, threadID)
 		if err != nil {
+			return err
+		}
+		if err := checkSuspended(tx, v); err != nil {
 			return err
 		}
 		if !v.Staff && (t.Locked || t.Closed) {
@@ -215,6 +223,9 @@ func (s *Store) Edit(ctx context.Context, v Viewer, postID, title, body string) 
 		}
 		if !v.Staff && (p.AuthorID != v.UserID || t.Locked) {
 			return roundtable.Errorf(roundtable.EFORBIDDEN, "You can edit only your own posts, in threads that are not locked.")
+		}
+		if err := checkSuspended(tx, v); err != nil {
+			return err
 		}
 		var oldTitle string
 		if p.Opening {
@@ -365,7 +376,14 @@ func (s *Store) Endorse(ctx context.Context, v Viewer, postID string) error {
 		if p.Deleted {
 			return roundtable.Errorf(roundtable.EINVALID, "A removed post cannot be endorsed.")
 		}
-		return tx.Exec(`UPDATE posts SET endorsed = ? WHERE platform_id = ? AND id = ?`, !p.Endorsed, v.PlatformID, p.ID).Error
+		if err := tx.Exec(`UPDATE posts SET endorsed = ? WHERE platform_id = ? AND id = ?`, !p.Endorsed, v.PlatformID, p.ID).Error; err != nil {
+			return err
+		}
+		action := ActionEndorse
+		if p.Endorsed {
+			action = ActionUnendorse
+		}
+		return logAction(tx, v, s.now(), action, p.ThreadID, p.ID, "", "")
 	})
 }
 
@@ -374,16 +392,7 @@ func (s *Store) SetFlag(ctx context.Context, v Viewer, threadID, flag string, on
 	if err := requireStaff(v); err != nil {
 		return err
 	}
-	if flag != FlagPinned && flag != FlagLocked && flag != FlagClosed {
-		return roundtable.Errorf(roundtable.EINVALID, "Unknown thread setting %q.", flag)
-	}
-	return s.db.Tx(ctx, func(tx *gorm.DB) error {
-		if _, err := s.lockThread(tx, v, threadID); err != nil {
-			return err
-		}
-		// flag is one of three constants: safe to name as a column.
-		return tx.Exec(`UPDATE threads SET `+flag+` = ? WHERE platform_id = ? AND id = ?`, on, v.PlatformID, threadID).Error
-	})
+	return s.setThreadFlag(ctx, v, threadID, flag, on, "")
 }
 
 // Follow makes the viewer follow a thread (on) or stop following it.
@@ -431,7 +440,8 @@ func (s *Store) Revisions(ctx context.Context, v Viewer, postID string) ([]Revis
 
 const threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
 	t.opening_post_id, t.accepted_post_id, t.pinned, t.locked, t.closed, t.reply_count, t.vote_count,
-	t.last_post_id, t.last_activity_at, t.created_at, COALESCE(vi.seen_posts, 0), CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END`
+	t.last_post_id, t.last_activity_at, t.created_at, COALESCE(vi.seen_posts, 0), CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END,
+	t.hidden, t.hidden_replies`
 
 const threadJoins = `FROM threads t
 	LEFT JOIN users u ON u.platform_id = t.platform_id AND u.id = t.author_id
@@ -455,16 +465,22 @@ type scanner interface{ Scan(dest ...any) error }
 func scanThread(r scanner, v Viewer, extra ...any) (Thread, string, error) {
 	var t Thread
 	var tags, authorID, name, pseudonym, roles, lastPost string
-	var seen int
+	var seen, hiddenReplies int
 	dest := []any{&t.ID, &t.Kind, &t.Title, &tags, &authorID, &t.Author.Anonymous, &name, &pseudonym, &roles,
 		&t.OpeningPostID, &t.AcceptedPostID, &t.Pinned, &t.Locked, &t.Closed, &t.Replies, &t.Votes,
-		&lastPost, &t.LastActivity, &t.CreatedAt, &seen, &t.Following}
+		&lastPost, &t.LastActivity, &t.CreatedAt, &seen, &t.Following, &t.Hidden, &hiddenReplies}
 	if err := r.Scan(append(dest, extra...)...); err != nil {
 		return t, "", err
 	}
 	t.Tags = strings.Fields(tags)
 	t.Author = author(v, authorID, name, pseudonym, roles, t.Author.Anonymous)
+	// Unread counts every post, hidden or not, as visits record them.
+	t.allReplies = t.Replies
 	t.Unread = max(0, t.Replies+1-seen)
+	if !v.Staff {
+		// Learners do not see the replies moderators hid.
+		t.Replies = max(0, t.Replies-hiddenReplies)
+	}
 	return t, lastPost, nil
 }
 
@@ -476,6 +492,9 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 	var where strings.Builder
 	args := []any{v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID}
 	where.WriteString(` WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ?`)
+	if !v.Staff {
+		where.WriteString(` AND t.hidden = FALSE`)
+	}
 	if q.Tag != "" {
 		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_tags g WHERE g.platform_id = t.platform_id AND g.thread_id = t.id AND g.tag = ?)`)
 		args = append(args, strings.ToLower(q.Tag))
@@ -588,7 +607,7 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
 		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
 	t, _, err := scanThread(row, v, &lastVisit)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return tv, errThreadNotFound
 	}
 	if err != nil {
@@ -600,7 +619,7 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	}
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT p.id, p.parent_id, p.opening, p.author_id, p.anonymous,
 		COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.body, p.vote_count, p.endorsed, p.deleted,
-		p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END
+		p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END, p.hidden
 		FROM posts p
 		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
 		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
@@ -617,8 +636,12 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		var authorID, name, pseudonym, roles string
 		var edited sql.NullTime
 		if err := rows.Scan(&p.ID, &p.ParentID, &p.Opening, &authorID, &p.Author.Anonymous, &name, &pseudonym, &roles,
-			&p.Body, &p.Votes, &p.Endorsed, &p.Deleted, &edited, &p.CreatedAt, &p.Voted); err != nil {
+			&p.Body, &p.Votes, &p.Endorsed, &p.Deleted, &edited, &p.CreatedAt, &p.Voted, &p.Hidden); err != nil {
 			return tv, fmt.Errorf("thread posts: %w", err)
+		}
+		if p.Hidden && !v.Staff {
+			// Hidden by moderators: to learners, a placeholder like a removed post.
+			p.Body, p.Endorsed = "", false
 		}
 		p.ThreadID = threadID
 		p.Author = author(v, authorID, name, pseudonym, roles, p.Author.Anonymous)
@@ -645,7 +668,7 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	rows.Close()
 	_, err = s.db.SQL.ExecContext(ctx, s.db.Rebind(`INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, seen_posts, last_visit_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at`),
-		v.PlatformID, threadID, v.UserID, v.CohortID, t.Replies+1, s.now())
+		v.PlatformID, threadID, v.UserID, v.CohortID, t.allReplies+1, s.now())
 	if err != nil {
 		return tv, fmt.Errorf("record visit: %w", err)
 	}
