@@ -49,13 +49,19 @@ type discussionBase struct {
 	Form  hiddenFields
 	Base  string // /a/<link>
 	Staff bool
+	// UnreadNotifications is the count in the header's Notifications link.
+	UnreadNotifications int
 }
 
 func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, session.Session) {
 	sess := c.Get(ctxSession).(session.Session)
 	l := s.sessionLayout(c, title)
 	csrf := s.Sessions.CSRFToken(sess)
-	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}, sess
+	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}
+	if c.Request().Method == http.MethodGet {
+		b.UnreadNotifications = s.unreadNotifications(c, sess)
+	}
+	return b, sess
 }
 
 // seeOther answers a POST with a 303 to path in this session (plus an

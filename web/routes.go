@@ -28,6 +28,10 @@ func (s *Server) routes() {
 	a.POST("/t/:thread/p/:post/endorse", s.endorse)
 	a.POST("/t/:thread/p/:post/delete", s.deletePost)
 	a.GET("/events", s.liveEvents)
+	a.GET("/notifications", s.notifications)
+	a.POST("/notifications/read", s.markNotificationsRead)
+	a.GET("/participation", s.participation)
+	a.GET("/participation.csv", s.participationCSV)
 
 	s.registrationRoutes()
 	s.adminRoutes()

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/session"
+)
+
+// The viewer's notifications in this space: replies to them, mentions,
+// answers, accepted answers and activity in the threads they follow.
+
+type notificationView struct {
+	discussion.Notification
+	URL string
+}
+
+type notificationsPage struct {
+	discussionBase
+	Notifications []notificationView
+	MarkReadURL   string
+}
+
+// notifications lists the viewer's newest notifications, and marks those
+// shown as seen.
+func (s *Server) notifications(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Notifications")
+	ns, err := s.Discussions.Notifications(c.Request().Context(), viewerOf(sess))
+	if err != nil {
+		return err
+	}
+	page := notificationsPage{discussionBase: b, MarkReadURL: b.L.URL(b.Base + "/notifications/read")}
+	for _, n := range ns {
+		if n.Unseen {
+			// Shown now, so seen: the header counts what is left.
+			page.UnreadNotifications = max(0, page.UnreadNotifications-1)
+		}
+		page.Notifications = append(page.Notifications, notificationView{Notification: n,
+			URL: b.L.URL(b.Base+"/t/"+n.ThreadID) + "#post-" + n.PostID})
+	}
+	return s.render(c, http.StatusOK, "discussion_notifications", page)
+}
+
+// markNotificationsRead marks all the viewer's notifications as seen.
+func (s *Server) markNotificationsRead(c echo.Context) error {
+	b, sess := s.discussionBase(c, "")
+	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(sess)); err != nil {
+		return err
+	}
+	return s.seeOther(c, b.Base+"/notifications", "")
+}
+
+// unreadNotifications is the header's count; a failure to count leaves
+// the link without one rather than failing the page.
+func (s *Server) unreadNotifications(c echo.Context, sess session.Session) int {
+	n, err := s.Discussions.UnreadNotifications(c.Request().Context(), viewerOf(sess))
+	if err != nil {
+		s.Logger.WarnContext(c.Request().Context(), "count notifications", slog.Any("err", err))
+		return 0
+	}
+	return n
+}

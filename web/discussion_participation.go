@@ -1,0 +1,115 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+)
+
+// Participation, for staff: who takes part in the cohort's space, who has
+// not yet, and how fast questions get a first answer.
+
+type participationPage struct {
+	discussionBase
+	Report     discussion.Participation
+	Columns    []navLink
+	Missing    []discussion.LearnerParticipation
+	MedianText string
+	CSVURL     string
+}
+
+var participationColumns = []struct{ by, label string }{
+	{discussion.ByName, "Learner"}, {discussion.ByThreads, "Threads"}, {discussion.ByReplies, "Replies"},
+	{discussion.ByAccepted, "Accepted answers"}, {discussion.ByUpvotes, "Upvotes received"}, {discussion.ByLastActive, "Last active"},
+}
+
+func participationSort(c echo.Context) string {
+	by := c.QueryParam("sort")
+	for _, col := range participationColumns {
+		if col.by == by {
+			return by
+		}
+	}
+	return discussion.ByName
+}
+
+func (s *Server) participation(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Participation")
+	by := participationSort(c)
+	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(sess), by)
+	if err != nil {
+		return err
+	}
+	page := participationPage{discussionBase: b, Report: r, Missing: r.NotParticipated(), MedianText: medianText(r),
+		CSVURL: b.L.URL(b.Base + "/participation.csv?sort=" + by)}
+	for _, col := range participationColumns {
+		page.Columns = append(page.Columns, navLink{Label: col.label, URL: b.L.URL(b.Base + "/participation?sort=" + col.by), Current: col.by == by})
+	}
+	return s.render(c, http.StatusOK, "discussion_participation", page)
+}
+
+// medianText says the median time to a first answer in hours and minutes.
+func medianText(r discussion.Participation) string {
+	if r.Answered == 0 {
+		return "no answered questions yet"
+	}
+	return durationText(r.MedianFirstAnswer)
+}
+
+func durationText(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	switch {
+	case m < 1:
+		return "under a minute"
+	case m < 60:
+		return plural(m, "minute")
+	case m%60 == 0:
+		return plural(m/60, "hour")
+	}
+	return plural(m/60, "hour") + " " + plural(m%60, "minute")
+}
+
+// participationCSV is the table as a spreadsheet file.
+func (s *Server) participationCSV(c echo.Context) error {
+	_, sess := s.discussionBase(c, "")
+	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(sess), participationSort(c))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"Learner", "Email", "Threads", "Replies", "Accepted answers", "Upvotes received", "Last active (UTC)"})
+	for _, l := range r.Learners {
+		last := ""
+		if !l.LastActive.IsZero() {
+			last = l.LastActive.UTC().Format(time.RFC3339)
+		}
+		w.Write([]string{safeCell(l.Name), safeCell(l.Email), strconv.Itoa(l.Threads), strconv.Itoa(l.Replies),
+			strconv.Itoa(l.Accepted), strconv.Itoa(l.Upvotes), last})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="participation-%s.csv"`, time.Now().UTC().Format("2006-01-02")))
+	h.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// safeCell keeps a spreadsheet from reading a cell as a formula: text that
+// starts with = + - @ (or a tab or carriage return) gets a leading quote.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
