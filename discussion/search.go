@@ -1,0 +1,438 @@
+package discussion
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/store"
+)
+
+// Search: full text over the posts of the viewer's space (Postgres tsvector
+// with a GIN index, SQLite FTS5; see migration 00006), similar-thread
+// suggestions, and duplicates.
+
+// Limits of a search.
+const (
+	// MinQuery is the fewest characters of words a search needs.
+	MinQuery = 2
+	// MaxTerms bounds how many words of a query are searched for.
+	MaxTerms = 16
+	// MaxTermLen bounds each word, in characters.
+	MaxTermLen = 64
+	// MaxSimilar is the most similar threads a suggestion shows.
+	MaxSimilar = 5
+	// DefaultSearch is how many results a search returns by default.
+	DefaultSearch = 20
+)
+
+// Highlight marks: the database wraps matches in them; SnippetHTML turns
+// them into <mark> once the text around them is escaped. They are Unicode
+// private-use characters, which neither FTS5 nor ts_headline treats
+// specially.
+const (
+	markOpen  = "\uE000"
+	markClose = "\uE001"
+	// On Postgres < and > stand in for themselves as these while text is
+	// parsed (see migration 00006); SnippetHTML turns them back.
+	pgAngles = "\uE002\uE003"
+)
+
+// ErrQueryEmpty and ErrQueryTooShort say why a search was not run.
+var (
+	ErrQueryEmpty    = roundtable.Errorf(roundtable.EINVALID, "Type a word or two to search for.")
+	ErrQueryTooShort = roundtable.Errorf(roundtable.EINVALID, "Search for at least %d letters or digits.", MinQuery)
+)
+
+// SearchResult is a post that matches a search, as the viewer may see it.
+type SearchResult struct {
+	ThreadID    string
+	PostID      string
+	Kind        string
+	Opening     bool
+	ThreadTitle string
+	// TitleHTML is the thread title with matches in <mark>: safe HTML, all
+	// of the title escaped.
+	TitleHTML string
+	// SnippetHTML is an excerpt of the post with matches in <mark>: safe
+	// HTML, all of the post's text escaped.
+	SnippetHTML string
+	Author      Author
+	CreatedAt   time.Time
+}
+
+// SimilarThread is a thread a suggestion names.
+type SimilarThread struct {
+	ID       string
+	Kind     string
+	Title    string
+	Answered bool
+	Replies  int
+}
+
+// SearchTerms splits a query into the words searched for: runs of letters,
+// digits and combining marks, lower-cased, without repeats, at most
+// MaxTerms of at most MaxTermLen characters. Everything else (quotes,
+// operators, brackets) separates words, so no query can carry search
+// syntax.
+func SearchTerms(q string) []string {
+	var terms []string
+	seen := map[string]bool{}
+	for _, f := range strings.FieldsFunc(q, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
+	}) {
+		if !utf8.ValidString(f) {
+			continue
+		}
+		f = strings.ToLower(f)
+		if utf8.RuneCountInString(f) > MaxTermLen {
+			f = string([]rune(f)[:MaxTermLen])
+		}
+		// A word of marks alone (no letter or digit) is no word.
+		if strings.IndexFunc(f, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 || seen[f] {
+			continue
+		}
+		seen[f] = true
+		terms = append(terms, f)
+		if len(terms) == MaxTerms {
+			break
+		}
+	}
+	return terms
+}
+
+// checkQuery returns the terms of a search, or why there are none.
+func checkQuery(q string) ([]string, error) {
+	if strings.TrimSpace(q) == "" {
+		return nil, ErrQueryEmpty
+	}
+	terms := SearchTerms(q)
+	n := 0
+	for _, t := range terms {
+		n += utf8.RuneCountInString(t)
+	}
+	if n < MinQuery {
+		return nil, ErrQueryTooShort
+	}
+	return terms, nil
+}
+
+// FTS5Query writes terms as an FTS5 query: each a quoted string (quotes
+// doubled), joined by AND or OR; prefix makes the last a prefix query.
+func FTS5Query(terms []string, or, prefix bool) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	if prefix && len(parts) > 0 {
+		parts[len(parts)-1] += "*"
+	}
+	if or {
+		return strings.Join(parts, " OR ")
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// TSQuery writes terms as a Postgres to_tsquery text: each a quoted lexeme
+// (quotes and backslashes escaped), joined by & or |; prefix makes the last
+// a prefix match.
+func TSQuery(terms []string, or, prefix bool) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(t) + "'"
+	}
+	if prefix && len(parts) > 0 {
+		parts[len(parts)-1] += ":*"
+	}
+	if or {
+		return strings.Join(parts, " | ")
+	}
+	return strings.Join(parts, " & ")
+}
+
+// SnippetHTML escapes text from the database and turns its highlight marks
+// into <mark> elements, always balanced: a stray mark in someone's post
+// opens or closes nothing it should not.
+func SnippetHTML(s string) string {
+	s = html.EscapeString(strings.NewReplacer(pgAngles[:3], "<", pgAngles[3:], ">").Replace(strings.ToValidUTF8(s, "\uFFFD")))
+	var b strings.Builder
+	open := false
+	for {
+		i := strings.IndexAny(s, markOpen+markClose)
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case string(r) == markOpen && !open:
+			b.WriteString("<mark>")
+			open = true
+		case string(r) == markClose && open:
+			b.WriteString("</mark>")
+			open = false
+		}
+		s = s[i+size:]
+	}
+	if open {
+		b.WriteString("</mark>")
+	}
+	return b.String()
+}
+
+// Search finds the posts of the viewer's space that contain every word of
+// q, best first: removed posts never, nor hidden ones for learners; an
+// anonymous author stays anonymous to peers.
+func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]SearchResult, error) {
+	terms, err := checkQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 100 {
+		limit = DefaultSearch
+	}
+	var query string
+	var args []any
+	// TODO(moderation): when posts.hidden exists, add "AND (p.hidden = FALSE OR viewer is staff)".
+	visible := ` AND p.deleted = FALSE`
+	switch s.db.Dialect {
+	case store.Postgres:
+		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
+			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
+			CASE WHEN p.opening THEN ts_headline('simple', translate(t.title, '<>', ?), q, ?) ELSE '' END,
+			ts_headline('simple', translate(p.body, '<>', ?), q, ?)
+			FROM posts p
+			CROSS JOIN to_tsquery('simple', ?) q
+			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
+			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+			WHERE p.search @@ q AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
+		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
+			v.CourseID, v.PlatformID, v.CohortID, v.LinkID, limit}
+	default:
+		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
+			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
+			CASE WHEN p.opening THEN highlight(post_fts, 0, ?, ?) ELSE '' END,
+			snippet(post_fts, 1, ?, ?, '…', 24)
+			FROM post_fts
+			JOIN post_search_ids x ON x.rid = post_fts.rowid
+			JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
+			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
+			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+			WHERE post_fts MATCH ? AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			ORDER BY bm25(post_fts, 10.0, 1.0), p.id DESC LIMIT ?`
+		args = []any{markOpen, markClose, markOpen, markClose, v.CourseID, FTS5Query(terms, false, false),
+			v.PlatformID, v.CohortID, v.LinkID, limit}
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	var out []SearchResult
+	for rows.Next() {
+		var r SearchResult
+		var authorID, name, pseudonym, roles, title, snippet string
+		if err := rows.Scan(&r.PostID, &r.ThreadID, &r.Kind, &r.Opening, &r.ThreadTitle, &authorID, &r.Author.Anonymous,
+			&name, &pseudonym, &roles, &r.CreatedAt, &title, &snippet); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		r.Author = author(v, authorID, name, pseudonym, roles, r.Author.Anonymous)
+		if title == "" {
+			title = r.ThreadTitle
+		}
+		r.TitleHTML, r.SnippetHTML = SnippetHTML(title), SnippetHTML(snippet)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return out, nil
+}
+
+// headlineOptions are ts_headline's: the whole title, or fragments of a body.
+func headlineOptions(whole bool) string {
+	o := "StartSel=" + markOpen + ", StopSel=" + markClose
+	if whole {
+		return o + ", HighlightAll=true"
+	}
+	return o + `, MaxWords=30, MinWords=12, ShortWord=1, MaxFragments=2, FragmentDelimiter=" … "`
+}
+
+// Similar finds up to MaxSimilar threads of the viewer's space whose title
+// or opening post has any word of title (the last word may be half typed),
+// best first: suggestions while someone writes a question. Threads marked
+// as duplicates are left out; their original is suggested instead.
+func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) ([]SimilarThread, error) {
+	terms := SearchTerms(title)
+	var n int
+	for _, t := range terms {
+		n += utf8.RuneCountInString(t)
+	}
+	if n < MinQuery+1 {
+		return nil, nil
+	}
+	if limit <= 0 || limit > MaxSimilar {
+		limit = MaxSimilar
+	}
+	// TODO(moderation): leave out threads whose opening post is hidden (posts.hidden / threads.hidden) for learners.
+	var query string
+	var args []any
+	switch s.db.Dialect {
+	case store.Postgres:
+		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
+			FROM posts p
+			CROSS JOIN to_tsquery('simple', ?) q
+			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			WHERE p.search @@ q AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND t.duplicate_of = ''
+			ORDER BY ts_rank(p.search, q) DESC, t.id DESC LIMIT ?`
+		args = []any{TSQuery(terms, true, true), v.PlatformID, v.CohortID, v.LinkID, limit}
+	default:
+		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
+			FROM post_fts
+			JOIN post_search_ids x ON x.rid = post_fts.rowid
+			JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
+			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND t.duplicate_of = ''
+			ORDER BY bm25(post_fts, 10.0, 1.0), t.id DESC LIMIT ?`
+		args = []any{FTS5Query(terms, true, true), v.PlatformID, v.CohortID, v.LinkID, limit}
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("similar threads: %w", err)
+	}
+	defer rows.Close()
+	var out []SimilarThread
+	for rows.Next() {
+		var t SimilarThread
+		var accepted string
+		if err := rows.Scan(&t.ID, &t.Kind, &t.Title, &accepted, &t.Replies); err != nil {
+			return nil, fmt.Errorf("similar threads: %w", err)
+		}
+		t.Answered = accepted != ""
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ThreadRef names a thread: its id and title.
+type ThreadRef struct {
+	ID    string
+	Title string
+}
+
+// Duplicates is how a thread is linked to others as a duplicate.
+type Duplicates struct {
+	// Of is the original, when the thread is a duplicate.
+	Of *ThreadRef
+	// Marked are the threads marked as duplicates of this one.
+	Marked []ThreadRef
+}
+
+// Duplicates returns the thread's original and its marked duplicates.
+func (s *Store) Duplicates(ctx context.Context, v Viewer, threadID string) (Duplicates, error) {
+	var d Duplicates
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT o.id, o.title, CASE WHEN o.id = t.duplicate_of THEN 1 ELSE 0 END
+		FROM threads t
+		JOIN threads o ON o.platform_id = t.platform_id AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id
+			AND (o.id = t.duplicate_of OR o.duplicate_of = t.id)
+		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?
+		ORDER BY o.id`), v.PlatformID, v.CohortID, v.LinkID, threadID)
+	if err != nil {
+		return d, fmt.Errorf("duplicates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ThreadRef
+		var original bool
+		if err := rows.Scan(&r.ID, &r.Title, &original); err != nil {
+			return d, fmt.Errorf("duplicates: %w", err)
+		}
+		if original {
+			d.Of = &r
+		} else {
+			d.Marked = append(d.Marked, r)
+		}
+	}
+	return d, rows.Err()
+}
+
+// DuplicatesOf returns, for those of ids that are duplicates, their
+// originals: one query for a page of threads.
+func (s *Store) DuplicatesOf(ctx context.Context, v Viewer, ids []string) (map[string]ThreadRef, error) {
+	out := map[string]ThreadRef{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{v.PlatformID, v.CohortID, v.LinkID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT t.id, o.id, o.title FROM threads t
+		JOIN threads o ON o.platform_id = t.platform_id AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id AND o.id = t.duplicate_of
+		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.duplicate_of <> '' AND t.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var r ThreadRef
+		if err := rows.Scan(&id, &r.ID, &r.Title); err != nil {
+			return nil, fmt.Errorf("duplicates: %w", err)
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+// MarkDuplicate marks a thread as a duplicate of another of the same space
+// (staff only), or unmarks it when originalID is empty. There are no
+// chains: a duplicate of a duplicate points to the original, and the
+// thread's own duplicates move to the original too.
+func (s *Store) MarkDuplicate(ctx context.Context, v Viewer, threadID, originalID string) error {
+	if err := requireStaff(v); err != nil {
+		return err
+	}
+	originalID = strings.TrimSpace(originalID)
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if _, err := s.lockThread(tx, v, threadID); err != nil {
+			return err
+		}
+		if originalID == "" {
+			return tx.Exec(`UPDATE threads SET duplicate_of = '' WHERE platform_id = ? AND id = ?`, v.PlatformID, threadID).Error
+		}
+		var target, targetOf string
+		err := tx.Raw(`SELECT id, duplicate_of FROM threads WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`,
+			v.PlatformID, v.CohortID, v.LinkID, originalID).Row().Scan(&target, &targetOf)
+		if errors.Is(err, sql.ErrNoRows) {
+			return roundtable.Errorf(roundtable.ENOTFOUND, "There is no such thread in this cohort's discussion to mark this one a duplicate of.")
+		}
+		if err != nil {
+			return err
+		}
+		if targetOf != "" {
+			target = targetOf
+		}
+		if target == threadID {
+			return roundtable.Errorf(roundtable.EINVALID, "A thread cannot be a duplicate of itself.")
+		}
+		if err := tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE platform_id = ? AND id = ?`, target, v.PlatformID, threadID).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND duplicate_of = ?`,
+			target, v.PlatformID, v.CohortID, v.LinkID, threadID).Error
+	})
+}
