@@ -231,12 +231,19 @@ func notifyAccepted(tx *gorm.DB, v Viewer, threadID, postID, authorID string, no
 	return notify(tx, v, threadID, postID, len(anonymous) == 1 && anonymous[0], now, []notice{{authorID, NotifyAccepted}})
 }
 
+// notificationVisible picks the viewer's notifications in the space (its
+// arguments: platform, cohort, link, user, staff); to learners, none of a
+// thread or post moderators hid.
+const notificationVisible = `LEFT JOIN threads t ON t.platform_id = n.platform_id AND t.id = n.thread_id
+	LEFT JOIN posts p ON p.platform_id = n.platform_id AND p.id = n.post_id
+	WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ?
+		AND (? OR (COALESCE(t.hidden, FALSE) = FALSE AND COALESCE(p.hidden, FALSE) = FALSE))`
+
 // UnreadNotifications counts the viewer's unseen notifications in this space.
 func (s *Store) UnreadNotifications(ctx context.Context, v Viewer) (int, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM notifications
-		WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND user_id = ? AND seen_at IS NULL`,
-		v.PlatformID, v.CohortID, v.LinkID, v.UserID).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM notifications n `+notificationVisible+`
+		AND n.seen_at IS NULL`, v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count notifications: %w", err)
 	}
@@ -253,9 +260,8 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 			FROM notifications n
 			LEFT JOIN users u ON u.platform_id = n.platform_id AND u.id = n.actor_id
 			LEFT JOIN memberships m ON m.platform_id = n.platform_id AND m.course_id = ? AND m.user_id = n.actor_id
-			LEFT JOIN threads t ON t.platform_id = n.platform_id AND t.id = n.thread_id
-			WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ?
-			ORDER BY n.id DESC LIMIT ?`, v.CourseID, v.PlatformID, v.CohortID, v.LinkID, v.UserID, MaxNotifications).Rows()
+			`+notificationVisible+`
+			ORDER BY n.id DESC LIMIT ?`, v.CourseID, v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxNotifications).Rows()
 		if err != nil {
 			return err
 		}
