@@ -64,12 +64,26 @@ func (n Notification) Text() string {
 // notice is a notification to write.
 type notice struct{ userID, kind string }
 
+// notifyBatch is how many notifications one statement inserts, well under
+// the databases' bounds on bound parameters.
+const notifyBatch = 500
+
 // notify writes one notification per recipient, never to the actor (the
 // viewer), keeping the first kind given for each recipient.
 func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now time.Time, notices []notice) error {
 	seen := map[string]bool{v.UserID: true, "": true}
 	var q strings.Builder
 	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		err := tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, user_id, kind, actor_id, anonymous, thread_id, post_id, created_at)
+			VALUES `+q.String(), args...).Error
+		q.Reset()
+		args = args[:0]
+		return err
+	}
 	for _, n := range notices {
 		if seen[n.userID] {
 			continue
@@ -80,12 +94,13 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, now)
+		if len(args) >= notifyBatch*11 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	if len(args) == 0 {
-		return nil
-	}
-	return tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, user_id, kind, actor_id, anonymous, thread_id, post_id, created_at)
-		VALUES `+q.String(), args...).Error
+	return flush()
 }
 
 // mentionName matches @name at a word start, as markdown renders mentions:
