@@ -123,6 +123,11 @@ type discussionListPage struct {
 	ClearTagURL    string
 	NextURL        string
 	Empty          string
+	// Waiting is, for staff, how many posts wait in the moderation queue.
+	Waiting       int
+	ModerationURL string
+	// Suspended is true when the learner may not post in this course.
+	Suspended bool
 }
 
 // listParams are the list's query parameters, kept across its links.
@@ -219,7 +224,14 @@ func (s *Server) discussionList(c echo.Context) error {
 		size = fmt.Sprintf("%d people in your cohort", a.CohortSize)
 	}
 	b.L.LiveSrc = s.liveURL(c)
-	page := discussionListPage{discussionBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag}
+	page := discussionListPage{discussionBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag,
+		ModerationURL: b.L.URL(b.Base + "/moderation")}
+	if page.Waiting, err = s.Discussions.WaitingCount(ctx, viewerOf(sess)); err != nil {
+		return err
+	}
+	if page.Suspended, err = s.Discussions.Suspended(ctx, viewerOf(sess)); err != nil {
+		return err
+	}
 	page.Sorts, page.Filters, page.ClearTagURL = p.nav(b.L, b.Base)
 	if list.Next != "" {
 		next := p.url(b.Base)
@@ -244,16 +256,22 @@ type threadFormPage struct {
 	Field  string
 	Error  string
 	Action string
+	// Suspended replaces the form with a notice.
+	Suspended bool
 }
 
 func (s *Server) newThreadForm(c echo.Context) error {
-	b, _ := s.discussionBase(c, "New post")
+	b, sess := s.discussionBase(c, "New post")
 	kind := c.QueryParam("kind")
 	if kind != discussion.Discussion {
 		kind = discussion.Question
 	}
 	b.L.Title = map[string]string{discussion.Question: "Ask a question", discussion.Discussion: "Start a discussion"}[kind]
-	return s.render(c, http.StatusOK, "discussion_new", threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads")})
+	suspended, err := s.Discussions.Suspended(c.Request().Context(), viewerOf(sess))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "discussion_new", threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: suspended})
 }
 
 func (s *Server) createThread(c echo.Context) error {
@@ -279,13 +297,17 @@ type postView struct {
 	HTML      template.HTML
 	CanEdit   bool
 	CanAccept bool
-	Staff     bool
-	Question  bool
-	Children  []postView
+	// CanFlag is true on others' posts for members; staff hide instead.
+	CanFlag  bool
+	Staff    bool
+	Question bool
+	Children []postView
 	// Form is what each of the post's small forms carries.
 	Form hiddenFields
 	// URLs of the post's actions, each in this session.
 	VoteURL, AcceptURL, EndorseURL, DeleteURL, EditURL, HistoryURL, QuoteURL, ReplyURL string
+	// FlagURL opens the flag form; HideURL and RestoreURL are staff's.
+	FlagURL, HideURL, RestoreURL string
 }
 
 // hiddenFields are the CSRF token and, without a cookie, the session token.
@@ -306,6 +328,8 @@ type threadPage struct {
 	ReplyError  string
 	// Flags are the staff's pin, lock and close buttons.
 	Flags []flagForm
+	// Suspended is true when the learner may not post in this course.
+	Suspended bool
 }
 
 type flagForm struct{ Flag, On, Label string }
@@ -328,12 +352,19 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 		pv.VoteURL, pv.AcceptURL, pv.EndorseURL = b.L.URL(pp+"/vote"), b.L.URL(pp+"/accept"), b.L.URL(pp+"/endorse")
 		pv.DeleteURL, pv.EditURL, pv.HistoryURL = b.L.URL(pp+"/delete"), b.L.URL(pp+"/edit"), b.L.URL(pp+"/history")
 		pv.QuoteURL, pv.ReplyURL = b.L.URL(t+"?quote="+p.ID)+"#reply", b.L.URL(t+"?reply_to="+p.ID)+"#reply"
+		pv.CanFlag = !v.Staff && !p.Author.Mine && !p.Deleted && !p.Hidden
+		pv.FlagURL = b.L.URL(pp + "/flag")
+		pv.HideURL, pv.RestoreURL = b.L.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.L.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
 		if !p.Deleted {
 			pv.HTML = markdown.Render(p.Body)
 		}
 		return pv
 	}
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed)}
+	if page.Suspended, err = s.Discussions.Suspended(c.Request().Context(), v); err != nil {
+		return threadPage{}, err
+	}
+	page.CanReply = page.CanReply && !page.Suspended
 	if v.Staff {
 		for _, f := range []struct {
 			flag      string
