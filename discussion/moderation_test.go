@@ -85,6 +85,12 @@ func TestModerationStore(t *testing.T) {
 		if p, _ := tv.Post(rude); !p.Hidden || p.Body == "" {
 			t.Errorf("staff see hidden post %+v", p)
 		}
+		if rs, err := s.Search(ctx, alice, "watches", 0); err != nil || len(rs) != 0 {
+			t.Errorf("a learner's search finds the hidden post: %v %v", rs, err)
+		}
+		if rs, err := s.Search(ctx, ines, "watches", 0); err != nil || len(rs) != 1 {
+			t.Errorf("staff search for the hidden post: %v %v", rs, err)
+		}
 		if _, err := s.ToggleVote(ctx, alice, rude); code(err) != roundtable.ENOTFOUND {
 			t.Errorf("vote on hidden post: %v", err)
 		}
@@ -112,6 +118,12 @@ func TestModerationStore(t *testing.T) {
 		}
 		if _, err := s.Reply(ctx, bob, th, discussion.ReplyInput{Body: "x"}); code(err) != roundtable.ENOTFOUND {
 			t.Errorf("reply to a hidden thread: %v", err)
+		}
+		if sim, err := s.Similar(ctx, bob, "Safety tips please", 0); err != nil || len(sim) != 0 {
+			t.Errorf("a hidden thread is suggested to a learner: %v %v", sim, err)
+		}
+		if sim, err := s.Similar(ctx, ines, "Safety tips please", 0); err != nil || len(sim) != 1 {
+			t.Errorf("staff suggestions: %v %v", sim, err)
 		}
 		if l, _ := s.List(ctx, ines, discussion.ListQuery{}); len(l.Threads) != 1 || !l.Threads[0].Hidden {
 			t.Error("staff do not see the hidden thread marked")

@@ -203,8 +203,11 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Se
 	}
 	var query string
 	var args []any
-	// TODO(moderation): when posts.hidden exists, add "AND (p.hidden = FALSE OR viewer is staff)".
 	visible := ` AND p.deleted = FALSE`
+	if !v.Staff {
+		// What moderators hid is not there for learners: the post, or its whole thread.
+		visible += ` AND p.hidden = FALSE AND t.hidden = FALSE`
+	}
 	switch s.db.Dialect {
 	case store.Postgres:
 		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
@@ -287,7 +290,11 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 	if limit <= 0 || limit > MaxSimilar {
 		limit = MaxSimilar
 	}
-	// TODO(moderation): leave out threads whose opening post is hidden (posts.hidden / threads.hidden) for learners.
+	// Threads moderators hid are suggested to staff only.
+	visible := ` AND t.duplicate_of = ''`
+	if !v.Staff {
+		visible += ` AND t.hidden = FALSE`
+	}
 	var query string
 	var args []any
 	switch s.db.Dialect {
@@ -296,7 +303,7 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 			FROM posts p
 			CROSS JOIN to_tsquery('simple', ?) q
 			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			WHERE p.search @@ q AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND t.duplicate_of = ''
+			WHERE p.search @@ q AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, t.id DESC LIMIT ?`
 		args = []any{TSQuery(terms, true, true), v.PlatformID, v.CohortID, v.LinkID, limit}
 	default:
@@ -305,7 +312,7 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 			JOIN post_search_ids x ON x.rid = post_fts.rowid
 			JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
 			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND t.duplicate_of = ''
+			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
 			ORDER BY bm25(post_fts, 10.0, 1.0), t.id DESC LIMIT ?`
 		args = []any{FTS5Query(terms, true, true), v.PlatformID, v.CohortID, v.LinkID, limit}
 	}
