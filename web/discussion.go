@@ -117,6 +117,7 @@ type discussionListPage struct {
 	Activity       course.Activity
 	CohortSizeText string
 	Threads        []discussion.Thread
+	Duplicates     map[string]discussion.ThreadRef
 	Sorts          []navLink
 	Filters        []navLink
 	Tag            string
@@ -232,6 +233,13 @@ func (s *Server) discussionList(c echo.Context) error {
 	if page.Suspended, err = s.Discussions.Suspended(ctx, viewerOf(sess)); err != nil {
 		return err
 	}
+	ids := make([]string, len(list.Threads))
+	for i, t := range list.Threads {
+		ids[i] = t.ID
+	}
+	if page.Duplicates, err = s.Discussions.DuplicatesOf(ctx, viewerOf(sess), ids); err != nil {
+		return err
+	}
 	page.Sorts, page.Filters, page.ClearTagURL = p.nav(b.L, b.Base)
 	if list.Next != "" {
 		next := p.url(b.Base)
@@ -328,6 +336,8 @@ type threadPage struct {
 	ReplyError  string
 	// Flags are the staff's pin, lock and close buttons.
 	Flags []flagForm
+	// Duplicates links the thread to its original or to its duplicates.
+	Duplicates discussion.Duplicates
 	// Suspended is true when the learner may not post in this course.
 	Suspended bool
 }
@@ -365,6 +375,9 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 		return threadPage{}, err
 	}
 	page.CanReply = page.CanReply && !page.Suspended
+	if page.Duplicates, err = s.Discussions.Duplicates(c.Request().Context(), v, tv.ID); err != nil {
+		return threadPage{}, err
+	}
 	if v.Staff {
 		for _, f := range []struct {
 			flag      string

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/discussion"
+)
+
+// Search, similar-thread suggestions and duplicates in a cohort's space.
+
+type searchResultView struct {
+	discussion.SearchResult
+	// Title and Snippet are the store's escaped text with <mark> elements
+	// (see discussion.SnippetHTML): the only HTML a search shows.
+	Title, Snippet template.HTML
+	URL            string
+}
+
+type searchPage struct {
+	discussionBase
+	Query   string
+	Message string
+	Results []searchResultView
+}
+
+// search shows the posts of the cohort's space that match ?q=.
+func (s *Server) search(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Search")
+	q := strings.TrimSpace(c.QueryParam("q"))
+	page := searchPage{discussionBase: b, Query: q}
+	if q != "" {
+		b.L.Title = "Search: " + q
+		page.discussionBase = b
+	}
+	res, err := s.Discussions.Search(c.Request().Context(), viewerOf(sess), q, discussion.DefaultSearch)
+	switch {
+	case errors.Is(err, discussion.ErrQueryEmpty), errors.Is(err, discussion.ErrQueryTooShort):
+		page.Message = roundtable.ErrorMessage(err)
+	case err != nil:
+		return err
+	case len(res) == 0:
+		page.Message = fmt.Sprintf("Nothing in your cohort's discussion matches %q. Try fewer or other words.", q)
+	}
+	for _, r := range res {
+		page.Results = append(page.Results, searchResultView{SearchResult: r,
+			Title: template.HTML(r.TitleHTML), Snippet: template.HTML(r.SnippetHTML), // #nosec G203: escaped by SnippetHTML
+			URL: b.L.URL(b.Base+"/t/"+r.ThreadID) + "#post-" + r.PostID})
+	}
+	return s.render(c, http.StatusOK, "discussion_search", page)
+}
+
+type suggestion struct {
+	discussion.SimilarThread
+	URL string
+}
+
+// suggest answers suggest.js with a fragment of HTML: threads of the cohort
+// similar to the ?title= being typed, or nothing.
+func (s *Server) suggest(c echo.Context) error {
+	b, sess := s.discussionBase(c, "")
+	similar, err := s.Discussions.Similar(c.Request().Context(), viewerOf(sess), c.QueryParam("title"), discussion.MaxSimilar)
+	if err != nil {
+		return err
+	}
+	var items []suggestion
+	for _, t := range similar {
+		items = append(items, suggestion{SimilarThread: t, URL: b.L.URL(b.Base + "/t/" + t.ID)})
+	}
+	var buf bytes.Buffer
+	if len(items) > 0 {
+		t, ok := s.pages.byName["discussion_search"]
+		if !ok {
+			return fmt.Errorf("no page discussion_search")
+		}
+		if err := t.ExecuteTemplate(&buf, "suggestions", items); err != nil {
+			return fmt.Errorf("render suggestions: %w", err)
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+// threadRefID reads a thread id from what staff typed: the id itself, or a
+// link to the thread (…/t/<id>…).
+func threadRefID(ref string) string {
+	ref = strings.TrimSpace(ref)
+	if i := strings.LastIndex(ref, "/t/"); i >= 0 {
+		ref = ref[i+3:]
+		if j := strings.IndexAny(ref, "/?#"); j >= 0 {
+			ref = ref[:j]
+		}
+		if u, err := url.PathUnescape(ref); err == nil {
+			ref = u
+		}
+	}
+	return strings.TrimSpace(ref)
+}
+
+// markDuplicate marks the thread as a duplicate of another (staff), or
+// unmarks it.
+func (s *Server) markDuplicate(c echo.Context) error {
+	_, sess := s.discussionBase(c, "")
+	threadID := c.Param("thread")
+	of := ""
+	if c.FormValue("unmark") != "1" {
+		if of = threadRefID(c.FormValue("of")); of == "" {
+			return roundtable.Errorf(roundtable.EINVALID, "Give the link or id of the thread this one duplicates.")
+		}
+	}
+	if err := s.Discussions.MarkDuplicate(c.Request().Context(), viewerOf(sess), threadID, of); err != nil {
+		return err
+	}
+	s.announce(c, "thread.updated", threadID, "")
+	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+threadID, "#duplicates")
+}
