@@ -355,7 +355,7 @@ func (s *Store) Duplicates(ctx context.Context, v Viewer, threadID string) (Dupl
 		FROM threads t
 		JOIN threads o ON o.platform_id = t.platform_id AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id
 			AND (o.id = t.duplicate_of OR o.duplicate_of = t.id)
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?
+		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`+hiddenOthers(v)+`
 		ORDER BY o.id`), v.PlatformID, v.CohortID, v.LinkID, threadID)
 	if err != nil {
 		return d, fmt.Errorf("duplicates: %w", err)
@@ -376,6 +376,14 @@ func (s *Store) Duplicates(ctx context.Context, v Viewer, threadID string) (Dupl
 	return d, rows.Err()
 }
 
+// hiddenOthers leaves out, for learners, linked threads (o) that moderators hid.
+func hiddenOthers(v Viewer) string {
+	if v.Staff {
+		return ""
+	}
+	return ` AND o.hidden = FALSE`
+}
+
 // DuplicatesOf returns, for those of ids that are duplicates, their
 // originals: one query for a page of threads.
 func (s *Store) DuplicatesOf(ctx context.Context, v Viewer, ids []string) (map[string]ThreadRef, error) {
@@ -389,7 +397,8 @@ func (s *Store) DuplicatesOf(ctx context.Context, v Viewer, ids []string) (map[s
 	}
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT t.id, o.id, o.title FROM threads t
 		JOIN threads o ON o.platform_id = t.platform_id AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id AND o.id = t.duplicate_of
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.duplicate_of <> '' AND t.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.duplicate_of <> ''`+hiddenOthers(v)+`
+			AND t.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("duplicates: %w", err)
 	}

@@ -224,6 +224,17 @@ func TestSimilarAndDuplicates(t *testing.T) {
 		if d, _ := s.Duplicates(ctx, alice, dup); d.Of != nil {
 			t.Errorf("unmarked thread still a duplicate")
 		}
+		// A thread moderators hid is linked for staff only.
+		must(s.Hide(ctx, ines, mustOpening(t, s, ines, pvalue), "off topic"))
+		if d, _ := s.Duplicates(ctx, bob, dup2); d.Of != nil {
+			t.Errorf("a learner sees a hidden original: %+v", d.Of)
+		}
+		if d, _ := s.Duplicates(ctx, ines, dup2); d.Of == nil || d.Of.ID != pvalue {
+			t.Errorf("staff lose the hidden original: %+v", d)
+		}
+		if m, _ := s.DuplicatesOf(ctx, bob, []string{dup2, dup3}); len(m) != 0 {
+			t.Errorf("the list links a learner to a hidden original: %+v", m)
+		}
 	})
 }
 
