@@ -116,8 +116,17 @@ func TestCookielessLearnerRepliesInTheFrame(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	body, err := browsertest.FrameText(ctx, "iframe#activity", "#replies-heading")
-	if err != nil || !strings.HasPrefix(body, "1 reply") {
-		t.Errorf("after posting, the thread shows %q (%v)", body, err)
+	// The stored reply may be seen before the frame has followed the
+	// redirect to the thread: wait for the new page.
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		body, err := browsertest.FrameText(ctx, "iframe#activity", "#replies-heading")
+		if err == nil && strings.HasPrefix(body, "1 reply") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after posting, the thread shows %q (%v)", body, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
