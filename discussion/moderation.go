@@ -181,6 +181,15 @@ type LogPage struct {
 }
 
 // logAction records a moderation action in tx.
+// staffWithReason checks that v may moderate and that the reason given
+// for the action is acceptable.
+func staffWithReason(v Viewer, reason *string) error {
+	if err := requireStaff(v); err != nil {
+		return err
+	}
+	return validNote("reason", reason)
+}
+
 func logAction(tx *gorm.DB, v Viewer, now time.Time, action, threadID, postID, targetUserID, reason string) error {
 	return tx.Exec(`INSERT INTO moderation_log (platform_id, id, course_id, link_id, cohort_id, actor_id, action, thread_id, post_id, target_user_id, reason, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.UserID, action,
@@ -402,10 +411,7 @@ func (s *Store) Restore(ctx context.Context, v Viewer, postID, reason string) er
 }
 
 func (s *Store) setHidden(ctx context.Context, v Viewer, postID, reason string, hide bool) error {
-	if err := requireStaff(v); err != nil {
-		return err
-	}
-	if err := validNote("reason", &reason); err != nil {
+	if err := staffWithReason(v, &reason); err != nil {
 		return err
 	}
 	now := s.now()
@@ -445,10 +451,7 @@ func (s *Store) setHidden(ctx context.Context, v Viewer, postID, reason string, 
 
 // Dismiss closes a post's open flags without acting on the post.
 func (s *Store) Dismiss(ctx context.Context, v Viewer, postID, reason string) error {
-	if err := requireStaff(v); err != nil {
-		return err
-	}
-	if err := validNote("reason", &reason); err != nil {
+	if err := staffWithReason(v, &reason); err != nil {
 		return err
 	}
 	now := s.now()
@@ -468,10 +471,7 @@ func (s *Store) Dismiss(ctx context.Context, v Viewer, postID, reason string) er
 
 // LockThread locks a thread (on) or unlocks it, with a reason for the log.
 func (s *Store) LockThread(ctx context.Context, v Viewer, threadID string, on bool, reason string) error {
-	if err := requireStaff(v); err != nil {
-		return err
-	}
-	if err := validNote("reason", &reason); err != nil {
+	if err := staffWithReason(v, &reason); err != nil {
 		return err
 	}
 	return s.setThreadFlag(ctx, v, threadID, FlagLocked, on, reason)
@@ -511,10 +511,7 @@ func (s *Store) setThreadFlag(ctx context.Context, v Viewer, threadID, flag stri
 // Suspend stops a learner of the course from posting in it (they still
 // read). postID, when set, names the post that led to it in the log.
 func (s *Store) Suspend(ctx context.Context, v Viewer, userID, postID, reason string) error {
-	if err := requireStaff(v); err != nil {
-		return err
-	}
-	if err := validNote("reason", &reason); err != nil {
+	if err := staffWithReason(v, &reason); err != nil {
 		return err
 	}
 	now := s.now()
@@ -552,10 +549,7 @@ func (s *Store) Suspend(ctx context.Context, v Viewer, userID, postID, reason st
 
 // Lift ends a learner's suspension from posting in the course.
 func (s *Store) Lift(ctx context.Context, v Viewer, userID, reason string) error {
-	if err := requireStaff(v); err != nil {
-		return err
-	}
-	if err := validNote("reason", &reason); err != nil {
+	if err := staffWithReason(v, &reason); err != nil {
 		return err
 	}
 	now := s.now()
