@@ -24,6 +24,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -219,7 +223,29 @@ func (db *DB) Migrate(ctx context.Context) error {
 	for _, r := range results {
 		logger.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
 	}
+	// The durable job queue (River) keeps its own tables and versions.
+	m, err := rivermigrate.New(db.QueueDriver(), nil)
+	if err != nil {
+		return fmt.Errorf("load job queue migrations: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	for _, v := range res.Versions {
+		logger.InfoContext(ctx, "job queue migration applied", slog.Int("version", v.Version), slog.Duration("took", v.Duration))
+	}
 	return nil
+}
+
+// QueueDriver is the River driver over this database, for the durable job
+// queue. On Postgres it listens for new jobs so they start right after the
+// commit that wrote them; on SQLite River polls.
+func (db *DB) QueueDriver() riverdriver.Driver[*sql.Tx] {
+	if db.Dialect == Postgres {
+		return riverdatabasesql.NewWithPgxListener(db.SQL, db.Pool)
+	}
+	return riversqlite.New(db.SQL)
 }
 
 // MigrationStatus is one migration and whether it has been applied.
