@@ -290,8 +290,10 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 			return nil, reject(ReasonMissingClaim, msgTokenInvalid, "no target_link_uri claim")
 		}
 	}
-	if mt == MessageDeepLinking && (c.DeepLinking == nil || c.DeepLinking.DeepLinkReturnURL == "") {
-		return nil, reject(ReasonMissingClaim, msgTokenInvalid, "deep linking request without deep_link_return_url")
+	if mt == MessageDeepLinking {
+		if err := checkDeepLinkingSettings(c.DeepLinking); err != nil {
+			return nil, err
+		}
 	}
 	if c.Context != nil && c.Context.ID == "" {
 		return nil, reject(ReasonBadClaim, msgTokenInvalid, "context claim without id")
