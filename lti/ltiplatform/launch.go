@@ -24,12 +24,18 @@ type LaunchRequest struct {
 	StorageTarget string
 	// Tamper forges the id_token this launch will issue.
 	Tamper *Tamper
+	// DeepLinking sets the deep_linking_settings of an
+	// LtiDeepLinkingRequest; nil means DefaultDeepLinkSettings.
+	DeepLinking *DeepLinkSettings
 }
 
 // pendingLaunch is what an lti_message_hint stands for.
 type pendingLaunch struct {
 	LaunchRequest
 	expires time.Time
+	// deepLink is the claim of a deep linking request, registered when
+	// the launch started.
+	deepLink *lti.DeepLinkingSettingsClaim
 }
 
 // StartLaunch registers a pending launch and returns the tool's login
@@ -74,6 +80,9 @@ func (p *Platform) StartLaunch(req LaunchRequest) (string, error) {
 		if link.ClientID != "" && link.ClientID != req.ClientID {
 			return "", invalid("resource link %q launches tool %q, not %q", link.ID, link.ClientID, req.ClientID)
 		}
+		if req.TargetLinkURI == "" {
+			req.TargetLinkURI = link.URL
+		}
 	case lti.MessageDeepLinking:
 	default:
 		return "", invalid("unsupported message type %q", req.MessageType)
@@ -89,7 +98,12 @@ func (p *Platform) StartLaunch(req LaunchRequest) (string, error) {
 		}
 	}
 	hint := rand.Text()
-	p.pending[hint] = &pendingLaunch{LaunchRequest: req, expires: now.Add(launchTTL)}
+	pl := &pendingLaunch{LaunchRequest: req, expires: now.Add(launchTTL)}
+	if req.MessageType == lti.MessageDeepLinking {
+		claim := p.newDeepLinkLocked(req, now)
+		pl.deepLink = &claim
+	}
+	p.pending[hint] = pl
 
 	u, err := url.Parse(tool.LoginURL)
 	if err != nil {

@@ -23,7 +23,7 @@ type pages struct {
 
 func parsePages() (*pages, error) {
 	pg := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"home.html", "course.html", "launch.html", "error.html", "register.html"} {
+	for _, name := range []string{"home.html", "course.html", "launch.html", "error.html", "register.html", "deeplink.html"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
@@ -81,6 +81,10 @@ type coursePage struct {
 	Course     Course
 	Activities []activity
 	People     []person
+	// AddAs lets each of the course's staff add an activity by deep linking.
+	AddAs []openAs
+	// DeepLink is the outcome of an "Add activity" that just returned.
+	DeepLink *DeepLinkResult
 }
 
 type activity struct {
@@ -156,6 +160,14 @@ func (p *Platform) handleCourse(w http.ResponseWriter, r *http.Request) {
 			badges = append(badges, RoleName(role))
 		}
 		pg.People = append(pg.People, person{Member: m, Badges: badges})
+	}
+	for _, m := range members {
+		if canAddActivities(m.Roles) {
+			pg.AddAs = append(pg.AddAs, openAs{UserID: m.ID, Name: displayName(m.User), Href: AddActivityPath(course.ID, m.ID)})
+		}
+	}
+	if res, ok := p.DeepLinkResult(r.FormValue("deep_link")); ok && res.CourseID == course.ID {
+		pg.DeepLink = &res
 	}
 	for _, l := range p.Links(course.ID) {
 		a := activity{Link: l}

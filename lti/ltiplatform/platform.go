@@ -103,6 +103,9 @@ type ResourceLink struct {
 	Custom map[string]string
 	// ClientID of the tool it launches; empty means the first tool added.
 	ClientID string
+	// URL is the target_link_uri of its launches; empty means the tool's.
+	// Deep linking sets it from the content item's url.
+	URL string
 }
 
 // Member is a user enrolled in a course with full role URIs.
@@ -132,6 +135,11 @@ type Platform struct {
 	pending   map[string]*pendingLaunch // by lti_message_hint
 	regTokens map[string]time.Time      // registration token → expiry
 	regMode   RegistrationMode
+
+	deepLinks map[string]*deepLinkRequest // by id, named in the return URL
+	dlNonces  map[string]time.Time        // deep linking response nonces seen, until they expire
+	dlResults map[string]*DeepLinkResult
+	linkItems map[string]lti.ContentItem // deep-linked resource link → its content item
 }
 
 type enrolment struct {
@@ -184,6 +192,11 @@ func New(cfg Config) (*Platform, error) {
 		pending: map[string]*pendingLaunch{},
 
 		regTokens: map[string]time.Time{},
+
+		deepLinks: map[string]*deepLinkRequest{},
+		dlNonces:  map[string]time.Time{},
+		dlResults: map[string]*DeepLinkResult{},
+		linkItems: map[string]lti.ContentItem{},
 	}, nil
 }
 
@@ -518,6 +531,9 @@ func (p *Platform) Handler() http.Handler {
 	mux.HandleFunc("GET /courses/{id}", p.handleCourse)
 	mux.HandleFunc("GET /courses/{id}/launch", p.handleLaunchPage)
 	mux.HandleFunc("POST /courses/{id}/launch", p.handleLaunchPage)
+	mux.HandleFunc("GET /courses/{id}/add", p.handleAddActivity)
+	mux.HandleFunc("POST /deep-linking/return/{id}", p.handleDeepLinkReturn)
+	mux.HandleFunc("POST /deep-linking/confirm/{id}", p.handleDeepLinkConfirm)
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.handleOpenIDConfiguration)
 	mux.HandleFunc("POST /register", p.handleRegister)
 	mux.HandleFunc("GET /admin/tools/register", p.handleRegisterToolPage)
