@@ -40,6 +40,10 @@ type Config struct {
 	// KeyFile keeps the RSA signing key (PEM) so the kid is stable across
 	// runs; created when absent. Empty means a key for this process only.
 	KeyFile string
+	// TokenAudience is the audience tools' client assertions must name,
+	// for platforms whose OAuth2 audience is not the token URL
+	// (Brightspace); empty means the token URL.
+	TokenAudience string
 	// Now is the clock; defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -69,9 +73,13 @@ type Tool struct {
 	RedirectURIs []string
 	// TargetLinkURI is the default launch URL; defaults to RedirectURIs[0].
 	TargetLinkURI string
-	// JWKSURL is where the tool publishes its keys (for services, later).
+	// JWKSURL is where the tool publishes its keys; the token endpoint
+	// verifies client assertions with them.
 	JWKSURL string
 	Name    string
+	// Scopes are the LTI Advantage service scopes the tool may use; nil
+	// means every scope the platform supports.
+	Scopes []string
 }
 
 // User is a person with an account on the platform.
@@ -103,9 +111,9 @@ type ResourceLink struct {
 	Custom map[string]string
 	// ClientID of the tool it launches; empty means the first tool added.
 	ClientID string
-	// URL is the target_link_uri of its launches; empty means the tool's.
-	// Deep linking sets it from the content item's url.
-	URL string
+	// LineItem, when set, makes AddResourceLink create a gradebook column
+	// bound to the link (unless the link already has one).
+	LineItem *LineItemSpec
 }
 
 // Member is a user enrolled in a course with full role URIs.
@@ -136,10 +144,7 @@ type Platform struct {
 	regTokens map[string]time.Time      // registration token → expiry
 	regMode   RegistrationMode
 
-	deepLinks map[string]*deepLinkRequest // by id, named in the return URL
-	dlNonces  map[string]time.Time        // deep linking response nonces seen, until they expire
-	dlResults map[string]*DeepLinkResult
-	linkItems map[string]lti.ContentItem // deep-linked resource link → its content item
+	svc *services // LTI Advantage services state
 }
 
 type enrolment struct {
@@ -192,11 +197,7 @@ func New(cfg Config) (*Platform, error) {
 		pending: map[string]*pendingLaunch{},
 
 		regTokens: map[string]time.Time{},
-
-		deepLinks: map[string]*deepLinkRequest{},
-		dlNonces:  map[string]time.Time{},
-		dlResults: map[string]*DeepLinkResult{},
-		linkItems: map[string]lti.ContentItem{},
+		svc:       newServices(),
 	}, nil
 }
 
@@ -240,8 +241,7 @@ func (p *Platform) JWKSURL() string { return p.URL("/.well-known/jwks.json") }
 // AuthURL is the OIDC authorization endpoint (the tool's auth login URL).
 func (p *Platform) AuthURL() string { return p.URL("/auth") }
 
-// TokenURL is the OAuth2 token endpoint for LTI Advantage services (not
-// served yet).
+// TokenURL is the OAuth2 token endpoint for LTI Advantage services.
 func (p *Platform) TokenURL() string { return p.URL("/token") }
 
 // now is the injectable clock.
@@ -268,6 +268,9 @@ func (p *Platform) AddTool(t Tool) error {
 		t.TargetLinkURI = t.RedirectURIs[0]
 	}
 	t.RedirectURIs = slices.Clone(t.RedirectURIs)
+	if t.Scopes != nil {
+		t.Scopes = slices.Clone(t.Scopes)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.tools[t.ClientID]; !ok {
@@ -431,6 +434,10 @@ func (p *Platform) AddResourceLink(l ResourceLink) error {
 		custom[k] = v
 	}
 	l.Custom = custom
+	if l.LineItem != nil {
+		spec := *l.LineItem
+		l.LineItem = &spec
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if l.CourseID != "" {
@@ -443,10 +450,14 @@ func (p *Platform) AddResourceLink(l ResourceLink) error {
 			return notFound("tool", l.ClientID)
 		}
 	}
+	if err := p.checkLineItemSpecLocked(l); err != nil {
+		return err
+	}
 	if _, ok := p.links[l.ID]; !ok {
 		p.linkIDs = append(p.linkIDs, l.ID)
 	}
 	p.links[l.ID] = l
+	p.bindLineItemLocked(l)
 	return nil
 }
 
@@ -531,12 +542,10 @@ func (p *Platform) Handler() http.Handler {
 	mux.HandleFunc("GET /courses/{id}", p.handleCourse)
 	mux.HandleFunc("GET /courses/{id}/launch", p.handleLaunchPage)
 	mux.HandleFunc("POST /courses/{id}/launch", p.handleLaunchPage)
-	mux.HandleFunc("GET /courses/{id}/add", p.handleAddActivity)
-	mux.HandleFunc("POST /deep-linking/return/{id}", p.handleDeepLinkReturn)
-	mux.HandleFunc("POST /deep-linking/confirm/{id}", p.handleDeepLinkConfirm)
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.handleOpenIDConfiguration)
 	mux.HandleFunc("POST /register", p.handleRegister)
 	mux.HandleFunc("GET /admin/tools/register", p.handleRegisterToolPage)
 	mux.HandleFunc("POST /admin/tools/register", p.handleRegisterToolPage)
+	p.serviceRoutes(mux)
 	return mux
 }

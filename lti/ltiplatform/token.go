@@ -97,13 +97,17 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 			ID: course.ID, Label: course.Label, Title: course.Title,
 			Type: []string{ContextTypeCourseOffering},
 		}
-		c[lti.ClaimAGSEndpoint] = lti.AGSEndpointClaim{
-			Scope:     []string{lti.AGSScopeLineItem, lti.AGSScopeResultReadOnly, lti.AGSScopeScore},
-			LineItems: p.URL("/api/lti/courses/" + course.ID + "/lineitems"),
+		// Service claims name only what the tool may use; a link with a
+		// line item names it too.
+		linkID := ""
+		if pl.MessageType == lti.MessageResourceLink {
+			linkID = pl.ResourceLinkID
 		}
-		c[lti.ClaimNRPS] = lti.NRPSClaim{
-			ContextMembershipsURL: p.URL("/api/lti/courses/" + course.ID + "/memberships"),
-			ServiceVersions:       []string{"2.0"},
+		if ags := p.agsClaim(tool, course.ID, linkID); ags != nil {
+			c[lti.ClaimAGSEndpoint] = *ags
+		}
+		if nrps := p.nrpsClaim(tool, course.ID); nrps != nil {
+			c[lti.ClaimNRPS] = *nrps
 		}
 	}
 	c[lti.ClaimLaunchPresentation] = lti.LaunchPresentationClaim{
@@ -124,16 +128,13 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 			c[lti.ClaimCustom] = substitute(link.Custom, vars)
 		}
 	case lti.MessageDeepLinking:
-		claim := pl.deepLink
-		if claim == nil {
-			// LaunchClaims: a request registered now, so a response to it
-			// can still be returned.
-			p.mu.Lock()
-			fresh := p.newDeepLinkLocked(pl.LaunchRequest, now)
-			p.mu.Unlock()
-			claim = &fresh
+		// The return endpoint is not served yet; tools can still be launched.
+		c[lti.ClaimDeepLinkingSettings] = lti.DeepLinkingSettingsClaim{
+			DeepLinkReturnURL:                 p.URL("/deep-linking/return"),
+			AcceptTypes:                       []string{"ltiResourceLink"},
+			AcceptPresentationDocumentTargets: []string{"iframe", "window"},
+			AcceptMultiple:                    true,
 		}
-		c[lti.ClaimDeepLinkingSettings] = *claim
 	}
 	return c, nil
 }
