@@ -114,6 +114,9 @@ type ResourceLink struct {
 	// LineItem, when set, makes AddResourceLink create a gradebook column
 	// bound to the link (unless the link already has one).
 	LineItem *LineItemSpec
+	// URL is the target_link_uri of its launches; empty means the tool's.
+	// Deep linking sets it from the content item's url.
+	URL string
 }
 
 // Member is a user enrolled in a course with full role URIs.
@@ -145,6 +148,11 @@ type Platform struct {
 	regMode   RegistrationMode
 
 	svc *services // LTI Advantage services state
+
+	deepLinks map[string]*deepLinkRequest // by id, named in the return URL
+	dlNonces  map[string]time.Time        // deep linking response nonces seen, until they expire
+	dlResults map[string]*DeepLinkResult
+	linkItems map[string]lti.ContentItem // deep-linked resource link → its content item
 }
 
 type enrolment struct {
@@ -198,6 +206,11 @@ func New(cfg Config) (*Platform, error) {
 
 		regTokens: map[string]time.Time{},
 		svc:       newServices(),
+
+		deepLinks: map[string]*deepLinkRequest{},
+		dlNonces:  map[string]time.Time{},
+		dlResults: map[string]*DeepLinkResult{},
+		linkItems: map[string]lti.ContentItem{},
 	}, nil
 }
 
@@ -542,6 +555,9 @@ func (p *Platform) Handler() http.Handler {
 	mux.HandleFunc("GET /courses/{id}", p.handleCourse)
 	mux.HandleFunc("GET /courses/{id}/launch", p.handleLaunchPage)
 	mux.HandleFunc("POST /courses/{id}/launch", p.handleLaunchPage)
+	mux.HandleFunc("GET /courses/{id}/add", p.handleAddActivity)
+	mux.HandleFunc("POST /deep-linking/return/{id}", p.handleDeepLinkReturn)
+	mux.HandleFunc("POST /deep-linking/confirm/{id}", p.handleDeepLinkConfirm)
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.handleOpenIDConfiguration)
 	mux.HandleFunc("POST /register", p.handleRegister)
 	mux.HandleFunc("GET /admin/tools/register", p.handleRegisterToolPage)

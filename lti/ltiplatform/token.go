@@ -128,13 +128,16 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 			c[lti.ClaimCustom] = substitute(link.Custom, vars)
 		}
 	case lti.MessageDeepLinking:
-		// The return endpoint is not served yet; tools can still be launched.
-		c[lti.ClaimDeepLinkingSettings] = lti.DeepLinkingSettingsClaim{
-			DeepLinkReturnURL:                 p.URL("/deep-linking/return"),
-			AcceptTypes:                       []string{"ltiResourceLink"},
-			AcceptPresentationDocumentTargets: []string{"iframe", "window"},
-			AcceptMultiple:                    true,
+		claim := pl.deepLink
+		if claim == nil {
+			// LaunchClaims: a request registered now, so a response to it
+			// can still be returned.
+			p.mu.Lock()
+			fresh := p.newDeepLinkLocked(pl.LaunchRequest, now)
+			p.mu.Unlock()
+			claim = &fresh
 		}
+		c[lti.ClaimDeepLinkingSettings] = *claim
 	}
 	return c, nil
 }
