@@ -1,0 +1,244 @@
+package course
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+)
+
+// Placement is an activity an instructor placed through deep linking: the
+// settings its LMS link adopts on its first launch.
+type Placement struct {
+	PlatformID   string
+	ID           string
+	DeploymentID string
+	ContextKey   string
+	Title        string
+	// Settings hold the activity's options; their PlatformID and LinkID
+	// are unused here.
+	Settings  Settings
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// MaxPlacementTitle bounds a placement's title, as LMSs bound link titles.
+const MaxPlacementTitle = 200
+
+// PlacementRequest is a deep linking request being answered: what the LMS
+// asked for, kept server side. Lists are as the LMS sent them.
+type PlacementRequest struct {
+	PlatformID     string
+	DeploymentID   string
+	ContextKey     string
+	ContextTitle   string
+	Subject        string
+	UserName       string
+	ReturnURL      string
+	Data           string
+	AcceptTypes    []string
+	AcceptTargets  []string
+	AcceptMultiple bool
+	AcceptLineItem bool
+	AutoCreate     bool
+	Title          string
+	Text           string
+	// Placed are the ids of the placements chosen so far.
+	Placed    []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// PlacementRequestTTL bounds how long an instructor may take choosing.
+const PlacementRequestTTL = time.Hour
+
+func hashRequestSecret(secret string) string {
+	sum := sha256.Sum256([]byte("deep link request\x00" + secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// OpenPlacementRequest stores a request inside tx, the caller's
+// transaction (the launch uses up its login state in it), and returns the
+// secret that names it; only the secret's hash is stored.
+func (s *Store) OpenPlacementRequest(ctx context.Context, tx *gorm.DB, r PlacementRequest) (string, error) {
+	if r.PlatformID == "" || r.DeploymentID == "" || r.Subject == "" || r.ReturnURL == "" {
+		return "", roundtable.Errorf(roundtable.EINVALID, "a deep linking request needs a platform, a deployment, a person and a return URL")
+	}
+	secret := rand.Text() + rand.Text()
+	now := s.Now().UTC()
+	err := tx.WithContext(ctx).Exec(`INSERT INTO deep_link_requests (id_hash, platform_id, deployment_id, context_key, context_title, subject, user_name,
+			return_url, data, accept_types, accept_targets, accept_multiple, accept_lineitem, auto_create, title, text, placed, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
+		hashRequestSecret(secret), r.PlatformID, clip(r.DeploymentID, 255), clip(r.ContextKey, 255), clip(r.ContextTitle, maxTitle),
+		clip(r.Subject, 255), clip(r.UserName, maxName), clip(r.ReturnURL, maxURL), clip(r.Data, maxText),
+		clip(strings.Join(r.AcceptTypes, " "), maxText), clip(strings.Join(r.AcceptTargets, " "), maxText),
+		r.AcceptMultiple, r.AcceptLineItem, r.AutoCreate, clip(r.Title, maxTitle), clip(r.Text, maxText), now, now.Add(PlacementRequestTTL)).Error
+	if err != nil {
+		return "", fmt.Errorf("open deep linking request: %w", err)
+	}
+	return secret, nil
+}
+
+// errNoRequest is what a person sees for a used, expired or made-up request.
+var errNoRequest = roundtable.Errorf(roundtable.ENOTFOUND, "This page to add an activity has expired or was already used. Please start again from your course.")
+
+const requestColumns = `platform_id, deployment_id, context_key, context_title, subject, user_name, return_url, data,
+	accept_types, accept_targets, accept_multiple, accept_lineitem, auto_create, title, text, placed, created_at, expires_at`
+
+func scanRequest(row interface{ Scan(...any) error }) (PlacementRequest, error) {
+	var r PlacementRequest
+	var types, targets, placed string
+	err := row.Scan(&r.PlatformID, &r.DeploymentID, &r.ContextKey, &r.ContextTitle, &r.Subject, &r.UserName, &r.ReturnURL, &r.Data,
+		&types, &targets, &r.AcceptMultiple, &r.AcceptLineItem, &r.AutoCreate, &r.Title, &r.Text, &placed, &r.CreatedAt, &r.ExpiresAt)
+	r.AcceptTypes, r.AcceptTargets, r.Placed = strings.Fields(types), strings.Fields(targets), strings.Fields(placed)
+	return r, err
+}
+
+// PlacementRequest finds the live request a secret names.
+func (s *Store) PlacementRequest(ctx context.Context, secret string) (PlacementRequest, error) {
+	if secret == "" || len(secret) > 100 {
+		return PlacementRequest{}, errNoRequest
+	}
+	r, err := scanRequest(s.db.QueryRow(ctx, `SELECT `+requestColumns+` FROM deep_link_requests WHERE id_hash = ? AND expires_at > ?`,
+		hashRequestSecret(secret), s.Now().UTC()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return PlacementRequest{}, errNoRequest
+	}
+	if err != nil {
+		return PlacementRequest{}, fmt.Errorf("read deep linking request: %w", err)
+	}
+	return r, nil
+}
+
+// validatePlacement checks a placement as the instructor's form sends it.
+func validatePlacement(p *Placement) error {
+	p.Title = strings.TrimSpace(p.Title)
+	if p.Title == "" {
+		return roundtable.Errorf(roundtable.EINVALID, "Give the activity a title: learners see it in the course.")
+	}
+	if len([]rune(p.Title)) > MaxPlacementTitle {
+		return roundtable.Errorf(roundtable.EINVALID, "The title can be at most %d characters.", MaxPlacementTitle)
+	}
+	return p.Settings.Validate()
+}
+
+// AddPlacement validates p and stores it as one of the request's chosen
+// placements, in one transaction; it returns the stored placement. A
+// request that takes one item only keeps only the latest.
+func (s *Store) AddPlacement(ctx context.Context, secret string, p Placement) (Placement, error) {
+	if err := validatePlacement(&p); err != nil {
+		return Placement{}, err
+	}
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		r, err := scanRequest(tx.Raw(`SELECT `+requestColumns+` FROM deep_link_requests WHERE id_hash = ? AND expires_at > ?`,
+			hashRequestSecret(secret), s.Now().UTC()).Row())
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNoRequest
+		}
+		if err != nil {
+			return fmt.Errorf("read deep linking request: %w", err)
+		}
+		p.PlatformID, p.DeploymentID, p.ContextKey, p.CreatedBy = r.PlatformID, r.DeploymentID, r.ContextKey, r.Subject
+		p.ID, p.CreatedAt = newID(), s.Now().UTC()
+		st := &p.Settings
+		if err := tx.Exec(`INSERT INTO placements (platform_id, id, deployment_id, context_key, title, kind, instructions, cohort_policy, group_size,
+				allow_anonymous, post_first, graded, points, min_threads, min_replies, min_accepted, min_upvotes, credit, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.PlatformID, p.ID, p.DeploymentID, p.ContextKey, p.Title, st.Kind, st.Instructions, st.CohortPolicy, st.GroupSize,
+			st.AllowAnonymous, st.PostFirst, st.Graded, st.Points, st.Rule.MinThreads, st.Rule.MinReplies, st.Rule.MinAccepted,
+			st.Rule.MinUpvotes, st.Credit, p.CreatedBy, p.CreatedAt).Error; err != nil {
+			return fmt.Errorf("store placement: %w", err)
+		}
+		placed := append(r.Placed, p.ID)
+		if !r.AcceptMultiple {
+			placed = []string{p.ID}
+		}
+		return tx.Exec(`UPDATE deep_link_requests SET placed = ? WHERE id_hash = ?`, strings.Join(placed, " "), hashRequestSecret(secret)).Error
+	})
+	if err != nil {
+		return Placement{}, err
+	}
+	return p, nil
+}
+
+// FinishPlacementRequest uses up a request and returns it with its chosen
+// placements, in the order they were chosen. Of two concurrent calls, one
+// gets the request and the other a not-found error.
+func (s *Store) FinishPlacementRequest(ctx context.Context, secret string) (PlacementRequest, []Placement, error) {
+	var r PlacementRequest
+	var out []Placement
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		r, err = scanRequest(tx.Raw(`SELECT `+requestColumns+` FROM deep_link_requests WHERE id_hash = ? AND expires_at > ?`,
+			hashRequestSecret(secret), s.Now().UTC()).Row())
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNoRequest
+		}
+		if err != nil {
+			return fmt.Errorf("read deep linking request: %w", err)
+		}
+		res := tx.Exec(`DELETE FROM deep_link_requests WHERE id_hash = ?`, hashRequestSecret(secret))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return errNoRequest
+		}
+		for _, id := range r.Placed {
+			p, err := placementIn(ctx, tx.Statement.ConnPool, s, r.PlatformID, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return r, out, err
+}
+
+// DeletePlacements removes placements nobody linked to (a cancelled choice).
+func (s *Store) DeletePlacements(ctx context.Context, platformID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.db.WithContext(ctx).Exec(`DELETE FROM placements WHERE platform_id = ? AND id IN ?`, platformID, ids).Error
+}
+
+// Placement reads a placement of the platform; another platform's id is
+// not found.
+func (s *Store) Placement(ctx context.Context, platformID, id string) (Placement, error) {
+	return placementIn(ctx, s.db.SQL, s, platformID, id)
+}
+
+func placementIn(ctx context.Context, db gorm.ConnPool, s *Store, platformID, id string) (Placement, error) {
+	p := Placement{PlatformID: platformID, ID: id}
+	st := &p.Settings
+	err := db.QueryRowContext(ctx, s.db.Rebind(`SELECT deployment_id, context_key, title, kind, instructions, cohort_policy, group_size,
+			allow_anonymous, post_first, graded, points, min_threads, min_replies, min_accepted, min_upvotes, credit, created_by, created_at
+		FROM placements WHERE platform_id = ? AND id = ?`), platformID, id).
+		Scan(&p.DeploymentID, &p.ContextKey, &p.Title, &st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize,
+			&st.AllowAnonymous, &st.PostFirst, &st.Graded, &st.Points, &st.Rule.MinThreads, &st.Rule.MinReplies,
+			&st.Rule.MinAccepted, &st.Rule.MinUpvotes, &st.Credit, &p.CreatedBy, &p.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Placement{}, roundtable.Errorf(roundtable.ENOTFOUND, "No such placement.")
+	}
+	if err != nil {
+		return Placement{}, fmt.Errorf("read placement: %w", err)
+	}
+	return p, nil
+}
+
+// DeleteExpiredPlacementRequests removes abandoned requests.
+func (s *Store) DeleteExpiredPlacementRequests(ctx context.Context) (int64, error) {
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM deep_link_requests WHERE expires_at < ?`, s.Now().UTC())
+	return res.RowsAffected, res.Error
+}
