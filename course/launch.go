@@ -46,6 +46,10 @@ type LaunchInput struct {
 	AGSLineItem     string
 	AGSScopes       []string
 	NRPSURL         string
+
+	// CourseSection is the lis claim's course_section_sourcedid, when the
+	// platform sends one; a section cohort policy may use it.
+	CourseSection string
 }
 
 // Recorded is what a launch wrote.
@@ -111,6 +115,26 @@ type LaunchPlan struct {
 	ltiRoles  string
 	now       time.Time
 	ex        existingRows
+	// section is the cohort the launch names (see sectionOf), for a
+	// section cohort policy; empty when it names none.
+	section sectionRef
+	// adopted are settings a placement chose for a link that has none yet.
+	adopted *Settings
+}
+
+// HasSettings reports whether the launch's activity already has settings
+// of its own (an activity_settings row).
+func (p *LaunchPlan) HasSettings() bool { return p.ex.HasSettings }
+
+// AdoptSettings gives a link without settings st as its settings: ApplyLaunch
+// stores them, configured, in the launch's transaction and assigns this
+// launch's cohort by them. It does nothing when the link has settings. A
+// plan with adopted settings is never Settled.
+func (p *LaunchPlan) AdoptSettings(st Settings) {
+	if p.ex.HasSettings {
+		return
+	}
+	p.adopted = &st
 }
 
 // PlanLaunch normalises a launch and reads, in one query on db (the
@@ -157,6 +181,19 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		p.roles = Roles{Learner}
 	}
 	p.ltiRoles = clip(strings.Join(in.LTIRoles, " "), maxText)
+	p.section = sectionOf(in)
+	// The cohort the link's policy picks, when the person is already in it:
+	// the launch's section (or the course-wide cohort without one), or the
+	// learner's group among the groups of the link's size (staff are in
+	// no group: they take the course-wide cohort).
+	sectionKey := p.section.key
+	if sectionKey == "" {
+		sectionKey = courseCohortKey
+	}
+	learner := 1
+	if p.roles.IsStaff() {
+		learner = 0
+	}
 
 	ex := &p.ex
 	var lastLaunch sql.NullTime
@@ -170,21 +207,30 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			COALESCE(l.ags_scopes, '') AS ags_scopes, COALESCE(l.nrps_url, '') AS nrps_url,
 			COALESCE(co.id, '') AS cohort_id, COALESCE(m.roles, '') AS member_roles, COALESCE(m.user_id, '') AS member_user_id,
 			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch,
-			COALESCE(cm.user_id, '') AS cohort_member_id, COALESCE(co.name, '') AS cohort_name, COALESCE(co.member_count, 0) AS cohort_size
+			COALESCE(cm.user_id, '') AS cohort_member_id, COALESCE(co.name, '') AS cohort_name, COALESCE(co.member_count, 0) AS cohort_size,
+			COALESCE(co.cohort_key, '') AS cohort_key, `+settingsJoinColumns+`
 		FROM (SELECT 1 AS one) x
 		LEFT JOIN users u ON u.platform_id = ? AND u.subject = ?
 		LEFT JOIN courses c ON c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?
 		LEFT JOIN resource_links l ON l.platform_id = ? AND l.deployment_id = ? AND l.resource_link_id = ?
-		LEFT JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = ?
+		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
+		LEFT JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = CASE
+			WHEN st.cohort_policy = 'section' THEN ?
+			WHEN st.cohort_policy = 'groups' AND ? = 1 THEN (SELECT g.cohort_key FROM cohorts g
+				JOIN cohort_members gm ON gm.platform_id = g.platform_id AND gm.cohort_id = g.id AND gm.user_id = u.id
+				WHERE g.platform_id = c.platform_id AND g.course_id = c.id AND g.cohort_key LIKE 'groups:' || CAST(st.group_size AS TEXT) || ':%'
+				ORDER BY g.cohort_key LIMIT 1)
+			ELSE 'course' END
 		LEFT JOIN memberships m ON m.platform_id = c.platform_id AND m.course_id = c.id AND m.user_id = u.id
 		LEFT JOIN cohort_members cm ON cm.platform_id = co.platform_id AND cm.cohort_id = co.id AND cm.user_id = u.id`),
-		p.u.PlatformID, p.u.Subject, p.c.PlatformID, p.c.DeploymentID, p.c.ContextKey, p.l.PlatformID, p.l.DeploymentID, p.l.ResourceLinkID, courseCohortKey).
-		Scan(&ex.UserID, &ex.UserName, &ex.GivenName, &ex.FamilyName, &ex.Email, &ex.Picture, &ex.Locale,
+		p.u.PlatformID, p.u.Subject, p.c.PlatformID, p.c.DeploymentID, p.c.ContextKey, p.l.PlatformID, p.l.DeploymentID, p.l.ResourceLinkID,
+		sectionKey, learner).
+		Scan(append([]any{&ex.UserID, &ex.UserName, &ex.GivenName, &ex.FamilyName, &ex.Email, &ex.Picture, &ex.Locale,
 			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
 			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL,
 			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.CohortMemberID,
-			&ex.CohortName, &ex.CohortSize)
+			&ex.CohortName, &ex.CohortSize, &ex.CohortKey}, settingsDest(&ex.Settings, &ex.HasSettings)...)...)
 	if lastLaunch.Valid {
 		ex.MemberLastLaunch = &lastLaunch.Time
 	}
@@ -206,6 +252,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 	keep(&p.l.NRPSURL, ex.NrpsURL)
 	p.l.AGSScopes = strings.Fields(p.agsScopes)
 	p.u.ID, p.c.ID, p.l.ID, p.l.CourseID = ex.UserID, ex.CourseID, ex.LinkID, ex.CourseID
+	ex.Settings.PlatformID, ex.Settings.LinkID = p.l.PlatformID, p.l.ID
 	return p, nil
 }
 
@@ -238,19 +285,24 @@ func (p *LaunchPlan) linkChanged() bool {
 // already, as for a person reopening an activity: nothing to write.
 func (p *LaunchPlan) Settled() (Recorded, bool) {
 	ex := &p.ex
-	if ex.UserID == "" || ex.CourseID == "" || ex.LinkID == "" || ex.CohortID == "" || ex.CohortMemberID == "" ||
+	if ex.UserID == "" || ex.CourseID == "" || ex.LinkID == "" || ex.CohortID == "" || ex.CohortMemberID == "" || p.adopted != nil ||
 		p.userChanged() || p.courseChanged() || !p.membershipCurrent() || p.linkChanged() {
 		return Recorded{}, false
 	}
-	return p.recorded(Cohort{PlatformID: p.c.PlatformID, ID: ex.CohortID, CourseID: p.c.ID, Key: courseCohortKey, Name: p.c.Title}), true
+	return p.recorded(p.foundCohort()), true
+}
+
+// foundCohort is the cohort the plan's query found for the link's policy.
+func (p *LaunchPlan) foundCohort() Cohort {
+	return Cohort{PlatformID: p.c.PlatformID, ID: p.ex.CohortID, CourseID: p.c.ID, Key: p.ex.CohortKey, Name: p.ex.CohortName}
 }
 
 // SettledActivity is the activity page's data for a settled plan, as the
 // Activity query would read it: the page right after a launch needs no
 // query of its own.
 func (p *LaunchPlan) SettledActivity() Activity {
-	co := Cohort{PlatformID: p.c.PlatformID, ID: p.ex.CohortID, CourseID: p.c.ID, Key: courseCohortKey, Name: p.ex.CohortName}
-	return Activity{Link: p.l, Course: p.c, Member: Member{User: p.u, Roles: p.roles}, Cohort: co, CohortSize: p.ex.CohortSize}
+	return Activity{Link: p.l, Course: p.c, Member: Member{User: p.u, Roles: p.roles}, Cohort: p.foundCohort(), CohortSize: p.ex.CohortSize,
+		Settings: p.ex.Settings}
 }
 
 func (p *LaunchPlan) recorded(co Cohort) Recorded {
@@ -332,7 +384,13 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 		return Recorded{}, fmt.Errorf("record resource link: %w", err)
 	}
 
-	co, err := s.assignCohort(tx, *c, *u, *ex, now)
+	st := ex.Settings
+	if p.adopted != nil {
+		if st, err = s.adoptSettings(tx, p); err != nil {
+			return Recorded{}, err
+		}
+	}
+	co, err := s.assignCohort(tx, p, st)
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -346,9 +404,12 @@ type existingRows struct {
 	LinkID, LinkCourseID, LinkTitle, LinkDescription, LinkCustom    string
 	AgsLineitems, AgsLineitem, AgsScopes, NrpsURL                   string
 	CohortID, MemberRoles, MemberUserID, CohortMemberID             string
-	MemberLtiRoles, CohortName                                      string
+	MemberLtiRoles, CohortName, CohortKey                           string
 	MemberLastLaunch                                                *time.Time
 	CohortSize                                                      int
+	// Settings are the link's, or the defaults when HasSettings is false.
+	Settings    Settings
+	HasSettings bool
 }
 
 // insertOrGet inserts a row that may already exist (ON CONFLICT DO NOTHING
@@ -369,38 +430,6 @@ func insertOrGet(tx *gorm.DB, insert string, insertArgs []any, query string, que
 		return "", fmt.Errorf("row neither inserted nor found: %w", store.ErrNotFound)
 	}
 	return ids[0], nil
-}
-
-// courseCohortKey names the cohort that holds a whole course. Later cohort
-// policies (sections, groups of N) add cohorts with other keys.
-const courseCohortKey = "course"
-
-func (s *Store) assignCohort(tx *gorm.DB, c Course, u User, ex existingRows, now time.Time) (Cohort, error) {
-	co := Cohort{PlatformID: c.PlatformID, ID: ex.CohortID, CourseID: c.ID, Key: courseCohortKey, Name: c.Title, CreatedAt: now}
-	var err error
-	if co.ID == "" {
-		co.ID, err = insertOrGet(tx, `INSERT INTO cohorts (platform_id, id, course_id, cohort_key, name, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, course_id, cohort_key) DO NOTHING RETURNING id`,
-			[]any{co.PlatformID, newID(), co.CourseID, co.Key, co.Name, now},
-			`SELECT id FROM cohorts WHERE platform_id = ? AND course_id = ? AND cohort_key = ?`, co.PlatformID, co.CourseID, co.Key)
-		if err != nil {
-			return Cohort{}, fmt.Errorf("record cohort: %w", err)
-		}
-	}
-	if ex.CohortMemberID == "" || ex.CohortID == "" {
-		res := tx.Exec(`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING`, co.PlatformID, co.ID, u.ID, now)
-		if res.Error != nil {
-			return Cohort{}, fmt.Errorf("record cohort member: %w", res.Error)
-		}
-		if res.RowsAffected == 1 {
-			err = tx.Exec(`UPDATE cohorts SET member_count = member_count + 1 WHERE platform_id = ? AND id = ?`, co.PlatformID, co.ID).Error
-			if err != nil {
-				return Cohort{}, fmt.Errorf("count cohort member: %w", err)
-			}
-		}
-	}
-	return co, nil
 }
 
 // Pseudonym is a stable, friendly name for a person whose platform sends no

@@ -25,6 +25,8 @@ type Activity struct {
 	Member     Member
 	Cohort     Cohort
 	CohortSize int
+	// Settings are the activity's, or the defaults when nobody set them.
+	Settings Settings
 }
 
 // Title is the activity's heading: the link's title, else the course's.
@@ -52,6 +54,8 @@ type activityRow struct {
 // platform, and only for a member of the course.
 func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohortID string) (Activity, error) {
 	var r activityRow
+	st := DefaultSettings(platformID, linkID)
+	var hasSettings bool
 	err := s.db.QueryRow(ctx, `
 		SELECT l.id AS link_id, l.resource_link_id, l.title AS link_title, l.description AS link_description, l.custom,
 			l.ags_lineitems, l.ags_lineitem, l.ags_scopes, l.nrps_url,
@@ -59,18 +63,19 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 			u.id AS user_id, u.subject, u.name, u.given_name, u.family_name, u.email, u.picture, u.locale, u.pseudonym,
 			m.roles,
 			co.id AS cohort_id, co.cohort_key, co.name AS cohort_name,
-			co.member_count AS cohort_size
+			co.member_count AS cohort_size, `+settingsJoinColumns+`
 		FROM resource_links l
 		JOIN courses c ON c.platform_id = l.platform_id AND c.id = l.course_id
 		JOIN memberships m ON m.platform_id = l.platform_id AND m.course_id = l.course_id AND m.user_id = ?
 		JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id
 		JOIN cohorts co ON co.platform_id = l.platform_id AND co.course_id = l.course_id AND co.id = ?
+		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
 		WHERE l.platform_id = ? AND l.id = ?`, userID, cohortID, platformID, linkID).
-		Scan(&r.LinkID, &r.ResourceLinkID, &r.LinkTitle, &r.LinkDescription, &r.Custom,
+		Scan(append([]any{&r.LinkID, &r.ResourceLinkID, &r.LinkTitle, &r.LinkDescription, &r.Custom,
 			&r.AgsLineitems, &r.AgsLineitem, &r.AgsScopes, &r.NrpsURL,
 			&r.CourseID, &r.DeploymentID, &r.ContextKey, &r.CourseLabel, &r.CourseTitle,
 			&r.UserID, &r.Subject, &r.Name, &r.GivenName, &r.FamilyName, &r.Email, &r.Picture, &r.Locale, &r.Pseudonym,
-			&r.Roles, &r.CohortID, &r.CohortKey, &r.CohortName, &r.CohortSize)
+			&r.Roles, &r.CohortID, &r.CohortKey, &r.CohortName, &r.CohortSize}, settingsDest(&st, &hasSettings)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Activity{}, fmt.Errorf("activity %s: %w", linkID, store.ErrNotFound)
 	}
@@ -88,6 +93,7 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 			Locale: r.Locale, Pseudonym: r.Pseudonym}, Roles: ParseRoles(r.Roles)},
 		Cohort:     Cohort{PlatformID: platformID, ID: r.CohortID, CourseID: r.CourseID, Key: r.CohortKey, Name: r.CohortName},
 		CohortSize: r.CohortSize,
+		Settings:   st,
 	}
 	if r.Custom != "" && r.Custom != "{}" {
 		json.Unmarshal([]byte(r.Custom), &a.Link.Custom)

@@ -126,9 +126,15 @@ const settingsColumns = `kind, instructions, cohort_policy, group_size, allow_an
 // Settings reads an activity's settings; DefaultSettings when nobody has
 // configured it yet.
 func (s *Store) Settings(ctx context.Context, platformID, linkID string) (Settings, error) {
+	return s.settingsIn(ctx, s.db.DB, platformID, linkID)
+}
+
+// settingsIn reads an activity's settings on db, the database or a
+// transaction.
+func (s *Store) settingsIn(ctx context.Context, db *gorm.DB, platformID, linkID string) (Settings, error) {
 	st := DefaultSettings(platformID, linkID)
-	err := s.db.QueryRow(ctx, `SELECT `+settingsColumns+` FROM activity_settings WHERE platform_id = ? AND link_id = ?`,
-		platformID, linkID).Scan(&st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize, &st.AllowAnonymous, &st.PostFirst,
+	err := db.WithContext(ctx).Raw(`SELECT `+settingsColumns+` FROM activity_settings WHERE platform_id = ? AND link_id = ?`,
+		platformID, linkID).Row().Scan(&st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize, &st.AllowAnonymous, &st.PostFirst,
 		&st.Graded, &st.Points, &st.Rule.MinThreads, &st.Rule.MinReplies, &st.Rule.MinAccepted, &st.Rule.MinUpvotes,
 		&st.Credit, &st.Configured, &st.UpdatedBy, &st.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
