@@ -75,6 +75,16 @@ type LaunchPresentationClaim struct {
 	Locale         string `json:"locale,omitempty"`
 }
 
+// LISClaim is the lis claim: the student information system's ids of the
+// person, the course offering and the course section. Platforms send them
+// as strings; a value of another JSON type keeps its JSON text. A launch
+// without the claim has a nil LIS.
+type LISClaim struct {
+	PersonSourcedID         string
+	CourseOfferingSourcedID string
+	CourseSectionSourcedID  string
+}
+
 // AGSEndpointClaim is the Assignment and Grade Services endpoint claim.
 type AGSEndpointClaim struct {
 	Scope     []string `json:"scope,omitempty"`

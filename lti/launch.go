@@ -39,6 +39,7 @@ type Launch struct {
 	ResourceLink       ResourceLinkClaim
 	TargetLinkURI      string
 	Custom             map[string]string
+	LIS                *LISClaim
 	ToolPlatform       *ToolPlatformClaim
 	LaunchPresentation *LaunchPresentationClaim
 	AGS                *AGSEndpointClaim
@@ -115,6 +116,7 @@ type idTokenClaims struct {
 	ToolPlatform       *ToolPlatformClaim         `json:"https://purl.imsglobal.org/spec/lti/claim/tool_platform"`
 	LaunchPresentation *LaunchPresentationClaim   `json:"https://purl.imsglobal.org/spec/lti/claim/launch_presentation"`
 	Custom             map[string]json.RawMessage `json:"https://purl.imsglobal.org/spec/lti/claim/custom"`
+	LIS                json.RawMessage            `json:"https://purl.imsglobal.org/spec/lti/claim/lis"`
 	AGS                *AGSEndpointClaim          `json:"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"`
 	NRPS               *NRPSClaim                 `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"`
 	DeepLinking        *DeepLinkingSettingsClaim  `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"`
@@ -324,6 +326,12 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 	}
 	if c.ResourceLink != nil {
 		l.ResourceLink = *c.ResourceLink
+	}
+	// A malformed lis claim is ignored, not a reason to refuse the launch.
+	if lis := map[string]json.RawMessage(nil); json.Unmarshal(c.LIS, &lis) == nil && lis != nil {
+		lis := customStrings(lis)
+		l.LIS = &LISClaim{PersonSourcedID: lis["person_sourcedid"], CourseOfferingSourcedID: lis["course_offering_sourcedid"],
+			CourseSectionSourcedID: lis["course_section_sourcedid"]}
 	}
 	if l.Locale == "" && l.LaunchPresentation != nil {
 		l.Locale = l.LaunchPresentation.Locale
