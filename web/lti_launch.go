@@ -205,6 +205,9 @@ func launchInput(l *lti.Launch) course.LaunchInput {
 	if l.NRPS != nil {
 		in.NRPSURL = l.NRPS.ContextMembershipsURL
 	}
+	if l.LIS != nil {
+		in.CourseSection = l.LIS.CourseSectionSourcedID
+	}
 	return in
 }
 
