@@ -14,11 +14,16 @@ import (
 	"net/url"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/config"
 	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/lti/advantage"
 	"github.com/roundtable-lms/roundtable/session"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
@@ -36,6 +41,7 @@ type App struct {
 	Sessions *session.Store
 	Courses  *course.Store
 	Admins   *admin.Store
+	Grades   *grade.Service
 	Live     live.Bus
 	Web      *web.Server
 	BaseURL  *url.URL
@@ -108,6 +114,18 @@ func (a *App) init(ctx context.Context) error {
 	a.Courses = course.NewStore(a.DB)
 	a.Admins = admin.NewStore(a.DB)
 	a.Live = live.New(a.DB, a.Logger)
+	serviceHTTP := &http.Client{Timeout: 30 * time.Second}
+	ags := &advantage.Client{HTTP: serviceHTTP, Tokens: advantage.NewTokenSource(serviceHTTP, keys.Signing)}
+	a.Grades, err = grade.New(a.DB, a.Courses, ags, a.Registry, cfg.Grades, a.Logger)
+	if err != nil {
+		ln.Close()
+		a.Live.Close()
+		return err
+	}
+	discussions := discussion.NewStore(a.DB)
+	discussions.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs []string) error {
+		return a.Grades.Recompute(ctx, tx, platformID, linkID, userIDs...)
+	}
 	streams, endStreams := context.WithCancel(context.Background())
 	a.endStreams = endStreams
 	a.Web, err = web.New(web.Deps{
@@ -117,6 +135,7 @@ func (a *App) init(ctx context.Context) error {
 		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen},
 		Admins:       a.Admins,
 		Live:         a.Live, Streams: streams,
+		Discussions: discussions, Grades: a.Grades,
 	})
 	if err != nil {
 		endStreams()
@@ -146,6 +165,10 @@ func (a *App) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
 	go a.janitor(ctx)
+	// Scores waiting from before a restart are delivered now.
+	if err := a.Grades.Start(context.Background()); err != nil {
+		a.Logger.Error("grade delivery did not start", slog.Any("error", err))
+	}
 	go func() {
 		defer close(a.done)
 		if err := a.server.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -199,6 +222,11 @@ func (a *App) Shutdown() error {
 		<-a.done
 	} else {
 		a.listener.Close()
+	}
+	if a.stop != nil {
+		if gerr := a.Grades.Stop(ctx); gerr != nil {
+			a.Logger.Warn("grade delivery stopped before every running delivery finished; they are retried at the next start", slog.Any("error", gerr))
+		}
 	}
 	a.Live.Close()
 	a.Logger.Info("Roundtable stopped")

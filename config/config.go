@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/roundtable-lms/roundtable/grade"
 )
 
 // Config is the service's validated configuration.
@@ -33,6 +35,9 @@ type Config struct {
 	// DebugListen, when set, serves Go's profiler on a separate address
 	// (keep it on loopback).
 	DebugListen string
+	// Grades tunes score delivery to LMS gradebooks; zero values take
+	// grade's defaults.
+	Grades grade.Config
 }
 
 // Settings is the raw values before validation; flags bind to it.

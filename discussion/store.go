@@ -24,6 +24,20 @@ type Store struct {
 	// PostsPerMinute bounds how many threads and replies a learner may post
 	// in a minute; 0 or less means no bound.
 	PostsPerMinute int
+	// OnParticipation, when set, runs inside the transaction of every change
+	// that may move what the named people have done in an activity (threads,
+	// replies, accepted answers, upvotes received): completion and grades
+	// follow in the same commit.
+	OnParticipation func(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs []string) error
+}
+
+// participationChanged tells OnParticipation whose participation may have
+// moved.
+func (s *Store) participationChanged(ctx context.Context, tx *gorm.DB, v Viewer, userIDs ...string) error {
+	if s.OnParticipation == nil {
+		return nil
+	}
+	return s.OnParticipation(ctx, tx, v.PlatformID, v.LinkID, userIDs)
 }
 
 // NewStore returns a discussion store on db.
@@ -133,6 +147,9 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 		if err := event(tx, v, v.UserID, EventThreadCreated, threadID, postID, now); err != nil {
 			return err
 		}
+		if err := s.participationChanged(ctx, tx, v, v.UserID); err != nil {
+			return err
+		}
 		return notifyThread(tx, v, threadID, postID, in.Body, in.Anonymous, now)
 	})
 	if err != nil {
@@ -191,6 +208,9 @@ func (s *Store) Reply(ctx context.Context, v Viewer, threadID string, in ReplyIn
 			return err
 		}
 		if err := event(tx, v, v.UserID, EventReplyCreated, threadID, postID, now); err != nil {
+			return err
+		}
+		if err := s.participationChanged(ctx, tx, v, v.UserID); err != nil {
 			return err
 		}
 		return notifyReply(tx, v, t, parentAuthor, postID, in.Body, in.Anonymous, now)
@@ -273,7 +293,10 @@ func (s *Store) Delete(ctx context.Context, v Viewer, postID string) error {
 			v.PlatformID, p.ThreadID, p.ID).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE posts SET body = '', deleted = TRUE, endorsed = FALSE WHERE platform_id = ? AND id = ?`, v.PlatformID, p.ID).Error
+		if err := tx.Exec(`UPDATE posts SET body = '', deleted = TRUE, endorsed = FALSE WHERE platform_id = ? AND id = ?`, v.PlatformID, p.ID).Error; err != nil {
+			return err
+		}
+		return s.participationChanged(ctx, tx, v, p.AuthorID)
 	})
 }
 
@@ -311,6 +334,9 @@ func (s *Store) ToggleVote(ctx context.Context, v Viewer, postID string) (bool, 
 		if err := tx.Exec(`UPDATE posts SET vote_count = vote_count + ? WHERE platform_id = ? AND id = ?`, delta, v.PlatformID, p.ID).Error; err != nil {
 			return err
 		}
+		if err := s.participationChanged(ctx, tx, v, p.AuthorID); err != nil {
+			return err
+		}
 		if p.Opening {
 			return tx.Exec(`UPDATE threads SET vote_count = vote_count + ? WHERE platform_id = ? AND id = ?`, delta, v.PlatformID, p.ThreadID).Error
 		}
@@ -343,6 +369,18 @@ func (s *Store) Accept(ctx context.Context, v Viewer, postID string) (accepted b
 			id = ""
 		}
 		if err := tx.Exec(`UPDATE threads SET accepted_post_id = ? WHERE platform_id = ? AND id = ?`, id, v.PlatformID, t.ID).Error; err != nil {
+			return err
+		}
+		// The author of the answer accepted before loses it.
+		changed := []string{p.AuthorID}
+		if t.AcceptedPostID != "" && t.AcceptedPostID != p.ID {
+			var previous string
+			if err := tx.Raw(`SELECT author_id FROM posts WHERE platform_id = ? AND id = ?`, v.PlatformID, t.AcceptedPostID).Scan(&previous).Error; err != nil {
+				return err
+			}
+			changed = append(changed, previous)
+		}
+		if err := s.participationChanged(ctx, tx, v, changed...); err != nil {
 			return err
 		}
 		if accepted = id != ""; !accepted {

@@ -235,6 +235,16 @@ func (r *Registry) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
+// Registration is the platform's registration by id, for calls to its
+// services.
+func (r *Registry) Registration(ctx context.Context, id string) (lti.Registration, error) {
+	p, err := r.Get(ctx, id)
+	if err != nil {
+		return lti.Registration{}, err
+	}
+	return p.Registration(), nil
+}
+
 // FindRegistration implements lti.Registrations.
 func (r *Registry) FindRegistration(ctx context.Context, issuer, clientID string) (lti.Registration, error) {
 	reg, _, err := r.FindForLogin(ctx, issuer, clientID, "")

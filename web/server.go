@@ -18,6 +18,7 @@ import (
 	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/session"
@@ -37,7 +38,10 @@ type Deps struct {
 	Courses   *course.Store
 	// Discussions is the cohort discussion; one on DB when nil.
 	Discussions *discussion.Store
-	Logger      *slog.Logger
+	// Grades computes completion and delivers scores (nil: activities are
+	// not graded).
+	Grades *grade.Service
+	Logger *slog.Logger
 	// Secret signs values the server hands to browsers (platform-storage
 	// tickets).
 	Secret []byte

@@ -1,0 +1,211 @@
+package grade
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/store"
+)
+
+// Delivery states of a score owed.
+const (
+	StatePending   = "pending"
+	StateDelivered = "delivered"
+	// StateFailed is the dead letter: the LMS refused the score, or kept
+	// failing past the last attempt. A person's retry queues it again.
+	StateFailed = "failed"
+	// StateUnavailable: the LMS gave this activity no gradebook service.
+	StateUnavailable = "unavailable"
+)
+
+// graded is what recomputing needs to know of an activity.
+type graded struct {
+	Settings  course.Settings
+	CourseID  string
+	HasAGS    bool
+	LinkFound bool
+}
+
+func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkID string) (graded, error) {
+	g := graded{Settings: course.DefaultSettings(platformID, linkID)}
+	st := &g.Settings
+	var lineItems, lineItem string
+	var hasSettings bool
+	err := tx.WithContext(ctx).Raw(`SELECT l.course_id, l.ags_lineitems, l.ags_lineitem, a.link_id IS NOT NULL,
+			COALESCE(a.graded, FALSE), COALESCE(a.points, 0), COALESCE(a.min_threads, 0), COALESCE(a.min_replies, 0),
+			COALESCE(a.min_accepted, 0), COALESCE(a.min_upvotes, 0), COALESCE(a.credit, 'full')
+		FROM resource_links l LEFT JOIN activity_settings a ON a.platform_id = l.platform_id AND a.link_id = l.id
+		WHERE l.platform_id = ? AND l.id = ?`, platformID, linkID).Row().
+		Scan(&g.CourseID, &lineItems, &lineItem, &hasSettings, &st.Graded, &st.Points, &st.Rule.MinThreads, &st.Rule.MinReplies,
+			&st.Rule.MinAccepted, &st.Rule.MinUpvotes, &st.Credit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, nil
+	}
+	if err != nil {
+		return g, fmt.Errorf("read graded activity: %w", err)
+	}
+	g.LinkFound = true
+	g.HasAGS = lineItems != "" || lineItem != ""
+	if !hasSettings {
+		st.Graded = false
+	}
+	return g, nil
+}
+
+// counts reads what a learner did in an activity, in one statement.
+func counts(ctx context.Context, q *gorm.DB, platformID, linkID, userID string) (Counts, error) {
+	var c Counts
+	err := q.WithContext(ctx).Raw(`SELECT
+			COALESCE(SUM(CASE WHEN p.opening AND NOT p.deleted THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN p.opening OR p.deleted THEN 0 ELSE 1 END), 0),
+			COALESCE(SUM(CASE WHEN t.accepted_post_id = p.id THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN p.deleted THEN 0 ELSE p.vote_count END), 0)
+		FROM posts p LEFT JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+		WHERE p.platform_id = ? AND p.author_id = ? AND p.link_id = ?`, platformID, userID, linkID).Row().
+		Scan(&c.Threads, &c.Replies, &c.Accepted, &c.Upvotes)
+	if err != nil {
+		return c, fmt.Errorf("count participation: %w", err)
+	}
+	return c, nil
+}
+
+// Progress is a learner's standing against the activity's completion
+// rule, for the activity page; ok is false when the activity has no rule.
+func (s *Service) Progress(ctx context.Context, platformID, linkID, userID string) (p Progress, st course.Settings, ok bool, err error) {
+	db := s.db.DB
+	g, err := s.readGraded(ctx, db, platformID, linkID)
+	if err != nil || !g.LinkFound {
+		return p, g.Settings, false, err
+	}
+	// Ungraded activities can still have a rule to show learners.
+	st, err = s.courses.Settings(ctx, platformID, linkID)
+	if err != nil || st.Rule.Empty() {
+		return p, st, false, err
+	}
+	c, err := counts(ctx, db, platformID, linkID, userID)
+	if err != nil {
+		return p, st, false, err
+	}
+	return Measure(st.Rule, c), st, true, nil
+}
+
+// Recompute brings the scores owed to the named learners of an activity up
+// to date inside tx, the transaction of the change that may move them, and
+// queues their delivery in the same transaction: the score and its
+// delivery commit or roll back with the change. It does nothing for an
+// ungraded activity, for staff, or when a learner's score did not change.
+func (s *Service) Recompute(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs ...string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	g, err := s.readGraded(ctx, tx, platformID, linkID)
+	if err != nil || !g.LinkFound || !g.Settings.Graded || g.Settings.Rule.Empty() {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, u := range userIDs {
+		if u == "" || seen[u] {
+			continue
+		}
+		seen[u] = true
+		if err := s.recomputeOne(ctx, tx, g, platformID, linkID, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecomputeActivity re-scores every learner the activity's rule may
+// concern — those who posted in it and those who already have a score —
+// after its settings changed, inside tx (the settings' transaction).
+func (s *Service) RecomputeActivity(ctx context.Context, tx *gorm.DB, platformID, linkID string) error {
+	var users []string
+	err := tx.WithContext(ctx).Raw(`SELECT DISTINCT author_id FROM posts WHERE platform_id = ? AND link_id = ?
+		UNION SELECT user_id FROM grade_scores WHERE platform_id = ? AND link_id = ?`, platformID, linkID, platformID, linkID).
+		Scan(&users).Error
+	if err != nil {
+		return fmt.Errorf("list learners to re-score: %w", err)
+	}
+	return s.Recompute(ctx, tx, platformID, linkID, users...)
+}
+
+type owedRow struct {
+	Given, Maximum          float64
+	Activity, Grading, Note string
+	ScoredAt                time.Time
+	Version                 int
+	State                   string
+}
+
+func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platformID, linkID, userID string) error {
+	tx = tx.WithContext(ctx)
+	var roles string
+	err := tx.Raw(`SELECT roles FROM memberships WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
+		platformID, g.CourseID, userID).Row().Scan(&roles)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && course.ParseRoles(roles).IsStaff()) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read member: %w", err)
+	}
+	if s.db.Dialect == store.Postgres {
+		// Two changes for one learner at once must not interleave their
+		// read of the old score with their write of the new one.
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "grade/"+platformID+"/"+linkID+"/"+userID).Error; err != nil {
+			return fmt.Errorf("lock score: %w", err)
+		}
+	}
+	c, err := counts(ctx, tx, platformID, linkID, userID)
+	if err != nil {
+		return err
+	}
+	owed := Score(g.Settings, Measure(g.Settings.Rule, c))
+
+	var old owedRow
+	found := true
+	err = tx.Raw(`SELECT score_given, score_maximum, activity_progress, grading_progress, comment, scored_at, version, state
+		FROM grade_scores WHERE platform_id = ? AND link_id = ? AND user_id = ?`, platformID, linkID, userID).Row().
+		Scan(&old.Given, &old.Maximum, &old.Activity, &old.Grading, &old.Note, &old.ScoredAt, &old.Version, &old.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		found = false
+	} else if err != nil {
+		return fmt.Errorf("read score: %w", err)
+	}
+	state := StatePending
+	if !g.HasAGS {
+		state = StateUnavailable
+	}
+	if found && old.Given == owed.ScoreGiven && old.Maximum == owed.ScoreMaximum && old.Activity == owed.ActivityProgress &&
+		old.Grading == owed.GradingProgress && old.Note == owed.Comment && (old.State == state || old.State == StateDelivered) {
+		return nil
+	}
+	// AGS timestamps have milliseconds; each new score of a learner must be
+	// strictly later than the last, even when the clock says otherwise.
+	now := s.now().Truncate(time.Millisecond)
+	scoredAt := now
+	if found && !scoredAt.After(old.ScoredAt) {
+		scoredAt = old.ScoredAt.Truncate(time.Millisecond).Add(time.Millisecond)
+	}
+	err = tx.Exec(`INSERT INTO grade_scores (platform_id, link_id, user_id, course_id, score_given, score_maximum, activity_progress,
+			grading_progress, comment, scored_at, version, state, attempts, last_error, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 0, '', ?)
+		ON CONFLICT (platform_id, link_id, user_id) DO UPDATE SET score_given = excluded.score_given,
+			score_maximum = excluded.score_maximum, activity_progress = excluded.activity_progress,
+			grading_progress = excluded.grading_progress, comment = excluded.comment, scored_at = excluded.scored_at,
+			version = grade_scores.version + 1, state = excluded.state, attempts = 0, last_error = '', updated_at = excluded.updated_at`,
+		platformID, linkID, userID, g.CourseID, owed.ScoreGiven, owed.ScoreMaximum, owed.ActivityProgress, owed.GradingProgress,
+		owed.Comment, scoredAt, state, now).Error
+	if err != nil {
+		return fmt.Errorf("write score: %w", err)
+	}
+	if state != StatePending {
+		return nil
+	}
+	return s.enqueue(ctx, tx, DeliverArgs{PlatformID: platformID, LinkID: linkID, UserID: userID})
+}

@@ -1,0 +1,166 @@
+package grade
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+)
+
+// Delivery is a score owed as people see it: instructors for their course,
+// administrators for every LMS.
+type Delivery struct {
+	PlatformID    string
+	PlatformName  string
+	CourseID      string
+	CourseTitle   string
+	LinkID        string
+	ActivityTitle string
+	UserID        string
+	LearnerName   string
+	ScoreGiven    float64
+	ScoreMaximum  float64
+	Activity      string
+	Grading       string
+	State         string
+	Attempts      int
+	LastError     string
+	ScoredAt      time.Time
+	LastAttemptAt time.Time
+	DeliveredAt   time.Time
+}
+
+// Filter scopes a list of deliveries. PlatformID and CourseID empty: every
+// LMS (administrators only). LinkID narrows to one activity.
+type Filter struct {
+	PlatformID string
+	CourseID   string
+	LinkID     string
+	// State narrows to one state (StateFailed for the dead letters).
+	State string
+	Limit int
+}
+
+// Deliveries lists scores owed, newest change first.
+func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	q := `SELECT g.platform_id, p.name, g.course_id, c.title, g.link_id, l.title, g.user_id,
+			CASE WHEN u.name <> '' THEN u.name ELSE u.pseudonym END,
+			g.score_given, g.score_maximum, g.activity_progress, g.grading_progress, g.state, g.attempts, g.last_error,
+			g.scored_at, g.last_attempt_at, g.delivered_at
+		FROM grade_scores g
+		JOIN platforms p ON p.id = g.platform_id
+		JOIN courses c ON c.platform_id = g.platform_id AND c.id = g.course_id
+		JOIN resource_links l ON l.platform_id = g.platform_id AND l.id = g.link_id
+		JOIN users u ON u.platform_id = g.platform_id AND u.id = g.user_id
+		WHERE 1 = 1`
+	var args []any
+	for _, c := range []struct{ col, v string }{{"g.platform_id", f.PlatformID}, {"g.course_id", f.CourseID}, {"g.link_id", f.LinkID}, {"g.state", f.State}} {
+		if c.v != "" {
+			q += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	q += " ORDER BY g.updated_at DESC, g.user_id LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		var attempted, delivered sql.NullTime
+		if err := rows.Scan(&d.PlatformID, &d.PlatformName, &d.CourseID, &d.CourseTitle, &d.LinkID, &d.ActivityTitle, &d.UserID,
+			&d.LearnerName, &d.ScoreGiven, &d.ScoreMaximum, &d.Activity, &d.Grading, &d.State, &d.Attempts, &d.LastError,
+			&d.ScoredAt, &attempted, &delivered); err != nil {
+			return nil, fmt.Errorf("list deliveries: %w", err)
+		}
+		d.LastAttemptAt, d.DeliveredAt = attempted.Time, delivered.Time
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Counts of deliveries by state, for a summary line.
+func (s *Service) StateCounts(ctx context.Context, f Filter) (map[string]int, error) {
+	q := `SELECT state, COUNT(*) FROM grade_scores WHERE 1 = 1`
+	var args []any
+	for _, c := range []struct{ col, v string }{{"platform_id", f.PlatformID}, {"course_id", f.CourseID}, {"link_id", f.LinkID}} {
+		if c.v != "" {
+			q += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q+" GROUP BY state"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// Retry queues again the dead-lettered scores f selects (a course's, an
+// activity's, one learner's with userID, or every LMS's for
+// administrators), and reports how many. Each gets fresh attempts.
+func (s *Service) Retry(ctx context.Context, f Filter, userID string) (int, error) {
+	if f.PlatformID == "" && f.CourseID != "" {
+		return 0, roundtable.Errorf(roundtable.EINVALID, "a course's retry needs its platform")
+	}
+	n := 0
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		q := `SELECT platform_id, link_id, user_id FROM grade_scores WHERE state = ?`
+		args := []any{StateFailed}
+		for _, c := range []struct{ col, v string }{{"platform_id", f.PlatformID}, {"course_id", f.CourseID}, {"link_id", f.LinkID}, {"user_id", userID}} {
+			if c.v != "" {
+				q += " AND " + c.col + " = ?"
+				args = append(args, c.v)
+			}
+		}
+		var keys []DeliverArgs
+		rows, err := tx.WithContext(ctx).Raw(q+" LIMIT 10000", args...).Rows()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k DeliverArgs
+			if err := rows.Scan(&k.PlatformID, &k.LinkID, &k.UserID); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		for _, k := range keys {
+			if err := tx.Exec(`UPDATE grade_scores SET state = ?, attempts = 0, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
+				StatePending, s.now(), k.PlatformID, k.LinkID, k.UserID, StateFailed).Error; err != nil {
+				return err
+			}
+			if err := s.enqueue(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retry deliveries: %w", err)
+	}
+	return n, nil
+}
