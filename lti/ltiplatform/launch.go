@@ -27,6 +27,11 @@ type LaunchRequest struct {
 	// DeepLinking sets the deep_linking_settings of an
 	// LtiDeepLinkingRequest; nil means DefaultDeepLinkSettings.
 	DeepLinking *DeepLinkSettings
+	// LIS, when set, is sent as the lis claim.
+	LIS *lti.LISClaim
+	// Variables are this launch's values of further custom parameter
+	// variables, such as $Canvas.course.sectionIds for the user's sections.
+	Variables map[string]string
 }
 
 // pendingLaunch is what an lti_message_hint stands for.

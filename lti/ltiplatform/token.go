@@ -125,7 +125,14 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 			if okCourse {
 				vars["$Context.id"] = course.ID
 			}
+			for k, v := range pl.Variables {
+				vars[k] = v
+			}
 			c[lti.ClaimCustom] = substitute(link.Custom, vars)
+		}
+		if pl.LIS != nil {
+			c[lti.ClaimLIS] = map[string]string{"person_sourcedid": pl.LIS.PersonSourcedID,
+				"course_offering_sourcedid": pl.LIS.CourseOfferingSourcedID, "course_section_sourcedid": pl.LIS.CourseSectionSourcedID}
 		}
 	case lti.MessageDeepLinking:
 		claim := pl.deepLink
