@@ -352,24 +352,7 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	}
 	b.L.Title = tv.Title
 	b.L.LiveSrc = s.liveURL(c)
-	canAccept := tv.IsQuestion() && (v.Staff || tv.Author.Mine)
-	conv := func(p discussion.Post) postView {
-		pv := postView{Post: p, CanEdit: !p.Deleted && (v.Staff || (p.Author.Mine && !tv.Locked)),
-			CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: v.Staff, Question: tv.IsQuestion(),
-			Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}}
-		t := b.Base + "/t/" + tv.ID
-		pp := t + "/p/" + p.ID
-		pv.VoteURL, pv.AcceptURL, pv.EndorseURL = b.L.URL(pp+"/vote"), b.L.URL(pp+"/accept"), b.L.URL(pp+"/endorse")
-		pv.DeleteURL, pv.EditURL, pv.HistoryURL = b.L.URL(pp+"/delete"), b.L.URL(pp+"/edit"), b.L.URL(pp+"/history")
-		pv.QuoteURL, pv.ReplyURL = b.L.URL(t+"?quote="+p.ID)+"#reply", b.L.URL(t+"?reply_to="+p.ID)+"#reply"
-		pv.CanFlag = !v.Staff && !p.Author.Mine && !p.Deleted && !p.Hidden
-		pv.FlagURL = b.L.URL(pp + "/flag")
-		pv.HideURL, pv.RestoreURL = b.L.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.L.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
-		if !p.Deleted {
-			pv.HTML = markdown.Render(p.Body)
-		}
-		return pv
-	}
+	conv := func(p discussion.Post) postView { return newPostView(b, v.Staff, tv.Thread, p) }
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed)}
 	if page.Suspended, err = s.Discussions.Suspended(c.Request().Context(), v); err != nil {
 		return threadPage{}, err

@@ -20,6 +20,8 @@ func (s *Server) routes() {
 	a.GET("/suggest", s.suggest)
 	a.POST("/threads", s.createThread)
 	a.GET("/t/:thread", s.thread)
+	a.GET("/t/:thread/row", s.threadRowFragment)
+	a.GET("/t/:thread/p/:post/fragment", s.postFragment)
 	a.POST("/t/:thread/replies", s.reply)
 	a.POST("/t/:thread/flag", s.threadFlag)
 	a.POST("/t/:thread/duplicate", s.markDuplicate)

@@ -178,7 +178,7 @@ func ParseLinkNext(values []string) string {
 			// outside quotes.
 			params, rest := splitParams(v)
 			v = rest
-			if hasRel(params, "next") {
+			if hasRel(params, "next") && !strings.Contains(target, "<") {
 				return strings.TrimSpace(target)
 			}
 		}
@@ -203,14 +203,16 @@ func splitParams(s string) (params, rest string) {
 }
 
 func hasRel(params, rel string) bool {
-	for _, p := range splitOutsideQuotes(params, ';') {
+	parts := splitOutsideQuotes(params, ';')
+	// Parameters follow a ';': what comes before the first one is not one.
+	for _, p := range parts[1:] {
 		name, value, ok := strings.Cut(p, "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), "rel") {
 			continue
 		}
-		value = strings.TrimSpace(value)
+		// The comma before the next link stays attached to the last value.
+		value = strings.TrimRight(strings.TrimSpace(value), ", ")
 		value = strings.TrimSuffix(strings.TrimPrefix(value, `"`), `"`)
-		value = strings.TrimRight(value, ", ")
 		for _, r := range strings.Fields(value) {
 			if strings.EqualFold(r, rel) {
 				return true

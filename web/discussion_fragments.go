@@ -1,0 +1,118 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/markdown"
+	"github.com/roundtable-lms/roundtable/session"
+)
+
+// Fragments: one post, or one thread of the list, rendered by the same
+// template part as its page, for live.js to put in place instead of
+// reloading. Live events carry ids only; what a fragment shows is decided
+// here, for the viewer, exactly as on a reload (anonymity, hidden and
+// removed posts, staff controls, the forms' CSRF and session tokens).
+
+// postParentHeader names, on a post fragment, the reply a nested reply
+// belongs under, so the page can put it there.
+const postParentHeader = "Roundtable-Post-Parent"
+
+// newPostView is a post as the thread page shows it to a viewer (staff or
+// not), with its forms and their URLs in this session.
+func newPostView(b discussionBase, staff bool, t discussion.Thread, p discussion.Post) postView {
+	canAccept := t.IsQuestion() && (staff || t.Author.Mine)
+	pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
+		CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: staff, Question: t.IsQuestion(),
+		Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}}
+	tp := b.Base + "/t/" + t.ID
+	pp := tp + "/p/" + p.ID
+	pv.VoteURL, pv.AcceptURL, pv.EndorseURL = b.L.URL(pp+"/vote"), b.L.URL(pp+"/accept"), b.L.URL(pp+"/endorse")
+	pv.DeleteURL, pv.EditURL, pv.HistoryURL = b.L.URL(pp+"/delete"), b.L.URL(pp+"/edit"), b.L.URL(pp+"/history")
+	pv.QuoteURL, pv.ReplyURL = b.L.URL(tp+"?quote="+p.ID)+"#reply", b.L.URL(tp+"?reply_to="+p.ID)+"#reply"
+	pv.CanFlag = !staff && !p.Author.Mine && !p.Deleted && !p.Hidden
+	pv.FlagURL = b.L.URL(pp + "/flag")
+	pv.HideURL, pv.RestoreURL = b.L.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.L.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
+	if !p.Deleted {
+		pv.HTML = markdown.Render(p.Body)
+	}
+	return pv
+}
+
+// threadRow is one thread as the list shows it (the "thread-row" part).
+type threadRow struct {
+	discussion.Thread
+	L    Layout
+	Base string
+	// Dup is the thread this one duplicates; zero when none.
+	Dup discussion.ThreadRef
+}
+
+// Row is one of the list's threads as the "thread-row" part takes it.
+func (p discussionListPage) Row(t discussion.Thread) threadRow {
+	return threadRow{Thread: t, L: p.L, Base: p.Base, Dup: p.Duplicates[t.ID]}
+}
+
+// fragmentBase is what a fragment's forms and links need of the page's
+// discussionBase, without the header's reads.
+func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) {
+	sess := c.Get(ctxSession).(session.Session)
+	l := s.sessionLayout(c, "")
+	csrf := s.Sessions.CSRFToken(sess)
+	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken},
+		Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}, sess
+}
+
+// postFragment is one post as the thread page renders it: a top-level
+// reply in its reply block, the opening post and nested replies alone
+// (the parent's id in the Roundtable-Post-Parent header). One read.
+func (s *Server) postFragment(c echo.Context) error {
+	b, sess := s.fragmentBase(c)
+	t, p, err := s.Discussions.Post(c.Request().Context(), viewerOf(sess), c.Param("thread"), c.Param("post"))
+	if err != nil {
+		return err
+	}
+	part := "post"
+	if !p.Opening && p.ParentID == "" {
+		part = "reply"
+	}
+	if p.ParentID != "" {
+		c.Response().Header().Set(postParentHeader, p.ParentID)
+	}
+	return s.renderPart(c, "discussion_thread", part, newPostView(b, sess.Roles.IsStaff(), t, p))
+}
+
+// threadRowFragment is one thread as the list renders it. Two reads: the
+// thread and what it duplicates.
+func (s *Server) threadRowFragment(c echo.Context) error {
+	b, sess := s.fragmentBase(c)
+	ctx, v := c.Request().Context(), viewerOf(sess)
+	t, err := s.Discussions.ListedThread(ctx, v, c.Param("thread"))
+	if err != nil {
+		return err
+	}
+	dups, err := s.Discussions.DuplicatesOf(ctx, v, []string{t.ID})
+	if err != nil {
+		return err
+	}
+	return s.renderPart(c, "discussion_list", "thread-row", threadRow{Thread: t, L: b.L, Base: b.Base, Dup: dups[t.ID]})
+}
+
+// renderPart writes one named part of a page's templates, without the
+// layout.
+func (s *Server) renderPart(c echo.Context, page, part string, data any) error {
+	t, ok := s.pages.byName[page]
+	if !ok {
+		return fmt.Errorf("no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, part, data); err != nil {
+		return fmt.Errorf("render %s of %s: %w", part, page, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
