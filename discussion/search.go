@@ -208,6 +208,8 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Se
 		// What moderators hid is not there for learners: the post, or its whole thread.
 		visible += ` AND p.hidden = FALSE AND t.hidden = FALSE`
 	}
+	gate, gateArgs := othersGate(v)
+	visible += gate
 	switch s.db.Dialect {
 	case store.Postgres:
 		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
@@ -222,7 +224,7 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Se
 			WHERE p.search @@ q AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
 		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
-			v.CourseID, v.PlatformID, v.CohortID, v.LinkID, limit}
+			v.CourseID, v.PlatformID, v.CohortID, v.LinkID}
 	default:
 		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
 			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
@@ -237,8 +239,9 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Se
 			WHERE post_fts MATCH ? AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
 			ORDER BY bm25(post_fts, 10.0, 1.0), p.id DESC LIMIT ?`
 		args = []any{markOpen, markClose, markOpen, markClose, v.CourseID, FTS5Query(terms, false, false),
-			v.PlatformID, v.CohortID, v.LinkID, limit}
+			v.PlatformID, v.CohortID, v.LinkID}
 	}
+	args = append(append(args, gateArgs...), limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -295,6 +298,8 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 	if !v.Staff {
 		visible += ` AND t.hidden = FALSE`
 	}
+	gate, gateArgs := othersGate(v)
+	visible += gate
 	var query string
 	var args []any
 	switch s.db.Dialect {
@@ -305,7 +310,7 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
 			WHERE p.search @@ q AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, t.id DESC LIMIT ?`
-		args = []any{TSQuery(terms, true, true), v.PlatformID, v.CohortID, v.LinkID, limit}
+		args = []any{TSQuery(terms, true, true), v.PlatformID, v.CohortID, v.LinkID}
 	default:
 		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
 			FROM post_fts
@@ -314,8 +319,9 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
 			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
 			ORDER BY bm25(post_fts, 10.0, 1.0), t.id DESC LIMIT ?`
-		args = []any{FTS5Query(terms, true, true), v.PlatformID, v.CohortID, v.LinkID, limit}
+		args = []any{FTS5Query(terms, true, true), v.PlatformID, v.CohortID, v.LinkID}
 	}
+	args = append(append(args, gateArgs...), limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("similar threads: %w", err)

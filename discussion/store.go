@@ -66,6 +66,9 @@ func (s *Store) lockThread(tx *gorm.DB, v Viewer, id string) (threadRow, error) 
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return t, errThreadNotFound
 	}
+	if err == nil {
+		err = checkOthers(tx, v, t.AuthorID)
+	}
 	return t, err
 }
 
@@ -82,6 +85,9 @@ func (s *Store) findPost(tx *gorm.DB, v Viewer, id string) (postRow, error) {
 	// A post hidden by moderators is, to learners, not there.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && p.Hidden && !v.Staff) {
 		return p, errPostNotFound
+	}
+	if err == nil {
+		err = checkOthers(tx, v, p.AuthorID)
 	}
 	return p, err
 }
@@ -121,6 +127,9 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 	threadID, postID := store.NewID(), store.NewID()
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := checkSuspended(tx, v); err != nil {
+			return err
+		}
+		if err := checkAnonymous(tx, v, in.Anonymous); err != nil {
 			return err
 		}
 		if err := s.checkRate(tx, v, now); err != nil {
@@ -178,6 +187,9 @@ func (s *Store) Reply(ctx context.Context, v Viewer, threadID string, in ReplyIn
 			return err
 		}
 		if err := checkSuspended(tx, v); err != nil {
+			return err
+		}
+		if err := checkAnonymous(tx, v, in.Anonymous); err != nil {
 			return err
 		}
 		if !v.Staff && (t.Locked || t.Closed) {
@@ -533,6 +545,9 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 	if !v.Staff {
 		where.WriteString(` AND t.hidden = FALSE`)
 	}
+	gate, gateArgs := othersGate(v)
+	where.WriteString(gate)
+	args = append(args, gateArgs...)
 	if q.Tag != "" {
 		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_tags g WHERE g.platform_id = t.platform_id AND g.thread_id = t.id AND g.tag = ?)`)
 		args = append(args, strings.ToLower(q.Tag))
@@ -650,6 +665,11 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	}
 	if err != nil {
 		return tv, fmt.Errorf("thread: %w", err)
+	}
+	if !t.Author.Mine {
+		if err := checkOthers(s.db.DB.WithContext(ctx), v, ""); err != nil {
+			return tv, err
+		}
 	}
 	tv.Thread = t
 	if lastVisit.Valid {
