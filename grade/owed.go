@@ -78,17 +78,12 @@ func counts(ctx context.Context, q *gorm.DB, platformID, linkID, userID string) 
 // Progress is a learner's standing against the activity's completion
 // rule, for the activity page; ok is false when the activity has no rule.
 func (s *Service) Progress(ctx context.Context, platformID, linkID, userID string) (p Progress, st course.Settings, ok bool, err error) {
-	db := s.db.DB
-	g, err := s.readGraded(ctx, db, platformID, linkID)
-	if err != nil || !g.LinkFound {
-		return p, g.Settings, false, err
-	}
-	// Ungraded activities can still have a rule to show learners.
+	// Ungraded activities can have a rule too: learners still see it.
 	st, err = s.courses.Settings(ctx, platformID, linkID)
 	if err != nil || st.Rule.Empty() {
 		return p, st, false, err
 	}
-	c, err := counts(ctx, db, platformID, linkID, userID)
+	c, err := counts(ctx, s.db.DB, platformID, linkID, userID)
 	if err != nil {
 		return p, st, false, err
 	}

@@ -60,6 +60,8 @@ func (s *Server) adminRoutes() {
 	a.POST("/keys/rotate", s.adminKeysRotate)
 	a.POST("/keys/retire", s.adminKeysRetire)
 	a.GET("/lms-setup", s.adminLMSSetup)
+	a.GET("/grades", s.adminGrades)
+	a.POST("/grades/retry", s.adminRetryGrades)
 }
 
 // adminHeaders keeps console pages out of every frame and every cache.

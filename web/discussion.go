@@ -129,6 +129,8 @@ type discussionListPage struct {
 	ModerationURL string
 	// Suspended is true when the learner may not post in this course.
 	Suspended bool
+	// Progress is the learner's progress toward completion (nil: no rule).
+	Progress *progressView
 }
 
 // listParams are the list's query parameters, kept across its links.
@@ -231,6 +233,9 @@ func (s *Server) discussionList(c echo.Context) error {
 		return err
 	}
 	if page.Suspended, err = s.Discussions.Suspended(ctx, viewerOf(sess)); err != nil {
+		return err
+	}
+	if page.Progress, err = s.learnerProgress(c, sess); err != nil {
 		return err
 	}
 	ids := make([]string, len(list.Threads))

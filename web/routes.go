@@ -12,6 +12,8 @@ func (s *Server) routes() {
 	e.GET("/lti/login", s.ltiLogin)
 	e.POST("/lti/login", s.ltiLogin)
 	e.POST("/lti/launch", s.ltiLaunch)
+	e.GET("/lti/deep-link", s.deepLinkChooser)
+	e.POST("/lti/deep-link", s.deepLinkChoose)
 
 	a := e.Group("/a/:link", s.requireSession, s.requireCSRF)
 	a.GET("", s.discussionList)
@@ -47,6 +49,8 @@ func (s *Server) routes() {
 	a.POST("/notifications/read", s.markNotificationsRead)
 	a.GET("/participation", s.participation)
 	a.GET("/participation.csv", s.participationCSV)
+	a.GET("/grades", s.activityGrades)
+	a.POST("/grades/retry", s.retryGrades)
 
 	s.registrationRoutes()
 	s.adminRoutes()
