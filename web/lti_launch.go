@@ -106,10 +106,8 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	if launch.TargetLinkURI != "" && !s.ours(launch.TargetLinkURI) {
 		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadTargetLinkURI, Message: "Your course asked to open an address that is not part of this Roundtable.", Detail: "target_link_uri claim " + launch.TargetLinkURI})
 	}
-	if launch.MessageType != lti.MessageResourceLink {
-		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadMessageType,
-			Message: "Adding Roundtable activities from your LMS's content picker is not available yet. Add Roundtable as an external tool link instead.",
-			Detail:  "message type " + launch.MessageType + " is not handled yet"})
+	if launch.MessageType == lti.MessageDeepLinking {
+		return s.deepLinkLaunch(c, ls.State, launch)
 	}
 
 	secret, sess, view, err := s.recordLaunch(ctx, ls.State, launchInput(launch))

@@ -1,0 +1,337 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/lti"
+)
+
+// activityKind is one kind of activity an instructor can place from the
+// LMS. A new kind (peer review, playlists) is one more entry here, with
+// its kind known to course.Settings.
+type activityKind struct {
+	Kind         string
+	Name         string
+	Description  string
+	DefaultTitle string
+}
+
+var activityKinds = []activityKind{
+	{Kind: course.KindDiscussion, Name: "Discussion",
+		Description:  "Learners start threads and reply to each other: reflections, debates, introductions.",
+		DefaultTitle: "Cohort discussion"},
+	{Kind: course.KindQuestionBoard, Name: "Question board",
+		Description:  "Learners ask questions; peers and staff answer, and the asker accepts the answer that helped.",
+		DefaultTitle: "Questions and answers"},
+}
+
+func knownKind(k string) (activityKind, bool) {
+	for _, ak := range activityKinds {
+		if ak.Kind == k {
+			return ak, true
+		}
+	}
+	return activityKind{}, false
+}
+
+// placementParam names the placement in the custom parameters of the links
+// a placement creates, and in their launch URL: Canvas does not send back
+// custom parameters set by deep linking.
+const placementParam = "rt_placement"
+
+// deepLinkLaunch answers a verified LtiDeepLinkingRequest: staff get the
+// page that chooses what to place; the request's settings stay on the
+// server, named by a secret the page carries.
+func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch) error {
+	ctx := c.Request().Context()
+	roles := courseRoles(launch.Roles)
+	settings := launch.DeepLinking
+	if !roles.IsStaff() && !roles.Has(course.ContentDeveloper) {
+		if err := s.useLoginState(ctx, state); err != nil {
+			return err
+		}
+		s.Logger.InfoContext(ctx, "deep linking refused: not staff", slog.String("platform", launch.Registration.ID),
+			slog.String("roles", strings.Join(launch.RoleURIs, " ")))
+		return s.render(c, http.StatusForbidden, "error", errorPage{L: s.layout("Only instructors can add activities"),
+			Heading:   "Only instructors can add activities",
+			Message:   "Adding Roundtable activities to a course is for its instructors and teaching assistants. Go back to your course to open the activities already there.",
+			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
+	}
+	if !settings.Accepts(lti.ContentTypeLTIResourceLink) {
+		if err := s.useLoginState(ctx, state); err != nil {
+			return err
+		}
+		s.Logger.InfoContext(ctx, "deep linking refused: resource links not accepted", slog.String("platform", launch.Registration.ID),
+			slog.String("accept_types", strings.Join(settings.AcceptTypes, " ")))
+		req := course.PlacementRequest{PlatformID: launch.Registration.ID, DeploymentID: launch.DeploymentID,
+			ReturnURL: settings.DeepLinkReturnURL, Data: settings.Data}
+		return s.answerDeepLink(c, http.StatusOK, req, nil, lti.DeepLinkingResponse{
+			ErrorMsg: "Roundtable activities cannot be added from here: this LMS screen does not take external tool links.",
+			ErrorLog: "accept_types " + strings.Join(settings.AcceptTypes, " ") + " has no ltiResourceLink"},
+			"Roundtable cannot be added here",
+			"This screen of your LMS only takes other kinds of content. Add Roundtable where your LMS offers external tools or LTI activities.")
+	}
+	req := course.PlacementRequest{PlatformID: launch.Registration.ID, DeploymentID: launch.DeploymentID,
+		Subject: launch.Subject, UserName: launch.Name, ReturnURL: settings.DeepLinkReturnURL, Data: settings.Data,
+		AcceptTypes: settings.AcceptTypes, AcceptTargets: settings.AcceptPresentationDocumentTargets,
+		AcceptMultiple: settings.AcceptMultiple, AcceptLineItem: settings.AcceptLineItem, AutoCreate: settings.AutoCreate,
+		Title: settings.Title, Text: settings.Text}
+	if launch.Context != nil {
+		req.ContextKey, req.ContextTitle = launch.Context.ID, launch.Context.Title
+	}
+	var secret string
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
+		if err != nil {
+			return err
+		}
+		if !used {
+			return errReplay
+		}
+		secret, err = s.Courses.OpenPlacementRequest(ctx, tx, req)
+		return err
+	})
+	if le, ok := err.(*lti.Error); ok {
+		return s.rejectLTI(c, launch.Registration.ID, le)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/lti/deep-link?"+url.Values{"dl": {secret}}.Encode())
+}
+
+// useLoginState spends a launch's login state that opens no session.
+func (s *Server) useLoginState(ctx context.Context, state string) error {
+	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
+		if err == nil && !used {
+			return errReplay
+		}
+		return err
+	})
+}
+
+type chooserPage struct {
+	L       Layout
+	Secret  string
+	Request course.PlacementRequest
+	Kinds   []activityKind
+	Input   placementInput
+	Placed  []course.Placement
+	Error   string
+	Notice  string
+}
+
+// placementInput is the chooser's form as sent.
+type placementInput struct {
+	Title    string
+	Settings course.Settings
+}
+
+func defaultPlacementInput() placementInput {
+	return placementInput{Title: activityKinds[0].DefaultTitle, Settings: course.DefaultSettings("", "")}
+}
+
+// deepLinkChooser shows what an instructor can place.
+func (s *Server) deepLinkChooser(c echo.Context) error {
+	secret := c.QueryParam("dl")
+	req, err := s.Courses.PlacementRequest(c.Request().Context(), secret)
+	if err != nil {
+		return err
+	}
+	pg, err := s.chooser(c.Request().Context(), secret, req, defaultPlacementInput())
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("added") != "" && len(pg.Placed) > 0 {
+		pg.Notice = "Added “" + pg.Placed[len(pg.Placed)-1].Title + "”. Choose another, or place them all."
+	}
+	return s.render(c, http.StatusOK, "deeplink_chooser", pg)
+}
+
+func (s *Server) chooser(ctx context.Context, secret string, req course.PlacementRequest, in placementInput) (chooserPage, error) {
+	pg := chooserPage{L: s.layout("Add a Roundtable activity"), Secret: secret, Request: req, Kinds: activityKinds, Input: in}
+	for _, id := range req.Placed {
+		p, err := s.Courses.Placement(ctx, req.PlatformID, id)
+		if err != nil {
+			return chooserPage{}, err
+		}
+		pg.Placed = append(pg.Placed, p)
+	}
+	return pg, nil
+}
+
+// deepLinkChoose takes the chooser's form: place the activity (and any
+// added before), add it and choose another, or cancel.
+func (s *Server) deepLinkChoose(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return roundtable.Errorf(roundtable.EINVALID, "The form could not be read.")
+	}
+	secret := r.PostForm.Get("dl")
+	req, err := s.Courses.PlacementRequest(ctx, secret)
+	if err != nil {
+		return err
+	}
+	action := r.PostForm.Get("action")
+	if action == "cancel" {
+		done, placed, err := s.Courses.FinishPlacementRequest(ctx, secret)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(placed))
+		for i, p := range placed {
+			ids[i] = p.ID
+		}
+		if err := s.Courses.DeletePlacements(ctx, done.PlatformID, ids); err != nil {
+			s.Logger.WarnContext(ctx, "cannot remove cancelled placements", slog.Any("error", err))
+		}
+		return s.answerDeepLink(c, http.StatusOK, done, nil, lti.DeepLinkingResponse{
+			Msg: "No Roundtable activity was added.", Log: "cancelled by the instructor"}, "", "")
+	}
+	if action != "place" && action != "add" {
+		return roundtable.Errorf(roundtable.EINVALID, "Choose Place activity, Add another, or Cancel.")
+	}
+	if action == "add" && !req.AcceptMultiple {
+		return roundtable.Errorf(roundtable.EINVALID, "Your LMS takes one activity at a time here: choose Place activity.")
+	}
+	in, perr := parsePlacementForm(r.PostForm)
+	if perr == nil {
+		_, perr = s.Courses.AddPlacement(ctx, secret, course.Placement{Title: in.Title, Settings: in.Settings})
+	}
+	if perr != nil {
+		if roundtable.ErrorCode(perr) != roundtable.EINVALID {
+			return perr
+		}
+		pg, err := s.chooser(ctx, secret, req, in)
+		if err != nil {
+			return err
+		}
+		pg.Error = roundtable.ErrorMessage(perr)
+		return s.render(c, http.StatusBadRequest, "deeplink_chooser", pg)
+	}
+	if action == "add" {
+		return c.Redirect(http.StatusSeeOther, "/lti/deep-link?"+url.Values{"dl": {secret}, "added": {"1"}}.Encode())
+	}
+	done, placed, err := s.Courses.FinishPlacementRequest(ctx, secret)
+	if err != nil {
+		return err
+	}
+	items := make([]lti.ContentItem, 0, len(placed))
+	titles := make([]string, 0, len(placed))
+	for _, p := range placed {
+		items = append(items, s.contentItem(p))
+		titles = append(titles, p.Title)
+	}
+	msg := "Added “" + strings.Join(titles, "”, “") + "”."
+	return s.answerDeepLink(c, http.StatusOK, done, items, lti.DeepLinkingResponse{Msg: msg,
+		Log: "placed " + strconv.Itoa(len(items)) + " Roundtable activities"}, "", "")
+}
+
+// contentItem is the LMS link of a placement: it launches Roundtable and
+// names the placement, and asks for a gradebook column when graded.
+func (s *Server) contentItem(p course.Placement) lti.ContentItem {
+	it := lti.ContentItem{Type: lti.ContentTypeLTIResourceLink, Title: p.Title, Text: firstLine(p.Settings.Instructions),
+		URL: s.URL("/lti/launch?" + url.Values{placementParam: {p.ID}}.Encode()), Custom: map[string]string{placementParam: p.ID}}
+	if p.Settings.Graded {
+		it.LineItem = &lti.LineItemSpec{ScoreMaximum: float64(p.Settings.Points), Label: p.Title, ResourceID: p.ID, Tag: "roundtable"}
+	}
+	return it
+}
+
+// firstLine is a short description for the LMS's course page.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if r := []rune(s); len(r) > 300 {
+		s = string(r[:299]) + "…"
+	}
+	return s
+}
+
+type deepLinkReturnPage struct {
+	L       Layout
+	Action  string
+	JWT     string
+	Heading string
+	Message string
+	// Auto posts the answer at once; a page with something to read waits
+	// for its button.
+	Auto bool
+}
+
+// answerDeepLink signs the response to req and posts it back to the LMS
+// from the browser: at once, or after the person read heading and message.
+func (s *Server) answerDeepLink(c echo.Context, status int, req course.PlacementRequest, items []lti.ContentItem, resp lti.DeepLinkingResponse, heading, message string) error {
+	ctx := c.Request().Context()
+	reg, err := s.Registry.Get(ctx, req.PlatformID)
+	if err != nil {
+		return err
+	}
+	key, err := s.Keys.Signing(ctx)
+	if err != nil {
+		return err
+	}
+	resp.ClientID, resp.PlatformIssuer, resp.DeploymentID, resp.Data, resp.Items = reg.ClientID, reg.Issuer, req.DeploymentID, req.Data, items
+	jwt, err := lti.SignDeepLinkingResponse(resp, key, s.Now())
+	if err != nil {
+		return err
+	}
+	s.Logger.InfoContext(ctx, "deep linking response", slog.String("platform", req.PlatformID), slog.Int("items", len(items)),
+		slog.String("log", resp.Log+resp.ErrorLog))
+	pg := deepLinkReturnPage{L: s.layout("Returning to your course"), Action: req.ReturnURL, JWT: jwt,
+		Heading: heading, Message: message, Auto: heading == ""}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, status, "deeplink_return", pg)
+}
+
+// parsePlacementForm reads the chooser's fields; Validate judges them.
+func parsePlacementForm(f url.Values) (placementInput, error) {
+	in := placementInput{Title: f.Get("title"), Settings: course.DefaultSettings("", "")}
+	st := &in.Settings
+	st.Kind = f.Get("kind")
+	if _, ok := knownKind(st.Kind); !ok {
+		return in, roundtable.Errorf(roundtable.EINVALID, "Choose what kind of activity to add.")
+	}
+	st.Instructions = f.Get("instructions")
+	st.CohortPolicy = f.Get("cohort_policy")
+	st.AllowAnonymous = f.Get("allow_anonymous") != ""
+	st.PostFirst = f.Get("post_first") != ""
+	st.Graded = f.Get("graded") != ""
+	st.Credit = f.Get("credit")
+	if st.Credit == "" {
+		st.Credit = course.CreditFull
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+		def  int
+	}{
+		{"group_size", &st.GroupSize, st.GroupSize}, {"points", &st.Points, st.Points},
+		{"min_threads", &st.Rule.MinThreads, 0}, {"min_replies", &st.Rule.MinReplies, 0},
+		{"min_accepted", &st.Rule.MinAccepted, 0}, {"min_upvotes", &st.Rule.MinUpvotes, 0},
+	} {
+		v := strings.TrimSpace(f.Get(n.name))
+		if v == "" {
+			*n.dst = n.def
+			continue
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil {
+			return in, roundtable.Errorf(roundtable.EINVALID, "Numbers only, please: %q is not a whole number.", v)
+		}
+		*n.dst = i
+	}
+	return in, nil
+}
