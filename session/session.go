@@ -277,3 +277,25 @@ func (s *Store) CheckCSRF(sess Session, token string) bool {
 	}
 	return subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRFToken(sess))) == 1
 }
+
+// SwitchCohort moves a staff member's view of the activity to another
+// cohort of the course. It issues a new session for it, with the same
+// person, activity, roles and end, rather than changing the old one in
+// place: every replica's cache holds sessions by id for up to cacheTTL and
+// a changed row would show the old cohort there until it expired, while a
+// new id is read fresh by whichever replica serves the next request. The
+// old session keeps its cohort (a tab still open on it stays consistent)
+// and ends as it would have. The caller checks that the person is staff
+// and the cohort is the course's.
+func (s *Store) SwitchCohort(ctx context.Context, old Session, cohortID string) (string, Session, error) {
+	sess := old
+	sess.CohortID = cohortID
+	secret, r := s.newRow(sess)
+	r.ExpiresAt = old.ExpiresAt
+	if err := insertRow(s.db.DB.WithContext(ctx), r); err != nil {
+		return "", Session{}, fmt.Errorf("switch cohort: %w", err)
+	}
+	created := r.session()
+	s.Remember(created)
+	return secret, created, nil
+}
