@@ -295,8 +295,8 @@ func toolScopes(t Tool) []string {
 		return slices.Clone(scopesSupported)
 	}
 	var out []string
-	for _, s := range t.Scopes {
-		if slices.Contains(scopesSupported, s) {
+	for _, s := range scopesSupported {
+		if slices.Contains(t.Scopes, s) {
 			out = append(out, s)
 		}
 	}
