@@ -100,8 +100,11 @@ func New(db *store.DB, courses *course.Store, pub Publisher, regs Registrations,
 		RetryPolicy:       &backoff{base: cfg.BackoffBase, max: cfg.BackoffMax},
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
-		JobTimeout:        2 * time.Minute,
-		MaxAttempts:       cfg.MaxAttempts,
+		// A delivery is two calls of at most 30 s; a job running for longer
+		// belongs to a process that died, and is run again.
+		JobTimeout:           90 * time.Second,
+		RescueStuckJobsAfter: 2 * time.Minute,
+		MaxAttempts:          cfg.MaxAttempts,
 	}
 	if pub != nil && regs != nil {
 		workers := river.NewWorkers()
