@@ -335,3 +335,38 @@ func parsePlacementForm(f url.Values) (placementInput, error) {
 	}
 	return in, nil
 }
+
+// placementOf is the placement a launch names: its custom parameter, or
+// the query of its target link URI when the LMS dropped custom values.
+func placementOf(l *lti.Launch) string {
+	if id := strings.TrimSpace(l.Custom[placementParam]); id != "" {
+		return id
+	}
+	if u, err := url.Parse(l.TargetLinkURI); err == nil {
+		return strings.TrimSpace(u.Query().Get(placementParam))
+	}
+	return ""
+}
+
+// adoptPlacement gives a link without settings its placement's settings.
+// An unknown id, or another platform's, is ignored with a log line: the
+// link then behaves as one added by hand.
+func (s *Server) adoptPlacement(ctx context.Context, plan *course.LaunchPlan, platformID, placementID string) error {
+	if placementID == "" || plan.HasSettings() {
+		return nil
+	}
+	if len(placementID) > 100 {
+		s.Logger.InfoContext(ctx, "launch names an invalid placement; ignored", slog.String("platform", platformID))
+		return nil
+	}
+	p, err := s.Courses.Placement(ctx, platformID, placementID)
+	if roundtable.ErrorCode(err) == roundtable.ENOTFOUND {
+		s.Logger.InfoContext(ctx, "launch names an unknown placement; ignored", slog.String("platform", platformID), slog.String("placement", placementID))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	plan.AdoptSettings(p.Settings)
+	return nil
+}

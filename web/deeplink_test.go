@@ -20,6 +20,7 @@ import (
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
+	"github.com/roundtable-lms/roundtable/tenant"
 )
 
 // chooser runs a deep linking launch as user and returns the browser and
@@ -406,6 +407,105 @@ func TestDeepLinkingChooserNeedsItsSecret(t *testing.T) {
 		}
 		if env.Count(t, "placements") != 0 {
 			t.Error("a placement without a request")
+		}
+	})
+}
+
+// place runs the chooser as the instructor with fields and returns the
+// LMS's new link, added from the verified answer.
+func place(t *testing.T, env *apptest.Env, fields url.Values) ltiplatform.ResourceLink {
+	t.Helper()
+	b, res := chooser(t, env, apptest.Instructor, nil)
+	res = submit(t, b, res, fields, "place")
+	action, jwt, _, _ := responseJWT(t, env, res)
+	back, err := b.PostForm(context.Background(), action, url.Values{"JWT": {jwt}})
+	if err != nil || back.StatusCode != http.StatusOK {
+		t.Fatalf("platform return: %v %+v", err, back)
+	}
+	links := env.Platform.Links(apptest.CourseID)
+	return links[len(links)-1]
+}
+
+// launchLinkAs launches a link of a course and returns our link id.
+func launchLinkAs(t *testing.T, env *apptest.Env, user, courseID, linkID string) string {
+	t.Helper()
+	res, err := ltiplatform.NewBrowser().Launch(context.Background(), env.Platform, ltiplatform.LaunchRequest{
+		ClientID: apptest.ClientID, UserID: user, CourseID: courseID, ResourceLinkID: linkID})
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("launch %s as %s: %v %+v", linkID, user, err, res)
+	}
+	u, _ := url.Parse(res.URL)
+	parts := strings.Split(strings.TrimPrefix(u.Path, "/a/"), "/")
+	if !strings.HasPrefix(u.Path, "/a/") || parts[0] == "" {
+		t.Fatalf("launch ended at %s", res.URL)
+	}
+	return parts[0]
+}
+
+// The placed link's first launch takes the placement's settings, and so
+// does the same link in a copy of the course; a link naming an unknown or
+// another platform's placement keeps the defaults.
+func TestPlacedLinkAdoptsItsSettings(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		link := place(t, env, url.Values{"kind": {course.KindQuestionBoard}, "title": {"Ask the cohort"}, "cohort_policy": {"groups"},
+			"group_size": {"4"}, "graded": {"1"}, "points": {"30"}, "min_accepted": {"1"}, "allow_anonymous": nil})
+		pid := link.Custom["rt_placement"]
+		ours := launchLinkAs(t, env, apptest.Learner, apptest.CourseID, link.ID)
+		st, err := env.App.Courses.Settings(ctx, env.Registered.ID, ours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Configured || st.Kind != course.KindQuestionBoard || st.CohortPolicy != course.CohortGroups || st.GroupSize != 4 ||
+			!st.Graded || st.Points != 30 || st.Rule.MinAccepted != 1 || st.AllowAnonymous {
+			t.Errorf("settings after the first launch %+v", st)
+		}
+
+		// A course copy: new course, new link id, same custom parameter.
+		must := func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(env.Platform.AddCourse(ltiplatform.Course{ID: "course-copy", Label: "SAFE-101 (2027)", Title: "Workplace Safety Essentials, 2027"}))
+		must(env.Platform.Enroll("course-copy", apptest.Learner2, lti.RoleLearner))
+		must(env.Platform.AddResourceLink(ltiplatform.ResourceLink{ID: "copied-link", CourseID: "course-copy", Title: link.Title,
+			Custom: map[string]string{"rt_placement": pid}}))
+		copied := launchLinkAs(t, env, apptest.Learner2, "course-copy", "copied-link")
+		if copied == ours {
+			t.Fatal("the copy launched the original link")
+		}
+		cst, err := env.App.Courses.Settings(ctx, env.Registered.ID, copied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cst.Configured || cst.Kind != st.Kind || cst.Points != 30 || cst.CohortPolicy != course.CohortGroups {
+			t.Errorf("copied link's settings %+v", cst)
+		}
+
+		// Only the URL names the placement (an LMS that drops custom values).
+		must(env.Platform.AddResourceLink(ltiplatform.ResourceLink{ID: "url-only", CourseID: apptest.CourseID, Title: "By URL",
+			URL: env.App.URL("/lti/launch?rt_placement=" + pid)}))
+		byURL := launchLinkAs(t, env, apptest.Learner, apptest.CourseID, "url-only")
+		if ust, _ := env.App.Courses.Settings(ctx, env.Registered.ID, byURL); !ust.Configured || ust.Points != 30 {
+			t.Errorf("link named by URL: %+v", ust)
+		}
+
+		// Unknown, and another platform's, placements are ignored.
+		other, err := env.App.Registry.Add(ctx, tenant.Platform{Name: "Other LMS", Issuer: "https://other-lms.example.edu", ClientID: "other",
+			AuthURL: "https://other-lms.example.edu/auth", JWKSURL: "https://other-lms.example.edu/jwks", Deployments: []string{"d"}})
+		must(err)
+		must(env.DB.Exec(`INSERT INTO placements (platform_id, id, deployment_id, context_key, title, kind, instructions, cohort_policy, group_size,
+			allow_anonymous, post_first, graded, points, min_threads, min_replies, min_accepted, min_upvotes, credit, created_by, created_at)
+			VALUES (?, 'foreign-placement', 'd', 'c', 'Theirs', 'discussion', '', 'course', 12, TRUE, FALSE, TRUE, 99, 1, 0, 0, 0, 'full', 'x', ?)`,
+			other.ID, time.Now().UTC()).Error)
+		for _, id := range []string{"no-such-placement", "foreign-placement"} {
+			must(env.Platform.AddResourceLink(ltiplatform.ResourceLink{ID: "link-" + id, CourseID: apptest.CourseID, Title: id,
+				Custom: map[string]string{"rt_placement": id}}))
+			l := launchLinkAs(t, env, apptest.Learner, apptest.CourseID, "link-"+id)
+			if ist, _ := env.App.Courses.Settings(ctx, env.Registered.ID, l); ist.Configured || ist.Points == 99 {
+				t.Errorf("%s adopted: %+v", id, ist)
+			}
 		}
 	})
 }

@@ -110,7 +110,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		return s.deepLinkLaunch(c, ls.State, launch)
 	}
 
-	secret, sess, view, err := s.recordLaunch(ctx, ls.State, launchInput(launch))
+	secret, sess, view, err := s.recordLaunch(ctx, ls.State, launchInput(launch), placementOf(launch))
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
 			return s.rejectLTI(c, reg.ID, le)
@@ -139,9 +139,14 @@ var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-i
 // to record: then using up the state and opening the session is one
 // statement. A launch lost in a crash is redone by opening the activity
 // again, so its commit need not wait for the disk.
-func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput) (string, session.Session, *course.Activity, error) {
+func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string) (string, session.Session, *course.Activity, error) {
 	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
 	if err != nil {
+		return "", session.Session{}, nil, err
+	}
+	// A link placed by deep linking takes its placement's settings on its
+	// first launch (and a copied course's link on its own first launch).
+	if err := s.adoptPlacement(ctx, plan, in.PlatformID, placementID); err != nil {
 		return "", session.Session{}, nil, err
 	}
 	sessionOf := func(rec course.Recorded) session.Session {
