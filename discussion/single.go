@@ -15,12 +15,13 @@ import (
 // Post returns one post of a thread as Thread shows it to v (hidden posts
 // are placeholders to learners, anonymous authors unnamed to peers), with
 // the thread it belongs to. It records no visit. A thread hidden from
-// learners, or a thread or post of another cohort or activity, is not
-// found.
+// learners, another's thread to a learner who must post first, or a
+// thread or post of another cohort or activity, is not found.
 func (s *Store) Post(ctx context.Context, v Viewer, threadID, postID string) (Thread, Post, error) {
 	var p Post
 	var lastVisit, edited sql.NullTime
 	var authorID, name, pseudonym, roles string
+	gate, gateArgs := othersGate(v)
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at,
 		p.id, p.parent_id, p.opening, p.author_id, p.anonymous, COALESCE(pu.name, ''), COALESCE(pu.pseudonym, ''), COALESCE(pm.roles, ''),
 		p.body, p.vote_count, p.endorsed, p.deleted, p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END, p.hidden
@@ -29,8 +30,8 @@ func (s *Store) Post(ctx context.Context, v Viewer, threadID, postID string) (Th
 		LEFT JOIN users pu ON pu.platform_id = p.platform_id AND pu.id = p.author_id
 		LEFT JOIN memberships pm ON pm.platform_id = p.platform_id AND pm.course_id = ? AND pm.user_id = p.author_id
 		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
-		v.UserID, v.UserID, postID, v.CourseID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
+		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`+gate,
+		append([]any{v.UserID, v.UserID, postID, v.CourseID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID}, gateArgs...)...)
 	t, _, err := scanThread(row, v, &lastVisit,
 		&p.ID, &p.ParentID, &p.Opening, &authorID, &p.Author.Anonymous, &name, &pseudonym, &roles,
 		&p.Body, &p.Votes, &p.Endorsed, &p.Deleted, &edited, &p.CreatedAt, &p.Voted, &p.Hidden)
@@ -54,12 +55,14 @@ func (s *Store) Post(ctx context.Context, v Viewer, threadID, postID string) (Th
 	return t, p, nil
 }
 
-// ListedThread returns one thread as List shows it to v. A thread hidden
-// from learners, or of another cohort or activity, is not found.
+// ListedThread returns one thread as List shows it to v. A thread List
+// leaves out (hidden from learners, another's to a learner who must post
+// first) or of another cohort or activity is not found.
 func (s *Store) ListedThread(ctx context.Context, v Viewer, threadID string) (Thread, error) {
+	gate, gateArgs := othersGate(v)
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+` `+threadJoins+`
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
-		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
+		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`+gate,
+		append([]any{v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID}, gateArgs...)...)
 	t, _, err := scanThread(row, v)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return Thread{}, errThreadNotFound

@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 )
@@ -155,8 +156,8 @@ func TestFragmentsAreWhatThePagesShow(t *testing.T) {
 			t.Error("the learner's page lacks the hidden and removed placeholders")
 		}
 		ines.get(ines.abs(base))
-		if ines.page.Find(`[data-thread-id="` + dupID + `"] [data-testid=duplicate-of]`).Length() != 1 ||
-			ines.page.Find(`[data-thread-id="` + hiddenID + `"] [data-testid=hidden]`).Length() != 1 {
+		if ines.page.Find(`[data-thread-id="`+dupID+`"] [data-testid=duplicate-of]`).Length() != 1 ||
+			ines.page.Find(`[data-thread-id="`+hiddenID+`"] [data-testid=hidden]`).Length() != 1 {
 			t.Error("staff's list lacks the duplicate and hidden badges")
 		}
 
@@ -196,6 +197,43 @@ func TestFragmentsAreWhatThePagesShow(t *testing.T) {
 			}
 			if r := zed.fragment(base + p); r.StatusCode != http.StatusUnauthorized || strings.Contains(r.Body, "gloves") {
 				t.Errorf("GET %s with zed's session: %d", p, r.StatusCode)
+			}
+		}
+	})
+}
+
+// In a post-first activity a learner who has not started a thread gets no
+// fragment of another's, as the pages refuse them; once they have, they do.
+func TestFragmentsKeepPostFirst(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "Which gloves for solvents?", "Nitrile or latex?", nil)
+		threadURL := alice.res.URL
+		base, threadID := spaceOf(t, threadURL)
+		opening := strings.TrimPrefix(alice.page.Find("[data-testid=post]").First().AttrOr("id", ""), "post-")
+		bob := join(t, env, apptest.Learner2)
+		sess, err := env.App.Sessions.FromToken(context.Background(), bob.rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := course.DefaultSettings(sess.PlatformID, sess.LinkID)
+		st.PostFirst = true
+		must(t, env.App.Courses.SaveSettings(context.Background(), env.DB.DB, st))
+
+		paths := []string{base + "/t/" + threadID + "/p/" + opening + "/fragment", base + "/t/" + threadID + "/row"}
+		for _, p := range paths {
+			if r := bob.fragment(p); r.StatusCode != http.StatusNotFound || strings.Contains(r.Body, "gloves") || strings.Contains(r.Body, "Nitrile") {
+				t.Errorf("GET %s before posting first: %d", p, r.StatusCode)
+			}
+			if r := alice.fragment(p); r.StatusCode != http.StatusOK {
+				t.Errorf("GET %s by the author: %d", p, r.StatusCode)
+			}
+		}
+		bob.get(bob.abs(base))
+		bob.ask("discussion", "My own take", "Gloves matter.", nil)
+		for _, p := range paths {
+			if r := bob.fragment(p); r.StatusCode != http.StatusOK || !(strings.Contains(r.Body, "gloves") || strings.Contains(r.Body, "Nitrile")) {
+				t.Errorf("GET %s after posting first: %d", p, r.StatusCode)
 			}
 		}
 	})
