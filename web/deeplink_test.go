@@ -239,6 +239,9 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 		if placed.LineItem == nil || placed.LineItem.ScoreMaximum != 15 || placed.LineItem.ResourceID != pid || placed.LineItem.Tag != "roundtable" {
 			t.Errorf("line item the LMS received: %+v", placed.LineItem)
 		}
+		if li, ok := env.Platform.LinkLineItem(link.ID); !ok || li.ScoreMaximum != 15 || li.Label != "Week 3 questions" || li.ResourceID != pid {
+			t.Errorf("gradebook column: %+v (%v)", li, ok)
+		}
 		// The request is used up.
 		if again := submit(t, b, choice, url.Values{"title": {"Again"}}, "place"); again.StatusCode != http.StatusNotFound {
 			t.Errorf("the used request answered again: %d", again.StatusCode)

@@ -232,8 +232,16 @@ func (p *Platform) createLinksLocked(res *DeepLinkResult) {
 		for k, v := range it.Custom {
 			l.Custom[k] = v
 		}
+		if li := it.LineItem; li != nil {
+			l.LineItem = &LineItemSpec{ScoreMaximum: li.ScoreMaximum, Label: li.Label, ResourceID: li.ResourceID, Tag: li.Tag}
+			if err := p.checkLineItemSpecLocked(l); err != nil {
+				p.log.Warn("deep-linked item's line item ignored", slog.String("link", l.ID), slog.Any("err", err))
+				l.LineItem = nil
+			}
+		}
 		p.linkIDs = append(p.linkIDs, l.ID)
 		p.links[l.ID] = l
+		p.bindLineItemLocked(l)
 		p.linkItems[l.ID] = it
 		res.Added = append(res.Added, l)
 	}

@@ -191,6 +191,11 @@ func TestDeepLinkingReturnCreatesTheLink(t *testing.T) {
 	if !ok || it.LineItem == nil || *it.LineItem != (lti.LineItemSpec{ScoreMaximum: 25, Label: "Week 5 debate", ResourceID: "p-77", Tag: "roundtable"}) {
 		t.Errorf("line item %+v", it.LineItem)
 	}
+	// The gradebook column was created with the link.
+	li, ok := e.p.LinkLineItem(l.ID)
+	if !ok || li.ScoreMaximum != 25 || li.Label != "Week 5 debate" || li.ResourceID != "p-77" || li.Tag != "roundtable" || li.ClientID != clientID {
+		t.Errorf("gradebook line item %+v (%v)", li, ok)
+	}
 
 	// The course page shows the outcome and the new activity.
 	cp, err := b.Get(t.Context(), e.p.URL(href))
