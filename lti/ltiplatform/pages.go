@@ -23,7 +23,7 @@ type pages struct {
 
 func parsePages() (*pages, error) {
 	pg := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"home.html", "course.html", "launch.html", "error.html", "register.html", "deeplink.html"} {
+	for _, name := range []string{"home.html", "course.html", "launch.html", "error.html", "register.html", "deeplink.html", "gradebook.html"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)

@@ -332,7 +332,8 @@ func setNext(w http.ResponseWriter, next string) {
 	}
 }
 
-// serviceRoutes adds the token endpoint and the AGS and NRPS services.
+// serviceRoutes adds the token endpoint, the AGS and NRPS services and the
+// gradebook page.
 func (p *Platform) serviceRoutes(mux *http.ServeMux) {
 	const (
 		items   = "/api/lti/courses/{course}/lineitems"
@@ -352,4 +353,7 @@ func (p *Platform) serviceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+item+"/scores", p.service(p.handleScore, lti.AGSScopeScore))
 	mux.HandleFunc("GET "+item+"/results", p.service(p.handleResults, lti.AGSScopeResultReadOnly))
 	mux.HandleFunc("GET "+members, p.service(p.handleMemberships, lti.NRPSScopeMembershipReadOnly))
+	// The demo gradebook shows what the services received.
+	mux.HandleFunc("GET /courses/{id}/gradebook", p.handleGradebook)
+	mux.HandleFunc("POST /courses/{id}/gradebook/services", p.handleGradebookServices)
 }
