@@ -1,0 +1,59 @@
+package advantage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/lti/advantage"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+// Roundtable's own keys (toolkey) sign the assertions, its JWKS endpoint
+// publishes them, and the platform trusts a rotated key at once.
+func TestRoundtableKeysAuthenticateToTheLMS(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			env := apptest.Start(t, kind)
+			ctx := context.Background()
+			p := env.Platform
+			tokens := advantage.NewTokenSource(nil, env.App.Keys.Signing)
+			client := &advantage.Client{Tokens: tokens}
+			reg := lti.Registration{ID: "e2e-" + env.Registered.ID, Issuer: p.Issuer(), ClientID: apptest.ClientID, TokenURL: p.TokenURL()}
+
+			members, err := client.Members(ctx, reg, p.MembershipsURL(apptest.CourseID), apptest.LinkID)
+			must(t, err)
+			if len(members) != 4 {
+				t.Errorf("%d members, want the seeded 4", len(members))
+			}
+			li, err := client.FindOrCreateLineItem(ctx, reg, p.LineItemsURL(apptest.CourseID), advantage.LineItem{
+				Label: "Week 1 discussion", ScoreMaximum: 3, ResourceID: "e2e-activity", ResourceLinkID: apptest.LinkID})
+			must(t, err)
+			given := 2.0
+			must(t, client.PublishScore(ctx, reg, li.ID, advantage.Score{UserID: apptest.Learner, ScoreGiven: &given, ScoreMaximum: 3,
+				ActivityProgress: advantage.ActivityCompleted, GradingProgress: advantage.GradingFullyGraded, Timestamp: time.Now()}))
+			if s, ok := p.LatestScore(platformID(t, li.ID), apptest.Learner); !ok || *s.ScoreGiven != 2 {
+				t.Errorf("score on the LMS: %+v %v", s, ok)
+			}
+
+			old, err := env.App.Keys.Signing(ctx)
+			must(t, err)
+			_, err = env.App.Keys.Rotate(ctx)
+			must(t, err)
+			next, err := env.App.Keys.Signing(ctx)
+			must(t, err)
+			if next.KeyID() == old.KeyID() {
+				t.Fatal("rotation kept the kid")
+			}
+			tokens.Invalidate(reg, []string{lti.NRPSScopeMembershipReadOnly})
+			// The platform refetches a tool's JWKS for an unknown kid at most
+			// once a second.
+			time.Sleep(1100 * time.Millisecond)
+			if _, err := client.Members(ctx, reg, p.MembershipsURL(apptest.CourseID), ""); err != nil {
+				t.Errorf("after rotating to %s: %v", next.KeyID(), err)
+			}
+		})
+	}
+}
