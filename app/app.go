@@ -24,6 +24,7 @@ import (
 	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
+	"github.com/roundtable-lms/roundtable/roster"
 	"github.com/roundtable-lms/roundtable/session"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
@@ -42,6 +43,7 @@ type App struct {
 	Courses  *course.Store
 	Admins   *admin.Store
 	Grades   *grade.Service
+	Roster   *roster.Service
 	Live     live.Bus
 	Web      *web.Server
 	BaseURL  *url.URL
@@ -122,6 +124,7 @@ func (a *App) init(ctx context.Context) error {
 		a.Live.Close()
 		return err
 	}
+	a.Roster = roster.New(a.DB, ags, a.Registry, a.Logger)
 	discussions := discussion.NewStore(a.DB)
 	discussions.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs []string) error {
 		return a.Grades.Recompute(ctx, tx, platformID, linkID, userIDs...)
@@ -135,7 +138,7 @@ func (a *App) init(ctx context.Context) error {
 		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen},
 		Admins:       a.Admins,
 		Live:         a.Live, Streams: streams,
-		Discussions: discussions, Grades: a.Grades,
+		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
 	})
 	if err != nil {
 		endStreams()
@@ -165,6 +168,7 @@ func (a *App) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
 	go a.janitor(ctx)
+	go a.Roster.Run(ctx)
 	// Scores waiting from before a restart are delivered now.
 	if err := a.Grades.Start(context.Background()); err != nil {
 		a.Logger.Error("grade delivery did not start", slog.Any("error", err))

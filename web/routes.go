@@ -49,6 +49,8 @@ func (s *Server) routes() {
 	a.POST("/notifications/read", s.markNotificationsRead)
 	a.GET("/participation", s.participation)
 	a.GET("/participation.csv", s.participationCSV)
+	a.GET("/roster", s.rosterView)
+	a.POST("/roster/refresh", s.refreshRoster)
 	a.GET("/grades", s.activityGrades)
 	a.POST("/grades/retry", s.retryGrades)
 

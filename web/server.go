@@ -21,6 +21,7 @@ import (
 	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/roster"
 	"github.com/roundtable-lms/roundtable/session"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
@@ -41,6 +42,8 @@ type Deps struct {
 	// Grades computes completion and delivers scores (nil: activities are
 	// not graded).
 	Grades *grade.Service
+	// Roster reads course rosters from the LMS (nil: no roster page).
+	Roster *roster.Service
 	Logger *slog.Logger
 	// Secret signs values the server hands to browsers (platform-storage
 	// tickets).
