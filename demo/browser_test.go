@@ -155,3 +155,61 @@ func TestRegisterToolPageClosesOnLTIClose(t *testing.T) {
 		t.Fatalf("%d registrations (%v), want the demo's and the new one", len(ps), err)
 	}
 }
+
+// An instructor presses "Add activity" in the demo course, places a
+// discussion from Roundtable's chooser inside the LMS frame, and comes back
+// to the course with the new activity listed; a learner then opens it.
+func TestAddActivityFromTheDemoCourse(t *testing.T) {
+	d := startDemo(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.LMSURL),
+		chromedp.WaitVisible(chromedp.CSS(`a.add-as[data-user="maya.chen"]`)),
+		chromedp.Click(chromedp.CSS(`a.add-as[data-user="maya.chen"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`iframe#activity`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := browsertest.FrameText(ctx, "iframe#activity", "h1"); err != nil || h != "Add a Roundtable activity" {
+		t.Fatalf("the frame shows %q (%v), want the chooser", h, err)
+	}
+	title := "Week 2: a chart that misled you"
+	inFrame(t, ctx, "type the title", func(f *chromedp.Node) chromedp.Action[chromedp.Void] {
+		return chromedp.SetValue(chromedp.CSS(`#title`), title, chromedp.FromNode(f))
+	})
+	inFrame(t, ctx, "type the instructions", func(f *chromedp.Node) chromedp.Action[chromedp.Void] {
+		return chromedp.SetValue(chromedp.CSS(`#instructions`), "Share one chart and what was wrong with it.", chromedp.FromNode(f))
+	})
+	inFrame(t, ctx, "place it", func(f *chromedp.Node) chromedp.Action[chromedp.Void] {
+		return chromedp.Submit(chromedp.CSS(`form[data-testid=chooser]`), chromedp.FromNode(f))
+	})
+	// The signed answer goes to the LMS, which shows the course again.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`.deep-link-result`))); err != nil {
+		t.Fatal(err)
+	}
+	added, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.deep-link-result .added-title`)))
+	if err != nil || added != title {
+		t.Fatalf("the course says it added %q (%v)", added, err)
+	}
+	var link string
+	for _, l := range d.Platform.Links(demo.CourseID) {
+		if l.Title == title {
+			link = l.ID
+		}
+	}
+	if link == "" {
+		t.Fatal("the LMS has no such activity")
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`article[data-link="`+link+`"] a.open-as[data-user="aisha.rahman"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`iframe#activity`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := browsertest.FrameText(ctx, "iframe#activity", "h1"); err != nil || h != title {
+		t.Errorf("the new activity opens on %q (%v)", h, err)
+	}
+	if name, _ := browsertest.FrameText(ctx, "iframe#activity", "[data-testid=user-name]"); name != "Aisha Rahman" {
+		t.Errorf("opened as %q", name)
+	}
+}

@@ -66,6 +66,18 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 		viewers[p.id] = discussion.Viewer{PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID,
 			CohortID: rec.Cohort.ID, UserID: rec.User.ID, Staff: roles.IsStaff()}
 	}
+	// The seeded activity is set up, so staff who open it land on the
+	// discussion rather than on its first-launch setup page.
+	maya := viewers["maya.chen"]
+	st, err := a.Courses.Settings(ctx, maya.PlatformID, maya.LinkID)
+	if err != nil {
+		return err
+	}
+	if !st.Configured {
+		if err := a.DB.Tx(ctx, func(tx *gorm.DB) error { return a.Courses.SaveSettings(ctx, tx, st) }); err != nil {
+			return fmt.Errorf("demo: configure the discussion: %w", err)
+		}
+	}
 	s := discussion.NewStore(a.DB)
 	s.PostsPerMinute = 0
 	if empty, err := s.IsEmpty(ctx, viewers["maya.chen"]); err != nil || !empty {

@@ -186,6 +186,9 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 		return err
 	}
 	action := r.PostForm.Get("action")
+	if action == "" {
+		action = "place" // a form sent with Enter, or by a script, names no button
+	}
 	if action == "cancel" {
 		done, placed, err := s.Courses.FinishPlacementRequest(ctx, secret)
 		if err != nil {
