@@ -148,7 +148,7 @@ func (c *Client) LineItems(ctx context.Context, reg lti.Registration, lineItemsU
 // creating a second column would split the grades. Without a resourceId the
 // match is by resource link (and tag), and without either by tag and label.
 func (c *Client) FindOrCreateLineItem(ctx context.Context, reg lti.Registration, lineItemsURL string, want LineItem) (LineItem, error) {
-	key := lineItemsURL + "\x00" + want.ResourceID + "\x00" + want.ResourceLinkID + "\x00" + want.Tag + "\x00" + want.Label
+	key := reg.ID + "\x00" + lineItemsURL + "\x00" + want.ResourceID + "\x00" + want.ResourceLinkID + "\x00" + want.Tag + "\x00" + want.Label
 	v, err, _ := c.lineItems.Do(key, func() (any, error) {
 		return c.findOrCreate(ctx, reg, lineItemsURL, want)
 	})
@@ -242,7 +242,7 @@ func (c *Client) PublishScore(ctx context.Context, reg lti.Registration, lineIte
 	if err := s.validate(); err != nil {
 		return &Error{Op: op, Err: err}
 	}
-	target, err := scoresURL(lineItemURL)
+	target, err := subpathURL(lineItemURL, "/scores")
 	if err != nil {
 		return &Error{Op: op, Err: err}
 	}
@@ -255,8 +255,9 @@ func (c *Client) PublishScore(ctx context.Context, reg lti.Registration, lineIte
 	return err
 }
 
-// scoresURL appends /scores to the path of a line item URL.
-func scoresURL(lineItemURL string) (string, error) {
+// subpathURL appends a sub-path (/scores, /results) to the path of a line
+// item URL, keeping its query string, as AGS requires.
+func subpathURL(lineItemURL, sub string) (string, error) {
 	u, err := url.Parse(lineItemURL)
 	if err != nil {
 		return "", err
@@ -265,9 +266,9 @@ func scoresURL(lineItemURL string) (string, error) {
 		return "", fmt.Errorf("line item URL %q is not absolute", lineItemURL)
 	}
 	u.Fragment, u.RawFragment = "", ""
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/scores"
+	u.Path = strings.TrimSuffix(u.Path, "/") + sub
 	if u.RawPath != "" {
-		u.RawPath = strings.TrimSuffix(u.RawPath, "/") + "/scores"
+		u.RawPath = strings.TrimSuffix(u.RawPath, "/") + sub
 	}
 	return u.String(), nil
 }
@@ -275,15 +276,12 @@ func scoresURL(lineItemURL string) (string, error) {
 // Results lists the current results of a line item, following pages.
 func (c *Client) Results(ctx context.Context, reg lti.Registration, lineItemURL string) ([]Result, error) {
 	const op = "list results"
-	u, err := url.Parse(lineItemURL)
-	if err != nil || !u.IsAbs() {
-		return nil, &Error{Op: op, Err: fmt.Errorf("line item URL %q is not absolute", lineItemURL)}
+	target, err := subpathURL(lineItemURL, "/results")
+	if err != nil {
+		return nil, &Error{Op: op, Err: err}
 	}
-	u.Fragment, u.RawFragment = "", ""
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/results"
-	u.RawPath = ""
 	var out []Result
-	err = c.pages(ctx, reg, call{op: op, method: http.MethodGet, url: u.String(),
+	err = c.pages(ctx, reg, call{op: op, method: http.MethodGet, url: target,
 		scopes: []string{lti.AGSScopeResultReadOnly}, accept: MediaResultContainer},
 		func(body []byte) error {
 			var page []Result

@@ -127,19 +127,19 @@ func TestScoreJSON(t *testing.T) {
 	}
 }
 
-func TestScoresURL(t *testing.T) {
+func TestSubpathURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://lms.example/c/1/lineitems/7":                                          "https://lms.example/c/1/lineitems/7/scores",
 		"https://lms.example/c/1/lineitems/7/":                                         "https://lms.example/c/1/lineitems/7/scores",
 		"https://moodle.example/mod/lti/services.php/2/lineitems/5/lineitem?type_id=3": "https://moodle.example/mod/lti/services.php/2/lineitems/5/lineitem/scores?type_id=3",
 		"https://lms.example/c/a%2Fb/lineitems/7#frag":                                 "https://lms.example/c/a%2Fb/lineitems/7/scores",
 	} {
-		got, err := scoresURL(in)
+		got, err := subpathURL(in, "/scores")
 		if err != nil || got != want {
-			t.Errorf("scoresURL(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("subpathURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := scoresURL("/relative/lineitems/7"); err == nil {
+	if _, err := subpathURL("/relative/lineitems/7", "/scores"); err == nil {
 		t.Error("relative line item URL accepted")
 	}
 }
