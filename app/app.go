@@ -237,7 +237,7 @@ func (a *App) Shutdown() error {
 	return errors.Join(err, a.DB.Close())
 }
 
-// janitor removes expired login states and sessions.
+// janitor removes expired login states, sessions and deep linking requests.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -257,6 +257,9 @@ func (a *App) janitor(ctx context.Context) {
 		}
 		if _, err := a.Sessions.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired sessions", slog.Any("error", err))
+		}
+		if _, err := a.Courses.DeleteExpiredPlacementRequests(ctx); err != nil {
+			a.Logger.Warn("cannot delete abandoned deep linking requests", slog.Any("error", err))
 		}
 		if p, ok := a.Live.(live.Pruner); ok {
 			if _, err := p.Prune(ctx, time.Now().Add(-live.Retention)); err != nil {
