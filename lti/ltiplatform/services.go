@@ -316,7 +316,10 @@ func page[T any](r *http.Request, base string, items []T, pageSize int) (out []T
 	if err != nil || n < 1 {
 		n = 1
 	}
-	from := min((n-1)*size, len(items))
+	from := len(items)
+	if n-1 <= len(items)/size { // compared before multiplying: page may be huge
+		from = min((n-1)*size, len(items))
+	}
 	to := min(from+size, len(items))
 	if to < len(items) {
 		q.Set("page", strconv.Itoa(n+1))

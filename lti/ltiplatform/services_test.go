@@ -422,6 +422,13 @@ func TestLineItemsContainer(t *testing.T) {
 		t.Errorf("page 2 (%s): %d %s Link %q", next, resp.StatusCode, b, resp.Header.Get("Link"))
 	}
 
+	for _, q := range []string{"?page=9223372036854775807", "?page=-1&limit=-5", "?page=abc", "?page=4611686018427387904&limit=2"} {
+		resp, b := call(t, "GET", items+q, tok, "", "")
+		if resp.StatusCode != 200 {
+			t.Errorf("list %s: %d %s", q, resp.StatusCode, b)
+		}
+	}
+
 	// The other tool sees none of them.
 	if got := e.p.LineItems("c-101"); len(got) != 3 || got[0].ClientID != svcClient {
 		t.Errorf("platform line items %+v", got)

@@ -66,6 +66,10 @@ type tokenRefusal struct {
 
 func (e *tokenRefusal) Error() string { return e.code + ": " + e.desc }
 
+// invalidClient refuses the client's authentication. Every fault of the
+// client assertion is invalid_client (401), as RFC 7523 section 3.2 says
+// for a JWT used to authenticate the client; invalid_grant is for JWTs
+// used as the grant itself, which LTI does not use.
 func invalidClient(clientID, format string, args ...any) *tokenRefusal {
 	return &tokenRefusal{status: http.StatusUnauthorized, code: "invalid_client", desc: fmt.Sprintf(format, args...), clientID: clientID}
 }
