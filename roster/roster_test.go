@@ -456,3 +456,38 @@ func TestRefreshDueSyncsStaleCoursesWithinItsBound(t *testing.T) {
 		}
 	})
 }
+
+func TestOpeningsComeFromEachLaunchSession(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		amy := e.launch(t, "amy", "rl-1", course.Learner)
+		read := func() (first, last time.Time, n int) {
+			t.Helper()
+			var rows []struct{ FirstOpenedAt, LastOpenedAt time.Time }
+			must(t, db.Raw(`SELECT first_opened_at, last_opened_at FROM link_openings WHERE platform_id = 'p1' AND link_id = ? AND user_id = ?`,
+				amy.Link.ID, amy.User.ID).Scan(&rows).Error)
+			if len(rows) != 1 {
+				return time.Time{}, time.Time{}, len(rows)
+			}
+			return rows[0].FirstOpenedAt, rows[0].LastOpenedAt, 1
+		}
+		first, last, n := read()
+		if n != 1 || !first.Equal(last) {
+			t.Fatalf("after one launch: %d rows, first %v last %v", n, first, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+		e.launch(t, "amy", "rl-1", course.Learner)
+		first2, last2, n := read()
+		if n != 1 || !first2.Equal(first) || !last2.After(last) {
+			t.Errorf("after a second launch: %d rows, first %v (was %v), last %v (was %v)", n, first2, first, last2, last)
+		}
+		r, err := e.svc.Roster(ctx, "p1", amy.Link.ID)
+		must(t, err)
+		for _, m := range r.Members {
+			if m.ID == amy.User.ID && (!m.LastOpened.Equal(last2) || !m.FirstOpened.Equal(first)) {
+				t.Errorf("roster shows amy opened %v..%v", m.FirstOpened, m.LastOpened)
+			}
+		}
+	})
+}
