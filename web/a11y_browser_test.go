@@ -76,6 +76,11 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 	alice.submit("#reply form", map[string]string{"body": "Thanks, @Bob, I will."})
 	alice.get(alice.abs(threadPath))
 	alice.flag("cheap watches", "spam", "An advert")
+	alice.get(alice.abs(threadPath))
+	alice.postActionFollow("Thanks, @Bob", "edit")
+	editPath := pathOf(t, alice.res.URL)
+	alice.submit("form.post-form", map[string]string{"body": "Thanks, @Bob, I will tell her today."})
+	historyPath := pathOf(t, alice.abs(postSel(alice.page, "tell her today").Find("[data-testid=edited]").AttrOr("href", "")))
 
 	ines := join(t, env, apptest.Instructor)
 	ines.get(ines.abs(threadPath))
@@ -115,6 +120,9 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		alice.get(alice.abs(threadPath))
 		flagHref := postSel(alice.page, "near-miss form").Find("[data-testid=flag]").AttrOr("href", "")
 		axeAt(t, ctx, axeJS, "flag form", openAs(alice, pathOf(t, alice.abs(flagHref))), "form.flag-form")
+		axeAt(t, ctx, axeJS, "edit form", openAs(alice, editPath), "[data-testid=save]")
+		axeAt(t, ctx, axeJS, "earlier versions", openAs(alice, historyPath), "[data-testid=revision]")
+		axeAt(t, ctx, axeJS, "a thread not found", openAs(alice, base+"/t/no-such-thread"), "main h1")
 	})
 	t.Run("staff", func(t *testing.T) {
 		ctx := browsertest.New(t)
@@ -134,6 +142,9 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		}
 		axeAt(t, ctx, axeJS, "moderation log", openAs(ines, base+"/moderation/log"), "[data-testid=log-entry]")
 		axeAt(t, ctx, axeJS, "participation", openAs(ines, base+"/participation"), "[data-testid=learner]")
+		axeAt(t, ctx, axeJS, "grades", openAs(ines, base+"/grades"), "[data-testid=grading-rule]")
+		_, picker := chooser(t, env, apptest.Instructor, nil)
+		axeAt(t, ctx, axeJS, "deep linking chooser", picker.URL, "[data-testid=chooser]")
 		// After an action in the queue the focus is back on its heading.
 		axeAt(t, ctx, axeJS, "moderation queue", openAs(ines, base+"/moderation"), "[data-testid=flagged]")
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=dismiss]")), chromedp.WaitReady(chromedp.CSS("[data-testid=queue-empty]"))); err != nil {
