@@ -71,7 +71,8 @@ func (s *Server) seeOther(c echo.Context, path, fragment string) error {
 }
 
 // liveChange is what a live event says of a change: ids only, never text or
-// authors, so anonymity holds; pages reload to show it.
+// authors, so anonymity holds; pages fetch the post or the list's row in
+// their own session to show it (see discussion_fragments.go).
 type liveChange struct {
 	LinkID   string `json:"link"`
 	ThreadID string `json:"thread,omitempty"`
