@@ -206,7 +206,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			COALESCE(l.ags_lineitems, '') AS ags_lineitems, COALESCE(l.ags_lineitem, '') AS ags_lineitem,
 			COALESCE(l.ags_scopes, '') AS ags_scopes, COALESCE(l.nrps_url, '') AS nrps_url,
 			COALESCE(co.id, '') AS cohort_id, COALESCE(m.roles, '') AS member_roles, COALESCE(m.user_id, '') AS member_user_id,
-			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch,
+			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch, COALESCE(m.status, '') AS member_status,
 			COALESCE(cm.user_id, '') AS cohort_member_id, COALESCE(co.name, '') AS cohort_name, COALESCE(co.member_count, 0) AS cohort_size,
 			COALESCE(co.cohort_key, '') AS cohort_key, `+settingsJoinColumns+`
 		FROM (SELECT 1 AS one) x
@@ -229,7 +229,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
 			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL,
-			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.CohortMemberID,
+			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.MemberStatus, &ex.CohortMemberID,
 			&ex.CohortName, &ex.CohortSize, &ex.CohortKey}, settingsDest(&ex.Settings, &ex.HasSettings)...)...)
 	if lastLaunch.Valid {
 		ex.MemberLastLaunch = &lastLaunch.Time
@@ -267,11 +267,12 @@ func (p *LaunchPlan) courseChanged() bool {
 }
 
 // membershipCurrent: a relaunch within a minute with the same roles changes
-// nothing worth a write.
+// nothing worth a write, unless the roster made the membership inactive
+// meanwhile: a launch makes it active.
 func (p *LaunchPlan) membershipCurrent() bool {
 	ex := &p.ex
 	return ex.MemberUserID != "" && ex.MemberLastLaunch != nil && p.now.Sub(*ex.MemberLastLaunch) < time.Minute &&
-		ex.MemberRoles == p.roles.String() && ex.MemberLtiRoles == p.ltiRoles
+		ex.MemberRoles == p.roles.String() && ex.MemberLtiRoles == p.ltiRoles && ex.MemberStatus == "active"
 }
 
 func (p *LaunchPlan) linkChanged() bool {
@@ -404,7 +405,7 @@ type existingRows struct {
 	LinkID, LinkCourseID, LinkTitle, LinkDescription, LinkCustom    string
 	AgsLineitems, AgsLineitem, AgsScopes, NrpsURL                   string
 	CohortID, MemberRoles, MemberUserID, CohortMemberID             string
-	MemberLtiRoles, CohortName, CohortKey                           string
+	MemberLtiRoles, CohortName, CohortKey, MemberStatus             string
 	MemberLastLaunch                                                *time.Time
 	CohortSize                                                      int
 	// Settings are the link's, or the defaults when HasSettings is false.

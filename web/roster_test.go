@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -56,6 +57,7 @@ func TestRosterFromTheLMSOverThreePagesScopedToTheActivity(t *testing.T) {
 		ines := join(t, env, apptest.Instructor)
 		join(t, env, apptest.Learner)
 
+		ines.home()
 		ines.follow("[data-testid=roster-link]")
 		if ines.res.StatusCode != http.StatusOK {
 			t.Fatalf("roster page: %d", ines.res.StatusCode)
@@ -124,6 +126,7 @@ func TestRosterFromTheLMSOverThreePagesScopedToTheActivity(t *testing.T) {
 		if bobAfter != bobBefore || status != "active" {
 			t.Errorf("bob after his launch: user %s (was %s), status %s", bobAfter, bobBefore, status)
 		}
+		ines.home()
 		ines.follow("[data-testid=roster-link]")
 		if r := rosterRows(ines.page)["Bob Lindqvist"]; r.status != "active" || r.lastOpened == "never" {
 			t.Errorf("bob's row after his launch: %+v", r)
@@ -138,8 +141,9 @@ func TestRosterIsForStaffAndItsRefreshNeedsCSRF(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		alice := join(t, env, apptest.Learner)
 		ines := join(t, env, apptest.Instructor)
-		if alice.page.Find("[data-testid=roster-link]").Length() != 0 {
-			t.Error("a learner sees the roster link")
+		alice.home()
+		if alice.page.Find("nav.discussion-nav").Length() != 1 || alice.page.Find("[data-testid=roster-link]").Length() != 0 {
+			t.Error("a learner's header shows the roster link, or there is no header")
 		}
 		res := alice.get(linkOf(alice.res.URL) + "/roster")
 		if res.StatusCode != http.StatusForbidden {
@@ -152,6 +156,7 @@ func TestRosterIsForStaffAndItsRefreshNeedsCSRF(t *testing.T) {
 		if res.StatusCode != http.StatusForbidden {
 			t.Errorf("learner's refresh: %d", res.StatusCode)
 		}
+		ines.home()
 		ines.follow("[data-testid=roster-link]")
 		form := ines.page.Find("form:has([data-testid=roster-refresh])")
 		v = fields(form)
@@ -179,6 +184,7 @@ func TestRosterRefreshShowsWhyItFailed(t *testing.T) {
 		tool.Scopes = []string{lti.AGSScopeScore}
 		must(t, env.Platform.AddTool(tool))
 		ines := join(t, env, apptest.Instructor)
+		ines.home()
 		ines.follow("[data-testid=roster-link]")
 		if ines.page.Find("[data-testid=roster-no-service]").Length() != 1 {
 			t.Error("no notice that the LMS offers no roster service")
@@ -218,6 +224,47 @@ func TestRosterRefreshShowsWhyItFailed(t *testing.T) {
 		}
 		if out := ines.page.Find("[data-testid=roster-outcome]").Text(); !strings.Contains(out, "4 members") {
 			t.Errorf("outcome %q", out)
+		}
+	})
+}
+
+func TestRosterRefreshesInTheBackgroundWithTheWholeCourse(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		join(t, env, apptest.Instructor)
+		join(t, env, apptest.Learner)
+		n, err := env.App.Roster.RefreshDue(ctx, time.Hour, 10)
+		must(t, err)
+		if n != 1 {
+			t.Fatalf("refreshed %d courses, want the one launched", n)
+		}
+		if n, _ := env.App.Roster.RefreshDue(ctx, time.Hour, 10); n != 0 {
+			t.Errorf("refreshed %d courses again within the hour", n)
+		}
+		for _, r := range env.Platform.ServiceRequests() {
+			if strings.Contains(r.Path, "/memberships") && strings.Contains(r.Path, "rlid=") {
+				t.Errorf("the background refresh asked for one activity: %s", r.Path)
+			}
+		}
+		if _, status := userOf(t, env, apptest.Assistant); status != "not_yet_active" {
+			t.Errorf("tom after the refresh: %s", status)
+		}
+
+		// Alice is dropped in the LMS: inactive, until she launches again.
+		env.Platform.SetMemberActive(apptest.CourseID, apptest.Learner, false)
+		time.Sleep(10 * time.Millisecond)
+		n, err = env.App.Roster.RefreshDue(ctx, time.Millisecond, 10)
+		must(t, err)
+		if n != 1 {
+			t.Fatalf("second refresh: %d courses", n)
+		}
+		id, status := userOf(t, env, apptest.Learner)
+		if status != "inactive" {
+			t.Errorf("alice, Inactive in the LMS: %s", status)
+		}
+		join(t, env, apptest.Learner)
+		if again, status := userOf(t, env, apptest.Learner); again != id || status != "active" {
+			t.Errorf("alice after launching again: %s %s", again, status)
 		}
 	})
 }
