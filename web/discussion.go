@@ -51,6 +51,9 @@ type discussionBase struct {
 	Staff bool
 	// UnreadNotifications is the count in the header's Notifications link.
 	UnreadNotifications int
+	// NoAnonymous hides the anonymous option of the post forms: the
+	// activity turned anonymous posts off.
+	NoAnonymous bool
 }
 
 func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, session.Session) {
@@ -132,6 +135,8 @@ type discussionListPage struct {
 	Suspended bool
 	// Progress is the learner's progress toward completion (nil: no rule).
 	Progress *progressView
+	// View is what the page shows of the activity's settings and cohorts.
+	View activityView
 }
 
 // listParams are the list's query parameters, kept across its links.
@@ -233,6 +238,9 @@ func (s *Server) discussionList(c echo.Context) error {
 	if page.Waiting, err = s.Discussions.WaitingCount(ctx, viewerOf(sess)); err != nil {
 		return err
 	}
+	if page.View, err = s.activityView(c, sess, a, b); err != nil {
+		return err
+	}
 	if page.Suspended, err = s.Discussions.Suspended(ctx, viewerOf(sess)); err != nil {
 		return err
 	}
@@ -285,6 +293,9 @@ func (s *Server) newThreadForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "discussion_new", threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: suspended})
 }
 
@@ -299,6 +310,9 @@ func (s *Server) createThread(c echo.Context) error {
 			return err
 		}
 		b.L.Title = "Fix your post"
+		if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
+			return err
+		}
 		return s.render(c, status, "discussion_new", threadFormPage{discussionBase: b, Input: in, Field: field, Error: msg, Action: b.L.URL(b.Base + "/threads")})
 	}
 	s.announce(c, "thread.created", id, "")
@@ -358,6 +372,9 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	}
 	b.L.Title = tv.Title
 	b.L.LiveSrc = s.liveURL(c)
+	if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
+		return threadPage{}, err
+	}
 	conv := func(p discussion.Post) postView { return newPostView(b, v.Staff, tv.Thread, p) }
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed)}
 	if page.Suspended, err = s.Discussions.Suspended(c.Request().Context(), v); err != nil {

@@ -63,7 +63,7 @@ func parsePages(as *assets) (*pages, error) {
 	ps := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" || base == "admin_layout.html" || base == "discussion_parts.html" {
+		if base == "layout.html" || base == "admin_layout.html" || base == "discussion_parts.html" || base == "settings_fields.html" {
 			continue
 		}
 		// The admin console is a first-party site of its own, with its own
@@ -72,7 +72,8 @@ func parsePages(as *assets) (*pages, error) {
 		if strings.HasPrefix(base, "admin_") {
 			layout = "templates/admin_layout.html"
 		}
-		files := []string{layout, n}
+		// Every page may hold the activity settings' fields.
+		files := []string{layout, n, "templates/settings_fields.html"}
 		if strings.HasPrefix(base, "discussion_") {
 			files = append(files, "templates/discussion_parts.html")
 		}

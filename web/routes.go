@@ -51,6 +51,9 @@ func (s *Server) routes() {
 	a.GET("/participation.csv", s.participationCSV)
 	a.GET("/roster", s.rosterView)
 	a.POST("/roster/refresh", s.refreshRoster)
+	a.POST("/cohort", s.switchCohort)
+	a.GET("/settings", s.activitySettings)
+	a.POST("/settings", s.saveActivitySettings)
 	a.GET("/grades", s.activityGrades)
 	a.POST("/grades/retry", s.retryGrades)
 

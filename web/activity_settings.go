@@ -1,0 +1,231 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/markdown"
+	"github.com/roundtable-lms/roundtable/session"
+)
+
+// An activity's settings (course.Settings): the staff's page at
+// /a/:link/settings, the form fields it shares with the deep-linking
+// chooser (the "settings_fields" template and parseSettingsForm), and what
+// the discussion's pages show of them.
+
+// settingsForm is what the "settings_fields" template shows: the settings,
+// the numbers as typed, and the one field in error.
+type settingsForm struct {
+	S     course.Settings
+	Typed map[string]string
+	Field string
+	Error string
+}
+
+type settingsFieldError struct{ Field, Message string }
+
+// For is the error to show beside field, if it is the one in error.
+func (f settingsForm) For(field string) settingsFieldError {
+	if f.Field != field {
+		return settingsFieldError{Field: field}
+	}
+	return settingsFieldError{Field: field, Message: f.Error}
+}
+
+// Num is a number field's value: as typed when the form came back with an
+// error, else the setting's.
+func (f settingsForm) Num(field string) string {
+	if v, ok := f.Typed[field]; ok {
+		return v
+	}
+	if p := numberField(&f.S, field); p != nil {
+		return strconv.Itoa(*p)
+	}
+	return ""
+}
+
+type ruleField struct{ Name, Label string }
+
+// RuleFields are the completion rule's minimums, in the form's order.
+func (settingsForm) RuleFields() []ruleField {
+	return []ruleField{{"min_threads", "Threads or questions started"}, {"min_replies", "Replies"},
+		{"min_accepted", "Accepted answers"}, {"min_upvotes", "Upvotes received"}}
+}
+
+func numberField(st *course.Settings, field string) *int {
+	switch field {
+	case "group_size":
+		return &st.GroupSize
+	case "points":
+		return &st.Points
+	case "min_threads":
+		return &st.Rule.MinThreads
+	case "min_replies":
+		return &st.Rule.MinReplies
+	case "min_accepted":
+		return &st.Rule.MinAccepted
+	case "min_upvotes":
+		return &st.Rule.MinUpvotes
+	}
+	return nil
+}
+
+var numberFields = []string{"group_size", "points", "min_threads", "min_replies", "min_accepted", "min_upvotes"}
+
+var numberLabels = map[string]string{"group_size": "Learners per group", "points": "Points", "min_threads": "Threads or questions started",
+	"min_replies": "Replies", "min_accepted": "Accepted answers", "min_upvotes": "Upvotes received"}
+
+// parseSettingsForm reads the "settings_fields" form into st, then
+// validates it. Every field is read, so st holds what was sent even when
+// the error (a *course.InvalidSetting naming the field) asks to correct one.
+// A checkbox left unticked is false; a number left empty keeps st's value.
+func parseSettingsForm(c echo.Context, st *course.Settings) error {
+	st.Kind = c.FormValue("kind")
+	st.Instructions = strings.ReplaceAll(c.FormValue("instructions"), "\r\n", "\n")
+	st.CohortPolicy = c.FormValue("cohort_policy")
+	st.AllowAnonymous = c.FormValue("allow_anonymous") == "1"
+	st.PostFirst = c.FormValue("post_first") == "1"
+	st.Graded = c.FormValue("graded") == "1"
+	st.Credit = c.FormValue("credit")
+	var bad error
+	for _, f := range numberFields {
+		raw := strings.TrimSpace(c.FormValue(f))
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			if bad == nil {
+				bad = &course.InvalidSetting{Field: f, Err: roundtable.Errorf(roundtable.EINVALID, "%s must be a whole number.", numberLabels[f])}
+			}
+			continue
+		}
+		*numberField(st, f) = n
+	}
+	if bad != nil {
+		return bad
+	}
+	return st.Validate()
+}
+
+type activitySettingsPage struct {
+	discussionBase
+	Settings settingsForm
+	Action   string
+	Saved    bool
+}
+
+// requireStaff refuses learners a staff page with a page they understand.
+func requireStaff(sess session.Session, what string) error {
+	if !sess.Roles.IsStaff() {
+		return roundtable.Errorf(roundtable.EFORBIDDEN, "Only the course's instructors and teaching assistants can %s. Go back to the discussion to continue.", what)
+	}
+	return nil
+}
+
+func (s *Server) activitySettings(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Activity settings")
+	if err := requireStaff(sess, "change this activity's settings"); err != nil {
+		return err
+	}
+	st, err := s.Courses.Settings(c.Request().Context(), sess.PlatformID, sess.LinkID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: settingsForm{S: st},
+		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1"})
+}
+
+func (s *Server) saveActivitySettings(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Activity settings")
+	if err := requireStaff(sess, "change this activity's settings"); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	st, err := s.Courses.Settings(ctx, sess.PlatformID, sess.LinkID)
+	if err != nil {
+		return err
+	}
+	err = parseSettingsForm(c, &st)
+	if err == nil {
+		st.UpdatedBy = sess.UserID
+		err = s.DB.Tx(ctx, func(tx *gorm.DB) error { return s.Courses.SaveSettings(ctx, tx, st) })
+	}
+	var bad *course.InvalidSetting
+	if errors.As(err, &bad) {
+		form := settingsForm{S: st, Typed: map[string]string{}, Field: bad.Field, Error: bad.Err.Message}
+		for _, f := range numberFields {
+			form.Typed[f] = c.FormValue(f)
+		}
+		b.L.Title = "Fix the activity settings"
+		return s.render(c, http.StatusUnprocessableEntity, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: form,
+			Action: b.L.URL(b.Base + "/settings")})
+	}
+	if err != nil {
+		return err
+	}
+	return s.seeOther(c, b.Base+"/settings?saved=1", "")
+}
+
+// activityView is what the discussion list shows of the activity's
+// settings and cohorts.
+type activityView struct {
+	// Instructions are the staff's, rendered from Markdown.
+	Instructions template.HTML
+	// PostFirst is true for a learner who must post before seeing the
+	// cohort's threads: the page shows a notice instead of the list.
+	PostFirst bool
+	// QuestionBoard offers questions only.
+	QuestionBoard bool
+	// CohortName names the cohort when it is not the whole course.
+	CohortName string
+	// Staff's: the settings page and the cohort switcher.
+	SettingsURL string
+	Switcher    *cohortSwitcher
+}
+
+func (s *Server) activityView(c echo.Context, sess session.Session, a course.Activity, b discussionBase) (activityView, error) {
+	ctx := c.Request().Context()
+	v := activityView{QuestionBoard: a.Settings.Kind == course.KindQuestionBoard}
+	if a.Settings.Instructions != "" {
+		v.Instructions = markdown.Render(a.Settings.Instructions)
+	}
+	if a.Cohort.Key != "course" {
+		v.CohortName = a.Cohort.Name
+	}
+	if a.Settings.PostFirst && !sess.Roles.IsStaff() {
+		must, err := s.Discussions.MustPostFirst(ctx, viewerOf(sess))
+		if err != nil {
+			return v, err
+		}
+		v.PostFirst = must
+	}
+	if sess.Roles.IsStaff() {
+		v.SettingsURL = b.L.URL(b.Base + "/settings")
+		sw, err := s.cohortSwitcher(c, sess, b, a)
+		if err != nil {
+			return v, err
+		}
+		v.Switcher = &sw
+	}
+	return v, nil
+}
+
+// noAnonymous reports whether the activity turned anonymous posts off, for
+// the forms that offer them.
+func (s *Server) noAnonymous(c echo.Context, sess session.Session) (bool, error) {
+	st, err := s.Courses.Settings(c.Request().Context(), sess.PlatformID, sess.LinkID)
+	if err != nil {
+		return false, fmt.Errorf("activity settings: %w", err)
+	}
+	return !st.AllowAnonymous, nil
+}
