@@ -34,8 +34,9 @@ func (s *Server) notifications(c echo.Context) error {
 	}
 	page := notificationsPage{discussionBase: b, MarkReadURL: b.L.URL(b.Base + "/notifications/read")}
 	for _, n := range ns {
-		if n.Unseen {
-			// Shown now, so seen: the header counts what is left.
+		if n.Unseen && page.UnreadNotifications < discussion.MaxUnreadCounted {
+			// Shown now, so seen: the header counts what is left (past
+			// the counted maximum, more than that are left).
 			page.UnreadNotifications = max(0, page.UnreadNotifications-1)
 		}
 		page.Notifications = append(page.Notifications, notificationView{Notification: n,
