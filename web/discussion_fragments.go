@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/markdown"
 	"github.com/roundtable-lms/roundtable/session"
 )
 
@@ -38,7 +37,7 @@ func newPostView(b discussionBase, staff bool, t discussion.Thread, p discussion
 	pv.FlagURL = b.L.URL(pp + "/flag")
 	pv.HideURL, pv.RestoreURL = b.L.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.L.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
 	if !p.Deleted {
-		pv.HTML = markdown.Render(p.Body)
+		pv.HTML = renderedPosts.render(p.Body)
 	}
 	return pv
 }
