@@ -77,6 +77,10 @@ func TestRosterFromTheLMSOverThreePagesScopedToTheActivity(t *testing.T) {
 		if !strings.Contains(outcome, "this activity's roster") || !strings.Contains(outcome, "9 members") || !strings.Contains(outcome, "7 added") {
 			t.Errorf("outcome %q", outcome)
 		}
+		if txt := ines.page.Find("[data-testid=roster-last-sync]").Text(); !strings.Contains(txt, "This activity's roster was last read") ||
+			!strings.Contains(txt, "(9 members)") || strings.Contains(txt, "has not been read") {
+			t.Errorf("last sync after the refresh: %q", txt)
+		}
 		var pages int
 		for _, r := range env.Platform.ServiceRequests() {
 			if strings.Contains(r.Path, "/memberships") {
