@@ -1,0 +1,222 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/discussion/discussiontest"
+	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+// BenchmarkDiscussionAtScale measures the server's time to answer the
+// discussion's pages — session, reads, template — on a cohort's space of
+// 1,000 threads and 100,000 posts (discussiontest.Large), in process: each
+// request goes straight to the tool's handler with a recorder, so neither
+// the network nor a browser is counted. Sixteen learners launched for
+// real; each concurrent worker uses one of their sessions. For each page
+// and number of requests in flight it reports p50, p95 and p99 in ms:
+//
+//	TEST_DATABASE_URL=... go test ./web -run '^$' -bench DiscussionAtScale -benchtime 400x
+//
+// The fixture is seeded once per database, only when the benchmark runs.
+func BenchmarkDiscussionAtScale(b *testing.B) {
+	for _, kind := range storetest.Kinds {
+		b.Run(string(kind), func(b *testing.B) {
+			sc := newScaleEnv(b, kind)
+			for _, p := range sc.pages {
+				for _, inFlight := range []int{1, 8, 16} {
+					b.Run(fmt.Sprintf("%s/inflight-%d", p.name, inFlight), func(b *testing.B) {
+						sc.measure(b, p.path, inFlight)
+					})
+				}
+			}
+		})
+	}
+}
+
+type scalePage struct{ name, path string }
+
+type scaleEnv struct {
+	handler  http.Handler
+	sessions []scaleSession
+	pages    []scalePage
+}
+
+// scaleSession is a learner's session: the token the pages carry and
+// the browser's cookies.
+type scaleSession struct {
+	rt      string
+	cookies []*http.Cookie
+}
+
+func newScaleEnv(b *testing.B, kind store.Dialect) *scaleEnv {
+	env := apptest.Start(b, kind)
+	users := apptest.SeedLearners(b, env, 16)
+	sc := &scaleEnv{handler: env.App.Web.Handler()}
+	var listPath string
+	for _, u := range users {
+		br := ltiplatform.NewBrowser()
+		res, err := br.Launch(context.Background(), env.Platform, ltiplatform.LaunchRequest{
+			ClientID: apptest.ClientID, UserID: u, CourseID: apptest.CourseID, ResourceLinkID: apptest.LinkID})
+		if err != nil || res.StatusCode != http.StatusOK {
+			b.Fatalf("launch %s: %v %v", u, err, res)
+		}
+		ru, _ := url.Parse(res.URL)
+		listPath = ru.Path
+		sc.sessions = append(sc.sessions, scaleSession{rt: ru.Query().Get("rt"), cookies: br.Cookies(res.URL)})
+	}
+	// The launches recorded the course, link and cohort: the fixture goes there.
+	var sp discussiontest.Space
+	rows, err := env.DB.SQL.Query(`SELECT s.platform_id, s.course_id, s.resource_link_id, s.cohort_id, s.user_id
+		FROM sessions s JOIN users u ON u.platform_id = s.platform_id AND u.id = s.user_id ORDER BY u.subject`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var viewer string
+		if err := rows.Scan(&sp.PlatformID, &sp.CourseID, &sp.LinkID, &sp.CohortID, &viewer); err != nil {
+			b.Fatal(err)
+		}
+		sp.Viewers = append(sp.Viewers, viewer)
+	}
+	if err := rows.Close(); err != nil || len(sp.Viewers) != len(users) {
+		b.Fatalf("sessions: %v, %d viewers", err, len(sp.Viewers))
+	}
+	f, err := discussiontest.Seed(context.Background(), env.DB, sp, discussiontest.Large)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s fixture: %d threads, %d posts (largest thread %d posts), seeded in %s; rows %v",
+		kind, f.Rows["threads"], f.Rows["posts"], f.LargestPosts, f.Took.Round(time.Millisecond), f.Rows)
+
+	sc.pages = []scalePage{
+		{"list-latest", listPath},
+		{"list-newest", listPath + "?sort=newest"},
+		{"list-top", listPath + "?sort=top"},
+		{"list-unanswered", listPath + "?sort=unanswered"},
+		{"list-tag", listPath + "?tag=" + f.Tag},
+		{"list-following", listPath + "?following=1"},
+	}
+	// Page 20 of the latest activity: follow "Older threads" 19 times.
+	path := listPath
+	for i := 1; i < 20; i++ {
+		d := sc.page(b, path, "[data-testid=thread]", 25)
+		next, ok := d.Find("[data-testid=next-page]").Attr("href")
+		if !ok {
+			b.Fatalf("no next page after page %d", i)
+		}
+		nu, _ := url.Parse(next)
+		q := nu.Query()
+		q.Del("rt")
+		path = nu.Path + "?" + q.Encode()
+	}
+	sc.pages = append(sc.pages,
+		scalePage{"list-page-20", path},
+		scalePage{"thread-100-posts", listPath + "/t/" + f.Hundred},
+		scalePage{"search-word", listPath + "/search?q=" + url.QueryEscape(f.SearchWord)},
+		scalePage{"search-two-words", listPath + "/search?q=" + url.QueryEscape(f.SearchWords)},
+	)
+	// Each page shows what it should before it is timed.
+	for _, p := range sc.pages {
+		switch {
+		case strings.Contains(p.path, "/t/"):
+			// 100 posts: the opening post and 99 replies, nested or not.
+			sc.page(b, p.path, "[data-testid=post]", 100)
+		case strings.Contains(p.path, "/search"):
+			sc.page(b, p.path, "[data-testid=result]", 20)
+		case strings.Contains(p.path, "following"):
+			sc.page(b, p.path, "[data-testid=thread]", min(25, f.Following))
+		default:
+			sc.page(b, p.path, "[data-testid=thread]", 25)
+		}
+	}
+	return sc
+}
+
+// do serves one GET of path in session s.
+func (sc *scaleEnv) do(path string, s scaleSession) *httptest.ResponseRecorder {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	req := httptest.NewRequest(http.MethodGet, path+sep+"rt="+url.QueryEscape(s.rt), nil)
+	for _, c := range s.cookies {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	sc.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// page opens path in the first session and checks it shows want items of sel.
+func (sc *scaleEnv) page(b *testing.B, path, sel string, want int) *goquery.Document {
+	b.Helper()
+	rec := sc.do(path, sc.sessions[0])
+	if rec.Code != http.StatusOK {
+		b.Fatalf("%s: %d %.500s", path, rec.Code, rec.Body.String())
+	}
+	d, err := goquery.NewDocumentFromReader(rec.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n := d.Find(sel).Length(); n != want {
+		b.Fatalf("%s: %d of %s, want %d", path, n, sel, want)
+	}
+	return d
+}
+
+// measure serves b.N requests of path, inFlight at a time, and reports
+// the latency percentiles and the throughput.
+func (sc *scaleEnv) measure(b *testing.B, path string, inFlight int) {
+	var next atomic.Int64
+	took := make([][]time.Duration, inFlight)
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for w := range inFlight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := sc.sessions[w%len(sc.sessions)]
+			for next.Add(1) <= int64(b.N) {
+				t0 := time.Now()
+				rec := sc.do(path, s)
+				took[w] = append(took[w], time.Since(t0))
+				if rec.Code != http.StatusOK {
+					failed.Store(fmt.Sprintf("%s: %d", path, rec.Code))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if msg := failed.Load(); msg != nil {
+		b.Fatal(msg)
+	}
+	all := slices.Concat(took...)
+	slices.Sort(all)
+	at := func(q float64) float64 {
+		return float64(all[min(len(all)-1, int(q*float64(len(all))))]) / 1e6
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.95), "p95-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
+}
