@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,10 +33,16 @@ func cohortLabel(c course.CohortSummary) string {
 		people = "person"
 	}
 	name := c.Name
-	if c.Key == "course" {
+	switch {
+	case c.Key == "course":
 		name = "Whole course"
 		if c.Name != "" {
 			name += " (" + c.Name + ")"
+		}
+	case strings.HasPrefix(c.Key, "groups:"):
+		// Activities with other group sizes have groups of the same names.
+		if n, _, ok := strings.Cut(strings.TrimPrefix(c.Key, "groups:"), ":"); ok {
+			name += " (groups of " + n + ")"
 		}
 	}
 	return fmt.Sprintf("%s: %d %s", name, c.Size, people)

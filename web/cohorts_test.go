@@ -314,5 +314,11 @@ func TestGroupsOfNBalancedStableAndConcurrent(t *testing.T) {
 		if ines.page.Find("[data-testid=cohort-name]").Length() != 0 {
 			t.Error("staff were put in a group")
 		}
+		// Staff switch to a group; the switcher names the group size.
+		ines.list()
+		if res := ines.switchTo(smallest + " (groups of 4)"); res.StatusCode != http.StatusOK ||
+			text(ines.page, "[data-testid=current-cohort]") != smallest+" (groups of 4): 3 people" {
+			t.Errorf("staff in the late joiner's group: %d, viewing %q", res.StatusCode, text(ines.page, "[data-testid=current-cohort]"))
+		}
 	})
 }
