@@ -91,31 +91,48 @@ func DefaultSettings(platformID, linkID string) Settings {
 		GroupSize: 12, AllowAnonymous: true, Points: 10, Credit: CreditFull}
 }
 
+// InvalidSetting is a setting staff must correct: the message, and the
+// form field it is about.
+type InvalidSetting struct {
+	Field string
+	Err   *roundtable.Error
+}
+
+func (e *InvalidSetting) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *InvalidSetting) Unwrap() error { return e.Err }
+
+func invalidSetting(field, format string, args ...any) error {
+	return &InvalidSetting{Field: field, Err: roundtable.Errorf(roundtable.EINVALID, format, args...)}
+}
+
 // Validate checks settings as an instructor's form sends them, with a
-// message that instructor understands.
+// message that instructor understands; the error is an *InvalidSetting.
 func (st *Settings) Validate() error {
 	st.Instructions = strings.TrimSpace(st.Instructions)
 	switch {
 	case st.Kind != KindDiscussion && st.Kind != KindQuestionBoard:
-		return roundtable.Errorf(roundtable.EINVALID, "Choose a discussion or a question board.")
+		return invalidSetting("kind", "Choose a discussion or a question board.")
 	case st.CohortPolicy != CohortCourse && st.CohortPolicy != CohortSection && st.CohortPolicy != CohortGroups:
-		return roundtable.Errorf(roundtable.EINVALID, "Choose how learners are grouped: the whole course, LMS sections, or automatic groups.")
+		return invalidSetting("cohort_policy", "Choose how learners are grouped: the whole course, LMS sections, or automatic groups.")
 	case st.GroupSize < MinGroupSize || st.GroupSize > MaxGroupSize:
-		return roundtable.Errorf(roundtable.EINVALID, "Group size must be between %d and %d learners.", MinGroupSize, MaxGroupSize)
+		return invalidSetting("group_size", "Group size must be between %d and %d learners.", MinGroupSize, MaxGroupSize)
 	case len(st.Instructions) > MaxInstructions:
-		return roundtable.Errorf(roundtable.EINVALID, "Instructions can be at most %d characters.", MaxInstructions)
+		return invalidSetting("instructions", "Instructions can be at most %d characters.", MaxInstructions)
 	case st.Points < 0 || st.Points > MaxPoints || (st.Graded && st.Points == 0):
-		return roundtable.Errorf(roundtable.EINVALID, "Points must be between 1 and %d for a graded activity.", MaxPoints)
+		return invalidSetting("points", "Points must be between 1 and %d for a graded activity.", MaxPoints)
 	case st.Credit != CreditFull && st.Credit != CreditProportional:
-		return roundtable.Errorf(roundtable.EINVALID, "Choose full points on completion or proportional credit.")
+		return invalidSetting("credit", "Choose full points on completion or proportional credit.")
 	}
-	for _, n := range []int{st.Rule.MinThreads, st.Rule.MinReplies, st.Rule.MinAccepted, st.Rule.MinUpvotes} {
-		if n < 0 || n > MaxRuleMinimum {
-			return roundtable.Errorf(roundtable.EINVALID, "Each completion minimum must be between 0 and %d.", MaxRuleMinimum)
+	for _, m := range []struct {
+		field string
+		n     int
+	}{{"min_threads", st.Rule.MinThreads}, {"min_replies", st.Rule.MinReplies}, {"min_accepted", st.Rule.MinAccepted}, {"min_upvotes", st.Rule.MinUpvotes}} {
+		if m.n < 0 || m.n > MaxRuleMinimum {
+			return invalidSetting(m.field, "Each completion minimum must be between 0 and %d.", MaxRuleMinimum)
 		}
 	}
 	if st.Graded && st.Rule.Empty() {
-		return roundtable.Errorf(roundtable.EINVALID, "A graded activity needs a completion rule: ask for at least one thread, reply, accepted answer or upvote.")
+		return invalidSetting("min_threads", "A graded activity needs a completion rule: ask for at least one thread, reply, accepted answer or upvote.")
 	}
 	return nil
 }
