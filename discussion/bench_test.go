@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/discussion/discussiontest"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 )
 
@@ -54,6 +55,50 @@ func BenchmarkReads(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkReadsAtScale measures the store's reads, one at a time, on the
+// space of a large course (discussiontest.Large: 1,000 threads, 100,000
+// posts); the pages' own times, templates included and under concurrent
+// load, are web's BenchmarkDiscussionAtScale:
+//
+//	TEST_DATABASE_URL=... go test ./discussion -run '^$' -bench ReadsAtScale
+func BenchmarkReadsAtScale(b *testing.B) {
+	for _, kind := range storetest.Kinds {
+		b.Run(string(kind), func(b *testing.B) {
+			db := storetest.Open(b, kind)
+			ctx := context.Background()
+			sp, err := discussiontest.NewSpace(ctx, db, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := discussiontest.Seed(ctx, db, sp, discussiontest.Large)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := discussion.NewStore(db)
+			v := discussion.Viewer{PlatformID: sp.PlatformID, CourseID: sp.CourseID, LinkID: sp.LinkID, CohortID: sp.CohortID, UserID: sp.Viewers[0]}
+			for _, r := range []struct {
+				name string
+				read func() error
+			}{
+				{"list", func() error { _, err := s.List(ctx, v, discussion.ListQuery{}); return err }},
+				{"list-tag", func() error { _, err := s.List(ctx, v, discussion.ListQuery{Tag: f.Tag}); return err }},
+				{"thread-100-posts", func() error { _, err := s.Thread(ctx, v, f.Hundred); return err }},
+				{"unseen-notifications", func() error { _, err := s.UnreadNotifications(ctx, v); return err }},
+				{"duplicates", func() error { _, err := s.Duplicates(ctx, v, f.Hundred); return err }},
+				{"search", func() error { _, err := s.Search(ctx, v, f.SearchWord, discussion.DefaultSearch); return err }},
+			} {
+				b.Run(r.name, func(b *testing.B) {
+					for b.Loop() {
+						if err := r.read(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		})
 	}
 }
