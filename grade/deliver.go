@@ -56,7 +56,7 @@ func (s *Service) loadDelivery(ctx context.Context, a DeliverArgs) (delivery, er
 // never a stale one.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	s := w.s
-	release, ok, err := s.gate.acquire(ctx, job.Args.PlatformID, 2*time.Second)
+	release, ok, err := s.gate.acquire(ctx, job.Args.PlatformID, 20*time.Second)
 	if err != nil {
 		return err
 	}
@@ -147,9 +147,11 @@ func (s *Service) lineItem(ctx context.Context, d *delivery, reg lti.Registratio
 // score arrived meanwhile (it is still pending and must be sent too).
 func (s *Service) markDelivered(ctx context.Context, d delivery) (current bool, err error) {
 	now := s.now()
-	res, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`UPDATE grade_scores SET delivered_version = ?, state = ?, attempts = 0,
+	// Without waiting for the disk: a record lost in a crash only sends
+	// the same score again, which the LMS takes as already known.
+	res, err := s.db.ExecRelaxed(ctx, `UPDATE grade_scores SET delivered_version = ?, state = ?, attempts = 0,
 			last_error = '', last_attempt_at = ?, delivered_at = ?
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ?`),
+		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ?`,
 		d.Version, StateDelivered, now, now, d.PlatformID, d.LinkID, d.UserID, d.Version)
 	if err != nil {
 		return false, fmt.Errorf("record delivery: %w", err)

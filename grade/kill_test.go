@@ -210,7 +210,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	t.Logf("%d of %d scores had arrived when the server was killed; after the restart every learner's newest score arrived (%d score requests in all)", atKill, learners, delivered())
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,10 @@ import (
 
 // Config tunes delivery. The zero value of a field takes its default.
 type Config struct {
-	// Workers is how many deliveries this process runs at once (default 4).
+	// Workers is how many deliveries this process holds at once (default
+	// 32). Deliveries to one LMS wait for its slot (PerLMS), so workers are
+	// cheap: more of them keep each LMS's slot busy and let several LMSs be
+	// served at the same time.
 	Workers int
 	// PerLMS is how many deliveries run at once against one LMS, across
 	// every Roundtable process (default 1: Canvas penalises parallel calls).
@@ -39,7 +42,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.Workers <= 0 {
-		c.Workers = 4
+		c.Workers = 32
 	}
 	if c.PerLMS <= 0 {
 		c.PerLMS = 1
@@ -99,7 +102,8 @@ func New(db *store.DB, courses *course.Store, pub Publisher, regs Registrations,
 		Logger:            logger.With(slog.String("component", "grade queue")),
 		RetryPolicy:       &backoff{base: cfg.BackoffBase, max: cfg.BackoffMax},
 		FetchPollInterval: cfg.PollInterval,
-		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
+		// Fetch again soon after jobs finish: deliveries are short.
+		FetchCooldown: 10 * time.Millisecond,
 		// A delivery is two calls of at most 30 s; a job running for longer
 		// belongs to a process that died, and is run again.
 		JobTimeout:           90 * time.Second,
