@@ -158,7 +158,14 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 	err = parseSettingsForm(c, &st)
 	if err == nil {
 		st.UpdatedBy = sess.UserID
-		err = s.DB.Tx(ctx, func(tx *gorm.DB) error { return s.Courses.SaveSettings(ctx, tx, st) })
+		err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+			if err := s.Courses.SaveSettings(ctx, tx, st); err != nil || s.Grades == nil {
+				return err
+			}
+			// A changed rule or grading re-scores every learner it concerns,
+			// queued with the settings that changed it.
+			return s.Grades.RecomputeActivity(ctx, tx, sess.PlatformID, sess.LinkID)
+		})
 	}
 	var bad *course.InvalidSetting
 	if errors.As(err, &bad) {

@@ -190,3 +190,30 @@ func containsInOrder(xs []int, want ...int) bool {
 	}
 	return len(want) == 0
 }
+
+func TestRuleChangedInSettingsRescoresLearners(t *testing.T) {
+	eachDBFastGrades(t, func(t *testing.T, env *apptest.Env) {
+		ines := join(t, env, apptest.Instructor)
+		ines.get(ines.activityURL("/settings"))
+		ines.submit(`form[action*="/settings"]`, map[string]string{"graded": "1", "points": "20", "min_threads": "2", "credit": "full"})
+		if ines.res.StatusCode != http.StatusOK || strings.Contains(ines.res.URL, "/settings") && ines.page.Find("[aria-invalid=true]").Length() > 0 {
+			t.Fatalf("saving the settings ended at %s (%d):\n%.1500s", ines.res.URL, ines.res.StatusCode, ines.res.Body)
+		}
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "Is the fire door rule new?", "It was not in last year's handbook.", nil)
+		waitUntil(t, "alice's score before completion", func() bool { _, ok := latestScore(env, apptest.Learner); return ok })
+		if s, _ := latestScore(env, apptest.Learner); *s.ScoreGiven != 0 || *s.ScoreMaximum != 20 {
+			t.Fatalf("score before the rule changed: given %v of %v", *s.ScoreGiven, *s.ScoreMaximum)
+		}
+		// One thread is now enough: alice's score is sent again, complete.
+		ines.get(ines.activityURL("/settings"))
+		ines.submit(`form[action*="/settings"]`, map[string]string{"graded": "1", "points": "20", "min_threads": "1", "credit": "full"})
+		waitUntil(t, "alice re-scored after the rule changed", func() bool {
+			s, ok := latestScore(env, apptest.Learner)
+			return ok && *s.ScoreGiven == 20 && s.ActivityProgress == grade.ActivityCompleted
+		})
+		if _, ok := latestScore(env, apptest.Learner2); ok {
+			t.Error("a learner who never took part got a score")
+		}
+	})
+}
