@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,34 +16,6 @@ import (
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
 )
-
-// activityKind is one kind of activity an instructor can place from the
-// LMS. A new kind (peer review, playlists) is one more entry here, with
-// its kind known to course.Settings.
-type activityKind struct {
-	Kind         string
-	Name         string
-	Description  string
-	DefaultTitle string
-}
-
-var activityKinds = []activityKind{
-	{Kind: course.KindDiscussion, Name: "Discussion",
-		Description:  "Learners start threads and reply to each other: reflections, debates, introductions.",
-		DefaultTitle: "Cohort discussion"},
-	{Kind: course.KindQuestionBoard, Name: "Question board",
-		Description:  "Learners ask questions; peers and staff answer, and the asker accepts the answer that helped.",
-		DefaultTitle: "Questions and answers"},
-}
-
-func knownKind(k string) (activityKind, bool) {
-	for _, ak := range activityKinds {
-		if ak.Kind == k {
-			return ak, true
-		}
-	}
-	return activityKind{}, false
-}
 
 // placementParam names the placement in the custom parameters of the links
 // a placement creates, and in their launch URL: Canvas does not send back
@@ -125,21 +98,16 @@ type chooserPage struct {
 	L       Layout
 	Secret  string
 	Request course.PlacementRequest
-	Kinds   []activityKind
-	Input   placementInput
-	Placed  []course.Placement
-	Error   string
-	Notice  string
-}
-
-// placementInput is the chooser's form as sent.
-type placementInput struct {
-	Title    string
-	Settings course.Settings
-}
-
-func defaultPlacementInput() placementInput {
-	return placementInput{Title: activityKinds[0].DefaultTitle, Settings: course.DefaultSettings("", "")}
+	// Title is the activity's title as typed; empty takes its kind's
+	// default title.
+	Title      string
+	TitleError string
+	Settings   settingsForm
+	Placed     []course.Placement
+	Error      string
+	Notice     string
+	// Field is the field in error, for the summary's link to it.
+	Field string
 }
 
 // deepLinkChooser shows what an instructor can place.
@@ -149,7 +117,7 @@ func (s *Server) deepLinkChooser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, err := s.chooser(c.Request().Context(), secret, req, defaultPlacementInput())
+	pg, err := s.chooser(c.Request().Context(), secret, req, "", settingsForm{S: course.DefaultSettings("", "")})
 	if err != nil {
 		return err
 	}
@@ -159,8 +127,8 @@ func (s *Server) deepLinkChooser(c echo.Context) error {
 	return s.render(c, http.StatusOK, "deeplink_chooser", pg)
 }
 
-func (s *Server) chooser(ctx context.Context, secret string, req course.PlacementRequest, in placementInput) (chooserPage, error) {
-	pg := chooserPage{L: s.layout("Add a Roundtable activity"), Secret: secret, Request: req, Kinds: activityKinds, Input: in}
+func (s *Server) chooser(ctx context.Context, secret string, req course.PlacementRequest, title string, form settingsForm) (chooserPage, error) {
+	pg := chooserPage{L: s.layout("Add a Roundtable activity"), Secret: secret, Request: req, Title: title, Settings: form}
 	for _, id := range req.Placed {
 		p, err := s.Courses.Placement(ctx, req.PlatformID, id)
 		if err != nil {
@@ -210,19 +178,41 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 	if action == "add" && !req.AcceptMultiple {
 		return roundtable.Errorf(roundtable.EINVALID, "Your LMS takes one activity at a time here: choose Place activity.")
 	}
-	in, perr := parsePlacementForm(r.PostForm)
+	title := r.PostForm.Get("title")
+	st := course.DefaultSettings("", "")
+	perr := parseSettingsForm(c, &st)
 	if perr == nil {
-		_, perr = s.Courses.AddPlacement(ctx, secret, course.Placement{Title: in.Title, Settings: in.Settings})
+		if _, ok := knownKind(st.Kind); !ok {
+			perr = &course.InvalidSetting{Field: "kind", Err: roundtable.Errorf(roundtable.EINVALID, "Choose what kind of activity to add.")}
+		}
+	}
+	if perr == nil {
+		placed := title
+		if strings.TrimSpace(placed) == "" {
+			kind, _ := knownKind(st.Kind)
+			placed = kind.DefaultTitle
+		}
+		_, perr = s.Courses.AddPlacement(ctx, secret, course.Placement{Title: placed, Settings: st})
 	}
 	if perr != nil {
 		if roundtable.ErrorCode(perr) != roundtable.EINVALID {
 			return perr
 		}
-		pg, err := s.chooser(ctx, secret, req, in)
+		form := settingsForm{S: st, Typed: map[string]string{}}
+		for _, f := range numberFields {
+			form.Typed[f] = r.PostForm.Get(f)
+		}
+		pg, err := s.chooser(ctx, secret, req, title, form)
 		if err != nil {
 			return err
 		}
 		pg.Error = roundtable.ErrorMessage(perr)
+		var bad *course.InvalidSetting
+		if errors.As(perr, &bad) {
+			pg.Settings.Field, pg.Settings.Error, pg.Field = bad.Field, bad.Err.Message, bad.Field
+		} else {
+			pg.TitleError, pg.Field = pg.Error, "title"
+		}
 		return s.render(c, http.StatusBadRequest, "deeplink_chooser", pg)
 	}
 	if action == "add" {
@@ -297,46 +287,6 @@ func (s *Server) answerDeepLink(c echo.Context, status int, req course.Placement
 		Heading: heading, Message: message, Auto: heading == ""}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, status, "deeplink_return", pg)
-}
-
-// parsePlacementForm reads the chooser's fields; Validate judges them.
-func parsePlacementForm(f url.Values) (placementInput, error) {
-	in := placementInput{Title: f.Get("title"), Settings: course.DefaultSettings("", "")}
-	st := &in.Settings
-	st.Kind = f.Get("kind")
-	if _, ok := knownKind(st.Kind); !ok {
-		return in, roundtable.Errorf(roundtable.EINVALID, "Choose what kind of activity to add.")
-	}
-	st.Instructions = f.Get("instructions")
-	st.CohortPolicy = f.Get("cohort_policy")
-	st.AllowAnonymous = f.Get("allow_anonymous") != ""
-	st.PostFirst = f.Get("post_first") != ""
-	st.Graded = f.Get("graded") != ""
-	st.Credit = f.Get("credit")
-	if st.Credit == "" {
-		st.Credit = course.CreditFull
-	}
-	for _, n := range []struct {
-		name string
-		dst  *int
-		def  int
-	}{
-		{"group_size", &st.GroupSize, st.GroupSize}, {"points", &st.Points, st.Points},
-		{"min_threads", &st.Rule.MinThreads, 0}, {"min_replies", &st.Rule.MinReplies, 0},
-		{"min_accepted", &st.Rule.MinAccepted, 0}, {"min_upvotes", &st.Rule.MinUpvotes, 0},
-	} {
-		v := strings.TrimSpace(f.Get(n.name))
-		if v == "" {
-			*n.dst = n.def
-			continue
-		}
-		i, err := strconv.Atoi(v)
-		if err != nil {
-			return in, roundtable.Errorf(roundtable.EINVALID, "Numbers only, please: %q is not a whole number.", v)
-		}
-		*n.dst = i
-	}
-	return in, nil
 }
 
 // placementOf is the placement a launch names: its custom parameter, or
