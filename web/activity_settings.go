@@ -122,6 +122,9 @@ type activitySettingsPage struct {
 	Settings settingsForm
 	Action   string
 	Saved    bool
+	// Setup is staff's first launch of an activity nobody set up: the page
+	// offers the defaults too, which go on to the discussion.
+	Setup bool
 }
 
 // requireStaff refuses learners a staff page with a page they understand.
@@ -141,8 +144,12 @@ func (s *Server) activitySettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setup := c.QueryParam("setup") == "1" && !st.Configured
+	if setup {
+		b.L.Title = "Set up this activity"
+	}
 	return s.render(c, http.StatusOK, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: settingsForm{S: st},
-		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1"})
+		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1", Setup: setup})
 }
 
 func (s *Server) saveActivitySettings(c echo.Context) error {
@@ -155,7 +162,12 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = parseSettingsForm(c, &st)
+	setup := c.FormValue("setup") == "1"
+	if c.FormValue("use_defaults") == "1" {
+		st = course.DefaultSettings(sess.PlatformID, sess.LinkID)
+	} else {
+		err = parseSettingsForm(c, &st)
+	}
 	if err == nil {
 		st.UpdatedBy = sess.UserID
 		err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
@@ -175,10 +187,13 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 		}
 		b.L.Title = "Fix the activity settings"
 		return s.render(c, http.StatusUnprocessableEntity, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: form,
-			Action: b.L.URL(b.Base + "/settings")})
+			Action: b.L.URL(b.Base + "/settings"), Setup: setup})
 	}
 	if err != nil {
 		return err
+	}
+	if setup && c.FormValue("use_defaults") == "1" {
+		return s.seeOther(c, b.Base, "")
 	}
 	return s.seeOther(c, b.Base+"/settings?saved=1", "")
 }

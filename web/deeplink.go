@@ -301,25 +301,25 @@ func placementOf(l *lti.Launch) string {
 	return ""
 }
 
-// adoptPlacement gives a link without settings its placement's settings.
-// An unknown id, or another platform's, is ignored with a log line: the
-// link then behaves as one added by hand.
-func (s *Server) adoptPlacement(ctx context.Context, plan *course.LaunchPlan, platformID, placementID string) error {
+// adoptPlacement gives a link without settings its placement's settings,
+// and reports whether it did. An unknown id, or another platform's, is
+// ignored with a log line: the link then behaves as one added by hand.
+func (s *Server) adoptPlacement(ctx context.Context, plan *course.LaunchPlan, platformID, placementID string) (bool, error) {
 	if placementID == "" || plan.HasSettings() {
-		return nil
+		return false, nil
 	}
 	if len(placementID) > 100 {
 		s.Logger.InfoContext(ctx, "launch names an invalid placement; ignored", slog.String("platform", platformID))
-		return nil
+		return false, nil
 	}
 	p, err := s.Courses.Placement(ctx, platformID, placementID)
 	if roundtable.ErrorCode(err) == roundtable.ENOTFOUND {
 		s.Logger.InfoContext(ctx, "launch names an unknown placement; ignored", slog.String("platform", platformID), slog.String("placement", placementID))
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	plan.AdoptSettings(p.Settings)
-	return nil
+	return true, nil
 }

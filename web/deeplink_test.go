@@ -40,16 +40,24 @@ func chooser(t *testing.T, env *apptest.Env, user string, s *ltiplatform.DeepLin
 // and posts it, as the button named action.
 func submit(t *testing.T, b *ltiplatform.Browser, page *ltiplatform.Result, fields url.Values, action string) *ltiplatform.Result {
 	t.Helper()
-	base, _ := url.Parse(page.URL)
-	form, err := ltiplatform.ParseForm(page.Body, base)
-	if err != nil {
-		t.Fatalf("no form on %s: %v\n%.500s", page.URL, err, page.Body)
+	return submitForm(t, b, page, "form", fields, action)
+}
+
+// submitForm is submit for the first form matching sel. Like a browser, it
+// sends the checked radio buttons and boxes only.
+func submitForm(t *testing.T, b *ltiplatform.Browser, page *ltiplatform.Result, sel string, fields url.Values, action string) *ltiplatform.Result {
+	t.Helper()
+	form := doc(t, page.Body).Find(sel).First()
+	if form.Length() == 0 {
+		t.Fatalf("no form %s on %s\n%.500s", sel, page.URL, page.Body)
 	}
-	d := doc(t, page.Body)
-	// ParseForm reads every input; a browser sends one radio and checked
-	// boxes only.
-	form.Fields = url.Values{}
-	d.Find("form input, form textarea").Each(func(_ int, s *goquery.Selection) {
+	base, _ := url.Parse(page.URL)
+	target, err := base.Parse(form.AttrOr("action", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := url.Values{}
+	form.Find("input, textarea").Each(func(_ int, s *goquery.Selection) {
 		name, _ := s.Attr("name")
 		typ, _ := s.Attr("type")
 		if name == "" {
@@ -62,15 +70,15 @@ func submit(t *testing.T, b *ltiplatform.Browser, page *ltiplatform.Result, fiel
 		if goquery.NodeName(s) == "textarea" {
 			v = s.Text()
 		}
-		form.Fields.Add(name, v)
+		values.Add(name, v)
 	})
 	for k, v := range fields {
-		form.Fields[k] = v
+		values[k] = v
 	}
 	if action != "" {
-		form.Fields.Set("action", action)
+		values.Set("action", action)
 	}
-	res, err := b.PostForm(context.Background(), form.Action, form.Fields)
+	res, err := b.PostForm(context.Background(), target.String(), values)
 	if err != nil {
 		t.Fatal(err)
 	}

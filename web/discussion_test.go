@@ -30,6 +30,8 @@ func join(t *testing.T, env *apptest.Env, user string) *member {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("launch %s: %d %.300s", user, res.StatusCode, res.Body)
 	}
+	// Staff first set the seeded activity up, with the defaults.
+	res = pastSetup(t, b, res)
 	u, _ := url.Parse(res.URL)
 	return &member{rt: u.Query().Get("rt"), t: t, env: env, b: b, res: res, page: doc(t, res.Body)}
 }

@@ -110,7 +110,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		return s.deepLinkLaunch(c, ls.State, launch)
 	}
 
-	secret, sess, view, err := s.recordLaunch(ctx, ls.State, launchInput(launch), placementOf(launch))
+	secret, sess, view, setup, err := s.recordLaunch(ctx, ls.State, launchInput(launch), placementOf(launch))
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
 			return s.rejectLTI(c, reg.ID, le)
@@ -129,6 +129,10 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	c.SetCookie(s.crossSiteCookie(sessionCookie, secret, s.Sessions.TTL))
 	// The token in the URL keeps the page working when the cookie does not
 	// come back from inside the LMS frame.
+	if setup {
+		// Nobody set this activity up: staff choose its settings first.
+		return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"/settings?setup=1&rt="+s.Sessions.Token(sess))
+	}
 	return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"?rt="+s.Sessions.Token(sess))
 }
 
@@ -138,17 +142,20 @@ var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-i
 // session, all or nothing. A person reopening an activity has nothing new
 // to record: then using up the state and opening the session is one
 // statement. A launch lost in a crash is redone by opening the activity
-// again, so its commit need not wait for the disk.
-func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string) (string, session.Session, *course.Activity, error) {
+// again, so its commit need not wait for the disk. setup tells that staff
+// opened an activity nobody set up (no settings, no placement).
+func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
 	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
 	if err != nil {
-		return "", session.Session{}, nil, err
+		return "", session.Session{}, nil, false, err
 	}
 	// A link placed by deep linking takes its placement's settings on its
 	// first launch (and a copied course's link on its own first launch).
-	if err := s.adoptPlacement(ctx, plan, in.PlatformID, placementID); err != nil {
-		return "", session.Session{}, nil, err
+	adopted, err := s.adoptPlacement(ctx, plan, in.PlatformID, placementID)
+	if err != nil {
+		return "", session.Session{}, nil, false, err
 	}
+	setup = !plan.HasSettings() && !adopted && in.Roles.IsStaff()
 	sessionOf := func(rec course.Recorded) session.Session {
 		return session.Session{PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
 			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles}
@@ -159,10 +166,8 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 			err = errReplay
 		}
 		view := plan.SettledActivity()
-		return secret, sess, &view, err
+		return secret, sess, &view, setup, err
 	}
-	var secret string
-	var sess session.Session
 	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
 		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
 		if err != nil {
@@ -178,7 +183,7 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		secret, sess, err = s.Sessions.Create(ctx, tx, sessionOf(rec))
 		return err
 	})
-	return secret, sess, nil, err
+	return secret, sess, nil, setup, err
 }
 
 // storageTicket proves that the launch page this server rendered, and not
