@@ -30,7 +30,7 @@ func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch
 	roles := courseRoles(launch.Roles)
 	settings := launch.DeepLinking
 	if !roles.IsStaff() && !roles.Has(course.ContentDeveloper) {
-		if err := s.useLoginState(ctx, state); err != nil {
+		if err := s.useLoginState(c, launch.Registration.ID, state); err != nil {
 			return err
 		}
 		s.Logger.InfoContext(ctx, "deep linking refused: not staff", slog.String("platform", launch.Registration.ID),
@@ -41,7 +41,7 @@ func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch
 			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
 	}
 	if !settings.Accepts(lti.ContentTypeLTIResourceLink) {
-		if err := s.useLoginState(ctx, state); err != nil {
+		if err := s.useLoginState(c, launch.Registration.ID, state); err != nil {
 			return err
 		}
 		s.Logger.InfoContext(ctx, "deep linking refused: resource links not accepted", slog.String("platform", launch.Registration.ID),
@@ -83,15 +83,21 @@ func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch
 	return c.Redirect(http.StatusSeeOther, "/lti/deep-link?"+url.Values{"dl": {secret}}.Encode())
 }
 
-// useLoginState spends a launch's login state that opens no session.
-func (s *Server) useLoginState(ctx context.Context, state string) error {
-	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
+// useLoginState spends a launch's login state that opens no session; a
+// state already spent is a replay, refused as a launch is.
+func (s *Server) useLoginState(c echo.Context, platformID, state string) error {
+	ctx := c.Request().Context()
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
 		if err == nil && !used {
 			return errReplay
 		}
 		return err
 	})
+	if le, ok := err.(*lti.Error); ok {
+		return s.rejectLTI(c, platformID, le)
+	}
+	return err
 }
 
 type chooserPage struct {
