@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/store"
 )
 
 // Placement is an activity an instructor placed through deep linking: the
@@ -138,8 +139,14 @@ func (s *Store) AddPlacement(ctx context.Context, secret string, p Placement) (P
 	if err := validatePlacement(&p); err != nil {
 		return Placement{}, err
 	}
+	// Two choices added at once must both be kept: on Postgres the row is
+	// locked; SQLite's transactions take the write lock as they begin.
+	lock := ""
+	if s.db.Dialect == store.Postgres {
+		lock = " FOR UPDATE"
+	}
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		r, err := scanRequest(tx.Raw(`SELECT `+requestColumns+` FROM deep_link_requests WHERE id_hash = ? AND expires_at > ?`,
+		r, err := scanRequest(tx.Raw(`SELECT `+requestColumns+` FROM deep_link_requests WHERE id_hash = ? AND expires_at > ?`+lock,
 			hashRequestSecret(secret), s.Now().UTC()).Row())
 		if errors.Is(err, sql.ErrNoRows) {
 			return errNoRequest

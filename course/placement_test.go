@@ -154,3 +154,31 @@ func TestPlacementRequestSingleItemAndExpiry(t *testing.T) {
 		}
 	})
 }
+
+// Choices added at the same moment are all kept.
+func TestAddPlacementConcurrently(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		addPlatform(t, db, "p1")
+		cs := course.NewStore(db)
+		secret := openRequest(t, db, cs, course.PlacementRequest{PlatformID: "p1", DeploymentID: "d1", Subject: "ines",
+			ReturnURL: "https://p1.example/r", AcceptMultiple: true})
+		const n = 6
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				_, err := cs.AddPlacement(ctx, secret, course.Placement{Title: "Activity " + string(rune('A'+i)), Settings: course.DefaultSettings("", "")})
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		_, placed, err := cs.FinishPlacementRequest(ctx, secret)
+		if err != nil || len(placed) != n {
+			t.Fatalf("%d placements kept of %d (%v)", len(placed), n, err)
+		}
+	})
+}
