@@ -53,10 +53,10 @@ type Fixture struct {
 	// Largest is the thread with the most posts, and how many.
 	Largest      string
 	LargestPosts int
-	// Tag is a tag on about one thread in twenty.
+	// Tag is a tag on about one thread in fourteen.
 	Tag string
-	// SearchWord is a word in about 1 % of posts; SearchWords two words
-	// found together in fewer.
+	// SearchWord is a word in about 4 % of posts; SearchWords two words
+	// found together in about 1 %.
 	SearchWord, SearchWords string
 	// Following is how many threads the first viewer follows.
 	Following int
