@@ -230,7 +230,9 @@ func walkthrough(t *testing.T, dbURL string) {
 	answer := "Drop them before: duplicate keys on both sides multiply. Check with df.duplicated(subset=key).sum() first."
 	b.try("type the answer", `(function () { var r = document.getElementById("reply-body"); if (!r) return false; r.value = `+jsString(answer)+`; return true; })()`)
 	b.click("post the answer", `document.querySelector("[data-testid=reply-submit]")`)
-	b.try("B's answer is on B's page after posting", `document.getElementById("replies-heading").textContent.indexOf("1 reply") === 0 && `+postWith(answer)+` !== undefined`)
+	// The page the redirect opens (it ends in #post-<id>), not the one
+	// left behind, where the live update may show the answer first.
+	b.try("B's answer is on B's page after posting", `location.hash.indexOf("#post-") === 0 && document.readyState === "complete" && document.getElementById("replies-heading").textContent.indexOf("1 reply") === 0 && `+postWith(answer)+` !== undefined`)
 	b.value(`(window.walkthrough = "B's thread", "")`)
 
 	// A, with the question open, sees the answer appear in place.
