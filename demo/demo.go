@@ -67,6 +67,11 @@ func Start(ctx context.Context, cfg config.Config, lmsListen string, logger *slo
 		ln.Close()
 		return nil, err
 	}
+	if cfg.Grades.BackoffMax == 0 {
+		// Someone trying the demo switches the LMS off and on again and
+		// expects the scores within seconds, not after hours of backoff.
+		cfg.Grades.BackoffBase, cfg.Grades.BackoffMax = time.Second, 10*time.Second
+	}
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
 		ln.Close()
