@@ -217,3 +217,31 @@ func TestRuleChangedInSettingsRescoresLearners(t *testing.T) {
 		}
 	})
 }
+
+func TestAdminSeesAndRetriesEveryLMSsFailedGrades(t *testing.T) {
+	eachDBFastGrades(t, func(t *testing.T, env *apptest.Env) {
+		join(t, env, apptest.Instructor)
+		gradeActivity(t, env, "ines")
+		env.Platform.FailServices(ltiplatform.Fault{Status: http.StatusUnauthorized})
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "Who checks the first-aid kits?", "And how often?", nil)
+		c := newAdmin(t, env)
+		waitUntil(t, "the failure in the console", func() bool {
+			c.get("/admin/grades")
+			return c.page.Find("[data-testid=failed-grade]").Length() == 1
+		})
+		row := c.page.Find("[data-testid=failed-grade]")
+		if !strings.Contains(row.Text(), "Alice Mbeki") || !strings.Contains(row.Text(), "Week 1 discussion") || !strings.Contains(row.Find("[data-testid=grade-error]").Text(), "401") {
+			t.Fatalf("failed delivery row: %q", row.Text())
+		}
+		env.Platform.ClearServiceFault()
+		if res := c.post("/admin/grades/retry", nil); res.StatusCode != http.StatusOK || !strings.Contains(text(c.page, "[data-testid=grades-notice]"), "1 failed score is queued again") {
+			t.Fatalf("retry: %d %q", res.StatusCode, text(c.page, "[data-testid=grades-notice]"))
+		}
+		waitUntil(t, "the retried score", func() bool { _, ok := latestScore(env, apptest.Learner); return ok })
+		c.get("/admin/grades")
+		if c.page.Find("[data-testid=no-failures]").Length() != 1 {
+			t.Errorf("failures after the retry: %s", c.page.Find("main").Text())
+		}
+	})
+}
