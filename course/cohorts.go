@@ -52,7 +52,7 @@ type sectionRef struct{ key, name string }
 // alphabetical, so numeric ids compare as numbers): the same on every launch.
 func sectionOf(in LaunchInput) sectionRef {
 	if v := substituted(in.Custom[CustomCohort]); v != "" {
-		v = clip(v, maxSectionID)
+		v = Clip(v, maxSectionID)
 		return sectionRef{key: sectionPrefix + v, name: v}
 	}
 	for _, p := range SectionIDParams {
@@ -77,7 +77,7 @@ func substituted(v string) string {
 func lowestSection(list string) string {
 	var ids []string
 	for _, id := range strings.Split(list, ",") {
-		if id = clip(substituted(id), maxSectionID); id != "" {
+		if id = Clip(substituted(id), maxSectionID); id != "" {
 			ids = append(ids, id)
 		}
 	}

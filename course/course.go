@@ -6,6 +6,8 @@ package course
 import (
 	"strings"
 	"time"
+
+	"github.com/roundtable-lms/roundtable/lti"
 )
 
 // Role is what a person does in a course, mapped from LTI roles.
@@ -77,6 +79,26 @@ func (rs Roles) String() string {
 		s[i] = string(r)
 	}
 	return strings.Join(s, ",")
+}
+
+// RolesFromLTI maps a person's LTI roles to the roles they hold in a
+// course, most privileged first; none when no role is known (callers give
+// the least privilege, Learner).
+func RolesFromLTI(r lti.Roles) Roles {
+	var out Roles
+	for _, m := range []struct {
+		has  bool
+		role Role
+	}{
+		{r.Instructor, Instructor}, {r.TeachingAssistant, TeachingAssistant},
+		{r.Administrator, Administrator}, {r.ContentDeveloper, ContentDeveloper},
+		{r.Mentor, Mentor}, {r.Learner, Learner},
+	} {
+		if m.has {
+			out = append(out, m.role)
+		}
+	}
+	return out
 }
 
 // ParseRoles reads the stored form.

@@ -78,7 +78,9 @@ const (
 	maxURL   = 2000
 )
 
-func clip(s string, n int) string {
+// Clip trims s and cuts it to at most n bytes on a rune boundary: values
+// from an LMS are bounded, never refused.
+func Clip(s string, n int) string {
 	s = strings.TrimSpace(s)
 	if len(s) <= n {
 		return s
@@ -144,30 +146,30 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		return nil, roundtable.Errorf(roundtable.EINVALID, "a launch needs a platform, a subject and a resource link")
 	}
 	p := &LaunchPlan{now: s.Now().UTC()}
-	name := clip(in.Name, maxName)
+	name := Clip(in.Name, maxName)
 	if name == "" {
-		name = clip(strings.TrimSpace(in.GivenName+" "+in.FamilyName), maxName)
+		name = Clip(strings.TrimSpace(in.GivenName+" "+in.FamilyName), maxName)
 	}
 	p.u = User{
-		PlatformID: in.PlatformID, Subject: clip(in.Subject, 255), Name: name,
-		GivenName: clip(in.GivenName, maxName), FamilyName: clip(in.FamilyName, maxName),
-		Email: clip(in.Email, 320), Picture: clip(in.Picture, maxURL), Locale: clip(in.Locale, 35),
+		PlatformID: in.PlatformID, Subject: Clip(in.Subject, 255), Name: name,
+		GivenName: Clip(in.GivenName, maxName), FamilyName: Clip(in.FamilyName, maxName),
+		Email: Clip(in.Email, 320), Picture: Clip(in.Picture, maxURL), Locale: Clip(in.Locale, 35),
 		Pseudonym: Pseudonym(in.PlatformID, in.Subject),
 	}
-	p.c = Course{PlatformID: in.PlatformID, DeploymentID: clip(in.DeploymentID, 255),
-		ContextKey: clip(in.ContextID, 255), Label: clip(in.ContextLabel, maxName), Title: clip(in.ContextTitle, maxTitle)}
+	p.c = Course{PlatformID: in.PlatformID, DeploymentID: Clip(in.DeploymentID, 255),
+		ContextKey: Clip(in.ContextID, 255), Label: Clip(in.ContextLabel, maxName), Title: Clip(in.ContextTitle, maxTitle)}
 	if p.c.ContextKey == "" {
 		// A launch without a context still needs a course: the activity is one.
-		p.c.ContextKey = "link:" + clip(in.ResourceLinkID, 255)
+		p.c.ContextKey = "link:" + Clip(in.ResourceLinkID, 255)
 		if p.c.Title == "" {
-			p.c.Title = clip(in.LinkTitle, maxTitle)
+			p.c.Title = Clip(in.LinkTitle, maxTitle)
 		}
 	}
 	p.l = Link{PlatformID: in.PlatformID, DeploymentID: p.c.DeploymentID,
-		ResourceLinkID: clip(in.ResourceLinkID, 255), Title: clip(in.LinkTitle, maxTitle),
-		Description: clip(in.LinkDescription, maxText), Custom: in.Custom,
-		AGSLineItems: clip(in.AGSLineItems, maxURL), AGSLineItem: clip(in.AGSLineItem, maxURL),
-		NRPSURL: clip(in.NRPSURL, maxURL)}
+		ResourceLinkID: Clip(in.ResourceLinkID, 255), Title: Clip(in.LinkTitle, maxTitle),
+		Description: Clip(in.LinkDescription, maxText), Custom: in.Custom,
+		AGSLineItems: Clip(in.AGSLineItems, maxURL), AGSLineItem: Clip(in.AGSLineItem, maxURL),
+		NRPSURL: Clip(in.NRPSURL, maxURL)}
 	p.custom = "{}"
 	if len(in.Custom) > 0 {
 		if b, err := json.Marshal(in.Custom); err == nil && len(b) <= maxText*4 {
@@ -180,7 +182,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		// No known role: the least privilege.
 		p.roles = Roles{Learner}
 	}
-	p.ltiRoles = clip(strings.Join(in.LTIRoles, " "), maxText)
+	p.ltiRoles = Clip(strings.Join(in.LTIRoles, " "), maxText)
 	p.section = sectionOf(in)
 	// The cohort the link's policy picks, when the person is already in it:
 	// the launch's section (or the course-wide cohort without one), or the

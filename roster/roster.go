@@ -238,20 +238,7 @@ func unique(list []advantage.Member) []advantage.Member {
 // rolesOf maps a member's LTI roles to course roles as a launch does; a
 // member without a known role gets the least privilege.
 func rolesOf(uris []string) course.Roles {
-	r := lti.ParseRoles(uris)
-	var out course.Roles
-	for _, m := range []struct {
-		has  bool
-		role course.Role
-	}{
-		{r.Instructor, course.Instructor}, {r.TeachingAssistant, course.TeachingAssistant},
-		{r.Administrator, course.Administrator}, {r.ContentDeveloper, course.ContentDeveloper},
-		{r.Mentor, course.Mentor}, {r.Learner, course.Learner},
-	} {
-		if m.has {
-			out = append(out, m.role)
-		}
-	}
+	out := course.RolesFromLTI(lti.ParseRoles(uris))
 	if len(out) == 0 {
 		out = course.Roles{course.Learner}
 	}

@@ -235,29 +235,18 @@ const (
 	maxText = 4000
 )
 
-func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
-}
-
 // applyMember writes one listed member: the person (created when new,
 // names and email refreshed when the LMS sends them) and their membership.
 // The membership's status follows from the LMS's status and from whether
 // the person ever launched, decided in the statement itself so a launch at
 // the same moment is never undone.
 func applyMember(tx *gorm.DB, platformID, courseID string, m advantage.Member, ex *existing, now time.Time) (added, changed, deactivated bool, userID string, err error) {
-	name := clip(m.Name, maxName)
+	name := course.Clip(m.Name, maxName)
 	if name == "" {
-		name = clip(strings.TrimSpace(m.GivenName+" "+m.FamilyName), maxName)
+		name = course.Clip(strings.TrimSpace(m.GivenName+" "+m.FamilyName), maxName)
 	}
-	given, family, email, picture := clip(m.GivenName, maxName), clip(m.FamilyName, maxName), clip(m.Email, 320), clip(m.Picture, maxURL)
-	subject := clip(m.UserID, 255)
+	given, family, email, picture := course.Clip(m.GivenName, maxName), course.Clip(m.FamilyName, maxName), course.Clip(m.Email, 320), course.Clip(m.Picture, maxURL)
+	subject := course.Clip(m.UserID, 255)
 	if ex == nil {
 		var ids []string
 		err = tx.Raw(`INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
@@ -297,7 +286,7 @@ func applyMember(tx *gorm.DB, platformID, courseID string, m advantage.Member, e
 	}
 	userID = ex.userID
 	roles := rolesOf(m.Roles).String()
-	ltiRoles := clip(strings.Join(m.Roles, " "), maxText)
+	ltiRoles := course.Clip(strings.Join(m.Roles, " "), maxText)
 	lmsInactive := !m.IsActive()
 	if !ex.member {
 		status := StatusNotYetActive

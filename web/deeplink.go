@@ -27,7 +27,7 @@ const placementParam = "rt_placement"
 // server, named by a secret the page carries.
 func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch) error {
 	ctx := c.Request().Context()
-	roles := courseRoles(launch.Roles)
+	roles := course.RolesFromLTI(launch.Roles)
 	settings := launch.DeepLinking
 	if !roles.IsStaff() && !roles.Has(course.ContentDeveloper) {
 		if err := s.useLoginState(c, launch.Registration.ID, state); err != nil {

@@ -200,7 +200,7 @@ func launchInput(l *lti.Launch) course.LaunchInput {
 		PlatformID: l.Registration.ID, DeploymentID: l.DeploymentID,
 		Subject: l.Subject, Name: l.Name, GivenName: l.GivenName, FamilyName: l.FamilyName,
 		Email: l.Email, Picture: l.Picture, Locale: l.Locale,
-		LTIRoles: l.RoleURIs, Roles: courseRoles(l.Roles),
+		LTIRoles: l.RoleURIs, Roles: course.RolesFromLTI(l.Roles),
 		ResourceLinkID: l.ResourceLink.ID, LinkTitle: l.ResourceLink.Title, LinkDescription: l.ResourceLink.Description,
 		Custom: l.Custom,
 	}
@@ -217,21 +217,4 @@ func launchInput(l *lti.Launch) course.LaunchInput {
 		in.CourseSection = l.LIS.CourseSectionSourcedID
 	}
 	return in
-}
-
-func courseRoles(r lti.Roles) course.Roles {
-	var out course.Roles
-	for _, m := range []struct {
-		has  bool
-		role course.Role
-	}{
-		{r.Instructor, course.Instructor}, {r.TeachingAssistant, course.TeachingAssistant},
-		{r.Administrator, course.Administrator}, {r.ContentDeveloper, course.ContentDeveloper},
-		{r.Mentor, course.Mentor}, {r.Learner, course.Learner},
-	} {
-		if m.has {
-			out = append(out, m.role)
-		}
-	}
-	return out
 }
