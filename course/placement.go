@@ -79,10 +79,10 @@ func (s *Store) OpenPlacementRequest(ctx context.Context, tx *gorm.DB, r Placeme
 	err := tx.WithContext(ctx).Exec(`INSERT INTO deep_link_requests (id_hash, platform_id, deployment_id, context_key, context_title, subject, user_name,
 			return_url, data, accept_types, accept_targets, accept_multiple, accept_lineitem, auto_create, title, text, placed, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
-		hashRequestSecret(secret), r.PlatformID, clip(r.DeploymentID, 255), clip(r.ContextKey, 255), clip(r.ContextTitle, maxTitle),
-		clip(r.Subject, 255), clip(r.UserName, maxName), clip(r.ReturnURL, maxURL), clip(r.Data, maxText),
-		clip(strings.Join(r.AcceptTypes, " "), maxText), clip(strings.Join(r.AcceptTargets, " "), maxText),
-		r.AcceptMultiple, r.AcceptLineItem, r.AutoCreate, clip(r.Title, maxTitle), clip(r.Text, maxText), now, now.Add(PlacementRequestTTL)).Error
+		hashRequestSecret(secret), r.PlatformID, Clip(r.DeploymentID, 255), Clip(r.ContextKey, 255), Clip(r.ContextTitle, maxTitle),
+		Clip(r.Subject, 255), Clip(r.UserName, maxName), Clip(r.ReturnURL, maxURL), Clip(r.Data, maxText),
+		Clip(strings.Join(r.AcceptTypes, " "), maxText), Clip(strings.Join(r.AcceptTargets, " "), maxText),
+		r.AcceptMultiple, r.AcceptLineItem, r.AutoCreate, Clip(r.Title, maxTitle), Clip(r.Text, maxText), now, now.Add(PlacementRequestTTL)).Error
 	if err != nil {
 		return "", fmt.Errorf("open deep linking request: %w", err)
 	}
