@@ -134,17 +134,23 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 
 	// Replies per thread: a few threads with hundreds or thousands of
 	// posts, most with a few dozen (a Zipf-like law, shuffled in time).
+	if sc.Threads < 2 || len(viewers) == 0 || len(others) == 0 {
+		return f, fmt.Errorf("scale %+v needs two threads or more, a viewer and learners besides the viewers", sc)
+	}
 	replies := replyCounts(rng, sc.Threads, sc.Posts-sc.Threads)
 	hundred := sc.Threads / 2
 	// The 100-post thread's replies beyond 99 go to the largest thread.
-	largest := 0
+	largest := (hundred + 1) % sc.Threads
 	for i, n := range replies {
-		if n > replies[largest] {
+		if n > replies[largest] && i != hundred {
 			largest = i
 		}
 	}
 	replies[largest] += replies[hundred] - 99
 	replies[hundred] = 99
+	if replies[largest] < 0 {
+		return f, fmt.Errorf("scale %+v has too few posts for a 100-post thread among the others", sc)
+	}
 	span := 90 * 24 * time.Hour
 	vocab := words(rng)
 	tagNames := []string{"week-1", "week-2", "week-3", "week-4", "week-5", "week-6", "exam", "lab", "homework", "reading",
@@ -200,7 +206,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		// A reply in a hundred is removed by its author, one hidden by moderators.
 		addPost := func(id, parent string, opening bool, by string, anonymous bool, at time.Time, deleted, hidden bool) int {
 			body := postBody(rng, vocab)
-			votesN := voteCount(rng)
+			votesN := min(voteCount(rng), len(learners))
 			var editedAt, hiddenAt any
 			hiddenBy := ""
 			if deleted {
