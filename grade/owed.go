@@ -83,11 +83,18 @@ func (s *Service) Progress(ctx context.Context, platformID, linkID, userID strin
 	if err != nil || st.Rule.Empty() {
 		return p, st, false, err
 	}
-	c, err := counts(ctx, s.db.DB, platformID, linkID, userID)
+	p, err = s.ProgressOf(ctx, st, userID)
+	return p, st, err == nil, err
+}
+
+// ProgressOf is Progress for settings the caller has already read: one
+// statement.
+func (s *Service) ProgressOf(ctx context.Context, st course.Settings, userID string) (Progress, error) {
+	c, err := counts(ctx, s.db.DB, st.PlatformID, st.LinkID, userID)
 	if err != nil {
-		return p, st, false, err
+		return Progress{}, err
 	}
-	return Measure(st.Rule, c), st, true, nil
+	return Measure(st.Rule, c), nil
 }
 
 // Recompute brings the scores owed to the named learners of an activity up

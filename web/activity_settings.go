@@ -13,7 +13,6 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/course"
-	"github.com/roundtable-lms/roundtable/markdown"
 	"github.com/roundtable-lms/roundtable/session"
 )
 
@@ -219,7 +218,7 @@ func (s *Server) activityView(c echo.Context, sess session.Session, a course.Act
 	ctx := c.Request().Context()
 	v := activityView{QuestionBoard: a.Settings.Kind == course.KindQuestionBoard}
 	if a.Settings.Instructions != "" {
-		v.Instructions = markdown.Render(a.Settings.Instructions)
+		v.Instructions = renderedPosts.render(a.Settings.Instructions)
 	}
 	if a.Cohort.Key != "course" {
 		v.CohortName = a.Cohort.Name

@@ -244,7 +244,7 @@ func (s *Server) discussionList(c echo.Context) error {
 	if page.Suspended, err = s.Discussions.Suspended(ctx, viewerOf(sess)); err != nil {
 		return err
 	}
-	if page.Progress, err = s.learnerProgress(c, sess); err != nil {
+	if page.Progress, err = s.learnerProgress(c, sess, a.Settings); err != nil {
 		return err
 	}
 	ids := make([]string, len(list.Threads))

@@ -24,14 +24,14 @@ type progressView struct {
 	Settings course.Settings
 }
 
-// learnerProgress is the progress panel's data, nil when the activity has
-// no completion rule or the viewer is staff.
-func (s *Server) learnerProgress(c echo.Context, sess session.Session) (*progressView, error) {
-	if s.Grades == nil || sess.Roles.IsStaff() {
+// learnerProgress is the progress panel's data for the activity's settings
+// st, nil when the activity has no completion rule or the viewer is staff.
+func (s *Server) learnerProgress(c echo.Context, sess session.Session, st course.Settings) (*progressView, error) {
+	if s.Grades == nil || sess.Roles.IsStaff() || st.Rule.Empty() {
 		return nil, nil
 	}
-	p, st, ok, err := s.Grades.Progress(c.Request().Context(), sess.PlatformID, sess.LinkID, sess.UserID)
-	if err != nil || !ok {
+	p, err := s.Grades.ProgressOf(c.Request().Context(), st, sess.UserID)
+	if err != nil {
 		return nil, err
 	}
 	return &progressView{Progress: p, Settings: st}, nil
