@@ -190,6 +190,14 @@ func (p *Platform) handleRegister(w http.ResponseWriter, r *http.Request) {
 		LoginURL: reg.InitiateLoginURI, RedirectURIs: reg.RedirectURIs, TargetLinkURI: tc.TargetLinkURI,
 		JWKSURL: reg.JWKSURI, Name: reg.ClientName,
 	}
+	// The tool may use the services it asked for that this platform
+	// offers, and no others.
+	tool.Scopes = []string{}
+	for _, s := range strings.Fields(reg.Scope) {
+		if slices.Contains(scopesSupported, s) {
+			tool.Scopes = append(tool.Scopes, s)
+		}
+	}
 	if err := p.AddTool(tool); err != nil {
 		registrationError(w, http.StatusBadRequest, "invalid_client_metadata", err.Error())
 		return
@@ -197,13 +205,7 @@ func (p *Platform) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if err := p.placeInCourses(tool, tc); err != nil {
 		p.log.ErrorContext(r.Context(), "cannot place registered tool", slog.Any("err", err))
 	}
-	var granted []string
-	for _, s := range strings.Fields(reg.Scope) {
-		if slices.Contains(scopesSupported, s) {
-			granted = append(granted, s)
-		}
-	}
-	reg.ClientID, reg.Scope = tool.ClientID, strings.Join(granted, " ")
+	reg.ClientID, reg.Scope = tool.ClientID, strings.Join(tool.Scopes, " ")
 	if mode != RegistrationNoDeployment {
 		tc.DeploymentID = tool.DeploymentID
 	}
