@@ -33,20 +33,23 @@ type delivery struct {
 	ResourceLinkID, Title, Custom   string
 	LineItemsURL, LaunchLineItemURL string
 	LineItemURL                     string
+	// LineItemMaximum is the column's maximum as Roundtable last set or
+	// saw it.
+	LineItemMaximum float64
 }
 
 func (s *Service) loadDelivery(ctx context.Context, a DeliverArgs) (delivery, error) {
 	d := delivery{DeliverArgs: a}
 	err := s.db.QueryRow(ctx, `SELECT g.score_given, g.score_maximum, g.activity_progress, g.grading_progress, g.comment, g.scored_at,
 			g.version, g.state, g.attempts, u.subject, l.resource_link_id, l.title, l.custom, l.ags_lineitems, l.ags_lineitem,
-			COALESCE(li.url, '')
+			COALESCE(li.url, ''), COALESCE(li.score_maximum, 0)
 		FROM grade_scores g
 		JOIN users u ON u.platform_id = g.platform_id AND u.id = g.user_id
 		JOIN resource_links l ON l.platform_id = g.platform_id AND l.id = g.link_id
 		LEFT JOIN grade_line_items li ON li.platform_id = g.platform_id AND li.link_id = g.link_id
 		WHERE g.platform_id = ? AND g.link_id = ? AND g.user_id = ?`, a.PlatformID, a.LinkID, a.UserID).
 		Scan(&d.Given, &d.Maximum, &d.Activity, &d.Grading, &d.Note, &d.ScoredAt, &d.Version, &d.State, &d.Attempts,
-			&d.Subject, &d.ResourceLinkID, &d.Title, &d.Custom, &d.LineItemsURL, &d.LaunchLineItemURL, &d.LineItemURL)
+			&d.Subject, &d.ResourceLinkID, &d.Title, &d.Custom, &d.LineItemsURL, &d.LaunchLineItemURL, &d.LineItemURL, &d.LineItemMaximum)
 	return d, err
 }
 
@@ -101,6 +104,8 @@ func (s *Service) send(ctx context.Context, d *delivery) error {
 		if err != nil {
 			return err
 		}
+	} else if d.LineItemMaximum != d.Maximum {
+		s.resizeLineItem(ctx, d, reg, url)
 	}
 	given := d.Given
 	return s.pub.PublishScore(ctx, reg, url, advantage.Score{
@@ -141,6 +146,25 @@ func (s *Service) lineItem(ctx context.Context, d *delivery, reg lti.Registratio
 		return "", fmt.Errorf("record line item: %w", err)
 	}
 	return url, nil
+}
+
+// resizeLineItem sets the column's maximum to the activity's points after
+// an instructor changed them. A failure is logged, not fatal: the score
+// carries its own maximum, and the next delivery tries again.
+func (s *Service) resizeLineItem(ctx context.Context, d *delivery, reg lti.Registration, url string) {
+	li, err := s.pub.LineItem(ctx, reg, url)
+	if err == nil && li.ScoreMaximum != d.Maximum {
+		li.ID, li.ScoreMaximum = url, d.Maximum
+		_, err = s.pub.UpdateLineItem(ctx, reg, li)
+	}
+	if err == nil {
+		_, err = s.db.SQL.ExecContext(ctx, s.db.Rebind(`UPDATE grade_line_items SET score_maximum = ? WHERE platform_id = ? AND link_id = ?`),
+			d.Maximum, d.PlatformID, d.LinkID)
+	}
+	if err != nil {
+		s.Logger.WarnContext(ctx, "cannot change the gradebook column's maximum to the activity's points", slog.String("platform", d.PlatformID),
+			slog.String("activity", d.LinkID), slog.Float64("points", d.Maximum), slog.Any("error", err))
+	}
 }
 
 // markDelivered records the sent version; current is false when a newer

@@ -27,6 +27,7 @@ type fakeLMS struct {
 	failures  []error                      // answered before succeeding, in order
 	calls     int
 	created   int
+	maximum   float64 // the line item's
 	inFlight  int
 	maxFlight int
 }
@@ -37,8 +38,22 @@ func (f *fakeLMS) FindOrCreateLineItem(ctx context.Context, reg lti.Registration
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.created++
+	f.maximum = want.ScoreMaximum
 	want.ID = url + "/1"
 	return want, nil
+}
+
+func (f *fakeLMS) LineItem(ctx context.Context, reg lti.Registration, url string) (advantage.LineItem, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return advantage.LineItem{ID: url, Label: "Week 1 discussion", ScoreMaximum: f.maximum}, nil
+}
+
+func (f *fakeLMS) UpdateLineItem(ctx context.Context, reg lti.Registration, li advantage.LineItem) (advantage.LineItem, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maximum = li.ScoreMaximum
+	return li, nil
 }
 
 func (f *fakeLMS) PublishScore(ctx context.Context, reg lti.Registration, url string, s advantage.Score) error {

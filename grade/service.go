@@ -65,6 +65,8 @@ func (c *Config) defaults() {
 type Publisher interface {
 	FindOrCreateLineItem(ctx context.Context, reg lti.Registration, lineItemsURL string, want advantage.LineItem) (advantage.LineItem, error)
 	PublishScore(ctx context.Context, reg lti.Registration, lineItemURL string, s advantage.Score) error
+	LineItem(ctx context.Context, reg lti.Registration, lineItemURL string) (advantage.LineItem, error)
+	UpdateLineItem(ctx context.Context, reg lti.Registration, li advantage.LineItem) (advantage.LineItem, error)
 }
 
 // Registrations finds the LMS registration a score goes to.

@@ -215,6 +215,16 @@ func TestRuleChangedInSettingsRescoresLearners(t *testing.T) {
 		if _, ok := latestScore(env, apptest.Learner2); ok {
 			t.Error("a learner who never took part got a score")
 		}
+		// More points: the score and the gradebook column follow.
+		ines.get(ines.activityURL("/settings"))
+		ines.submit(`form[action*="/settings"]`, map[string]string{"graded": "1", "points": "30", "min_threads": "1", "credit": "full"})
+		waitUntil(t, "alice's score out of 30", func() bool {
+			s, ok := latestScore(env, apptest.Learner)
+			return ok && *s.ScoreGiven == 30 && *s.ScoreMaximum == 30
+		})
+		if items := env.Platform.LineItems(apptest.CourseID); len(items) != 1 || items[0].ScoreMaximum != 30 {
+			t.Errorf("the gradebook column after the points changed: %+v", items)
+		}
 	})
 }
 

@@ -235,6 +235,55 @@ func match(items []LineItem, want LineItem) (LineItem, bool) {
 	return LineItem{}, false
 }
 
+// LineItem reads one line item by its URL.
+func (c *Client) LineItem(ctx context.Context, reg lti.Registration, lineItemURL string) (LineItem, error) {
+	const op = "read line item"
+	target, err := withQuery(lineItemURL, nil)
+	if err != nil {
+		return LineItem{}, &Error{Op: op, Err: err}
+	}
+	resp, err := c.do(ctx, reg, call{op: op, method: http.MethodGet, url: target,
+		scopes: []string{lti.AGSScopeLineItem}, accept: MediaLineItem})
+	if err != nil {
+		return LineItem{}, err
+	}
+	var li LineItem
+	if err := json.Unmarshal(resp.body, &li); err != nil {
+		return LineItem{}, &Error{Op: op, Status: resp.status, Body: truncate(resp.body), Err: fmt.Errorf("the answer is not a line item: %w", err)}
+	}
+	if li.ID == "" {
+		li.ID = lineItemURL
+	}
+	return li, nil
+}
+
+// UpdateLineItem replaces a line item with li (AGS updates with the whole
+// representation, so read it first and change what must change).
+func (c *Client) UpdateLineItem(ctx context.Context, reg lti.Registration, li LineItem) (LineItem, error) {
+	const op = "update line item"
+	if li.ID == "" || !(li.ScoreMaximum > 0) || strings.TrimSpace(li.Label) == "" {
+		return LineItem{}, &Error{Op: op, Err: fmt.Errorf("a line item update needs its URL, a label and a positive score maximum")}
+	}
+	body, err := json.Marshal(li)
+	if err != nil {
+		return LineItem{}, &Error{Op: op, Err: err}
+	}
+	target, err := withQuery(li.ID, nil)
+	if err != nil {
+		return LineItem{}, &Error{Op: op, Err: err}
+	}
+	resp, err := c.do(ctx, reg, call{op: op, method: http.MethodPut, url: target,
+		scopes: []string{lti.AGSScopeLineItem}, accept: MediaLineItem, contentType: MediaLineItem, body: body})
+	if err != nil {
+		return LineItem{}, err
+	}
+	var updated LineItem
+	if err := json.Unmarshal(resp.body, &updated); err != nil {
+		return LineItem{}, &Error{Op: op, Status: resp.status, Body: truncate(resp.body), Err: fmt.Errorf("the answer is not a line item: %w", err)}
+	}
+	return updated, nil
+}
+
 // PublishScore posts a score to a line item: to its URL with "/scores"
 // appended to the path, query string kept.
 func (c *Client) PublishScore(ctx context.Context, reg lti.Registration, lineItemURL string, s Score) error {
