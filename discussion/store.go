@@ -493,8 +493,11 @@ const threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, 
 	t.last_post_id, t.last_activity_at, t.created_at, COALESCE(vi.seen_posts, 0), CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END,
 	t.hidden, t.hidden_replies`
 
-const threadJoins = `FROM threads t
-	LEFT JOIN users u ON u.platform_id = t.platform_id AND u.id = t.author_id
+const threadJoins = `FROM threads t ` + threadDetails
+
+// threadDetails joins a thread t with its author and the viewer's visit
+// and follow (the viewer's id twice).
+const threadDetails = `LEFT JOIN users u ON u.platform_id = t.platform_id AND u.id = t.author_id
 	LEFT JOIN memberships m ON m.platform_id = t.platform_id AND m.course_id = t.course_id AND m.user_id = t.author_id
 	LEFT JOIN thread_visits vi ON vi.platform_id = t.platform_id AND vi.thread_id = t.id AND vi.user_id = ?
 	LEFT JOIN thread_follows f ON f.platform_id = t.platform_id AND f.thread_id = t.id AND f.user_id = ?`
@@ -540,7 +543,7 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 		q.Limit = DefaultPage
 	}
 	var where strings.Builder
-	args := []any{v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID}
+	args := []any{v.PlatformID, v.CohortID, v.LinkID}
 	where.WriteString(` WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ?`)
 	if !v.Staff {
 		where.WriteString(` AND t.hidden = FALSE`)
@@ -549,7 +552,8 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 	where.WriteString(gate)
 	args = append(args, gateArgs...)
 	if q.Tag != "" {
-		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_tags g WHERE g.platform_id = t.platform_id AND g.thread_id = t.id AND g.tag = ?)`)
+		// The cohort lets the tag's index find its threads.
+		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_tags g WHERE g.platform_id = t.platform_id AND g.cohort_id = t.cohort_id AND g.thread_id = t.id AND g.tag = ?)`)
 		args = append(args, strings.ToLower(q.Tag))
 	}
 	if q.Kind == Question || q.Kind == Discussion {
@@ -561,7 +565,8 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 		args = append(args, v.UserID)
 	}
 	if q.Following {
-		where.WriteString(` AND f.user_id IS NOT NULL`)
+		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_follows fw WHERE fw.platform_id = t.platform_id AND fw.thread_id = t.id AND fw.user_id = ?)`)
+		args = append(args, v.UserID)
 	}
 	c, hasCursor := decodeCursor(q.Cursor)
 	var order string
@@ -595,8 +600,15 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 			args = append(args, pinned, pinned, c.id)
 		}
 	}
-	args = append(args, q.Limit+1)
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT `+threadColumns+` `+threadJoins+where.String()+` ORDER BY `+order+` LIMIT ?`), args...)
+	// The page's threads are chosen first and only they are joined with
+	// their authors, visits and follows (joining first made Postgres hash
+	// the whole space for a filtered list). The limit is part of the text,
+	// not a parameter: with a parameter Postgres cannot cost a reusable
+	// plan (it guesses a tenth of the rows) and planned this query anew
+	// for every page, 1.7 ms of its CPU for 0.9 ms of execution.
+	args = append(args, v.UserID, v.UserID)
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT `+threadColumns+` FROM (SELECT t.* FROM threads t`+where.String()+
+		` ORDER BY `+order+` LIMIT `+strconv.Itoa(q.Limit+1)+`) t `+threadDetails+` ORDER BY `+order), args...)
 	if err != nil {
 		return ThreadList{}, fmt.Errorf("list threads: %w", err)
 	}
