@@ -1,0 +1,110 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+)
+
+// postTemplate is the "post" part as a template wrote it before PostHTML
+// (discussion_post.go) took over: the reference its bytes must match.
+const postTemplate = `{{define "post-template"}}{{$p := .Post}}
+<article class="post{{if $p.Opening}} opening{{end}}{{if $p.Accepted}} accepted{{end}}{{if $p.Deleted}} removed{{end}}" id="post-{{$p.ID}}" data-testid="post" aria-labelledby="post-{{$p.ID}}-by">
+  <header class="post-meta">
+    <span id="post-{{$p.ID}}-by">{{template "author" $p.Author}}</span>
+    <time datetime="{{$p.CreatedAt.Format "2006-01-02T15:04:05Z07:00"}}">{{$p.CreatedAt.Format "2 Jan 2006, 15:04"}} UTC</time>
+    {{if $p.Edited}}<a class="edited" data-testid="edited" href="{{.HistoryURL}}">edited</a>{{end}}
+    {{if $p.New}}<span class="badge new">New</span>{{end}}
+    {{if $p.Accepted}}<span class="badge ok" data-testid="accepted">Accepted answer</span>{{end}}
+    {{if $p.Endorsed}}<span class="badge staff" data-testid="endorsed">Endorsed by staff</span>{{end}}
+    {{if and $p.Hidden .Staff}}<span class="badge warn" data-testid="hidden">Hidden</span>{{end}}
+  </header>
+  {{if $p.Deleted}}
+  <p class="placeholder" data-testid="removed">This post was removed.{{if .Staff}} <a href="{{.HistoryURL}}" data-testid="removed-history">What it said</a>{{end}}</p>
+  {{else if and $p.Hidden (not .Staff)}}
+  <p class="placeholder" data-testid="hidden-placeholder">This post was hidden by moderators.</p>
+  {{else}}
+  <div class="post-body" data-testid="post-body">{{.HTML}}</div>
+  <div class="post-actions">
+    <form method="post" action="{{.VoteURL}}" class="inline">{{template "hidden" .Form}}
+      <button type="submit" class="small{{if not $p.Voted}} secondary{{end}}" aria-pressed="{{if $p.Voted}}true{{else}}false{{end}}" data-testid="vote"><span aria-hidden="true">▲</span> Upvote <span class="count" data-testid="votes">{{$p.Votes}}</span></button>
+    </form>
+    {{if not $p.Opening}}<a class="small-link" href="{{.ReplyURL}}">Reply</a>{{end}}
+    <a class="small-link" href="{{.QuoteURL}}" data-testid="quote">Quote</a>
+    {{if .CanAccept}}<form method="post" action="{{.AcceptURL}}" class="inline">{{template "hidden" .Form}}<button type="submit" class="small secondary" data-testid="accept">{{if $p.Accepted}}Unaccept{{else}}Accept answer{{end}}</button></form>{{end}}
+    {{if .Staff}}<form method="post" action="{{.EndorseURL}}" class="inline">{{template "hidden" .Form}}<button type="submit" class="small secondary" data-testid="endorse">{{if $p.Endorsed}}Remove endorsement{{else}}Endorse{{end}}</button></form>{{end}}
+    {{if .CanEdit}}<a class="small-link" href="{{.EditURL}}" data-testid="edit">Edit</a>
+    <form method="post" action="{{.DeleteURL}}" class="inline">{{template "hidden" .Form}}<button type="submit" class="small danger" data-testid="delete">Remove</button></form>{{end}}
+    {{if .CanFlag}}<a class="small-link" href="{{.FlagURL}}" data-testid="flag">Flag</a>{{end}}
+    {{if .Staff}}<form method="post" action="{{if $p.Hidden}}{{.RestoreURL}}{{else}}{{.HideURL}}{{end}}" class="inline">{{template "hidden" .Form}}<input type="hidden" name="thread" value="{{$p.ThreadID}}"><input type="hidden" name="return" value="thread"><button type="submit" class="small secondary" data-testid="{{if $p.Hidden}}restore{{else}}hide{{end}}">{{if $p.Hidden}}Restore for learners{{else}}Hide from learners{{end}}</button></form>{{end}}
+  </div>
+  {{end}}
+</article>
+{{end}}`
+
+// TestPostHTMLMatchesTemplate renders posts in every combination of
+// their states and of the viewer's rights with PostHTML and with the
+// template it replaces, and wants the same bytes: values that need
+// escaping, session tokens in URLs, and URLs html/template filters or
+// percent-encodes.
+func TestPostHTMLMatchesTemplate(t *testing.T) {
+	ref, err := template.New("parts").ParseFS(templateFS, "templates/discussion_parts.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref, err = ref.New("post-template").Parse(postTemplate); err != nil {
+		t.Fatal(err)
+	}
+	compare := func(name string, pv postView) {
+		t.Helper()
+		var want bytes.Buffer
+		if err := ref.ExecuteTemplate(&want, "post-template", pv); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := ref.ExecuteTemplate(&got, "post", pv); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("%s: PostHTML wrote\n%s\nthe template wrote\n%s", name, got.String(), want.String())
+		}
+	}
+	created := time.Date(2026, 3, 4, 15, 6, 7, 0, time.UTC)
+	n := 0
+	for _, token := range []string{"", "tok+en/with=signs&more"} {
+		b := discussionBase{L: Layout{SessionToken: token}, CSRF: "csrf'\"+<&>", Base: "/a/link-1"}
+		for mask := 0; mask < 1<<13; mask++ {
+			on := func(bit int) bool { return mask&(1<<bit) != 0 }
+			th := discussion.Thread{ID: "th<1>", Kind: discussion.Discussion, Author: discussion.Author{Mine: on(10)}, Locked: on(11)}
+			if on(12) {
+				th.Kind = discussion.Question
+			}
+			p := discussion.Post{ID: "p&1+\"x'", ThreadID: th.ID, Opening: on(0), Accepted: on(1), Deleted: on(2), Hidden: on(3),
+				Edited: on(4), New: on(5), Endorsed: on(6), Voted: on(7), Votes: mask % 7, CreatedAt: created, Body: "**b**",
+				Author: discussion.Author{Name: "O'Brien <b> & Zoë+", Anonymous: on(8), Staff: on(9), Mine: on(10)}}
+			if on(8) && on(9) {
+				p.Author.Name = ""
+			}
+			compare(p.ID, newPostView(b, on(9) != on(3), th, p))
+			n++
+		}
+	}
+	// URLs the template filters or percent-encodes.
+	for _, u := range []string{"javascript:alert(1)", "/a/x?q=a b&c=é(1)'", "/a/%zz%41", "https://example.com/?x=1", "mailto:a@b", "/a:b/c", ""} {
+		pv := postView{Post: discussion.Post{ID: "p", CreatedAt: created, Edited: true}, HistoryURL: u, VoteURL: u, QuoteURL: u, ReplyURL: u,
+			Staff: true, CanEdit: true, CanAccept: true, EditURL: u, DeleteURL: u, AcceptURL: u, EndorseURL: u, HideURL: u, HTML: "<p>x</p>"}
+		compare(u, pv)
+		n++
+	}
+	if n < 1<<14 {
+		t.Fatalf("compared %d posts", n)
+	}
+	if !strings.Contains(string(newPostView(discussionBase{Base: "/a/l"}, false, discussion.Thread{ID: "t"},
+		discussion.Post{ID: "p", Body: "hello"}).PostHTML()), "<p>hello</p>") {
+		t.Error("the post's Markdown is not in its HTML")
+	}
+}
