@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+
+	"github.com/roundtable-lms/roundtable/discussion"
 )
 
 // The "post" part is written here in Go rather than executed as a
@@ -35,15 +37,8 @@ func (pv postView) PostHTML() template.HTML {
 	w.text(p.ID)
 	w.raw("-by\">\n  <header class=\"post-meta\">\n    <span id=\"post-")
 	w.text(p.ID)
-	w.raw(`-by"><span class="author" data-testid="author">`)
-	w.text(p.Author.Label())
-	w.raw(`</span>`)
-	if p.Author.Anonymous && p.Author.Name != "" {
-		w.raw(` <span class="anon-note" data-testid="anon-note">(anonymous to learners)</span>`)
-	}
-	if p.Author.Staff {
-		w.raw(` <span class="badge staff">Staff</span>`)
-	}
+	w.raw(`-by">`)
+	w.author(p.Author)
 	w.raw("</span>\n    <time datetime=\"")
 	w.text(p.CreatedAt.Format("2006-01-02T15:04:05Z07:00"))
 	w.raw(`">`)
@@ -195,23 +190,8 @@ func (w *htmlWriter) raw(s string) { w.WriteString(s) }
 func (w *htmlWriter) text(s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var repl string
-		switch s[i] {
-		case 0:
-			repl = "\uFFFD"
-		case '"':
-			repl = "&#34;"
-		case '&':
-			repl = "&amp;"
-		case '\'':
-			repl = "&#39;"
-		case '+':
-			repl = "&#43;"
-		case '<':
-			repl = "&lt;"
-		case '>':
-			repl = "&gt;"
-		default:
+		repl := htmlEscapes[s[i]]
+		if repl == "" {
 			continue
 		}
 		w.WriteString(s[last:i])
@@ -220,6 +200,10 @@ func (w *htmlWriter) text(s string) {
 	}
 	w.WriteString(s[last:])
 }
+
+// htmlEscapes are html/template's replacements in text and attributes;
+// they are all ASCII, so a byte never in the middle of a UTF-8 sequence.
+var htmlEscapes = [256]string{0: "\uFFFD", '"': "&#34;", '&': "&amp;", '\'': "&#39;", '+': "&#43;", '<': "&lt;", '>': "&gt;"}
 
 // url writes s as an href or action attribute's value: html/template
 // refuses a scheme other than http, https and mailto, percent-encodes
@@ -241,12 +225,7 @@ func normalizeURL(s string) string {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-			continue
-		case strings.IndexByte("!#$&*+,/:;=?@[]-._~", c) >= 0:
-			continue
-		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
+		if urlKept[c] || c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]) {
 			continue
 		}
 		if last == 0 {
@@ -263,8 +242,29 @@ func normalizeURL(s string) string {
 	return b.String()
 }
 
+// urlKept are the bytes the normalizer keeps as they are.
+var urlKept = func() (k [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&*+,/:;=?@[]-._~") {
+		k[c] = true
+	}
+	return k
+}()
+
 func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// author writes the "author" part.
+func (w *htmlWriter) author(a discussion.Author) {
+	w.raw(`<span class="author" data-testid="author">`)
+	w.text(a.Label())
+	w.raw(`</span>`)
+	if a.Anonymous && a.Name != "" {
+		w.raw(` <span class="anon-note" data-testid="anon-note">(anonymous to learners)</span>`)
+	}
+	if a.Staff {
+		w.raw(` <span class="badge staff">Staff</span>`)
+	}
 }
 
 // hidden writes the "hidden" part: the CSRF token and, without a
@@ -278,4 +278,95 @@ func (w *htmlWriter) hidden(f hiddenFields) {
 		w.text(f.RT)
 		w.raw(`">`)
 	}
+}
+
+// RowHTML is the "thread-row" part, written in Go for the same reason as
+// PostHTML (a list page spent 0.8 ms of CPU executing its 25 rows); the
+// bytes are the template's (TestRowHTMLMatchesTemplate).
+func (r threadRow) RowHTML() template.HTML {
+	var w htmlWriter
+	w.Grow(1200)
+	t := &r.Thread
+	w.raw(`<li class="thread-item" data-testid="thread" data-thread-id="`)
+	w.text(t.ID)
+	w.raw("\">\n      <div class=\"thread-title\">\n        ")
+	if t.Pinned {
+		w.raw(`<span class="badge" data-testid="pinned">Pinned</span>`)
+	}
+	w.raw("\n        <span class=\"badge kind\">")
+	if t.IsQuestion() {
+		w.raw("Question")
+	} else {
+		w.raw("Discussion")
+	}
+	w.raw("</span>\n        <a href=\"")
+	w.url(r.L.URL(r.Base + "/t/" + t.ID))
+	w.raw(`" data-testid="thread-link">`)
+	w.text(t.Title)
+	w.raw("</a>\n        ")
+	if r.Dup.ID != "" {
+		w.raw(`<span class="badge" data-testid="duplicate-of">Duplicate of <a href="`)
+		w.url(r.L.URL(r.Base + "/t/" + r.Dup.ID))
+		w.raw(`">`)
+		w.text(r.Dup.Title)
+		w.raw(`</a></span>`)
+	}
+	w.raw("\n        ")
+	if t.IsQuestion() {
+		if t.Answered() {
+			w.raw(`<span class="badge ok" data-testid="answered">Answered</span>`)
+		} else {
+			w.raw(`<span class="badge warn" data-testid="unanswered">Unanswered</span>`)
+		}
+	}
+	w.raw("\n        ")
+	if t.Locked {
+		w.raw(`<span class="badge">Locked</span>`)
+	}
+	if t.Closed {
+		w.raw(`<span class="badge">Closed</span>`)
+	}
+	if t.Hidden {
+		w.raw(`<span class="badge warn" data-testid="hidden">Hidden</span>`)
+	}
+	w.raw("\n      </div>\n      <div class=\"thread-meta muted\">\n        ")
+	w.author(t.Author)
+	w.raw(" ·\n        <span data-testid=\"reply-count\">")
+	w.raw(strconv.Itoa(t.Replies))
+	if t.Replies == 1 {
+		w.raw(" reply")
+	} else {
+		w.raw(" replies")
+	}
+	w.raw("</span> ·\n        <span data-testid=\"vote-count\">")
+	w.raw(strconv.Itoa(t.Votes))
+	if t.Votes == 1 {
+		w.raw(" vote")
+	} else {
+		w.raw(" votes")
+	}
+	w.raw("</span>\n        ")
+	if t.Unread != 0 {
+		w.raw(` · <strong class="unread" data-testid="unread">`)
+		w.raw(strconv.Itoa(t.Unread))
+		w.raw(` new</strong>`)
+	}
+	w.raw("\n        ")
+	if t.Following {
+		w.raw(` · <span>Following</span>`)
+	}
+	w.raw("\n        · last activity <time datetime=\"")
+	w.text(t.LastActivity.Format("2006-01-02T15:04:05Z07:00"))
+	w.raw(`">`)
+	w.text(t.LastActivity.Format("2 Jan, 15:04"))
+	w.raw("</time>\n        ")
+	for _, tag := range t.Tags {
+		w.raw(` <a class="tag" href="`)
+		w.url(r.L.URL(r.Base + "?tag=" + tag))
+		w.raw(`">#`)
+		w.text(tag)
+		w.raw(`</a>`)
+	}
+	w.raw("\n      </div>\n    </li>")
+	return template.HTML(w.String())
 }

@@ -46,6 +46,28 @@ const postTemplate = `{{define "post-template"}}{{$p := .Post}}
 </article>
 {{end}}`
 
+// rowTemplate is the "thread-row" part as a template wrote it before
+// RowHTML.
+const rowTemplate = `{{define "row-template"}}{{$t := .Thread}}<li class="thread-item" data-testid="thread" data-thread-id="{{$t.ID}}">
+      <div class="thread-title">
+        {{if $t.Pinned}}<span class="badge" data-testid="pinned">Pinned</span>{{end}}
+        <span class="badge kind">{{if .IsQuestion}}Question{{else}}Discussion{{end}}</span>
+        <a href="{{$.L.URL (printf "%s/t/%s" $.Base $t.ID)}}" data-testid="thread-link">{{$t.Title}}</a>
+        {{$dup := $.Dup}}{{if $dup.ID}}<span class="badge" data-testid="duplicate-of">Duplicate of <a href="{{$.L.URL (printf "%s/t/%s" $.Base $dup.ID)}}">{{$dup.Title}}</a></span>{{end}}
+        {{if .IsQuestion}}{{if .Answered}}<span class="badge ok" data-testid="answered">Answered</span>{{else}}<span class="badge warn" data-testid="unanswered">Unanswered</span>{{end}}{{end}}
+        {{if $t.Locked}}<span class="badge">Locked</span>{{end}}{{if $t.Closed}}<span class="badge">Closed</span>{{end}}{{if $t.Hidden}}<span class="badge warn" data-testid="hidden">Hidden</span>{{end}}
+      </div>
+      <div class="thread-meta muted">
+        {{template "author" $t.Author}} ·
+        <span data-testid="reply-count">{{$t.Replies}} {{if eq $t.Replies 1}}reply{{else}}replies{{end}}</span> ·
+        <span data-testid="vote-count">{{$t.Votes}} {{if eq $t.Votes 1}}vote{{else}}votes{{end}}</span>
+        {{if $t.Unread}} · <strong class="unread" data-testid="unread">{{$t.Unread}} new</strong>{{end}}
+        {{if $t.Following}} · <span>Following</span>{{end}}
+        · last activity <time datetime="{{$t.LastActivity.Format "2006-01-02T15:04:05Z07:00"}}">{{$t.LastActivity.Format "2 Jan, 15:04"}}</time>
+        {{range $t.Tags}} <a class="tag" href="{{$.L.URL (printf "%s?tag=%s" $.Base .)}}">#{{.}}</a>{{end}}
+      </div>
+    </li>{{end}}`
+
 // TestPostHTMLMatchesTemplate renders posts in every combination of
 // their states and of the viewer's rights with PostHTML and with the
 // template it replaces, and wants the same bytes: values that need
@@ -106,5 +128,57 @@ func TestPostHTMLMatchesTemplate(t *testing.T) {
 	if !strings.Contains(string(newPostView(discussionBase{Base: "/a/l"}, false, discussion.Thread{ID: "t"},
 		discussion.Post{ID: "p", Body: "hello"}).PostHTML()), "<p>hello</p>") {
 		t.Error("the post's Markdown is not in its HTML")
+	}
+}
+
+// TestRowHTMLMatchesTemplate compares RowHTML with the template it
+// replaces for threads in every combination of their states.
+func TestRowHTMLMatchesTemplate(t *testing.T) {
+	ref, err := template.New("parts").ParseFS(templateFS, "templates/discussion_parts.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref, err = ref.New("row-template").Parse(rowTemplate); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 4, 9, 6, 7, 0, time.UTC)
+	n := 0
+	for _, token := range []string{"", "tok+en/with=signs&more"} {
+		for mask := 0; mask < 1<<12; mask++ {
+			on := func(bit int) bool { return mask&(1<<bit) != 0 }
+			th := discussion.Thread{ID: "th<1>&+", Kind: discussion.Discussion, Title: "Why \"x\" < y & z + 'w' é?",
+				Author: discussion.Author{Name: "O'Brien <b>", Anonymous: on(0), Staff: on(1)}, Pinned: on(2), Locked: on(3), Closed: on(4),
+				Hidden: on(5), Following: on(6), Replies: mask % 3, Votes: (mask / 3) % 3, Unread: mask % 4, LastActivity: at}
+			if on(7) {
+				th.Kind = discussion.Question
+			}
+			if on(8) {
+				th.AcceptedPostID = "p1"
+			}
+			if on(9) {
+				th.Tags = []string{"week-1", "a b", "c&d+é", "x'y"}
+			}
+			if on(10) {
+				th.Author.Name = ""
+			}
+			r := threadRow{Thread: th, L: Layout{SessionToken: token}, Base: "/a/link-1"}
+			if on(11) {
+				r.Dup = discussion.ThreadRef{ID: "orig&1", Title: "The <original>"}
+			}
+			var want, got bytes.Buffer
+			if err := ref.ExecuteTemplate(&want, "row-template", r); err != nil {
+				t.Fatal(err)
+			}
+			if err := ref.ExecuteTemplate(&got, "thread-row", r); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Fatalf("mask %b: RowHTML wrote\n%s\nthe template wrote\n%s", mask, got.String(), want.String())
+			}
+			n++
+		}
+	}
+	if n != 2<<12 {
+		t.Fatalf("compared %d rows", n)
 	}
 }
