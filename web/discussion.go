@@ -54,13 +54,38 @@ type discussionBase struct {
 	// NoAnonymous hides the anonymous option of the post forms: the
 	// activity turned anonymous posts off.
 	NoAnonymous bool
+	// rtQuery is the session token's query parameter, escaped once for
+	// the hundreds of links of a thread page (see URL).
+	rtQuery string
+}
+
+// URL is L.URL(p) with the token escaped once per page.
+func (b discussionBase) URL(p string) string {
+	if b.L.SessionToken == "" {
+		return p
+	}
+	if b.rtQuery == "" {
+		return b.L.URL(p)
+	}
+	if strings.Contains(p, "?") {
+		return p + "&" + b.rtQuery
+	}
+	return p + "?" + b.rtQuery
+}
+
+// withQuery sets the escaped session token of b's links.
+func (b discussionBase) withQuery() discussionBase {
+	if b.L.SessionToken != "" {
+		b.rtQuery = "rt=" + url.QueryEscape(b.L.SessionToken)
+	}
+	return b
 }
 
 func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, session.Session) {
 	sess := c.Get(ctxSession).(session.Session)
 	l := s.sessionLayout(c, title)
 	csrf := s.Sessions.CSRFToken(sess)
-	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}
+	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}.withQuery()
 	if c.Request().Method == http.MethodGet {
 		b.UnreadNotifications = s.unreadNotifications(c, sess)
 	}

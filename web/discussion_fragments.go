@@ -34,27 +34,27 @@ func newPostView(b discussionBase, staff bool, t discussion.Thread, p discussion
 	tp := b.Base + "/t/" + t.ID
 	pp := tp + "/p/" + p.ID
 	if p.Edited || (p.Deleted && staff) {
-		pv.HistoryURL = b.L.URL(pp + "/history")
+		pv.HistoryURL = b.URL(pp + "/history")
 	}
 	if p.Deleted || (p.Hidden && !staff) {
 		return pv
 	}
-	pv.VoteURL, pv.QuoteURL = b.L.URL(pp+"/vote"), b.L.URL(tp+"?quote="+p.ID)+"#reply"
+	pv.VoteURL, pv.QuoteURL = b.URL(pp+"/vote"), b.URL(tp+"?quote="+p.ID)+"#reply"
 	if !p.Opening {
-		pv.ReplyURL = b.L.URL(tp+"?reply_to="+p.ID) + "#reply"
+		pv.ReplyURL = b.URL(tp+"?reply_to="+p.ID) + "#reply"
 	}
 	if pv.CanAccept {
-		pv.AcceptURL = b.L.URL(pp + "/accept")
+		pv.AcceptURL = b.URL(pp + "/accept")
 	}
 	if pv.CanEdit {
-		pv.DeleteURL, pv.EditURL = b.L.URL(pp+"/delete"), b.L.URL(pp+"/edit")
+		pv.DeleteURL, pv.EditURL = b.URL(pp+"/delete"), b.URL(pp+"/edit")
 	}
 	if pv.CanFlag {
-		pv.FlagURL = b.L.URL(pp + "/flag")
+		pv.FlagURL = b.URL(pp + "/flag")
 	}
 	if staff {
-		pv.EndorseURL = b.L.URL(pp + "/endorse")
-		pv.HideURL, pv.RestoreURL = b.L.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.L.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
+		pv.EndorseURL = b.URL(pp + "/endorse")
+		pv.HideURL, pv.RestoreURL = b.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
 	}
 	if !p.Deleted {
 		pv.HTML = renderedPosts.render(p.Body)
@@ -83,7 +83,7 @@ func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) 
 	l := s.sessionLayout(c, "")
 	csrf := s.Sessions.CSRFToken(sess)
 	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken},
-		Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}, sess
+		Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}.withQuery(), sess
 }
 
 // postFragment is one post as the thread page renders it: a top-level

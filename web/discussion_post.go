@@ -16,10 +16,47 @@ import (
 // template wrote, escaped as html/template escapes them in each context
 // (TestPostHTMLMatchesTemplate holds the template and compares).
 
-// PostHTML is the post as its page shows it.
+// PostHTML is the post as its page shows it (the "post" part).
 func (pv postView) PostHTML() template.HTML {
 	var w htmlWriter
-	w.Grow(1500 + len(pv.HTML))
+	w.Grow(pv.size())
+	pv.writePost(&w)
+	return template.HTML(w.String())
+}
+
+// ReplyHTML is a top-level reply with its own replies (the "reply" part).
+func (pv postView) ReplyHTML() template.HTML {
+	var w htmlWriter
+	size := pv.size()
+	for _, ch := range pv.Children {
+		size += ch.size()
+	}
+	w.Grow(size)
+	pv.writeReply(&w)
+	return template.HTML(w.String())
+}
+
+// size is about what the post's HTML takes: its body, the markup, and
+// the session token in each of its forms and links.
+func (pv postView) size() int {
+	return 2000 + len(pv.HTML) + 8*len(pv.Form.RT)
+}
+
+func (pv postView) writeReply(w *htmlWriter) {
+	w.raw("<div class=\"reply\">\n    ")
+	pv.writePost(w)
+	w.raw("\n    ")
+	if len(pv.Children) > 0 {
+		w.raw(`<div class="children">`)
+		for _, ch := range pv.Children {
+			ch.writePost(w)
+		}
+		w.raw(`</div>`)
+	}
+	w.raw("\n  </div>")
+}
+
+func (pv postView) writePost(w *htmlWriter) {
 	p := &pv.Post
 	w.raw("\n<article class=\"post")
 	if p.Opening {
@@ -78,10 +115,9 @@ func (pv postView) PostHTML() template.HTML {
 	case p.Hidden && !pv.Staff:
 		w.raw("\n  <p class=\"placeholder\" data-testid=\"hidden-placeholder\">This post was hidden by moderators.</p>\n  ")
 	default:
-		pv.writeActions(&w)
+		pv.writeActions(w)
 	}
 	w.raw("\n</article>\n")
-	return template.HTML(w.String())
 }
 
 // writeActions writes the post's body and the actions on it.

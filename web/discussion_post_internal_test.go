@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"strings"
 	"testing"
@@ -180,5 +181,77 @@ func TestRowHTMLMatchesTemplate(t *testing.T) {
 	}
 	if n != 2<<12 {
 		t.Fatalf("compared %d rows", n)
+	}
+}
+
+// repliesOf is the range over the replies in discussion_thread.html.
+func repliesOf(t *testing.T) string {
+	page, err := templateFS.ReadFile("templates/discussion_thread.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start, end = "{{range .Replies}}", "{{end}}"
+	i := strings.Index(string(page), start)
+	if i < 0 {
+		t.Fatal("discussion_thread.html ranges over no replies")
+	}
+	j := strings.Index(string(page[i:]), end)
+	return string(page[i : i+j+len(end)])
+}
+
+// TestRepliesMatchTemplate compares the thread page's replies, with
+// and without nested replies, with the "reply" part and the range over
+// them that the page's template held.
+func TestRepliesMatchTemplate(t *testing.T) {
+	ref, err := template.New("parts").ParseFS(templateFS, "templates/discussion_parts.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref, err = ref.New("replies-template").Parse(`{{define "reply-template"}}<div class="reply">
+    {{template "post-template" .}}
+    {{if .Children}}<div class="children">{{range .Children}}{{template "post-template" .}}{{end}}</div>{{end}}
+  </div>{{end}}{{range .Replies}}
+  {{template "reply-template" .}}
+  {{end}}`); err != nil {
+		t.Fatal(err)
+	}
+	if ref, err = ref.New("post-template").Parse(postTemplate); err != nil {
+		t.Fatal(err)
+	}
+	// The thread page's replies as discussion_thread.html ranges over them.
+	if ref, err = ref.New("replies").Parse(repliesOf(t)); err != nil {
+		t.Fatal(err)
+	}
+	b := discussionBase{L: Layout{SessionToken: "t+k"}, CSRF: "c", Base: "/a/l"}
+	th := discussion.Thread{ID: "t1", Kind: discussion.Question}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var page threadPage
+	for i := range 4 {
+		r := newPostView(b, false, th, discussion.Post{ID: fmt.Sprintf("r%d", i), Body: "reply", CreatedAt: at, Voted: i%2 == 0})
+		for j := range i {
+			r.Children = append(r.Children, newPostView(b, false, th, discussion.Post{ID: fmt.Sprintf("r%dc%d", i, j), ParentID: r.ID,
+				Body: "nested", CreatedAt: at, Deleted: j == 1}))
+		}
+		page.Replies = append(page.Replies, r)
+		var want bytes.Buffer
+		if err := ref.ExecuteTemplate(&want, "reply-template", r); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(r.ReplyHTML()); got != want.String() {
+			t.Fatalf("reply %d: ReplyHTML wrote\n%s\nthe template wrote\n%s", i, got, want.String())
+		}
+	}
+	for n := range len(page.Replies) + 1 {
+		p := threadPage{Replies: page.Replies[:n]}
+		var want, got bytes.Buffer
+		if err := ref.ExecuteTemplate(&want, "replies-template", p); err != nil {
+			t.Fatal(err)
+		}
+		if err := ref.ExecuteTemplate(&got, "replies", p); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("%d replies: the page wrote\n%s\nthe template wrote\n%s", n, got.String(), want.String())
+		}
 	}
 }
