@@ -422,8 +422,12 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 			page.Flags = append(page.Flags, ff)
 		}
 	}
+	page.Replies = make([]postView, 0, len(tv.Replies))
 	for _, r := range tv.Replies {
 		rv := conv(r)
+		if len(r.Children) > 0 {
+			rv.Children = make([]postView, 0, len(r.Children))
+		}
 		for _, ch := range r.Children {
 			rv.Children = append(rv.Children, conv(ch))
 		}

@@ -39,7 +39,7 @@ func (pv postView) ReplyHTML() template.HTML {
 // size is about what the post's HTML takes: its body, the markup, and
 // the session token in each of its forms and links.
 func (pv postView) size() int {
-	return 2000 + len(pv.HTML) + 8*len(pv.Form.RT)
+	return 1600 + len(pv.HTML) + 6*len(pv.Form.RT)
 }
 
 func (pv postView) writeReply(w *htmlWriter) {
