@@ -128,6 +128,11 @@ type ThreadView struct {
 	Replies []Post
 	// LastVisit is when the viewer last opened the thread (zero if never).
 	LastVisit time.Time
+	// Suspended is true when the viewer may not post in this course.
+	Suspended bool
+	// AnonymousAllowed is the activity's setting: learners may post
+	// anonymously to their peers.
+	AnonymousAllowed bool
 }
 
 // Post finds one of the thread's posts.

@@ -397,14 +397,12 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	}
 	b.L.Title = tv.Title
 	b.L.LiveSrc = s.liveURL(c)
-	if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
-		return threadPage{}, err
-	}
+	// The thread's read also told whether the activity allows anonymous
+	// posts and whether the viewer is suspended.
+	b.NoAnonymous = !tv.AnonymousAllowed
 	conv := func(p discussion.Post) postView { return newPostView(b, v.Staff, tv.Thread, p) }
-	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed)}
-	if page.Suspended, err = s.Discussions.Suspended(c.Request().Context(), v); err != nil {
-		return threadPage{}, err
-	}
+	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
+		Suspended: tv.Suspended}
 	page.CanReply = page.CanReply && !page.Suspended
 	if page.Duplicates, err = s.Discussions.Duplicates(c.Request().Context(), v, tv.ID); err != nil {
 		return threadPage{}, err
