@@ -133,6 +133,9 @@ type ThreadView struct {
 	// AnonymousAllowed is the activity's setting: learners may post
 	// anonymously to their peers.
 	AnonymousAllowed bool
+	// UnreadNotifications is the viewer's count of unseen notifications
+	// in the space, as UnreadNotifications counts them.
+	UnreadNotifications int
 }
 
 // Post finds one of the thread's posts.

@@ -260,12 +260,16 @@ const notificationVisible = `LEFT JOIN threads t ON t.platform_id = n.platform_i
 // "99+".
 const MaxUnreadCounted = 100
 
+// unreadCount counts a viewer's unseen notifications, up to a limit
+// (platform, cohort, link, user, staff, limit); Thread asks it too.
+const unreadCount = `SELECT COUNT(*) FROM (SELECT 1 FROM notifications n ` + notificationVisible + `
+		AND n.seen_at IS NULL LIMIT ?) unseen`
+
 // UnreadNotifications counts the viewer's unseen notifications in this
 // space, up to MaxUnreadCounted.
 func (s *Store) UnreadNotifications(ctx context.Context, v Viewer) (int, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM notifications n `+notificationVisible+`
-		AND n.seen_at IS NULL LIMIT ?) unseen`, v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted).Scan(&n)
+	err := s.db.QueryRow(ctx, unreadCount, v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count notifications: %w", err)
 	}

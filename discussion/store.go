@@ -670,21 +670,23 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	var lastVisit sql.NullTime
 	// The same statement answers what the page asks of the viewer and the
 	// activity: whether they must post first (postFirstQuery), whether
-	// they are suspended, and whether posts may be anonymous. Each was a
-	// round trip of its own, and under load each round trip waits for a
-	// core.
+	// they are suspended, whether posts may be anonymous, and the header's
+	// count of unseen notifications. Each was a round trip of its own, and
+	// under load each round trip waits for a core.
 	var mustPostFirst, suspended bool
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at,
 		CASE WHEN EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id AND st.post_first = TRUE)
 			AND NOT EXISTS (SELECT 1 FROM threads own WHERE own.platform_id = t.platform_id AND own.cohort_id = t.cohort_id AND own.link_id = t.link_id AND own.author_id = ?)
 			THEN 1 ELSE 0 END,
 		CASE WHEN EXISTS (SELECT 1 FROM course_suspensions su WHERE su.platform_id = t.platform_id AND su.course_id = ? AND su.user_id = ?) THEN 1 ELSE 0 END,
-		COALESCE((SELECT st.allow_anonymous FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?)
+		COALESCE((SELECT st.allow_anonymous FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
+		(`+unreadCount+`)
 		`+threadJoins+`
 		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
 		v.UserID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
+		v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
 		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
-	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed)
+	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return tv, errThreadNotFound
 	}

@@ -398,8 +398,11 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	b.L.Title = tv.Title
 	b.L.LiveSrc = s.liveURL(c)
 	// The thread's read also told whether the activity allows anonymous
-	// posts and whether the viewer is suspended.
+	// posts, whether the viewer is suspended, and the header's count.
 	b.NoAnonymous = !tv.AnonymousAllowed
+	if c.Request().Method == http.MethodGet {
+		b.UnreadNotifications = tv.UnreadNotifications
+	}
 	conv := func(p discussion.Post) postView { return newPostView(b, v.Staff, tv.Thread, p) }
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
 		Suspended: tv.Suspended}
@@ -435,7 +438,8 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 }
 
 func (s *Server) thread(c echo.Context) error {
-	b, sess := s.discussionBase(c, "")
+	// The header's count comes with the thread (see threadView).
+	b, sess := s.fragmentBase(c)
 	page, err := s.threadView(c, b, sess)
 	if err != nil {
 		return err
