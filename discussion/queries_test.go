@@ -82,32 +82,42 @@ func (c countingConn) CheckNamedValue(v *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
+// countedDB opens a fresh, migrated database of the given kind and a second
+// handle on it whose statements are counted in n: a store on counted shows
+// how many statements a read sends.
+func countedDB(t *testing.T, kind store.Dialect) (db, counted *store.DB, n *atomic.Int64) {
+	t.Helper()
+	cfg := storetest.Config(t, kind)
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dsn := cfg.URL
+	if kind == store.SQLite {
+		dsn = "file:" + cfg.SQLitePath + "?_pragma=busy_timeout(10000)"
+	}
+	n = new(atomic.Int64)
+	sqlDB := sql.OpenDB(countingConnector{dsn: dsn, drv: db.SQL.Driver(), n: n})
+	t.Cleanup(func() { sqlDB.Close() })
+	return db, &store.DB{DB: db.DB, Dialect: db.Dialect, SQL: sqlDB}, n
+}
+
 // TestListAndThreadQueriesDoNotGrow counts the statements the list and
 // thread pages' reads send: the same for 3 threads as for 40, and for a
 // thread of 2 replies as for one of 40 (no N+1).
 func TestListAndThreadQueriesDoNotGrow(t *testing.T) {
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
-			cfg := storetest.Config(t, kind)
 			ctx := context.Background()
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			dsn := cfg.URL
-			if kind == store.SQLite {
-				dsn = "file:" + cfg.SQLitePath + "?_pragma=busy_timeout(10000)"
-			}
-			var n atomic.Int64
-			counted := sql.OpenDB(countingConnector{dsn: dsn, drv: db.SQL.Driver(), n: &n})
-			defer counted.Close()
+			db, counted, n := countedDB(t, kind)
 			s := discussion.NewStore(db)
 			s.PostsPerMinute = 0
-			cs := discussion.NewStore(&store.DB{DB: db.DB, Dialect: db.Dialect, SQL: counted})
+			cs := discussion.NewStore(counted)
 
 			learners := []discussion.Viewer{viewer("a", "A", false), viewer("b", "A", false), viewer("c", "A", false)}
 			var first string

@@ -2,13 +2,10 @@ package discussion_test
 
 import (
 	"context"
-	"database/sql"
-	"sync/atomic"
 	"testing"
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/discussion/discussiontest"
-	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 )
 
@@ -20,16 +17,8 @@ import (
 func TestReadsAtScaleDoNotGrow(t *testing.T) {
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
-			cfg := storetest.Config(t, kind)
 			ctx := context.Background()
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			db, counted, n := countedDB(t, kind)
 			sp, err := discussiontest.NewSpace(ctx, db, 2)
 			if err != nil {
 				t.Fatal(err)
@@ -38,14 +27,7 @@ func TestReadsAtScaleDoNotGrow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dsn := cfg.URL
-			if kind == store.SQLite {
-				dsn = "file:" + cfg.SQLitePath + "?_pragma=busy_timeout(10000)"
-			}
-			var n atomic.Int64
-			counted := sql.OpenDB(countingConnector{dsn: dsn, drv: db.SQL.Driver(), n: &n})
-			defer counted.Close()
-			s := discussion.NewStore(&store.DB{DB: db.DB, Dialect: db.Dialect, SQL: counted})
+			s := discussion.NewStore(counted)
 			v := discussion.Viewer{PlatformID: sp.PlatformID, CourseID: sp.CourseID, LinkID: sp.LinkID, CohortID: sp.CohortID, UserID: sp.Viewers[0]}
 
 			for _, q := range []discussion.ListQuery{{}, {Sort: discussion.SortNewest}, {Sort: discussion.SortTop},

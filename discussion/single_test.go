@@ -2,15 +2,12 @@ package discussion_test
 
 import (
 	"context"
-	"database/sql"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 )
 
@@ -21,28 +18,13 @@ import (
 func TestSinglePostAndListedThread(t *testing.T) {
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
-			cfg := storetest.Config(t, kind)
 			ctx := context.Background()
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			dsn := cfg.URL
-			if kind == store.SQLite {
-				dsn = "file:" + cfg.SQLitePath + "?_pragma=busy_timeout(10000)"
-			}
-			var n atomic.Int64
-			counted := sql.OpenDB(countingConnector{dsn: dsn, drv: db.SQL.Driver(), n: &n})
-			defer counted.Close()
+			db, counted, n := countedDB(t, kind)
 			clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 			now := func() time.Time { clock = clock.Add(time.Minute); return clock }
 			s := discussion.NewStore(db)
 			s.PostsPerMinute, s.Now = 0, now
-			cs := discussion.NewStore(&store.DB{DB: db.DB, Dialect: db.Dialect, SQL: counted})
+			cs := discussion.NewStore(counted)
 			cs.Now = now
 
 			alice, bob, carol := viewer("alice", "A", false), viewer("bob", "A", false), viewer("carol", "A", false)
