@@ -143,6 +143,8 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		axeAt(t, ctx, axeJS, "moderation log", openAs(ines, base+"/moderation/log"), "[data-testid=log-entry]")
 		axeAt(t, ctx, axeJS, "participation", openAs(ines, base+"/participation"), "[data-testid=learner]")
 		axeAt(t, ctx, axeJS, "grades", openAs(ines, base+"/grades"), "[data-testid=grading-rule]")
+		axeAt(t, ctx, axeJS, "activity settings", openAs(ines, base+"/settings"), "form [name=cohort_policy]")
+		axeAt(t, ctx, axeJS, "roster", openAs(ines, base+"/roster"), "main h1")
 		_, picker := chooser(t, env, apptest.Instructor, nil)
 		axeAt(t, ctx, axeJS, "deep linking chooser", picker.URL, "[data-testid=chooser]")
 		// After an action in the queue the focus is back on its heading.
