@@ -118,7 +118,7 @@ func (a *App) init(ctx context.Context) error {
 	a.Live = live.New(a.DB, a.Logger)
 	serviceHTTP := &http.Client{Timeout: 30 * time.Second}
 	ags := &advantage.Client{HTTP: serviceHTTP, Tokens: advantage.NewTokenSource(serviceHTTP, keys.Signing)}
-	a.Grades, err = grade.New(a.DB, a.Courses, ags, a.Registry, cfg.Grades, a.Logger)
+	a.Grades, err = grade.New(a.DB, ags, a.Registry, cfg.Grades, a.Logger)
 	if err != nil {
 		ln.Close()
 		a.Live.Close()

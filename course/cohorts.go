@@ -89,9 +89,10 @@ func lowestSection(list string) string {
 	})
 }
 
-// settingsJoinColumns reads an activity_settings row joined as st, with
-// DefaultSettings for a link without one; settingsDest scans them.
-var settingsJoinColumns = func() string {
+// SettingsJoinColumns reads an activity_settings row joined as st, with
+// DefaultSettings for a link without one; SettingsDest scans them. Other
+// packages' queries that need a link's settings join them the same way.
+var SettingsJoinColumns = func() string {
 	d := DefaultSettings("", "")
 	b := func(v bool) string {
 		if v {
@@ -110,7 +111,9 @@ var settingsJoinColumns = func() string {
 		d.Kind, d.CohortPolicy, d.GroupSize, b(d.AllowAnonymous), b(d.PostFirst), b(d.Graded), d.Points, d.Credit)
 }()
 
-func settingsDest(st *Settings, has *bool) []any {
+// SettingsDest are the scan destinations of SettingsJoinColumns: whether
+// the link has a settings row, then the settings.
+func SettingsDest(st *Settings, has *bool) []any {
 	return []any{has, &st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize, &st.AllowAnonymous, &st.PostFirst,
 		&st.Graded, &st.Points, &st.Rule.MinThreads, &st.Rule.MinReplies, &st.Rule.MinAccepted, &st.Rule.MinUpvotes,
 		&st.Credit, &st.Configured}

@@ -210,7 +210,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			COALESCE(co.id, '') AS cohort_id, COALESCE(m.roles, '') AS member_roles, COALESCE(m.user_id, '') AS member_user_id,
 			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch, COALESCE(m.status, '') AS member_status,
 			COALESCE(cm.user_id, '') AS cohort_member_id, COALESCE(co.name, '') AS cohort_name, COALESCE(co.member_count, 0) AS cohort_size,
-			COALESCE(co.cohort_key, '') AS cohort_key, `+settingsJoinColumns+`
+			COALESCE(co.cohort_key, '') AS cohort_key, `+SettingsJoinColumns+`
 		FROM (SELECT 1 AS one) x
 		LEFT JOIN users u ON u.platform_id = ? AND u.subject = ?
 		LEFT JOIN courses c ON c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?
@@ -232,7 +232,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
 			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL,
 			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.MemberStatus, &ex.CohortMemberID,
-			&ex.CohortName, &ex.CohortSize, &ex.CohortKey}, settingsDest(&ex.Settings, &ex.HasSettings)...)...)
+			&ex.CohortName, &ex.CohortSize, &ex.CohortKey}, SettingsDest(&ex.Settings, &ex.HasSettings)...)...)
 	if lastLaunch.Valid {
 		ex.MemberLastLaunch = &lastLaunch.Time
 	}

@@ -63,7 +63,7 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 			u.id AS user_id, u.subject, u.name, u.given_name, u.family_name, u.email, u.picture, u.locale, u.pseudonym,
 			m.roles,
 			co.id AS cohort_id, co.cohort_key, co.name AS cohort_name,
-			co.member_count AS cohort_size, `+settingsJoinColumns+`
+			co.member_count AS cohort_size, `+SettingsJoinColumns+`
 		FROM resource_links l
 		JOIN courses c ON c.platform_id = l.platform_id AND c.id = l.course_id
 		JOIN memberships m ON m.platform_id = l.platform_id AND m.course_id = l.course_id AND m.user_id = ?
@@ -75,7 +75,7 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 			&r.AgsLineitems, &r.AgsLineitem, &r.AgsScopes, &r.NrpsURL,
 			&r.CourseID, &r.DeploymentID, &r.ContextKey, &r.CourseLabel, &r.CourseTitle,
 			&r.UserID, &r.Subject, &r.Name, &r.GivenName, &r.FamilyName, &r.Email, &r.Picture, &r.Locale, &r.Pseudonym,
-			&r.Roles, &r.CohortID, &r.CohortKey, &r.CohortName, &r.CohortSize}, settingsDest(&st, &hasSettings)...)...)
+			&r.Roles, &r.CohortID, &r.CohortKey, &r.CohortName, &r.CohortSize}, SettingsDest(&st, &hasSettings)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Activity{}, fmt.Errorf("activity %s: %w", linkID, store.ErrNotFound)
 	}

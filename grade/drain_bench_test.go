@@ -127,7 +127,7 @@ func drain(b *testing.B, kind store.Dialect, n int) {
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	ags := &advantage.Client{HTTP: client, Tokens: advantage.NewTokenSource(client, keys.Signing)}
-	svc, err := grade.New(db, courses, ags, tenant.NewRegistry(db), grade.Config{}, quiet)
+	svc, err := grade.New(db, ags, tenant.NewRegistry(db), grade.Config{}, quiet)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *f
 	}
 	cfg.PollInterval = 50 * time.Millisecond
 	var err error
-	f.grades, err = grade.New(db, f.courses, f.lms, oneRegistration{}, cfg, nil)
+	f.grades, err = grade.New(db, f.lms, oneRegistration{}, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,9 +269,13 @@ func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
 		if err := f.talk.Delete(context.Background(), f.viewer(bob.ID, false), replyID); err != nil {
 			t.Fatal(err)
 		}
-		p, _, ok, err := f.grades.Progress(context.Background(), "p1", f.link.ID, bob.ID)
-		if err != nil || !ok || p.Counts.Threads != 1 || p.Counts.Replies != 0 || p.Completed {
-			t.Fatalf("bob's progress = %+v ok=%v err=%v", p, ok, err)
+		st, err := f.courses.Settings(context.Background(), "p1", f.link.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.grades.ProgressOf(context.Background(), st, bob.ID)
+		if err != nil || p.Counts.Threads != 1 || p.Counts.Replies != 0 || p.Completed {
+			t.Fatalf("bob's progress = %+v err=%v", p, err)
 		}
 	})
 }

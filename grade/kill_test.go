@@ -90,7 +90,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	// The course as launches recorded it, and a graded activity: three
 	// replies complete it, credit in proportion (3 points a reply).
 	courses := course.NewStore(db)
-	queue, err := grade.New(db, courses, nil, nil, grade.Config{}, nil)
+	queue, err := grade.New(db, nil, nil, grade.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,16 +34,12 @@ type graded struct {
 
 func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkID string) (graded, error) {
 	g := graded{Settings: course.DefaultSettings(platformID, linkID)}
-	st := &g.Settings
 	var lineItems, lineItem string
 	var hasSettings bool
-	err := tx.WithContext(ctx).Raw(`SELECT l.course_id, l.ags_lineitems, l.ags_lineitem, a.link_id IS NOT NULL,
-			COALESCE(a.graded, FALSE), COALESCE(a.points, 0), COALESCE(a.min_threads, 0), COALESCE(a.min_replies, 0),
-			COALESCE(a.min_accepted, 0), COALESCE(a.min_upvotes, 0), COALESCE(a.credit, 'full')
-		FROM resource_links l LEFT JOIN activity_settings a ON a.platform_id = l.platform_id AND a.link_id = l.id
+	err := tx.WithContext(ctx).Raw(`SELECT l.course_id, l.ags_lineitems, l.ags_lineitem, `+course.SettingsJoinColumns+`
+		FROM resource_links l LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
 		WHERE l.platform_id = ? AND l.id = ?`, platformID, linkID).Row().
-		Scan(&g.CourseID, &lineItems, &lineItem, &hasSettings, &st.Graded, &st.Points, &st.Rule.MinThreads, &st.Rule.MinReplies,
-			&st.Rule.MinAccepted, &st.Rule.MinUpvotes, &st.Credit)
+		Scan(append([]any{&g.CourseID, &lineItems, &lineItem}, course.SettingsDest(&g.Settings, &hasSettings)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, nil
 	}
@@ -52,9 +48,6 @@ func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkI
 	}
 	g.LinkFound = true
 	g.HasAGS = lineItems != "" || lineItem != ""
-	if !hasSettings {
-		st.Graded = false
-	}
 	return g, nil
 }
 
@@ -75,20 +68,8 @@ func counts(ctx context.Context, q *gorm.DB, platformID, linkID, userID string) 
 	return c, nil
 }
 
-// Progress is a learner's standing against the activity's completion
-// rule, for the activity page; ok is false when the activity has no rule.
-func (s *Service) Progress(ctx context.Context, platformID, linkID, userID string) (p Progress, st course.Settings, ok bool, err error) {
-	// Ungraded activities can have a rule too: learners still see it.
-	st, err = s.courses.Settings(ctx, platformID, linkID)
-	if err != nil || st.Rule.Empty() {
-		return p, st, false, err
-	}
-	p, err = s.ProgressOf(ctx, st, userID)
-	return p, st, err == nil, err
-}
-
-// ProgressOf is Progress for settings the caller has already read: one
-// statement.
+// ProgressOf is a learner's standing against the completion rule of the
+// activity whose settings the caller has already read: one statement.
 func (s *Service) ProgressOf(ctx context.Context, st course.Settings, userID string) (Progress, error) {
 	c, err := counts(ctx, s.db.DB, st.PlatformID, st.LinkID, userID)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 
-	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
 	"github.com/roundtable-lms/roundtable/store"
@@ -76,15 +75,14 @@ type Registrations interface {
 
 // Service computes scores and runs their delivery.
 type Service struct {
-	db      *store.DB
-	courses *course.Store
-	cfg     Config
-	river   *river.Client[*sql.Tx]
-	pub     Publisher
-	regs    Registrations
-	gate    *gate
-	Logger  *slog.Logger
-	Now     func() time.Time
+	db     *store.DB
+	cfg    Config
+	river  *river.Client[*sql.Tx]
+	pub    Publisher
+	regs   Registrations
+	gate   *gate
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
@@ -93,12 +91,12 @@ const queueName = "grades"
 
 // New returns a grade service on db. With pub and regs it can deliver
 // (Start runs its workers); without them it only computes and queues.
-func New(db *store.DB, courses *course.Store, pub Publisher, regs Registrations, cfg Config, logger *slog.Logger) (*Service, error) {
+func New(db *store.DB, pub Publisher, regs Registrations, cfg Config, logger *slog.Logger) (*Service, error) {
 	cfg.defaults()
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Service{db: db, courses: courses, cfg: cfg, pub: pub, regs: regs, Logger: logger, Now: time.Now,
+	s := &Service{db: db, cfg: cfg, pub: pub, regs: regs, Logger: logger, Now: time.Now,
 		gate: newGate(db, cfg.PerLMS)}
 	rc := &river.Config{
 		Logger:            logger.With(slog.String("component", "grade queue")),
