@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -45,6 +46,22 @@ type Filter struct {
 	Limit int
 }
 
+// where is the condition on grade_scores (columns prefixed by prefix) that
+// keeps the rows of the given platform, course, activity, state and
+// learner; an empty value does not narrow.
+func where(prefix, platformID, courseID, linkID, state, userID string) (string, []any) {
+	var cond strings.Builder
+	var args []any
+	for _, c := range []struct{ col, v string }{{"platform_id", platformID}, {"course_id", courseID}, {"link_id", linkID},
+		{"state", state}, {"user_id", userID}} {
+		if c.v != "" {
+			cond.WriteString(" AND " + prefix + c.col + " = ?")
+			args = append(args, c.v)
+		}
+	}
+	return cond.String(), args
+}
+
 // Deliveries lists scores owed, newest change first.
 func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
@@ -60,14 +77,8 @@ func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 		JOIN resource_links l ON l.platform_id = g.platform_id AND l.id = g.link_id
 		JOIN users u ON u.platform_id = g.platform_id AND u.id = g.user_id
 		WHERE 1 = 1`
-	var args []any
-	for _, c := range []struct{ col, v string }{{"g.platform_id", f.PlatformID}, {"g.course_id", f.CourseID}, {"g.link_id", f.LinkID}, {"g.state", f.State}} {
-		if c.v != "" {
-			q += " AND " + c.col + " = ?"
-			args = append(args, c.v)
-		}
-	}
-	q += " ORDER BY g.updated_at DESC, g.user_id LIMIT ?"
+	cond, args := where("g.", f.PlatformID, f.CourseID, f.LinkID, f.State, "")
+	q += cond + " ORDER BY g.updated_at DESC, g.user_id LIMIT ?"
 	args = append(args, f.Limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
@@ -89,17 +100,10 @@ func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 	return out, rows.Err()
 }
 
-// Counts of deliveries by state, for a summary line.
+// StateCounts counts deliveries by state, for a summary line.
 func (s *Service) StateCounts(ctx context.Context, f Filter) (map[string]int, error) {
-	q := `SELECT state, COUNT(*) FROM grade_scores WHERE 1 = 1`
-	var args []any
-	for _, c := range []struct{ col, v string }{{"platform_id", f.PlatformID}, {"course_id", f.CourseID}, {"link_id", f.LinkID}} {
-		if c.v != "" {
-			q += " AND " + c.col + " = ?"
-			args = append(args, c.v)
-		}
-	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q+" GROUP BY state"), args...)
+	cond, args := where("", f.PlatformID, f.CourseID, f.LinkID, "", "")
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT state, COUNT(*) FROM grade_scores WHERE 1 = 1`+cond+` GROUP BY state`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}
@@ -125,16 +129,9 @@ func (s *Service) Retry(ctx context.Context, f Filter, userID string) (int, erro
 	}
 	n := 0
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		q := `SELECT platform_id, link_id, user_id FROM grade_scores WHERE state = ?`
-		args := []any{StateFailed}
-		for _, c := range []struct{ col, v string }{{"platform_id", f.PlatformID}, {"course_id", f.CourseID}, {"link_id", f.LinkID}, {"user_id", userID}} {
-			if c.v != "" {
-				q += " AND " + c.col + " = ?"
-				args = append(args, c.v)
-			}
-		}
+		cond, args := where("", f.PlatformID, f.CourseID, f.LinkID, StateFailed, userID)
 		var keys []DeliverArgs
-		rows, err := tx.WithContext(ctx).Raw(q+" LIMIT 10000", args...).Rows()
+		rows, err := tx.WithContext(ctx).Raw(`SELECT platform_id, link_id, user_id FROM grade_scores WHERE 1 = 1`+cond+` LIMIT 10000`, args...).Rows()
 		if err != nil {
 			return err
 		}
