@@ -37,6 +37,20 @@ func (s *Server) learnerProgress(c echo.Context, sess session.Session, st course
 	return &progressView{Progress: p, Settings: st}, nil
 }
 
+var errNoGrades = roundtable.Errorf(roundtable.ENOTFOUND, "Grades are not available on this Roundtable.")
+
+// gradesFor refuses what only staff may do with grades (action says what),
+// and everything when this Roundtable does not grade.
+func (s *Server) gradesFor(sess session.Session, action string) error {
+	if !sess.Roles.IsStaff() {
+		return roundtable.Errorf(roundtable.EFORBIDDEN, "Only instructors and teaching assistants can %s.", action)
+	}
+	if s.Grades == nil {
+		return errNoGrades
+	}
+	return nil
+}
+
 type gradesPage struct {
 	discussionBase
 	Settings   course.Settings
@@ -82,11 +96,8 @@ func (s *Server) gradeRows(ds []grade.Delivery) []gradeRow {
 // course's failed deliveries.
 func (s *Server) activityGrades(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Grades")
-	if !sess.Roles.IsStaff() {
-		return roundtable.Errorf(roundtable.EFORBIDDEN, "Only instructors and teaching assistants can see the grades of an activity.")
-	}
-	if s.Grades == nil {
-		return roundtable.Errorf(roundtable.ENOTFOUND, "Grades are not available on this Roundtable.")
+	if err := s.gradesFor(sess, "see the grades of an activity"); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	st, err := s.Courses.Settings(ctx, sess.PlatformID, sess.LinkID)
@@ -115,11 +126,8 @@ func (s *Server) activityGrades(c echo.Context) error {
 // learner's, with user).
 func (s *Server) retryGrades(c echo.Context) error {
 	sess := c.Get(ctxSession).(session.Session)
-	if !sess.Roles.IsStaff() {
-		return roundtable.Errorf(roundtable.EFORBIDDEN, "Only instructors and teaching assistants can retry grade deliveries.")
-	}
-	if s.Grades == nil {
-		return roundtable.Errorf(roundtable.ENOTFOUND, "Grades are not available on this Roundtable.")
+	if err := s.gradesFor(sess, "retry grade deliveries"); err != nil {
+		return err
 	}
 	n, err := s.Grades.Retry(c.Request().Context(), grade.Filter{PlatformID: sess.PlatformID, CourseID: sess.CourseID}, strings.TrimSpace(c.FormValue("user")))
 	if err != nil {
@@ -147,7 +155,7 @@ type adminGradesPage struct {
 func (s *Server) adminGrades(c echo.Context) error {
 	ctx := c.Request().Context()
 	if s.Grades == nil {
-		return roundtable.Errorf(roundtable.ENOTFOUND, "Grades are not available on this Roundtable.")
+		return errNoGrades
 	}
 	f := grade.Filter{PlatformID: c.QueryParam("platform"), State: grade.StateFailed}
 	ds, err := s.Grades.Deliveries(ctx, f)
@@ -169,7 +177,7 @@ func (s *Server) adminGrades(c echo.Context) error {
 // learner's in one activity.
 func (s *Server) adminRetryGrades(c echo.Context) error {
 	if s.Grades == nil {
-		return roundtable.Errorf(roundtable.ENOTFOUND, "Grades are not available on this Roundtable.")
+		return errNoGrades
 	}
 	f := grade.Filter{PlatformID: c.FormValue("platform"), LinkID: c.FormValue("link")}
 	n, err := s.Grades.Retry(c.Request().Context(), f, c.FormValue("user"))
