@@ -104,15 +104,24 @@ func (s *Server) activityGrades(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := s.Grades.Deliveries(ctx, grade.Filter{PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID})
-	if err != nil {
-		return err
-	}
+	// The counts are read before the rows, and a failure the rows show
+	// always counts: a delivery that fails between the two reads never
+	// leaves a failed row without its banner and retry button.
 	counts, err := s.Grades.StateCounts(ctx, grade.Filter{PlatformID: sess.PlatformID, CourseID: sess.CourseID})
 	if err != nil {
 		return err
 	}
-	page := gradesPage{discussionBase: b, Settings: st, Deliveries: s.gradeRows(ds), Counts: counts, Failed: counts[grade.StateFailed]}
+	ds, err := s.Grades.Deliveries(ctx, grade.Filter{PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID})
+	if err != nil {
+		return err
+	}
+	failedRows := 0
+	for _, d := range ds {
+		if d.State == grade.StateFailed {
+			failedRows++
+		}
+	}
+	page := gradesPage{discussionBase: b, Settings: st, Deliveries: s.gradeRows(ds), Counts: counts, Failed: max(counts[grade.StateFailed], failedRows)}
 	switch c.QueryParam("done") {
 	case "retried":
 		page.Notice = "The failed scores are queued again; they are sent in the next moments."
