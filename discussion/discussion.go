@@ -136,6 +136,9 @@ type ThreadView struct {
 	// UnreadNotifications is the viewer's count of unseen notifications
 	// in the space, as UnreadNotifications counts them.
 	UnreadNotifications int
+	// Duplicates links the thread to its original and to the threads
+	// marked as its duplicates, those the viewer may see.
+	Duplicates Duplicates
 }
 
 // Post finds one of the thread's posts.

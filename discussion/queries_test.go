@@ -107,6 +107,16 @@ func countedDB(t *testing.T, kind store.Dialect) (db, counted *store.DB, n *atom
 	return db, &store.DB{DB: db.DB, Dialect: db.Dialect, SQL: sqlDB}, n
 }
 
+// threadStatements is how many statements a thread's read sends: the
+// thread, then its posts; SQLite records the visit in a statement of its
+// own, Postgres with the posts.
+func threadStatements(kind store.Dialect) int64 {
+	if kind == store.SQLite {
+		return 3
+	}
+	return 2
+}
+
 // TestListAndThreadQueriesDoNotGrow counts the statements the list and
 // thread pages' reads send: the same for 3 threads as for 40, and for a
 // thread of 2 replies as for one of 40 (no N+1).
@@ -160,8 +170,9 @@ func TestListAndThreadQueriesDoNotGrow(t *testing.T) {
 			l1, t1 := measure()
 			grow(37, 20)
 			l2, t2 := measure()
-			if l1 != l2 || t1 != t2 || l1 != 1 || t1 != 3 {
-				t.Errorf("statements: list %d then %d, thread %d then %d; want 1 and 3 each time", l1, l2, t1, t2)
+			wantThread := threadStatements(kind)
+			if l1 != l2 || t1 != t2 || l1 != 1 || t1 != wantThread {
+				t.Errorf("statements: list %d then %d, thread %d then %d; want 1 and %d each time", l1, l2, t1, t2, wantThread)
 			}
 		})
 	}

@@ -61,8 +61,8 @@ func TestReadsAtScaleDoNotGrow(t *testing.T) {
 			for _, r := range tv.Replies {
 				posts += 1 + len(r.Children)
 			}
-			if got := n.Load(); got != 3 || posts != 100 {
-				t.Errorf("thread of %d posts: %d statements, want 100 posts in 3", posts, got)
+			if got := n.Load(); got != threadStatements(kind) || posts != 100 {
+				t.Errorf("thread of %d posts: %d statements, want 100 posts in %d", posts, got, threadStatements(kind))
 			}
 
 			n.Store(0)

@@ -354,38 +354,6 @@ type Duplicates struct {
 	Marked []ThreadRef
 }
 
-// Duplicates returns the thread's original and its marked duplicates.
-func (s *Store) Duplicates(ctx context.Context, v Viewer, threadID string) (Duplicates, error) {
-	var d Duplicates
-	// The original, then the duplicates: two index lookups (one join with
-	// an OR read every thread of the space).
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT o.id, o.title, 1
-		FROM threads t
-		JOIN threads o ON o.platform_id = t.platform_id AND o.id = t.duplicate_of AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ? AND t.duplicate_of <> ''`+hiddenOthers(v)+`
-		UNION ALL
-		SELECT o.id, o.title, 0 FROM threads o
-		WHERE o.platform_id = ? AND o.duplicate_of = ? AND o.duplicate_of <> '' AND o.cohort_id = ? AND o.link_id = ?`+hiddenOthers(v)+`
-		ORDER BY 1`), v.PlatformID, v.CohortID, v.LinkID, threadID, v.PlatformID, threadID, v.CohortID, v.LinkID)
-	if err != nil {
-		return d, fmt.Errorf("duplicates: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r ThreadRef
-		var original bool
-		if err := rows.Scan(&r.ID, &r.Title, &original); err != nil {
-			return d, fmt.Errorf("duplicates: %w", err)
-		}
-		if original {
-			d.Of = &r
-		} else {
-			d.Marked = append(d.Marked, r)
-		}
-	}
-	return d, rows.Err()
-}
-
 // hiddenOthers leaves out, for learners, linked threads (o) that moderators hid.
 func hiddenOthers(v Viewer) string {
 	if v.Staff {

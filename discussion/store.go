@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -674,19 +675,27 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	// count of unseen notifications. Each was a round trip of its own, and
 	// under load each round trip waits for a core.
 	var mustPostFirst, suspended bool
+	// It also links the thread to its original (o) and to the threads
+	// marked as its duplicates, a JSON array of [id, title].
+	var originalID, originalTitle, marked string
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at,
 		CASE WHEN EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id AND st.post_first = TRUE)
 			AND NOT EXISTS (SELECT 1 FROM threads own WHERE own.platform_id = t.platform_id AND own.cohort_id = t.cohort_id AND own.link_id = t.link_id AND own.author_id = ?)
 			THEN 1 ELSE 0 END,
 		CASE WHEN EXISTS (SELECT 1 FROM course_suspensions su WHERE su.platform_id = t.platform_id AND su.course_id = ? AND su.user_id = ?) THEN 1 ELSE 0 END,
 		COALESCE((SELECT st.allow_anonymous FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
-		(`+unreadCount+`)
+		(`+unreadCount+`),
+		COALESCE(o.id, ''), COALESCE(o.title, ''),
+		COALESCE((SELECT `+markedDuplicates[s.db.Dialect]+` FROM threads o
+			WHERE o.platform_id = t.platform_id AND o.duplicate_of = t.id AND o.duplicate_of <> '' AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id`+hiddenOthers(v)+`), '')
 		`+threadJoins+`
+		LEFT JOIN threads o ON o.platform_id = t.platform_id AND o.id = t.duplicate_of AND t.duplicate_of <> '' AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id`+hiddenOthers(v)+`
 		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
 		v.UserID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
 		v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
 		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
-	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications)
+	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications,
+		&originalID, &originalTitle, &marked)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return tv, errThreadNotFound
 	}
@@ -698,18 +707,21 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	}
 	tv.Suspended = suspended && !v.Staff
 	tv.Thread = t
+	if originalID != "" {
+		tv.Duplicates.Of = &ThreadRef{ID: originalID, Title: originalTitle}
+	}
+	if tv.Duplicates.Marked, err = parseThreadRefs(marked); err != nil {
+		return tv, fmt.Errorf("thread duplicates: %w", err)
+	}
 	if lastVisit.Valid {
 		tv.LastVisit = lastVisit.Time
 	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT p.id, p.parent_id, p.opening, p.author_id, p.anonymous,
-		COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.body, p.vote_count, p.endorsed, p.deleted,
-		p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END, p.hidden
-		FROM posts p
-		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
-		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
-		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND p.thread_id = ?
-		ORDER BY p.id`), v.CourseID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
+	visit := []any{v.PlatformID, threadID, v.UserID, v.CohortID, t.allReplies + 1, s.now()}
+	q, args := threadPosts, []any{v.CourseID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID}
+	if s.db.Dialect == store.Postgres {
+		q, args = recordVisitWith+q, append(visit, args...)
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return tv, fmt.Errorf("thread posts: %w", err)
 	}
@@ -750,24 +762,62 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		return tv, fmt.Errorf("thread posts: %w", err)
 	}
 	rows.Close()
-	_, err = s.db.SQL.ExecContext(ctx, s.db.Rebind(`INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, seen_posts, last_visit_at)
-		`+visitValues[s.db.Dialect]+` ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at`),
-		v.PlatformID, threadID, v.UserID, v.CohortID, t.allReplies+1, s.now())
-	if err != nil {
-		return tv, fmt.Errorf("record visit: %w", err)
+	if s.db.Dialect != store.Postgres {
+		_, err = s.db.SQL.ExecContext(ctx, recordVisit, visit...)
+		if err != nil {
+			return tv, fmt.Errorf("record visit: %w", err)
+		}
 	}
 	return tv, nil
 }
 
-// visitValues are the values of a visit. On Postgres its commit does not
-// wait for the write-ahead log to reach disk (synchronous_commit off for
-// this statement's transaction alone): that wait was 2 to 8 ms of every
-// thread view, and a crash can at worst lose the last fraction of a
+// threadPosts reads a thread's posts with their authors and the viewer's
+// votes (arguments: course, viewer, platform, cohort, link, thread).
+const threadPosts = `SELECT p.id, p.parent_id, p.opening, p.author_id, p.anonymous,
+		COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.body, p.vote_count, p.endorsed, p.deleted,
+		p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END, p.hidden
+		FROM posts p
+		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
+		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
+		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND p.thread_id = ?
+		ORDER BY p.id`
+
+// recordVisit upserts the viewer's visit: the posts seen and when.
+const recordVisit = `INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, seen_posts, last_visit_at) VALUES (?, ?, ?, ?, ?, ?)
+	ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at`
+
+// recordVisitWith opens threadPosts on Postgres: the posts are read and
+// the visit recorded (recordVisit's arguments first) in one round trip. The visit's commit does
+// not wait for the write-ahead log to reach disk (synchronous_commit off
+// for this statement's transaction alone): that wait was 2 to 8 ms of
+// every thread view, and a crash can at worst lose the last fraction of a
 // second of visits, which shows a few posts as new again.
-var visitValues = map[store.Dialect]string{
-	store.SQLite: `VALUES (?, ?, ?, ?, ?, ?)`,
-	store.Postgres: `SELECT ?, ?, ?, ?, ?::integer, ?::timestamptz
-		FROM (SELECT set_config('synchronous_commit', 'off', true)) relaxed`,
+const recordVisitWith = `WITH visit AS (INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, seen_posts, last_visit_at)
+		SELECT ?, ?, ?, ?, ?::integer, ?::timestamptz FROM (SELECT set_config('synchronous_commit', 'off', true)) relaxed
+		ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at) `
+
+// markedDuplicates aggregates threads o into a JSON array of [id, title],
+// ordered by id.
+var markedDuplicates = map[store.Dialect]string{
+	store.SQLite:   `json_group_array(json_array(o.id, o.title) ORDER BY o.id)`,
+	store.Postgres: `json_agg(json_build_array(o.id, o.title) ORDER BY o.id)::text`,
+}
+
+// parseThreadRefs reads markedDuplicates' array.
+func parseThreadRefs(js string) ([]ThreadRef, error) {
+	if js == "" || js == "[]" {
+		return nil, nil
+	}
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(js), &pairs); err != nil {
+		return nil, err
+	}
+	refs := make([]ThreadRef, len(pairs))
+	for i, p := range pairs {
+		refs[i] = ThreadRef{ID: p[0], Title: p[1]}
+	}
+	return refs, nil
 }
 
 // IsEmpty reports whether the space has no threads yet.

@@ -381,8 +381,6 @@ type threadPage struct {
 	ReplyError  string
 	// Flags are the staff's pin, lock and close buttons.
 	Flags []flagForm
-	// Duplicates links the thread to its original or to its duplicates.
-	Duplicates discussion.Duplicates
 	// Suspended is true when the learner may not post in this course.
 	Suspended bool
 }
@@ -407,9 +405,6 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
 		Suspended: tv.Suspended}
 	page.CanReply = page.CanReply && !page.Suspended
-	if page.Duplicates, err = s.Discussions.Duplicates(c.Request().Context(), v, tv.ID); err != nil {
-		return threadPage{}, err
-	}
 	if v.Staff {
 		for _, f := range []struct {
 			flag      string
