@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -61,16 +62,23 @@ type discussionBase struct {
 
 // URL is L.URL(p) with the token escaped once per page.
 func (b discussionBase) URL(p string) string {
-	if b.L.SessionToken == "" {
+	q := b.sessionQuery()
+	if q == "" {
 		return p
 	}
-	if b.rtQuery == "" {
-		return b.L.URL(p)
-	}
 	if strings.Contains(p, "?") {
-		return p + "&" + b.rtQuery
+		return p + "&" + q
 	}
-	return p + "?" + b.rtQuery
+	return p + "?" + q
+}
+
+// sessionQuery is the query parameter that carries the session token in
+// links ("rt=..."), or empty when a cookie carries it.
+func (b discussionBase) sessionQuery() string {
+	if b.L.SessionToken == "" || b.rtQuery != "" {
+		return b.rtQuery
+	}
+	return "rt=" + url.QueryEscape(b.L.SessionToken)
 }
 
 // withQuery sets the escaped session token of b's links.
@@ -357,10 +365,9 @@ type postView struct {
 	Children []postView
 	// Form is what each of the post's small forms carries.
 	Form hiddenFields
-	// URLs of the post's actions, each in this session.
-	VoteURL, AcceptURL, EndorseURL, DeleteURL, EditURL, HistoryURL, QuoteURL, ReplyURL string
-	// FlagURL opens the flag form; HideURL and RestoreURL are staff's.
-	FlagURL, HideURL, RestoreURL string
+	// links are what the URLs of the post's actions share with the
+	// page's other posts.
+	links *postLinks
 }
 
 // hiddenFields are the CSRF token and, without a cookie, the session token.
@@ -401,7 +408,7 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	if c.Request().Method == http.MethodGet {
 		b.UnreadNotifications = tv.UnreadNotifications
 	}
-	conv := func(p discussion.Post) postView { return newPostView(b, v.Staff, tv.Thread, p) }
+	conv := postViews(b, v.Staff, tv.Thread)
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
 		Suspended: tv.Suspended}
 	page.CanReply = page.CanReply && !page.Suspended
@@ -461,7 +468,12 @@ func (s *Server) thread(c echo.Context) error {
 			page.ReplyBody = quote(who, p.Body)
 		}
 	}
-	return s.render(c, http.StatusOK, "discussion_thread", page)
+	return s.renderThread(c, http.StatusOK, page)
+}
+
+// renderThread writes the thread page, its replies straight into it.
+func (s *Server) renderThread(c echo.Context, status int, page threadPage) error {
+	return s.renderAround(c, status, "discussion_thread", page, func(buf *bytes.Buffer) { writeReplies(buf, page.Replies) })
 }
 
 // quote turns a post into a Markdown block quote that opens a reply.
@@ -490,7 +502,7 @@ func (s *Server) reply(c echo.Context) error {
 			return verr
 		}
 		page.ReplyTo, page.ReplyBody, page.ReplyError = in.ParentID, in.Body, msg
-		return s.render(c, status, "discussion_thread", page)
+		return s.renderThread(c, status, page)
 	}
 	s.announce(c, "post.created", threadID, id)
 	return s.seeOther(c, b.Base+"/t/"+threadID, "#post-"+id)

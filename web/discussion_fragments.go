@@ -21,45 +21,22 @@ import (
 // belongs under, so the page can put it there.
 const postParentHeader = "Roundtable-Post-Parent"
 
-// newPostView is a post as the thread page shows it to a viewer (staff or
-// not), with its forms and their URLs in this session.
-func newPostView(b discussionBase, staff bool, t discussion.Thread, p discussion.Post) postView {
+// postViews makes the views of a thread's posts as its page shows them
+// to a viewer (staff or not), with their forms and the URLs of their
+// actions in this session; what the URLs share is escaped once a page.
+func postViews(b discussionBase, staff bool, t discussion.Thread) func(discussion.Post) postView {
+	links := newPostLinks(b.Base, t.ID, b.sessionQuery())
 	canAccept := t.IsQuestion() && (staff || t.Author.Mine)
-	pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
-		CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: staff, Question: t.IsQuestion(),
-		Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}}
-	pv.CanFlag = !staff && !p.Author.Mine && !p.Deleted && !p.Hidden
-	// Only the URLs of the actions the "post" part shows are made: a
-	// 100-post page built a thousand URLs, most of them never shown.
-	tp := b.Base + "/t/" + t.ID
-	pp := tp + "/p/" + p.ID
-	if p.Edited || (p.Deleted && staff) {
-		pv.HistoryURL = b.URL(pp + "/history")
-	}
-	if p.Deleted || (p.Hidden && !staff) {
+	return func(p discussion.Post) postView {
+		pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
+			CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: staff, Question: t.IsQuestion(),
+			Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}, links: links}
+		pv.CanFlag = !staff && !p.Author.Mine && !p.Deleted && !p.Hidden
+		if !p.Deleted {
+			pv.HTML = renderedPosts.render(p.Body)
+		}
 		return pv
 	}
-	pv.VoteURL, pv.QuoteURL = b.URL(pp+"/vote"), b.URL(tp+"?quote="+p.ID)+"#reply"
-	if !p.Opening {
-		pv.ReplyURL = b.URL(tp+"?reply_to="+p.ID) + "#reply"
-	}
-	if pv.CanAccept {
-		pv.AcceptURL = b.URL(pp + "/accept")
-	}
-	if pv.CanEdit {
-		pv.DeleteURL, pv.EditURL = b.URL(pp+"/delete"), b.URL(pp+"/edit")
-	}
-	if pv.CanFlag {
-		pv.FlagURL = b.URL(pp + "/flag")
-	}
-	if staff {
-		pv.EndorseURL = b.URL(pp + "/endorse")
-		pv.HideURL, pv.RestoreURL = b.URL(b.Base+"/moderation/p/"+p.ID+"/hide"), b.URL(b.Base+"/moderation/p/"+p.ID+"/restore")
-	}
-	if !p.Deleted {
-		pv.HTML = renderedPosts.render(p.Body)
-	}
-	return pv
 }
 
 // threadRow is one thread as the list shows it (the "thread-row" part).
@@ -102,7 +79,7 @@ func (s *Server) postFragment(c echo.Context) error {
 	if p.ParentID != "" {
 		c.Response().Header().Set(postParentHeader, p.ParentID)
 	}
-	return s.renderPart(c, "discussion_thread", part, newPostView(b, sess.Roles.IsStaff(), t, p))
+	return s.renderPart(c, "discussion_thread", part, postViews(b, sess.Roles.IsStaff(), t)(p))
 }
 
 // threadRowFragment is one thread as the list renders it. Two reads: the

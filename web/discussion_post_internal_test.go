@@ -69,23 +69,59 @@ const rowTemplate = `{{define "row-template"}}{{$t := .Thread}}<li class="thread
       </div>
     </li>{{end}}`
 
+// refPost is a post as the reference templates saw it: with the URLs of
+// its actions as strings, made as the page once made them.
+type refPost struct {
+	postView
+	b      discussionBase
+	thread string
+}
+
+func (r refPost) onPost(action string) string {
+	return r.b.URL(r.b.Base + "/t/" + r.thread + "/p/" + r.ID + action)
+}
+
+func (r refPost) onThread(query string) string {
+	return r.b.URL(r.b.Base+"/t/"+r.thread+query+r.ID) + "#reply"
+}
+
+func (r refPost) VoteURL() string    { return r.onPost("/vote") }
+func (r refPost) AcceptURL() string  { return r.onPost("/accept") }
+func (r refPost) EndorseURL() string { return r.onPost("/endorse") }
+func (r refPost) EditURL() string    { return r.onPost("/edit") }
+func (r refPost) DeleteURL() string  { return r.onPost("/delete") }
+func (r refPost) HistoryURL() string { return r.onPost("/history") }
+func (r refPost) FlagURL() string    { return r.onPost("/flag") }
+func (r refPost) QuoteURL() string   { return r.onThread("?quote=") }
+func (r refPost) ReplyURL() string   { return r.onThread("?reply_to=") }
+func (r refPost) HideURL() string    { return r.b.URL(r.b.Base + "/moderation/p/" + r.ID + "/hide") }
+func (r refPost) RestoreURL() string { return r.b.URL(r.b.Base + "/moderation/p/" + r.ID + "/restore") }
+
+// referenceParts are the page's parts, with ref, the reference
+// templates' helper that makes a post view a refPost.
+func referenceParts(t *testing.T, ref func(postView) refPost) *template.Template {
+	t.Helper()
+	parts, err := template.New("parts").Funcs(template.FuncMap{"ref": ref}).ParseFS(templateFS, "templates/discussion_parts.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parts
+}
+
 // TestPostHTMLMatchesTemplate renders posts in every combination of
 // their states and of the viewer's rights with PostHTML and with the
 // template it replaces, and wants the same bytes: values that need
 // escaping, session tokens in URLs, and URLs html/template filters or
 // percent-encodes.
 func TestPostHTMLMatchesTemplate(t *testing.T) {
-	ref, err := template.New("parts").ParseFS(templateFS, "templates/discussion_parts.html")
+	ref, err := referenceParts(t, nil).New("post-template").Parse(postTemplate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref, err = ref.New("post-template").Parse(postTemplate); err != nil {
-		t.Fatal(err)
-	}
-	compare := func(name string, pv postView) {
+	compare := func(name string, pv postView, b discussionBase, thread string) {
 		t.Helper()
 		var want bytes.Buffer
-		if err := ref.ExecuteTemplate(&want, "post-template", pv); err != nil {
+		if err := ref.ExecuteTemplate(&want, "post-template", refPost{pv, b, thread}); err != nil {
 			t.Fatal(err)
 		}
 		var got bytes.Buffer
@@ -112,21 +148,33 @@ func TestPostHTMLMatchesTemplate(t *testing.T) {
 			if on(8) && on(9) {
 				p.Author.Name = ""
 			}
-			compare(p.ID, newPostView(b, on(9) != on(3), th, p))
+			compare(p.ID, postViews(b, on(9) != on(3), th)(p), b, th.ID)
 			n++
 		}
 	}
-	// URLs the template filters or percent-encodes.
+	// URLs the template filters or percent-encodes, as url writes them.
+	urlRef, err := template.New("a").Parse(`<a href="{{.}}">`)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range []string{"javascript:alert(1)", "/a/x?q=a b&c=é(1)'", "/a/%zz%41", "https://example.com/?x=1", "mailto:a@b", "/a:b/c", ""} {
-		pv := postView{Post: discussion.Post{ID: "p", CreatedAt: created, Edited: true}, HistoryURL: u, VoteURL: u, QuoteURL: u, ReplyURL: u,
-			Staff: true, CanEdit: true, CanAccept: true, EditURL: u, DeleteURL: u, AcceptURL: u, EndorseURL: u, HideURL: u, HTML: "<p>x</p>"}
-		compare(u, pv)
+		var want bytes.Buffer
+		if err := urlRef.Execute(&want, u); err != nil {
+			t.Fatal(err)
+		}
+		got := htmlWriter{new(bytes.Buffer)}
+		got.raw(`<a href="`)
+		got.url(u)
+		got.raw(`">`)
+		if got.String() != want.String() {
+			t.Fatalf("url %q: wrote %s, the template %s", u, got.String(), want.String())
+		}
 		n++
 	}
 	if n < 1<<14 {
 		t.Fatalf("compared %d posts", n)
 	}
-	if !strings.Contains(string(newPostView(discussionBase{Base: "/a/l"}, false, discussion.Thread{ID: "t"},
+	if !strings.Contains(string(postViews(discussionBase{Base: "/a/l"}, false, discussion.Thread{ID: "t"})(
 		discussion.Post{ID: "p", Body: "hello"}).PostHTML()), "<p>hello</p>") {
 		t.Error("the post's Markdown is not in its HTML")
 	}
@@ -184,57 +232,37 @@ func TestRowHTMLMatchesTemplate(t *testing.T) {
 	}
 }
 
-// repliesOf is the range over the replies in discussion_thread.html.
-func repliesOf(t *testing.T) string {
-	page, err := templateFS.ReadFile("templates/discussion_thread.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const start, end = "{{range .Replies}}", "{{end}}"
-	i := strings.Index(string(page), start)
-	if i < 0 {
-		t.Fatal("discussion_thread.html ranges over no replies")
-	}
-	j := strings.Index(string(page[i:]), end)
-	return string(page[i : i+j+len(end)])
-}
-
 // TestRepliesMatchTemplate compares the thread page's replies, with
-// and without nested replies, with the "reply" part and the range over
-// them that the page's template held.
+// and without nested replies, as ReplyHTML and writeReplies write them,
+// with the "reply" part and the range over the replies that the page's
+// template held.
 func TestRepliesMatchTemplate(t *testing.T) {
-	ref, err := template.New("parts").ParseFS(templateFS, "templates/discussion_parts.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ref, err = ref.New("replies-template").Parse(`{{define "reply-template"}}<div class="reply">
+	b := discussionBase{L: Layout{SessionToken: "t+k"}, CSRF: "c", Base: "/a/l"}
+	th := discussion.Thread{ID: "t1", Kind: discussion.Question}
+	ref, err := referenceParts(t, func(pv postView) refPost { return refPost{pv, b, th.ID} }).New("replies-template").Parse(`{{define "reply-template"}}<div class="reply">
     {{template "post-template" .}}
-    {{if .Children}}<div class="children">{{range .Children}}{{template "post-template" .}}{{end}}</div>{{end}}
+    {{if .Children}}<div class="children">{{range .Children}}{{template "post-template" (ref .)}}{{end}}</div>{{end}}
   </div>{{end}}{{range .Replies}}
-  {{template "reply-template" .}}
-  {{end}}`); err != nil {
+  {{template "reply-template" (ref .)}}
+  {{end}}`)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if ref, err = ref.New("post-template").Parse(postTemplate); err != nil {
 		t.Fatal(err)
 	}
-	// The thread page's replies as discussion_thread.html ranges over them.
-	if ref, err = ref.New("replies").Parse(repliesOf(t)); err != nil {
-		t.Fatal(err)
-	}
-	b := discussionBase{L: Layout{SessionToken: "t+k"}, CSRF: "c", Base: "/a/l"}
-	th := discussion.Thread{ID: "t1", Kind: discussion.Question}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var page threadPage
 	for i := range 4 {
-		r := newPostView(b, false, th, discussion.Post{ID: fmt.Sprintf("r%d", i), Body: "reply", CreatedAt: at, Voted: i%2 == 0})
+		view := postViews(b, false, th)
+		r := view(discussion.Post{ID: fmt.Sprintf("r%d", i), Body: "reply", CreatedAt: at, Voted: i%2 == 0})
 		for j := range i {
-			r.Children = append(r.Children, newPostView(b, false, th, discussion.Post{ID: fmt.Sprintf("r%dc%d", i, j), ParentID: r.ID,
+			r.Children = append(r.Children, view(discussion.Post{ID: fmt.Sprintf("r%dc%d", i, j), ParentID: r.ID,
 				Body: "nested", CreatedAt: at, Deleted: j == 1}))
 		}
 		page.Replies = append(page.Replies, r)
 		var want bytes.Buffer
-		if err := ref.ExecuteTemplate(&want, "reply-template", r); err != nil {
+		if err := ref.ExecuteTemplate(&want, "reply-template", refPost{r, b, th.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if got := string(r.ReplyHTML()); got != want.String() {
@@ -247,9 +275,7 @@ func TestRepliesMatchTemplate(t *testing.T) {
 		if err := ref.ExecuteTemplate(&want, "replies-template", p); err != nil {
 			t.Fatal(err)
 		}
-		if err := ref.ExecuteTemplate(&got, "replies", p); err != nil {
-			t.Fatal(err)
-		}
+		writeReplies(&got, p.Replies)
 		if got.String() != want.String() {
 			t.Fatalf("%d replies: the page wrote\n%s\nthe template wrote\n%s", n, got.String(), want.String())
 		}

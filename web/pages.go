@@ -89,6 +89,33 @@ func parsePages(as *assets) (*pages, error) {
 
 // render writes page name with data, whose L field is filled in here.
 func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
+		return t.ExecuteTemplate(buf, "layout", data)
+	})
+}
+
+// renderAround writes a page whose content comes in two parts,
+// "content-top" and "content-bottom", with what middle writes between
+// them straight into the page: a thread's hundred replies, written in
+// Go, are not first made into strings of their own (a quarter of a
+// thread view's garbage) for the template to copy.
+func (s *Server) renderAround(c echo.Context, status int, name string, data any, middle func(*bytes.Buffer)) error {
+	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
+		for _, part := range []string{"layout-head", "content-top", "", "content-bottom", "layout-foot"} {
+			if part == "" {
+				middle(buf)
+				continue
+			}
+			if err := t.ExecuteTemplate(buf, part, data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writePage answers with the page that write puts in a pooled buffer.
+func (s *Server) writePage(c echo.Context, status int, name string, write func(*template.Template, *bytes.Buffer) error) error {
 	t, ok := s.pages.byName[name]
 	if !ok {
 		return fmt.Errorf("no page %q", name)
@@ -100,7 +127,7 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 			pageBuffers.Put(buf)
 		}
 	}()
-	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
+	if err := write(t, buf); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
