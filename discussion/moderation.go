@@ -439,6 +439,9 @@ func (s *Store) setHidden(ctx context.Context, v Viewer, postID, reason string, 
 		if err != nil {
 			return err
 		}
+		if err := hideNotifications(tx, v.PlatformID, p.ThreadID, p.ID, p.Opening); err != nil {
+			return err
+		}
 		if hide {
 			if err := tx.Exec(`UPDATE post_flags SET status = 'resolved', resolved_by = ?, resolved_at = ? WHERE platform_id = ? AND post_id = ? AND status = 'open'`,
 				v.UserID, now, v.PlatformID, p.ID).Error; err != nil {

@@ -74,11 +74,12 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 	seen := map[string]bool{v.UserID: true, "": true}
 	var q strings.Builder
 	var args []any
+	hidden, checked := false, false
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		err := tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, user_id, kind, actor_id, anonymous, thread_id, post_id, created_at)
+		err := tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, user_id, kind, actor_id, anonymous, thread_id, post_id, hidden, created_at)
 			VALUES `+q.String(), args...).Error
 		q.Reset()
 		args = args[:0]
@@ -88,13 +89,25 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 		if seen[n.userID] {
 			continue
 		}
+		if !checked {
+			// The first to write: is it hidden from learners (its thread
+			// or post is)? Read after the caller updated the thread's
+			// row, whose lock orders this read with moderation's
+			// (setHidden updates that row before hideNotifications).
+			if err := tx.Raw(`SELECT COALESCE((SELECT hidden FROM threads WHERE platform_id = ? AND id = ?), FALSE)
+				OR COALESCE((SELECT hidden FROM posts WHERE platform_id = ? AND id = ?), FALSE)`,
+				v.PlatformID, threadID, v.PlatformID, postID).Row().Scan(&hidden); err != nil {
+				return err
+			}
+			checked = true
+		}
 		seen[n.userID] = true
 		if len(args) > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, now)
-		if len(args) >= notifyBatch*11 {
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, hidden, now)
+		if len(args) >= notifyBatch*12 {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -248,7 +261,7 @@ func notifyAccepted(tx *gorm.DB, v Viewer, threadID, postID, authorID string, no
 
 // notificationVisible picks the viewer's notifications in the space (its
 // arguments: platform, cohort, link, user, staff); to learners, none of a
-// thread or post moderators hid.
+// thread or post moderators hid, checked against both for the list.
 const notificationVisible = `LEFT JOIN threads t ON t.platform_id = n.platform_id AND t.id = n.thread_id
 	LEFT JOIN posts p ON p.platform_id = n.platform_id AND p.id = n.post_id
 	WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ?
@@ -262,7 +275,10 @@ const MaxUnreadCounted = 100
 
 // unreadCount counts a viewer's unseen notifications, up to a limit
 // (platform, cohort, link, user, staff, limit); Thread asks it too.
-const unreadCount = `SELECT COUNT(*) FROM (SELECT 1 FROM notifications n ` + notificationVisible + `
+// It reads the unseen notifications' index alone: whether a notification
+// is hidden from learners is kept on it (see hideNotifications).
+const unreadCount = `SELECT COUNT(*) FROM (SELECT 1 FROM notifications n
+		WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ? AND (? OR n.hidden = FALSE)
 		AND n.seen_at IS NULL LIMIT ?) unseen`
 
 // UnreadNotifications counts the viewer's unseen notifications in this
@@ -334,4 +350,20 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer) error {
 		return fmt.Errorf("mark notifications read: %w", err)
 	}
 	return nil
+}
+
+// hideNotifications sets, after moderators hid or restored a post, whether
+// each notification of its thread (of the post alone, unless it opens the
+// thread) is hidden from learners: when its thread or its post is.
+func hideNotifications(tx *gorm.DB, platformID, threadID, postID string, wholeThread bool) error {
+	q := `UPDATE notifications SET hidden =
+		COALESCE((SELECT t.hidden FROM threads t WHERE t.platform_id = notifications.platform_id AND t.id = notifications.thread_id), FALSE)
+		OR COALESCE((SELECT p.hidden FROM posts p WHERE p.platform_id = notifications.platform_id AND p.id = notifications.post_id), FALSE)
+		WHERE platform_id = ? AND thread_id = ?`
+	args := []any{platformID, threadID}
+	if !wholeThread {
+		q += ` AND post_id = ?`
+		args = append(args, postID)
+	}
+	return tx.Exec(q, args...).Error
 }

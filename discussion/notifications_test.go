@@ -22,6 +22,9 @@ func TestNotificationsOfHiddenPostsAndOtherSpaces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := s.Follow(ctx, staff, id, true); err != nil {
+			t.Fatal(err)
+		}
 		reply, err := s.Reply(ctx, bob, id, discussion.ReplyInput{Body: "an answer"})
 		if err != nil {
 			t.Fatal(err)
@@ -34,11 +37,54 @@ func TestNotificationsOfHiddenPostsAndOtherSpaces(t *testing.T) {
 				t.Errorf("%+v sees %d of alice's notifications", other, n)
 			}
 		}
+		// The count (every page's header) follows what moderators hide and
+		// restore, as the list does; staff count everything.
+		unread := func(who discussion.Viewer) int {
+			t.Helper()
+			n, err := s.UnreadNotifications(ctx, who)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
 		if err := s.Hide(ctx, staff, reply, "off topic"); err != nil {
 			t.Fatal(err)
 		}
+		if n := unread(alice); n != 0 {
+			t.Errorf("alice counts %d notifications of a hidden post", n)
+		}
+		if err := s.Restore(ctx, staff, reply, "fine after all"); err != nil {
+			t.Fatal(err)
+		}
+		if n := unread(alice); n != 1 {
+			t.Errorf("alice counts %d notifications after the post's restore, want 1", n)
+		}
+		// A hidden thread hides all of its notifications, those written
+		// while it is hidden too; restoring it leaves a hidden post hidden.
+		opening := mustOpening(t, s, staff, id)
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(s.Hide(ctx, staff, reply, "off topic"))
+		must(s.Hide(ctx, staff, opening, "not for this course"))
+		if _, err := s.Reply(ctx, staff, id, discussion.ReplyInput{Body: "a staff note in a hidden thread"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := unread(alice); n != 0 {
+			t.Errorf("alice counts %d notifications of a hidden thread", n)
+		}
+		if n := unread(staff); n != 1 {
+			t.Errorf("staff count %d notifications, want bob's hidden reply", n)
+		}
+		must(s.Restore(ctx, staff, opening, "back"))
+		if n := unread(alice); n != 1 {
+			t.Errorf("after the thread's restore alice counts %d, want the staff note only (bob's reply is still hidden)", n)
+		}
 		ns, err := s.Notifications(ctx, alice)
-		if err != nil || len(ns) != 0 {
+		if err != nil || len(ns) != 1 || ns[0].Actor.ID != staff.UserID {
 			t.Errorf("a learner is notified of a hidden post: %+v %v", ns, err)
 		}
 		if _, err := s.Participation(ctx, alice, ""); roundtable.ErrorCode(err) != roundtable.EFORBIDDEN {

@@ -108,7 +108,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 	follows := &table{name: "thread_follows", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "created_at"}}
 	visits := &table{name: "thread_visits", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "seen_posts", "last_visit_at"}}
 	events := &table{name: "participation_events", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "user_id", "kind", "thread_id", "post_id", "created_at"}}
-	notes := &table{name: "notifications", cols: []string{"platform_id", "id", "cohort_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "seen_at", "created_at"}}
+	notes := &table{name: "notifications", cols: []string{"platform_id", "id", "cohort_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "hidden", "seen_at", "created_at"}}
 	modlog := &table{name: "moderation_log", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "actor_id", "action", "thread_id", "post_id", "target_user_id", "reason", "created_at"}}
 
 	// People: the viewers (already launched), other learners and two staff.
@@ -328,7 +328,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 					if at.Before(now.Add(-48 * time.Hour)) {
 						seen = at.Add(time.Hour)
 					}
-					notes.add(sp.PlatformID, g.at(at), sp.CohortID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], seen, at)
+					notes.add(sp.PlatformID, g.at(at), sp.CohortID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], threadHidden || p[15].(bool), seen, at)
 				}
 			}
 			if (follows || rng.Float64() < 0.3) && ti != hundred {
