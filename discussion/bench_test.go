@@ -87,7 +87,7 @@ func BenchmarkReadsAtScale(b *testing.B) {
 				{"list", func() error { _, err := s.List(ctx, v, discussion.ListQuery{}); return err }},
 				{"list-tag", func() error { _, err := s.List(ctx, v, discussion.ListQuery{Tag: f.Tag}); return err }},
 				{"thread-100-posts", func() error { _, err := s.Thread(ctx, v, f.Hundred); return err }},
-				{"unseen-notifications", func() error { _, err := s.UnreadNotifications(ctx, v); return err }},
+				{"standing", func() error { _, err := s.Standing(ctx, v); return err }},
 				{"search", func() error { _, err := s.Search(ctx, v, f.SearchWord, discussion.DefaultSearch); return err }},
 			} {
 				b.Run(r.name, func(b *testing.B) {

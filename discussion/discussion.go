@@ -65,6 +65,9 @@ type Thread struct {
 	CreatedAt    time.Time
 	// Hidden is true when moderators hid the opening post (staff only see it).
 	Hidden bool
+	// Original is the thread this one duplicates (zero when it is none,
+	// or when moderators hid the original from a learner).
+	Original ThreadRef
 	// allReplies counts the replies moderators hid too.
 	allReplies int
 }

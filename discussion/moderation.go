@@ -212,18 +212,6 @@ func checkSuspended(tx *gorm.DB, v Viewer) error {
 	return nil
 }
 
-// Suspended reports whether the viewer is suspended from posting in the
-// course; staff never are.
-func (s *Store) Suspended(ctx context.Context, v Viewer) (bool, error) {
-	if v.Staff {
-		return false, nil
-	}
-	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM course_suspensions WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
-		v.PlatformID, v.CourseID, v.UserID).Scan(&n)
-	return n > 0, err
-}
-
 // FlagPost flags someone else's post for the staff. Flagging is quiet: the
 // author and peers are not told. A second flag of the same post by the
 // same person, while the first is open, changes nothing.

@@ -274,22 +274,33 @@ const notificationVisible = `LEFT JOIN threads t ON t.platform_id = n.platform_i
 const MaxUnreadCounted = 100
 
 // unreadCount counts a viewer's unseen notifications, up to a limit
-// (platform, cohort, link, user, staff, limit); Thread asks it too.
+// (platform, cohort, link, user, staff, limit), for Standing and Thread.
 // It reads the unseen notifications' index alone: whether a notification
 // is hidden from learners is kept on it (see hideNotifications).
 const unreadCount = `SELECT COUNT(*) FROM (SELECT 1 FROM notifications n
 		WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ? AND (? OR n.hidden = FALSE)
 		AND n.seen_at IS NULL LIMIT ?) unseen`
 
-// UnreadNotifications counts the viewer's unseen notifications in this
-// space, up to MaxUnreadCounted.
-func (s *Store) UnreadNotifications(ctx context.Context, v Viewer) (int, error) {
-	var n int
-	err := s.db.QueryRow(ctx, unreadCount, v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted).Scan(&n)
+// Standing is what every page of the space shows of the viewer: the
+// count of their unseen notifications (up to MaxUnreadCounted), and
+// whether they are suspended from posting in the course (staff never).
+type Standing struct {
+	UnseenNotifications int
+	Suspended           bool
+}
+
+// Standing reads the viewer's standing, in one statement.
+func (s *Store) Standing(ctx context.Context, v Viewer) (Standing, error) {
+	var st Standing
+	err := s.db.QueryRow(ctx, `SELECT (`+unreadCount+`),
+		CASE WHEN EXISTS (SELECT 1 FROM course_suspensions WHERE platform_id = ? AND course_id = ? AND user_id = ?) THEN 1 ELSE 0 END`,
+		v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted, v.PlatformID, v.CourseID, v.UserID).
+		Scan(&st.UnseenNotifications, &st.Suspended)
 	if err != nil {
-		return 0, fmt.Errorf("count notifications: %w", err)
+		return Standing{}, fmt.Errorf("viewer's standing: %w", err)
 	}
-	return n, nil
+	st.Suspended = st.Suspended && !v.Staff
+	return st, nil
 }
 
 // Notifications returns the viewer's newest notifications in this space,

@@ -29,23 +29,23 @@ func TestNotificationsOfHiddenPostsAndOtherSpaces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, err := s.UnreadNotifications(ctx, alice); err != nil || n != 1 {
-			t.Fatalf("alice's unread: %d %v", n, err)
+		if st, err := s.Standing(ctx, alice); err != nil || st.UnseenNotifications != 1 || st.Suspended {
+			t.Fatalf("alice's standing: %+v %v", st, err)
 		}
 		for _, other := range []discussion.Viewer{viewer("alice", "B", false), {PlatformID: "p1", CourseID: "c1", LinkID: "l2", CohortID: "A", UserID: "alice"}, bob} {
-			if n, _ := s.UnreadNotifications(ctx, other); n != 0 {
-				t.Errorf("%+v sees %d of alice's notifications", other, n)
+			if st, _ := s.Standing(ctx, other); st.UnseenNotifications != 0 {
+				t.Errorf("%+v sees %d of alice's notifications", other, st.UnseenNotifications)
 			}
 		}
 		// The count (every page's header) follows what moderators hide and
 		// restore, as the list does; staff count everything.
 		unread := func(who discussion.Viewer) int {
 			t.Helper()
-			n, err := s.UnreadNotifications(ctx, who)
+			st, err := s.Standing(ctx, who)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return n
+			return st.UnseenNotifications
 		}
 		if err := s.Hide(ctx, staff, reply, "off topic"); err != nil {
 			t.Fatal(err)

@@ -66,10 +66,11 @@ func TestReadsAtScaleDoNotGrow(t *testing.T) {
 			}
 
 			n.Store(0)
-			unseen, err := s.UnreadNotifications(ctx, v)
+			st, err := s.Standing(ctx, v)
 			if err != nil {
 				t.Fatal(err)
 			}
+			unseen := st.UnseenNotifications
 			if got := n.Load(); got != 1 || unseen == 0 || unseen > discussion.MaxUnreadCounted {
 				t.Errorf("notification count %d in %d statements, want 1 statement and 1 to %d", unseen, got, discussion.MaxUnreadCounted)
 			}

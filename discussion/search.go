@@ -354,44 +354,6 @@ type Duplicates struct {
 	Marked []ThreadRef
 }
 
-// hiddenOthers leaves out, for learners, linked threads (o) that moderators hid.
-func hiddenOthers(v Viewer) string {
-	if v.Staff {
-		return ""
-	}
-	return ` AND o.hidden = FALSE`
-}
-
-// DuplicatesOf returns, for those of ids that are duplicates, their
-// originals: one query for a page of threads.
-func (s *Store) DuplicatesOf(ctx context.Context, v Viewer, ids []string) (map[string]ThreadRef, error) {
-	out := map[string]ThreadRef{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	args := []any{v.PlatformID, v.CohortID, v.LinkID}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT t.id, o.id, o.title FROM threads t
-		JOIN threads o ON o.platform_id = t.platform_id AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id AND o.id = t.duplicate_of
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.duplicate_of <> ''`+hiddenOthers(v)+`
-			AND t.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
-	if err != nil {
-		return nil, fmt.Errorf("duplicates: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var r ThreadRef
-		if err := rows.Scan(&id, &r.ID, &r.Title); err != nil {
-			return nil, fmt.Errorf("duplicates: %w", err)
-		}
-		out[id] = r
-	}
-	return out, rows.Err()
-}
-
 // MarkDuplicate marks a thread as a duplicate of another of the same space
 // (staff only), or unmarks it when originalID is empty. There are no
 // chains: a duplicate of a duplicate points to the original, and the

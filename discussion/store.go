@@ -492,16 +492,17 @@ func (s *Store) Revisions(ctx context.Context, v Viewer, postID string) ([]Revis
 const threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
 	t.opening_post_id, t.accepted_post_id, t.pinned, t.locked, t.closed, t.reply_count, t.vote_count,
 	t.last_post_id, t.last_activity_at, t.created_at, COALESCE(vi.seen_posts, 0), CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END,
-	t.hidden, t.hidden_replies`
+	t.hidden, t.hidden_replies, COALESCE(o.id, ''), COALESCE(o.title, ''), COALESCE(o.hidden, FALSE)`
 
 const threadJoins = `FROM threads t ` + threadDetails
 
-// threadDetails joins a thread t with its author and the viewer's visit
-// and follow (the viewer's id twice).
+// threadDetails joins a thread t with its author, the viewer's visit and
+// follow (the viewer's id twice), and the original (o) it duplicates.
 const threadDetails = `LEFT JOIN users u ON u.platform_id = t.platform_id AND u.id = t.author_id
 	LEFT JOIN memberships m ON m.platform_id = t.platform_id AND m.course_id = t.course_id AND m.user_id = t.author_id
 	LEFT JOIN thread_visits vi ON vi.platform_id = t.platform_id AND vi.thread_id = t.id AND vi.user_id = ?
-	LEFT JOIN thread_follows f ON f.platform_id = t.platform_id AND f.thread_id = t.id AND f.user_id = ?`
+	LEFT JOIN thread_follows f ON f.platform_id = t.platform_id AND f.thread_id = t.id AND f.user_id = ?
+	LEFT JOIN threads o ON o.platform_id = t.platform_id AND o.id = t.duplicate_of AND t.duplicate_of <> '' AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id`
 
 func author(v Viewer, id, name, pseudonym, roles string, anonymous bool) Author {
 	if name == "" {
@@ -520,11 +521,16 @@ func scanThread(r scanner, v Viewer, extra ...any) (Thread, string, error) {
 	var t Thread
 	var tags, authorID, name, pseudonym, roles, lastPost string
 	var seen, hiddenReplies int
+	var originalHidden bool
 	dest := []any{&t.ID, &t.Kind, &t.Title, &tags, &authorID, &t.Author.Anonymous, &name, &pseudonym, &roles,
 		&t.OpeningPostID, &t.AcceptedPostID, &t.Pinned, &t.Locked, &t.Closed, &t.Replies, &t.Votes,
-		&lastPost, &t.LastActivity, &t.CreatedAt, &seen, &t.Following, &t.Hidden, &hiddenReplies}
+		&lastPost, &t.LastActivity, &t.CreatedAt, &seen, &t.Following, &t.Hidden, &hiddenReplies,
+		&t.Original.ID, &t.Original.Title, &originalHidden}
 	if err := r.Scan(append(dest, extra...)...); err != nil {
 		return t, "", err
+	}
+	if originalHidden && !v.Staff {
+		t.Original = ThreadRef{}
 	}
 	t.Tags = strings.Fields(tags)
 	t.Author = author(v, authorID, name, pseudonym, roles, t.Author.Anonymous)
@@ -675,9 +681,9 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	// count of unseen notifications. Each was a round trip of its own, and
 	// under load each round trip waits for a core.
 	var mustPostFirst, suspended bool
-	// It also links the thread to its original (o) and to the threads
-	// marked as its duplicates, a JSON array of [id, title].
-	var originalID, originalTitle, marked string
+	// It also links the thread to the threads marked as its duplicates, a
+	// JSON array of [id, title].
+	var marked string
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at,
 		CASE WHEN EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id AND st.post_first = TRUE)
 			AND NOT EXISTS (SELECT 1 FROM threads own WHERE own.platform_id = t.platform_id AND own.cohort_id = t.cohort_id AND own.link_id = t.link_id AND own.author_id = ?)
@@ -685,17 +691,14 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		CASE WHEN EXISTS (SELECT 1 FROM course_suspensions su WHERE su.platform_id = t.platform_id AND su.course_id = ? AND su.user_id = ?) THEN 1 ELSE 0 END,
 		COALESCE((SELECT st.allow_anonymous FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
 		(`+unreadCount+`),
-		COALESCE(o.id, ''), COALESCE(o.title, ''),
-		COALESCE((SELECT `+markedDuplicates[s.db.Dialect]+` FROM threads o
-			WHERE o.platform_id = t.platform_id AND o.duplicate_of = t.id AND o.duplicate_of <> '' AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id`+hiddenOthers(v)+`), '')
+		COALESCE((SELECT `+markedDuplicates[s.db.Dialect]+` FROM threads d
+			WHERE d.platform_id = t.platform_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.cohort_id = t.cohort_id AND d.link_id = t.link_id`+hiddenMarked(v)+`), '')
 		`+threadJoins+`
-		LEFT JOIN threads o ON o.platform_id = t.platform_id AND o.id = t.duplicate_of AND t.duplicate_of <> '' AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id`+hiddenOthers(v)+`
 		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
 		v.UserID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
 		v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
 		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
-	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications,
-		&originalID, &originalTitle, &marked)
+	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications, &marked)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return tv, errThreadNotFound
 	}
@@ -707,8 +710,8 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	}
 	tv.Suspended = suspended && !v.Staff
 	tv.Thread = t
-	if originalID != "" {
-		tv.Duplicates.Of = &ThreadRef{ID: originalID, Title: originalTitle}
+	if t.Original.ID != "" {
+		tv.Duplicates.Of = &t.Original
 	}
 	if tv.Duplicates.Marked, err = parseThreadRefs(marked); err != nil {
 		return tv, fmt.Errorf("thread duplicates: %w", err)
@@ -808,11 +811,20 @@ const recordVisitWith = `WITH visit AS (INSERT INTO thread_visits (platform_id, 
 		SELECT ?, ?, ?, ?, ?::integer, ?::timestamptz FROM (SELECT set_config('synchronous_commit', 'off', true)) relaxed
 		` + visitConflict + `) `
 
-// markedDuplicates aggregates threads o into a JSON array of [id, title],
+// markedDuplicates aggregates threads d into a JSON array of [id, title],
 // ordered by id.
 var markedDuplicates = map[store.Dialect]string{
-	store.SQLite:   `json_group_array(json_array(o.id, o.title) ORDER BY o.id)`,
-	store.Postgres: `json_agg(json_build_array(o.id, o.title) ORDER BY o.id)::text`,
+	store.SQLite:   `json_group_array(json_array(d.id, d.title) ORDER BY d.id)`,
+	store.Postgres: `json_agg(json_build_array(d.id, d.title) ORDER BY d.id)::text`,
+}
+
+// hiddenMarked leaves out, for learners, marked duplicates (d) that
+// moderators hid.
+func hiddenMarked(v Viewer) string {
+	if v.Staff {
+		return ""
+	}
+	return ` AND d.hidden = FALSE`
 }
 
 // parseThreadRefs reads markedDuplicates' array.

@@ -58,6 +58,9 @@ type discussionBase struct {
 	// rtQuery is the session token's query parameter, escaped once for
 	// the hundreds of links of a thread page (see URL).
 	rtQuery string
+	// suspended is true, on a GET, when the learner may not post in this
+	// course.
+	suspended bool
 }
 
 // URL is L.URL(p) with the token escaped once per page.
@@ -95,7 +98,8 @@ func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, s
 	csrf := s.Sessions.CSRFToken(sess)
 	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}.withQuery()
 	if c.Request().Method == http.MethodGet {
-		b.UnreadNotifications = s.unreadNotifications(c, sess)
+		st := s.standing(c, sess)
+		b.UnreadNotifications, b.suspended = st.UnseenNotifications, st.Suspended
 	}
 	return b, sess
 }
@@ -154,7 +158,6 @@ type discussionListPage struct {
 	Activity       course.Activity
 	CohortSizeText string
 	Threads        []discussion.Thread
-	Duplicates     map[string]discussion.ThreadRef
 	Sorts          []navLink
 	Filters        []navLink
 	Tag            string
@@ -274,17 +277,8 @@ func (s *Server) discussionList(c echo.Context) error {
 	if page.View, err = s.activityView(c, sess, a, b); err != nil {
 		return err
 	}
-	if page.Suspended, err = s.Discussions.Suspended(ctx, viewerOf(sess)); err != nil {
-		return err
-	}
+	page.Suspended = b.suspended
 	if page.Progress, err = s.learnerProgress(c, sess, a.Settings); err != nil {
-		return err
-	}
-	ids := make([]string, len(list.Threads))
-	for i, t := range list.Threads {
-		ids[i] = t.ID
-	}
-	if page.Duplicates, err = s.Discussions.DuplicatesOf(ctx, viewerOf(sess), ids); err != nil {
 		return err
 	}
 	page.Sorts, page.Filters, page.ClearTagURL = p.nav(b.L, b.Base)
@@ -322,14 +316,11 @@ func (s *Server) newThreadForm(c echo.Context) error {
 		kind = discussion.Question
 	}
 	b.L.Title = map[string]string{discussion.Question: "Ask a question", discussion.Discussion: "Start a discussion"}[kind]
-	suspended, err := s.Discussions.Suspended(c.Request().Context(), viewerOf(sess))
-	if err != nil {
-		return err
-	}
+	var err error
 	if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "discussion_new", threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: suspended})
+	return s.render(c, http.StatusOK, "discussion_new", threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: b.suspended})
 }
 
 func (s *Server) createThread(c echo.Context) error {

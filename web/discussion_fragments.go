@@ -44,13 +44,11 @@ type threadRow struct {
 	discussion.Thread
 	L    Layout
 	Base string
-	// Dup is the thread this one duplicates; zero when none.
-	Dup discussion.ThreadRef
 }
 
 // Row is one of the list's threads as the "thread-row" part takes it.
 func (p discussionListPage) Row(t discussion.Thread) threadRow {
-	return threadRow{Thread: t, L: p.L, Base: p.Base, Dup: p.Duplicates[t.ID]}
+	return threadRow{Thread: t, L: p.L, Base: p.Base}
 }
 
 // fragmentBase is what a fragment's forms and links need of the page's
@@ -82,20 +80,14 @@ func (s *Server) postFragment(c echo.Context) error {
 	return s.renderPart(c, "discussion_thread", part, postViews(b, sess.Roles.IsStaff(), t)(p))
 }
 
-// threadRowFragment is one thread as the list renders it. Two reads: the
-// thread and what it duplicates.
+// threadRowFragment is one thread as the list renders it, in one read.
 func (s *Server) threadRowFragment(c echo.Context) error {
 	b, sess := s.fragmentBase(c)
-	ctx, v := c.Request().Context(), viewerOf(sess)
-	t, err := s.Discussions.ListedThread(ctx, v, c.Param("thread"))
+	t, err := s.Discussions.ListedThread(c.Request().Context(), viewerOf(sess), c.Param("thread"))
 	if err != nil {
 		return err
 	}
-	dups, err := s.Discussions.DuplicatesOf(ctx, v, []string{t.ID})
-	if err != nil {
-		return err
-	}
-	return s.renderPart(c, "discussion_list", "thread-row", threadRow{Thread: t, L: b.L, Base: b.Base, Dup: dups[t.ID]})
+	return s.renderPart(c, "discussion_list", "thread-row", threadRow{Thread: t, L: b.L, Base: b.Base})
 }
 
 // renderPart writes one named part of a page's templates, without the

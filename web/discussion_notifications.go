@@ -54,13 +54,13 @@ func (s *Server) markNotificationsRead(c echo.Context) error {
 	return s.seeOther(c, b.Base+"/notifications", "")
 }
 
-// unreadNotifications is the header's count; a failure to count leaves
-// the link without one rather than failing the page.
-func (s *Server) unreadNotifications(c echo.Context, sess session.Session) int {
-	n, err := s.Discussions.UnreadNotifications(c.Request().Context(), viewerOf(sess))
+// standing is the viewer's standing for a page's header and forms; a
+// failed read is logged and shows no count (posting still checks the
+// suspension).
+func (s *Server) standing(c echo.Context, sess session.Session) discussion.Standing {
+	st, err := s.Discussions.Standing(c.Request().Context(), viewerOf(sess))
 	if err != nil {
-		s.Logger.WarnContext(c.Request().Context(), "count notifications", slog.Any("err", err))
-		return 0
+		s.Logger.WarnContext(c.Request().Context(), "read the viewer's standing", slog.Any("err", err))
 	}
-	return n
+	return st
 }

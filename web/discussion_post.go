@@ -438,11 +438,11 @@ func (r threadRow) RowHTML() template.HTML {
 	w.raw(`" data-testid="thread-link">`)
 	w.text(t.Title)
 	w.raw("</a>\n        ")
-	if r.Dup.ID != "" {
+	if r.Original.ID != "" {
 		w.raw(`<span class="badge" data-testid="duplicate-of">Duplicate of <a href="`)
-		w.url(r.L.URL(r.Base + "/t/" + r.Dup.ID))
+		w.url(r.L.URL(r.Base + "/t/" + r.Original.ID))
 		w.raw(`">`)
-		w.text(r.Dup.Title)
+		w.text(r.Original.Title)
 		w.raw(`</a></span>`)
 	}
 	w.raw("\n        ")

@@ -54,7 +54,7 @@ const rowTemplate = `{{define "row-template"}}{{$t := .Thread}}<li class="thread
         {{if $t.Pinned}}<span class="badge" data-testid="pinned">Pinned</span>{{end}}
         <span class="badge kind">{{if .IsQuestion}}Question{{else}}Discussion{{end}}</span>
         <a href="{{$.L.URL (printf "%s/t/%s" $.Base $t.ID)}}" data-testid="thread-link">{{$t.Title}}</a>
-        {{$dup := $.Dup}}{{if $dup.ID}}<span class="badge" data-testid="duplicate-of">Duplicate of <a href="{{$.L.URL (printf "%s/t/%s" $.Base $dup.ID)}}">{{$dup.Title}}</a></span>{{end}}
+        {{$dup := $t.Original}}{{if $dup.ID}}<span class="badge" data-testid="duplicate-of">Duplicate of <a href="{{$.L.URL (printf "%s/t/%s" $.Base $dup.ID)}}">{{$dup.Title}}</a></span>{{end}}
         {{if .IsQuestion}}{{if .Answered}}<span class="badge ok" data-testid="answered">Answered</span>{{else}}<span class="badge warn" data-testid="unanswered">Unanswered</span>{{end}}{{end}}
         {{if $t.Locked}}<span class="badge">Locked</span>{{end}}{{if $t.Closed}}<span class="badge">Closed</span>{{end}}{{if $t.Hidden}}<span class="badge warn" data-testid="hidden">Hidden</span>{{end}}
       </div>
@@ -212,7 +212,7 @@ func TestRowHTMLMatchesTemplate(t *testing.T) {
 			}
 			r := threadRow{Thread: th, L: Layout{SessionToken: token}, Base: "/a/link-1"}
 			if on(11) {
-				r.Dup = discussion.ThreadRef{ID: "orig&1", Title: "The <original>"}
+				r.Original = discussion.ThreadRef{ID: "orig&1", Title: "The <original>"}
 			}
 			var want, got bytes.Buffer
 			if err := ref.ExecuteTemplate(&want, "row-template", r); err != nil {
