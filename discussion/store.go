@@ -489,20 +489,27 @@ func (s *Store) Revisions(ctx context.Context, v Viewer, postID string) ([]Revis
 	return out, err
 }
 
-const threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
+var threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
 	t.opening_post_id, t.accepted_post_id, t.pinned, t.locked, t.closed, t.reply_count, t.vote_count,
 	t.last_post_id, t.last_activity_at, t.created_at, COALESCE(vi.seen_posts, 0), CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END,
-	t.hidden, t.hidden_replies, COALESCE(o.id, ''), COALESCE(o.title, ''), COALESCE(o.hidden, FALSE)`
+	t.hidden, t.hidden_replies, t.duplicate_of, ` + originalOf("title") + `, ` + originalOf("hidden")
+
+// originalOf is a column of the original a thread t duplicates, NULL when
+// it duplicates none: a subquery asked only of duplicates (a join made
+// Postgres hash every thread of the platform for a page of 25).
+func originalOf(col string) string {
+	return `CASE WHEN t.duplicate_of <> '' THEN (SELECT o.` + col + ` FROM threads o
+		WHERE o.platform_id = t.platform_id AND o.id = t.duplicate_of AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id) END`
+}
 
 const threadJoins = `FROM threads t ` + threadDetails
 
-// threadDetails joins a thread t with its author, the viewer's visit and
-// follow (the viewer's id twice), and the original (o) it duplicates.
+// threadDetails joins a thread t with its author and the viewer's visit
+// and follow (the viewer's id twice).
 const threadDetails = `LEFT JOIN users u ON u.platform_id = t.platform_id AND u.id = t.author_id
 	LEFT JOIN memberships m ON m.platform_id = t.platform_id AND m.course_id = t.course_id AND m.user_id = t.author_id
 	LEFT JOIN thread_visits vi ON vi.platform_id = t.platform_id AND vi.thread_id = t.id AND vi.user_id = ?
-	LEFT JOIN thread_follows f ON f.platform_id = t.platform_id AND f.thread_id = t.id AND f.user_id = ?
-	LEFT JOIN threads o ON o.platform_id = t.platform_id AND o.id = t.duplicate_of AND t.duplicate_of <> '' AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id`
+	LEFT JOIN thread_follows f ON f.platform_id = t.platform_id AND f.thread_id = t.id AND f.user_id = ?`
 
 func author(v Viewer, id, name, pseudonym, roles string, anonymous bool) Author {
 	if name == "" {
@@ -521,16 +528,18 @@ func scanThread(r scanner, v Viewer, extra ...any) (Thread, string, error) {
 	var t Thread
 	var tags, authorID, name, pseudonym, roles, lastPost string
 	var seen, hiddenReplies int
-	var originalHidden bool
+	var duplicateOf string
+	var originalTitle sql.NullString
+	var originalHidden sql.NullBool
 	dest := []any{&t.ID, &t.Kind, &t.Title, &tags, &authorID, &t.Author.Anonymous, &name, &pseudonym, &roles,
 		&t.OpeningPostID, &t.AcceptedPostID, &t.Pinned, &t.Locked, &t.Closed, &t.Replies, &t.Votes,
 		&lastPost, &t.LastActivity, &t.CreatedAt, &seen, &t.Following, &t.Hidden, &hiddenReplies,
-		&t.Original.ID, &t.Original.Title, &originalHidden}
+		&duplicateOf, &originalTitle, &originalHidden}
 	if err := r.Scan(append(dest, extra...)...); err != nil {
 		return t, "", err
 	}
-	if originalHidden && !v.Staff {
-		t.Original = ThreadRef{}
+	if originalTitle.Valid && (v.Staff || !originalHidden.Bool) {
+		t.Original = ThreadRef{ID: duplicateOf, Title: originalTitle.String}
 	}
 	t.Tags = strings.Fields(tags)
 	t.Author = author(v, authorID, name, pseudonym, roles, t.Author.Anonymous)
@@ -575,6 +584,9 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_follows fw WHERE fw.platform_id = t.platform_id AND fw.thread_id = t.id AND fw.user_id = ?)`)
 		args = append(args, v.UserID)
 	}
+	// A cursor compares rows, (a, b) < (x, y), which the sort's index
+	// seeks to; spelled out as a < x OR (a = x AND b < y) it was a filter
+	// that read every thread of the pages before.
 	c, hasCursor := decodeCursor(q.Cursor)
 	var order string
 	switch q.Sort {
@@ -588,8 +600,8 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 		order = `t.vote_count DESC, t.id DESC`
 		if hasCursor {
 			n, _ := strconv.Atoi(c.key)
-			where.WriteString(` AND (t.vote_count < ? OR (t.vote_count = ? AND t.id < ?))`)
-			args = append(args, n, n, c.id)
+			where.WriteString(` AND (t.vote_count, t.id) < (?, ?)`)
+			args = append(args, n, c.id)
 		}
 	case SortUnanswered:
 		where.WriteString(` AND t.kind = 'question' AND t.accepted_post_id = '' AND t.closed = FALSE`)
@@ -603,8 +615,8 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 		order = `t.pinned DESC, t.last_post_id DESC`
 		if hasCursor {
 			pinned := c.key == "1"
-			where.WriteString(` AND (t.pinned < ? OR (t.pinned = ? AND t.last_post_id < ?))`)
-			args = append(args, pinned, pinned, c.id)
+			where.WriteString(` AND (t.pinned, t.last_post_id) < (?, ?)`)
+			args = append(args, pinned, c.id)
 		}
 	}
 	// The page's threads are chosen first and only they are joined with

@@ -186,9 +186,26 @@ func TestPaginationAndRateLimit(t *testing.T) {
 		now := time.Now()
 		s.Now = func() time.Time { return now }
 		alice, ines := viewer("alice", "A", false), viewer("ines", "A", true)
+		// Pinned threads and votes make the sort keys differ across the
+		// pages' boundaries: the cursors compare both parts of each key.
 		for i := 0; i < 7; i++ {
-			if _, err := s.CreateThread(ctx, ines, discussion.ThreadInput{Kind: discussion.Discussion, Title: "Thread number " + string(rune('a'+i)), Body: "b"}); err != nil {
+			id, err := s.CreateThread(ctx, ines, discussion.ThreadInput{Kind: discussion.Discussion, Title: "Thread number " + string(rune('a'+i)), Body: "b"})
+			if err != nil {
 				t.Fatal(err)
+			}
+			if i == 1 || i == 4 {
+				if err := s.SetFlag(ctx, ines, id, discussion.FlagPinned, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i%3 == 0 {
+				tv, err := s.Thread(ctx, alice, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.ToggleVote(ctx, alice, tv.Opening.ID); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		for _, sort := range []string{discussion.SortActivity, discussion.SortNewest, discussion.SortTop} {
