@@ -139,6 +139,7 @@ func (a *App) init(ctx context.Context) error {
 		Admins:       a.Admins,
 		Live:         a.Live, Streams: streams,
 		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
+		ActivePages: cfg.ActivePages,
 	})
 	if err != nil {
 		endStreams()

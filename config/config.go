@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/roundtable-lms/roundtable/grade"
@@ -38,11 +39,14 @@ type Config struct {
 	// Grades tunes score delivery to LMS gradebooks; zero values take
 	// grade's defaults.
 	Grades grade.Config
+	// ActivePages is how many requests of the activities' pages work at
+	// once, the others waiting their turn; 0 is twice the cores.
+	ActivePages int
 }
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
-	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen string
+	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
 }
 
 // Env names, documented in --help and the README.
@@ -56,6 +60,7 @@ const (
 	EnvLogFormat    = "ROUNDTABLE_LOG_FORMAT"
 	EnvRegistration = "ROUNDTABLE_REGISTRATION"
 	EnvDebugListen  = "ROUNDTABLE_DEBUG_LISTEN"
+	EnvActivePages  = "ROUNDTABLE_ACTIVE_PAGES"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -82,6 +87,7 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.LogFormat, "log-format", env(EnvLogFormat, "text"), "text or json ("+EnvLogFormat+")")
 	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
 	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; keep it on loopback ("+EnvDebugListen+")")
+	fs.StringVar(&s.ActivePages, "active-pages", env(EnvActivePages, ""), "how many requests of the activities' pages work at once, the others waiting their turn; empty or 0: twice the cores ("+EnvActivePages+")")
 	return s
 }
 
@@ -93,6 +99,13 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 		if _, _, err := net.SplitHostPort(s.DebugListen); err != nil {
 			return cfg, fmt.Errorf("%s / --debug-listen: %q is not host:port (for example 127.0.0.1:6060)", EnvDebugListen, s.DebugListen)
 		}
+	}
+	if s.ActivePages != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(s.ActivePages))
+		if err != nil || n < 0 || n > 10000 {
+			return cfg, fmt.Errorf("%s / --active-pages: %q is not a number from 0 to 10000 (0: twice the cores)", EnvActivePages, s.ActivePages)
+		}
+		cfg.ActivePages = n
 	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)

@@ -34,6 +34,8 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"short secret", map[string]string{EnvSecret: "short"}, []string{"--data-dir", dir}, "ROUNDTABLE_SECRET"},
 		{"log level", nil, []string{"--log-level", "loud", "--data-dir", dir}, "ROUNDTABLE_LOG_LEVEL"},
 		{"registration", map[string]string{EnvRegistration: "anyone"}, []string{"--data-dir", dir}, "ROUNDTABLE_REGISTRATION"},
+		{"active pages", map[string]string{EnvActivePages: "lots"}, []string{"--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
+		{"active pages negative", nil, []string{"--active-pages", "-1", "--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,5 +92,19 @@ func TestRegistrationPolicy(t *testing.T) {
 	c, err = load(t, map[string]string{EnvRegistration: "open"}, "--data-dir", dir, "--registration", "approval")
 	if err != nil || c.Registration != RegistrationApproval {
 		t.Fatalf("flag over env: %q %v, want approval", c.Registration, err)
+	}
+}
+
+func TestActivePages(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want int
+	}{{"", nil, 0}, {"12", nil, 12}, {"12", []string{"--active-pages", "3"}, 3}} {
+		cfg, err := load(t, map[string]string{EnvActivePages: tc.env}, append([]string{"--data-dir", dir}, tc.args...)...)
+		if err != nil || cfg.ActivePages != tc.want {
+			t.Errorf("env %q, flags %v: %d (%v), want %d", tc.env, tc.args, cfg.ActivePages, err, tc.want)
+		}
 	}
 }

@@ -15,7 +15,11 @@ func (s *Server) routes() {
 	e.GET("/lti/deep-link", s.deepLinkChooser)
 	e.POST("/lti/deep-link", s.deepLinkChoose)
 
-	a := e.Group("/a/:link", s.requireSession, s.requireCSRF)
+	// Live event streams stay open, and a roster refresh waits on the
+	// LMS: neither takes one of the pages' turns.
+	e.GET("/a/:link/events", s.liveEvents, s.requireSession, s.requireCSRF)
+	e.POST("/a/:link/roster/refresh", s.refreshRoster, s.requireSession, s.requireCSRF)
+	a := e.Group("/a/:link", s.requireSession, s.requireCSRF, s.turns.wait)
 	a.GET("", s.discussionList)
 	a.GET("/new", s.newThreadForm)
 	a.GET("/search", s.search)
@@ -44,13 +48,11 @@ func (s *Server) routes() {
 	a.POST("/moderation/t/:thread/lock", s.lockFromQueue)
 	a.POST("/moderation/u/:user/suspend", s.suspendMember)
 	a.POST("/moderation/u/:user/lift", s.liftSuspension)
-	a.GET("/events", s.liveEvents)
 	a.GET("/notifications", s.notifications)
 	a.POST("/notifications/read", s.markNotificationsRead)
 	a.GET("/participation", s.participation)
 	a.GET("/participation.csv", s.participationCSV)
 	a.GET("/roster", s.rosterView)
-	a.POST("/roster/refresh", s.refreshRoster)
 	a.POST("/cohort", s.switchCohort)
 	a.GET("/settings", s.activitySettings)
 	a.POST("/settings", s.saveActivitySettings)

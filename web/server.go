@@ -58,6 +58,10 @@ type Deps struct {
 	// with a 10-second timeout when nil.
 	AdminHTTP *http.Client
 
+	// ActivePages is how many requests of the activities' pages work at
+	// once, the others waiting their turn (0: twice the cores).
+	ActivePages int
+
 	// Live carries live updates to the pages of a cohort (nil: none).
 	Live live.Bus
 	// Streams ends when the app shuts down: long-lived responses (live
@@ -74,6 +78,8 @@ type Server struct {
 	assets *assets
 
 	prefetched prefetchedViews
+	// turns bounds how many of the activities' pages work at once.
+	turns pageTurns
 
 	framesMu     sync.Mutex
 	frameOrigins string
@@ -99,7 +105,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as}
+	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as, turns: newPageTurns(d.ActivePages)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
