@@ -23,6 +23,11 @@ func newPageTurns(n int) pageTurns {
 	return make(pageTurns, n)
 }
 
+// statusClientClosed is the status logged for a request whose browser
+// went away before it was answered (nginx's convention): not a server
+// failure, so not logged as one.
+const statusClientClosed = 499
+
 // wait is the middleware: it holds a turn for the request's duration, or
 // gives up when the browser does.
 func (t pageTurns) wait(next echo.HandlerFunc) echo.HandlerFunc {
@@ -31,7 +36,7 @@ func (t pageTurns) wait(next echo.HandlerFunc) echo.HandlerFunc {
 		select {
 		case t <- struct{}{}:
 		case <-ctx.Done():
-			return ctx.Err()
+			return &echo.HTTPError{Code: statusClientClosed, Message: "The browser stopped waiting for this page.", Internal: ctx.Err()}
 		}
 		defer func() { <-t }()
 		return next(c)
