@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -568,10 +569,28 @@ func TestPageAfterRelaunchMatchesReload(t *testing.T) {
 		first, _ := doc(t, res.Body).Find("main").Html()
 		again, _ := doc(t, reload.Body).Find("main").Html()
 		if first != again {
-			t.Fatalf("the page after the launch differs from the reload:\n%s\n---\n%s", first, again)
+			t.Fatalf("the page after the launch differs from the reload at line %s", firstDifference(first, again))
 		}
 		if got := text(doc(t, reload.Body), "[data-testid=cohort-size]"); got != "2 people in your cohort" {
 			t.Errorf("cohort size %q", got)
 		}
 	})
+}
+
+// firstDifference is where two pages' lines first differ, with both
+// lines and a few before them: short enough to survive a CI log's cut.
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	i := 0
+	for i < len(al) && i < len(bl) && al[i] == bl[i] {
+		i++
+	}
+	line := func(ls []string, i int) string {
+		if i < len(ls) {
+			return ls[i]
+		}
+		return "(end)"
+	}
+	from := max(0, i-3)
+	return fmt.Sprintf("%d:\n%s\n- %s\n+ %s", i+1, strings.Join(al[from:i], "\n"), line(al, i), line(bl, i))
 }
