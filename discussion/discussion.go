@@ -137,7 +137,7 @@ type ThreadView struct {
 	// anonymously to their peers.
 	AnonymousAllowed bool
 	// UnreadNotifications is the viewer's count of unseen notifications
-	// in the space, as UnreadNotifications counts them.
+	// in the space, as Standing counts them.
 	UnreadNotifications int
 	// Duplicates links the thread to its original and to the threads
 	// marked as its duplicates, those the viewer may see.

@@ -201,16 +201,21 @@ func checkSuspended(tx *gorm.DB, v Viewer) error {
 	if v.Staff {
 		return nil
 	}
-	var n int
-	if err := tx.Raw(`SELECT COUNT(*) FROM course_suspensions WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
-		v.PlatformID, v.CourseID, v.UserID).Row().Scan(&n); err != nil {
+	var suspended bool
+	if err := tx.Raw(`SELECT `+viewerSuspended, suspendedArgs(v)...).Row().Scan(&suspended); err != nil {
 		return err
 	}
-	if n > 0 {
+	if suspended {
 		return roundtable.Errorf(roundtable.EFORBIDDEN, SuspendedMessage)
 	}
 	return nil
 }
+
+// viewerSuspended is 1 when the viewer is suspended from posting in the
+// course, else 0 (its arguments: suspendedArgs).
+const viewerSuspended = `CASE WHEN EXISTS (SELECT 1 FROM course_suspensions WHERE platform_id = ? AND course_id = ? AND user_id = ?) THEN 1 ELSE 0 END`
+
+func suspendedArgs(v Viewer) []any { return []any{v.PlatformID, v.CourseID, v.UserID} }
 
 // FlagPost flags someone else's post for the staff. Flagging is quiet: the
 // author and peers are not told. A second flag of the same post by the

@@ -292,9 +292,8 @@ type Standing struct {
 // Standing reads the viewer's standing, in one statement.
 func (s *Store) Standing(ctx context.Context, v Viewer) (Standing, error) {
 	var st Standing
-	err := s.db.QueryRow(ctx, `SELECT (`+unreadCount+`),
-		CASE WHEN EXISTS (SELECT 1 FROM course_suspensions WHERE platform_id = ? AND course_id = ? AND user_id = ?) THEN 1 ELSE 0 END`,
-		v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted, v.PlatformID, v.CourseID, v.UserID).
+	err := s.db.QueryRow(ctx, `SELECT (`+unreadCount+`), `+viewerSuspended,
+		append([]any{v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted}, suspendedArgs(v)...)...).
 		Scan(&st.UnseenNotifications, &st.Suspended)
 	if err != nil {
 		return Standing{}, fmt.Errorf("viewer's standing: %w", err)

@@ -700,14 +700,14 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		CASE WHEN EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id AND st.post_first = TRUE)
 			AND NOT EXISTS (SELECT 1 FROM threads own WHERE own.platform_id = t.platform_id AND own.cohort_id = t.cohort_id AND own.link_id = t.link_id AND own.author_id = ?)
 			THEN 1 ELSE 0 END,
-		CASE WHEN EXISTS (SELECT 1 FROM course_suspensions su WHERE su.platform_id = t.platform_id AND su.course_id = ? AND su.user_id = ?) THEN 1 ELSE 0 END,
+		`+viewerSuspended+`,
 		COALESCE((SELECT st.allow_anonymous FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
 		(`+unreadCount+`),
 		COALESCE((SELECT `+markedDuplicates[s.db.Dialect]+` FROM threads d
 			WHERE d.platform_id = t.platform_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.cohort_id = t.cohort_id AND d.link_id = t.link_id`+hiddenMarked(v)+`), '')
 		`+threadJoins+`
 		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
-		v.UserID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
+		v.UserID, v.PlatformID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
 		v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
 		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
 	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications, &marked)
