@@ -212,31 +212,11 @@ func (pv *postView) writeActions(w *htmlWriter) {
 	w.link(pv, quoteAction)
 	w.raw("\" data-testid=\"quote\">Quote</a>\n    ")
 	if pv.CanAccept {
-		w.raw(`<form method="post" action="`)
-		w.link(pv, acceptAction)
-		w.raw(`" class="inline">`)
-		w.hidden(pv.Form)
-		w.raw(`<button type="submit" class="small secondary" data-testid="accept">`)
-		if p.Accepted {
-			w.raw("Unaccept")
-		} else {
-			w.raw("Accept answer")
-		}
-		w.raw(`</button></form>`)
+		w.toggleForm(pv, acceptAction, "accept", p.Accepted, "Unaccept", "Accept answer")
 	}
 	w.raw("\n    ")
 	if pv.Staff {
-		w.raw(`<form method="post" action="`)
-		w.link(pv, endorseAction)
-		w.raw(`" class="inline">`)
-		w.hidden(pv.Form)
-		w.raw(`<button type="submit" class="small secondary" data-testid="endorse">`)
-		if p.Endorsed {
-			w.raw("Remove endorsement")
-		} else {
-			w.raw("Endorse")
-		}
-		w.raw(`</button></form>`)
+		w.toggleForm(pv, endorseAction, "endorse", p.Endorsed, "Remove endorsement", "Endorse")
 	}
 	w.raw("\n    ")
 	if pv.CanEdit {
@@ -275,6 +255,24 @@ func (pv *postView) writeActions(w *htmlWriter) {
 		w.raw(`</button></form>`)
 	}
 	w.raw("\n  </div>\n  ")
+}
+
+// toggleForm writes a post's one-button form for action a, whose button
+// (data-testid testID) says whenSet or whenUnset as the post's state is.
+func (w *htmlWriter) toggleForm(pv *postView, a postAction, testID string, set bool, whenSet, whenUnset string) {
+	w.raw(`<form method="post" action="`)
+	w.link(pv, a)
+	w.raw(`" class="inline">`)
+	w.hidden(pv.Form)
+	w.raw(`<button type="submit" class="small secondary" data-testid="`)
+	w.raw(testID)
+	w.raw(`">`)
+	if set {
+		w.raw(whenSet)
+	} else {
+		w.raw(whenUnset)
+	}
+	w.raw(`</button></form>`)
 }
 
 // htmlWriter builds HTML, escaping values as html/template does.

@@ -101,17 +101,22 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 // thread view's garbage) for the template to copy.
 func (s *Server) renderAround(c echo.Context, status int, name string, data any, middle func(*bytes.Buffer)) error {
 	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
-		for _, part := range []string{"layout-head", "content-top", "", "content-bottom", "layout-foot"} {
-			if part == "" {
-				middle(buf)
-				continue
-			}
-			if err := t.ExecuteTemplate(buf, part, data); err != nil {
-				return err
-			}
+		if err := executeParts(t, buf, data, "layout-head", "content-top"); err != nil {
+			return err
 		}
-		return nil
+		middle(buf)
+		return executeParts(t, buf, data, "content-bottom", "layout-foot")
 	})
+}
+
+// executeParts executes the named templates of t in turn into buf.
+func executeParts(t *template.Template, buf *bytes.Buffer, data any, parts ...string) error {
+	for _, part := range parts {
+		if err := t.ExecuteTemplate(buf, part, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writePage answers with the page that write puts in a pooled buffer.
