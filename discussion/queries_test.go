@@ -87,16 +87,7 @@ func (c countingConn) CheckNamedValue(v *driver.NamedValue) error {
 // how many statements a read sends.
 func countedDB(t *testing.T, kind store.Dialect) (db, counted *store.DB, n *atomic.Int64) {
 	t.Helper()
-	cfg := storetest.Config(t, kind)
-	ctx := context.Background()
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, cfg := storetest.OpenConfig(t, kind)
 	dsn := cfg.URL
 	if kind == store.SQLite {
 		dsn = "file:" + cfg.SQLitePath + "?_pragma=busy_timeout(10000)"

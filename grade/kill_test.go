@@ -46,15 +46,7 @@ func TestDeliveryResumesAfterTheServerIsKilled(t *testing.T) {
 func killAndResume(t *testing.T, kind store.Dialect) {
 	const learners = 120
 	ctx := context.Background()
-	cfg := storetest.Config(t, kind)
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, cfg := storetest.OpenConfig(t, kind)
 	bin := filepath.Join(t.TempDir(), "roundtable")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/roundtable-lms/roundtable/cmd/roundtable").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -35,6 +35,15 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // dropped when the test ends.
 func Open(t testing.TB, kind store.Dialect) *store.DB {
 	t.Helper()
+	db, _ := OpenConfig(t, kind)
+	return db
+}
+
+// OpenConfig is Open that also returns the database's configuration, for
+// a test that reaches the same database another way too (a second handle,
+// a server process).
+func OpenConfig(t testing.TB, kind store.Dialect) (*store.DB, store.Config) {
+	t.Helper()
 	cfg := Config(t, kind)
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
@@ -45,7 +54,7 @@ func Open(t testing.TB, kind store.Dialect) *store.DB {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate %s: %v", kind, err)
 	}
-	return db
+	return db, cfg
 }
 
 // Config returns the store configuration of a fresh, empty database of the
