@@ -191,15 +191,7 @@ func TestAddActivityFromTheDemoCourse(t *testing.T) {
 	if err != nil || added != title {
 		t.Fatalf("the course says it added %q (%v)", added, err)
 	}
-	var link string
-	for _, l := range d.Platform.Links(demo.CourseID) {
-		if l.Title == title {
-			link = l.ID
-		}
-	}
-	if link == "" {
-		t.Fatal("the LMS has no such activity")
-	}
+	link := placedLink(t, d, title)
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`article[data-link="`+link+`"] a.open-as[data-user="aisha.rahman"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`iframe#activity`)),
@@ -212,4 +204,17 @@ func TestAddActivityFromTheDemoCourse(t *testing.T) {
 	if name, _ := browsertest.FrameText(ctx, "iframe#activity", "[data-testid=user-name]"); name != "Aisha Rahman" {
 		t.Errorf("opened as %q", name)
 	}
+}
+
+// placedLink is the id of the demo course's activity the LMS holds under
+// title, the one an instructor just placed.
+func placedLink(t *testing.T, d *demo.Demo, title string) string {
+	t.Helper()
+	for _, l := range d.Platform.Links(demo.CourseID) {
+		if l.Title == title {
+			return l.ID
+		}
+	}
+	t.Fatal("the LMS has no such activity")
+	return ""
 }

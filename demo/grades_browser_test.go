@@ -41,15 +41,7 @@ func TestDemoGradedActivityReachesTheGradebook(t *testing.T) {
 		)
 	})
 	run("back in the course", chromedp.WaitVisible(chromedp.CSS(`.deep-link-result`)))
-	var link string
-	for _, l := range d.Platform.Links(demo.CourseID) {
-		if l.Title == title {
-			link = l.ID
-		}
-	}
-	if link == "" {
-		t.Fatal("the LMS has no such activity")
-	}
+	link := placedLink(t, d, title)
 	if items := d.Platform.LineItems(demo.CourseID); len(items) == 0 {
 		t.Fatal("the graded placement brought no gradebook column")
 	}
