@@ -275,6 +275,16 @@ func (w *htmlWriter) toggleForm(pv *postView, a postAction, testID string, set b
 	w.raw(`</button></form>`)
 }
 
+// count writes n and its noun, one or many.
+func (w *htmlWriter) count(n int, one, many string) {
+	w.raw(strconv.Itoa(n))
+	if n == 1 {
+		w.raw(one)
+	} else {
+		w.raw(many)
+	}
+}
+
 // htmlWriter builds HTML, escaping values as html/template does.
 type htmlWriter struct{ *bytes.Buffer }
 
@@ -464,19 +474,9 @@ func (r threadRow) RowHTML() template.HTML {
 	w.raw("\n      </div>\n      <div class=\"thread-meta muted\">\n        ")
 	w.author(t.Author)
 	w.raw(" ·\n        <span data-testid=\"reply-count\">")
-	w.raw(strconv.Itoa(t.Replies))
-	if t.Replies == 1 {
-		w.raw(" reply")
-	} else {
-		w.raw(" replies")
-	}
+	w.count(t.Replies, " reply", " replies")
 	w.raw("</span> ·\n        <span data-testid=\"vote-count\">")
-	w.raw(strconv.Itoa(t.Votes))
-	if t.Votes == 1 {
-		w.raw(" vote")
-	} else {
-		w.raw(" votes")
-	}
+	w.count(t.Votes, " vote", " votes")
 	w.raw("</span>\n        ")
 	if t.Unread != 0 {
 		w.raw(` · <strong class="unread" data-testid="unread">`)
