@@ -15,6 +15,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/markdown"
 )
 
 // placementParam names the placement in the custom parameters of the links
@@ -234,29 +235,21 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 		items = append(items, s.contentItem(p))
 		titles = append(titles, p.Title)
 	}
-	msg := "Added “" + strings.Join(titles, "”, “") + "”."
-	return s.answerDeepLink(c, http.StatusOK, done, items, lti.DeepLinkingResponse{Msg: msg,
-		Log: "placed " + strconv.Itoa(len(items)) + " Roundtable activities"}, "", "")
+	// No msg: the LMS confirms what it added in its own words, and a
+	// message of ours would say the same thing a second time.
+	return s.answerDeepLink(c, http.StatusOK, done, items, lti.DeepLinkingResponse{
+		Log: "placed " + strconv.Itoa(len(items)) + " Roundtable activities: " + strings.Join(titles, ", ")}, "", "")
 }
 
 // contentItem is the LMS link of a placement: it launches Roundtable and
 // names the placement, and asks for a gradebook column when graded.
 func (s *Server) contentItem(p course.Placement) lti.ContentItem {
-	it := lti.ContentItem{Type: lti.ContentTypeLTIResourceLink, Title: p.Title, Text: firstLine(p.Settings.Instructions),
+	it := lti.ContentItem{Type: lti.ContentTypeLTIResourceLink, Title: p.Title, Text: markdown.PlainText(p.Settings.Instructions, 300),
 		URL: s.URL("/lti/launch?" + url.Values{placementParam: {p.ID}}.Encode()), Custom: map[string]string{placementParam: p.ID}}
 	if p.Settings.Graded {
 		it.LineItem = &lti.LineItemSpec{ScoreMaximum: float64(p.Settings.Points), Label: p.Title, ResourceID: p.ID, Tag: "roundtable"}
 	}
 	return it
-}
-
-// firstLine is a short description for the LMS's course page.
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:299]) + "…"
-	}
-	return s
 }
 
 type deepLinkReturnPage struct {

@@ -167,7 +167,7 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 		}
 		choice := res
 		res = submit(t, b, res, url.Values{"kind": {course.KindQuestionBoard}, "title": {"Week 3 questions"},
-			"instructions": {"Ask about the week's reading.\nOne question each."}, "cohort_policy": {"section"},
+			"instructions": {"Ask about **the week's reading**.\n\n- One question each."}, "cohort_policy": {"section"},
 			"graded": {"1"}, "points": {"15"}, "min_threads": {"1"}, "min_replies": {"2"}, "credit": {"proportional"},
 			"allow_anonymous": nil, "post_first": {"1"}}, "place")
 		returnURL, jwt, hdr, c := responseJWT(t, env, res)
@@ -196,11 +196,14 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 			lti.ClaimMessageType:     lti.MessageDeepLinkingResponse,
 			lti.ClaimVersion:         lti.Version,
 			lti.ClaimDeepLinkingData: "lms-state-7",
-			lti.ClaimDeepLinkingMsg:  "Added “Week 3 questions”.",
 		} {
 			if c[claim] != want {
 				t.Errorf("%s = %v, want %v", claim, c[claim], want)
 			}
+		}
+		// The LMS confirms what it added; a msg of ours would say it twice.
+		if m, ok := c[lti.ClaimDeepLinkingMsg]; ok {
+			t.Errorf("msg %v sent with the placed items", m)
 		}
 		items, _ := c[lti.ClaimDeepLinkingContent].([]any)
 		if len(items) != 1 {
@@ -212,7 +215,7 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 		if pid == "" || len(custom) != 1 {
 			t.Fatalf("custom %v", it["custom"])
 		}
-		wantItem := map[string]any{"type": "ltiResourceLink", "title": "Week 3 questions", "text": "Ask about the week's reading.",
+		wantItem := map[string]any{"type": "ltiResourceLink", "title": "Week 3 questions", "text": "Ask about the week's reading. One question each.",
 			"url": env.App.URL("/lti/launch?rt_placement=" + pid), "custom": map[string]any{"rt_placement": pid},
 			"lineItem": map[string]any{"scoreMaximum": float64(15), "label": "Week 3 questions", "resourceId": pid, "tag": "roundtable"}}
 		if got, want := mustJSON(t, it), mustJSON(t, wantItem); got != want {
@@ -518,6 +521,31 @@ func TestPlacedLinkAdoptsItsSettings(t *testing.T) {
 			if ist, _ := env.App.Courses.Settings(ctx, env.Registered.ID, l); ist.Configured || ist.Points == 99 {
 				t.Errorf("%s adopted: %+v", id, ist)
 			}
+		}
+	})
+}
+
+// The LMS gets the instructions as plain text for its description (Moodle
+// shows it and sends it back in every launch), and the activity page does
+// not show that description again above the instructions it repeats.
+func TestPlacedInstructionsAreShownOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		link := place(t, env, url.Values{"kind": {course.KindDiscussion}, "title": {"Week 4"}, "cohort_policy": {"course"},
+			"instructions": {"Ask **one question** about `pivot tables`.\n\nThen answer _two_."}})
+		if link.Description != "Ask one question about pivot tables. Then answer two." {
+			t.Errorf("the LMS stored the description %q", link.Description)
+		}
+		res, err := ltiplatform.NewBrowser().Launch(context.Background(), env.Platform, ltiplatform.LaunchRequest{
+			ClientID: apptest.ClientID, UserID: apptest.Learner, CourseID: apptest.CourseID, ResourceLinkID: link.ID})
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("launch: %v %+v", err, res)
+		}
+		d := doc(t, res.Body)
+		if got := text(d, "[data-testid=instructions] strong"); got != "one question" {
+			t.Errorf("instructions rendered as %q", d.Find("[data-testid=instructions]").Text())
+		}
+		if d.Find("#about-heading").Length() != 0 || strings.Contains(res.Body, "**one question**") {
+			t.Errorf("the LMS's description is shown beside the instructions")
 		}
 	})
 }
