@@ -220,8 +220,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// Each step at debug; one line at info says the schema moved, so a
+	// first start prints one line instead of one per migration.
 	for _, r := range results {
-		logger.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
+		logger.DebugContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
+	}
+	if n := len(results); n > 0 {
+		logger.InfoContext(ctx, "database migrated", slog.Int("applied", n), slog.Int64("version", results[n-1].Source.Version))
 	}
 	// The durable job queue (River) keeps its own tables and versions.
 	m, err := rivermigrate.New(db.QueueDriver(), nil)
@@ -233,7 +238,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate job queue: %w", err)
 	}
 	for _, v := range res.Versions {
-		logger.InfoContext(ctx, "job queue migration applied", slog.Int("version", v.Version), slog.Duration("took", v.Duration))
+		logger.DebugContext(ctx, "job queue migration applied", slog.Int("version", v.Version), slog.Duration("took", v.Duration))
+	}
+	if n := len(res.Versions); n > 0 {
+		logger.InfoContext(ctx, "job queue tables migrated", slog.Int("applied", n), slog.Int("version", res.Versions[n-1].Version))
 	}
 	return nil
 }
