@@ -36,18 +36,19 @@ Roundtable demo is running.
   Open the demo LMS:  %s
   Roundtable itself:  %s
 
-In the demo LMS, press "Open as ..." next to a learner or the instructor:
-the activity opens inside the course page through a real LTI 1.3 launch.
-Roundtable registered itself with the demo LMS by LTI Dynamic Registration.
+In the demo LMS, each activity of the course has an "Open as ..." button
+for every person: pick a learner or the instructor and the activity opens
+inside the course page through a real LTI 1.3 launch. Roundtable registered
+itself with the demo LMS by LTI Dynamic Registration.
 
 To see how an LMS admin connects Roundtable, register it again as another
 client of the demo LMS:
 
   Register a tool:    %s
 
-The new registration is %s. Its "Roundtable" link in the course
-shows a "waiting for approval" page until you approve it in Roundtable's
-admin console when the policy is approval:
+A registration made there is %s. It adds a
+"Roundtable" link to the course, which shows a "waiting for approval" page
+until you approve it in Roundtable's admin console:
 
   Admin console:      %s/admin
   Sign in as:         %s
