@@ -124,6 +124,9 @@ type activitySettingsPage struct {
 	// Setup is staff's first launch of an activity nobody set up: the page
 	// offers the defaults too, which go on to the discussion.
 	Setup bool
+	// ActivityTitle and CourseTitle name the activity as the LMS does, so
+	// staff with several links in a course know which one they set up.
+	ActivityTitle, CourseTitle string
 }
 
 // requireStaff refuses learners a staff page with a page they understand.
@@ -139,16 +142,18 @@ func (s *Server) activitySettings(c echo.Context) error {
 	if err := requireStaff(sess, "change this activity's settings"); err != nil {
 		return err
 	}
-	st, err := s.Courses.Settings(c.Request().Context(), sess.PlatformID, sess.LinkID)
+	a, err := s.Courses.Activity(c.Request().Context(), sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID)
 	if err != nil {
 		return err
 	}
+	st := a.Settings
 	setup := c.QueryParam("setup") == "1" && !st.Configured
 	if setup {
-		b.L.Title = "Set up this activity"
+		b.L.Title = "Set up " + a.Title()
 	}
 	return s.render(c, http.StatusOK, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: settingsForm{S: st},
-		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1", Setup: setup})
+		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1", Setup: setup,
+		ActivityTitle: a.Title(), CourseTitle: a.Course.Title})
 }
 
 func (s *Server) saveActivitySettings(c echo.Context) error {
@@ -157,10 +162,11 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	st, err := s.Courses.Settings(ctx, sess.PlatformID, sess.LinkID)
+	a, err := s.Courses.Activity(ctx, sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID)
 	if err != nil {
 		return err
 	}
+	st := a.Settings
 	setup := c.FormValue("setup") == "1"
 	if c.FormValue("use_defaults") == "1" {
 		st = course.DefaultSettings(sess.PlatformID, sess.LinkID)
@@ -186,7 +192,7 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 		}
 		b.L.Title = "Fix the activity settings"
 		return s.render(c, http.StatusUnprocessableEntity, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: form,
-			Action: b.L.URL(b.Base + "/settings"), Setup: setup})
+			Action: b.L.URL(b.Base + "/settings"), Setup: setup, ActivityTitle: a.Title(), CourseTitle: a.Course.Title})
 	}
 	if err != nil {
 		return err

@@ -41,6 +41,10 @@ func TestStaffSetUpAnActivityNobodySetUp(t *testing.T) {
 			if d.Find("[data-testid=use-defaults]").Length() != 1 || d.Find("form[data-testid=settings-form]").Length() != 1 {
 				t.Errorf("%s: the setup page lacks Use the defaults or the settings form", who)
 			}
+			// With several links in a course, staff see which one this is.
+			if got := text(d, "[data-testid=activity-title]"); got != "Week 1 discussion · Workplace Safety Essentials" {
+				t.Errorf("%s: the setup page names the activity %q", who, got)
+			}
 		}
 		b, res := env.Launch(t, apptest.Instructor, nil)
 		res = pastSetup(t, b, res)
