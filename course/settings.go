@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,28 @@ type CompletionRule struct {
 // Empty reports whether the rule asks for nothing.
 func (r CompletionRule) Empty() bool {
 	return r.MinThreads == 0 && r.MinReplies == 0 && r.MinAccepted == 0 && r.MinUpvotes == 0
+}
+
+// Describe says what the rule asks in words, for instance "1 thread
+// started, 2 replies and 1 accepted answer"; empty for an empty rule.
+func (r CompletionRule) Describe() string {
+	var parts []string
+	add := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+one)
+		case n > 1:
+			parts = append(parts, strconv.Itoa(n)+" "+many)
+		}
+	}
+	add(r.MinThreads, "thread started", "threads started")
+	add(r.MinReplies, "reply", "replies")
+	add(r.MinAccepted, "accepted answer", "accepted answers")
+	add(r.MinUpvotes, "upvote received", "upvotes received")
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // Settings are an activity's instructor-chosen options.

@@ -137,6 +137,9 @@ func TestGradedDiscussionReachesTheGradebook(t *testing.T) {
 		if row.Length() != 1 || !strings.Contains(row.Find("[data-testid=grade-state]").Text(), "In the gradebook") || !strings.Contains(row.Text(), "10 / 10") {
 			t.Fatalf("staff grades page: %s", ines.page.Find("[data-testid=grades]").Text())
 		}
+		if rule := strings.Join(strings.Fields(ines.page.Find("[data-testid=grading-rule]").Text()), " "); !strings.HasSuffix(rule, "To complete it a learner needs 1 thread started and 1 reply.") {
+			t.Errorf("the rule reads %q", rule)
+		}
 		res := alice.get(alice.activityURL("/grades"))
 		if res.StatusCode != http.StatusForbidden {
 			t.Fatalf("a learner opened the grades page: %d", res.StatusCode)
