@@ -23,8 +23,9 @@ const (
 // seedDiscussion gives the demo course's discussion a realistic start:
 // questions (answered and not), discussions and replies by learners and
 // staff. The people, course and activity are recorded as their launches
-// would record them, so a real launch later finds the same rows. It writes
-// only when the discussion is empty, so a restart changes nothing.
+// would record them, at the times of a history that began four days ago,
+// so a real launch later finds the same rows. It writes only when the
+// discussion has no thread yet, so a restart changes nothing.
 func (d *Demo) seedDiscussion(ctx context.Context) error {
 	a := d.App
 	regs, err := a.Registry.List(ctx)
@@ -40,8 +41,23 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	if reg == nil || len(reg.Deployments) == 0 {
 		return fmt.Errorf("demo: no registration of the demo LMS to seed the discussion under")
 	}
+	// Seeded once: a restart must not write the seeded launches again over
+	// the real ones made since.
+	var seeded bool
+	if err := a.DB.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM resource_links l
+		JOIN threads t ON t.platform_id = l.platform_id AND t.link_id = l.id
+		WHERE l.platform_id = ? AND l.resource_link_id = ?)`, reg.ID, DiscussionID).Scan(&seeded).Error; err != nil || seeded {
+		return err
+	}
+	// The seeded history starts four days ago: each person opened the
+	// activity a little before the first thread, so the roster, the
+	// participation page and the threads tell one story.
+	start := time.Now().UTC().Add(-96 * time.Hour)
+	courses := course.NewStore(a.DB)
 	viewers := map[string]discussion.Viewer{}
-	for _, p := range people {
+	for i, p := range people {
+		openedAt := start.Add(-time.Duration(len(people)-i) * 37 * time.Minute)
+		courses.Now = func() time.Time { return openedAt }
 		roles := course.Roles{course.Learner}
 		switch p.role {
 		case lti.RoleInstructor:
@@ -58,8 +74,15 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 		}
 		var rec course.Recorded
 		if err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
-			rec, err = a.Courses.RecordLaunch(ctx, tx, in)
-			return err
+			if rec, err = courses.RecordLaunch(ctx, tx, in); err != nil {
+				return err
+			}
+			// What a launch's session records (see the sessions trigger),
+			// at the time of this seeded opening; a real launch later
+			// moves its last opening on.
+			return tx.Exec(`INSERT INTO link_openings (platform_id, link_id, user_id, first_opened_at, last_opened_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform_id, link_id, user_id) DO NOTHING`,
+				reg.ID, rec.Link.ID, rec.User.ID, openedAt, openedAt).Error
 		}); err != nil {
 			return fmt.Errorf("demo: record %s: %w", p.id, err)
 		}
@@ -80,11 +103,8 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	}
 	s := discussion.NewStore(a.DB)
 	s.PostsPerMinute = 0
-	if empty, err := s.IsEmpty(ctx, viewers["maya.chen"]); err != nil || !empty {
-		return err
-	}
 	// Threads written over the past few days, oldest first.
-	clock := time.Now().UTC().Add(-96 * time.Hour)
+	clock := start
 	s.Now = func() time.Time { return clock }
 	tick := func(d time.Duration) { clock = clock.Add(d) }
 	var errs []error

@@ -854,11 +854,3 @@ func parseThreadRefs(js string) ([]ThreadRef, error) {
 	}
 	return refs, nil
 }
-
-// IsEmpty reports whether the space has no threads yet.
-func (s *Store) IsEmpty(ctx context.Context, v Viewer) (bool, error) {
-	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM threads WHERE platform_id = ? AND cohort_id = ? AND link_id = ?`,
-		v.PlatformID, v.CohortID, v.LinkID).Scan(&n)
-	return n == 0, err
-}
