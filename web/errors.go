@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -69,6 +70,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if status != http.StatusInternalServerError {
 			message = roundtable.ErrorMessage(err)
 		}
+	}
+	if status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) {
+		// The browser went away mid-request, and whatever failed then
+		// failed for that: the client's doing, not a failure of ours.
+		s.Logger.InfoContext(c.Request().Context(), "request abandoned: the browser closed the connection",
+			slog.String("request_id", ref), slog.String("path", c.Request().URL.Path), slog.Any("error", err))
+		c.NoContent(statusClientClosed)
+		return
 	}
 	if status >= 500 {
 		s.Logger.ErrorContext(c.Request().Context(), "request failed", slog.String("request_id", ref), slog.String("path", c.Request().URL.Path), slog.Any("error", err))

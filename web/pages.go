@@ -179,6 +179,20 @@ func (as *assets) url(name string) string {
 	return "/static/" + name + "?v=" + as.hashes[name]
 }
 
+// favicon answers the browsers that ask for /favicon.ico on their own (a
+// page opened in a new window) with Roundtable's icon.
+func (s *Server) favicon(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	b, err := fs.ReadFile(static.FS, faviconAsset)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/svg+xml", b)
+}
+
+// faviconAsset is the icon every page names and /favicon.ico serves.
+const faviconAsset = "img/roundtable.svg"
+
 func (s *Server) static(c echo.Context) error {
 	name := c.Param("*")
 	hash, ok := s.assets.hashes[name]

@@ -7,6 +7,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/*", s.static)
+	e.GET("/favicon.ico", s.favicon)
 	e.GET("/.well-known/jwks.json", s.jwks)
 
 	e.GET("/lti/login", s.ltiLogin)

@@ -139,7 +139,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
-		} else if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || strings.HasPrefix(req.URL.Path, "/static/") {
+		} else if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || strings.HasPrefix(req.URL.Path, "/static/") || req.URL.Path == "/favicon.ico" {
 			level = slog.LevelDebug
 		}
 		s.Logger.LogAttrs(req.Context(), level, "request",
