@@ -107,6 +107,9 @@ type launchPage struct {
 	CourseHref string
 	Link       ResourceLink
 	Src        string
+	// FixedFrame keeps the activity's frame at a fixed height and ignores
+	// the tool's lti.frameResize, as Moodle does (?frame=fixed).
+	FixedFrame bool
 }
 
 // render executes a page with a fresh CSP nonce. Pages allow scripts and
@@ -189,7 +192,10 @@ func LaunchPagePath(courseID, linkID, userID string) string {
 }
 
 // handleLaunchPage shows the activity in an iframe, as the user. Each load
-// starts a fresh launch, as reopening an activity does in an LMS.
+// starts a fresh launch, as reopening an activity does in an LMS. The
+// frame follows the tool's lti.frameResize, as Canvas's does, unless the
+// page is asked for with frame=fixed: then it stays about 680 px tall and
+// scrolls inside, as Moodle's does.
 func (p *Platform) handleLaunchPage(w http.ResponseWriter, r *http.Request) {
 	course, err := p.Course(r.PathValue("id"))
 	if err != nil {
@@ -217,7 +223,7 @@ func (p *Platform) handleLaunchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := &launchPage{
 		layout: p.layout(link.Title), Course: course, Link: link, Src: src,
-		CourseHref: "/courses/" + url.PathEscape(course.ID),
+		CourseHref: "/courses/" + url.PathEscape(course.ID), FixedFrame: r.FormValue("frame") == "fixed",
 	}
 	pg.SignedInAs = displayName(user)
 	w.Header().Set("Cache-Control", "no-store")

@@ -19,6 +19,11 @@
   var src = document.body && document.body.getAttribute("data-live-src");
   var status = document.querySelector("[data-live-status]");
   if (!src || !window.EventSource) return;
+  // The live region moves from the page's end to just after the heading of
+  // what changes (the list, the replies), where a reader sees it in any
+  // frame; it moves before anything is said in it.
+  var anchor = document.querySelector("[data-live-anchor]");
+  if (status && anchor) anchor.insertAdjacentElement("afterend", status);
   // A cohort's topic spans every activity of its course: events that name
   // another activity (data.link) are not this page's news.
   var m = /\/a\/([^\/?]+)\/events/.exec(src);
