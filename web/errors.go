@@ -11,10 +11,21 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/session"
 )
 
 type errorPage struct {
 	L         Layout
+	Heading   string
+	Message   string
+	Hint      string
+	Reference string
+}
+
+// discussionErrorPage is an error met inside an activity: the page keeps
+// the activity's navigation and a way back to the discussion.
+type discussionErrorPage struct {
+	discussionBase
 	Heading   string
 	Message   string
 	Hint      string
@@ -92,11 +103,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.JSON(status, problem{Type: "about:blank", Title: heading, Status: status, Detail: message, Reference: ref})
 		return
 	}
-	page := errorPage{L: s.layout(heading), Heading: heading, Message: message, Reference: ref}
-	if le != nil {
-		page.Hint = ltiHint(le.Reason)
+	var rerr error
+	if _, inActivity := c.Get(ctxSession).(session.Session); inActivity && le == nil {
+		b, _ := s.discussionBase(c, heading)
+		rerr = s.render(c, status, "discussion_error", discussionErrorPage{discussionBase: b, Heading: heading, Message: message, Reference: ref})
+	} else {
+		page := errorPage{L: s.layout(heading), Heading: heading, Message: message, Reference: ref}
+		if le != nil {
+			page.Hint = ltiHint(le.Reason)
+		}
+		rerr = s.render(c, status, "error", page)
 	}
-	if rerr := s.render(c, status, "error", page); rerr != nil {
+	if rerr != nil {
 		c.String(status, message+" Reference: "+ref)
 	}
 }
