@@ -505,13 +505,9 @@ func underPath(p, base string) bool {
 	return base == "" || p == base || strings.HasPrefix(p, base+"/")
 }
 
+// checkAbsURL checks a URL of the platform's configuration as every URL
+// from an LMS is checked (CheckWebURL), before Roundtable registers.
 func checkAbsURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("not an absolute http(s) URL")
-	}
-	return nil
+	_, err := CheckWebURL(s)
+	return err
 }
