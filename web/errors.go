@@ -84,6 +84,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	page := errorPage{L: s.layout(heading), Heading: heading, Message: message, Reference: ref}
+	page.L.SessionEnded, _ = c.Get(ctxSessionEnded).(bool)
 	if le != nil {
 		page.Hint = ltiHint(le.Reason)
 	}
