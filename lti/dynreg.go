@@ -228,7 +228,7 @@ func (cfg *PlatformConfiguration) Validate(configURL string) error {
 		if f.value == "" {
 			missing = append(missing, f.name)
 		} else if checkAbsURL(f.value) != nil {
-			missing = append(missing, f.name+" (not an absolute URL)")
+			missing = append(missing, f.name+" (not a valid https URL)")
 		}
 	}
 	if cfg.LTI == nil {
