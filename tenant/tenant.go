@@ -97,7 +97,7 @@ func (p *Platform) Validate() error {
 		required    bool
 	}{
 		{"issuer", p.Issuer, true}, {"auth URL", p.AuthURL, true}, {"JWKS URL", p.JWKSURL, true},
-		{"token URL", p.TokenURL, false},
+		{"token URL", p.TokenURL, false}, {"registration client URI", p.RegistrationClientURI, false},
 	} {
 		if f.value == "" && !f.required {
 			continue

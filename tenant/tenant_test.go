@@ -87,6 +87,7 @@ func TestRegistrationsAreValidated(t *testing.T) {
 			"space in JWKS host":     func(p *tenant.Platform) { p.JWKSURL = "https://lms6.example sandbox/jwks" },
 			"user info in token URL": func(p *tenant.Platform) { p.TokenURL = "https://a:b@lms6.example/token" },
 			"port out of range":      func(p *tenant.Platform) { p.AuthURL = "https://lms6.example:70000/auth" },
+			"bad registration URI":   func(p *tenant.Platform) { p.RegistrationClientURI = "https://lms6.example;sandbox/reg/1" },
 		} {
 			p := canvas("1")
 			edit(&p)
