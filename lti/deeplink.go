@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"time"
 
@@ -33,14 +32,13 @@ func (s *DeepLinkingSettingsClaim) Accepts(t string) bool {
 }
 
 // checkDeepLinkingSettings checks what a deep linking request must carry to
-// be answered: an absolute http(s) return URL.
+// be answered: a return URL that passes CheckWebURL.
 func checkDeepLinkingSettings(s *DeepLinkingSettingsClaim) error {
 	if s == nil || s.DeepLinkReturnURL == "" {
 		return reject(ReasonMissingClaim, msgTokenInvalid, "deep linking request without deep_link_return_url")
 	}
-	u, err := url.Parse(s.DeepLinkReturnURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return reject(ReasonBadClaim, msgTokenInvalid, "deep_link_return_url %q is not an absolute http(s) URL", s.DeepLinkReturnURL)
+	if _, err := CheckWebURL(s.DeepLinkReturnURL); err != nil {
+		return reject(ReasonBadClaim, msgTokenInvalid, "deep_link_return_url: %v", err)
 	}
 	return nil
 }

@@ -228,7 +228,7 @@ func (cfg *PlatformConfiguration) Validate(configURL string) error {
 		if f.value == "" {
 			missing = append(missing, f.name)
 		} else if checkAbsURL(f.value) != nil {
-			missing = append(missing, f.name+" (not an absolute URL)")
+			missing = append(missing, f.name+" (not a valid https URL)")
 		}
 	}
 	if cfg.LTI == nil {
@@ -505,13 +505,9 @@ func underPath(p, base string) bool {
 	return base == "" || p == base || strings.HasPrefix(p, base+"/")
 }
 
+// checkAbsURL checks a URL of the platform's configuration as every URL
+// from an LMS is checked (CheckWebURL), before Roundtable registers.
 func checkAbsURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("not an absolute http(s) URL")
-	}
-	return nil
+	_, err := CheckWebURL(s)
+	return err
 }

@@ -48,6 +48,10 @@ type Error struct {
 	Reason  Reason
 	Message string
 	Detail  string
+	// RegistrationID names the registration the refusal concerns when the
+	// refusal comes before the caller knows it (a pending or disabled
+	// platform at login), so that its LMS may show the page in its frame.
+	RegistrationID string
 }
 
 func (e *Error) Error() string {

@@ -300,6 +300,9 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 	if c.Context != nil && c.Context.ID == "" {
 		return nil, reject(ReasonBadClaim, msgTokenInvalid, "context claim without id")
 	}
+	if err := checkServiceURLs(c); err != nil {
+		return nil, err
+	}
 	l := &Launch{
 		Registration:       reg,
 		MessageType:        mt,
@@ -337,6 +340,32 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 		l.Locale = l.LaunchPresentation.Locale
 	}
 	return l, nil
+}
+
+// checkServiceURLs checks the URLs of a launch that Roundtable stores and
+// later calls or frames from, with the same check as a registration's
+// URLs: a service endpoint that fails it refuses the launch (the LMS is
+// misconfigured, and grades must not silently go nowhere); a return URL
+// that fails it, used only to tell where the course is shown, is dropped.
+func checkServiceURLs(c *idTokenClaims) error {
+	if c.AGS != nil {
+		for name, raw := range map[string]string{"lineitems": c.AGS.LineItems, "lineitem": c.AGS.LineItem} {
+			if _, err := CheckWebURL(raw); raw != "" && err != nil {
+				return reject(ReasonBadClaim, msgTokenInvalid, "AGS endpoint %s: %v", name, err)
+			}
+		}
+	}
+	if c.NRPS != nil {
+		if _, err := CheckWebURL(c.NRPS.ContextMembershipsURL); err != nil {
+			return reject(ReasonBadClaim, msgTokenInvalid, "NRPS context_memberships_url: %v", err)
+		}
+	}
+	if lp := c.LaunchPresentation; lp != nil && lp.ReturnURL != "" {
+		if _, err := CheckWebURL(lp.ReturnURL); err != nil {
+			lp.ReturnURL = ""
+		}
+	}
+	return nil
 }
 
 // customStrings keeps custom parameters as strings: the spec says they are

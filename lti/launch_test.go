@@ -665,6 +665,22 @@ func TestValidateRejects(t *testing.T) {
 			return p.sign(t, c)
 		}, ReasonMissingClaim, "deep_link_return_url"},
 		{"ContextWithoutID", signed(func(c map[string]any) { c[ClaimContext] = map[string]any{"title": "History 101"} }), ReasonBadClaim, "context"},
+		// Service URLs are stored and called later: they pass the same
+		// check as a registration's URLs (issue 9's ";sandbox" host).
+		{"AGSLineItemsHostInjection", signed(func(c map[string]any) {
+			c[ClaimAGSEndpoint] = map[string]any{"scope": []string{AGSScopeScore}, "lineitems": "https://lms6.example;sandbox/lineitems"}
+		}), ReasonBadClaim, "lineitems"},
+		{"AGSLineItemPlainHTTP", signed(func(c map[string]any) {
+			c[ClaimAGSEndpoint] = map[string]any{"scope": []string{AGSScopeScore}, "lineitem": "http://lms.example.edu/lineitems/1"}
+		}), ReasonBadClaim, "lineitem"},
+		{"NRPSURLWithUserInfo", signed(func(c map[string]any) {
+			c[ClaimNRPS] = map[string]any{"context_memberships_url": "https://a:b@lms.example.edu/members", "service_versions": []string{"2.0"}}
+		}), ReasonBadClaim, "NRPS"},
+		{"DeepLinkReturnURLHostInjection", func(t *testing.T, p *testPlatform) string {
+			c := deepLinkingClaims()
+			c[ClaimDeepLinkingSettings].(map[string]any)["deep_link_return_url"] = "https://lms6.example;sandbox/return"
+			return p.sign(t, c)
+		}, ReasonBadClaim, "deep_link_return_url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, err := p.v.Validate(context.Background(), tc.token(t, p), p.reg, testNonce)
@@ -673,6 +689,26 @@ func TestValidateRejects(t *testing.T) {
 				t.Errorf("detail %q does not mention %q", e.Detail, tc.detail)
 			}
 		})
+	}
+}
+
+// A return URL that fails the check is dropped, not a reason to refuse: it
+// only tells where the course is shown.
+func TestValidateDropsABadReturnURL(t *testing.T) {
+	p := newTestPlatform(t)
+	for raw, want := range map[string]string{
+		"https://lms6.example;sandbox/return": "",
+		"https://canvas.school.edu/courses/1": "https://canvas.school.edu/courses/1",
+	} {
+		c := resourceLinkClaims()
+		c[ClaimLaunchPresentation] = map[string]any{"document_target": "iframe", "return_url": raw}
+		l, err := p.v.Validate(context.Background(), p.sign(t, c), p.reg, testNonce)
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if l.LaunchPresentation == nil || l.LaunchPresentation.ReturnURL != want {
+			t.Errorf("return_url %q kept as %+v, want %q", raw, l.LaunchPresentation, want)
+		}
 	}
 }
 

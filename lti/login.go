@@ -65,7 +65,9 @@ func ParseLoginRequest(v url.Values) (LoginRequest, error) {
 // login initiation: an implicit-flow request for an id_token posted back to
 // redirectURI.
 func AuthRequestURL(reg Registration, req LoginRequest, redirectURI, state, nonce string) (string, error) {
-	u, err := url.Parse(reg.AuthURL)
+	// The stored URL goes into the Location header: check it again, in
+	// case it was stored before the check existed.
+	u, err := CheckWebURL(reg.AuthURL)
 	if err != nil {
 		return "", reject(ReasonMalformedRequest, msgMisconfigured, "registration %s has a bad auth URL: %v", reg.ID, err)
 	}

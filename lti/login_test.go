@@ -200,11 +200,15 @@ func TestAuthRequestURLKeepsTheAuthURLsQuery(t *testing.T) {
 }
 
 func TestAuthRequestURLBadAuthURL(t *testing.T) {
-	reg := Registration{ID: "reg-1", ClientID: testClientID, AuthURL: "https://[::1"}
-	_, err := AuthRequestURL(reg, LoginRequest{LoginHint: "h"}, "https://tool.example.org/lti/launch", "s", "n")
-	e := wantLoginError(t, err, ReasonMalformedRequest)
-	if e.Message != msgMisconfigured {
-		t.Errorf("message %q: a bad auth URL is our administrator's to fix", e.Message)
+	// A stored URL that never passed the check (issue 9's ";sandbox" host)
+	// does not reach the Location header either.
+	for _, bad := range []string{"https://[::1", "https://lms6.example;sandbox/auth", "http://lms.example.edu/auth"} {
+		reg := Registration{ID: "reg-1", ClientID: testClientID, AuthURL: bad}
+		_, err := AuthRequestURL(reg, LoginRequest{LoginHint: "h"}, "https://tool.example.org/lti/launch", "s", "n")
+		e := wantLoginError(t, err, ReasonMalformedRequest)
+		if e.Message != msgMisconfigured {
+			t.Errorf("%s: message %q: a bad auth URL is our administrator's to fix", bad, e.Message)
+		}
 	}
 }
 

@@ -34,8 +34,11 @@ type Session struct {
 	LinkID     string
 	CohortID   string
 	Roles      course.Roles
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	// FrameOrigins are the web origins of the session's own LMS, which
+	// may show its pages in a frame (see tenant.FrameOrigins).
+	FrameOrigins []string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
 }
 
 type row struct {
@@ -46,6 +49,7 @@ type row struct {
 	ResourceLinkID string
 	CohortID       string
 	Roles          string
+	FrameOrigins   string
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 }
@@ -96,6 +100,12 @@ func (c *sessionCache) get(idHash string, now time.Time) (Session, bool) {
 	return e.sess, true
 }
 
+func (c *sessionCache) drop(idHash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, idHash)
+}
+
 func (c *sessionCache) put(sess Session, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -109,15 +119,26 @@ func (c *sessionCache) put(sess Session, now time.Time) {
 // Remember caches a session whose creation has been committed.
 func (s *Store) Remember(sess Session) { s.cache.put(sess, s.Now()) }
 
+// DefaultTokenTTL is a link token's lifetime: a token copied out of a URL
+// is soon worthless, while every page served, and the page script every
+// few minutes (see RefreshEvery), hands a fresh one to the person using it.
+const DefaultTokenTTL = 15 * time.Minute
+
+// RefreshEvery is how often an open page asks for a fresh link token: well
+// inside TokenTTL, so a person who reads or writes for a long while is not
+// cut off.
+const RefreshEvery = 5 * time.Minute
+
 // NewStore returns a session store whose link tokens are signed with a key
 // derived from secret.
 func NewStore(db *store.DB, secret []byte) *Store {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("roundtable session tokens v1"))
-	return &Store{db: db, key: mac.Sum(nil), TTL: 12 * time.Hour, TokenTTL: time.Hour, Now: time.Now}
+	return &Store{db: db, key: mac.Sum(nil), TTL: 12 * time.Hour, TokenTTL: DefaultTokenTTL, Now: time.Now}
 }
 
-func hashSecret(secret string) string {
+// HashSecret is the hash a session is stored and named under.
+func HashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
@@ -141,9 +162,9 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 	now := r.CreatedAt
 	if s.db.Dialect == store.Postgres {
 		res, err := s.db.ExecRelaxed(ctx, `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
-			INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, created_at, expires_at)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`,
-			state, now, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.CreatedAt, r.ExpiresAt)
+			INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`,
+			state, now, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
 		if err != nil {
 			return "", Session{}, false, err
 		}
@@ -167,20 +188,20 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 func (s *Store) newRow(sess Session) (string, row) {
 	secret := lti.RandomToken(32)
 	now := s.Now().UTC()
-	return secret, row{IDHash: hashSecret(secret), PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
+	return secret, row{IDHash: HashSecret(secret), PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
 		ResourceLinkID: sess.LinkID, CohortID: sess.CohortID, Roles: sess.Roles.String(),
-		CreatedAt: now, ExpiresAt: now.Add(s.TTL)}
+		FrameOrigins: strings.Join(sess.FrameOrigins, " "), CreatedAt: now, ExpiresAt: now.Add(s.TTL)}
 }
 
 func insertRow(tx *gorm.DB, r row) error {
-	return tx.Exec(`INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.CreatedAt, r.ExpiresAt).Error
+	return tx.Exec(`INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt).Error
 }
 
 func (r row) session() Session {
 	return Session{IDHash: r.IDHash, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
 		LinkID: r.ResourceLinkID, CohortID: r.CohortID, Roles: course.ParseRoles(r.Roles),
-		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+		FrameOrigins: strings.Fields(r.FrameOrigins), CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 }
 
 // FromSecret finds the live session of a cookie secret.
@@ -188,7 +209,7 @@ func (s *Store) FromSecret(ctx context.Context, secret string) (Session, error) 
 	if secret == "" || len(secret) > 100 {
 		return Session{}, ErrNoSession
 	}
-	return s.byHash(ctx, hashSecret(secret))
+	return s.byHash(ctx, HashSecret(secret))
 }
 
 func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
@@ -232,26 +253,58 @@ func (s *Store) sign(payload []byte) []byte {
 
 // FromToken finds the live session a link token names.
 func (s *Store) FromToken(ctx context.Context, token string) (Session, error) {
-	if token == "" || len(token) > 200 {
+	idHash, exp, ok := s.readToken(token)
+	if !ok || !s.Now().Before(exp) {
 		return Session{}, ErrNoSession
 	}
-	p64, sig64, ok := strings.Cut(token, ".")
+	return s.byHash(ctx, idHash)
+}
+
+// FromStaleToken finds the live session a link token names even after the
+// token itself expired: not to let anyone in, but to tell which LMS may
+// show the page that says the session has ended.
+func (s *Store) FromStaleToken(ctx context.Context, token string) (Session, error) {
+	idHash, _, ok := s.readToken(token)
 	if !ok {
 		return Session{}, ErrNoSession
+	}
+	return s.byHash(ctx, idHash)
+}
+
+// readToken checks a link token's signature and returns the session hash
+// and expiry it carries.
+func (s *Store) readToken(token string) (idHash string, exp time.Time, ok bool) {
+	if token == "" || len(token) > 200 {
+		return "", time.Time{}, false
+	}
+	p64, sig64, found := strings.Cut(token, ".")
+	if !found {
+		return "", time.Time{}, false
 	}
 	payload, err1 := base64.RawURLEncoding.DecodeString(p64)
 	sig, err2 := base64.RawURLEncoding.DecodeString(sig64)
 	if err1 != nil || err2 != nil || len(payload) != 8+sha256.Size {
-		return Session{}, ErrNoSession
+		return "", time.Time{}, false
 	}
 	if subtle.ConstantTimeCompare(sig, s.sign(payload)) != 1 {
-		return Session{}, ErrNoSession
+		return "", time.Time{}, false
 	}
-	exp := time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)
-	if !s.Now().Before(exp) {
-		return Session{}, ErrNoSession
+	exp = time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)
+	return hex.EncodeToString(payload[8:]), exp, true
+}
+
+// End ends a session at once (signing out): its row goes, so neither its
+// cookie nor any of its link tokens finds it again. This process forgets
+// it now; another replica that read it in the last cacheTTL may serve it
+// until its cached copy expires.
+func (s *Store) End(ctx context.Context, sess Session) error {
+	s.cache.drop(sess.IDHash)
+	if err := s.db.WithContext(ctx).Exec(`DELETE FROM sessions WHERE id_hash = ?`, sess.IDHash).Error; err != nil {
+		return fmt.Errorf("end session: %w", err)
 	}
-	return s.byHash(ctx, hex.EncodeToString(payload[8:]))
+	// A request still reading the row when it went may have cached it.
+	s.cache.drop(sess.IDHash)
+	return nil
 }
 
 // DeleteExpired removes sessions past their end.

@@ -56,8 +56,8 @@ func TestSessionSecretsAndLinkTokens(t *testing.T) {
 		if _, err := s.FromToken(ctx, other.Token(sess)); !errors.Is(err, session.ErrNoSession) {
 			t.Errorf("token signed with another key: %v", err)
 		}
-		// A token lives an hour; the session twelve.
-		now = now.Add(61 * time.Minute)
+		// A token lives minutes; the session twelve hours.
+		now = now.Add(session.DefaultTokenTTL + time.Minute)
 		if _, err := s.FromToken(ctx, tok); !errors.Is(err, session.ErrNoSession) {
 			t.Errorf("expired token accepted: %v", err)
 		}
@@ -75,6 +75,79 @@ func TestSessionSecretsAndLinkTokens(t *testing.T) {
 	})
 }
 
+// A link token copied out of a URL is worthless within minutes, while the
+// fresh token each page hands out keeps an active person going; signing
+// out ends the session for its cookie and every token at once.
+func TestLinkTokensExpireInMinutesAndSignOutEndsTheSession(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+		start := now
+		db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
+			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
+		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
+		s.Now = func() time.Time { return now }
+		if s.TokenTTL > 30*time.Minute || session.RefreshEvery >= s.TokenTTL/2 {
+			t.Fatalf("token lifetime %s refreshed every %s: not minutes, or refreshed too late", s.TokenTTL, session.RefreshEvery)
+		}
+		frames := []string{"https://lms.example", "https://school.example.edu"}
+		secret, _, used, err := s.ConsumeAndCreate(ctx, "no-such-state", session.Session{PlatformID: "p1"})
+		if err != nil || used || secret != "" {
+			t.Fatalf("a session without a login state: %v %v", used, err)
+		}
+		var sess session.Session
+		err = db.Tx(ctx, func(tx *gorm.DB) (err error) {
+			secret, sess, err = s.Create(ctx, tx, session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1",
+				Roles: course.Roles{course.Learner}, FrameOrigins: frames})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		copied := s.Token(sess)
+		// The person keeps working: each page (or the page's script) takes
+		// a fresh token before the one it has expires.
+		fresh := copied
+		for i := 0; i < 6; i++ {
+			now = now.Add(session.RefreshEvery)
+			got, err := s.FromToken(ctx, fresh)
+			if err != nil {
+				t.Fatalf("after %s the page's token is refused: %v", now.Sub(start), err)
+			}
+			fresh = s.Token(got)
+		}
+		if _, err := s.FromToken(ctx, copied); !errors.Is(err, session.ErrNoSession) {
+			t.Errorf("a token copied %s ago still opens the session: %v", now.Sub(start), err)
+		}
+		// The refusal of a stale token is still framed by the session's LMS.
+		if got, err := s.FromStaleToken(ctx, copied); err != nil || strings.Join(got.FrameOrigins, " ") != strings.Join(frames, " ") {
+			t.Errorf("stale token: %+v %v", got, err)
+		}
+		if _, err := s.FromStaleToken(ctx, copied[:len(copied)-2]+"AA"); !errors.Is(err, session.ErrNoSession) {
+			t.Errorf("a forged stale token names a session: %v", err)
+		}
+		// A fresh store reads the origins back from the database.
+		other := session.NewStore(db, []byte("a secret of sufficient length for tests"))
+		other.Now = s.Now
+		if got, err := other.FromSecret(ctx, secret); err != nil || strings.Join(got.FrameOrigins, " ") != strings.Join(frames, " ") {
+			t.Errorf("stored frame origins: %+v %v", got, err)
+		}
+
+		if err := s.End(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		for name, find := range map[string]func() (session.Session, error){
+			"cookie":      func() (session.Session, error) { return s.FromSecret(ctx, secret) },
+			"token":       func() (session.Session, error) { return s.FromToken(ctx, fresh) },
+			"stale token": func() (session.Session, error) { return s.FromStaleToken(ctx, fresh) },
+		} {
+			if _, err := find(); !errors.Is(err, session.ErrNoSession) {
+				t.Errorf("after sign-out the %s still finds the session: %v", name, err)
+			}
+		}
+	})
+}
+
 func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -85,13 +158,15 @@ func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
 		if err := s.SaveLoginState(ctx, session.LoginState{State: "st-1", Nonce: "n", PlatformID: "p1", BrowserHash: "b", TargetLinkURI: "https://tool/launch"}); err != nil {
 			t.Fatal(err)
 		}
-		want := session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Instructor}}
+		want := session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Instructor},
+			FrameOrigins: []string{"https://lms.example"}}
 		secret, got, used, err := s.ConsumeAndCreate(ctx, "st-1", want)
 		if err != nil || !used || secret == "" || got.UserID != "u1" || !got.Roles.Has(course.Instructor) {
 			t.Fatalf("first use: %+v used=%v err=%v", got, used, err)
 		}
-		if found, err := s.FromSecret(ctx, secret); err != nil || found.IDHash != got.IDHash {
-			t.Fatalf("the created session is not found: %v", err)
+		if found, err := session.NewStore(db, []byte("a secret of sufficient length for tests")).FromSecret(ctx, secret); err != nil || found.IDHash != got.IDHash ||
+			strings.Join(found.FrameOrigins, " ") != "https://lms.example" {
+			t.Fatalf("the created session is not found as created: %+v %v", found, err)
 		}
 		_, _, used, err = s.ConsumeAndCreate(ctx, "st-1", want)
 		if err != nil || used {

@@ -147,13 +147,14 @@ func (r *Registry) AcceptDeployment(ctx context.Context, platformID, deploymentI
 
 // RegistrationFrameOrigins lists the origins that may show the tool's
 // registration page in a frame while a platform registers: the origin of
-// its configuration URL and, for LMS families that serve their pages on
-// other hosts than their issuer, those hosts.
+// its configuration URL (a Canvas school on its own domain frames the page
+// from there) and, for LMS families that serve their pages on other hosts
+// than their issuer, those hosts. A configuration URL that fails
+// lti.CheckWebURL gives none.
 func RegistrationFrameOrigins(configURL string) []string {
-	u, err := url.Parse(configURL)
-	if err != nil || u.Host == "" {
+	o, err := lti.WebOrigin(configURL)
+	if err != nil {
 		return nil
 	}
-	o := u.Scheme + "://" + u.Host
-	return append([]string{o}, extraFrameOrigins(o)...)
+	return FrameOrigins(o, "")
 }

@@ -4,9 +4,8 @@ package tenant
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,7 +97,7 @@ func (p *Platform) Validate() error {
 		required    bool
 	}{
 		{"issuer", p.Issuer, true}, {"auth URL", p.AuthURL, true}, {"JWKS URL", p.JWKSURL, true},
-		{"token URL", p.TokenURL, false},
+		{"token URL", p.TokenURL, false}, {"registration client URI", p.RegistrationClientURI, false},
 	} {
 		if f.value == "" && !f.required {
 			continue
@@ -117,26 +116,12 @@ func (p *Platform) Validate() error {
 	return nil
 }
 
-// checkURL accepts https URLs, and http only on loopback hosts (a local LMS).
+// checkURL checks a registration's URL with the one check every URL from
+// an LMS or an administrator goes through (lti.CheckWebURL): https, or http
+// on a loopback host (a local LMS); a host of DNS labels or an IP address.
 func checkURL(s string) error {
-	if s == "" {
-		return errors.New("is required")
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", s)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		h := u.Hostname()
-		if h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasSuffix(h, ".localhost") {
-			return nil
-		}
-		return fmt.Errorf("%q must use https", s)
-	}
-	return fmt.Errorf("%q must use https", s)
+	_, err := lti.CheckWebURL(s)
+	return err
 }
 
 // Add saves a new registration with its deployments.
@@ -307,12 +292,14 @@ func Usable(p Platform) (lti.Registration, error) {
 	switch p.Status {
 	case StatusDisabled:
 		return lti.Registration{}, &lti.Error{Reason: lti.ReasonPlatformDisabled,
-			Message: "Roundtable has been turned off for this LMS by its administrator.",
-			Detail:  fmt.Sprintf("platform %s is disabled", p.ID)}
+			Message:        "Roundtable has been turned off for this LMS by its administrator.",
+			Detail:         fmt.Sprintf("platform %s is disabled", p.ID),
+			RegistrationID: p.ID}
 	case StatusPending:
 		return lti.Registration{}, &lti.Error{Reason: lti.ReasonPlatformPending,
-			Message: "This LMS is waiting for the Roundtable administrator to approve it. Please try again later.",
-			Detail:  fmt.Sprintf("platform %s is pending approval", p.ID)}
+			Message:        "This LMS is waiting for the Roundtable administrator to approve it. Please try again later.",
+			Detail:         fmt.Sprintf("platform %s is pending approval", p.ID),
+			RegistrationID: p.ID}
 	}
 	return p.Registration(), nil
 }
@@ -336,30 +323,44 @@ func (r *Registry) RecordError(ctx context.Context, id, message string) error {
 		Updates(map[string]any{"last_error": message, "last_error_at": now}).Error
 }
 
-// FrameOrigins lists the web origins of every active platform (issuer and
-// authorization URL), which may embed Roundtable in a frame.
-func (r *Registry) FrameOrigins(ctx context.Context) ([]string, error) {
-	var ps []Platform
-	if err := r.db.WithContext(ctx).Select("issuer, auth_url").Where("status = ?", StatusActive).Find(&ps).Error; err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
+// FrameOrigins lists the web origins that show a platform's pages with
+// Roundtable in a frame: its issuer's and its authorization URL's, those its
+// LMS family is known to frame from (see extraFrameOrigins), and the
+// origins of URLs from its signed launches (launch_presentation.return_url,
+// the deep-linking return URL), which name the host the course is on when
+// that is neither (a Canvas school on its own domain). Every origin is
+// checked with lti.CheckFrameOrigin; what fails is left out.
+func FrameOrigins(issuer, authURL string, launchURLs ...string) []string {
 	var out []string
-	add := func(o string) {
-		if !seen[o] {
-			seen[o] = true
+	add := func(o string, err error) {
+		if err != nil {
+			return
+		}
+		if o, err = lti.CheckFrameOrigin(o); err == nil && !slices.Contains(out, o) {
 			out = append(out, o)
 		}
 	}
-	for _, p := range ps {
-		for _, raw := range []string{p.Issuer, p.AuthURL} {
-			if u, err := url.Parse(raw); err == nil && u.Host != "" {
-				add(u.Scheme + "://" + u.Host)
-			}
-		}
-		for _, o := range extraFrameOrigins(p.Issuer) {
-			add(o)
+	for _, raw := range append([]string{issuer, authURL}, launchURLs...) {
+		if raw != "" {
+			add(lti.WebOrigin(raw))
 		}
 	}
-	return out, nil
+	for _, o := range extraFrameOrigins(issuer) {
+		add(o, nil)
+	}
+	return out
+}
+
+// PlatformFrameOrigins is FrameOrigins of a registration by id, whatever
+// its status (a pending or disabled platform shows the page that says so
+// in its own frame), with the URLs of one of its signed launches.
+func (r *Registry) PlatformFrameOrigins(ctx context.Context, id string, launchURLs ...string) ([]string, error) {
+	var ps []Platform
+	if err := r.db.WithContext(ctx).Select("issuer, auth_url").Where("id = ?", id).Limit(1).Find(&ps).Error; err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	return FrameOrigins(ps[0].Issuer, ps[0].AuthURL, launchURLs...), nil
 }

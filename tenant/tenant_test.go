@@ -3,6 +3,7 @@ package tenant_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/roundtable-lms/roundtable"
@@ -80,6 +81,13 @@ func TestRegistrationsAreValidated(t *testing.T) {
 			"no JWKS URL":     func(p *tenant.Platform) { p.JWKSURL = "" },
 			"bad status":      func(p *tenant.Platform) { p.Status = "maybe" },
 			"ftp token URL":   func(p *tenant.Platform) { p.TokenURL = "ftp://lms.example.edu/token" },
+			// Issue 9: this host went into every page's frame-ancestors.
+			"semicolon in auth host": func(p *tenant.Platform) { p.AuthURL = "https://lms6.example;sandbox/auth" },
+			"semicolon in issuer":    func(p *tenant.Platform) { p.Issuer = "https://lms6.example;sandbox" },
+			"space in JWKS host":     func(p *tenant.Platform) { p.JWKSURL = "https://lms6.example sandbox/jwks" },
+			"user info in token URL": func(p *tenant.Platform) { p.TokenURL = "https://a:b@lms6.example/token" },
+			"port out of range":      func(p *tenant.Platform) { p.AuthURL = "https://lms6.example:70000/auth" },
+			"bad registration URI":   func(p *tenant.Platform) { p.RegistrationClientURI = "https://lms6.example;sandbox/reg/1" },
 		} {
 			p := canvas("1")
 			edit(&p)
@@ -99,30 +107,44 @@ func TestRegistrationsAreValidated(t *testing.T) {
 	})
 }
 
-func TestFrameOriginsIncludeWhereEachLMSShowsCourses(t *testing.T) {
+// Each platform's pages are framed by its own LMS only: its issuer, its
+// authorization host, its family's course hosts and, from its signed
+// launches, the host the course is on; never another platform's.
+func TestFrameOriginsAreThePlatformsOwn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		reg := tenant.NewRegistry(db)
-		if _, err := reg.Add(ctx, canvas("1")); err != nil {
-			t.Fatal(err)
-		}
-		moodle := tenant.Platform{Name: "Moodle", Issuer: "https://moodle.example.edu", ClientID: "m",
-			AuthURL: "https://moodle.example.edu/mod/lti/auth.php", JWKSURL: "https://moodle.example.edu/mod/lti/certs.php", Status: tenant.StatusDisabled}
-		if _, err := reg.Add(ctx, moodle); err != nil {
-			t.Fatal(err)
-		}
-		got, err := reg.FrameOrigins(ctx)
+		cv, err := reg.Add(ctx, canvas("1"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]bool{"https://canvas.instructure.com": true, "https://sso.canvaslms.com": true, "https://*.instructure.com": true}
-		if len(got) != len(want) {
-			t.Fatalf("frame origins %v, want %v (a disabled platform may not embed the tool)", got, want)
+		moodle := tenant.Platform{Name: "Moodle", Issuer: "https://moodle.example.edu", ClientID: "m",
+			AuthURL: "https://moodle.example.edu/mod/lti/auth.php", JWKSURL: "https://moodle.example.edu/mod/lti/certs.php", Status: tenant.StatusPending}
+		md, err := reg.Add(ctx, moodle)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, o := range got {
-			if !want[o] {
-				t.Errorf("unexpected frame origin %q", o)
-			}
+		got, err := reg.PlatformFrameOrigins(ctx, cv.ID)
+		if want := []string{"https://canvas.instructure.com", "https://sso.canvaslms.com", "https://*.instructure.com"}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("Canvas frame origins %v, %v; want %v", got, err, want)
+		}
+		// A pending platform shows the page that says so in its own frame.
+		got, err = reg.PlatformFrameOrigins(ctx, md.ID)
+		if want := []string{"https://moodle.example.edu"}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("Moodle frame origins %v, %v; want %v", got, err, want)
+		}
+		if got, err := reg.PlatformFrameOrigins(ctx, "no-such-platform"); err != nil || len(got) != 0 {
+			t.Errorf("unknown platform: %v, %v", got, err)
 		}
 	})
+	// A Canvas school on its own domain: the launch's return URL names it.
+	got := tenant.FrameOrigins("https://canvas.instructure.com", "https://sso.canvaslms.com/api/lti/authorize_redirect",
+		"https://canvas.school.edu/courses/1/external_content/success/external_tool_redirect", "https://lms6.example;sandbox/return", "")
+	if want := []string{"https://canvas.instructure.com", "https://sso.canvaslms.com", "https://canvas.school.edu", "https://*.instructure.com"}; !slices.Equal(got, want) {
+		t.Errorf("Canvas launch frame origins %v, want %v", got, want)
+	}
+	// A bad value already stored is left out, never pasted.
+	if got := tenant.FrameOrigins("https://lms6.example", "https://lms6.example;sandbox/auth"); !slices.Equal(got, []string{"https://lms6.example"}) {
+		t.Errorf("stored bad auth URL gives %v", got)
+	}
 }

@@ -16,7 +16,8 @@ const ctxSession = "session"
 
 // requireSession finds the session from the link token or the cookie. The
 // token wins when both are present, so two activities open in two tabs
-// each keep their own session.
+// each keep their own session. The session's own LMS, and no other, may
+// frame its pages.
 func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -24,16 +25,18 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		viaToken := false
 		var sess session.Session
 		var err error = session.ErrNoSession
-		if t := c.QueryParam("rt"); t != "" {
-			sess, err = s.Sessions.FromToken(ctx, t)
-			viaToken = err == nil
-		} else if t := c.FormValue("rt"); t != "" {
-			sess, err = s.Sessions.FromToken(ctx, t)
+		token := c.QueryParam("rt")
+		if token == "" {
+			token = c.FormValue("rt")
+		}
+		if token != "" {
+			sess, err = s.Sessions.FromToken(ctx, token)
 			viaToken = err == nil
 		}
+		secret, hasCookie := s.cookie(c, sessionCookie)
 		if err != nil || sess.LinkID != link {
-			if ck, cerr := c.Cookie(sessionCookie); cerr == nil {
-				if cs, cerr := s.Sessions.FromSecret(ctx, ck.Value); cerr == nil && cs.LinkID == link {
+			if hasCookie {
+				if cs, cerr := s.Sessions.FromSecret(ctx, secret); cerr == nil && cs.LinkID == link {
 					sess, err, viaToken = cs, nil, false
 				}
 			}
@@ -42,24 +45,44 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if err != nil || sess.LinkID != link {
+			// The page that says so is shown where the person is: in the
+			// frame of the LMS of the session a stale token still names.
+			if old, serr := s.Sessions.FromStaleToken(ctx, token); serr == nil && old.LinkID == link {
+				s.frameBySession(c, old)
+			}
+			c.Set(ctxSessionEnded, true)
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session for this activity has ended. Please open the activity again from your course.")
 		}
 		c.Set(ctxSession, sess)
+		s.frameBySession(c, sess)
 		if viaToken {
 			// Keep the cookie-less page working: hand out a fresh token.
 			c.Set(ctxToken, s.Sessions.Token(sess))
+			// The page may take the token out of its address when the
+			// cookie would carry the session without it.
+			c.Set(ctxCookieToo, hasCookie && session.HashSecret(secret) == sess.IDHash)
 		}
 		return next(c)
 	}
 }
 
-const ctxToken = "session_token"
+const (
+	ctxToken = "session_token"
+	// ctxCookieToo is true when the cookie names the same session as the
+	// token.
+	ctxCookieToo = "session_cookie_too"
+	// ctxSessionEnded marks the refusal of a page whose session has ended:
+	// its script may find the session again from the page's history.
+	ctxSessionEnded = "session_ended"
+)
 
 // sessionLayout is the layout of a page seen in a session.
 func (s *Server) sessionLayout(c echo.Context, title string) Layout {
 	l := s.layout(title)
 	if t, ok := c.Get(ctxToken).(string); ok {
 		l.SessionToken = t
+		l.TokenRefresh = "/a/" + c.Param("link") + "/token"
+		l.CookieToo, _ = c.Get(ctxCookieToo).(bool)
 	}
 	return l
 }

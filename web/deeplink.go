@@ -124,6 +124,7 @@ func (s *Server) deepLinkChooser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.frameByPlatform(c, req.PlatformID, req.ReturnURL)
 	pg, err := s.chooser(c.Request().Context(), secret, req, "", settingsForm{S: course.DefaultSettings("", "")})
 	if err != nil {
 		return err
@@ -160,6 +161,7 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.frameByPlatform(c, req.PlatformID, req.ReturnURL)
 	action := r.PostForm.Get("action")
 	if action == "" {
 		action = "place" // a form sent with Enter, or by a script, names no button

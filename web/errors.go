@@ -109,6 +109,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		rerr = s.render(c, status, "discussion_error", discussionErrorPage{discussionBase: b, Heading: heading, Message: message, Reference: ref})
 	} else {
 		page := errorPage{L: s.layout(heading), Heading: heading, Message: message, Reference: ref}
+		page.L.SessionEnded, _ = c.Get(ctxSessionEnded).(bool)
 		if le != nil {
 			page.Hint = ltiHint(le.Reason)
 		}

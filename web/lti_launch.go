@@ -60,13 +60,15 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used or has expired. Please open the activity again from your course.", Detail: "state unknown, expired or already used"})
 	}
 	ls := pending.LoginState
+	// Whatever happens next is shown in this platform's frame.
+	s.frameBy(c, tenant.FrameOrigins(pending.Platform.Issuer, pending.Platform.AuthURL))
 	reg, err := tenant.Usable(pending.Platform)
 	if err != nil {
 		return s.rejectLTI(c, ls.PlatformID, err)
 	}
 
 	bound := false
-	if ck, err := c.Cookie(browserCookie); err == nil && hmac.Equal([]byte(hashBrowser(ck.Value)), []byte(ls.BrowserHash)) {
+	if v, ok := s.cookie(c, browserCookie); ok && hmac.Equal([]byte(hashBrowser(v)), []byte(ls.BrowserHash)) {
 		bound = true
 	} else if ls.StorageTarget != "" {
 		if t := r.PostForm.Get("storage_ticket"); t != "" && hmac.Equal([]byte(t), []byte(s.storageTicket(ls))) {
@@ -78,6 +80,9 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	if err != nil {
 		return s.rejectLTI(c, reg.ID, err)
 	}
+	// The verified launch also tells where the course is shown.
+	frames := tenant.FrameOrigins(reg.Issuer, reg.AuthURL, launchFrameURLs(launch)...)
+	s.frameBy(c, frames)
 	if !bound {
 		if ls.StorageTarget == "" {
 			return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonStateNotBound, Message: "Roundtable could not confirm that this sign-in started in this browser.", Detail: "login state cookie missing or different"})
@@ -110,7 +115,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		return s.deepLinkLaunch(c, ls.State, launch)
 	}
 
-	secret, sess, view, setup, err := s.recordLaunch(ctx, ls.State, launchInput(launch), placementOf(launch))
+	secret, sess, view, setup, err := s.recordLaunch(ctx, ls.State, launchInput(launch), placementOf(launch), frames)
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
 			return s.rejectLTI(c, reg.ID, le)
@@ -144,7 +149,7 @@ var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-i
 // statement. A launch lost in a crash is redone by opening the activity
 // again, so its commit need not wait for the disk. setup tells that staff
 // opened an activity nobody set up (no settings, no placement).
-func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
+func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string, frames []string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
 	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
 	if err != nil {
 		return "", session.Session{}, nil, false, err
@@ -158,7 +163,7 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 	setup = !plan.HasSettings() && !adopted && in.Roles.IsStaff()
 	sessionOf := func(rec course.Recorded) session.Session {
 		return session.Session{PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
-			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles}
+			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles, FrameOrigins: frames}
 	}
 	if rec, ok := plan.Settled(); ok {
 		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
@@ -184,6 +189,20 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		return err
 	})
 	return secret, sess, nil, setup, err
+}
+
+// launchFrameURLs are the URLs of a verified launch that name the page
+// the LMS shows the tool in: the return URL and, for deep linking, the
+// deep-linking return URL (a Canvas school on its own domain).
+func launchFrameURLs(l *lti.Launch) []string {
+	var urls []string
+	if l.LaunchPresentation != nil && l.LaunchPresentation.ReturnURL != "" {
+		urls = append(urls, l.LaunchPresentation.ReturnURL)
+	}
+	if l.DeepLinking != nil && l.DeepLinking.DeepLinkReturnURL != "" {
+		urls = append(urls, l.DeepLinking.DeepLinkReturnURL)
+	}
+	return urls
 }
 
 // storageTicket proves that the launch page this server rendered, and not

@@ -12,6 +12,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/tenant"
 )
 
 // browserCookie binds a login's state to the browser that started it. It is
@@ -82,6 +83,7 @@ func (s *Server) ltiLogin(c echo.Context) error {
 		return c.Redirect(http.StatusFound, authURL)
 	}
 	// The platform offers storage: keep state and nonce there too, then go on.
+	s.frameBy(c, tenant.FrameOrigins(reg.Issuer, reg.AuthURL))
 	return s.render(c, http.StatusOK, "login_storage", loginStoragePage{
 		L: s.layout("Signing in"), Target: req.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
 		State: ls.State, Nonce: ls.Nonce, Next: authURL,
@@ -97,21 +99,12 @@ func unknownDeployment(id string) *lti.Error {
 // browserID returns the browser's binding cookie, setting a new one when the
 // browser has none.
 func (s *Server) browserID(c echo.Context) string {
-	if ck, err := c.Cookie(browserCookie); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
-		return ck.Value
+	if v, ok := s.cookie(c, browserCookie); ok && len(v) >= 32 && len(v) <= 64 {
+		return v
 	}
 	id := lti.RandomToken(32)
 	c.SetCookie(s.crossSiteCookie(browserCookie, id, time.Hour))
 	return id
-}
-
-// crossSiteCookie is a cookie that an LMS iframe sends back: SameSite=None
-// needs Secure, and Partitioned keeps it when third-party cookies are blocked.
-func (s *Server) crossSiteCookie(name, value string, maxAge time.Duration) *http.Cookie {
-	return &http.Cookie{
-		Name: name, Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true,
-	}
 }
 
 func hashBrowser(id string) string {
@@ -147,6 +140,15 @@ func (s *Server) rejectLTI(c echo.Context, platformID string, err error) error {
 	s.Logger.WarnContext(c.Request().Context(), "lti launch refused",
 		slog.String("request_id", ref), slog.String("path", c.Request().URL.Path),
 		slog.String("reason", string(le.Reason)), slog.String("detail", le.Detail), slog.String("platform", platformID))
+	// The page is shown in the frame of the platform it names, whatever
+	// its status, so the person reads it where they are.
+	if !framed(c) {
+		framing := platformID
+		if framing == "" {
+			framing = le.RegistrationID
+		}
+		s.frameByPlatform(c, framing)
+	}
 	if platformID != "" {
 		if rerr := s.Registry.RecordError(c.Request().Context(), platformID, string(le.Reason)+": "+le.Detail); rerr != nil {
 			s.Logger.Warn("cannot record platform error", slog.Any("error", rerr))

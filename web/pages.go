@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roundtable-lms/roundtable/session"
 	"github.com/roundtable-lms/roundtable/static"
 )
 
@@ -30,11 +31,25 @@ type Layout struct {
 	// SessionToken is set when the session came from a link token rather
 	// than the cookie: every link and form on the page must carry it.
 	SessionToken string
+	// TokenRefresh is where the page's script asks for a fresh session
+	// token before this one expires (see static/js/session.js); CookieToo
+	// tells it that the cookie carries the session as well, so the token
+	// may leave the address bar even inside the LMS frame.
+	TokenRefresh string
+	CookieToo    bool
+	// SessionEnded marks the page that refuses a request whose session
+	// has ended: its script may find the session again from the history
+	// entry the address was cleaned in.
+	SessionEnded bool
 	// LiveSrc, when set (see liveURL), is the URL of the page's live event
 	// stream: the layout then loads live.js and a live region for it.
 	LiveSrc string
 	assets  *assets
 }
+
+// TokenRefreshEvery is, in milliseconds, how often a page asks for a fresh
+// session token.
+func (Layout) TokenRefreshEvery() int64 { return session.RefreshEvery.Milliseconds() }
 
 // Asset returns the content-hashed URL of a static file.
 func (l Layout) Asset(name string) string { return l.assets.url(name) }

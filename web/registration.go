@@ -120,13 +120,10 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	token := c.QueryParam("registration_token")
 	pg := registerPage{L: s.layout("Register Roundtable"), Reference: ref}
 
-	// The LMS that registers is not yet allowed to frame Roundtable: allow
-	// the origin the registration comes from, for this page only.
-	ancestors := append([]string{"'self'"}, tenant.RegistrationFrameOrigins(configURL)...)
-	h := c.Response().Header()
-	if csp := h.Get("Content-Security-Policy"); strings.Contains(csp, "frame-ancestors ") {
-		h.Set("Content-Security-Policy", csp[:strings.Index(csp, "frame-ancestors ")]+"frame-ancestors "+strings.Join(ancestors, " "))
-	}
+	// The LMS that registers frames this page from the origin of its
+	// configuration URL (for a Canvas school on its own domain, that
+	// domain), checked as every LMS URL is.
+	s.frameBy(c, tenant.RegistrationFrameOrigins(configURL))
 
 	if configURL == "" || len(configURL) > 2048 || len(token) > 8192 || !isWebURL(configURL) {
 		pg.Outcome, pg.Heading = outcomeFailed, "This registration link is incomplete"

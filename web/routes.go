@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	// LMS: neither takes one of the pages' turns.
 	e.GET("/a/:link/events", s.liveEvents, s.requireSession, s.requireCSRF)
 	e.POST("/a/:link/roster/refresh", s.refreshRoster, s.requireSession, s.requireCSRF)
+	e.GET("/a/:link/token", s.sessionToken, s.requireSession)
 	a := e.Group("/a/:link", s.requireSession, s.requireCSRF, s.turns.wait)
 	a.GET("", s.discussionList)
 	a.GET("/new", s.newThreadForm)
@@ -55,6 +56,7 @@ func (s *Server) routes() {
 	a.GET("/participation.csv", s.participationCSV)
 	a.GET("/roster", s.rosterView)
 	a.POST("/cohort", s.switchCohort)
+	a.POST("/sign-out", s.signOut)
 	a.GET("/settings", s.activitySettings)
 	a.POST("/settings", s.saveActivitySettings)
 	a.GET("/grades", s.activityGrades)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -81,9 +80,9 @@ type Server struct {
 	// turns bounds how many of the activities' pages work at once.
 	turns pageTurns
 
-	framesMu     sync.Mutex
-	frameOrigins string
-	framesAt     time.Time
+	// https is true when the base URL is https: then responses carry HSTS
+	// and cookies the __Host- prefix (see frames.go).
+	https bool
 }
 
 // New builds the server and its routes.
@@ -105,7 +104,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as, turns: newPageTurns(d.ActivePages)}
+	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as, turns: newPageTurns(d.ActivePages),
+		https: d.BaseURL != nil && d.BaseURL.Scheme == "https"}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -157,33 +157,4 @@ func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
 	s.Logger.Error("panic", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 		slog.Any("error", err), slog.String("stack", string(stack)))
 	return err
-}
-
-// securityHeaders sets a strict CSP whose frame-ancestors are the
-// registered platforms, so only an LMS that registered Roundtable can
-// embed it.
-func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "+
-			"form-action 'self' https: http://localhost:* http://127.0.0.1:*; base-uri 'none'; object-src 'none'; frame-ancestors "+s.frameAncestors(c.Request().Context()))
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		return next(c)
-	}
-}
-
-func (s *Server) frameAncestors(ctx context.Context) string {
-	s.framesMu.Lock()
-	defer s.framesMu.Unlock()
-	if s.frameOrigins != "" && time.Since(s.framesAt) < 10*time.Second {
-		return s.frameOrigins
-	}
-	origins, err := s.Registry.FrameOrigins(ctx)
-	if err != nil {
-		s.Logger.Warn("cannot list platform origins for frame-ancestors", slog.Any("error", err))
-	}
-	s.frameOrigins = strings.Join(append([]string{"'self'"}, origins...), " ")
-	s.framesAt = time.Now()
-	return s.frameOrigins
 }

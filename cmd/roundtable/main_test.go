@@ -97,6 +97,37 @@ func TestPlatformAndKeyCommands(t *testing.T) {
 	}
 }
 
+// Issue 9: a host with a semicolon went into every page's frame-ancestors.
+// platform add refuses it, naming the field, and saves nothing.
+func TestPlatformAddRefusesAnInjectedHost(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			getenv := env(t, kind)
+			for flag, value := range map[string]string{
+				"--auth-url": "https://lms6.example;sandbox/auth",
+				"--issuer":   "https://lms6.example;sandbox",
+				"--jwks-url": "https://user:pw@lms6.example/jwks",
+			} {
+				args := map[string]string{"--name": "Sixth", "--issuer": "https://lms6.example", "--client-id": "c6",
+					"--auth-url": "https://lms6.example/auth", "--jwks-url": "https://lms6.example/jwks", "--deployment-id": "1"}
+				args[flag] = value
+				cmd := []string{"platform", "add"}
+				for k, v := range args {
+					cmd = append(cmd, k, v)
+				}
+				out, err := runCmd(t, getenv, cmd...)
+				field := map[string]string{"--auth-url": "auth URL", "--issuer": "issuer", "--jwks-url": "JWKS URL"}[flag]
+				if err == nil || !strings.Contains(err.Error(), field) {
+					t.Errorf("%s %s: %v (want an error naming the %s)\n%s", flag, value, err, field, out)
+				}
+			}
+			if out, _ := runCmd(t, getenv, "platform", "list"); strings.Contains(out, "c6") {
+				t.Errorf("a refused platform was saved:\n%s", out)
+			}
+		})
+	}
+}
+
 func TestBadSettingStopsWithOneLine(t *testing.T) {
 	getenv := env(t, store.SQLite)
 	_, err := runCmd(t, getenv, "serve", "--base-url", "http://roundtable.example.org")

@@ -111,7 +111,9 @@
   // get fetches a fragment: null when it is not (or no longer) the
   // viewer's to see.
   function get(p) {
-    var url = base + p + (rt ? "?rt=" + encodeURIComponent(rt) : "");
+    // session.js keeps the page's token fresh in data-rt.
+    var t = document.body.getAttribute("data-rt") || rt;
+    var url = base + p + (t ? "?rt=" + encodeURIComponent(t) : "");
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (r) {
       if (r.status === 404) return null;
       if (!r.ok) throw new Error("fragment " + p + ": " + r.status);

@@ -7,7 +7,6 @@
   var region = document.querySelector("[data-suggest-url]");
   var title = document.getElementById("title");
   if (!region || !title || !window.fetch) return;
-  var url = region.getAttribute("data-suggest-url");
   var timer = 0, last = "", seq = 0;
   function show(html) {
     region.innerHTML = html;
@@ -18,6 +17,8 @@
     last = q;
     var mine = ++seq;
     if (q.length < 3) { show(""); return; }
+    // Read each time: session.js may have put a fresh token in it.
+    var url = region.getAttribute("data-suggest-url");
     var sep = url.indexOf("?") < 0 ? "?" : "&";
     fetch(url + sep + "title=" + encodeURIComponent(q), { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : ""; })
