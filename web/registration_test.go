@@ -316,7 +316,20 @@ func TestFirstDeploymentOfDynamicRegistration(t *testing.T) {
 
 func TestCanvasConfiguration(t *testing.T) {
 	env := apptest.Start(t, storetest.Kinds[0])
-	resp, err := http.Get(env.App.URL("/lti/config.json"))
+	// The configuration is per registration: without one it explains where
+	// to find the right URL, and names no key.
+	for _, q := range []string{"", "?platform=", "?platform=..%2Fx"} {
+		resp, err := http.Get(env.App.URL("/lti/config.json" + q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "admin console") || strings.Contains(string(body), "jwk") {
+			t.Errorf("config.json%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	resp, err := http.Get(env.App.URL("/lti/config.json?platform=" + env.Registered.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +360,7 @@ func TestCanvasConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Title != "Roundtable" || cfg.OIDCInitiationURL != env.App.URL("/lti/login") || cfg.TargetLinkURI != env.App.URL("/lti/launch") ||
-		cfg.PublicJWKURL != env.App.URL("/.well-known/jwks.json") {
+		cfg.PublicJWKURL != env.App.URL("/lti/platforms/"+env.Registered.ID+"/jwks.json") {
 		t.Errorf("URLs %+v", cfg)
 	}
 	if len(cfg.Scopes) != 5 || cfg.CustomFields["section_ids"] != "$Canvas.course.sectionIds" {
