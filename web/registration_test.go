@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,6 +119,14 @@ func TestDynamicRegistrationThenLaunch(t *testing.T) {
 		if err != nil || tool.DeploymentID != p.Deployments[0] {
 			t.Fatalf("platform tool %+v %v", tool, err)
 		}
+		// The LMS was given the registration's own keyset, which holds one
+		// key no other registration has.
+		if tool.JWKSURL != env.App.Web.JWKSURL(p.ID) {
+			t.Errorf("the LMS holds keyset URL %q, want the registration's %q", tool.JWKSURL, env.App.Web.JWKSURL(p.ID))
+		}
+		if kids := jwksKIDs(t, tool.JWKSURL); len(kids) != 1 || slices.Contains(jwksKIDs(t, env.App.Web.JWKSURL(env.Registered.ID)), kids[0]) {
+			t.Errorf("the new registration's JWKS %v shares a key with the seeded registration's", kids)
+		}
 		if got := text(reg.Doc, "[data-testid=register-client-id]"); got != p.ClientID {
 			t.Errorf("page shows client id %q", got)
 		}
@@ -186,6 +195,9 @@ func mustFail(t *testing.T, env *apptest.Env, reg registration, status int, inMe
 	}
 	if n := env.Count(t, "deployments"); n != 1 {
 		t.Errorf("%d deployments after a failed registration", n)
+	}
+	if n := env.Count(t, "registration_keys"); n != 1 {
+		t.Errorf("%d registration keys after a failed registration, want only the seeded one's", n)
 	}
 }
 
