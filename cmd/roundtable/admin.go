@@ -131,6 +131,7 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 		switch action {
 		case "add":
 			p.Deployments = deployments
+			p.ID = strings.ToLower(strings.TrimSpace(p.ID)) // uuidgen prints capitals on some systems
 			if len(p.Deployments) == 0 {
 				return errors.New("platform add: at least one --deployment-id is required")
 			}
