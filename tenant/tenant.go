@@ -103,9 +103,22 @@ func ValidID(id string) bool {
 // ClientIDTaken refuses a second registration of an issuer with a client
 // id another registration of that issuer holds: a client id names one
 // registration, and its service tokens and launches belong to it alone.
+// It is a roundtable.ECONFLICT error; IsClientIDTaken tells it apart.
 func ClientIDTaken(issuer, clientID string) error {
-	return roundtable.Errorf(roundtable.ECONFLICT,
-		"another registration of the LMS with issuer %s already holds client id %s; an LMS gives each registration its own client id", issuer, clientID)
+	return &clientIDTaken{roundtable.Errorf(roundtable.ECONFLICT,
+		"another registration of the LMS with issuer %s already holds client id %s; an LMS gives each registration its own client id", issuer, clientID)}
+}
+
+type clientIDTaken struct{ err *roundtable.Error }
+
+func (e *clientIDTaken) Error() string { return e.err.Error() }
+func (e *clientIDTaken) Unwrap() error { return e.err }
+
+// IsClientIDTaken reports whether err refuses a client id another
+// registration of the issuer holds (ClientIDTaken).
+func IsClientIDTaken(err error) bool {
+	var e *clientIDTaken
+	return errors.As(err, &e)
 }
 
 // clientIDHolder returns the id of the registration of issuer that holds
@@ -210,7 +223,7 @@ func (r *Registry) Add(ctx context.Context, p Platform) (Platform, error) {
 			return err
 		}
 		if n > 0 {
-			return roundtable.Errorf(roundtable.ECONFLICT, "registration %s is already saved", p.ID)
+			return roundtable.Errorf(roundtable.ECONFLICT, "Registration %s is already saved (was the form sent twice?)", p.ID)
 		}
 		if holder, err := clientIDHolder(tx, p.Issuer, p.ClientID, p.ID); err != nil || holder != "" {
 			return orRefuse(err, ClientIDTaken(p.Issuer, p.ClientID))

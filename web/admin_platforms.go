@@ -436,6 +436,9 @@ func (s *Server) adminHTTP() *http.Client {
 func (s *Server) savePlatformError(c echo.Context, p tenant.Platform, editing bool, err error) error {
 	switch roundtable.ErrorCode(err) {
 	case roundtable.ECONFLICT:
+		if !tenant.IsClientIDTaken(err) {
+			return s.renderPlatformForm(c, http.StatusConflict, p, editing, map[string]string{"Name": roundtable.ErrorMessage(err) + "."})
+		}
 		return s.renderPlatformForm(c, http.StatusConflict, p, editing, map[string]string{
 			"ClientID": fmt.Sprintf("Another registration of the LMS with issuer %s already holds client ID %s: an LMS gives each registration its own client ID. Check the client ID, or edit that registration.", p.Issuer, p.ClientID)})
 	case roundtable.EINVALID:

@@ -395,6 +395,16 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 		if set, err := lti.FetchKeySet(context.Background(), http.DefaultClient, shownJWKS); err != nil || set.Len() != 1 {
 			t.Errorf("the new registration's JWKS: %v", err)
 		}
+		// The same form sent again (its id is saved now) adds nothing.
+		again := url.Values{"id": {formID}, "jwks_url": {env.Platform.JWKSURL()}}
+		for k, v := range form {
+			again[k] = v
+		}
+		again.Set("client_id", "client-3")
+		if res := c.post("/admin/platforms/new", again); res.StatusCode != http.StatusConflict || !strings.Contains(text(c.page, "#f-name-error"), "already saved") {
+			t.Errorf("the form sent twice: %d %q", res.StatusCode, text(c.page, "#f-name-error"))
+		}
+		c.get("/admin/platforms/" + id)
 		c.get("/admin/platforms/" + id + "/edit")
 		if attr(c.page, "#f-client_id", "value") != "client-2" || !strings.Contains(c.page.Find("#f-deployments").Text(), "d-2") {
 			t.Errorf("edit form not filled in")
