@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/admin"
@@ -70,8 +71,9 @@ func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*st
 	return db, nil
 }
 
-// New opens the database, applies migrations, makes the first tool key if
-// needed and binds the listening socket; Serve then answers requests.
+// New opens the database, applies migrations, checks that the secret opens
+// the stored keys and binds the listening socket; Serve then answers
+// requests.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = cfg.Logger()
@@ -94,10 +96,7 @@ func (a *App) init(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ROUNDTABLE_SECRET: %w", err)
 	}
-	if err := keys.EnsureKey(ctx); err != nil {
-		return err
-	}
-	if _, err := keys.Signing(ctx); err != nil {
+	if err := keys.Check(ctx); err != nil {
 		return err
 	}
 	a.Keys = keys
@@ -112,12 +111,15 @@ func (a *App) init(ctx context.Context) error {
 		a.BaseURL = &url.URL{Scheme: "http", Host: fmt.Sprintf("localhost:%d", port)}
 	}
 	a.Registry = tenant.NewRegistry(a.DB)
+	a.Registry.Keys = keys
 	a.Sessions = session.NewStore(a.DB, cfg.Secret)
 	a.Courses = course.NewStore(a.DB)
 	a.Admins = admin.NewStore(a.DB)
 	a.Live = live.New(a.DB, a.Logger)
 	serviceHTTP := &http.Client{Timeout: 30 * time.Second}
-	ags := &advantage.Client{HTTP: serviceHTTP, Tokens: advantage.NewTokenSource(serviceHTTP, keys.Signing)}
+	// Each registration's client assertions are signed with its own key.
+	sign := func(ctx context.Context, reg lti.Registration) (jwk.Key, error) { return keys.Signing(ctx, reg.ID) }
+	ags := &advantage.Client{HTTP: serviceHTTP, Tokens: advantage.NewTokenSource(serviceHTTP, sign)}
 	a.Grades, err = grade.New(a.DB, ags, a.Registry, cfg.Grades, a.Logger)
 	if err != nil {
 		ln.Close()
@@ -238,7 +240,8 @@ func (a *App) Shutdown() error {
 	return errors.Join(err, a.DB.Close())
 }
 
-// janitor removes expired login states, sessions and deep linking requests.
+// janitor removes expired login states, sessions, deep linking requests
+// and the keys of registrations that were never saved.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -258,6 +261,9 @@ func (a *App) janitor(ctx context.Context) {
 		}
 		if _, err := a.Sessions.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired sessions", slog.Any("error", err))
+		}
+		if _, err := a.Keys.ForgetAbandoned(ctx, time.Now().Add(-time.Hour)); err != nil {
+			a.Logger.Warn("cannot delete the keys of abandoned registrations", slog.Any("error", err))
 		}
 		if _, err := a.Courses.DeleteExpiredPlacementRequests(ctx); err != nil {
 			a.Logger.Warn("cannot delete abandoned deep linking requests", slog.Any("error", err))

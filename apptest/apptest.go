@@ -102,7 +102,9 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	must(t, p.AddTool(ltiplatform.Tool{
 		ClientID: ClientID, DeploymentID: DeploymentID, Name: "Roundtable",
 		LoginURL: a.URL("/lti/login"), RedirectURIs: []string{a.URL("/lti/launch")},
-		TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.URL("/.well-known/jwks.json"),
+		// The LMS verifies what Roundtable signs with the registration's
+		// own keys, as an LMS registered by hand is told to.
+		TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.Web.JWKSURL(reg.ID),
 	}))
 	must(t, p.AddCourse(ltiplatform.Course{ID: CourseID, Label: "SAFE-101", Title: "Workplace Safety Essentials"}))
 	for _, u := range []struct {

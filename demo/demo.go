@@ -167,7 +167,7 @@ func (d *Demo) register(ctx context.Context) error {
 			err := errors.Join(p.AddTool(ltiplatform.Tool{
 				ClientID: r.ClientID, DeploymentID: deployment, Name: "Roundtable",
 				LoginURL: a.URL("/lti/login"), RedirectURIs: []string{a.URL("/lti/launch")},
-				TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.URL("/.well-known/jwks.json"),
+				TargetLinkURI: a.URL("/lti/launch"), JWKSURL: a.Web.JWKSURL(r.ID),
 			}))
 			if i > 0 {
 				// Later registrations keep the link registering gave them.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/course"
@@ -67,11 +68,11 @@ func drain(b *testing.B, kind store.Dialect, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := keys.EnsureKey(ctx); err != nil {
-		b.Fatal(err)
-	}
+	registry := tenant.NewRegistry(db)
+	registry.Keys = keys
+	var regID string // set before the platform first asks for the keys
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		set, err := keys.PublicSet(r.Context())
+		set, err := keys.PublicSet(r.Context(), regID)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
@@ -80,11 +81,12 @@ func drain(b *testing.B, kind store.Dialect, n int) {
 		json.NewEncoder(w).Encode(set)
 	}))
 	defer jwks.Close()
-	reg, err := tenant.NewRegistry(db).Add(ctx, tenant.Platform{Name: "Bench LMS", Issuer: p.Issuer(), ClientID: "client-d",
+	reg, err := registry.Add(ctx, tenant.Platform{Name: "Bench LMS", Issuer: p.Issuer(), ClientID: "client-d",
 		AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL(), Deployments: []string{"d1"}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	regID = reg.ID
 	must(b, p.AddTool(ltiplatform.Tool{ClientID: "client-d", DeploymentID: "d1", Name: "Roundtable", LoginURL: jwks.URL + "/login",
 		RedirectURIs: []string{jwks.URL + "/launch"}, TargetLinkURI: jwks.URL + "/launch", JWKSURL: jwks.URL}))
 	must(b, p.AddCourse(ltiplatform.Course{ID: "c1", Label: "C1", Title: "Course one"}))
@@ -126,7 +128,9 @@ func drain(b *testing.B, kind store.Dialect, n int) {
 		}
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
-	ags := &advantage.Client{HTTP: client, Tokens: advantage.NewTokenSource(client, keys.Signing)}
+	ags := &advantage.Client{HTTP: client, Tokens: advantage.NewTokenSource(client, func(ctx context.Context, reg lti.Registration) (jwk.Key, error) {
+		return keys.Signing(ctx, reg.ID)
+	})}
 	svc, err := grade.New(db, ags, tenant.NewRegistry(db), grade.Config{}, quiet)
 	if err != nil {
 		b.Fatal(err)

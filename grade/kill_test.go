@@ -75,7 +75,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 		t.Fatal(err)
 	}
 	must(t, p.AddTool(ltiplatform.Tool{ClientID: "client-k", DeploymentID: "d1", Name: "Roundtable", LoginURL: tool + "/lti/login",
-		RedirectURIs: []string{tool + "/lti/launch"}, TargetLinkURI: tool + "/lti/launch", JWKSURL: tool + "/.well-known/jwks.json"}))
+		RedirectURIs: []string{tool + "/lti/launch"}, TargetLinkURI: tool + "/lti/launch", JWKSURL: tool + "/lti/platforms/" + reg.ID + "/jwks.json"}))
 	must(t, p.AddCourse(ltiplatform.Course{ID: "c1", Label: "C1", Title: "Course one"}))
 	must(t, p.AddResourceLink(ltiplatform.ResourceLink{ID: "l1", CourseID: "c1", Title: "Graded discussion"}))
 

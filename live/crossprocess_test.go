@@ -63,16 +63,17 @@ func TestEventCrossesServerProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := tenant.NewRegistry(db).Add(ctx, tenant.Platform{
+	reg, err := tenant.NewRegistry(db).Add(ctx, tenant.Platform{
 		Name: "Test LMS", Issuer: p.Issuer(), ClientID: "client-b", AuthURL: p.AuthURL(),
 		TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL(), Deployments: []string{"d1"},
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	must(t, p.AddTool(ltiplatform.Tool{
 		ClientID: "client-b", DeploymentID: "d1", Name: "Roundtable",
 		LoginURL: b + "/lti/login", RedirectURIs: []string{b + "/lti/launch"},
-		TargetLinkURI: b + "/lti/launch", JWKSURL: b + "/.well-known/jwks.json",
+		TargetLinkURI: b + "/lti/launch", JWKSURL: b + "/lti/platforms/" + reg.ID + "/jwks.json",
 	}))
 	must(t, p.AddCourse(ltiplatform.Course{ID: "c1", Label: "C1", Title: "Course one"}))
 	must(t, p.AddUser(ltiplatform.User{ID: "u1", Name: "Alice Mbeki", Email: "alice@example.edu"}))

@@ -6,11 +6,15 @@ import "context"
 // the client id it gave the tool. The same issuer with another client id is
 // another registration (all Canvas cloud customers share one issuer).
 type Registration struct {
-	ID            string
-	Issuer        string
-	ClientID      string
-	AuthURL       string
-	TokenURL      string
+	ID       string
+	Issuer   string
+	ClientID string
+	AuthURL  string
+	TokenURL string
+	// TokenAudience is an audience the platform's token endpoint requires
+	// in client assertions besides its token URL (Brightspace's OAuth2
+	// audience); empty for most platforms. Assertions always name the
+	// token URL they are posted to first.
 	TokenAudience string
 	JWKSURL       string
 }

@@ -246,6 +246,20 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// MigrateTo applies the pending migrations up to and including version,
+// and no later one: tests of a migration run it on a database holding the
+// data of the version before.
+func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := db.provider()
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate to %d: %w", version, err)
+	}
+	return nil
+}
+
 // QueueDriver is the River driver over this database, for the durable job
 // queue. On Postgres it listens for new jobs so they start right after the
 // commit that wrote them; on SQLite River polls.

@@ -65,6 +65,9 @@ func (r *Registry) Update(ctx context.Context, p Platform) (Platform, error) {
 	p.Status = status
 	now := r.Now().UTC()
 	err := r.db.Tx(ctx, func(tx *gorm.DB) error {
+		if holder, err := clientIDHolder(tx, p.Issuer, p.ClientID, p.ID); err != nil || holder != "" {
+			return orRefuse(err, ClientIDTaken(p.Issuer, p.ClientID))
+		}
 		res := tx.Model(&Platform{}).Where("id = ?", p.ID).Updates(map[string]any{
 			"name": p.Name, "issuer": p.Issuer, "client_id": p.ClientID, "auth_url": strings.TrimSpace(p.AuthURL),
 			"token_url": strings.TrimSpace(p.TokenURL), "token_audience": strings.TrimSpace(p.TokenAudience),
@@ -72,7 +75,7 @@ func (r *Registry) Update(ctx context.Context, p Platform) (Platform, error) {
 		})
 		if res.Error != nil {
 			if store.IsUniqueViolation(res.Error) {
-				return roundtable.Errorf(roundtable.ECONFLICT, "a platform with issuer %s and client id %s is already registered", p.Issuer, p.ClientID)
+				return ClientIDTaken(p.Issuer, p.ClientID)
 			}
 			return res.Error
 		}

@@ -23,3 +23,28 @@ func extraFrameOrigins(issuer string) []string {
 	}
 	return nil
 }
+
+// assertionAudience is the audience a registration's client assertions
+// name besides the token URL they are posted to, or "". An assertion is
+// always addressed to its token URL (Canvas requires exactly that, while
+// its authorization_server is a bare host such as sso.canvaslms.com); the
+// declared token audience is added second only for LMS families whose
+// token endpoint wants its own OAuth2 audience (Brightspace), and when an
+// administrator entered one by hand.
+func (p Platform) assertionAudience() string {
+	aud := strings.TrimSpace(p.TokenAudience)
+	if aud == "" || aud == p.TokenURL {
+		return ""
+	}
+	if p.RegisteredBy == RegisteredDynamically && !familyNeedsTokenAudience(p.LMSFamily) {
+		return ""
+	}
+	return aud
+}
+
+// familyNeedsTokenAudience names the LMS families whose token endpoint
+// requires an audience other than its URL: Brightspace's is
+// https://api.brightspace.com/auth/token.
+func familyNeedsTokenAudience(family string) bool {
+	return family == "brightspace"
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
@@ -59,12 +60,23 @@ type deploymentRow struct {
 
 func (deploymentRow) TableName() string { return "deployments" }
 
-// Registration is the platform as the LTI protocol code sees it.
+// Registration is the platform as the LTI protocol code sees it. Its
+// TokenAudience is only the extra audience the LMS family needs in client
+// assertions (see assertionAudience), never the only one.
 func (p Platform) Registration() lti.Registration {
 	return lti.Registration{
 		ID: p.ID, Issuer: p.Issuer, ClientID: p.ClientID, AuthURL: p.AuthURL,
-		TokenURL: p.TokenURL, TokenAudience: p.TokenAudience, JWKSURL: p.JWKSURL,
+		TokenURL: p.TokenURL, TokenAudience: p.assertionAudience(), JWKSURL: p.JWKSURL,
 	}
+}
+
+// Keys gives each registration signing keys of its own (toolkey.Store).
+type Keys interface {
+	// EnsureKey makes the registration's first key when it has none, and
+	// reports whether it made one.
+	EnsureKey(ctx context.Context, platformID string) (bool, error)
+	// Forget deletes every key of the registration.
+	Forget(ctx context.Context, platformID string) error
 }
 
 // Registry reads and writes platform registrations. It caches nothing, so a
@@ -72,8 +84,51 @@ func (p Platform) Registration() lti.Registration {
 type Registry struct {
 	db  *store.DB
 	Now func() time.Time
+	// Keys, when set, gives every registration Add saves its own signing
+	// key, and Remove deletes them.
+	Keys Keys
 
 	touches touchLog
+}
+
+// ValidID reports whether id has the form of a registration id, so that
+// one chosen before the registration is saved (its keys' URL is given to
+// the LMS first) can be checked.
+func ValidID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// ClientIDTaken refuses a second registration of an issuer with a client
+// id another registration of that issuer holds: a client id names one
+// registration, and its service tokens and launches belong to it alone.
+// It is a roundtable.ECONFLICT error; IsClientIDTaken tells it apart.
+func ClientIDTaken(issuer, clientID string) error {
+	return &clientIDTaken{roundtable.Errorf(roundtable.ECONFLICT,
+		"another registration of the LMS with issuer %s already holds client id %s; an LMS gives each registration its own client id", issuer, clientID)}
+}
+
+type clientIDTaken struct{ err *roundtable.Error }
+
+func (e *clientIDTaken) Error() string { return e.err.Error() }
+func (e *clientIDTaken) Unwrap() error { return e.err }
+
+// IsClientIDTaken reports whether err refuses a client id another
+// registration of the issuer holds (ClientIDTaken).
+func IsClientIDTaken(err error) bool {
+	var e *clientIDTaken
+	return errors.As(err, &e)
+}
+
+// clientIDHolder returns the id of the registration of issuer that holds
+// clientID, other than self, or "".
+func clientIDHolder(tx *gorm.DB, issuer, clientID, self string) (string, error) {
+	var ids []string
+	err := tx.Raw(`SELECT id FROM platforms WHERE issuer = ? AND client_id = ? AND id <> ? LIMIT 1`, issuer, clientID, self).Scan(&ids).Error
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], nil
 }
 
 // NewRegistry returns a registry on db.
@@ -124,27 +179,64 @@ func checkURL(s string) error {
 	return err
 }
 
-// Add saves a new registration with its deployments.
+// Add saves a new registration with its deployments and, when the
+// registry has Keys, its own signing key. p.ID may be chosen beforehand
+// (ValidID), when the LMS was given the registration's JWKS URL before it
+// gave a client id; otherwise Add picks one. A client id another
+// registration of the same issuer holds is refused (ClientIDTaken).
 func (r *Registry) Add(ctx context.Context, p Platform) (Platform, error) {
 	if err := p.Validate(); err != nil {
 		return Platform{}, err
 	}
 	now := r.Now().UTC()
-	p.ID = store.NewID() // never starts with "-", so it is safe as a command-line argument
+	if p.ID == "" {
+		p.ID = store.NewID() // never starts with "-", so it is safe as a command-line argument
+	} else if !ValidID(p.ID) {
+		return Platform{}, roundtable.Errorf(roundtable.EINVALID, "%q is not a registration id", p.ID)
+	}
 	p.CreatedAt, p.UpdatedAt = now, now
+	keyMade := false
+	if r.Keys != nil {
+		var err error
+		if keyMade, err = r.Keys.EnsureKey(ctx, p.ID); err != nil {
+			return Platform{}, fmt.Errorf("signing key of the new registration: %w", err)
+		}
+	}
 	err := r.db.Tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Raw(`SELECT COUNT(*) FROM platforms WHERE id = ?`, p.ID).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return roundtable.Errorf(roundtable.ECONFLICT, "Registration %s is already saved (was the form sent twice?)", p.ID)
+		}
+		if holder, err := clientIDHolder(tx, p.Issuer, p.ClientID, p.ID); err != nil || holder != "" {
+			return orRefuse(err, ClientIDTaken(p.Issuer, p.ClientID))
+		}
 		if err := tx.Create(&p).Error; err != nil {
 			if store.IsUniqueViolation(err) {
-				return roundtable.Errorf(roundtable.ECONFLICT, "a platform with issuer %s and client id %s is already registered", p.Issuer, p.ClientID)
+				return ClientIDTaken(p.Issuer, p.ClientID)
 			}
 			return err
 		}
 		return addDeployments(tx, p.ID, p.Deployments, now)
 	})
 	if err != nil {
+		if keyMade {
+			// Keep nothing of a registration that was not saved.
+			err = errors.Join(err, r.Keys.Forget(ctx, p.ID))
+		}
 		return Platform{}, err
 	}
 	return p, nil
+}
+
+// orRefuse is err when there is one, else refusal.
+func orRefuse(err, refusal error) error {
+	if err != nil {
+		return err
+	}
+	return refusal
 }
 
 func addDeployments(tx *gorm.DB, platformID string, ids []string, now time.Time) error {
@@ -216,6 +308,10 @@ func (r *Registry) Remove(ctx context.Context, id string) error {
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("platform %q: %w", id, store.ErrNotFound)
+	}
+	if r.Keys != nil {
+		// Its JWKS URL stops publishing at once.
+		return r.Keys.Forget(ctx, id)
 	}
 	return nil
 }

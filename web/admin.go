@@ -56,9 +56,9 @@ func (s *Server) adminRoutes() {
 	a.POST("/platforms/:id/enable", s.adminPlatformStatus)
 	a.GET("/platforms/:id/delete", s.adminPlatformDeleteConfirm)
 	a.POST("/platforms/:id/delete", s.adminPlatformDelete)
+	a.POST("/platforms/:id/keys/rotate", s.adminPlatformKeysRotate)
+	a.POST("/platforms/:id/keys/retire", s.adminPlatformKeysRetire)
 	a.GET("/keys", s.adminKeys)
-	a.POST("/keys/rotate", s.adminKeysRotate)
-	a.POST("/keys/retire", s.adminKeysRetire)
 	a.GET("/lms-setup", s.adminLMSSetup)
 	a.GET("/grades", s.adminGrades)
 	a.POST("/grades/retry", s.adminRetryGrades)
@@ -152,7 +152,7 @@ var adminFlashes = map[string]string{
 	"deleted":            "Platform deleted, with everything that belonged to it.",
 	"deployment-added":   "Deployment added.",
 	"deployment-removed": "Deployment removed: launches from it are refused.",
-	"rotated":            "New signing key created. The previous key stays published until you retire it.",
+	"rotated":            "New signing key created for this LMS. The previous key stays published at its keyset URL until you retire it.",
 	"retired":            "Key retired: it is no longer published.",
 }
 

@@ -119,6 +119,13 @@ type adminPlatformPage struct {
 	P          platformView
 	Deployment formField
 	Errors     []formField
+	Keys       platformKeys
+}
+
+// platformPageErrors are the problems a form of the platform page met.
+type platformPageErrors struct {
+	deployment string
+	keys       string
 }
 
 // platform loads the :id platform, or answers 404.
@@ -135,11 +142,21 @@ func (s *Server) adminPlatform(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderPlatform(c, http.StatusOK, p, "")
+	return s.renderPlatformPage(c, http.StatusOK, p, platformPageErrors{})
 }
 
 func (s *Server) renderPlatform(c echo.Context, status int, p tenant.Platform, deploymentErr string) error {
-	page := adminPlatformPage{L: s.layout(p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p),
+	return s.renderPlatformPage(c, status, p, platformPageErrors{deployment: deploymentErr})
+}
+
+func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platform, errs platformPageErrors) error {
+	keys, err := s.registrationKeys(c, p)
+	if err != nil {
+		return err
+	}
+	keys.Error = errs.keys
+	deploymentErr := errs.deployment
+	page := adminPlatformPage{L: s.layout(p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Keys: keys,
 		Deployment: formField{Name: "deployment_id", Label: "Deployment ID", Hint: "As the LMS shows it for the new place where Roundtable is installed.",
 			Required: true, Error: deploymentErr, Value: c.FormValue("deployment_id")}}
 	if deploymentErr == "" {
@@ -289,6 +306,10 @@ type adminPlatformFormPage struct {
 	Action  string
 	Fields  []formField
 	Errors  []formField
+	// Keys names the registration's own JWKS and Canvas configuration
+	// URLs: chosen with its id before it is saved, since the LMS needs
+	// them before it gives the client id.
+	Keys platformKeys
 }
 
 // platformFields lists the registration form's fields, with the Platform
@@ -302,7 +323,7 @@ var platformFields = []struct {
 	{"ClientID", "client_id", "Client ID", "The id the LMS gave this registration of Roundtable.", "text", true, false},
 	{"AuthURL", "auth_url", "Authentication request URL", "The LMS's OpenID Connect authorization endpoint.", "url", true, false},
 	{"TokenURL", "token_url", "Access token URL", "The LMS's OAuth2 token endpoint, for grades and rosters.", "url", false, false},
-	{"TokenAudience", "token_audience", "Token audience", "Brightspace only: its OAuth2 audience. Leave empty otherwise.", "text", false, false},
+	{"TokenAudience", "token_audience", "Token audience", "Only for an LMS whose token endpoint wants an audience besides its URL (Brightspace: its OAuth2 audience). Client assertions always name the access token URL first. Leave empty otherwise.", "text", false, false},
 	{"JWKSURL", "jwks_url", "Public keyset URL", "The LMS's JWKS URL. Roundtable downloads it before saving.", "url", true, false},
 	{"Deployments", "deployments", "Deployment IDs", "One per line: one for each place the LMS installed Roundtable.", "", true, true},
 }
@@ -316,7 +337,11 @@ var platformPresets = map[string]tenant.Platform{
 }
 
 func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platform, editing bool, errs map[string]string) error {
-	page := adminPlatformFormPage{A: s.adminBar(c, "platforms"), Editing: editing, P: p, Action: "/admin/platforms/new"}
+	if !editing && !tenant.ValidID(p.ID) {
+		p.ID = store.NewID()
+	}
+	page := adminPlatformFormPage{A: s.adminBar(c, "platforms"), Editing: editing, P: p, Action: "/admin/platforms/new",
+		Keys: platformKeys{JWKSURL: s.JWKSURL(p.ID), CanvasConfigURL: s.canvasConfigURL(p.ID)}}
 	page.L = s.layout("Add a platform")
 	if editing {
 		page.L = s.layout("Edit " + p.Name)
@@ -341,6 +366,8 @@ func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platfor
 
 func (s *Server) adminPlatformNew(c echo.Context) error {
 	p := platformPresets[c.QueryParam("preset")]
+	// The LMS setup page chose the id whose URLs it showed.
+	p.ID = c.QueryParam("id")
 	return s.renderPlatformForm(c, http.StatusOK, p, false, nil)
 }
 
@@ -359,6 +386,9 @@ func platformFromForm(c echo.Context) tenant.Platform {
 		ClientID: strings.TrimSpace(c.FormValue("client_id")), AuthURL: strings.TrimSpace(c.FormValue("auth_url")),
 		TokenURL: strings.TrimSpace(c.FormValue("token_url")), TokenAudience: strings.TrimSpace(c.FormValue("token_audience")),
 		JWKSURL: strings.TrimSpace(c.FormValue("jwks_url")),
+	}
+	if id := c.FormValue("id"); tenant.ValidID(id) {
+		p.ID = id // chosen by the form, whose URLs the LMS may hold already
 	}
 	seen := map[string]bool{}
 	for _, line := range strings.Split(c.FormValue("deployments"), "\n") {
@@ -406,8 +436,11 @@ func (s *Server) adminHTTP() *http.Client {
 func (s *Server) savePlatformError(c echo.Context, p tenant.Platform, editing bool, err error) error {
 	switch roundtable.ErrorCode(err) {
 	case roundtable.ECONFLICT:
+		if !tenant.IsClientIDTaken(err) {
+			return s.renderPlatformForm(c, http.StatusConflict, p, editing, map[string]string{"Name": roundtable.ErrorMessage(err) + "."})
+		}
 		return s.renderPlatformForm(c, http.StatusConflict, p, editing, map[string]string{
-			"ClientID": fmt.Sprintf("A platform with issuer %s and client ID %s is already registered. Edit that one, or check the client ID.", p.Issuer, p.ClientID)})
+			"ClientID": fmt.Sprintf("Another registration of the LMS with issuer %s already holds client ID %s: an LMS gives each registration its own client ID. Check the client ID, or edit that registration.", p.Issuer, p.ClientID)})
 	case roundtable.EINVALID:
 		return s.renderPlatformForm(c, http.StatusUnprocessableEntity, p, editing, map[string]string{"Name": roundtable.ErrorMessage(err)})
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 	"github.com/roundtable-lms/roundtable/tenant"
 )
@@ -128,7 +130,7 @@ func adminRoutes(env *apptest.Env) (gets, posts []string) {
 		"/admin/platforms/" + id + "/edit", "/admin/platforms/" + id + "/delete", "/admin/keys", "/admin/lms-setup", "/admin/no-such-page"}
 	posts = []string{"/admin/logout", "/admin/platforms/new", "/admin/platforms/" + id + "/edit", "/admin/platforms/" + id + "/deployments",
 		"/admin/platforms/" + id + "/deployments/remove", "/admin/platforms/" + id + "/approve", "/admin/platforms/" + id + "/disable",
-		"/admin/platforms/" + id + "/enable", "/admin/platforms/" + id + "/delete", "/admin/keys/rotate", "/admin/keys/retire"}
+		"/admin/platforms/" + id + "/enable", "/admin/platforms/" + id + "/delete", "/admin/platforms/" + id + "/keys/rotate", "/admin/platforms/" + id + "/keys/retire"}
 	return gets, posts
 }
 
@@ -153,8 +155,8 @@ func mustBeRefused(t *testing.T, env *apptest.Env, client *http.Client, query st
 	if err != nil || p.Status != tenant.StatusActive || len(p.Deployments) != 1 {
 		t.Errorf("the platform changed: %+v %v", p, err)
 	}
-	if n := env.Count(t, "tool_keys"); n != 1 {
-		t.Errorf("%d tool keys, want 1", n)
+	if n := env.Count(t, "registration_keys"); n != 1 {
+		t.Errorf("%d registration keys, want 1", n)
 	}
 }
 
@@ -207,7 +209,7 @@ func TestAdminCSRF(t *testing.T) {
 		id := env.Registered.ID
 		c.get("/admin/platforms/" + id)
 		for _, tok := range []string{"", "forged-token", strings.Repeat("A", 43)} {
-			for _, p := range []string{"/admin/platforms/" + id + "/disable", "/admin/keys/rotate", "/admin/platforms/" + id + "/delete", "/admin/logout"} {
+			for _, p := range []string{"/admin/platforms/" + id + "/disable", "/admin/platforms/" + id + "/keys/rotate", "/admin/platforms/" + id + "/delete", "/admin/logout"} {
 				res := c.post(p, url.Values{"csrf": {tok}})
 				if res.StatusCode != http.StatusForbidden {
 					t.Errorf("POST %s with token %q: %d, want 403", p, tok, res.StatusCode)
@@ -218,7 +220,7 @@ func TestAdminCSRF(t *testing.T) {
 		if err != nil || p.Status != tenant.StatusActive {
 			t.Errorf("the platform changed: %+v %v", p, err)
 		}
-		if n := env.Count(t, "tool_keys"); n != 1 {
+		if n := env.Count(t, "registration_keys"); n != 1 {
 			t.Errorf("%d keys after forged rotations", n)
 		}
 		// Still signed in; the real token works.
@@ -293,6 +295,9 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 			"auth_url": {"https://lms2.example.edu/auth"}, "token_url": {"https://lms2.example.edu/token"},
 			"deployments": {"d-1\r\nd-2\r\n\r\nd-1"},
 		}
+		// The form chooses the registration's id, and shows its own keyset
+		// URL, before it is saved: the LMS needs it first.
+		var formID, shownJWKS string
 		try := func(jwks string) *ltiplatform.Result {
 			f := url.Values{}
 			for k, v := range form {
@@ -300,7 +305,16 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 			}
 			f.Set("jwks_url", jwks)
 			c.get("/admin/platforms/new")
-			return c.post("/admin/platforms/new", f)
+			formID, shownJWKS = attr(c.page, "input[name=id]", "value"), text(c.page, "[data-testid=registration-jwks-url]")
+			if formID == "" || shownJWKS != env.App.URL("/lti/platforms/"+formID+"/jwks.json") {
+				t.Fatalf("the form shows keyset URL %q for id %q", shownJWKS, formID)
+			}
+			f.Set("id", formID)
+			res := c.post("/admin/platforms/new", f)
+			if res.StatusCode != http.StatusOK && attr(c.page, "input[name=id]", "value") != formID {
+				t.Errorf("the form came back with another id: %q, posted %q", attr(c.page, "input[name=id]", "value"), formID)
+			}
+			return res
 		}
 		for name, jwks := range map[string]string{
 			"404":          env.Platform.URL("/no-such-keys"),
@@ -351,7 +365,7 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 		// The same issuer and client id as a registered platform.
 		form.Set("issuer", env.Platform.Issuer())
 		form.Set("client_id", apptest.ClientID)
-		if res := try(env.Platform.JWKSURL()); res.StatusCode != http.StatusConflict || !strings.Contains(text(c.page, "#f-client_id-error"), "already registered") {
+		if res := try(env.Platform.JWKSURL()); res.StatusCode != http.StatusConflict || !strings.Contains(text(c.page, "#f-client_id-error"), "already holds client ID") {
 			t.Errorf("conflict: %d %q", res.StatusCode, text(c.page, "#f-client_id-error"))
 		}
 
@@ -373,6 +387,24 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 		// Edit: the same form, filled in.
 		id := res.URL[strings.LastIndex(res.URL, "/")+1:]
 		id = strings.SplitN(id, "?", 2)[0]
+		// Saved under the id whose keyset URL the form showed, which now
+		// publishes the registration's key.
+		if id != formID || text(c.page, "[data-testid=registration-jwks-url]") != shownJWKS {
+			t.Errorf("saved as %s showing %q; the form showed %q for %s", id, text(c.page, "[data-testid=registration-jwks-url]"), shownJWKS, formID)
+		}
+		if set, err := lti.FetchKeySet(context.Background(), http.DefaultClient, shownJWKS); err != nil || set.Len() != 1 {
+			t.Errorf("the new registration's JWKS: %v", err)
+		}
+		// The same form sent again (its id is saved now) adds nothing.
+		again := url.Values{"id": {formID}, "jwks_url": {env.Platform.JWKSURL()}}
+		for k, v := range form {
+			again[k] = v
+		}
+		again.Set("client_id", "client-3")
+		if res := c.post("/admin/platforms/new", again); res.StatusCode != http.StatusConflict || !strings.Contains(text(c.page, "#f-name-error"), "already saved") {
+			t.Errorf("the form sent twice: %d %q", res.StatusCode, text(c.page, "#f-name-error"))
+		}
+		c.get("/admin/platforms/" + id)
 		c.get("/admin/platforms/" + id + "/edit")
 		if attr(c.page, "#f-client_id", "value") != "client-2" || !strings.Contains(c.page.Find("#f-deployments").Text(), "d-2") {
 			t.Errorf("edit form not filled in")
@@ -441,14 +473,14 @@ func TestAdminApproveDisableDelete(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		ctx := context.Background()
 		const clientID, deploymentID = "pending-client", "deployment-p"
-		if err := env.Platform.AddTool(ltiplatform.Tool{ClientID: clientID, DeploymentID: deploymentID, Name: "Roundtable (pending)",
-			LoginURL: env.App.URL("/lti/login"), RedirectURIs: []string{env.App.URL("/lti/launch")}, JWKSURL: env.App.URL("/.well-known/jwks.json")}); err != nil {
-			t.Fatal(err)
-		}
 		p, err := env.App.Registry.Add(ctx, tenant.Platform{Name: "Pending LMS", Issuer: env.Platform.Issuer(), ClientID: clientID,
 			AuthURL: env.Platform.AuthURL(), TokenURL: env.Platform.TokenURL(), JWKSURL: env.Platform.JWKSURL(),
 			Status: tenant.StatusPending, Deployments: []string{deploymentID}})
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Platform.AddTool(ltiplatform.Tool{ClientID: clientID, DeploymentID: deploymentID, Name: "Roundtable (pending)",
+			LoginURL: env.App.URL("/lti/login"), RedirectURIs: []string{env.App.URL("/lti/launch")}, JWKSURL: env.App.Web.JWKSURL(p.ID)}); err != nil {
 			t.Fatal(err)
 		}
 		launch := func() *ltiplatform.Result {
@@ -537,9 +569,9 @@ func TestAdminApproveDisableDelete(t *testing.T) {
 	})
 }
 
-func jwksKIDs(t *testing.T, env *apptest.Env) []string {
+func jwksKIDs(t *testing.T, jwksURL string) []string {
 	t.Helper()
-	resp, err := http.Get(env.App.URL("/.well-known/jwks.json"))
+	resp, err := http.Get(jwksURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -559,16 +591,51 @@ func jwksKIDs(t *testing.T, env *apptest.Env) []string {
 	return kids
 }
 
-func TestAdminKeys(t *testing.T) {
+// Each registration's keys are rotated and retired on its own page; the
+// other registrations keep theirs.
+func TestAdminRotatesOneRegistrationsKeys(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
 		env.App.Keys.Bits = 1024 // quicker rotations
+		id := env.Registered.ID
+		other, err := env.App.Registry.Add(ctx, tenant.Platform{Name: "Other LMS", Issuer: "https://other.example.edu", ClientID: "other",
+			AuthURL: "https://other.example.edu/auth", JWKSURL: "https://other.example.edu/jwks", Deployments: []string{"d"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherKIDs := jwksKIDs(t, env.App.Web.JWKSURL(other.ID))
+		// The seeded registration still signs with the key every LMS
+		// shared before (as an upgraded installation's do).
+		if err := env.DB.Exec(`UPDATE registration_keys SET shared = ? WHERE platform_id = ?`, true, id).Error; err != nil {
+			t.Fatal(err)
+		}
+
 		c := newAdmin(t, env)
-		c.get("/admin/keys")
+		c.get("/admin/platforms/" + id)
 		if n := c.page.Find("[data-testid=keys] tbody tr").Length(); n != 1 {
 			t.Fatalf("%d keys listed", n)
 		}
+		if text(c.page, "[data-testid=registration-jwks-url]") != env.App.Web.JWKSURL(id) {
+			t.Errorf("the page gives keyset URL %q", text(c.page, "[data-testid=registration-jwks-url]"))
+		}
+		if c.page.Find("[data-testid=shared-key-notice]").Length() != 1 {
+			t.Error("no warning that the LMS may still use the shared URL")
+		}
 		first := attr(c.page, "[data-testid=keys] tbody tr", "data-kid")
-		if res := c.post("/admin/keys/rotate", nil); res.StatusCode != 200 || !strings.Contains(text(c.page, "[data-testid=flash]"), "New signing key") {
+		if kids := jwksKIDs(t, env.App.URL("/.well-known/jwks.json")); len(kids) != 1 || kids[0] != first {
+			t.Errorf("shared JWKS %v, want the shared key %s", kids, first)
+		}
+		c.get("/admin/keys")
+		row := c.page.Find("tr[data-platform='" + id + "']")
+		if strings.TrimSpace(row.Find("[data-testid=jwks-url]").Text()) != env.App.Web.JWKSURL(id) || row.Find("[data-testid=shared]").Length() != 1 {
+			t.Errorf("keys overview row %q", strings.Join(strings.Fields(row.Text()), " "))
+		}
+		if n := c.page.Find("[data-testid=registration-keys] tbody tr").Length(); n != 2 {
+			t.Errorf("%d registrations on the keys page", n)
+		}
+
+		c.get("/admin/platforms/" + id)
+		if res := c.post("/admin/platforms/"+id+"/keys/rotate", nil); res.StatusCode != 200 || !strings.Contains(text(c.page, "[data-testid=flash]"), "New signing key") {
 			t.Fatalf("rotate: %d", res.StatusCode)
 		}
 		rows := c.page.Find("[data-testid=keys] tbody tr")
@@ -580,28 +647,47 @@ func TestAdminKeys(t *testing.T) {
 		if newKID == first || states[0] != "Signing" || states[1] != "Published" {
 			t.Errorf("after rotation: %s %v", newKID, states)
 		}
-		if kids := jwksKIDs(t, env); len(kids) != 2 || !strings.Contains(strings.Join(kids, " "), first) || !strings.Contains(strings.Join(kids, " "), newKID) {
+		if c.page.Find("[data-testid=shared-key-notice]").Length() != 0 {
+			t.Error("the shared-key warning stays after the rotation")
+		}
+		if kids := jwksKIDs(t, env.App.Web.JWKSURL(id)); len(kids) != 2 || !slices.Contains(kids, first) || !slices.Contains(kids, newKID) {
 			t.Errorf("JWKS after rotation: %v", kids)
+		}
+		// The new key is this registration's alone: neither the shared URL
+		// nor the other registration publishes it, and the other keeps its key.
+		if kids := jwksKIDs(t, env.App.URL("/.well-known/jwks.json")); slices.Contains(kids, newKID) {
+			t.Errorf("the shared URL publishes the new key: %v", kids)
+		}
+		if kids := jwksKIDs(t, env.App.Web.JWKSURL(other.ID)); !slices.Equal(kids, otherKIDs) {
+			t.Errorf("the other registration's JWKS changed: %v, was %v", kids, otherKIDs)
 		}
 		// Launches keep working after a rotation.
 		if _, res := env.Launch(t, apptest.Learner, nil); res.StatusCode != 200 {
 			t.Errorf("launch after rotation: %d", res.StatusCode)
 		}
 
-		if res := c.post("/admin/keys/retire", url.Values{"kid": {newKID}}); res.StatusCode != http.StatusConflict || !strings.Contains(text(c.page, "[data-testid=keys-error]"), "cannot be retired") {
+		if res := c.post("/admin/platforms/"+id+"/keys/retire", url.Values{"kid": {newKID}}); res.StatusCode != http.StatusConflict || !strings.Contains(text(c.page, "[data-testid=keys-error]"), "cannot be retired") {
 			t.Errorf("retire the signing key: %d", res.StatusCode)
 		}
 		if c.page.Find("tr[data-kid='"+newKID+"'] form").Length() != 0 {
 			t.Error("the signing key offers a retire button")
 		}
-		if res := c.post("/admin/keys/retire", url.Values{"kid": {first}}); res.StatusCode != 200 {
+		if res := c.post("/admin/platforms/"+other.ID+"/keys/retire", url.Values{"kid": {first}}); res.StatusCode != http.StatusNotFound {
+			t.Errorf("retiring another registration's key: %d", res.StatusCode)
+		}
+		if res := c.post("/admin/platforms/"+id+"/keys/retire", url.Values{"kid": {first}}); res.StatusCode != 200 {
 			t.Fatalf("retire: %d", res.StatusCode)
 		}
 		if got := strings.TrimSpace(c.page.Find("tr[data-kid='" + first + "'] [data-testid=key-state] .status").Text()); got != "Retired" {
 			t.Errorf("retired key state %q", got)
 		}
-		if kids := jwksKIDs(t, env); len(kids) != 1 || kids[0] != newKID {
+		if kids := jwksKIDs(t, env.App.Web.JWKSURL(id)); len(kids) != 1 || kids[0] != newKID {
 			t.Errorf("JWKS after retiring: %v", kids)
+		}
+		// No registration holds the shared key any more: the shared URL
+		// stops publishing it.
+		if kids := jwksKIDs(t, env.App.URL("/.well-known/jwks.json")); len(kids) != 0 {
+			t.Errorf("shared JWKS after retiring: %v", kids)
 		}
 	})
 }
@@ -614,9 +700,15 @@ func TestAdminLMSSetupPage(t *testing.T) {
 			t.Fatalf("%d", res.StatusCode)
 		}
 		base := env.App.URL("")
+		// The keyset and Canvas configuration URLs are those of the next
+		// registration by hand, whose id the "add by hand" links carry.
+		newID := strings.TrimPrefix(attr(c.page, "a[href^='/admin/platforms/new?preset=canvas']", "href"), "/admin/platforms/new?preset=canvas&id=")
+		if !tenant.ValidID(newID) {
+			t.Fatalf("the Canvas link carries no registration id: %q", newID)
+		}
 		want := map[string]string{
-			"register": base + "/lti/register", "canvas-config": base + "/lti/config.json", "login": base + "/lti/login",
-			"redirect": base + "/lti/launch", "target": base + "/lti/launch", "jwks": base + "/.well-known/jwks.json",
+			"register": base + "/lti/register", "canvas-config": base + "/lti/config.json?platform=" + newID, "login": base + "/lti/login",
+			"redirect": base + "/lti/launch", "target": base + "/lti/launch", "jwks": base + "/lti/platforms/" + newID + "/jwks.json",
 		}
 		for id, v := range want {
 			in := c.page.Find("#v-" + id)

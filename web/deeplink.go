@@ -273,7 +273,8 @@ func (s *Server) answerDeepLink(c echo.Context, status int, req course.Placement
 	if err != nil {
 		return err
 	}
-	key, err := s.Keys.Signing(ctx)
+	// Signed with the registration's own key: only its LMS trusts it.
+	key, err := s.Keys.Signing(ctx, req.PlatformID)
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,8 @@ func responseJWT(t *testing.T, env *apptest.Env, res *ltiplatform.Result) (strin
 
 func toolPublicKey(t *testing.T, env *apptest.Env, kid string) *rsa.PublicKey {
 	t.Helper()
-	resp, err := http.Get(env.App.URL("/.well-known/jwks.json"))
+	// The registration's own JWKS, which its LMS holds.
+	resp, err := http.Get(env.App.Web.JWKSURL(env.Registered.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 		if !strings.HasPrefix(returnURL, env.Platform.URL("/deep-linking/return/")) {
 			t.Errorf("posted to %q", returnURL)
 		}
-		signing, err := env.App.Keys.Signing(context.Background())
+		signing, err := env.App.Keys.Signing(context.Background(), env.Registered.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -438,13 +438,28 @@ func TestSessionWorksWithoutCookies(t *testing.T) {
 func TestJWKSAndHealth(t *testing.T) {
 	env := apptest.Start(t, store.SQLite)
 	ctx := context.Background()
-	set, err := lti.FetchKeySet(ctx, http.DefaultClient, env.App.URL("/.well-known/jwks.json"))
+	set, err := lti.FetchKeySet(ctx, http.DefaultClient, env.App.Web.JWKSURL(env.Registered.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	k, _ := set.Key(0)
 	if set.Len() != 1 || k.KeyID() == "" || k.Algorithm().String() != "RS256" || k.KeyUsage() != "sig" {
 		t.Fatalf("jwks: %d keys, kid %q alg %v use %q", set.Len(), k.KeyID(), k.Algorithm(), k.KeyUsage())
+	}
+	// No registration made before keys were per registration: the shared
+	// URL publishes nothing, and an unknown registration has no JWKS.
+	if set, err := lti.FetchKeySet(ctx, http.DefaultClient, env.App.URL("/.well-known/jwks.json")); err == nil && set.Len() != 0 {
+		t.Errorf("shared JWKS on a new installation: %d keys", set.Len())
+	}
+	for _, id := range []string{"00000000-0000-7000-8000-000000000000", "not-an-id"} {
+		resp, err := http.Get(env.App.URL("/lti/platforms/" + id + "/jwks.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("JWKS of unknown registration %s: %d", id, resp.StatusCode)
+		}
 	}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
 		resp, err := http.Get(env.App.URL(path))

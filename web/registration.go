@@ -12,6 +12,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
 )
 
@@ -54,8 +55,9 @@ type registerPage struct {
 	CloseAfter int
 }
 
-// toolDescription is what Roundtable asks of every LMS it registers with.
-func (s *Server) toolDescription() lti.ToolDescription {
+// toolDescription is what Roundtable asks of every LMS it registers with;
+// jwksURL is the new registration's own JWKS URL.
+func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
 	launch := s.URL("/lti/launch")
 	return lti.ToolDescription{
 		Name:          "Roundtable",
@@ -63,7 +65,7 @@ func (s *Server) toolDescription() lti.ToolDescription {
 		LoginURL:      s.URL("/lti/login"),
 		RedirectURIs:  []string{launch},
 		TargetLinkURI: launch,
-		JWKSURL:       s.URL("/.well-known/jwks.json"),
+		JWKSURL:       jwksURL,
 		LogoURL:       s.URL(s.assets.url("img/roundtable.svg")),
 		Scopes:        wantedScopes,
 		Claims:        []string{"iss", "sub", "name", "given_name", "family_name", "email", "picture", "locale"},
@@ -88,7 +90,7 @@ var wantedScopes = []string{
 // configuration is at configURL, and saves the LMS as active (open) or
 // pending approval. Nothing is saved unless the LMS accepted the
 // registration.
-func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, open bool) (tenant.Platform, error) {
+func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, open bool) (_ tenant.Platform, err error) {
 	client := s.Registration.Client
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second}
@@ -97,7 +99,23 @@ func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, 
 	if err != nil {
 		return tenant.Platform{}, err
 	}
-	reg := cfg.ClientRegistration(s.toolDescription())
+	// The registration signs with a key of its own, whose URL the LMS is
+	// given in the request: make it for the registration's id first, and
+	// keep nothing of it when the registration fails.
+	id := store.NewID()
+	if _, err := s.Keys.Rotate(ctx, id); err != nil {
+		return tenant.Platform{}, err
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		if ferr := s.Keys.Forget(context.WithoutCancel(ctx), id); ferr != nil {
+			s.Logger.WarnContext(ctx, "cannot delete the key of a failed registration; it is deleted within the hour",
+				slog.String("platform", id), slog.Any("error", ferr))
+		}
+	}()
+	reg := cfg.ClientRegistration(s.toolDescription(s.JWKSURL(id)))
 	answer, err := lti.RegisterClient(ctx, client, cfg.RegistrationEndpoint, token, reg)
 	if err != nil {
 		return tenant.Platform{}, err
@@ -106,7 +124,9 @@ func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, 
 	if open {
 		status = tenant.StatusActive
 	}
-	return s.Registry.AddDynamic(ctx, tenant.FromDynamicRegistration(cfg, answer, reg.Scope, status))
+	p := tenant.FromDynamicRegistration(cfg, answer, reg.Scope, status)
+	p.ID = id
+	return s.Registry.AddDynamic(ctx, p)
 }
 
 // ltiRegister is the tool's LTI Dynamic Registration initiation URL. The
@@ -171,8 +191,19 @@ func isWebURL(raw string) bool {
 }
 
 // canvasConfig serves the JSON configuration a Canvas admin pastes (or
-// points to) when adding Roundtable as an LTI 1.3 developer key.
+// points to) when adding Roundtable as an LTI 1.3 developer key. Each
+// registration signs with keys of its own, so the configuration names the
+// registration it is for (?platform=ID, the id the admin console chose
+// for it) and gives that registration's JWKS URL; there is no key every
+// Canvas would share.
 func (s *Server) canvasConfig(c echo.Context) error {
+	id := c.QueryParam("platform")
+	if !tenant.ValidID(id) {
+		return c.JSON(http.StatusBadRequest, problem{Type: "about:blank", Title: "Name the registration", Status: http.StatusBadRequest,
+			Detail: "Roundtable signs for each LMS registration with keys of its own, so its Canvas configuration is per registration. " +
+				"Use the Canvas configuration URL shown in Roundtable's admin console (Register Roundtable in your LMS), which ends in ?platform= and the registration's id.",
+			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
+	}
 	launch := s.URL("/lti/launch")
 	placement := func(name, message string) map[string]any {
 		return map[string]any{
@@ -182,10 +213,10 @@ func (s *Server) canvasConfig(c echo.Context) error {
 	}
 	doc := map[string]any{
 		"title":               "Roundtable",
-		"description":         s.toolDescription().Description,
+		"description":         s.toolDescription("").Description,
 		"oidc_initiation_url": s.URL("/lti/login"),
 		"target_link_uri":     launch,
-		"public_jwk_url":      s.URL("/.well-known/jwks.json"),
+		"public_jwk_url":      s.JWKSURL(id),
 		"scopes":              wantedScopes,
 		"extensions": []any{map[string]any{
 			"platform":      "canvas.instructure.com",

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,6 +119,14 @@ func TestDynamicRegistrationThenLaunch(t *testing.T) {
 		if err != nil || tool.DeploymentID != p.Deployments[0] {
 			t.Fatalf("platform tool %+v %v", tool, err)
 		}
+		// The LMS was given the registration's own keyset, which holds one
+		// key no other registration has.
+		if tool.JWKSURL != env.App.Web.JWKSURL(p.ID) {
+			t.Errorf("the LMS holds keyset URL %q, want the registration's %q", tool.JWKSURL, env.App.Web.JWKSURL(p.ID))
+		}
+		if kids := jwksKIDs(t, tool.JWKSURL); len(kids) != 1 || slices.Contains(jwksKIDs(t, env.App.Web.JWKSURL(env.Registered.ID)), kids[0]) {
+			t.Errorf("the new registration's JWKS %v shares a key with the seeded registration's", kids)
+		}
 		if got := text(reg.Doc, "[data-testid=register-client-id]"); got != p.ClientID {
 			t.Errorf("page shows client id %q", got)
 		}
@@ -186,6 +195,9 @@ func mustFail(t *testing.T, env *apptest.Env, reg registration, status int, inMe
 	}
 	if n := env.Count(t, "deployments"); n != 1 {
 		t.Errorf("%d deployments after a failed registration", n)
+	}
+	if n := env.Count(t, "registration_keys"); n != 1 {
+		t.Errorf("%d registration keys after a failed registration, want only the seeded one's", n)
 	}
 }
 
@@ -316,7 +328,20 @@ func TestFirstDeploymentOfDynamicRegistration(t *testing.T) {
 
 func TestCanvasConfiguration(t *testing.T) {
 	env := apptest.Start(t, storetest.Kinds[0])
-	resp, err := http.Get(env.App.URL("/lti/config.json"))
+	// The configuration is per registration: without one it explains where
+	// to find the right URL, and names no key.
+	for _, q := range []string{"", "?platform=", "?platform=..%2Fx"} {
+		resp, err := http.Get(env.App.URL("/lti/config.json" + q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "admin console") || strings.Contains(string(body), "jwk") {
+			t.Errorf("config.json%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	resp, err := http.Get(env.App.URL("/lti/config.json?platform=" + env.Registered.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +372,7 @@ func TestCanvasConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Title != "Roundtable" || cfg.OIDCInitiationURL != env.App.URL("/lti/login") || cfg.TargetLinkURI != env.App.URL("/lti/launch") ||
-		cfg.PublicJWKURL != env.App.URL("/.well-known/jwks.json") {
+		cfg.PublicJWKURL != env.App.URL("/lti/platforms/"+env.Registered.ID+"/jwks.json") {
 		t.Errorf("URLs %+v", cfg)
 	}
 	if len(cfg.Scopes) != 5 || cfg.CustomFields["section_ids"] != "$Canvas.course.sectionIds" {

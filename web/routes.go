@@ -8,7 +8,8 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/*", s.static)
 	e.GET("/favicon.ico", s.favicon)
-	e.GET("/.well-known/jwks.json", s.jwks)
+	e.GET("/.well-known/jwks.json", s.sharedJWKS)
+	e.GET("/lti/platforms/:id/jwks.json", s.registrationJWKS)
 
 	e.GET("/lti/login", s.ltiLogin)
 	e.POST("/lti/login", s.ltiLogin)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
 	"github.com/roundtable-lms/roundtable/toolkey"
+	"github.com/roundtable-lms/roundtable/web"
 )
 
 func warnSecret(cfg config.Config, logger *slog.Logger) {
@@ -96,12 +98,13 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 	switch action {
 	case "add":
 		extra = func(fs *flag.FlagSet) {
+			fs.StringVar(&p.ID, "id", "", "the registration's id, when the LMS already holds its keyset URL (/lti/platforms/ID/jwks.json): any UUID, such as the one the admin console's LMS setup page shows; chosen for you when empty")
 			fs.StringVar(&p.Name, "name", "", "a name admins recognise (required)")
 			fs.StringVar(&p.Issuer, "issuer", "", "the platform's issuer URL (required)")
 			fs.StringVar(&p.ClientID, "client-id", "", "the client id the LMS gave Roundtable (required)")
 			fs.StringVar(&p.AuthURL, "auth-url", "", "the platform's OIDC authorization URL (required)")
 			fs.StringVar(&p.TokenURL, "token-url", "", "the platform's OAuth2 token URL")
-			fs.StringVar(&p.TokenAudience, "token-audience", "", "audience of token requests when not the token URL (Brightspace)")
+			fs.StringVar(&p.TokenAudience, "token-audience", "", "an audience client assertions name besides the token URL, for an LMS that wants one (Brightspace's OAuth2 audience)")
 			fs.StringVar(&p.JWKSURL, "jwks-url", "", "the platform's public key set URL (required)")
 			fs.Var(&deployments, "deployment-id", "a deployment id (repeatable)")
 		}
@@ -119,10 +122,16 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 		id = fs.Arg(0)
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
+		ks, err := toolkey.New(db, cfg.Secret)
+		if err != nil {
+			return err
+		}
 		reg := tenant.NewRegistry(db)
+		reg.Keys = ks // each registration gets, and takes away, its own keys
 		switch action {
 		case "add":
 			p.Deployments = deployments
+			p.ID = strings.ToLower(strings.TrimSpace(p.ID)) // uuidgen prints capitals on some systems
 			if len(p.Deployments) == 0 {
 				return errors.New("platform add: at least one --deployment-id is required")
 			}
@@ -131,7 +140,7 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 				return err
 			}
 			fmt.Fprintf(stdout, "Registered %s (id %s).\n\n", saved.Name, saved.ID)
-			printToolValues(stdout, cfg)
+			printToolValues(stdout, cfg, saved.ID)
 			return nil
 		case "list":
 			ps, err := reg.List(ctx)
@@ -158,9 +167,21 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 			} {
 				fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
 			}
+			keys, err := ks.List(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				switch {
+				case k.Signing && k.Shared:
+					fmt.Fprintf(w, "Signing key:\t%s (shared: its LMS may still use /.well-known/jwks.json; give it the keyset URL below, then rotate)\n", k.KID)
+				case k.Signing:
+					fmt.Fprintf(w, "Signing key:\t%s\n", k.KID)
+				}
+			}
 			w.Flush()
 			fmt.Fprintln(stdout)
-			printToolValues(stdout, cfg)
+			printToolValues(stdout, cfg, p.ID)
 			return nil
 		case "remove":
 			if err := reg.Remove(ctx, id); err != nil {
@@ -173,11 +194,12 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 	})
 }
 
-// printToolValues tells the LMS admin what to enter in the LMS.
-func printToolValues(w io.Writer, cfg config.Config) {
+// printToolValues tells the LMS admin what to enter in the LMS for the
+// registration platformID.
+func printToolValues(w io.Writer, cfg config.Config, platformID string) {
 	base := "http://localhost" + cfg.Listen
 	if cfg.BaseURL != nil {
-		base = cfg.BaseURL.String()
+		base = strings.TrimSuffix(cfg.BaseURL.String(), "/")
 	} else if !strings.HasPrefix(cfg.Listen, ":") {
 		base = "http://" + cfg.Listen
 	}
@@ -187,8 +209,10 @@ func printToolValues(w io.Writer, cfg config.Config) {
 	fmt.Fprintf(tw, "  Redirect / launch URL:\t%s/lti/launch\n", base)
 	fmt.Fprintf(tw, "  Target link URI:\t%s/lti/launch\n", base)
 	fmt.Fprintf(tw, "  Deep linking URL:\t%s/lti/launch\n", base)
-	fmt.Fprintf(tw, "  Public keyset (JWKS) URL:\t%s/.well-known/jwks.json\n", base)
+	fmt.Fprintf(tw, "  Public keyset (JWKS) URL:\t%s%s\n", base, web.JWKSPath(platformID))
+	fmt.Fprintf(tw, "  Canvas configuration URL:\t%s/lti/config.json?platform=%s\n", base, url.QueryEscape(platformID))
 	tw.Flush()
+	fmt.Fprintln(w, "The keyset URL is this registration's own: Roundtable signs what it sends this LMS with keys no other LMS trusts.")
 }
 
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -196,41 +220,56 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if action != "list" && action != "rotate" && action != "retire" {
 		return fmt.Errorf("keys: want list, rotate or retire, got %q", action)
 	}
-	cfg, fs, err := loadConfig("keys "+action, args, getenv, stderr, ":8080", nil)
+	var platformID string
+	cfg, fs, err := loadConfig("keys "+action, args, getenv, stderr, ":8080", func(fs *flag.FlagSet) {
+		fs.StringVar(&platformID, "platform", "", "the platform id whose keys to "+action+" (see platform list); each LMS registration has its own keys")
+	})
 	if err != nil {
 		return err
+	}
+	if platformID == "" && action != "list" {
+		return fmt.Errorf("keys %s: name the registration with --platform ID (see roundtable platform list): each LMS registration has keys of its own", action)
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
 		ks, err := toolkey.New(db, cfg.Secret)
 		if err != nil {
 			return err
 		}
-		if err := ks.EnsureKey(ctx); err != nil {
-			return err
+		if platformID != "" {
+			if _, err := tenant.NewRegistry(db).Get(ctx, platformID); err != nil {
+				return err
+			}
 		}
 		switch action {
 		case "rotate":
-			in, err := ks.Rotate(ctx)
+			in, err := ks.Rotate(ctx, platformID)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "New signing key %s. Older keys stay published until retired (roundtable keys retire KID).\n", in.KID)
+			fmt.Fprintf(stdout, "New signing key %s for platform %s. Its older keys stay published at %s until retired (roundtable keys retire --platform %s KID).\n",
+				in.KID, platformID, web.JWKSPath(platformID), platformID)
+			return nil
 		case "retire":
 			if fs.NArg() != 1 {
 				return errors.New("keys retire: give the key id to retire")
 			}
-			if err := ks.Retire(ctx, fs.Arg(0)); err != nil {
+			if err := ks.Retire(ctx, platformID, fs.Arg(0)); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "Key %s retired: no longer published.\n", fs.Arg(0))
+			fmt.Fprintf(stdout, "Key %s of platform %s retired: no longer published.\n", fs.Arg(0), platformID)
 			return nil
 		}
-		infos, err := ks.List(ctx)
+		var infos []toolkey.Info
+		if platformID != "" {
+			infos, err = ks.List(ctx, platformID)
+		} else {
+			infos, err = ks.All(ctx)
+		}
 		if err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "KID\tCREATED\tSTATE")
+		fmt.Fprintln(w, "PLATFORM\tKID\tCREATED\tSTATE")
 		for _, in := range infos {
 			state := "published"
 			switch {
@@ -239,7 +278,10 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 			case in.RetiredAt != nil:
 				state = "retired " + in.RetiredAt.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\n", in.KID, in.CreatedAt.UTC().Format(time.RFC3339), state)
+			if in.Shared && in.RetiredAt == nil {
+				state += " (shared)"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", in.PlatformID, in.KID, in.CreatedAt.UTC().Format(time.RFC3339), state)
 		}
 		return w.Flush()
 	})

@@ -45,26 +45,68 @@ func TestPlatformAndKeyCommands(t *testing.T) {
 			if err != nil {
 				t.Fatalf("platform add: %v\n%s", err, out)
 			}
-			for _, want := range []string{"https://roundtable.example.org/lti/login", "https://roundtable.example.org/lti/launch", "https://roundtable.example.org/.well-known/jwks.json"} {
+			id := regexp.MustCompile(`\(id (\S+)\)`).FindStringSubmatch(out)
+			if id == nil {
+				t.Fatalf("no id printed:\n%s", out)
+			}
+			// The keyset URL is the registration's own.
+			for _, want := range []string{"https://roundtable.example.org/lti/login", "https://roundtable.example.org/lti/launch",
+				"https://roundtable.example.org/lti/platforms/" + id[1] + "/jwks.json", "https://roundtable.example.org/lti/config.json?platform=" + id[1]} {
 				if !strings.Contains(out, want) {
 					t.Errorf("platform add does not tell the admin %s:\n%s", want, out)
 				}
 			}
-			id := regexp.MustCompile(`\(id (\S+)\)`).FindStringSubmatch(out)
-			if id == nil {
-				t.Fatalf("no id printed:\n%s", out)
+			if strings.Contains(out, "/.well-known/jwks.json") {
+				t.Errorf("platform add gives the shared keyset URL:\n%s", out)
 			}
 			out, _ = runCmd(t, getenv, "platform", "list")
 			if !strings.Contains(out, "abc123") || !strings.Contains(out, "1,7") {
 				t.Errorf("platform list:\n%s", out)
 			}
 			out, err = runCmd(t, getenv, "platform", "show", id[1])
-			if err != nil || !strings.Contains(out, "https://moodle.example.edu/mod/lti/certs.php") {
+			if err != nil || !strings.Contains(out, "https://moodle.example.edu/mod/lti/certs.php") || !strings.Contains(out, "/lti/platforms/"+id[1]+"/jwks.json") ||
+				!strings.Contains(out, "Signing key:") {
 				t.Errorf("platform show: %v\n%s", err, out)
 			}
 			if out, err := runCmd(t, getenv, "platform", "add", "--name", "Moodle", "--issuer", "https://moodle.example.edu",
-				"--client-id", "abc123", "--auth-url", "https://moodle.example.edu/a", "--jwks-url", "https://moodle.example.edu/j", "--deployment-id", "1"); err == nil {
-				t.Errorf("a duplicate registration was accepted:\n%s", out)
+				"--client-id", "abc123", "--auth-url", "https://moodle.example.edu/a", "--jwks-url", "https://moodle.example.edu/j", "--deployment-id", "1"); err == nil ||
+				!strings.Contains(err.Error(), "already holds client id abc123") {
+				t.Errorf("a second registration with the same client id: %v\n%s", err, out)
+			}
+			// A registration whose keyset URL the LMS was given first.
+			chosen := "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+			out, err = runCmd(t, getenv, "platform", "add", "--id", chosen, "--name", "Canvas", "--issuer", "https://canvas.instructure.com",
+				"--client-id", "10000000000001", "--auth-url", "https://sso.canvaslms.com/api/lti/authorize_redirect",
+				"--jwks-url", "https://sso.canvaslms.com/api/lti/security/jwks", "--deployment-id", "1:abc")
+			if err != nil || !strings.Contains(out, "(id "+chosen+")") || !strings.Contains(out, "/lti/platforms/"+chosen+"/jwks.json") {
+				t.Errorf("platform add --id: %v\n%s", err, out)
+			}
+
+			// Keys are per registration.
+			if _, err := runCmd(t, getenv, "keys", "rotate"); err == nil || !strings.Contains(err.Error(), "--platform") {
+				t.Errorf("keys rotate without a platform: %v", err)
+			}
+			out, _ = runCmd(t, getenv, "keys", "list", "--platform", id[1])
+			if strings.Count(out, "signing") != 1 || !strings.Contains(out, id[1]) {
+				t.Fatalf("keys list before rotation:\n%s", out)
+			}
+			if out, err = runCmd(t, getenv, "keys", "rotate", "--platform", id[1]); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			out, _ = runCmd(t, getenv, "keys", "list", "--platform", id[1])
+			if strings.Count(out, "signing") != 1 || strings.Count(out, "published") != 1 {
+				t.Fatalf("keys list after rotation:\n%s", out)
+			}
+			old := regexp.MustCompile(`(\S+)\s+\S+\s+published`).FindStringSubmatch(out)
+			if old == nil {
+				t.Fatalf("no published key:\n%s", out)
+			}
+			if out, err := runCmd(t, getenv, "keys", "retire", "--platform", id[1], old[1]); err != nil {
+				t.Fatalf("keys retire: %v\n%s", err, out)
+			}
+			out, _ = runCmd(t, getenv, "keys", "list")
+			if strings.Count(out, "signing") != 2 || strings.Count(out, "retired") != 1 || !strings.Contains(out, chosen) {
+				t.Errorf("keys list of every registration:\n%s", out)
 			}
 			if _, err := runCmd(t, getenv, "platform", "add", "--name", "X", "--issuer", "not a url", "--client-id", "c",
 				"--auth-url", "https://x/a", "--jwks-url", "https://x/j", "--deployment-id", "1"); err == nil || !strings.Contains(err.Error(), "issuer") {
@@ -76,18 +118,10 @@ func TestPlatformAndKeyCommands(t *testing.T) {
 			if _, err := runCmd(t, getenv, "platform", "show", id[1]); err == nil {
 				t.Error("a removed platform is still shown")
 			}
-
+			// Its keys went with it.
 			out, _ = runCmd(t, getenv, "keys", "list")
-			if strings.Count(out, "signing") != 1 {
-				t.Fatalf("keys list before rotation:\n%s", out)
-			}
-			out, err = runCmd(t, getenv, "keys", "rotate")
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, _ = runCmd(t, getenv, "keys", "list")
-			if strings.Count(out, "signing") != 1 || strings.Count(out, "published") != 1 {
-				t.Fatalf("keys list after rotation:\n%s", out)
+			if strings.Contains(out, id[1]) {
+				t.Errorf("a removed registration's keys are listed:\n%s", out)
 			}
 			out, _ = runCmd(t, getenv, "migrate", "status")
 			if !strings.Contains(out, "00001_foundation.sql") || !strings.Contains(out, "applied") {

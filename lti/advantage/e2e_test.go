@@ -5,13 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 )
 
-// Roundtable's own keys (toolkey) sign the assertions, its JWKS endpoint
+// The registration's own keys (toolkey) sign the assertions, its JWKS URL
 // publishes them, and the platform trusts a rotated key at once.
 func TestRoundtableKeysAuthenticateToTheLMS(t *testing.T) {
 	for _, kind := range storetest.Kinds {
@@ -19,9 +21,11 @@ func TestRoundtableKeysAuthenticateToTheLMS(t *testing.T) {
 			env := apptest.Start(t, kind)
 			ctx := context.Background()
 			p := env.Platform
-			tokens := advantage.NewTokenSource(nil, env.App.Keys.Signing)
+			tokens := advantage.NewTokenSource(nil, func(ctx context.Context, reg lti.Registration) (jwk.Key, error) {
+				return env.App.Keys.Signing(ctx, reg.ID)
+			})
 			client := &advantage.Client{Tokens: tokens}
-			reg := lti.Registration{ID: "e2e-" + env.Registered.ID, Issuer: p.Issuer(), ClientID: apptest.ClientID, TokenURL: p.TokenURL()}
+			reg := env.Registered.Registration()
 
 			members, err := client.Members(ctx, reg, p.MembershipsURL(apptest.CourseID), apptest.LinkID)
 			must(t, err)
@@ -38,11 +42,11 @@ func TestRoundtableKeysAuthenticateToTheLMS(t *testing.T) {
 				t.Errorf("score on the LMS: %+v %v", s, ok)
 			}
 
-			old, err := env.App.Keys.Signing(ctx)
+			old, err := env.App.Keys.Signing(ctx, reg.ID)
 			must(t, err)
-			_, err = env.App.Keys.Rotate(ctx)
+			_, err = env.App.Keys.Rotate(ctx, reg.ID)
 			must(t, err)
-			next, err := env.App.Keys.Signing(ctx)
+			next, err := env.App.Keys.Signing(ctx, reg.ID)
 			must(t, err)
 			if next.KeyID() == old.KeyID() {
 				t.Fatal("rotation kept the kid")

@@ -140,7 +140,7 @@ func newEnv(t testing.TB) *env {
 
 	e.sent = &recorder{base: http.DefaultTransport}
 	hc := &http.Client{Transport: e.sent, Timeout: 10 * time.Second}
-	e.tokens = advantage.NewTokenSource(hc, func(context.Context) (jwk.Key, error) { return key, nil })
+	e.tokens = advantage.NewTokenSource(hc, func(context.Context, lti.Registration) (jwk.Key, error) { return key, nil })
 	e.tokens.Now = clk.Now
 	e.client = &advantage.Client{HTTP: hc, Tokens: e.tokens}
 	e.reg = lti.Registration{ID: "reg-1", Issuer: p.Issuer(), ClientID: clientID, TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL()}

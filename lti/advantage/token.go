@@ -51,7 +51,7 @@ const (
 // set. Concurrent callers asking for the same token share one request.
 type TokenSource struct {
 	http   *http.Client
-	signer func(ctx context.Context) (jwk.Key, error)
+	signer Signer
 	// Now is the clock; defaults to time.Now.
 	Now func() time.Time
 
@@ -65,10 +65,16 @@ type cachedToken struct {
 	expires time.Time // already shortened by refreshBefore
 }
 
+// Signer returns the private key that signs the registration's client
+// assertions, with its kid set. Each registration must have keys of its
+// own, published only at the JWKS URL its platform holds: an assertion
+// signed for one platform must not verify at another.
+type Signer func(ctx context.Context, reg lti.Registration) (jwk.Key, error)
+
 // NewTokenSource returns a token source that sends requests with httpClient
 // (a default client with a timeout when nil) and signs client assertions with
-// the key signer returns (toolkey.Store.Signing): the key must carry its kid.
-func NewTokenSource(httpClient *http.Client, signer func(ctx context.Context) (jwk.Key, error)) *TokenSource {
+// the key signer returns for the registration.
+func NewTokenSource(httpClient *http.Client, signer Signer) *TokenSource {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: tokenTimeout}
 	}
@@ -232,27 +238,37 @@ func expiresIn(raw json.RawMessage) time.Duration {
 	return d
 }
 
-// assertion signs the RFC 7523 client assertion.
+// AssertionAudience is the aud of a client assertion for reg: the token URL
+// it is posted to, then the registration's extra token audience when it
+// has one. An assertion is never addressed to another endpoint alone: a
+// platform that declares someone else's token URL as its audience must
+// not obtain an assertion that endpoint accepts.
+func AssertionAudience(reg lti.Registration) []string {
+	aud := []string{reg.TokenURL}
+	if extra := strings.TrimSpace(reg.TokenAudience); extra != "" && extra != reg.TokenURL {
+		aud = append(aud, extra)
+	}
+	return aud
+}
+
+// assertion signs the RFC 7523 client assertion with the registration's
+// own key.
 func (s *TokenSource) assertion(ctx context.Context, reg lti.Registration) (string, error) {
 	if s.signer == nil {
 		return "", errors.New("no signing key source")
 	}
-	key, err := s.signer(ctx)
+	key, err := s.signer(ctx, reg)
 	if err != nil {
 		return "", fmt.Errorf("signing key: %w", err)
 	}
 	if key == nil || key.KeyID() == "" {
 		return "", errors.New("signing key has no kid")
 	}
-	aud := reg.TokenAudience
-	if aud == "" {
-		aud = reg.TokenURL
-	}
 	now := s.Now()
 	tok, err := jwt.NewBuilder().
 		Issuer(reg.ClientID).
 		Subject(reg.ClientID).
-		Audience([]string{aud}).
+		Audience(AssertionAudience(reg)).
 		IssuedAt(now).
 		Expiration(now.Add(assertionTTL)).
 		JwtID(rand.Text()).

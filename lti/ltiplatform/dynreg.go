@@ -109,6 +109,7 @@ func (p *Platform) Configuration() lti.PlatformConfiguration {
 		RegistrationEndpoint:              p.RegistrationEndpoint(),
 		JWKSURI:                           p.JWKSURL(),
 		TokenEndpoint:                     p.TokenURL(),
+		AuthorizationServer:               p.cfg.TokenAudience,
 		TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"},
 		TokenEndpointAuthSigningAlgValuesSupported: []string{"RS256"},
 		ScopesSupported:                  slices.Clone(scopesSupported),

@@ -42,7 +42,8 @@ type Config struct {
 	KeyFile string
 	// TokenAudience is the audience tools' client assertions must name,
 	// for platforms whose OAuth2 audience is not the token URL
-	// (Brightspace); empty means the token URL.
+	// (Brightspace); empty means the token URL. The OpenID configuration
+	// declares it as authorization_server.
 	TokenAudience string
 	// Now is the clock; defaults to time.Now.
 	Now func() time.Time
