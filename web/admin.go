@@ -60,6 +60,7 @@ func (s *Server) adminRoutes() {
 	a.POST("/keys/rotate", s.adminKeysRotate)
 	a.POST("/keys/retire", s.adminKeysRetire)
 	a.GET("/lms-setup", s.adminLMSSetup)
+	a.GET("/registrations", s.adminRegistrations)
 	a.GET("/grades", s.adminGrades)
 	a.POST("/grades/retry", s.adminRetryGrades)
 }

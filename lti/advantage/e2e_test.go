@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
 	"github.com/roundtable-lms/roundtable/store/storetest"
@@ -19,8 +20,11 @@ func TestRoundtableKeysAuthenticateToTheLMS(t *testing.T) {
 			env := apptest.Start(t, kind)
 			ctx := context.Background()
 			p := env.Platform
-			tokens := advantage.NewTokenSource(nil, env.App.Keys.Signing)
-			client := &advantage.Client{Tokens: tokens}
+			// The platform is on loopback, which a guarded client reaches
+			// only when allowed.
+			hc := egress.NewClient(egress.Config{Allow: egress.Loopback})
+			tokens := advantage.NewTokenSource(hc, env.App.Keys.Signing)
+			client := &advantage.Client{HTTP: hc, Tokens: tokens}
 			reg := lti.Registration{ID: "e2e-" + env.Registered.ID, Issuer: p.Issuer(), ClientID: apptest.ClientID, TokenURL: p.TokenURL()}
 
 			members, err := client.Members(ctx, reg, p.MembershipsURL(apptest.CourseID), apptest.LinkID)
