@@ -137,6 +137,17 @@ func TestRegistrationCannotReachPrivateAddresses(t *testing.T) {
 			if n := c.page.Find("[data-testid=registration-failure]").Length(); n != 5 {
 				t.Errorf("the console lists %d failed registrations, want 5", n)
 			}
+
+			// A key set URL typed in the console is no way in either.
+			c.get("/admin/platforms/new")
+			c.post("/admin/platforms/new", url.Values{"name": {"Inside"}, "issuer": {"https://lms.example.edu"}, "client_id": {"c"},
+				"auth_url": {"https://lms.example.edu/auth"}, "jwks_url": {secret + "/jwks"}, "deployments": {"1"}})
+			if msg := text(c.page, "#f-jwks_url-error"); !strings.Contains(msg, "loopback address") || strings.Contains(msg, internalSecret) {
+				t.Errorf("key set check: %q", msg)
+			}
+			if n := hits.Load(); n != 0 {
+				t.Fatalf("the console's key set check reached the internal service %d times", n)
+			}
 		})
 	}
 }
