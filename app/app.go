@@ -22,6 +22,7 @@ import (
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/grade"
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/live"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
@@ -116,10 +117,23 @@ func (a *App) init(ctx context.Context) error {
 	a.Courses = course.NewStore(a.DB)
 	a.Admins = admin.NewStore(a.DB)
 	a.Live = live.New(a.DB, a.Logger)
-	serviceHTTP := &http.Client{Timeout: 30 * time.Second}
+	// Every URL an LMS gives (and every key set URL an admin types) is
+	// fetched through a guarded client: public addresses only, unless the
+	// operator allows more.
+	allow := cfg.AllowPrivateNetworks
+	if !allow.IsZero() {
+		a.Logger.Info("requests to LMSs may reach these non-public networks and hosts", slog.String("allowed", allow.String()))
+	}
+	serviceHTTP := egress.NewClient(egress.Config{Allow: allow, Timeout: 30 * time.Second})
 	// Each registration's client assertions are signed with its own key.
 	sign := func(ctx context.Context, reg lti.Registration) (jwk.Key, error) { return keys.Signing(ctx, reg.ID) }
 	ags := &advantage.Client{HTTP: serviceHTTP, Tokens: advantage.NewTokenSource(serviceHTTP, sign)}
+	// A token answer tells which scopes the LMS really granted.
+	ags.Tokens.Granted = func(ctx context.Context, reg lti.Registration, scopes []string) {
+		if err := a.Registry.NoteGrantedScopes(ctx, reg.ID, scopes); err != nil {
+			a.Logger.Warn("cannot note the scopes an LMS granted", slog.String("platform", reg.ID), slog.Any("error", err))
+		}
+	}
 	a.Grades, err = grade.New(a.DB, ags, a.Registry, cfg.Grades, a.Logger)
 	if err != nil {
 		ln.Close()
@@ -135,11 +149,14 @@ func (a *App) init(ctx context.Context) error {
 	a.endStreams = endStreams
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, BaseURL: a.BaseURL, Registry: a.Registry, Keys: keys,
-		Validator: lti.NewValidator(lti.NewKeyCache(&http.Client{Timeout: 10 * time.Second})),
+		Validator: lti.NewValidator(lti.NewKeyCache(egress.NewClient(egress.Config{Allow: allow, Timeout: 10 * time.Second}))),
 		Sessions:  a.Sessions, Courses: a.Courses, Logger: a.Logger, Secret: cfg.Secret,
-		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen},
-		Admins:       a.Admins,
-		Live:         a.Live, Streams: streams,
+		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen,
+			Client:  egress.NewClient(egress.Config{Allow: allow, Timeout: 15 * time.Second}),
+			PerHour: cfg.RegistrationsPerHour},
+		AdminHTTP: egress.NewClient(egress.Config{Allow: allow, Timeout: 10 * time.Second}),
+		Admins:    a.Admins,
+		Live:      a.Live, Streams: streams,
 		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
 		ActivePages: cfg.ActivePages,
 	})
@@ -240,8 +257,9 @@ func (a *App) Shutdown() error {
 	return errors.Join(err, a.DB.Close())
 }
 
-// janitor removes expired login states, sessions, deep linking requests
-// and the keys of registrations that were never saved.
+// janitor removes expired login states, sessions, deep linking requests,
+// the keys of registrations that were never saved, registrations nobody
+// approved in time and old failed registrations.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -267,6 +285,14 @@ func (a *App) janitor(ctx context.Context) {
 		}
 		if _, err := a.Courses.DeleteExpiredPlacementRequests(ctx); err != nil {
 			a.Logger.Warn("cannot delete abandoned deep linking requests", slog.Any("error", err))
+		}
+		if n, err := a.Registry.DeleteExpiredPending(ctx); err != nil {
+			a.Logger.Warn("cannot remove lapsed registrations", slog.Any("error", err))
+		} else if n > 0 {
+			a.Logger.Info("registrations nobody approved in time removed", slog.Int64("count", n))
+		}
+		if _, err := a.Registry.PruneRegistrationFailures(ctx); err != nil {
+			a.Logger.Warn("cannot prune failed registrations", slog.Any("error", err))
 		}
 		if p, ok := a.Live.(live.Pruner); ok {
 			if _, err := p.Prune(ctx, time.Now().Add(-live.Retention)); err != nil {

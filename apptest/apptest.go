@@ -16,6 +16,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/app"
 	"github.com/roundtable-lms/roundtable/config"
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 	"github.com/roundtable-lms/roundtable/store"
@@ -78,7 +79,10 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	go psrv.Serve(pln)
 	t.Cleanup(func() { psrv.Close() })
 
-	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text"}
+	// The platform runs on loopback, which the tool reaches only because
+	// the tests allow it, as an operator would for an LMS on their network.
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text",
+		AllowPrivateNetworks: egress.Loopback, RegistrationsPerHour: config.DefaultRegistrationsPerHour}
 	if kind == store.Postgres {
 		cfg.DatabaseURL = storetest.PostgresURL(t)
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/roundtable-lms/roundtable/grade"
+	"github.com/roundtable-lms/roundtable/internal/egress"
 )
 
 // Config is the service's validated configuration.
@@ -42,11 +43,24 @@ type Config struct {
 	// ActivePages is how many requests of the activities' pages work at
 	// once, the others waiting their turn; 0 is twice the cores.
 	ActivePages int
+	// AllowPrivateNetworks lists the non-public networks and hosts that
+	// requests to LMS-supplied URLs may reach (an LMS on the campus
+	// network); by default only public addresses.
+	AllowPrivateNetworks egress.Allowlist
+	// RegistrationsPerHour is how many LTI Dynamic Registrations
+	// Roundtable accepts in an hour, all LMSs together.
+	RegistrationsPerHour int
 }
+
+// DefaultRegistrationsPerHour bounds dynamic registrations when the
+// setting is not given: far more than a real institution makes, few enough
+// that a flood of fake LMSs cannot bury the console.
+const DefaultRegistrationsPerHour = 20
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
 	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
+	AllowPrivateNetworks, RegistrationsPerHour                                                         string
 }
 
 // Env names, documented in --help and the README.
@@ -61,6 +75,9 @@ const (
 	EnvRegistration = "ROUNDTABLE_REGISTRATION"
 	EnvDebugListen  = "ROUNDTABLE_DEBUG_LISTEN"
 	EnvActivePages  = "ROUNDTABLE_ACTIVE_PAGES"
+
+	EnvAllowPrivateNetworks = "ROUNDTABLE_ALLOW_PRIVATE_NETWORKS"
+	EnvRegistrationsPerHour = "ROUNDTABLE_REGISTRATIONS_PER_HOUR"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -88,6 +105,8 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
 	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; keep it on loopback ("+EnvDebugListen+")")
 	fs.StringVar(&s.ActivePages, "active-pages", env(EnvActivePages, ""), "how many requests of the activities' pages work at once, the others waiting their turn; empty or 0: twice the cores ("+EnvActivePages+")")
+	fs.StringVar(&s.AllowPrivateNetworks, "allow-private-networks", env(EnvAllowPrivateNetworks, ""), "networks (CIDR), addresses and host names that requests to LMS-supplied URLs may reach although they are not public, comma separated; empty: public addresses only ("+EnvAllowPrivateNetworks+")")
+	fs.StringVar(&s.RegistrationsPerHour, "registrations-per-hour", env(EnvRegistrationsPerHour, strconv.Itoa(DefaultRegistrationsPerHour)), "how many LTI Dynamic Registrations are accepted in an hour, all LMSs together ("+EnvRegistrationsPerHour+")")
 	return s
 }
 
@@ -106,6 +125,19 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("%s / --active-pages: %q is not a number from 0 to 10000 (0: twice the cores)", EnvActivePages, s.ActivePages)
 		}
 		cfg.ActivePages = n
+	}
+	allow, err := egress.ParseAllowlist(s.AllowPrivateNetworks)
+	if err != nil {
+		return cfg, fmt.Errorf("%s / --allow-private-networks: %v", EnvAllowPrivateNetworks, err)
+	}
+	cfg.AllowPrivateNetworks = allow
+	cfg.RegistrationsPerHour = DefaultRegistrationsPerHour
+	if s.RegistrationsPerHour != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(s.RegistrationsPerHour))
+		if err != nil || n < 1 || n > 10000 {
+			return cfg, fmt.Errorf("%s / --registrations-per-hour: %q is not a number from 1 to 10000", EnvRegistrationsPerHour, s.RegistrationsPerHour)
+		}
+		cfg.RegistrationsPerHour = n
 	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)

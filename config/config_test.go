@@ -36,6 +36,10 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"registration", map[string]string{EnvRegistration: "anyone"}, []string{"--data-dir", dir}, "ROUNDTABLE_REGISTRATION"},
 		{"active pages", map[string]string{EnvActivePages: "lots"}, []string{"--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
 		{"active pages negative", nil, []string{"--active-pages", "-1", "--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
+		{"private networks", map[string]string{EnvAllowPrivateNetworks: "10.0.0.0/33"}, []string{"--data-dir", dir}, "ROUNDTABLE_ALLOW_PRIVATE_NETWORKS"},
+		{"private networks URL", nil, []string{"--allow-private-networks", "http://lms.local", "--data-dir", dir}, "ROUNDTABLE_ALLOW_PRIVATE_NETWORKS"},
+		{"registrations per hour", map[string]string{EnvRegistrationsPerHour: "0"}, []string{"--data-dir", dir}, "ROUNDTABLE_REGISTRATIONS_PER_HOUR"},
+		{"registrations per hour text", nil, []string{"--registrations-per-hour", "many", "--data-dir", dir}, "ROUNDTABLE_REGISTRATIONS_PER_HOUR"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,5 +110,24 @@ func TestActivePages(t *testing.T) {
 		if err != nil || cfg.ActivePages != tc.want {
 			t.Errorf("env %q, flags %v: %d (%v), want %d", tc.env, tc.args, cfg.ActivePages, err, tc.want)
 		}
+	}
+}
+
+func TestEgressAndRegistrationSettings(t *testing.T) {
+	dir := t.TempDir()
+	c, err := load(t, nil, "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.AllowPrivateNetworks.IsZero() || c.RegistrationsPerHour != DefaultRegistrationsPerHour {
+		t.Fatalf("defaults: allow %q, %d registrations an hour", c.AllowPrivateNetworks, c.RegistrationsPerHour)
+	}
+	c, err = load(t, map[string]string{EnvAllowPrivateNetworks: "10.1.0.0/16, lms.campus.internal", EnvRegistrationsPerHour: "3"},
+		"--data-dir", dir, "--registrations-per-hour", "5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.AllowPrivateNetworks.String(); got != "10.1.0.0/16,lms.campus.internal" || c.RegistrationsPerHour != 5 {
+		t.Fatalf("allow %q, %d an hour (the flag wins over the variable)", got, c.RegistrationsPerHour)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/app"
 	"github.com/roundtable-lms/roundtable/config"
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 	"github.com/roundtable-lms/roundtable/tenant"
@@ -67,6 +68,9 @@ func Start(ctx context.Context, cfg config.Config, lmsListen string, logger *slo
 		ln.Close()
 		return nil, err
 	}
+	// The demo LMS runs on this machine: Roundtable may reach loopback,
+	// which it refuses for any other LMS unless the operator allows it.
+	cfg.AllowPrivateNetworks = cfg.AllowPrivateNetworks.Union(egress.Loopback)
 	if cfg.Grades.BackoffMax == 0 {
 		// Someone trying the demo switches the LMS off and on again and
 		// expects the scores within seconds, not after hours of backoff.

@@ -142,6 +142,9 @@ func startServer(t *testing.T, bin, dbURL string) string {
 		"ROUNDTABLE_LISTEN=127.0.0.1:"+strconv.Itoa(port),
 		"ROUNDTABLE_DATA_DIR="+t.TempDir(),
 		"ROUNDTABLE_LOG_LEVEL=warn",
+		// The test LMS runs on loopback, which the server reaches only
+		// when told.
+		"ROUNDTABLE_ALLOW_PRIVATE_NETWORKS=127.0.0.0/8",
 	)
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs

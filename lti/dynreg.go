@@ -9,10 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/roundtable-lms/roundtable/internal/egress"
 )
 
 // LTI Dynamic Registration 1.0: the platform sends an administrator to the
@@ -34,6 +37,12 @@ const (
 	ReasonIssuerMismatch          Reason = "registration_issuer_mismatch"
 	ReasonRegistrationIncomplete  Reason = "registration_incomplete"
 	ReasonRegistrationRefused     Reason = "registration_refused"
+	// ReasonRegistrationForbidden is an address Roundtable does not reach:
+	// loopback, a private network... (see internal/egress).
+	ReasonRegistrationForbidden Reason = "registration_address_forbidden"
+	// ReasonRegistrationElsewhere is a registration endpoint on another
+	// site than the configuration.
+	ReasonRegistrationElsewhere Reason = "registration_endpoint_elsewhere"
 )
 
 // maxRegistrationBody bounds a configuration or registration document.
@@ -113,6 +122,9 @@ type ClientRegistration struct {
 	Scope                   string             `json:"scope,omitempty"`
 	Contacts                []string           `json:"contacts,omitempty"`
 	ToolConfiguration       *ToolConfiguration `json:"https://purl.imsglobal.org/spec/lti-tool-configuration"`
+	// AnsweredDeploymentID is the deployment id newer Canvas answers at the
+	// top level (its root account's deployment); a tool never sends it.
+	AnsweredDeploymentID string `json:"deployment_id,omitempty"`
 }
 
 // ToolConfiguration is the LTI tool configuration claim of a registration.
@@ -147,7 +159,9 @@ func regError(reason Reason, message, detailFormat string, args ...any) *Error {
 
 // FetchPlatformConfiguration downloads the platform's OpenID configuration
 // from configURL, sending the registration token as a Bearer token when
-// there is one (Canvas requires it), and validates it with Validate.
+// there is one (Canvas requires it), and validates it with Validate. client
+// must be a guarded client (internal/egress): configURL comes from whoever
+// opened the registration page.
 func FetchPlatformConfiguration(ctx context.Context, client *http.Client, configURL, token string) (*PlatformConfiguration, error) {
 	if err := checkAbsURL(configURL); err != nil {
 		return nil, regError(ReasonRegistrationBadRequest, "The registration link is incomplete: its openid_configuration is not a web address.", "openid_configuration %q: %v", configURL, err)
@@ -157,15 +171,14 @@ func FetchPlatformConfiguration(ctx context.Context, client *http.Client, config
 		return nil, regError(ReasonRegistrationBadRequest, "The registration link is incomplete: its openid_configuration is not a web address.", "openid_configuration %q: %v", configURL, err)
 	}
 	status, body, reached, err := exchange(client, req, token)
-	if err != nil && !reached {
-		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not reach your LMS to read its configuration. Check that the LMS is reachable from the Roundtable server, then start the registration again.", "GET %s: %v", configURL, err)
-	}
 	if err != nil {
-		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not read your LMS's configuration.", "GET %s: %v", configURL, err)
+		return nil, exchangeError(err, reached, "to read its configuration", "GET "+configURL)
 	}
 	if status != http.StatusOK {
-		return nil, regError(ReasonRegistrationRefused, "Your LMS refused to show its configuration: "+platformMessage(status, body),
-			"GET %s: HTTP %d: %.300s", configURL, status, body)
+		e := regError(ReasonRegistrationRefused, fmt.Sprintf("Your LMS refused to show its configuration (HTTP %d).", status),
+			"GET %s: HTTP %d", configURL, status)
+		e.Answer = newAnswer(status, platformMessage(status, body), body)
+		return nil, e
 	}
 	cfg, err := ParsePlatformConfiguration(body)
 	if err != nil {
@@ -175,6 +188,31 @@ func FetchPlatformConfiguration(ctx context.Context, client *http.Client, config
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// exchangeError explains a request to the platform that got no usable
+// answer, in Roundtable's words: what the platform's address or answer
+// was, never what the platform said.
+func exchangeError(err error, reached bool, purpose, request string) *Error {
+	switch {
+	case isRefusedAddress(err):
+		return regError(ReasonRegistrationForbidden, "Roundtable does not connect to addresses on private or local networks, and the address your LMS gave "+purpose+" leads to one. If your LMS really is on your organisation's private network, the Roundtable administrator can allow that network.",
+			"%s: %v", request, err)
+	case errors.Is(err, egress.ErrRedirectRefused):
+		return regError(ReasonRegistrationRefused, "Your LMS answered with a redirect that Roundtable does not follow (to another site, from https to http, or too many).",
+			"%s: %v", request, err)
+	case errors.Is(err, egress.ErrBodyTooLarge):
+		return regError(ReasonRegistrationMalformed, "Your LMS answered with more than Roundtable reads (1 MiB).", "%s: %v", request, err)
+	case !reached:
+		return regError(ReasonRegistrationUnreachable, "Roundtable could not reach your LMS "+purpose+". Check that the LMS is reachable from the Roundtable server, then start the registration again from your LMS.",
+			"%s: %v", request, err)
+	}
+	return regError(ReasonRegistrationUnreachable, "Roundtable could not read your LMS's answer "+purpose+".", "%s: %v", request, err)
+}
+
+func isRefusedAddress(err error) bool {
+	_, ok := egress.Refused(err)
+	return ok
 }
 
 // exchange sends a registration request with the registration token as
@@ -199,8 +237,10 @@ func exchange(client *http.Client, req *http.Request, token string) (status int,
 func ParsePlatformConfiguration(body []byte) (*PlatformConfiguration, error) {
 	var cfg PlatformConfiguration
 	if err := json.Unmarshal(body, &cfg); err != nil {
-		return nil, regError(ReasonRegistrationMalformed, "Your LMS answered with a configuration that is not valid JSON, so Roundtable cannot register with it.",
+		e := regError(ReasonRegistrationMalformed, "Your LMS answered with a configuration that is not valid JSON, so Roundtable cannot register with it.",
 			"configuration: %v (%.120q)", err, body)
+		e.Answer = newAnswer(http.StatusOK, "", body)
+		return nil, e
 	}
 	return &cfg, nil
 }
@@ -251,7 +291,40 @@ func (cfg *PlatformConfiguration) Validate(configURL string) error {
 		return regError(ReasonRegistrationIncomplete, "Your LMS's configuration lacks what LTI 1.3 needs: "+strings.Join(missing, ", ")+".",
 			"configuration at %s lacks %s", configURL, strings.Join(missing, ", "))
 	}
+	if !registrationEndpointAllowed(cu, cfg.RegistrationEndpoint) {
+		return regError(ReasonRegistrationElsewhere, "Your LMS's configuration sends the registration to another site than the one the configuration was read from. For safety, Roundtable registers only at the site your LMS's configuration comes from.",
+			"registration_endpoint %q is not on the origin of %q", cfg.RegistrationEndpoint, configURL)
+	}
 	return nil
+}
+
+// registrationEndpointAllowed reports whether the registration may be
+// posted to endpoint: on the origin of the configuration URL the platform
+// gave, so that whoever opens the registration page cannot make Roundtable
+// post its registration (with the token) to a site of their choosing.
+func registrationEndpointAllowed(configURL *url.URL, endpoint string) bool {
+	eu, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	return egress.SameOrigin(configURL, eu) || canvasCloudConfiguration(configURL) && eu.Scheme == "https"
+}
+
+// canvasCloudConfiguration reports whether the configuration was read over
+// https from Instructure's own Canvas Cloud issuer. Canvas Cloud serves the
+// configuration from its issuer host (canvas.instructure.com) but names the
+// school's own host, often a domain of the school's, as the registration
+// endpoint. Having come from Instructure over https, that document is
+// authentic, and so is the endpoint it names.
+func canvasCloudConfiguration(u *url.URL) bool {
+	if u.Scheme != "https" || u.Port() != "" {
+		return false
+	}
+	switch strings.ToLower(u.Hostname()) {
+	case "canvas.instructure.com", "canvas.beta.instructure.com", "canvas.test.instructure.com":
+		return true
+	}
+	return false
 }
 
 // ToolDescription is what a tool asks of a platform when it registers.
@@ -291,7 +364,7 @@ func (cfg *PlatformConfiguration) ClientRegistration(t ToolDescription) ClientRe
 	}
 	custom := map[string]string{}
 	for k, v := range t.Custom {
-		if !strings.HasPrefix(v, "$") || slices.Contains(vars, v) {
+		if !strings.HasPrefix(v, "$") || knowsVariable(vars, v) {
 			custom[k] = v
 		}
 	}
@@ -310,8 +383,8 @@ func (cfg *PlatformConfiguration) ClientRegistration(t ToolDescription) ClientRe
 		if len(offered) > 0 {
 			var keep []string
 			for _, p := range m.Placements {
-				if slices.Contains(offered, p) {
-					keep = append(keep, p)
+				if o, ok := offeredPlacement(offered, p); ok && !slices.Contains(keep, o) {
+					keep = append(keep, o)
 				}
 			}
 			m.Placements = keep
@@ -345,9 +418,36 @@ func (cfg *PlatformConfiguration) ClientRegistration(t ToolDescription) ClientRe
 	}
 }
 
+// knowsVariable reports whether the platform lists the substitution
+// variable v ("$Canvas.course.sectionIds"): with its "$", or without it as
+// Canvas lists them. The custom parameter's value keeps the "$" either way.
+func knowsVariable(vars []string, v string) bool {
+	return slices.Contains(vars, v) || slices.Contains(vars, strings.TrimPrefix(v, "$"))
+}
+
+// offeredPlacement finds the tool's placement p among those the platform
+// offers, by name or as the last segment of a platform-specific placement
+// URI (Canvas offers "https://canvas.instructure.com/lti/course_navigation"
+// for "course_navigation"), and returns the platform's spelling.
+func offeredPlacement(offered []string, p string) (string, bool) {
+	for _, o := range offered {
+		if o == p {
+			return o, true
+		}
+	}
+	for _, o := range offered {
+		if u, err := url.Parse(o); err == nil && u.Scheme != "" && u.Host != "" && path.Base(u.Path) == p {
+			return o, true
+		}
+	}
+	return "", false
+}
+
 // RegisterClient posts the client registration to the platform's
 // registration endpoint with the registration token as Bearer, and returns
-// the platform's answer, which carries the client id.
+// the platform's answer, which carries the client id. client must be a
+// guarded client (internal/egress), which does not carry the post on to
+// another site.
 func RegisterClient(ctx context.Context, client *http.Client, endpoint, token string, reg ClientRegistration) (*ClientRegistration, error) {
 	body, err := json.Marshal(reg)
 	if err != nil {
@@ -359,17 +459,20 @@ func RegisterClient(ctx context.Context, client *http.Client, endpoint, token st
 	}
 	req.Header.Set("Content-Type", "application/json")
 	status, answer, reached, err := exchange(client, req, token)
-	if err != nil && !reached {
-		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not reach your LMS to complete the registration. Start the registration again from your LMS.", "POST %s: %v", endpoint, err)
-	}
 	if err != nil {
-		return nil, regError(ReasonRegistrationUnreachable, "Roundtable could not read your LMS's answer to the registration.", "POST %s: %v", endpoint, err)
+		return nil, exchangeError(err, reached, "to complete the registration", "POST "+endpoint)
 	}
 	if status < 200 || status > 299 {
-		return nil, regError(ReasonRegistrationRefused, "Your LMS refused the registration: "+platformMessage(status, answer),
-			"POST %s: HTTP %d: %.500s", endpoint, status, answer)
+		e := regError(ReasonRegistrationRefused, fmt.Sprintf("Your LMS refused the registration (HTTP %d).", status),
+			"POST %s: HTTP %d", endpoint, status)
+		e.Answer = newAnswer(status, platformMessage(status, answer), answer)
+		return nil, e
 	}
-	return ParseRegistrationResponse(answer)
+	out, err := ParseRegistrationResponse(answer)
+	if e, ok := err.(*Error); ok {
+		e.Answer = newAnswer(status, "", answer)
+	}
+	return out, err
 }
 
 // ParseRegistrationResponse decodes the platform's answer to a client
@@ -387,25 +490,32 @@ func ParseRegistrationResponse(body []byte) (*ClientRegistration, error) {
 	return &out, nil
 }
 
-// DeploymentID is the deployment id the platform returned, if any.
+// DeploymentID is the deployment id the platform returned, if any: in the
+// tool configuration (Moodle), or at the top of the answer (newer Canvas).
 func (r *ClientRegistration) DeploymentID() string {
-	if r.ToolConfiguration == nil {
-		return ""
+	if r.ToolConfiguration != nil && r.ToolConfiguration.DeploymentID != "" {
+		return r.ToolConfiguration.DeploymentID
 	}
-	return r.ToolConfiguration.DeploymentID
+	return r.AnsweredDeploymentID
 }
 
-// GrantedScopes are the scopes the platform granted: those it answered,
-// or those requested when it answered none.
-func (r *ClientRegistration) GrantedScopes(requested string) []string {
-	if s := strings.Fields(r.Scope); len(s) > 0 {
-		return s
+// AnnouncedScopes are the service scopes the platform's answer names, or
+// those requested when it names none. They are what the platform said at
+// registration, not what its administrator grants: Canvas answers the
+// requested scopes (plus openid) before any review, and an administrator
+// may turn scopes off later. What is granted shows when a token is issued.
+func (r *ClientRegistration) AnnouncedScopes(requested string) []string {
+	s := strings.Fields(r.Scope)
+	if len(s) == 0 {
+		s = strings.Fields(requested)
 	}
-	return strings.Fields(requested)
+	return slices.DeleteFunc(s, func(sc string) bool { return sc == "openid" })
 }
 
 // platformMessage turns an error answer into one readable line: Canvas's
-// {"errors": ...}, OAuth's {"error", "error_description"}, or short text.
+// {"errors": ...} or {"errorMessage": ...}, OAuth's {"error",
+// "error_description"}, or short text. It is the platform's text, for the
+// admin console only.
 func platformMessage(status int, body []byte) string {
 	msg := ""
 	var doc map[string]any
@@ -419,6 +529,8 @@ func platformMessage(status int, body []byte) string {
 			msg = code
 		} else if errs, ok := doc["errors"]; ok {
 			msg = strings.Join(flatten("", errs), "; ")
+		} else if m, ok := doc["errorMessage"].(string); ok {
+			msg = m // Canvas's registration endpoint
 		} else if m, ok := doc["message"].(string); ok {
 			msg = m
 		}

@@ -4,12 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/roundtable-lms/roundtable/internal/egress"
 )
 
 // fakePlatform serves an OpenID configuration and a registration endpoint.
@@ -136,8 +142,8 @@ func TestDynamicRegistrationRoundTrip(t *testing.T) {
 	if cfg.LTI.ProductFamilyCode != "canvas" || answer.ClientID != "10000000000042" {
 		t.Errorf("config %+v answer %+v", cfg.LTI, answer)
 	}
-	if got := answer.GrantedScopes("ignored"); !slices.Equal(got, []string{AGSScopeScore}) {
-		t.Errorf("granted %v", got)
+	if got := answer.AnnouncedScopes("ignored"); !slices.Equal(got, []string{AGSScopeScore}) {
+		t.Errorf("announced %v", got)
 	}
 	// What was posted: the fixed OIDC fields, scopes the platform offers,
 	// placements it lists, variables it knows.
@@ -190,8 +196,8 @@ func TestDynamicRegistrationReturnsDeployment(t *testing.T) {
 	if answer.DeploymentID() != "7" {
 		t.Errorf("deployment %q", answer.DeploymentID())
 	}
-	if got := answer.GrantedScopes("a b"); !slices.Equal(got, []string{"a", "b"}) {
-		t.Errorf("no scope answered: granted %v, want the requested ones", got)
+	if got := answer.AnnouncedScopes("a b"); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("no scope answered: announced %v, want the requested ones", got)
 	}
 }
 
@@ -215,6 +221,10 @@ func TestDynamicRegistrationConfigurationRejected(t *testing.T) {
 			c[ClaimPlatformConfiguration].(map[string]any)["messages_supported"] = []string{MessageDeepLinking}
 		}, "", ReasonRegistrationIncomplete, MessageResourceLink},
 		{"not JSON", nil, "<html>Sign in</html>", ReasonRegistrationMalformed, "not valid JSON"},
+		{"registration elsewhere", func(c map[string]any) { c["registration_endpoint"] = "https://collector.example/register" }, "", ReasonRegistrationElsewhere, "another site"},
+		{"registration on another port", func(c map[string]any) {
+			c["registration_endpoint"] = strings.Replace(c["registration_endpoint"].(string), "127.0.0.1:", "127.0.0.1:1", 1)
+		}, "", ReasonRegistrationElsewhere, "another site"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -249,6 +259,7 @@ func TestDynamicRegistrationRefused(t *testing.T) {
 		body   string
 		want   string
 	}{
+		{"canvas errorMessage", 401, `{"errorMessage":"JWT did not include expected contents"}`, "JWT did not include expected contents (HTTP 401)"},
 		{"canvas list", 422, `{"errors":["Registration already used",{"field":"scope","message":"is not allowed"}]}`, "Registration already used; scope: is not allowed (HTTP 422)"},
 		{"canvas map", 422, `{"errors":{"redirect_uris":[{"attribute":"redirect_uris","message":"is invalid"}]}}`, "redirect_uris: is invalid (HTTP 422)"},
 		{"oauth", 400, `{"error":"invalid_redirect_uri","error_description":"redirect_uris must be https"}`, "invalid_redirect_uri: redirect_uris must be https (HTTP 400)"},
@@ -264,7 +275,16 @@ func TestDynamicRegistrationRefused(t *testing.T) {
 				w.Write([]byte(tc.body))
 			}
 			_, _, err := register(t, fp)
-			wantReason(t, err, ReasonRegistrationRefused, "Your LMS refused the registration: "+tc.want)
+			// The person sees Roundtable's words; the platform's reason
+			// and body are kept for the admin console.
+			wantReason(t, err, ReasonRegistrationRefused, fmt.Sprintf("Your LMS refused the registration (HTTP %d).", tc.status))
+			le := err.(*Error)
+			if strings.Contains(le.Message, tc.want) {
+				t.Errorf("message %q repeats the platform's words", le.Message)
+			}
+			if le.Answer == nil || le.Answer.Status != tc.status || le.Answer.Said != tc.want || le.Answer.Body != tc.body {
+				t.Errorf("answer %+v", le.Answer)
+			}
 		})
 	}
 	for name, body := range map[string]string{"not JSON": `{"client_id": "half`, "no client id": `{"scope": "x"}`} {
@@ -310,10 +330,144 @@ func FuzzRegistrationDocuments(f *testing.F) {
 				t.Fatal("registration accepted without a client id")
 			}
 			_ = reg.DeploymentID()
-			_ = reg.GrantedScopes("x")
+			_ = reg.AnnouncedScopes("x")
 		}
 		if msg := platformMessage(422, body); msg == "" || len(msg) > 420 {
 			t.Fatalf("platform message %q", msg)
 		}
 	})
+}
+
+func TestRegistrationEndpointOnTheConfigurationsOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		config, endpoint string
+		ok               bool
+	}{
+		{"https://moodle.example.edu/mod/lti/openid-configuration.php", "https://moodle.example.edu/mod/lti/openid-registration.php", true},
+		{"https://moodle.example.edu/mod/lti/openid-configuration.php", "https://MOODLE.example.edu:443/register", true},
+		{"https://moodle.example.edu/c", "http://moodle.example.edu/register", false},
+		{"https://moodle.example.edu/c", "https://moodle.example.edu:8443/register", false},
+		{"https://moodle.example.edu/c", "https://evil.example/register", false},
+		{"https://school.instructure.com/api/lti/security/openid-configuration", "https://school.instructure.com/api/lti/registrations", true},
+		{"https://school.instructure.com/api/lti/security/openid-configuration", "https://other.instructure.com/api/lti/registrations", false},
+		// Canvas Cloud reads the configuration from its issuer host and
+		// registers on the school's own host, vanity domains included.
+		{"https://canvas.instructure.com/api/lti/security/openid-configuration?registration_token=x", "https://school.instructure.com/api/lti/registrations", true},
+		{"https://canvas.beta.instructure.com/api/lti/security/openid-configuration", "https://canvas.school.edu/api/lti/registrations", true},
+		{"https://canvas.instructure.com/api/lti/security/openid-configuration", "http://canvas.school.edu/api/lti/registrations", false},
+		{"http://canvas.instructure.com/api/lti/security/openid-configuration", "https://canvas.school.edu/api/lti/registrations", false},
+		{"https://canvas.instructure.com.evil.example/c", "https://evil.example/register", false},
+	} {
+		cu, _ := url.Parse(tc.config)
+		if got := registrationEndpointAllowed(cu, tc.endpoint); got != tc.ok {
+			t.Errorf("configuration %s, endpoint %s: %v, want %v", tc.config, tc.endpoint, got, tc.ok)
+		}
+	}
+}
+
+// A guarded client refuses a platform on loopback, and the registration
+// says so in Roundtable's words.
+func TestDynamicRegistrationOnAForbiddenAddress(t *testing.T) {
+	fp := newFakePlatform(t)
+	guarded := egress.NewClient(egress.Config{})
+	_, err := FetchPlatformConfiguration(context.Background(), guarded, fp.configURL(), "tok")
+	wantReason(t, err, ReasonRegistrationForbidden, "private or local networks")
+	if fp.configAuth != "" {
+		t.Fatal("the platform was reached")
+	}
+	cfg, err := FetchPlatformConfiguration(context.Background(), http.DefaultClient, fp.configURL(), "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = RegisterClient(context.Background(), guarded, cfg.RegistrationEndpoint, "tok", cfg.ClientRegistration(testTool()))
+	wantReason(t, err, ReasonRegistrationForbidden, "to complete the registration")
+	if fp.posted != nil {
+		t.Fatal("the registration was posted")
+	}
+}
+
+// Canvas, as its own code answers (security_controller.rb and
+// dynamic_registration_controller.rb): variables without "$", placements
+// as URIs, scope = requested + openid, a top-level deployment_id, errors
+// as {"errorMessage"}.
+func TestCanvasRegistrationAnswers(t *testing.T) {
+	fp := newFakePlatform(t)
+	fp.config = func(c map[string]any) {
+		c["authorization_server"] = "sso.canvaslms.com"
+		c[ClaimPlatformConfiguration] = map[string]any{
+			"product_family_code": "canvas", "version": "OpenSource",
+			"messages_supported": []any{
+				map[string]any{"type": MessageResourceLink, "placements": []string{
+					"https://canvas.instructure.com/lti/account_navigation", "https://canvas.instructure.com/lti/course_navigation", "ContentArea"}},
+				map[string]any{"type": MessageDeepLinking, "placements": []string{
+					"https://canvas.instructure.com/lti/assignment_selection", "https://canvas.instructure.com/lti/editor_button",
+					"https://canvas.instructure.com/lti/link_selection", "ContentArea", "RichTextEditor"}},
+			},
+			"variables": []string{"Canvas.course.id", "Canvas.course.sectionIds", "Person.name.full"},
+		}
+	}
+	fp.answer = func(w http.ResponseWriter, reg map[string]any) {
+		reg["client_id"] = "10000000000042"
+		reg["scope"] = reg["scope"].(string) + " openid"
+		reg["deployment_id"] = "9:8865aa05b4b79b64a91a86042e43af5ea8ae79eb"
+		json.NewEncoder(w).Encode(reg)
+	}
+	tool := testTool()
+	tool.Messages = []ToolMessage{
+		{Type: MessageResourceLink, Placements: []string{"course_navigation"}},
+		{Type: MessageDeepLinking, Placements: []string{"link_selection", "assignment_selection", "editor_button", "ContentArea", "RichTextEditor", "homework_submission"}},
+	}
+	ctx := context.Background()
+	cfg, err := FetchPlatformConfiguration(ctx, http.DefaultClient, fp.configURL(), "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := cfg.ClientRegistration(tool)
+	if got := reg.ToolConfiguration.CustomParameters["sections"]; got != "$Canvas.course.sectionIds" {
+		t.Errorf("section ids custom parameter %q: Canvas lists its variables without the $", got)
+	}
+	if _, ok := reg.ToolConfiguration.CustomParameters["user"]; ok {
+		t.Error("an unknown variable was kept")
+	}
+	msgs := reg.ToolConfiguration.Messages
+	if !slices.Equal(msgs[0].Placements, []string{"https://canvas.instructure.com/lti/course_navigation"}) {
+		t.Errorf("resource link placements %v", msgs[0].Placements)
+	}
+	if !slices.Equal(msgs[1].Placements, []string{"https://canvas.instructure.com/lti/link_selection", "https://canvas.instructure.com/lti/assignment_selection",
+		"https://canvas.instructure.com/lti/editor_button", "ContentArea", "RichTextEditor"}) {
+		t.Errorf("deep linking placements %v", msgs[1].Placements)
+	}
+	answer, err := RegisterClient(ctx, http.DefaultClient, cfg.RegistrationEndpoint, "tok", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answer.DeploymentID() != "9:8865aa05b4b79b64a91a86042e43af5ea8ae79eb" {
+		t.Errorf("deployment %q", answer.DeploymentID())
+	}
+	if got := answer.AnnouncedScopes(reg.Scope); slices.Contains(got, "openid") || !slices.Equal(got, strings.Fields(reg.Scope)) {
+		t.Errorf("announced %v, want what was requested without openid", got)
+	}
+	if b, _ := json.Marshal(reg); strings.Contains(string(b), `"deployment_id"`) {
+		t.Errorf("the registration sent carries a deployment id: %s", b)
+	}
+
+	fp.answer = func(w http.ResponseWriter, _ map[string]any) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errorMessage":"JWT did not include expected contents"}`)
+	}
+	_, err = RegisterClient(ctx, http.DefaultClient, cfg.RegistrationEndpoint, "tok", reg)
+	wantReason(t, err, ReasonRegistrationRefused, "(HTTP 401)")
+	if a := err.(*Error).Answer; a == nil || a.Said != "JWT did not include expected contents (HTTP 401)" {
+		t.Errorf("answer %+v", a)
+	}
+}
+
+func TestAnswerKeptAsText(t *testing.T) {
+	a := newAnswer(500, "bad\x00 \xff", append([]byte("x\x00\xfe"), make([]byte, 3000)...))
+	if strings.ContainsRune(a.Body, 0) || strings.ContainsRune(a.Said, 0) || !utf8.ValidString(a.Body) || !utf8.ValidString(a.Said) {
+		t.Errorf("answer %q / %q", a.Said, a.Body[:10])
+	}
+	if len(a.Body) > maxAnswerBody+3 {
+		t.Errorf("%d bytes kept", len(a.Body))
+	}
 }

@@ -1,6 +1,9 @@
 package lti
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Reason is a machine-readable cause of a rejected login or launch. Logs
 // carry it; the person sees Message.
@@ -52,6 +55,34 @@ type Error struct {
 	// refusal comes before the caller knows it (a pending or disabled
 	// platform at login), so that its LMS may show the page in its frame.
 	RegistrationID string
+	// Answer is what the platform answered, when a request to it failed.
+	// It is the platform's text: for the operator's log and the admin
+	// console, never for the person who started the request.
+	Answer *Answer
+}
+
+// Answer is a platform's answer to a request that failed.
+type Answer struct {
+	// Status is the HTTP status; 0 when the platform never answered.
+	Status int
+	// Said is the platform's own reason in one line ({"errorMessage"},
+	// {"errors"}, OAuth's error_description...), when it gave one.
+	Said string
+	// Body is the start of the answer, as valid UTF-8.
+	Body string
+}
+
+// maxAnswerBody is how much of a failed answer is kept for the console.
+const maxAnswerBody = 2000
+
+// newAnswer keeps the start of a failed answer, as text a database and a
+// page can hold.
+func newAnswer(status int, said string, body []byte) *Answer {
+	if len(body) > maxAnswerBody {
+		body = body[:maxAnswerBody]
+	}
+	text := strings.ToValidUTF8(strings.ReplaceAll(string(body), "\x00", ""), "\uFFFD")
+	return &Answer{Status: status, Said: strings.ToValidUTF8(strings.ReplaceAll(said, "\x00", ""), "\uFFFD"), Body: text}
 }
 
 func (e *Error) Error() string {

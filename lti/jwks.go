@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/roundtable-lms/roundtable/internal/egress"
 )
 
 // UserAgent is sent on every request to a platform; some Moodle sites
@@ -34,10 +36,13 @@ type keyEntry struct {
 	fetchedAt time.Time
 }
 
-// NewKeyCache returns a cache with production defaults.
+// NewKeyCache returns a cache with production defaults. client fetches the
+// key sets; pass the guarded client (internal/egress) that allows what the
+// operator allows. When nil, a guarded client that reaches only public
+// addresses.
 func NewKeyCache(client *http.Client) *KeyCache {
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = egress.NewClient(egress.Config{Timeout: 10 * time.Second})
 	}
 	return &KeyCache{Client: client, TTL: time.Hour, RefetchInterval: time.Minute, Now: time.Now}
 }

@@ -30,7 +30,7 @@ func FromDynamicRegistration(cfg *lti.PlatformConfiguration, answer *lti.ClientR
 		JWKSURL:               cfg.JWKSURI,
 		Status:                status,
 		RegisteredBy:          RegisteredDynamically,
-		Scopes:                strings.Join(answer.GrantedScopes(requestedScope), " "),
+		AnnouncedScopes:       strings.Join(answer.AnnouncedScopes(requestedScope), " "),
 		RegistrationClientURI: answer.RegistrationClientURI,
 	}
 	code := ""
@@ -99,7 +99,7 @@ func (r *Registry) AddDynamic(ctx context.Context, p Platform) (Platform, error)
 
 // AwaitsFirstDeployment reports whether the platform registered
 // dynamically without a deployment id and has none yet: its first verified
-// launch will bring one (Canvas does not return it at registration).
+// launch will bring one (older Canvas does not return it at registration).
 func (r *Registry) AwaitsFirstDeployment(ctx context.Context, platformID string) (bool, error) {
 	var n int64
 	err := r.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM platforms p WHERE p.id = ? AND p.registered_by = ?

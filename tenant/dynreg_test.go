@@ -22,8 +22,15 @@ func canvasConfiguration() *lti.PlatformConfiguration {
 func TestFromDynamicRegistration(t *testing.T) {
 	p := tenant.FromDynamicRegistration(canvasConfiguration(), &lti.ClientRegistration{ClientID: "170000000000001", Scope: "a"}, "a b", tenant.StatusPending)
 	if p.Name != "Canvas (canvas.instructure.com)" || p.LMSFamily != "canvas" || p.ProductVersion != "OpenSource" ||
-		p.Scopes != "a" || p.Status != tenant.StatusPending || p.RegisteredBy != tenant.RegisteredDynamically || len(p.Deployments) != 0 {
+		p.AnnouncedScopes != "a" || p.Status != tenant.StatusPending || p.RegisteredBy != tenant.RegisteredDynamically || len(p.Deployments) != 0 {
 		t.Errorf("%+v", p)
+	}
+	// Newer Canvas answers its root account's deployment at the top, and
+	// the scopes asked for plus openid.
+	p = tenant.FromDynamicRegistration(canvasConfiguration(), &lti.ClientRegistration{ClientID: "170000000000001",
+		Scope: "a b openid", AnsweredDeploymentID: "9:8865aa05"}, "a b", tenant.StatusPending)
+	if p.AnnouncedScopes != "a b" || len(p.Deployments) != 1 || p.Deployments[0] != "9:8865aa05" {
+		t.Errorf("announced %q, deployments %v", p.AnnouncedScopes, p.Deployments)
 	}
 	for code, want := range map[string]string{"moodle": "moodle", "desire2learn": "brightspace", "BlackboardLearn": "blackboard", "Sakai": "sakai", "Other-LMS": "other-lms"} {
 		if got := tenant.LMSFamily(code); got != want {

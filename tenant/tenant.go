@@ -44,11 +44,19 @@ type Platform struct {
 	UpdatedAt     time.Time
 
 	// RegisteredBy is RegisteredManually or RegisteredDynamically; the
-	// other three come from LTI Dynamic Registration (see dynreg.go).
-	RegisteredBy          string `gorm:"default:manual"`
-	Scopes                string
+	// announced scopes, product version and registration client URI come
+	// from LTI Dynamic Registration (see dynreg.go).
+	RegisteredBy string `gorm:"default:manual"`
+	// AnnouncedScopes are the service scopes the LMS named in its answer
+	// to the dynamic registration (space separated): what it announced,
+	// which its administrator may still change.
+	AnnouncedScopes       string
 	ProductVersion        string
 	RegistrationClientURI string
+	// GrantedScopes are the scopes the LMS granted in its token answers,
+	// gathered as they come (space separated), and when they last changed.
+	GrantedScopes   string
+	ScopesGrantedAt *time.Time
 
 	Deployments []string `gorm:"-"`
 }

@@ -60,6 +60,7 @@ func (s *Server) adminRoutes() {
 	a.POST("/platforms/:id/keys/retire", s.adminPlatformKeysRetire)
 	a.GET("/keys", s.adminKeys)
 	a.GET("/lms-setup", s.adminLMSSetup)
+	a.GET("/registrations", s.adminRegistrations)
 	a.GET("/grades", s.adminGrades)
 	a.POST("/grades/retry", s.adminRetryGrades)
 }

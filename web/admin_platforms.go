@@ -13,6 +13,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/admin"
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
@@ -28,6 +29,8 @@ type platformView struct {
 	LastErrorAt timeView
 	Created     timeView
 	Updated     timeView
+	// ScopesGranted is when the granted scopes last changed.
+	ScopesGranted timeView
 }
 
 // timeView is a moment shown to people, with its machine-readable form.
@@ -77,7 +80,7 @@ func familyName(code string) string {
 func (s *Server) platformView(p tenant.Platform) platformView {
 	v := platformView{Platform: p, Family: familyName(p.LMSFamily),
 		LastLaunch: s.timeView(p.LastLaunchAt), LastErrorAt: s.timeView(p.LastErrorAt),
-		Created: s.timeView(&p.CreatedAt), Updated: s.timeView(&p.UpdatedAt)}
+		Created: s.timeView(&p.CreatedAt), Updated: s.timeView(&p.UpdatedAt), ScopesGranted: s.timeView(p.ScopesGrantedAt)}
 	switch p.Status {
 	case tenant.StatusActive:
 		v.StatusLabel, v.StatusClass = "Active", "ok"
@@ -425,11 +428,13 @@ func (s *Server) checkPlatform(ctx context.Context, p tenant.Platform) map[strin
 	return errs
 }
 
+// adminHTTP fetches key sets from URLs an admin typed, which can name
+// any address: it is guarded like every request to an LMS.
 func (s *Server) adminHTTP() *http.Client {
 	if s.AdminHTTP != nil {
 		return s.AdminHTTP
 	}
-	return &http.Client{Timeout: 10 * time.Second}
+	return egress.NewClient(egress.Config{Timeout: 10 * time.Second})
 }
 
 // savePlatform answers a failed save with the form and its errors.

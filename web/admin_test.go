@@ -127,7 +127,7 @@ func send(t *testing.T, client *http.Client, method, u string, form url.Values) 
 func adminRoutes(env *apptest.Env) (gets, posts []string) {
 	id := env.Registered.ID
 	gets = []string{"/admin", "/admin/", "/admin/platforms", "/admin/platforms/new", "/admin/platforms/" + id,
-		"/admin/platforms/" + id + "/edit", "/admin/platforms/" + id + "/delete", "/admin/keys", "/admin/lms-setup", "/admin/no-such-page"}
+		"/admin/platforms/" + id + "/edit", "/admin/platforms/" + id + "/delete", "/admin/keys", "/admin/lms-setup", "/admin/registrations", "/admin/no-such-page"}
 	posts = []string{"/admin/logout", "/admin/platforms/new", "/admin/platforms/" + id + "/edit", "/admin/platforms/" + id + "/deployments",
 		"/admin/platforms/" + id + "/deployments/remove", "/admin/platforms/" + id + "/approve", "/admin/platforms/" + id + "/disable",
 		"/admin/platforms/" + id + "/enable", "/admin/platforms/" + id + "/delete", "/admin/platforms/" + id + "/keys/rotate", "/admin/platforms/" + id + "/keys/retire"}

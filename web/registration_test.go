@@ -111,8 +111,8 @@ func TestDynamicRegistrationThenLaunch(t *testing.T) {
 			t.Errorf("saved %+v", p)
 		}
 		for _, s := range []string{lti.AGSScopeScore, lti.AGSScopeLineItem, lti.NRPSScopeMembershipReadOnly} {
-			if !strings.Contains(p.Scopes, s) {
-				t.Errorf("scopes %q lack %s", p.Scopes, s)
+			if !strings.Contains(p.AnnouncedScopes, s) {
+				t.Errorf("announced scopes %q lack %s", p.AnnouncedScopes, s)
 			}
 		}
 		tool, err := env.Platform.Tool(p.ClientID)
@@ -205,14 +205,14 @@ func TestDynamicRegistrationTokens(t *testing.T) {
 	eachDBOpen(t, func(t *testing.T, env *apptest.Env) {
 		cfgURL := env.Platform.OpenIDConfigurationURL()
 		reg := openRegistration(t, env, url.Values{"openid_configuration": {cfgURL}, "registration_token": {"made-up"}})
-		mustFail(t, env, reg, http.StatusBadGateway, "Your LMS refused the registration: invalid_token")
+		mustFail(t, env, reg, http.StatusBadGateway, "Your LMS refused the registration (HTTP 401).")
 
 		q, _ := url.Parse(env.Platform.RegistrationURL(env.App.URL("/lti/register")))
 		if reg := openRegistration(t, env, q.Query()); reg.Outcome != "registered" {
 			t.Fatalf("first use: %d %q", reg.Status, reg.Message)
 		}
 		reg = openRegistration(t, env, q.Query())
-		if reg.Outcome != "failed" || !strings.Contains(reg.Message, "invalid_token") {
+		if reg.Outcome != "failed" || !strings.Contains(reg.Message, "HTTP 401") {
 			t.Errorf("reused token: %d %q %q", reg.Status, reg.Outcome, reg.Message)
 		}
 		if n := env.Count(t, "platforms"); n != 2 {
@@ -280,7 +280,18 @@ func TestDynamicRegistrationRefusedByPlatform(t *testing.T) {
 	eachDBOpen(t, func(t *testing.T, env *apptest.Env) {
 		env.Platform.SetRegistrationMode(ltiplatform.RegistrationRefuse)
 		reg := registerWithPlatform(t, env)
-		mustFail(t, env, reg, http.StatusBadGateway, "Your LMS refused the registration: Registration refused by the administrator of this LMS; scope: is not allowed (HTTP 422)")
+		mustFail(t, env, reg, http.StatusBadGateway, "Your LMS refused the registration (HTTP 422).")
+		// The LMS's reason is for the administrator, in the console.
+		const said = "Registration refused by the administrator of this LMS; scope: is not allowed (HTTP 422)"
+		if strings.Contains(reg.Message, "administrator of this LMS") {
+			t.Errorf("the page repeats the LMS's words: %q", reg.Message)
+		}
+		c := newAdmin(t, env)
+		c.get("/admin/registrations")
+		f := c.page.Find("[data-testid=registration-failure][data-reference='" + text(reg.Doc, "[data-testid=error-ref]") + "']")
+		if f.Length() != 1 || text(goquery.NewDocumentFromNode(f.Nodes[0]), "[data-testid=failure-said]") != said {
+			t.Errorf("console: %q", f.Text())
+		}
 
 		env.Platform.SetRegistrationMode(ltiplatform.RegistrationMalformed)
 		mustFail(t, env, registerWithPlatform(t, env), http.StatusBadGateway, "not valid JSON")
@@ -381,7 +392,8 @@ func TestCanvasConfiguration(t *testing.T) {
 	if len(cfg.Extensions) != 1 || cfg.Extensions[0].Platform != "canvas.instructure.com" || cfg.Extensions[0].PrivacyLevel != "public" {
 		t.Fatalf("extensions %+v", cfg.Extensions)
 	}
-	want := map[string]string{"course_navigation": lti.MessageResourceLink, "link_selection": lti.MessageDeepLinking, "assignment_selection": lti.MessageDeepLinking}
+	want := map[string]string{"course_navigation": lti.MessageResourceLink, "link_selection": lti.MessageDeepLinking, "assignment_selection": lti.MessageDeepLinking,
+		"editor_button": lti.MessageDeepLinking}
 	for _, p := range cfg.Extensions[0].Settings.Placements {
 		if want[p.Placement] != p.MessageType {
 			t.Errorf("placement %s with %s", p.Placement, p.MessageType)

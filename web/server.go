@@ -53,8 +53,9 @@ type Deps struct {
 
 	// Admin console
 	Admins *admin.Store
-	// AdminHTTP fetches the key sets of platforms added by hand; a client
-	// with a 10-second timeout when nil.
+	// AdminHTTP fetches the key sets of platforms added by hand: a guarded
+	// client (internal/egress) that allows what the operator allows. When
+	// nil, one that reaches only public addresses.
 	AdminHTTP *http.Client
 
 	// ActivePages is how many requests of the activities' pages work at

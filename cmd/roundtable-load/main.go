@@ -3,8 +3,9 @@
 // database, and drives complete launches (login initiation, the platform's
 // authorization, the launch post, the activity page) over real HTTP, then
 // reports throughput, latency, and the CPU each process spent per launch.
+// The platform runs on loopback: the tool must be allowed to reach it.
 //
-//	roundtable serve --database-url "$DB" &
+//	roundtable serve --database-url "$DB" --allow-private-networks 127.0.0.0/8 &
 //	roundtable-load --tool http://localhost:8080 --database-url "$DB" --tool-pid $!
 package main
 

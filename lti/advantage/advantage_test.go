@@ -508,3 +508,27 @@ func TestScoresToOnePlatformAreSerialWhenSentSerially(t *testing.T) {
 		t.Errorf("high-water mark %d for parallel calls: the platform does not see overlap", n)
 	}
 }
+
+// What a platform grants shows in its token answer; the token source tells
+// whoever listens.
+func TestTokenAnswerTellsTheGrantedScopes(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	var heard [][]string
+	e.tokens.Granted = func(_ context.Context, reg lti.Registration, scopes []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if reg.ID != e.reg.ID {
+			t.Errorf("registration %q", reg.ID)
+		}
+		heard = append(heard, scopes)
+	}
+	if _, err := e.client.Members(context.Background(), e.reg, e.p.MembershipsURL(courseID), ""); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heard) != 1 || strings.Join(heard[0], " ") != lti.NRPSScopeMembershipReadOnly {
+		t.Fatalf("heard %v", heard)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -33,7 +34,9 @@ const (
 	maxPages = 200
 )
 
-var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
+// defaultHTTP serves a Client without HTTP: a guarded client that reaches
+// only public addresses, as service URLs come from the platform.
+var defaultHTTP = egress.NewClient(egress.Config{Timeout: 30 * time.Second})
 
 func (c *Client) httpClient() *http.Client {
 	if c.HTTP != nil {

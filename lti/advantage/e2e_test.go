@@ -8,6 +8,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
 	"github.com/roundtable-lms/roundtable/store/storetest"
@@ -21,10 +22,13 @@ func TestRoundtableKeysAuthenticateToTheLMS(t *testing.T) {
 			env := apptest.Start(t, kind)
 			ctx := context.Background()
 			p := env.Platform
-			tokens := advantage.NewTokenSource(nil, func(ctx context.Context, reg lti.Registration) (jwk.Key, error) {
+			// The platform is on loopback, which a guarded client reaches
+			// only when allowed.
+			hc := egress.NewClient(egress.Config{Allow: egress.Loopback})
+			tokens := advantage.NewTokenSource(hc, func(ctx context.Context, reg lti.Registration) (jwk.Key, error) {
 				return env.App.Keys.Signing(ctx, reg.ID)
 			})
-			client := &advantage.Client{Tokens: tokens}
+			client := &advantage.Client{HTTP: hc, Tokens: tokens}
 			reg := env.Registered.Registration()
 
 			members, err := client.Members(ctx, reg, p.MembershipsURL(apptest.CourseID), apptest.LinkID)

@@ -24,6 +24,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/roundtable-lms/roundtable/internal/egress"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -58,6 +59,11 @@ type TokenSource struct {
 	group singleflight.Group
 	mu    sync.Mutex
 	cache map[string]cachedToken
+
+	// Granted, when set, hears which scopes the platform granted each
+	// time it issues a token: its answer's scope, or those asked for when
+	// it names none (RFC 6749, 5.1).
+	Granted func(ctx context.Context, reg lti.Registration, scopes []string)
 }
 
 type cachedToken struct {
@@ -72,11 +78,12 @@ type cachedToken struct {
 type Signer func(ctx context.Context, reg lti.Registration) (jwk.Key, error)
 
 // NewTokenSource returns a token source that sends requests with httpClient
-// (a default client with a timeout when nil) and signs client assertions with
-// the key signer returns for the registration.
+// (when nil, a guarded client that reaches only public addresses: token URLs
+// come from the platform) and signs client assertions with the key signer
+// returns for the registration.
 func NewTokenSource(httpClient *http.Client, signer Signer) *TokenSource {
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: tokenTimeout}
+		httpClient = egress.NewClient(egress.Config{Timeout: tokenTimeout})
 	}
 	return &TokenSource{http: httpClient, signer: signer, Now: time.Now, cache: map[string]cachedToken{}}
 }
@@ -216,6 +223,13 @@ func (s *TokenSource) fetch(ctx context.Context, reg lti.Registration, scopes []
 	}
 	if !strings.EqualFold(tr.TokenType, "bearer") {
 		return "", 0, &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("token type %q, want Bearer", tr.TokenType)}
+	}
+	if s.Granted != nil {
+		granted := strings.Fields(tr.Scope)
+		if len(granted) == 0 {
+			granted = scopes
+		}
+		s.Granted(ctx, reg, granted)
 	}
 	return tr.AccessToken, expiresIn(tr.ExpiresIn), nil
 }
