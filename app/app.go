@@ -238,7 +238,8 @@ func (a *App) Shutdown() error {
 	return errors.Join(err, a.DB.Close())
 }
 
-// janitor removes expired login states, sessions and deep linking requests.
+// janitor removes expired login states, sessions, deep linking requests
+// and old counts of admin sign-in attempts.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -255,6 +256,9 @@ func (a *App) janitor(ctx context.Context) {
 		}
 		if _, err := a.Admins.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired admin sessions", slog.Any("error", err))
+		}
+		if _, err := a.Admins.ForgetAttempts(ctx); err != nil {
+			a.Logger.Warn("cannot forget old admin sign-in attempts", slog.Any("error", err))
 		}
 		if _, err := a.Sessions.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired sessions", slog.Any("error", err))
