@@ -200,7 +200,11 @@ func (a *App) serveDebug(ctx context.Context) {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	a.Logger.Info("profiler listening", slog.String("addr", a.Config.DebugListen))
+	if a.Config.DebugListenPublic {
+		a.Logger.Warn("profiler listening beyond loopback: whoever reaches it sees the command line and memory", slog.String("addr", a.Config.DebugListen))
+	} else {
+		a.Logger.Info("profiler listening", slog.String("addr", a.Config.DebugListen))
+	}
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		a.Logger.Error("profiler stopped", slog.Any("error", err))
 	}
