@@ -228,16 +228,16 @@ func (s *Server) adminLogin(c echo.Context) error {
 	var wait *admin.WaitError
 	switch {
 	case errors.As(err, &wait):
-		secs := retryAfter(c, wait.Until.Sub(s.Admins.Now()))
+		secs := adminRetryAfter(c, wait.Until.Sub(s.Admins.Now()))
 		page.Wait = true
-		page.Error = "Too many failed sign-ins with this email address or from your network. Wait " + aboutSeconds(secs) +
+		page.Error = "Too many failed sign-ins with this email address or from your network. Wait " + adminWaitWords(secs) +
 			" and try again: until then no password is checked, not even the right one. Each further failure makes the wait longer, up to " +
-			aboutSeconds(int(s.Admins.AccountBackoff.Max.Seconds())) + ". Another administrator can end the wait by setting a new password with `roundtable admin password`."
+			adminWaitWords(int(s.Admins.AccountBackoff.Max.Seconds())) + ". Another administrator can end the wait by setting a new password with `roundtable admin password`."
 		s.Logger.WarnContext(ctx, "admin sign-in refused: too many attempts", typed, slog.String("by", wait.By),
 			slog.String("client", c.RealIP()), slog.Time("until", wait.Until))
 		return s.renderLogin(c, http.StatusTooManyRequests, page)
 	case errors.Is(err, admin.ErrBusy):
-		retryAfter(c, 2*time.Second)
+		adminRetryAfter(c, 2*time.Second)
 		page.Wait = true
 		page.Error = roundtable.ErrorMessage(err)
 		s.Logger.WarnContext(ctx, "admin sign-in refused: every password check slot is busy", typed, slog.String("client", c.RealIP()),
@@ -246,8 +246,8 @@ func (s *Server) adminLogin(c echo.Context) error {
 	case errors.Is(err, admin.ErrBadCredentials):
 		b := s.Admins.AccountBackoff
 		page.Error = "That email and password do not match an administrator account. Check both and try again; after " +
-			plural(b.Free, "failed attempt") + ", each further attempt must wait, from " + aboutSeconds(int(b.First.Seconds())) +
-			" up to " + aboutSeconds(int(b.Max.Seconds())) + "."
+			plural(b.Free, "failed attempt") + ", each further attempt must wait, from " + adminWaitWords(int(b.First.Seconds())) +
+			" up to " + adminWaitWords(int(b.Max.Seconds())) + "."
 		s.Logger.InfoContext(ctx, "admin sign-in refused", typed, slog.String("client", c.RealIP()))
 		return s.renderLogin(c, http.StatusUnauthorized, page)
 	case err != nil:
@@ -278,25 +278,25 @@ func (s *Server) adminSignInRate() echo.MiddlewareFunc {
 			Rate: rate.Limit(adminSignInPerMinute / 60.0), Burst: adminSignInBurst, ExpiresIn: 10 * time.Minute}),
 		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
 		DenyHandler: func(c echo.Context, client string, _ error) error {
-			secs := retryAfter(c, time.Minute/adminSignInPerMinute)
+			secs := adminRetryAfter(c, time.Minute/adminSignInPerMinute)
 			s.Logger.WarnContext(c.Request().Context(), "admin sign-in refused: too many sign-in requests from one address", slog.String("client", client))
 			return s.renderLogin(c, http.StatusTooManyRequests, adminLoginPage{Email: c.FormValue("email"), Next: c.FormValue("next"), Wait: true,
-				Error: "Too many sign-in attempts from your network in a short time. Wait " + aboutSeconds(secs) + " and try again."})
+				Error: "Too many sign-in attempts from your network in a short time. Wait " + adminWaitWords(secs) + " and try again."})
 		},
 	})
 }
 
-// retryAfter sets the Retry-After header to d in whole seconds (at least
+// adminRetryAfter sets the Retry-After header to d in whole seconds (at least
 // one) and returns them.
-func retryAfter(c echo.Context, d time.Duration) int {
+func adminRetryAfter(c echo.Context, d time.Duration) int {
 	secs := max(1, int(math.Ceil(d.Seconds())))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 	return secs
 }
 
-// aboutSeconds says a wait in words: seconds under two minutes, else
+// adminWaitWords says a wait in words: seconds under two minutes, else
 // minutes rounded up.
-func aboutSeconds(secs int) string {
+func adminWaitWords(secs int) string {
 	if secs < 120 {
 		return plural(secs, "second")
 	}
