@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -49,8 +50,6 @@ type userRow struct {
 	ID           string `gorm:"primaryKey"`
 	Email        string
 	PasswordHash string
-	FailedLogins int
-	LockedUntil  *time.Time
 	CreatedAt    time.Time
 	LastLoginAt  *time.Time
 }
@@ -76,25 +75,22 @@ var (
 	ErrNoSession = errors.New("no admin session")
 )
 
-// LockedError refuses a sign-in to an account locked after repeated
-// failures, even with the right password.
-type LockedError struct {
-	Until time.Time
-}
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("account locked until %s after too many failed sign-ins", e.Until.UTC().Format(time.RFC3339))
-}
-
 // Store reads and writes admin accounts and sessions.
 type Store struct {
 	db  *store.DB
 	Now func() time.Time
 	// Params are the cost of new password hashes.
 	Params Params
-	// MaxFailures failed sign-ins in a row lock an account for LockFor.
-	MaxFailures int
-	LockFor     time.Duration
+	// AccountBackoff paces sign-in attempts per email address typed, and
+	// AddressBackoff per client address (see signin.go).
+	AccountBackoff Backoff
+	AddressBackoff Backoff
+	// MaxHashing is how many sign-ins may check a password at once (the
+	// cores, by default); one more is refused with ErrBusy.
+	MaxHashing int
+	// Verify checks a password against a stored hash: CheckPassword,
+	// which tests wrap to count or hold the checks.
+	Verify func(encoded, password string) (bool, error)
 	// A session ends after IdleTTL without a request, and AbsoluteTTL
 	// after it began, whichever comes first.
 	IdleTTL     time.Duration
@@ -102,11 +98,15 @@ type Store struct {
 
 	dummyOnce sync.Once
 	dummyHash string
+	slotsOnce sync.Once
+	hashSlots chan struct{}
 }
 
 // NewStore returns an admin store on db with production settings.
 func NewStore(db *store.DB) *Store {
-	return &Store{db: db, Now: time.Now, Params: DefaultParams, MaxFailures: 5, LockFor: 15 * time.Minute,
+	return &Store{db: db, Now: time.Now, Params: DefaultParams,
+		AccountBackoff: DefaultAccountBackoff, AddressBackoff: DefaultAddressBackoff,
+		MaxHashing: runtime.GOMAXPROCS(0), Verify: CheckPassword,
 		IdleTTL: 8 * time.Hour, AbsoluteTTL: 24 * time.Hour}
 }
 
@@ -164,8 +164,8 @@ func (s *Store) Create(ctx context.Context, email, password string) (User, error
 	return User{ID: r.ID, Email: r.Email, CreatedAt: r.CreatedAt}, nil
 }
 
-// SetPassword replaces an account's password and unlocks it. Its sessions
-// end.
+// SetPassword replaces an account's password and ends the waits its
+// failed sign-ins set. Its sessions end.
 func (s *Store) SetPassword(ctx context.Context, email, password string) error {
 	email = NormalizeEmail(email)
 	if err := ValidatePassword(password); err != nil {
@@ -180,8 +180,10 @@ func (s *Store) SetPassword(ctx context.Context, email, password string) error {
 		if err := tx.Where("email = ?", email).First(&r).Error; err != nil {
 			return fmt.Errorf("admin %s: %w", email, store.Translate(err))
 		}
-		if err := tx.Model(&userRow{}).Where("id = ?", r.ID).
-			Updates(map[string]any{"password_hash": hash, "failed_logins": 0, "locked_until": nil}).Error; err != nil {
+		if err := tx.Model(&userRow{}).Where("id = ?", r.ID).Update("password_hash", hash).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`DELETE FROM admin_signin_attempts WHERE subject_hash = ?`, emailSubject(email, s.AccountBackoff).hash).Error; err != nil {
 			return err
 		}
 		return tx.Where("admin_id = ?", r.ID).Delete(&sessionRow{}).Error
@@ -201,12 +203,27 @@ func (s *Store) List(ctx context.Context) ([]User, error) {
 	return out, nil
 }
 
-// Authenticate checks an email and password. MaxFailures wrong passwords
-// in a row lock the account for LockFor; while locked, even the right
-// password is refused with a *LockedError. An unknown email costs the same
-// hashing work as a known one and gets the same ErrBadCredentials.
-func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
+// Authenticate checks an email and password typed by a client at
+// address. The attempt is counted first, under the email and under the
+// address (see signin.go): when either must still wait, the answer is a
+// *WaitError and no password is checked. When MaxHashing checks are
+// running already, the answer is ErrBusy at once. An unknown email is
+// counted and costs the same hashing work as a known one, and gets the
+// same ErrBadCredentials. A success ends the email's waits.
+func (s *Store) Authenticate(ctx context.Context, email, password, address string) (User, error) {
 	email = NormalizeEmail(email)
+	if !s.takeHashSlot() {
+		return User{}, ErrBusy
+	}
+	defer s.releaseHashSlot()
+	now := s.Now().UTC()
+	account, client := emailSubject(email, s.AccountBackoff), addressSubject(address, s.AddressBackoff)
+	if err := s.reserve(ctx, now, account, client); err != nil {
+		return User{}, err
+	}
+	// The dummy hash is made before either path, so the first unknown
+	// email does not take twice as long as a known one.
+	s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("not a real password", s.Params) })
 	var rows []userRow
 	if email != "" && len(password) <= 1024 {
 		if err := s.db.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&rows).Error; err != nil {
@@ -218,55 +235,30 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 		return User{}, ErrBadCredentials
 	}
 	r := rows[0]
-	now := s.Now().UTC()
-	if r.LockedUntil != nil && now.Before(*r.LockedUntil) {
-		s.burn(password)
-		return User{}, &LockedError{Until: *r.LockedUntil}
-	}
-	ok, err := CheckPassword(r.PasswordHash, password)
+	ok, err := s.Verify(r.PasswordHash, password)
 	if err != nil {
 		return User{}, fmt.Errorf("admin %s: %w", r.ID, err)
 	}
-	if ok {
-		err := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", r.ID).
-			Updates(map[string]any{"failed_logins": 0, "locked_until": nil, "last_login_at": now}).Error
-		if err != nil {
-			return User{}, err
-		}
-		return User{ID: r.ID, Email: r.Email, CreatedAt: r.CreatedAt, LastLoginAt: &now}, nil
+	if !ok {
+		// The attempt stays counted.
+		return User{}, ErrBadCredentials
 	}
-	var locked *time.Time
 	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
-		// Count in the database, so that guesses sent in parallel or to
-		// several replicas all count.
-		if err := tx.Exec(`UPDATE admin_users SET failed_logins = failed_logins + 1 WHERE id = ?`, r.ID).Error; err != nil {
+		if err := s.signedIn(tx, account, client); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.Raw(`SELECT failed_logins FROM admin_users WHERE id = ?`, r.ID).Scan(&n).Error; err != nil {
-			return err
-		}
-		if n < s.MaxFailures {
-			return nil
-		}
-		until := now.Add(s.LockFor)
-		locked = &until
-		return tx.Exec(`UPDATE admin_users SET failed_logins = 0, locked_until = ? WHERE id = ?`, until, r.ID).Error
+		return tx.Model(&userRow{}).Where("id = ?", r.ID).Update("last_login_at", now).Error
 	})
 	if err != nil {
 		return User{}, err
 	}
-	if locked != nil {
-		return User{}, &LockedError{Until: *locked}
-	}
-	return User{}, ErrBadCredentials
+	return User{ID: r.ID, Email: r.Email, CreatedAt: r.CreatedAt, LastLoginAt: &now}, nil
 }
 
 // burn spends the time a password check would, so that a refusal does
 // not tell whether the account exists.
 func (s *Store) burn(password string) {
-	s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("not a real password", s.Params) })
-	CheckPassword(s.dummyHash, password)
+	s.Verify(s.dummyHash, password)
 }
 
 func hashSecret(secret string) string {

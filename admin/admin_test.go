@@ -86,59 +86,6 @@ func TestCreateValidates(t *testing.T) {
 	})
 }
 
-func TestAuthenticateAndLockout(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s, clk := newStore(db)
-		const pw = "a long enough password"
-		if _, err := s.Create(ctx, "ada@example.edu", pw); err != nil {
-			t.Fatal(err)
-		}
-		u, err := s.Authenticate(ctx, "ADA@example.edu ", pw)
-		if err != nil || u.Email != "ada@example.edu" || u.LastLoginAt == nil {
-			t.Fatalf("right password: %+v %v", u, err)
-		}
-		if _, err := s.Authenticate(ctx, "nobody@example.edu", pw); !errors.Is(err, admin.ErrBadCredentials) {
-			t.Errorf("unknown email: %v", err)
-		}
-		// Failures below the limit, then a success, start the count again.
-		for i := 0; i < 4; i++ {
-			if _, err := s.Authenticate(ctx, "ada@example.edu", "wrong password!!"); !errors.Is(err, admin.ErrBadCredentials) {
-				t.Fatalf("failure %d: %v", i+1, err)
-			}
-		}
-		if _, err := s.Authenticate(ctx, "ada@example.edu", pw); err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < 4; i++ {
-			s.Authenticate(ctx, "ada@example.edu", "wrong password!!")
-		}
-		_, err = s.Authenticate(ctx, "ada@example.edu", "wrong password!!")
-		var le *admin.LockedError
-		if !errors.As(err, &le) || !le.Until.Equal(clk.t.Add(15*time.Minute)) {
-			t.Fatalf("fifth failure: %v", err)
-		}
-		clk.add(14 * time.Minute)
-		if _, err := s.Authenticate(ctx, "ada@example.edu", pw); !errors.As(err, &le) {
-			t.Fatalf("right password while locked: %v", err)
-		}
-		clk.add(2 * time.Minute)
-		if _, err := s.Authenticate(ctx, "ada@example.edu", pw); err != nil {
-			t.Fatalf("after the lock: %v", err)
-		}
-		// A new password unlocks.
-		for i := 0; i < 5; i++ {
-			s.Authenticate(ctx, "ada@example.edu", "wrong password!!")
-		}
-		if err := s.SetPassword(ctx, "ada@example.edu", "a brand new password"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Authenticate(ctx, "ada@example.edu", "a brand new password"); err != nil {
-			t.Fatalf("after a password reset: %v", err)
-		}
-	})
-}
-
 func TestSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

@@ -219,7 +219,11 @@ func (a *App) serveDebug(ctx context.Context) {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	a.Logger.Info("profiler listening", slog.String("addr", a.Config.DebugListen))
+	if a.Config.DebugListenPublic {
+		a.Logger.Warn("profiler listening beyond loopback: whoever reaches it sees the command line and memory", slog.String("addr", a.Config.DebugListen))
+	} else {
+		a.Logger.Info("profiler listening", slog.String("addr", a.Config.DebugListen))
+	}
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		a.Logger.Error("profiler stopped", slog.Any("error", err))
 	}
@@ -259,7 +263,8 @@ func (a *App) Shutdown() error {
 
 // janitor removes expired login states, sessions, deep linking requests,
 // the keys of registrations that were never saved, registrations nobody
-// approved in time and old failed registrations.
+// approved in time, old failed registrations and old counts of admin
+// sign-in attempts.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -276,6 +281,9 @@ func (a *App) janitor(ctx context.Context) {
 		}
 		if _, err := a.Admins.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired admin sessions", slog.Any("error", err))
+		}
+		if _, err := a.Admins.ForgetAttempts(ctx); err != nil {
+			a.Logger.Warn("cannot forget old admin sign-in attempts", slog.Any("error", err))
 		}
 		if _, err := a.Sessions.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired sessions", slog.Any("error", err))

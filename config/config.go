@@ -34,9 +34,10 @@ type Config struct {
 	// Registration is the policy for LMSs registering by LTI Dynamic
 	// Registration: RegistrationOpen or RegistrationApproval.
 	Registration string
-	// DebugListen, when set, serves Go's profiler on a separate address
-	// (keep it on loopback).
-	DebugListen string
+	// DebugListen, when set, serves Go's profiler on a separate address,
+	// a loopback one unless DebugListenPublic.
+	DebugListen       string
+	DebugListenPublic bool
 	// Grades tunes score delivery to LMS gradebooks; zero values take
 	// grade's defaults.
 	Grades grade.Config
@@ -61,6 +62,9 @@ const DefaultRegistrationsPerHour = 20
 type Settings struct {
 	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
 	AllowPrivateNetworks, RegistrationsPerHour                                                         string
+
+	// DebugListenPublic allows a non-loopback DebugListen (safety.go).
+	DebugListenPublic string
 }
 
 // Env names, documented in --help and the README.
@@ -103,7 +107,8 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.LogLevel, "log-level", env(EnvLogLevel, "info"), "debug, info, warn or error ("+EnvLogLevel+")")
 	fs.StringVar(&s.LogFormat, "log-format", env(EnvLogFormat, "text"), "text or json ("+EnvLogFormat+")")
 	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
-	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; keep it on loopback ("+EnvDebugListen+")")
+	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; a loopback address unless --debug-listen-public ("+EnvDebugListen+")")
+	bindDebugListenPublic(fs, s, env)
 	fs.StringVar(&s.ActivePages, "active-pages", env(EnvActivePages, ""), "how many requests of the activities' pages work at once, the others waiting their turn; empty or 0: twice the cores ("+EnvActivePages+")")
 	fs.StringVar(&s.AllowPrivateNetworks, "allow-private-networks", env(EnvAllowPrivateNetworks, ""), "networks (CIDR), addresses and host names that requests to LMS-supplied URLs may reach although they are not public, comma separated; empty: public addresses only ("+EnvAllowPrivateNetworks+")")
 	fs.StringVar(&s.RegistrationsPerHour, "registrations-per-hour", env(EnvRegistrationsPerHour, strconv.Itoa(DefaultRegistrationsPerHour)), "how many LTI Dynamic Registrations are accepted in an hour, all LMSs together ("+EnvRegistrationsPerHour+")")
@@ -113,11 +118,9 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 // Load validates the settings and resolves the secret. A bad setting is an
 // error naming the setting and what is wrong with it.
 func (s *Settings) Load(getenv func(string) string) (Config, error) {
-	cfg := Config{Listen: s.Listen, DatabaseURL: strings.TrimSpace(s.DatabaseURL), DataDir: s.DataDir, LogFormat: s.LogFormat, DebugListen: s.DebugListen}
-	if s.DebugListen != "" {
-		if _, _, err := net.SplitHostPort(s.DebugListen); err != nil {
-			return cfg, fmt.Errorf("%s / --debug-listen: %q is not host:port (for example 127.0.0.1:6060)", EnvDebugListen, s.DebugListen)
-		}
+	cfg := Config{Listen: s.Listen, DatabaseURL: strings.TrimSpace(s.DatabaseURL), DataDir: s.DataDir, LogFormat: s.LogFormat}
+	if err := s.loadDebugListen(&cfg); err != nil {
+		return cfg, err
 	}
 	if s.ActivePages != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(s.ActivePages))

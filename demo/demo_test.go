@@ -111,7 +111,7 @@ func TestDemoAdminAccountSignsIn(t *testing.T) {
 	if d.AdminPassword == "" {
 		t.Fatal("the demo has no admin password to print")
 	}
-	if _, err := d.App.Admins.Authenticate(context.Background(), demo.AdminEmail, d.AdminPassword); err != nil {
+	if _, err := d.App.Admins.Authenticate(context.Background(), demo.AdminEmail, d.AdminPassword, "127.0.0.1"); err != nil {
 		t.Fatalf("the printed admin account does not sign in: %v", err)
 	}
 }

@@ -147,6 +147,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 		path = filepath.Join(cfg.DataDir, "roundtable.db")
 	}
+	if err := keepPrivate(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -170,6 +173,36 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &DB{DB: gdb, Dialect: SQLite, SQL: sqlDB, relaxed: gdb}, nil
+}
+
+// keepPrivate makes the SQLite file readable by its owner only (0600, like
+// the secret): it holds the tool's encrypted keys, sessions and every
+// post. The file is created with that mode before the driver opens it,
+// and an existing file and its -wal, -shm and -journal companions are
+// tightened on every start; SQLite gives the companions it creates later
+// the main file's mode.
+func keepPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite file %s: %w", p, err)
+		}
+		if st.Mode().Perm() == 0o600 {
+			continue
+		}
+		if err := os.Chmod(p, 0o600); err != nil {
+			return fmt.Errorf("sqlite file %s is readable by others (mode %#o) and cannot be made private: %w", p, st.Mode().Perm(), err)
+		}
+	}
+	return nil
 }
 
 // Close releases the connections.

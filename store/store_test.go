@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -84,4 +86,49 @@ func TestRebind(t *testing.T) {
 	if got := lite.Rebind("SELECT ?"); got != "SELECT ?" {
 		t.Errorf("sqlite: %q", got)
 	}
+}
+
+// The SQLite file and its -wal and -shm companions are readable by their
+// owner only, whether Roundtable creates them or finds them looser.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "roundtable.db")
+	files := []string{path, path + "-wal", path + "-shm"}
+	mustBePrivate := func(when string) {
+		t.Helper()
+		for _, f := range files {
+			st, err := os.Stat(f)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if st.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s has mode %#o, want 0600", when, filepath.Base(f), st.Mode().Perm())
+			}
+		}
+	}
+	db, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Migrating writes, so the write-ahead log and its index exist.
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustBePrivate("created")
+
+	// Files left readable by an earlier version are tightened by the next
+	// start (here a second process opening the same database).
+	for _, f := range files {
+		if err := os.Chmod(f, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	mustBePrivate("reopened")
 }

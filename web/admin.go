@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 
+	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/admin"
 	"github.com/roundtable-lms/roundtable/lti"
 )
@@ -37,7 +40,7 @@ func (s *Server) adminRoutes() {
 	}
 	g := s.echo.Group("/admin", s.adminHeaders)
 	g.GET("/login", s.adminLoginForm)
-	g.POST("/login", s.adminLogin)
+	g.POST("/login", s.adminLogin, s.adminSignInRate())
 
 	a := g.Group("", s.requireAdmin)
 	a.GET("", s.adminHome)
@@ -167,13 +170,14 @@ func (s *Server) adminHome(c echo.Context) error {
 }
 
 type adminLoginPage struct {
-	L      Layout
-	A      adminBar
-	Email  string
-	Next   string
-	Error  string
-	Locked bool
-	Out    bool
+	L     Layout
+	A     adminBar
+	Email string
+	Next  string
+	Error string
+	// Wait says the refusal is about pace, not about the password.
+	Wait bool
+	Out  bool
 }
 
 // safeNext keeps a post-sign-in redirect inside the console.
@@ -202,6 +206,12 @@ func (s *Server) renderLogin(c echo.Context, status int, p adminLoginPage) error
 	return s.render(c, status, "admin_login", p)
 }
 
+// adminLogin signs an administrator in. Every refusal of an email with no
+// account is the same page, status and headers as the refusal of an
+// account's wrong password at that point, so the answers never tell which
+// emails have an account: the admin store counts and paces attempts per
+// email typed, whether or not it has an account, and checks a dummy hash
+// for an unknown one.
 func (s *Server) adminLogin(c echo.Context) error {
 	ck, err := c.Cookie(adminLoginCookie)
 	if err != nil || !sameToken(c.FormValue(csrfField), ck.Value) {
@@ -214,19 +224,32 @@ func (s *Server) adminLogin(c echo.Context) error {
 		page.Error = "Enter your email address and your password."
 		return s.renderLogin(c, http.StatusUnprocessableEntity, page)
 	}
-	u, err := s.Admins.Authenticate(ctx, email, password)
-	var locked *admin.LockedError
+	typed := slog.String("email", admin.NormalizeEmail(email))
+	u, err := s.Admins.Authenticate(ctx, email, password, c.RealIP())
+	var wait *admin.WaitError
 	switch {
-	case errors.As(err, &locked):
-		mins := max(1, int(math.Ceil(locked.Until.Sub(s.Now()).Minutes())))
-		page.Locked = true
-		page.Error = "Too many failed sign-ins: this account is locked until " + locked.Until.UTC().Format("15:04 UTC") +
-			" (about " + plural(mins, "minute") + "). Try again then, or ask another administrator to set a new password with `roundtable admin password`."
-		s.Logger.WarnContext(ctx, "admin sign-in refused: account locked", slog.String("email", strings.ToLower(strings.TrimSpace(email))))
+	case errors.As(err, &wait):
+		secs := adminRetryAfter(c, wait.Until.Sub(s.Admins.Now()))
+		page.Wait = true
+		page.Error = "Too many failed sign-ins with this email address or from your network. Wait " + adminWaitWords(secs) +
+			" and try again: until then no password is checked, not even the right one. Each further failure makes the wait longer, up to " +
+			adminWaitWords(int(s.Admins.AccountBackoff.Max.Seconds())) + ". Another administrator can end the wait by setting a new password with `roundtable admin password`."
+		s.Logger.WarnContext(ctx, "admin sign-in refused: too many attempts", typed, slog.String("by", wait.By),
+			slog.String("client", c.RealIP()), slog.Time("until", wait.Until))
+		return s.renderLogin(c, http.StatusTooManyRequests, page)
+	case errors.Is(err, admin.ErrBusy):
+		adminRetryAfter(c, 2*time.Second)
+		page.Wait = true
+		page.Error = roundtable.ErrorMessage(err)
+		s.Logger.WarnContext(ctx, "admin sign-in refused: every password check slot is busy", typed, slog.String("client", c.RealIP()),
+			slog.Int("slots", s.Admins.MaxHashing))
 		return s.renderLogin(c, http.StatusTooManyRequests, page)
 	case errors.Is(err, admin.ErrBadCredentials):
-		page.Error = "That email and password do not match an administrator account. Check both and try again; after 5 failed attempts the account is locked for 15 minutes."
-		s.Logger.InfoContext(ctx, "admin sign-in refused", slog.String("email", strings.ToLower(strings.TrimSpace(email))))
+		b := s.Admins.AccountBackoff
+		page.Error = "That email and password do not match an administrator account. Check both and try again; after " +
+			plural(b.Free, "failed attempt") + ", each further attempt must wait, from " + adminWaitWords(int(b.First.Seconds())) +
+			" up to " + adminWaitWords(int(b.Max.Seconds())) + "."
+		s.Logger.InfoContext(ctx, "admin sign-in refused", typed, slog.String("client", c.RealIP()))
 		return s.renderLogin(c, http.StatusUnauthorized, page)
 	case err != nil:
 		return err
@@ -239,6 +262,46 @@ func (s *Server) adminLogin(c echo.Context) error {
 	c.SetCookie(s.adminCookieFor(adminLoginCookie, "", -time.Second))
 	s.Logger.InfoContext(ctx, "admin signed in", slog.String("admin_id", u.ID))
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+// Sign-in posts per client address, counted in this process's memory: a
+// cheap first gate that refuses a flood before it costs a database write
+// or a password check. The admin store's per-address count is the bound
+// that holds across replicas.
+const (
+	adminSignInPerMinute = 10
+	adminSignInBurst     = 10
+)
+
+func (s *Server) adminSignInRate() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(adminSignInPerMinute / 60.0), Burst: adminSignInBurst, ExpiresIn: 10 * time.Minute}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, client string, _ error) error {
+			secs := adminRetryAfter(c, time.Minute/adminSignInPerMinute)
+			s.Logger.WarnContext(c.Request().Context(), "admin sign-in refused: too many sign-in requests from one address", slog.String("client", client))
+			return s.renderLogin(c, http.StatusTooManyRequests, adminLoginPage{Email: c.FormValue("email"), Next: c.FormValue("next"), Wait: true,
+				Error: "Too many sign-in attempts from your network in a short time. Wait " + adminWaitWords(secs) + " and try again."})
+		},
+	})
+}
+
+// adminRetryAfter sets the Retry-After header to d in whole seconds (at least
+// one) and returns them.
+func adminRetryAfter(c echo.Context, d time.Duration) int {
+	secs := max(1, int(math.Ceil(d.Seconds())))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return secs
+}
+
+// adminWaitWords says a wait in words: seconds under two minutes, else
+// minutes rounded up.
+func adminWaitWords(secs int) string {
+	if secs < 120 {
+		return plural(secs, "second")
+	}
+	return plural((secs+59)/60, "minute")
 }
 
 func (s *Server) adminLogout(c echo.Context) error {

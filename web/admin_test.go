@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -238,8 +239,11 @@ func TestAdminCSRF(t *testing.T) {
 	})
 }
 
-func TestAdminSignInLockoutAndSignOut(t *testing.T) {
+func TestAdminSignInWaitAndSignOut(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		clk := &fakeClock{}
+		clk.set(time.Now())
+		env.App.Admins.Now = clk.now
 		c := newAdmin(t, env)
 		c.post("/admin/logout", nil)
 		if res := c.get("/admin/platforms"); !strings.Contains(res.URL, "/admin/login") {
@@ -256,22 +260,26 @@ func TestAdminSignInLockoutAndSignOut(t *testing.T) {
 		if attr(c.page, "#f-email", "aria-describedby") != "login-error" {
 			t.Error("the email field is not described by the error")
 		}
-		for i := 1; i <= 4; i++ {
+		for i := 1; i <= 5; i++ {
 			if res := c.signIn(adminEmail, "wrong password number"); res.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("failure %d: %d", i, res.StatusCode)
 			}
 		}
-		res = c.signIn(adminEmail, "wrong password number")
-		msg := text(c.page, "[data-testid=login-error]")
-		if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(msg, "locked until") {
-			t.Errorf("fifth failure: %d %q", res.StatusCode, msg)
+		if msg := text(c.page, "[data-testid=login-error]"); !strings.Contains(msg, "after 5 failed attempts, each further attempt must wait, from 30 seconds up to 15 minutes") {
+			t.Errorf("the refusal does not say what comes next: %q", msg)
 		}
+		// The sixth attempt must wait, even with the right password; the
+		// page says how long, and so does Retry-After.
 		res = c.signIn(adminEmail, adminPassword)
-		if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(text(c.page, "[data-testid=login-error]"), "locked") {
-			t.Errorf("right password while locked: %d at %s", res.StatusCode, res.URL)
+		msg := text(c.page, "[data-testid=login-error]")
+		if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(msg, "Wait 30 seconds") || text(c.page, "#login-error h2") != "Wait before trying again" {
+			t.Errorf("right password during the wait: %d %q", res.StatusCode, msg)
+		}
+		if ra := res.Header.Get("Retry-After"); ra != "30" {
+			t.Errorf("Retry-After %q during a 30-second wait", ra)
 		}
 		if res := c.get("/admin/platforms"); !strings.Contains(res.URL, "/admin/login") {
-			t.Errorf("a locked sign-in opened the console: %s", res.URL)
+			t.Errorf("a sign-in during the wait opened the console: %s", res.URL)
 		}
 	})
 }

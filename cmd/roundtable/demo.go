@@ -6,16 +6,57 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
 
 	"github.com/roundtable-lms/roundtable/config"
 	"github.com/roundtable-lms/roundtable/demo"
 )
 
-func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var lmsListen string
-	cfg, _, err := loadConfig("demo", args, getenv, stderr, "127.0.0.1:8080", func(fs *flag.FlagSet) {
+// demoConfig reads the demo's settings: the service's, except that its
+// data stays its own (config.DemoEnv).
+func demoConfig(args []string, getenv func(string) string, stderr io.Writer) (cfg config.Config, lmsListen string, err error) {
+	cfg, _, err = loadConfig("demo", args, config.DemoEnv(getenv), stderr, "127.0.0.1:8080", func(fs *flag.FlagSet) {
 		fs.StringVar(&lmsListen, "lms-listen", "127.0.0.1:8081", "address of the built-in demo LMS")
+		fs.Lookup("database-url").Usage = "postgres:// URL of the demo's own database; empty uses an SQLite file in the data dir (" +
+			config.EnvDemoDatabaseURL + "; DATABASE_URL is not read by the demo)"
+		fs.Lookup("data-dir").Usage = "the demo's own data directory: SQLite file, generated secret, demo LMS key, admin password (" +
+			config.EnvDemoDataDir + ", default " + config.DemoDataDir + "; ROUNDTABLE_DATA_DIR is not read by the demo)"
 	})
+	return cfg, lmsListen, err
+}
+
+// demoDataText says where the demo keeps its data, and which of the
+// service's settings it left alone.
+func demoDataText(cfg config.Config, getenv func(string) string) string {
+	dir := cfg.DataDir
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	where := "Demo data is kept in " + dir + "\n(its SQLite database, secret, demo LMS key and admin password);\ndelete that directory to start again."
+	if cfg.DatabaseURL != "" {
+		where = "Demo data is kept in the Postgres database of " + config.EnvDemoDatabaseURL + " / --database-url"
+		if u, err := url.Parse(cfg.DatabaseURL); err == nil {
+			where += " (" + u.Host + u.Path + ")"
+		}
+		where += "\nand in " + dir + " (secret, demo LMS key, admin password)."
+	}
+	var ignored []string
+	for _, name := range []string{config.EnvDatabaseURL, config.EnvDataDir, config.EnvSecret} {
+		if getenv(name) != "" {
+			ignored = append(ignored, name)
+		}
+	}
+	if len(ignored) > 0 {
+		where += "\n\nThe demo does not read " + strings.Join(ignored, ", ") + ":\nit never touches the service's data. Set " +
+			config.EnvDemoDatabaseURL + " or " + config.EnvDemoDataDir + "\nto put its data elsewhere."
+	}
+	return where
+}
+
+func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, lmsListen, err := demoConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -54,9 +95,11 @@ until you approve it in Roundtable's admin console:
   Sign in as:         %s
   Password:           %s
 
-Data is kept in %s. Press Ctrl+C to stop.
+%s
 
-`, d.LMSURL, d.App.BaseURL, d.RegisterURL, policyText(cfg.Registration), d.App.BaseURL, demo.AdminEmail, d.AdminPassword, cfg.DataDir)
+Press Ctrl+C to stop.
+
+`, d.LMSURL, d.App.BaseURL, d.RegisterURL, policyText(cfg.Registration), d.App.BaseURL, demo.AdminEmail, d.AdminPassword, demoDataText(cfg, getenv))
 	return d.Wait(ctx)
 }
 

@@ -20,7 +20,8 @@ const usage = `Roundtable: the social layer for courses in any LMS (an LTI 1.3 t
 
 Usage:
   roundtable [serve] [flags]          run the service (the default)
-  roundtable demo [flags]             run Roundtable with a built-in demo LMS
+  roundtable demo [flags]             run Roundtable with a built-in demo LMS, on its
+                                      own data (./demo-data; DATABASE_URL is not read)
   roundtable migrate up|status        apply or list database migrations
   roundtable platform add|list|show|remove
                                       register LMS platforms by hand

@@ -210,3 +210,29 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// `roundtable demo` on a host set up for production keeps to its own
+// data directory and database, and says so.
+func TestDemoIgnoresTheServiceData(t *testing.T) {
+	t.Chdir(t.TempDir())
+	production := map[string]string{
+		"DATABASE_URL":        "postgres://roundtable:secret@db.example.edu:5432/roundtable",
+		"ROUNDTABLE_DATA_DIR": "/srv/roundtable",
+		"ROUNDTABLE_SECRET":   "the production secret, long enough to use",
+	}
+	getenv := func(k string) string { return production[k] }
+	var stderr bytes.Buffer
+	cfg, _, err := demoConfig(nil, getenv, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL != "" || cfg.DataDir != "./demo-data" || string(cfg.Secret) == production["ROUNDTABLE_SECRET"] {
+		t.Fatalf("demo settings on a production host: database %q, data dir %q, secret from %s", cfg.DatabaseURL, cfg.DataDir, cfg.SecretSource)
+	}
+	text := demoDataText(cfg, getenv)
+	for _, want := range []string{"demo-data", "does not read DATABASE_URL, ROUNDTABLE_DATA_DIR, ROUNDTABLE_SECRET", "ROUNDTABLE_DEMO_DATABASE_URL"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the banner does not say %q:\n%s", want, text)
+		}
+	}
+}
