@@ -139,7 +139,8 @@ func (a *App) init(ctx context.Context) error {
 		Admins:       a.Admins,
 		Live:         a.Live, Streams: streams,
 		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
-		ActivePages: cfg.ActivePages,
+		ActivePages:    cfg.ActivePages,
+		TrustedProxies: cfg.TrustedProxies, LoginRate: cfg.LoginRate,
 	})
 	if err != nil {
 		endStreams()

@@ -42,11 +42,27 @@ type Config struct {
 	// ActivePages is how many requests of the activities' pages work at
 	// once, the others waiting their turn; 0 is twice the cores.
 	ActivePages int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client; empty: the connection's own address is the client.
+	TrustedProxies []*net.IPNet
+	// LoginRate is how many LTI logins one client address may start a
+	// minute; 0 is DefaultLoginRate.
+	LoginRate int
+	// PendingLogins bounds the logins of one platform that were started and
+	// not yet finished; 0 is DefaultPendingLogins.
+	PendingLogins int
 }
+
+// Defaults of the limits on LTI login initiation.
+const (
+	DefaultLoginRate     = 120
+	DefaultPendingLogins = 10000
+)
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
 	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
+	TrustedProxies, LoginRate, PendingLogins                                                           string
 }
 
 // Env names, documented in --help and the README.
@@ -61,6 +77,10 @@ const (
 	EnvRegistration = "ROUNDTABLE_REGISTRATION"
 	EnvDebugListen  = "ROUNDTABLE_DEBUG_LISTEN"
 	EnvActivePages  = "ROUNDTABLE_ACTIVE_PAGES"
+
+	EnvTrustedProxies = "ROUNDTABLE_TRUSTED_PROXIES"
+	EnvLoginRate      = "ROUNDTABLE_LOGIN_RATE"
+	EnvPendingLogins  = "ROUNDTABLE_PENDING_LOGINS"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -88,6 +108,9 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
 	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; keep it on loopback ("+EnvDebugListen+")")
 	fs.StringVar(&s.ActivePages, "active-pages", env(EnvActivePages, ""), "how many requests of the activities' pages work at once, the others waiting their turn; empty or 0: twice the cores ("+EnvActivePages+")")
+	fs.StringVar(&s.TrustedProxies, "trusted-proxies", env(EnvTrustedProxies, ""), "addresses or CIDR ranges of the reverse proxies in front of Roundtable, comma-separated; their X-Forwarded-For names the client. Empty: none ("+EnvTrustedProxies+")")
+	fs.StringVar(&s.LoginRate, "login-rate", env(EnvLoginRate, strconv.Itoa(DefaultLoginRate)), "how many LTI logins one client address may start a minute ("+EnvLoginRate+")")
+	fs.StringVar(&s.PendingLogins, "pending-logins", env(EnvPendingLogins, strconv.Itoa(DefaultPendingLogins)), "how many started, unfinished LTI logins one LMS platform may have at once ("+EnvPendingLogins+")")
 	return s
 }
 
@@ -106,6 +129,17 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("%s / --active-pages: %q is not a number from 0 to 10000 (0: twice the cores)", EnvActivePages, s.ActivePages)
 		}
 		cfg.ActivePages = n
+	}
+	proxies, err := ParseTrustedProxies(s.TrustedProxies)
+	if err != nil {
+		return cfg, fmt.Errorf("%s / --trusted-proxies: %w", EnvTrustedProxies, err)
+	}
+	cfg.TrustedProxies = proxies
+	if cfg.LoginRate, err = count(s.LoginRate, DefaultLoginRate, 1, 1000000); err != nil {
+		return cfg, fmt.Errorf("%s / --login-rate: %q is not a number of logins a minute from 1 to 1000000", EnvLoginRate, s.LoginRate)
+	}
+	if cfg.PendingLogins, err = count(s.PendingLogins, DefaultPendingLogins, 1, 100000000); err != nil {
+		return cfg, fmt.Errorf("%s / --pending-logins: %q is not a number from 1 to 100000000", EnvPendingLogins, s.PendingLogins)
 	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
@@ -144,6 +178,45 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 	}
 	cfg.Secret, cfg.SecretSource = secret, source
 	return cfg, nil
+}
+
+// count reads a whole number from lo to hi; empty is def.
+func count(raw string, def, lo, hi int) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, errors.New("out of range")
+	}
+	return n, nil
+}
+
+// ParseTrustedProxies reads a list of addresses and CIDR ranges separated
+// by commas or spaces. A bare address is a range of one.
+func ParseTrustedProxies(raw string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR range (for example 10.0.0.0/8 or 192.0.2.7)", f)
+			}
+			bits := 128
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR range (for example 10.0.0.0/8 or 192.0.2.7)", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // ParseBaseURL checks a public base URL: absolute, https (http only on

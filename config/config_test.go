@@ -36,6 +36,11 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"registration", map[string]string{EnvRegistration: "anyone"}, []string{"--data-dir", dir}, "ROUNDTABLE_REGISTRATION"},
 		{"active pages", map[string]string{EnvActivePages: "lots"}, []string{"--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
 		{"active pages negative", nil, []string{"--active-pages", "-1", "--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
+		{"trusted proxies", map[string]string{EnvTrustedProxies: "10.0.0.0/8, proxy.example.edu"}, []string{"--data-dir", dir}, "ROUNDTABLE_TRUSTED_PROXIES"},
+		{"trusted proxies range", nil, []string{"--trusted-proxies", "10.0.0.0/33", "--data-dir", dir}, "ROUNDTABLE_TRUSTED_PROXIES"},
+		{"login rate", map[string]string{EnvLoginRate: "0"}, []string{"--data-dir", dir}, "ROUNDTABLE_LOGIN_RATE"},
+		{"login rate words", nil, []string{"--login-rate", "fast", "--data-dir", dir}, "ROUNDTABLE_LOGIN_RATE"},
+		{"pending logins", map[string]string{EnvPendingLogins: "-5"}, []string{"--data-dir", dir}, "ROUNDTABLE_PENDING_LOGINS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,5 +111,28 @@ func TestActivePages(t *testing.T) {
 		if err != nil || cfg.ActivePages != tc.want {
 			t.Errorf("env %q, flags %v: %d (%v), want %d", tc.env, tc.args, cfg.ActivePages, err, tc.want)
 		}
+	}
+}
+
+func TestLoginLimitsAndTrustedProxies(t *testing.T) {
+	dir := t.TempDir()
+	c, err := load(t, nil, "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TrustedProxies != nil || c.LoginRate != DefaultLoginRate || c.PendingLogins != DefaultPendingLogins {
+		t.Fatalf("defaults: proxies %v, login rate %d, pending logins %d", c.TrustedProxies, c.LoginRate, c.PendingLogins)
+	}
+	c, err = load(t, map[string]string{EnvTrustedProxies: "10.0.0.0/8, 192.0.2.7 2001:db8::/32", EnvLoginRate: "30"},
+		"--data-dir", dir, "--pending-logins", "500")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range c.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 2001:db8::/32" || c.LoginRate != 30 || c.PendingLogins != 500 {
+		t.Fatalf("proxies %v, login rate %d, pending logins %d", got, c.LoginRate, c.PendingLogins)
 	}
 }
