@@ -40,6 +40,9 @@ const (
 	ReasonMissingSubject     Reason = "missing_sub"
 	ReasonMissingClaim       Reason = "missing_claim"
 	ReasonBadClaim           Reason = "bad_claim"
+	// ReasonTooManyLogins refuses a login while the platform has too many
+	// started and unfinished ones (see session.ErrTooManyLogins).
+	ReasonTooManyLogins Reason = "too_many_logins"
 )
 
 // Error is a rejected login or launch: Reason for logs and tests, Message for
@@ -48,6 +51,23 @@ type Error struct {
 	Reason  Reason
 	Message string
 	Detail  string
+	// Given are the values of the request that the refusal is about, as the
+	// request sent them: anyone can send anything, so whoever shows them
+	// labels them as the request's words and never as Roundtable's.
+	Given []Given
+}
+
+// Given is one value a refused request carried, under the name the
+// request gave it (a parameter or a claim).
+type Given struct {
+	Name  string
+	Value string
+}
+
+// WithGiven adds a value of the request to the refusal.
+func (e *Error) WithGiven(name, value string) *Error {
+	e.Given = append(e.Given, Given{Name: name, Value: value})
+	return e
 }
 
 func (e *Error) Error() string {

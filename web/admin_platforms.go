@@ -25,6 +25,9 @@ type platformView struct {
 	StatusClass string
 	Family      string
 	LastLaunch  timeView
+	// ErrorReason names the latest recorded refusal's reason; the
+	// request's words are in LastError.
+	ErrorReason string
 	LastErrorAt timeView
 	Created     timeView
 	Updated     timeView
@@ -78,6 +81,9 @@ func (s *Server) platformView(p tenant.Platform) platformView {
 	v := platformView{Platform: p, Family: familyName(p.LMSFamily),
 		LastLaunch: s.timeView(p.LastLaunchAt), LastErrorAt: s.timeView(p.LastErrorAt),
 		Created: s.timeView(&p.CreatedAt), Updated: s.timeView(&p.UpdatedAt)}
+	if p.LastErrorReason != "" {
+		v.ErrorReason = refusalReason(p.LastErrorReason)
+	}
 	switch p.Status {
 	case tenant.StatusActive:
 		v.StatusLabel, v.StatusClass = "Active", "ok"

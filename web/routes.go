@@ -9,8 +9,9 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.static)
 	e.GET("/.well-known/jwks.json", s.jwks)
 
-	e.GET("/lti/login", s.ltiLogin)
-	e.POST("/lti/login", s.ltiLogin)
+	loginLimit := s.loginLimit()
+	e.GET("/lti/login", s.ltiLogin, loginLimit)
+	e.POST("/lti/login", s.ltiLogin, loginLimit)
 	e.POST("/lti/launch", s.ltiLaunch)
 	e.GET("/lti/deep-link", s.deepLinkChooser)
 	e.POST("/lti/deep-link", s.deepLinkChoose)

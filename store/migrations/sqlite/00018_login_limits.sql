@@ -1,0 +1,19 @@
+-- +goose Up
+-- A platform's last refused login or launch is kept as a typed reason (an
+-- lti.Reason code) apart from the values its request carried: last_error
+-- now holds only those values, which the console labels as the request's
+-- words. Earlier rows wrote "reason: detail" in last_error, the detail
+-- mixing Roundtable's words with whatever the request sent: keep the
+-- reason, drop the detail.
+ALTER TABLE platforms ADD COLUMN last_error_reason TEXT NOT NULL DEFAULT '';
+UPDATE platforms SET last_error_reason = CASE WHEN instr(last_error, ':') > 0 THEN substr(last_error, 1, instr(last_error, ':') - 1) ELSE '' END,
+    last_error = ''
+    WHERE last_error <> '';
+
+-- Login initiation stops at a bound on each platform's unexpired login
+-- states; this index counts them (and serves the platform's delete).
+CREATE INDEX login_states_platform ON login_states (platform_id, expires_at);
+
+-- +goose Down
+DROP INDEX login_states_platform;
+ALTER TABLE platforms DROP COLUMN last_error_reason;
