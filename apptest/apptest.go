@@ -78,7 +78,10 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	go psrv.Serve(pln)
 	t.Cleanup(func() { psrv.Close() })
 
-	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text"}
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text",
+		// Tests and benchmarks launch thousands of times from one loopback
+		// address; the tests of the limit set their own.
+		LoginRate: 1000000}
 	if kind == store.Postgres {
 		cfg.DatabaseURL = storetest.PostgresURL(t)
 	}
