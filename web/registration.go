@@ -67,7 +67,7 @@ func (s *Server) toolDescription() lti.ToolDescription {
 		LogoURL:       s.URL(s.assets.url("img/roundtable.svg")),
 		Scopes:        wantedScopes,
 		Claims:        []string{"iss", "sub", "name", "given_name", "family_name", "email", "picture", "locale"},
-		Custom:        map[string]string{"section_ids": "$Canvas.course.sectionIds"},
+		Custom:        registrationCustom(),
 		Messages: []lti.ToolMessage{
 			{Type: lti.MessageResourceLink, TargetLinkURI: launch, Label: "Roundtable",
 				Placements: []string{"course_navigation", "ContentArea"}},
@@ -205,7 +205,7 @@ func (s *Server) canvasConfig(c echo.Context) error {
 				},
 			},
 		}},
-		"custom_fields": map[string]string{"section_ids": "$Canvas.course.sectionIds"},
+		"custom_fields": registrationCustom(),
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSON(http.StatusOK, doc)
