@@ -14,6 +14,18 @@ UPDATE platforms SET last_error_reason = CASE WHEN position(':' in last_error) >
 -- states; this index counts them (and serves the platform's delete).
 CREATE INDEX login_states_platform ON login_states (platform_id, expires_at);
 
+-- Full-text search reads only the searched space's posts: this index holds
+-- each post's document with its space's word (discussion.spaceWord: "sp",
+-- then the platform's, activity's and cohort's ids without hyphens, joined
+-- by "x"), and a search matches its terms and that word together on the
+-- same expression (discussion.pgSpaceDocument), so the index never yields
+-- another space's posts, however many of them hold the terms. It replaces
+-- the index of documents alone.
+CREATE INDEX posts_space_search ON posts USING GIN ((search || array_to_tsvector(ARRAY['sp' || replace(platform_id, '-', '') || 'x' || replace(link_id, '-', '') || 'x' || replace(cohort_id, '-', '')])));
+DROP INDEX posts_search;
+
 -- +goose Down
 DROP INDEX login_states_platform;
 ALTER TABLE platforms DROP COLUMN last_error_reason;
+CREATE INDEX posts_search ON posts USING GIN (search);
+DROP INDEX posts_space_search;
