@@ -114,6 +114,9 @@ func (a *App) init(ctx context.Context) error {
 	a.Registry = tenant.NewRegistry(a.DB)
 	a.Registry.Keys = keys
 	a.Sessions = session.NewStore(a.DB, cfg.Secret)
+	if cfg.PendingLogins > 0 {
+		a.Sessions.MaxPendingLogins = cfg.PendingLogins
+	}
 	a.Courses = course.NewStore(a.DB)
 	a.Admins = admin.NewStore(a.DB)
 	a.Live = live.New(a.DB, a.Logger)
@@ -158,7 +161,8 @@ func (a *App) init(ctx context.Context) error {
 		Admins:    a.Admins,
 		Live:      a.Live, Streams: streams,
 		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
-		ActivePages: cfg.ActivePages,
+		ActivePages:    cfg.ActivePages,
+		TrustedProxies: cfg.TrustedProxies, LoginRate: cfg.LoginRate,
 	})
 	if err != nil {
 		endStreams()

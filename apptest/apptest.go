@@ -81,8 +81,10 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 
 	// The platform runs on loopback, which the tool reaches only because
 	// the tests allow it, as an operator would for an LMS on their network.
+	// Tests and benchmarks launch thousands of times from one loopback
+	// address; the tests of the login limit set their own.
 	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text",
-		AllowPrivateNetworks: egress.Loopback, RegistrationsPerHour: config.DefaultRegistrationsPerHour}
+		AllowPrivateNetworks: egress.Loopback, RegistrationsPerHour: config.DefaultRegistrationsPerHour, LoginRate: 1000000}
 	if kind == store.Postgres {
 		cfg.DatabaseURL = storetest.PostgresURL(t)
 	}

@@ -51,6 +51,15 @@ type Config struct {
 	// RegistrationsPerHour is how many LTI Dynamic Registrations
 	// Roundtable accepts in an hour, all LMSs together.
 	RegistrationsPerHour int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client; empty: the connection's own address is the client.
+	TrustedProxies []*net.IPNet
+	// LoginRate is how many LTI logins one client address may start a
+	// minute; 0 is DefaultLoginRate.
+	LoginRate int
+	// PendingLogins bounds the logins of one platform that were started and
+	// not yet finished; 0 is DefaultPendingLogins.
+	PendingLogins int
 }
 
 // DefaultRegistrationsPerHour bounds dynamic registrations when the
@@ -58,10 +67,17 @@ type Config struct {
 // that a flood of fake LMSs cannot bury the console.
 const DefaultRegistrationsPerHour = 20
 
+// Defaults of the limits on LTI login initiation.
+const (
+	DefaultLoginRate     = 120
+	DefaultPendingLogins = 10000
+)
+
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
 	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
 	AllowPrivateNetworks, RegistrationsPerHour                                                         string
+	TrustedProxies, LoginRate, PendingLogins                                                           string
 
 	// DebugListenPublic allows a non-loopback DebugListen (safety.go).
 	DebugListenPublic string
@@ -82,6 +98,9 @@ const (
 
 	EnvAllowPrivateNetworks = "ROUNDTABLE_ALLOW_PRIVATE_NETWORKS"
 	EnvRegistrationsPerHour = "ROUNDTABLE_REGISTRATIONS_PER_HOUR"
+	EnvTrustedProxies       = "ROUNDTABLE_TRUSTED_PROXIES"
+	EnvLoginRate            = "ROUNDTABLE_LOGIN_RATE"
+	EnvPendingLogins        = "ROUNDTABLE_PENDING_LOGINS"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -112,6 +131,9 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.ActivePages, "active-pages", env(EnvActivePages, ""), "how many requests of the activities' pages work at once, the others waiting their turn; empty or 0: twice the cores ("+EnvActivePages+")")
 	fs.StringVar(&s.AllowPrivateNetworks, "allow-private-networks", env(EnvAllowPrivateNetworks, ""), "networks (CIDR), addresses and host names that requests to LMS-supplied URLs may reach although they are not public, comma separated; empty: public addresses only ("+EnvAllowPrivateNetworks+")")
 	fs.StringVar(&s.RegistrationsPerHour, "registrations-per-hour", env(EnvRegistrationsPerHour, strconv.Itoa(DefaultRegistrationsPerHour)), "how many LTI Dynamic Registrations are accepted in an hour, all LMSs together ("+EnvRegistrationsPerHour+")")
+	fs.StringVar(&s.TrustedProxies, "trusted-proxies", env(EnvTrustedProxies, ""), "addresses or CIDR ranges of the reverse proxies in front of Roundtable, comma-separated; their X-Forwarded-For names the client. Empty: none ("+EnvTrustedProxies+")")
+	fs.StringVar(&s.LoginRate, "login-rate", env(EnvLoginRate, strconv.Itoa(DefaultLoginRate)), "how many LTI logins one client address may start a minute ("+EnvLoginRate+")")
+	fs.StringVar(&s.PendingLogins, "pending-logins", env(EnvPendingLogins, strconv.Itoa(DefaultPendingLogins)), "how many started, unfinished LTI logins one LMS platform may have at once ("+EnvPendingLogins+")")
 	return s
 }
 
@@ -141,6 +163,17 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("%s / --registrations-per-hour: %q is not a number from 1 to 10000", EnvRegistrationsPerHour, s.RegistrationsPerHour)
 		}
 		cfg.RegistrationsPerHour = n
+	}
+	proxies, err := ParseTrustedProxies(s.TrustedProxies)
+	if err != nil {
+		return cfg, fmt.Errorf("%s / --trusted-proxies: %w", EnvTrustedProxies, err)
+	}
+	cfg.TrustedProxies = proxies
+	if cfg.LoginRate, err = count(s.LoginRate, DefaultLoginRate, 1, 1000000); err != nil {
+		return cfg, fmt.Errorf("%s / --login-rate: %q is not a number of logins a minute from 1 to 1000000", EnvLoginRate, s.LoginRate)
+	}
+	if cfg.PendingLogins, err = count(s.PendingLogins, DefaultPendingLogins, 1, 100000000); err != nil {
+		return cfg, fmt.Errorf("%s / --pending-logins: %q is not a number from 1 to 100000000", EnvPendingLogins, s.PendingLogins)
 	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
@@ -179,6 +212,45 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 	}
 	cfg.Secret, cfg.SecretSource = secret, source
 	return cfg, nil
+}
+
+// count reads a whole number from lo to hi; empty is def.
+func count(raw string, def, lo, hi int) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, errors.New("out of range")
+	}
+	return n, nil
+}
+
+// ParseTrustedProxies reads a list of addresses and CIDR ranges separated
+// by commas or spaces. A bare address is a range of one.
+func ParseTrustedProxies(raw string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR range (for example 10.0.0.0/8 or 192.0.2.7)", f)
+			}
+			bits := 128
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR range (for example 10.0.0.0/8 or 192.0.2.7)", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // ParseBaseURL checks a public base URL: absolute, https (http only on

@@ -40,6 +40,11 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"private networks URL", nil, []string{"--allow-private-networks", "http://lms.local", "--data-dir", dir}, "ROUNDTABLE_ALLOW_PRIVATE_NETWORKS"},
 		{"registrations per hour", map[string]string{EnvRegistrationsPerHour: "0"}, []string{"--data-dir", dir}, "ROUNDTABLE_REGISTRATIONS_PER_HOUR"},
 		{"registrations per hour text", nil, []string{"--registrations-per-hour", "many", "--data-dir", dir}, "ROUNDTABLE_REGISTRATIONS_PER_HOUR"},
+		{"trusted proxies", map[string]string{EnvTrustedProxies: "10.0.0.0/8, proxy.example.edu"}, []string{"--data-dir", dir}, "ROUNDTABLE_TRUSTED_PROXIES"},
+		{"trusted proxies range", nil, []string{"--trusted-proxies", "10.0.0.0/33", "--data-dir", dir}, "ROUNDTABLE_TRUSTED_PROXIES"},
+		{"login rate", map[string]string{EnvLoginRate: "0"}, []string{"--data-dir", dir}, "ROUNDTABLE_LOGIN_RATE"},
+		{"login rate words", nil, []string{"--login-rate", "fast", "--data-dir", dir}, "ROUNDTABLE_LOGIN_RATE"},
+		{"pending logins", map[string]string{EnvPendingLogins: "-5"}, []string{"--data-dir", dir}, "ROUNDTABLE_PENDING_LOGINS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,5 +134,28 @@ func TestEgressAndRegistrationSettings(t *testing.T) {
 	}
 	if got := c.AllowPrivateNetworks.String(); got != "10.1.0.0/16,lms.campus.internal" || c.RegistrationsPerHour != 5 {
 		t.Fatalf("allow %q, %d an hour (the flag wins over the variable)", got, c.RegistrationsPerHour)
+	}
+}
+
+func TestLoginLimitsAndTrustedProxies(t *testing.T) {
+	dir := t.TempDir()
+	c, err := load(t, nil, "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TrustedProxies != nil || c.LoginRate != DefaultLoginRate || c.PendingLogins != DefaultPendingLogins {
+		t.Fatalf("defaults: proxies %v, login rate %d, pending logins %d", c.TrustedProxies, c.LoginRate, c.PendingLogins)
+	}
+	c, err = load(t, map[string]string{EnvTrustedProxies: "10.0.0.0/8, 192.0.2.7 2001:db8::/32", EnvLoginRate: "30"},
+		"--data-dir", dir, "--pending-logins", "500")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range c.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 2001:db8::/32" || c.LoginRate != 30 || c.PendingLogins != 500 {
+		t.Fatalf("proxies %v, login rate %d, pending logins %d", got, c.LoginRate, c.PendingLogins)
 	}
 }

@@ -244,6 +244,45 @@ func placementIn(ctx context.Context, db gorm.ConnPool, s *Store, platformID, id
 	return p, nil
 }
 
+// ContextHistoryParam is the custom parameter Roundtable asks every LMS to
+// fill with $Context.id.history (LTI's list of the courses a course was
+// copied from, most recent first), so that a placed link's first launch in
+// a copied course can tell a copy from another course.
+const ContextHistoryParam = "context_id_history"
+
+// AdoptableBy reports whether the first launch of a link may take this
+// placement's settings: only a launch from the deployment the placement
+// was made in (another deployment may be another customer of the same
+// LMS), and only in the course it was made for. A copied course has a new
+// context id; it is the course the placement was made for when the LMS
+// says it was copied from it ($Context.id.history, see
+// ContextHistoryParam). When the LMS does not say (it sends no history, or
+// the variable unsubstituted, or a list it cut short), a course of the same
+// deployment is taken for a copy, as copies have always been: the LMS
+// gives no other way to tell them apart. An LMS that sends the history for
+// every launch of the tool (Roundtable asks for it at registration) thus
+// keeps a placement id replayed in another course from being adopted.
+func (p Placement) AdoptableBy(in LaunchInput) bool {
+	if p.DeploymentID != Clip(in.DeploymentID, 255) {
+		return false
+	}
+	if p.ContextKey == Clip(in.ContextID, 255) {
+		return true
+	}
+	raw, sent := in.Custom[ContextHistoryParam]
+	raw = strings.TrimSpace(raw)
+	if !sent || strings.HasPrefix(raw, "$") {
+		return true
+	}
+	for _, id := range strings.Split(raw, ",") {
+		id = strings.TrimSpace(id)
+		if id == "truncated" || (id != "" && Clip(id, 255) == p.ContextKey) {
+			return true
+		}
+	}
+	return false
+}
+
 // DeleteExpiredPlacementRequests removes abandoned requests.
 func (s *Store) DeleteExpiredPlacementRequests(ctx context.Context) (int64, error) {
 	res := s.db.WithContext(ctx).Exec(`DELETE FROM deep_link_requests WHERE expires_at < ?`, s.Now().UTC())

@@ -182,3 +182,36 @@ func TestAddPlacementConcurrently(t *testing.T) {
 		}
 	})
 }
+
+// A placement is adopted only in its deployment, and there only in its own
+// course or one the LMS says was copied from it; an LMS that says nothing
+// of copies leaves every course of the deployment a possible copy.
+func TestPlacementAdoptableOnlyWhereItWasMade(t *testing.T) {
+	p := course.Placement{DeploymentID: "d1", ContextKey: "course-a"}
+	launch := func(deployment, context string, custom map[string]string) course.LaunchInput {
+		return course.LaunchInput{DeploymentID: deployment, ContextID: context, Custom: custom}
+	}
+	history := func(v string) map[string]string { return map[string]string{course.ContextHistoryParam: v} }
+	for _, tc := range []struct {
+		name string
+		in   course.LaunchInput
+		want bool
+	}{
+		{"its course", launch("d1", "course-a", nil), true},
+		{"its course, history sent", launch("d1", "course-a", history("")), true},
+		{"another deployment", launch("d2", "course-a", nil), false},
+		{"another deployment, history naming it", launch("d2", "course-b", history("course-a")), false},
+		{"a copy the LMS reports", launch("d1", "course-b", history("course-a")), true},
+		{"a copy of a copy", launch("d1", "course-c", history(" course-b , course-a ")), true},
+		{"another course, the LMS reports no copy", launch("d1", "course-b", history("")), false},
+		{"another course copied from elsewhere", launch("d1", "course-b", history("course-x,course-y")), false},
+		{"a history the LMS cut short", launch("d1", "course-b", history("course-x,truncated")), true},
+		{"an LMS that does not substitute the variable", launch("d1", "course-b", history("$Context.id.history")), true},
+		{"an LMS that sends no history", launch("d1", "course-b", nil), true},
+		{"no course at all", launch("d1", "", history("")), false},
+	} {
+		if got := p.AdoptableBy(tc.in); got != tc.want {
+			t.Errorf("%s: adoptable %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -18,8 +18,8 @@ import (
 )
 
 // Search: full text over the posts of the viewer's space (Postgres tsvector
-// with a GIN index, SQLite FTS5; see migration 00006), similar-thread
-// suggestions, and duplicates.
+// with a GIN index, SQLite FTS5; see migrations 00006 and 00018),
+// similar-thread suggestions, and duplicates.
 
 // Limits of a search.
 const (
@@ -201,47 +201,7 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Se
 	if limit <= 0 || limit > 100 {
 		limit = DefaultSearch
 	}
-	var query string
-	var args []any
-	visible := ` AND p.deleted = FALSE`
-	if !v.Staff {
-		// What moderators hid is not there for learners: the post, or its whole thread.
-		visible += ` AND p.hidden = FALSE AND t.hidden = FALSE`
-	}
-	gate, gateArgs := othersGate(v)
-	visible += gate
-	switch s.db.Dialect {
-	case store.Postgres:
-		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
-			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
-			CASE WHEN p.opening THEN ts_headline('simple', translate(t.title, '<>', ?), q, ?) ELSE '' END,
-			ts_headline('simple', translate(p.body, '<>', ?), q, ?)
-			FROM posts p
-			CROSS JOIN to_tsquery('simple', ?) q
-			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
-			WHERE p.search @@ q AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
-			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
-		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
-			v.CourseID, v.PlatformID, v.CohortID, v.LinkID}
-	default:
-		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
-			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
-			CASE WHEN p.opening THEN highlight(post_fts, 0, ?, ?) ELSE '' END,
-			snippet(post_fts, 1, ?, ?, '…', 24)
-			FROM post_fts
-			JOIN post_search_ids x ON x.rid = post_fts.rowid
-			JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
-			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
-			WHERE post_fts MATCH ? AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
-			ORDER BY bm25(post_fts, 10.0, 1.0), p.id DESC LIMIT ?`
-		args = []any{markOpen, markClose, markOpen, markClose, v.CourseID, FTS5Query(terms, false, false),
-			v.PlatformID, v.CohortID, v.LinkID}
-	}
-	args = append(append(args, gateArgs...), limit)
+	query, args := s.searchStatement(v, terms, limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -266,6 +226,78 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Se
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	return out, nil
+}
+
+// searchStatement is Search's statement for the viewer's space and terms.
+// Both databases match in a full-text index whose every document carries
+// its space's word (spaceWord): the index yields the space's posts with
+// the words, and never reads another space's, whatever they hold. On
+// SQLite, CROSS JOIN keeps that match first (SQLite does not reorder it):
+// planned freely, the statement may scan every tenant's threads instead.
+func (s *Store) searchStatement(v Viewer, terms []string, limit int) (string, []any) {
+	var query string
+	var args []any
+	visible := ` AND p.deleted = FALSE`
+	if !v.Staff {
+		// What moderators hid is not there for learners: the post, or its whole thread.
+		visible += ` AND p.hidden = FALSE AND t.hidden = FALSE`
+	}
+	gate, gateArgs := othersGate(v)
+	visible += gate
+	switch s.db.Dialect {
+	case store.Postgres:
+		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
+			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
+			CASE WHEN p.opening THEN ts_headline('simple', translate(t.title, '<>', ?), q, ?) ELSE '' END,
+			ts_headline('simple', translate(p.body, '<>', ?), q, ?)
+			FROM posts p
+			CROSS JOIN to_tsquery('simple', ?) q
+			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
+			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
+		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
+			v.CourseID, TSQuery([]string{spaceWord(v)}, false, false), v.PlatformID, v.CohortID, v.LinkID}
+	default:
+		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
+			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
+			CASE WHEN p.opening THEN highlight(post_fts, 0, ?, ?) ELSE '' END,
+			snippet(post_fts, 1, ?, ?, '…', 24)
+			FROM post_fts
+			CROSS JOIN post_search_ids x ON x.rid = post_fts.rowid
+			CROSS JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
+			CROSS JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
+			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+			WHERE post_fts MATCH ? AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			ORDER BY bm25(post_fts, 10.0, 1.0, 0.0), p.id DESC LIMIT ?`
+		args = []any{markOpen, markClose, markOpen, markClose, v.CourseID, fts5SpaceQuery(v, terms, false, false),
+			v.PlatformID, v.CohortID, v.LinkID}
+	}
+	return query, append(append(args, gateArgs...), limit)
+}
+
+// spaceWord is the word that every full-text document of a space's posts
+// carries, and no other document (see migration 00018): "sp", then the
+// platform's, activity's and cohort's ids, without the hyphens that would
+// split it into several words, joined by "x". pgSpaceDocument and
+// sqliteSpaceWord compute the same in SQL.
+func spaceWord(v Viewer) string {
+	strip := func(id string) string { return strings.ReplaceAll(id, "-", "") }
+	return "sp" + strip(v.PlatformID) + "x" + strip(v.LinkID) + "x" + strip(v.CohortID)
+}
+
+// pgSpaceDocument is a post's full-text document with its space's word, as
+// the index posts_space_search holds it: a statement matches on exactly
+// this expression for Postgres to use that index.
+const pgSpaceDocument = `(p.search || array_to_tsvector(ARRAY['sp' || replace(p.platform_id, '-', '') || 'x' || replace(p.link_id, '-', '') || 'x' || replace(p.cohort_id, '-', '')]))`
+
+// fts5SpaceQuery is the FTS5 query for terms (see FTS5Query) in the posts
+// of the viewer's space: the space's word in its own column, and the terms
+// in the title and body.
+func fts5SpaceQuery(v Viewer, terms []string, or, prefix bool) string {
+	return `space : "` + spaceWord(v) + `" AND {title body} : (` + FTS5Query(terms, or, prefix) + `)`
 }
 
 // headlineOptions are ts_headline's: the whole title, or fragments of a body.
@@ -308,18 +340,18 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 			FROM posts p
 			CROSS JOIN to_tsquery('simple', ?) q
 			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			WHERE p.search @@ q AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, t.id DESC LIMIT ?`
-		args = []any{TSQuery(terms, true, true), v.PlatformID, v.CohortID, v.LinkID}
+		args = []any{TSQuery(terms, true, true), TSQuery([]string{spaceWord(v)}, false, false), v.PlatformID, v.CohortID, v.LinkID}
 	default:
 		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
 			FROM post_fts
-			JOIN post_search_ids x ON x.rid = post_fts.rowid
-			JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
-			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			CROSS JOIN post_search_ids x ON x.rid = post_fts.rowid
+			CROSS JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
+			CROSS JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
 			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
-			ORDER BY bm25(post_fts, 10.0, 1.0), t.id DESC LIMIT ?`
-		args = []any{FTS5Query(terms, true, true), v.PlatformID, v.CohortID, v.LinkID}
+			ORDER BY bm25(post_fts, 10.0, 1.0, 0.0), t.id DESC LIMIT ?`
+		args = []any{fts5SpaceQuery(v, terms, true, true), v.PlatformID, v.CohortID, v.LinkID}
 	}
 	args = append(append(args, gateArgs...), limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)

@@ -43,6 +43,9 @@ const (
 	ReasonMissingSubject     Reason = "missing_sub"
 	ReasonMissingClaim       Reason = "missing_claim"
 	ReasonBadClaim           Reason = "bad_claim"
+	// ReasonTooManyLogins refuses a login while the platform has too many
+	// started and unfinished ones (see session.ErrTooManyLogins).
+	ReasonTooManyLogins Reason = "too_many_logins"
 )
 
 // Error is a rejected login or launch: Reason for logs and tests, Message for
@@ -59,6 +62,10 @@ type Error struct {
 	// It is the platform's text: for the operator's log and the admin
 	// console, never for the person who started the request.
 	Answer *Answer
+	// Given are the values of the request that the refusal is about, as the
+	// request sent them: anyone can send anything, so whoever shows them
+	// labels them as the request's words and never as Roundtable's.
+	Given []Given
 }
 
 // Answer is a platform's answer to a request that failed.
@@ -83,6 +90,19 @@ func newAnswer(status int, said string, body []byte) *Answer {
 	}
 	text := strings.ToValidUTF8(strings.ReplaceAll(string(body), "\x00", ""), "\uFFFD")
 	return &Answer{Status: status, Said: strings.ToValidUTF8(strings.ReplaceAll(said, "\x00", ""), "\uFFFD"), Body: text}
+}
+
+// Given is one value a refused request carried, under the name the
+// request gave it (a parameter or a claim).
+type Given struct {
+	Name  string
+	Value string
+}
+
+// WithGiven adds a value of the request to the refusal.
+func (e *Error) WithGiven(name, value string) *Error {
+	e.Given = append(e.Given, Given{Name: name, Value: value})
+	return e
 }
 
 func (e *Error) Error() string {

@@ -68,7 +68,7 @@ func (c *KeyCache) Key(ctx context.Context, url, kid string) (jwk.Key, error) {
 		return k, nil
 	}
 	if now.Sub(e.fetchedAt) < c.RefetchInterval {
-		return nil, reject(ReasonUnknownKID, msgTokenInvalid, "kid %q not in %s (refetched %s ago)", kid, url, now.Sub(e.fetchedAt).Round(time.Second))
+		return nil, reject(ReasonUnknownKID, msgTokenInvalid, "kid %q not in %s (refetched %s ago)", kid, url, now.Sub(e.fetchedAt).Round(time.Second)).WithGiven("kid", kid)
 	}
 	if err := c.fetch(ctx, url, e, now); err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (c *KeyCache) Key(ctx context.Context, url, kid string) (jwk.Key, error) {
 	if k, ok := e.set.LookupKeyID(kid); ok {
 		return k, nil
 	}
-	return nil, reject(ReasonUnknownKID, msgTokenInvalid, "kid %q not in %s", kid, url)
+	return nil, reject(ReasonUnknownKID, msgTokenInvalid, "kid %q not in %s", kid, url).WithGiven("kid", kid)
 }
 
 // Forget drops the cached keys of url (a registration changed).

@@ -182,7 +182,7 @@ func (v *Validator) Validate(ctx context.Context, idToken string, reg Registrati
 		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "id_token header is not JSON: %v", err)
 	}
 	if hdr.Alg != "RS256" {
-		return nil, reject(ReasonBadAlgorithm, msgTokenInvalid, "alg %q, only RS256 is accepted", hdr.Alg)
+		return nil, reject(ReasonBadAlgorithm, msgTokenInvalid, "alg %q, only RS256 is accepted", hdr.Alg).WithGiven("alg", hdr.Alg)
 	}
 	if hdr.Kid == "" {
 		return nil, reject(ReasonMissingKID, msgTokenInvalid, "id_token header has no kid")
@@ -234,7 +234,7 @@ func verifyRS256(parts []string, key jwk.Key) ([]byte, error) {
 func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*Launch, error) {
 	now := v.Now()
 	if c.Issuer != reg.Issuer {
-		return nil, reject(ReasonBadIssuer, msgTokenInvalid, "iss %q, registration expects %q", c.Issuer, reg.Issuer)
+		return nil, reject(ReasonBadIssuer, msgTokenInvalid, "iss %q, registration expects %q", c.Issuer, reg.Issuer).WithGiven("iss", c.Issuer)
 	}
 	found := false
 	for _, a := range c.Audience {
@@ -243,10 +243,10 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 		}
 	}
 	if !found {
-		return nil, reject(ReasonBadAudience, msgTokenInvalid, "aud %q does not contain client_id %q", []string(c.Audience), reg.ClientID)
+		return nil, reject(ReasonBadAudience, msgTokenInvalid, "aud %q does not contain client_id %q", []string(c.Audience), reg.ClientID).WithGiven("aud", strings.Join(c.Audience, " "))
 	}
 	if (len(c.Audience) > 1 || c.AZP != "") && c.AZP != reg.ClientID {
-		return nil, reject(ReasonBadAuthorizedParty, msgTokenInvalid, "azp %q, want %q", c.AZP, reg.ClientID)
+		return nil, reject(ReasonBadAuthorizedParty, msgTokenInvalid, "azp %q, want %q", c.AZP, reg.ClientID).WithGiven("azp", c.AZP)
 	}
 	if c.Expiry == nil || c.IssuedAt == nil {
 		return nil, reject(ReasonBadTimestamps, msgTokenInvalid, "exp or iat missing")
@@ -266,14 +266,14 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 		return nil, reject(ReasonMissingVersion, msgTokenInvalid, "no LTI version claim")
 	}
 	if *c.Version != Version {
-		return nil, reject(ReasonBadVersion, msgTokenInvalid, "LTI version %q, only %s is supported", *c.Version, Version)
+		return nil, reject(ReasonBadVersion, msgTokenInvalid, "LTI version %q, only %s is supported", *c.Version, Version).WithGiven("version", *c.Version)
 	}
 	if c.MessageType == nil || *c.MessageType == "" {
 		return nil, reject(ReasonMissingMessageType, msgTokenInvalid, "no message_type claim")
 	}
 	mt := *c.MessageType
 	if mt != MessageResourceLink && mt != MessageDeepLinking {
-		return nil, reject(ReasonBadMessageType, msgTokenInvalid, "message_type %q is not supported", mt)
+		return nil, reject(ReasonBadMessageType, msgTokenInvalid, "message_type %q is not supported", mt).WithGiven("message_type", mt)
 	}
 	if c.DeploymentID == nil || *c.DeploymentID == "" {
 		return nil, reject(ReasonMissingDeployment, msgTokenInvalid, "no deployment_id claim")

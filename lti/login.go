@@ -56,7 +56,7 @@ func ParseLoginRequest(v url.Values) (LoginRequest, error) {
 		}
 	}
 	if u, err := url.Parse(req.TargetLinkURI); err != nil || !u.IsAbs() {
-		return req, reject(ReasonBadTargetLinkURI, msgRelaunch, "target_link_uri %q is not an absolute URL", req.TargetLinkURI)
+		return req, reject(ReasonBadTargetLinkURI, msgRelaunch, "target_link_uri %q is not an absolute URL", req.TargetLinkURI).WithGiven("target_link_uri", req.TargetLinkURI)
 	}
 	return req, nil
 }

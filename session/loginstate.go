@@ -31,29 +31,66 @@ func (LoginState) TableName() string { return "login_states" }
 // redirect and the launch post.
 const LoginStateTTL = 10 * time.Minute
 
-// SaveLoginState stores a login state.
+// DefaultMaxPendingLogins is how many unfinished logins a platform may
+// have at once unless the Store says otherwise.
+const DefaultMaxPendingLogins = 10000
+
+// ErrTooManyLogins refuses a login while its platform already has
+// MaxPendingLogins unfinished ones: whoever starts logins without finishing
+// them cannot fill the database, only wait until some expire.
+var ErrTooManyLogins = errors.New("too many unfinished logins for this platform")
+
+// pendingBelowMax is true while a platform (the first argument) has fewer
+// unexpired login states (expiring after the second) than the maximum (the
+// third and fourth). The count stops at the maximum, so it reads at most
+// that many index entries, whatever the table holds.
+const pendingBelowMax = `(SELECT COUNT(*) FROM (SELECT 1 FROM login_states WHERE platform_id = ? AND expires_at > ? LIMIT ?) pending) < ?`
+
+// SaveLoginState stores a login state, unless its platform has too many
+// unfinished logins already (ErrTooManyLogins).
 func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
-	ls.ExpiresAt = s.Now().UTC().Add(LoginStateTTL)
+	now := s.Now().UTC()
+	ls.ExpiresAt = now.Add(LoginStateTTL)
+	max := s.PendingLoginLimit()
 	// A login state lost in a crash only means opening the activity again.
-	_, err := s.db.ExecRelaxed(ctx, `INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, ls.State, ls.Nonce, ls.PlatformID, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt)
-	return err
+	res, err := s.db.ExecRelaxed(ctx, `INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
+		SELECT ?, ?, ?, ?, ?, ?, ? WHERE `+pendingBelowMax,
+		ls.State, ls.Nonce, ls.PlatformID, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt,
+		ls.PlatformID, now, max, max)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(err, ErrTooManyLogins)
+	}
+	return nil
+}
+
+// PendingLoginLimit is how many unfinished logins one platform may have.
+func (s *Store) PendingLoginLimit() int {
+	if s.MaxPendingLogins > 0 {
+		return s.MaxPendingLogins
+	}
+	return DefaultMaxPendingLogins
 }
 
 // BeginLogin finds the registration a login names and, when it is usable
 // and the deployment is one of its own (or none was named), saves the login
 // state for it: on Postgres in one statement. saved is false when the state
 // still needs saving (an unknown deployment that the caller may accept);
-// err explains an unknown, ambiguous, disabled or pending platform.
+// err explains an unknown, ambiguous, disabled or pending platform (reg
+// then names the platform when there is one), or is ErrTooManyLogins.
 func (s *Store) BeginLogin(ctx context.Context, registry *tenant.Registry, issuer, clientID, deploymentID string, ls LoginState) (reg lti.Registration, deploymentKnown, saved bool, err error) {
-	ls.ExpiresAt = s.Now().UTC().Add(LoginStateTTL)
+	now := s.Now().UTC()
+	ls.ExpiresAt = now.Add(LoginStateTTL)
 	if s.db.Dialect != store.Postgres {
 		reg, deploymentKnown, err = registry.FindForLogin(ctx, issuer, clientID, deploymentID)
 		if err != nil || (deploymentID != "" && !deploymentKnown) {
 			return reg, deploymentKnown, false, err
 		}
 		ls.PlatformID = reg.ID
-		return reg, deploymentKnown, true, s.SaveLoginState(ctx, ls)
+		err = s.SaveLoginState(ctx, ls)
+		return reg, deploymentKnown, err == nil, err
 	}
 	q := `WITH p AS (
 			SELECT id, issuer, client_id, auth_url, token_url, token_audience, jwks_url, status,
@@ -63,13 +100,15 @@ func (s *Store) BeginLogin(ctx context.Context, registry *tenant.Registry, issue
 			INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
 			SELECT ?, ?, p.id, ?, ?, ?, ? FROM p
 			WHERE (SELECT COUNT(*) FROM p) = 1 AND p.status = 'active' AND (? = '' OR p.has_deployment)
+				AND (SELECT COUNT(*) FROM (SELECT 1 FROM login_states WHERE platform_id = p.id AND expires_at > ? LIMIT ?) pending) < ?
 			RETURNING platform_id
 		)
 		SELECT p.id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status, p.has_deployment,
 			EXISTS (SELECT 1 FROM ins)
 		FROM p`
+	max := s.PendingLoginLimit()
 	rows, err := s.db.RelaxedSQL().QueryContext(ctx, s.db.Rebind(q), deploymentID, issuer, clientID, clientID,
-		ls.State, ls.Nonce, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt, deploymentID)
+		ls.State, ls.Nonce, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt, deploymentID, now, max, max)
 	if err != nil {
 		return lti.Registration{}, false, false, err
 	}
@@ -87,6 +126,10 @@ func (s *Store) BeginLogin(ctx context.Context, registry *tenant.Registry, issue
 		return lti.Registration{}, false, false, err
 	}
 	reg, deploymentKnown, err = tenant.ChooseForLogin(found, hasDeployment, issuer, clientID, deploymentID)
+	if err == nil && !saved && (deploymentID == "" || deploymentKnown) {
+		// Everything else allowed the insert: the platform is full.
+		err = ErrTooManyLogins
+	}
 	return reg, deploymentKnown, saved && err == nil, err
 }
 

@@ -67,6 +67,9 @@ type Store struct {
 	TTL      time.Duration
 	TokenTTL time.Duration
 	Now      func() time.Time
+	// MaxPendingLogins bounds the unfinished logins of one platform (0:
+	// DefaultMaxPendingLogins).
+	MaxPendingLogins int
 
 	cache sessionCache
 }

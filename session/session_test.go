@@ -193,3 +193,43 @@ func TestCSRFTokenIsBoundToTheSessionAndKey(t *testing.T) {
 		t.Error("a token of another session, key or form is accepted")
 	}
 }
+
+// A platform holds at most MaxPendingLogins unexpired login states; expired
+// ones do not count, and other platforms are not affected.
+func TestPendingLoginsAreBoundedPerPlatform(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		for _, p := range []string{"p1", "p2"} {
+			if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
+				VALUES (?, 'LMS', ?, 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, p, "https://"+p+".example", now, now).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
+		s.MaxPendingLogins = 2
+		clock := now
+		s.Now = func() time.Time { return clock }
+		save := func(state, platform string) error {
+			return s.SaveLoginState(ctx, session.LoginState{State: state, Nonce: "n", PlatformID: platform, BrowserHash: "b", TargetLinkURI: "https://tool/launch"})
+		}
+		if err := errors.Join(save("a", "p1"), save("b", "p1")); err != nil {
+			t.Fatal(err)
+		}
+		if err := save("c", "p1"); !errors.Is(err, session.ErrTooManyLogins) {
+			t.Fatalf("third pending login: %v, want ErrTooManyLogins", err)
+		}
+		if err := save("d", "p2"); err != nil {
+			t.Fatalf("another platform's login: %v", err)
+		}
+		clock = clock.Add(session.LoginStateTTL + time.Second)
+		if err := save("e", "p1"); err != nil {
+			t.Fatalf("a login once the others expired: %v", err)
+		}
+		var n int64
+		db.Raw(`SELECT COUNT(*) FROM login_states WHERE platform_id = 'p1'`).Scan(&n)
+		if n != 3 {
+			t.Errorf("%d login states of p1, want 3 (two expired, one live)", n)
+		}
+	})
+}

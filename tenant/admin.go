@@ -190,28 +190,13 @@ type touchLog struct {
 // it after the launch's transaction has committed, never inside it.
 func (r *Registry) TouchLaunch(ctx context.Context, platformID string) error {
 	now := r.Now().UTC()
-	touches := &r.touches
-	touches.Lock()
-	if touches.at == nil {
-		touches.at = map[string]time.Time{}
-	}
-	last, seen := touches.at[platformID]
-	due := !seen || now.Sub(last) >= TouchInterval || now.Before(last)
-	if due {
-		touches.at[platformID] = now
-	}
-	touches.Unlock()
-	if !due {
+	if !r.touches.claim(platformID, now, TouchInterval) {
 		return nil
 	}
 	err := r.db.WithContext(ctx).Exec(`UPDATE platforms SET last_launch_at = ? WHERE id = ?`, now, platformID).Error
 	if err != nil {
 		// Let the next launch try again.
-		touches.Lock()
-		if touches.at[platformID].Equal(now) {
-			delete(touches.at, platformID)
-		}
-		touches.Unlock()
+		r.touches.release(platformID, now)
 	}
 	return err
 }

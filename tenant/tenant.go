@@ -38,10 +38,14 @@ type Platform struct {
 	Status        string
 	LMSFamily     string `gorm:"column:lms_family"`
 	LastLaunchAt  *time.Time
-	LastError     string
-	LastErrorAt   *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LastErrorReason is the lti.Reason of the latest refusal recorded;
+	// LastError the values its request carried, as GivenText writes them:
+	// the request's words, never Roundtable's.
+	LastErrorReason string
+	LastError       string
+	LastErrorAt     *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 
 	// RegisteredBy is RegisteredManually or RegisteredDynamically; the
 	// announced scopes, product version and registration client URI come
@@ -97,7 +101,8 @@ type Registry struct {
 	// key, and Remove deletes them.
 	Keys Keys
 
-	touches touchLog
+	touches  touchLog
+	refusals touchLog
 }
 
 // ValidID reports whether id has the form of a registration id, so that
@@ -375,7 +380,9 @@ func (r *Registry) FindForLogin(ctx context.Context, issuer, clientID, deploymen
 
 // ChooseForLogin judges what a login's registration lookup found: exactly
 // one usable platform, or the error that explains why not; known tells
-// whether deploymentID is one of its deployments.
+// whether deploymentID is one of its deployments. A platform that was found
+// but cannot launch (disabled, pending) comes with the error as a
+// registration that holds only its id, so the refusal can be noted on it.
 func ChooseForLogin(found []Platform, hasDeployment bool, issuer, clientID, deploymentID string) (lti.Registration, bool, error) {
 	switch {
 	case len(found) == 0:
@@ -388,6 +395,9 @@ func ChooseForLogin(found []Platform, hasDeployment bool, issuer, clientID, depl
 			Detail:  fmt.Sprintf("issuer %q has several registrations and the login named no client_id", issuer)}
 	}
 	reg, err := Usable(found[0])
+	if err != nil {
+		reg = lti.Registration{ID: found[0].ID}
+	}
 	return reg, hasDeployment && deploymentID != "", err
 }
 
@@ -415,17 +425,6 @@ func (r *Registry) HasDeployment(ctx context.Context, registrationID, deployment
 	err := r.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM deployments WHERE platform_id = ? AND deployment_id = ?`,
 		registrationID, deploymentID).Scan(&n).Error
 	return n > 0, err
-}
-
-// RecordError notes the last failure seen from a platform, for the admin's
-// health view.
-func (r *Registry) RecordError(ctx context.Context, id, message string) error {
-	now := r.Now().UTC()
-	if len(message) > 500 {
-		message = message[:500]
-	}
-	return r.db.WithContext(ctx).Model(&Platform{}).Where("id = ?", id).
-		Updates(map[string]any{"last_error": message, "last_error_at": now}).Error
 }
 
 // FrameOrigins lists the web origins that show a platform's pages with

@@ -26,6 +26,9 @@ type platformView struct {
 	StatusClass string
 	Family      string
 	LastLaunch  timeView
+	// ErrorReason names the latest recorded refusal's reason; the
+	// request's words are in LastError.
+	ErrorReason string
 	LastErrorAt timeView
 	Created     timeView
 	Updated     timeView
@@ -81,6 +84,9 @@ func (s *Server) platformView(p tenant.Platform) platformView {
 	v := platformView{Platform: p, Family: familyName(p.LMSFamily),
 		LastLaunch: s.timeView(p.LastLaunchAt), LastErrorAt: s.timeView(p.LastErrorAt),
 		Created: s.timeView(&p.CreatedAt), Updated: s.timeView(&p.UpdatedAt), ScopesGranted: s.timeView(p.ScopesGrantedAt)}
+	if p.LastErrorReason != "" {
+		v.ErrorReason = refusalReason(p.LastErrorReason)
+	}
 	switch p.Status {
 	case tenant.StatusActive:
 		v.StatusLabel, v.StatusClass = "Active", "ok"

@@ -456,7 +456,7 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 		if err := env.App.Registry.TouchLaunch(ctx, env.Registered.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.App.Registry.RecordError(ctx, id, "unknown_kid: kid \"k9\" not in the key set"); err != nil {
+		if _, err := env.App.Registry.RecordRefusal(ctx, id, (&lti.Error{Reason: lti.ReasonUnknownKID}).WithGiven("kid", "k9")); err != nil {
 			t.Fatal(err)
 		}
 		c.get("/admin/platforms")
@@ -471,7 +471,7 @@ func TestAdminAddPlatformByHand(t *testing.T) {
 		if got := strings.TrimSpace(added.Find("[data-testid=last-launch]").Text()); got != "Never" {
 			t.Errorf("last launch of the new platform: %q", got)
 		}
-		if got := strings.Join(strings.Fields(added.Find("[data-testid=last-error]").Text()), " "); got != `unknown_kid: kid "k9" not in the key set (just now)` {
+		if got := strings.Join(strings.Fields(added.Find("[data-testid=last-error]").Text()), " "); got != `Reason: key id (kid) not in the platform's key set. The request said: kid = "k9" (just now)` {
 			t.Errorf("last error of the new platform: %q", got)
 		}
 	})

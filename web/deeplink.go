@@ -23,6 +23,17 @@ import (
 // custom parameters set by deep linking.
 const placementParam = "rt_placement"
 
+// registrationCustom are the custom parameters Roundtable asks an LMS to
+// send with every launch: the person's sections (Canvas), and the courses
+// a course was copied from, which tell a copy from another course when a
+// placed link is first opened (see course.Placement.AdoptableBy).
+func registrationCustom() map[string]string {
+	return map[string]string{
+		"section_ids":              "$Canvas.course.sectionIds",
+		course.ContextHistoryParam: "$Context.id.history",
+	}
+}
+
 // deepLinkLaunch answers a verified LtiDeepLinkingRequest: staff get the
 // page that chooses what to place; the request's settings stay on the
 // server, named by a secret the page carries.
@@ -304,23 +315,31 @@ func placementOf(l *lti.Launch) string {
 }
 
 // adoptPlacement gives a link without settings its placement's settings,
-// and reports whether it did. An unknown id, or another platform's, is
-// ignored with a log line: the link then behaves as one added by hand.
-func (s *Server) adoptPlacement(ctx context.Context, plan *course.LaunchPlan, platformID, placementID string) (bool, error) {
+// and reports whether it did. An unknown id, another platform's, or one
+// placed in another deployment or course (see course.Placement.AdoptableBy)
+// is ignored with a log line: the link then behaves as one added by hand.
+func (s *Server) adoptPlacement(ctx context.Context, plan *course.LaunchPlan, in course.LaunchInput, placementID string) (bool, error) {
 	if placementID == "" || plan.HasSettings() {
 		return false, nil
 	}
 	if len(placementID) > 100 {
-		s.Logger.InfoContext(ctx, "launch names an invalid placement; ignored", slog.String("platform", platformID))
+		s.Logger.InfoContext(ctx, "launch names an invalid placement; ignored", slog.String("platform", in.PlatformID))
 		return false, nil
 	}
-	p, err := s.Courses.Placement(ctx, platformID, placementID)
+	p, err := s.Courses.Placement(ctx, in.PlatformID, placementID)
 	if roundtable.ErrorCode(err) == roundtable.ENOTFOUND {
-		s.Logger.InfoContext(ctx, "launch names an unknown placement; ignored", slog.String("platform", platformID), slog.String("placement", placementID))
+		s.Logger.InfoContext(ctx, "launch names an unknown placement; ignored", slog.String("platform", in.PlatformID), slog.String("placement", placementID))
 		return false, nil
 	}
 	if err != nil {
 		return false, err
+	}
+	if !p.AdoptableBy(in) {
+		s.Logger.WarnContext(ctx, "launch names a placement made in another deployment or course; ignored",
+			slog.String("platform", in.PlatformID), slog.String("placement", placementID),
+			slog.String("deployment", in.DeploymentID), slog.String("context", in.ContextID),
+			slog.String("placed_in_deployment", p.DeploymentID), slog.String("placed_in_context", p.ContextKey))
+		return false, nil
 	}
 	plan.AdoptSettings(p.Settings)
 	return true, nil

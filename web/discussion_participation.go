@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -106,10 +107,35 @@ func (s *Server) participationCSV(c echo.Context) error {
 }
 
 // safeCell keeps a spreadsheet from reading a cell as a formula: text that
-// starts with = + - @ (or a tab or carriage return) gets a leading quote.
+// starts with a tab or carriage return, or whose first visible character
+// starts a formula (= + - @, or their full-width and small forms, which
+// spreadsheets fold to them), gets a leading quote. What cannot be seen
+// before that character (spaces, no-break and zero-width spaces, byte order
+// marks, direction marks, fillers, line breaks) does not hide it.
 func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if strings.HasPrefix(s, "\t") || strings.HasPrefix(s, "\r") {
 		return "'" + s
 	}
+	for _, r := range s {
+		if invisible(r) {
+			continue
+		}
+		if strings.ContainsRune(formulaStarts, r) {
+			return "'" + s
+		}
+		return s
+	}
 	return s
+}
+
+// formulaStarts are the characters a spreadsheet reads as the start of a
+// formula: = + - @, full-width ＝ ＋ － ＠, small ﹦ ﹢ ﹣ ﹫, and the minus sign.
+const formulaStarts = "=+-@\uFF1D\uFF0B\uFF0D\uFF20\uFE66\uFE62\uFE63\uFE6B\u2212"
+
+// invisible reports whether r shows nothing on its own: white space,
+// control and format characters (zero-width spaces, byte order marks,
+// direction marks), combining marks without a base, and the blank fillers.
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zs, unicode.Mn, unicode.Me) ||
+		strings.ContainsRune("\u115F\u1160\u3164\uFFA0\u2800", r)
 }

@@ -135,6 +135,8 @@ func ltiStatus(r lti.Reason) int {
 		return http.StatusForbidden
 	case lti.ReasonKeysUnavailable:
 		return http.StatusBadGateway
+	case lti.ReasonTooManyLogins:
+		return http.StatusServiceUnavailable
 	case lti.ReasonMalformedRequest, lti.ReasonStateMissing, lti.ReasonBadTargetLinkURI, lti.ReasonAmbiguousPlatform, lti.ReasonPlatformError:
 		return http.StatusBadRequest
 	}

@@ -156,7 +156,7 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 	}
 	// A link placed by deep linking takes its placement's settings on its
 	// first launch (and a copied course's link on its own first launch).
-	adopted, err := s.adoptPlacement(ctx, plan, in.PlatformID, placementID)
+	adopted, err := s.adoptPlacement(ctx, plan, in, placementID)
 	if err != nil {
 		return "", session.Session{}, nil, false, err
 	}

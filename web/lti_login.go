@@ -3,6 +3,8 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -30,6 +32,8 @@ type loginStoragePage struct {
 }
 
 // ltiLogin answers an OIDC third-party initiated login (GET or POST).
+// Anyone can start one: loginLimit bounds how many one client address
+// starts, and the session store how many one platform has unfinished.
 func (s *Server) ltiLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := c.Request().ParseForm(); err != nil {
@@ -37,16 +41,12 @@ func (s *Server) ltiLogin(c echo.Context) error {
 	}
 	req, err := lti.ParseLoginRequest(c.Request().Form)
 	if err != nil {
-		return s.rejectLTI(c, "", err)
+		return s.rejectLTI(c, s.loginPlatform(c, req), err)
 	}
 	if !s.ours(req.TargetLinkURI) {
-		reg, _, err := s.Registry.FindForLogin(ctx, req.Issuer, req.ClientID, req.DeploymentID)
-		if err != nil {
-			return s.rejectLTI(c, "", err)
-		}
-		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadTargetLinkURI,
+		return s.rejectLTI(c, s.loginPlatform(c, req), (&lti.Error{Reason: lti.ReasonBadTargetLinkURI,
 			Message: "Your course asked to open an address that is not part of this Roundtable. Please tell your LMS administrator.",
-			Detail:  "target_link_uri " + req.TargetLinkURI + " is not under " + s.BaseURL.String()})
+			Detail:  "target_link_uri " + req.TargetLinkURI + " is not under " + s.BaseURL.String()}).WithGiven("target_link_uri", req.TargetLinkURI))
 	}
 	ls := session.LoginState{
 		State:         lti.RandomToken(24),
@@ -56,8 +56,13 @@ func (s *Server) ltiLogin(c echo.Context) error {
 		StorageTarget: req.StorageTarget,
 	}
 	reg, _, saved, err := s.Sessions.BeginLogin(ctx, s.Registry, req.Issuer, req.ClientID, req.DeploymentID, ls)
+	if errors.Is(err, session.ErrTooManyLogins) {
+		return s.tooManyLogins(c, reg.ID)
+	}
 	if err != nil {
-		return s.rejectLTI(c, "", err)
+		// A disabled or pending platform is named; an unknown or
+		// ambiguous one is not.
+		return s.rejectLTI(c, reg.ID, err)
 	}
 	ls.PlatformID = reg.ID
 	if !saved {
@@ -71,7 +76,9 @@ func (s *Server) ltiLogin(c echo.Context) error {
 		if !awaits {
 			return s.rejectLTI(c, reg.ID, unknownDeployment(req.DeploymentID))
 		}
-		if err := s.Sessions.SaveLoginState(ctx, ls); err != nil {
+		if err := s.Sessions.SaveLoginState(ctx, ls); errors.Is(err, session.ErrTooManyLogins) {
+			return s.tooManyLogins(c, reg.ID)
+		} else if err != nil {
 			return err
 		}
 	}
@@ -90,10 +97,36 @@ func (s *Server) ltiLogin(c echo.Context) error {
 	})
 }
 
+// loginPlatform is the id of the platform a refused login names, when the
+// registry knows it (issuer and client id, or an issuer with one
+// registration), so the refusal shows on that platform's health; empty
+// otherwise.
+func (s *Server) loginPlatform(c echo.Context, req lti.LoginRequest) string {
+	if req.Issuer == "" || len(req.Issuer) > 1024 || len(req.ClientID) > 1024 {
+		return ""
+	}
+	reg, _, err := s.Registry.FindForLogin(c.Request().Context(), req.Issuer, req.ClientID, "")
+	var le *lti.Error
+	if err != nil && !errors.As(err, &le) {
+		s.Logger.WarnContext(c.Request().Context(), "cannot find the platform of a refused login", slog.Any("error", err))
+	}
+	return reg.ID
+}
+
+// tooManyLogins refuses a login while its platform has too many unfinished
+// ones: someone is starting logins without finishing them. Real sign-ins
+// succeed again as those expire.
+func (s *Server) tooManyLogins(c echo.Context, platformID string) error {
+	c.Response().Header().Set("Retry-After", "60")
+	return s.rejectLTI(c, platformID, &lti.Error{Reason: lti.ReasonTooManyLogins,
+		Message: "Too many sign-ins to Roundtable from your LMS are under way right now. Please wait a minute, then open the activity again from your course.",
+		Detail:  fmt.Sprintf("the platform has %d unfinished logins, its limit (ROUNDTABLE_PENDING_LOGINS)", s.Sessions.PendingLoginLimit())})
+}
+
 func unknownDeployment(id string) *lti.Error {
-	return &lti.Error{Reason: lti.ReasonUnknownDeployment,
+	return (&lti.Error{Reason: lti.ReasonUnknownDeployment,
 		Message: "This deployment of Roundtable in your LMS is not registered. Please ask your LMS administrator to register it.",
-		Detail:  "deployment " + id + " is not registered"}
+		Detail:  "deployment " + id + " is not registered"}).WithGiven("deployment_id", id)
 }
 
 // browserID returns the browser's binding cookie, setting a new one when the
@@ -130,14 +163,17 @@ func origin(raw string) string {
 }
 
 // rejectLTI logs a refused login or launch with its precise reason, notes
-// it on the platform's health, and answers the person with a clear page.
+// it on the platform's health (its typed reason and, labelled as the
+// request's, the values it names; at most once a minute per platform), and
+// answers the person with a clear page.
 func (s *Server) rejectLTI(c echo.Context, platformID string, err error) error {
 	le, ok := err.(*lti.Error)
 	if !ok {
 		return err
 	}
+	ctx := c.Request().Context()
 	ref := c.Response().Header().Get(echo.HeaderXRequestID)
-	s.Logger.WarnContext(c.Request().Context(), "lti launch refused",
+	s.Logger.WarnContext(ctx, "lti launch refused",
 		slog.String("request_id", ref), slog.String("path", c.Request().URL.Path),
 		slog.String("reason", string(le.Reason)), slog.String("detail", le.Detail), slog.String("platform", platformID))
 	// The page is shown in the frame of the platform it names, whatever
@@ -150,8 +186,8 @@ func (s *Server) rejectLTI(c echo.Context, platformID string, err error) error {
 		s.frameByPlatform(c, framing)
 	}
 	if platformID != "" {
-		if rerr := s.Registry.RecordError(c.Request().Context(), platformID, string(le.Reason)+": "+le.Detail); rerr != nil {
-			s.Logger.Warn("cannot record platform error", slog.Any("error", rerr))
+		if _, rerr := s.Registry.RecordRefusal(ctx, platformID, le); rerr != nil {
+			s.Logger.WarnContext(ctx, "cannot record platform error", slog.String("platform", platformID), slog.Any("error", rerr))
 		}
 	}
 	return le

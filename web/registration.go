@@ -102,7 +102,7 @@ func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
 		LogoURL:       s.URL(s.assets.url("img/roundtable.svg")),
 		Scopes:        wantedScopes,
 		Claims:        []string{"iss", "sub", "name", "given_name", "family_name", "email", "picture", "locale"},
-		Custom:        map[string]string{"section_ids": "$Canvas.course.sectionIds"},
+		Custom:        registrationCustom(),
 		// Canvas turns ContentArea into its link_selection placement and
 		// keeps the first message of each placement: offered for resource
 		// links too, it would hide deep linking from Modules. editor_button
@@ -352,7 +352,7 @@ func (s *Server) canvasConfig(c echo.Context) error {
 				},
 			},
 		}},
-		"custom_fields": map[string]string{"section_ids": "$Canvas.course.sectionIds"},
+		"custom_fields": registrationCustom(),
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSON(http.StatusOK, doc)

@@ -190,15 +190,6 @@ func TestPlatformURLsCannotReachPrivateAddresses(t *testing.T) {
 	})
 }
 
-func eachDBWith(t *testing.T, edit func(*config.Config), fn func(t *testing.T, env *apptest.Env)) {
-	for _, kind := range storetest.Kinds {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			fn(t, apptest.StartWith(t, kind, edit))
-		})
-	}
-}
-
 func TestRegisterFloodAnswered429(t *testing.T) {
 	env := apptest.Start(t, storetest.Kinds[0])
 	var limited *http.Response

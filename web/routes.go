@@ -11,8 +11,9 @@ func (s *Server) routes() {
 	e.GET("/.well-known/jwks.json", s.sharedJWKS)
 	e.GET("/lti/platforms/:id/jwks.json", s.registrationJWKS)
 
-	e.GET("/lti/login", s.ltiLogin)
-	e.POST("/lti/login", s.ltiLogin)
+	loginLimit := s.loginLimit()
+	e.GET("/lti/login", s.ltiLogin, loginLimit)
+	e.POST("/lti/login", s.ltiLogin, loginLimit)
 	e.POST("/lti/launch", s.ltiLaunch)
 	e.GET("/lti/deep-link", s.deepLinkChooser)
 	e.POST("/lti/deep-link", s.deepLinkChoose)

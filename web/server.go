@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,6 +63,13 @@ type Deps struct {
 	// once, the others waiting their turn (0: twice the cores).
 	ActivePages int
 
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (none: the connection's address is the client's).
+	TrustedProxies []*net.IPNet
+	// LoginRate is how many LTI logins one client address may start a
+	// minute (0: config.DefaultLoginRate).
+	LoginRate int
+
 	// Live carries live updates to the pages of a cohort (nil: none).
 	Live live.Bus
 	// Streams ends when the app shuts down: long-lived responses (live
@@ -110,7 +118,7 @@ func New(d Deps) (*Server, error) {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddress(d.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return lti.RandomToken(9) }}))
 	e.Use(s.logRequests)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}))
@@ -118,6 +126,22 @@ func New(d Deps) (*Server, error) {
 	e.Use(s.securityHeaders)
 	s.routes()
 	return s, nil
+}
+
+// clientAddress is how c.RealIP() finds the client: the connection's
+// address, or, behind trusted proxies, the nearest address in
+// X-Forwarded-For that is not one of them. Only the listed proxies are
+// trusted (not every private address, Echo's default), so a client on the
+// same network cannot name itself someone else.
+func clientAddress(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		opts = append(opts, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // Handler is the server's http.Handler.

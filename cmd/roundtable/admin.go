@@ -163,7 +163,7 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 				{"ID", p.ID}, {"Name", p.Name}, {"Issuer", p.Issuer}, {"Client ID", p.ClientID},
 				{"Auth URL", p.AuthURL}, {"Token URL", p.TokenURL}, {"Token audience", p.TokenAudience},
 				{"JWKS URL", p.JWKSURL}, {"Status", p.Status}, {"Deployments", strings.Join(p.Deployments, ", ")},
-				{"Last error", p.LastError},
+				{"Last error", lastRefusal(p)},
 			} {
 				fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
 			}
@@ -285,4 +285,20 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return w.Flush()
 	})
+}
+
+// lastRefusal is a platform's latest recorded refusal: its reason, and the
+// values its request carried, labelled as the request's.
+func lastRefusal(p tenant.Platform) string {
+	if p.LastErrorReason == "" && p.LastError == "" {
+		return "none"
+	}
+	s := p.LastErrorReason
+	if p.LastError != "" {
+		s += " (the request said: " + p.LastError + ")"
+	}
+	if p.LastErrorAt != nil {
+		s += " at " + p.LastErrorAt.UTC().Format(time.RFC3339)
+	}
+	return s
 }

@@ -227,3 +227,34 @@ func TestDataModel(t *testing.T) {
 		}
 	}
 }
+
+// A tool's own custom parameters come with every launch of it, under the
+// link's, and $Context.id.history names the courses a course was copied
+// from.
+func TestToolCustomParametersAndCourseHistory(t *testing.T) {
+	e := newEnv(t)
+	tool, err := e.p.Tool(clientID)
+	must(t, err)
+	tool.Custom = map[string]string{"history": "$Context.id.history", "who": "tool", "site": "example"}
+	must(t, e.p.AddTool(tool))
+	must(t, e.p.AddCourse(ltiplatform.Course{ID: "c-101-2027", Title: "World History (2027)", History: []string{"c-101-2026", "c-101"}}))
+	must(t, e.p.Enroll("c-101-2027", "u-ben", lti.RoleLearner))
+	must(t, e.p.AddResourceLink(ltiplatform.ResourceLink{ID: "rl-copy", CourseID: "c-101-2027", Custom: map[string]string{"who": "link"}}))
+	for _, tc := range []struct {
+		course, link string
+		want         map[string]any
+	}{
+		{"c-101-2027", "rl-copy", map[string]any{"history": "c-101-2026,c-101", "who": "link", "site": "example"}},
+		{"c-101", "rl-2", map[string]any{"history": "", "who": "tool", "site": "example"}},
+	} {
+		req := e.launch("u-ben", tc.link)
+		req.CourseID = tc.course
+		res, err := ltiplatform.NewBrowser().Launch(t.Context(), e.p, req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %v %+v", tc.link, err, res)
+		}
+		if got := e.tool.lastLaunch()[lti.ClaimCustom]; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: custom %v, want %v", tc.link, got, tc.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -81,6 +82,11 @@ type Tool struct {
 	// Scopes are the LTI Advantage service scopes the tool may use; nil
 	// means every scope the platform supports.
 	Scopes []string
+	// Custom are the tool's own custom parameters, sent with every
+	// resource link launch of it (a link's own values win), as an LMS
+	// admin sets them on the tool; values may use the same variables as a
+	// link's.
+	Custom map[string]string
 }
 
 // User is a person with an account on the platform.
@@ -99,6 +105,9 @@ type Course struct {
 	ID    string
 	Label string
 	Title string
+	// History are the ids of the courses this one was copied from, most
+	// recent first: the value of $Context.id.history.
+	History []string
 }
 
 // ResourceLink is an activity placed in a course that launches a tool.
@@ -285,6 +294,7 @@ func (p *Platform) AddTool(t Tool) error {
 	if t.Scopes != nil {
 		t.Scopes = slices.Clone(t.Scopes)
 	}
+	t.Custom = maps.Clone(t.Custom)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.tools[t.ClientID]; !ok {
@@ -303,6 +313,7 @@ func (p *Platform) Tool(clientID string) (Tool, error) {
 		return Tool{}, notFound("tool", clientID)
 	}
 	t.RedirectURIs = slices.Clone(t.RedirectURIs)
+	t.Custom = maps.Clone(t.Custom)
 	return t, nil
 }
 
@@ -314,6 +325,7 @@ func (p *Platform) Tools() []Tool {
 	for _, id := range p.toolIDs {
 		t := p.tools[id]
 		t.RedirectURIs = slices.Clone(t.RedirectURIs)
+		t.Custom = maps.Clone(t.Custom)
 		out = append(out, t)
 	}
 	return out
@@ -354,6 +366,7 @@ func (p *Platform) AddCourse(c Course) error {
 	if _, ok := p.courses[c.ID]; !ok {
 		p.courseIDs = append(p.courseIDs, c.ID)
 	}
+	c.History = slices.Clone(c.History)
 	p.courses[c.ID] = c
 	return nil
 }
@@ -366,6 +379,7 @@ func (p *Platform) Course(id string) (Course, error) {
 	if !ok {
 		return Course{}, notFound("course", id)
 	}
+	c.History = slices.Clone(c.History)
 	return c, nil
 }
 
@@ -375,7 +389,9 @@ func (p *Platform) Courses() []Course {
 	defer p.mu.RUnlock()
 	out := make([]Course, 0, len(p.courseIDs))
 	for _, id := range p.courseIDs {
-		out = append(out, p.courses[id])
+		c := p.courses[id]
+		c.History = slices.Clone(c.History)
+		out = append(out, c)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"maps"
 	"strings"
 
 	"github.com/roundtable-lms/roundtable/lti"
@@ -120,15 +121,21 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 			return nil, fmt.Errorf("launch refers to a resource link removed since it started")
 		}
 		c[lti.ClaimResourceLink] = lti.ResourceLinkClaim{ID: link.ID, Title: link.Title, Description: link.Description}
-		if len(link.Custom) > 0 {
+		if len(link.Custom) > 0 || len(tool.Custom) > 0 {
 			vars := map[string]string{"$User.id": user.ID, "$ResourceLink.id": link.ID}
 			if okCourse {
 				vars["$Context.id"] = course.ID
+				vars["$Context.id.history"] = strings.Join(course.History, ",")
 			}
 			for k, v := range pl.Variables {
 				vars[k] = v
 			}
-			c[lti.ClaimCustom] = substitute(link.Custom, vars)
+			custom := maps.Clone(tool.Custom)
+			if custom == nil {
+				custom = map[string]string{}
+			}
+			maps.Copy(custom, link.Custom)
+			c[lti.ClaimCustom] = substitute(custom, vars)
 		}
 		if pl.LIS != nil {
 			c[lti.ClaimLIS] = map[string]string{"person_sourcedid": pl.LIS.PersonSourcedID,

@@ -1,0 +1,155 @@
+package discussion
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/store/storetest"
+)
+
+// A search reads the searched space's posts only: another tenant's 500
+// posts holding the same word are never read. On SQLite the statement is
+// driven by the full-text match it binds, which yields the space's
+// matching posts alone; on Postgres every way the executed plan reaches
+// posts starts from the space.
+func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := NewStore(db)
+		s.PostsPerMinute = 0
+		ours := Viewer{PlatformID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
+		theirs := Viewer{PlatformID: "p-theirs", CourseID: "c9", LinkID: "l-9", CohortID: "cohort-z", UserID: "zed", Staff: true}
+
+		// Ours: 2,000 posts, 3 of them about gloves.
+		thread, err := s.CreateThread(ctx, ours, ThreadInput{Kind: Question, Title: "Gloves in the lab", Body: "Which gloves for solvents?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := s.Reply(ctx, ours, thread, ReplyInput{Body: "Nitrile gloves, and change them often."}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		copies(t, db, ours, 1997, "'Ask the technician about the fume hood, ' || n.i")
+		// Theirs: 8,000 posts, 500 of them about gloves.
+		if _, err := s.CreateThread(ctx, theirs, ThreadInput{Kind: Discussion, Title: "Gloves everywhere", Body: "gloves gloves gloves"}); err != nil {
+			t.Fatal(err)
+		}
+		copies(t, db, theirs, 7999, "CASE WHEN n.i % 16 = 0 THEN 'more gloves ' ELSE 'safety goggles ' END || n.i")
+		if err := db.Exec(`ANALYZE`).Error; err != nil {
+			t.Fatal(err)
+		}
+
+		res, err := s.Search(ctx, ours, "gloves", 50)
+		if err != nil || len(res) != 3 {
+			t.Fatalf("search found %d posts (%v), want 3", len(res), err)
+		}
+		query, args := s.searchStatement(ours, []string{"gloves"}, 50)
+		query = db.Rebind(query)
+		switch db.Dialect {
+		case store.Postgres:
+			var plan string
+			if err := db.SQL.QueryRowContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+query, args...).Scan(&plan); err != nil {
+				t.Fatal(err)
+			}
+			// Every way the plan reaches posts starts from the space: the
+			// full-text index of documents with their space's word, or the
+			// index of the space's posts. Never the full-text index of all
+			// documents, which holds their 500 posts with the word, nor a
+			// scan of the table.
+			read, ways := postsReads(t, plan)
+			for _, w := range ways {
+				if w != "posts_space_search" && !strings.HasPrefix(w, "posts_space_hidden ((platform_id = 'p-ours'::text)") {
+					t.Errorf("the search reads posts by %s:\n%s", w, plan)
+				}
+			}
+			if read > 2000 {
+				t.Errorf("the search read %.0f rows of posts, more than the space's 2,000:\n%s", read, plan)
+			}
+		default:
+			rows, err := db.SQL.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var steps []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				steps = append(steps, detail)
+			}
+			rows.Close()
+			if len(steps) == 0 || !strings.HasPrefix(steps[0], "SCAN post_fts VIRTUAL TABLE") {
+				t.Fatalf("the statement is not driven by its full-text match: %q", steps)
+			}
+			var match string
+			for _, a := range args {
+				if m, ok := a.(string); ok && strings.Contains(m, "space :") {
+					match = m
+				}
+			}
+			var n int
+			if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM post_fts WHERE post_fts MATCH ?`, match).Scan(&n); err != nil || n != 3 {
+				t.Errorf("the full-text match %q yields %d posts (%v), want the space's 3", match, n, err)
+			}
+		}
+	})
+}
+
+// copies adds n posts to v's space, copies of its opening post with the
+// body the SQL expression body writes from n.i (1 to n).
+func copies(t *testing.T, db *store.DB, v Viewer, n int, body string) {
+	t.Helper()
+	if err := db.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO posts (platform_id, id, cohort_id, link_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
+		SELECT p.platform_id, p.id || '-' || n.i, p.cohort_id, p.link_id, p.thread_id, '', FALSE, p.author_id, FALSE, `+body+`, p.created_at
+		FROM posts p CROSS JOIN n WHERE p.platform_id = ? AND p.opening`, n, v.PlatformID).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// postsReads adds up the rows of posts that the nodes of an executed
+// Postgres plan read (those they returned and those their conditions
+// removed, in every loop), and lists how each node
+// reached them: an index's name and condition, or the node's type.
+func postsReads(t *testing.T, plan string) (float64, []string) {
+	t.Helper()
+	var doc []struct {
+		Plan map[string]any `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("plan: %v", err)
+	}
+	var sum float64
+	var ways []string
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		str := func(k string) string { v, _ := n[k].(string); return v }
+		num := func(k string) float64 { f, _ := n[k].(float64); return f }
+		if str("Relation Name") == "posts" || strings.HasPrefix(str("Index Name"), "posts") {
+			if str("Node Type") != "Bitmap Index Scan" {
+				// A bitmap's rows are counted once, where the table is read.
+				sum += (num("Actual Rows") + num("Rows Removed by Filter") + num("Rows Removed by Index Recheck")) * max(num("Actual Loops"), 1)
+			}
+			switch {
+			case str("Index Name") != "":
+				ways = append(ways, strings.TrimSpace(str("Index Name")+" "+str("Index Cond")))
+			case str("Node Type") != "Bitmap Heap Scan":
+				ways = append(ways, str("Node Type"))
+			}
+		}
+		children, _ := n["Plans"].([]any)
+		for _, c := range children {
+			if m, ok := c.(map[string]any); ok {
+				walk(m)
+			}
+		}
+	}
+	walk(doc[0].Plan)
+	return sum, ways
+}
