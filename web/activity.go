@@ -2,12 +2,14 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/session"
 )
@@ -44,13 +46,31 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || sess.LinkID != link {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session for this activity has ended. Please open the activity again from your course.")
 		}
-		c.Set(ctxSession, sess)
+		// The session was granted at a launch, maybe hours ago: the platform,
+		// the membership and its roles are as they are now.
+		current, err := s.Access.Check(ctx, sess)
+		if err != nil {
+			s.refusedSession(c, sess, err)
+			return err
+		}
+		c.Set(ctxSession, current)
 		if viaToken {
 			// Keep the cookie-less page working: hand out a fresh token.
-			c.Set(ctxToken, s.Sessions.Token(sess))
+			c.Set(ctxToken, s.Sessions.Token(current))
 		}
 		return next(c)
 	}
+}
+
+// refusedSession logs, for the operator, which session the access check
+// refused and why; the person sees the error's page.
+func (s *Server) refusedSession(c echo.Context, sess session.Session, err error) {
+	if roundtable.ErrorCode(err) != roundtable.EFORBIDDEN {
+		return
+	}
+	s.Logger.InfoContext(c.Request().Context(), "session refused",
+		slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID), slog.String("user", sess.UserID),
+		slog.String("cohort", sess.CohortID), slog.String("reason", roundtable.ErrorMessage(err)))
 }
 
 const ctxToken = "session_token"

@@ -35,6 +35,8 @@ func (s *Server) liveEvents(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "Live updates are not available.")
 	}
 	sess := c.Get(ctxSession).(session.Session)
+	// requireSession has just checked the session.
+	checked := s.Access.Now()
 	req := c.Request()
 	after := live.FromNow
 	if id, ok := eventID(req.Header.Get("Last-Event-ID")); ok {
@@ -88,6 +90,16 @@ func (s *Server) liveEvents(c echo.Context) error {
 			writeEvent(&buf, e)
 		case <-heartbeat.C:
 			buf.WriteString(": keep-alive\n\n")
+		}
+		// A stream lives as long as its session holds: when the platform is
+		// disabled, the member inactive or the cohort no longer theirs, it
+		// ends, and the browser's reconnection gets the page that says why.
+		if now := s.Access.Now(); now.Sub(checked) >= s.Access.CacheFor {
+			if _, err := s.Access.Check(ctx, sess); err != nil {
+				s.refusedSession(c, sess, err)
+				return nil
+			}
+			checked = now
 		}
 		if _, err := w.Write([]byte(buf.String())); err != nil {
 			return nil

@@ -36,7 +36,10 @@ type Deps struct {
 	Keys      *toolkey.Store
 	Validator *lti.Validator
 	Sessions  *session.Store
-	Courses   *course.Store
+	// Access checks on each request that a session still holds; one on
+	// DB when nil.
+	Access  *session.Access
+	Courses *course.Store
 	// Discussions is the cohort discussion; one on DB when nil.
 	Discussions *discussion.Store
 	// Grades computes completion and delivers scores (nil: activities are
@@ -96,6 +99,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Discussions == nil {
 		d.Discussions = discussion.NewStore(d.DB)
+	}
+	if d.Access == nil {
+		d.Access = session.NewAccess(d.DB)
 	}
 	as, err := newAssets()
 	if err != nil {
