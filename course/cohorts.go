@@ -223,8 +223,8 @@ func (s *Store) adoptSettings(tx *gorm.DB, p *LaunchPlan) (Settings, error) {
 
 // assignCohort puts the person in the cohort the link's settings pick:
 // staff and learners alike join the course-wide cohort, or their section's;
-// under the groups policy learners join a group and staff the course-wide
-// cohort, from which they can switch to any group.
+// under the groups policy learners join a group, and staff and observers
+// the course-wide cohort (staff can switch from it to any group).
 func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, error) {
 	if p.adopted == nil && p.ex.CohortID != "" {
 		// The plan found the cohort this policy picks.
@@ -238,7 +238,7 @@ func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, e
 	}
 	key, name := courseCohortKey, p.c.Title
 	switch {
-	case st.CohortPolicy == CohortGroups && !p.roles.IsStaff():
+	case st.CohortPolicy == CohortGroups && p.roles.Participant():
 		return s.joinGroup(tx, p, st.GroupSize)
 	case st.CohortPolicy == CohortSection && p.section.key != "":
 		key, name = p.section.key, p.section.name

@@ -194,14 +194,14 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 	p.sections = FormatSections(p.sectionKeys)
 	// The cohort the link's policy picks, when the person is already in it:
 	// the launch's section (or the course-wide cohort without one), or the
-	// learner's group among the groups of the link's size (staff are in
-	// no group: they take the course-wide cohort).
+	// learner's group among the groups of the link's size (staff and
+	// observers are in no group: they take the course-wide cohort).
 	sectionKey := p.section.key
 	if sectionKey == "" {
 		sectionKey = courseCohortKey
 	}
 	learner := 1
-	if p.roles.IsStaff() {
+	if !p.roles.Participant() {
 		learner = 0
 	}
 

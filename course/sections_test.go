@@ -70,3 +70,41 @@ func TestMayViewCohort(t *testing.T) {
 	}
 }
 
+// Observers (a Mentor role without Learner or staff roles) are placed as
+// staff are: never in a group, and settled on relaunch. A mentor who is
+// also a learner is a learner.
+func TestObserversJoinNoGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cohortPlatform(t, db)
+		cs := course.NewStore(db)
+		staff, _ := cohortLaunch(t, db, cs, cohortLaunchInput("t1", "rl1", course.Instructor), nil)
+		saveCohortSettings(t, db, cs, staff.Link.ID, func(st *course.Settings) { st.CohortPolicy, st.GroupSize = course.CohortGroups, 3 })
+		if rec, _ := cohortLaunch(t, db, cs, cohortLaunchInput("m1", "rl1", course.Mentor), nil); rec.Cohort.Key != "course" {
+			t.Errorf("observer placed in %q, want the course-wide cohort", rec.Cohort.Key)
+		}
+		if rec, settled := cohortLaunch(t, db, cs, cohortLaunchInput("m1", "rl1", course.Mentor), nil); !settled || rec.Cohort.Key != "course" {
+			t.Errorf("observer's relaunch: settled=%v in %q", settled, rec.Cohort.Key)
+		}
+		if rec, _ := cohortLaunch(t, db, cs, cohortLaunchInput("m2", "rl1", course.Mentor, course.Learner), nil); rec.Cohort.Key != "groups:3:1" {
+			t.Errorf("a mentor who is a learner placed in %q, want a group", rec.Cohort.Key)
+		}
+	})
+}
+
+func TestObserverRoles(t *testing.T) {
+	for _, tc := range []struct {
+		roles                 course.Roles
+		observer, participant bool
+	}{
+		{course.Roles{course.Mentor}, true, false},
+		{course.Roles{course.Mentor, course.Learner}, false, true},
+		{course.Roles{course.Mentor, course.TeachingAssistant}, false, false},
+		{course.Roles{course.Learner}, false, true},
+		{course.Roles{course.ContentDeveloper}, false, true},
+		{course.Roles{course.Instructor}, false, false},
+	} {
+		if o, p := tc.roles.IsObserver(), tc.roles.Participant(); o != tc.observer || p != tc.participant {
+			t.Errorf("%v: observer %v participant %v, want %v %v", tc.roles, o, p, tc.observer, tc.participant)
+		}
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/live"
@@ -291,3 +293,83 @@ func activityTopic(sess session.Session) string {
 	return live.CohortTopic(sess.PlatformID, sess.CohortID)
 }
 
+// A mentor (an LMS observer) reads their cohort's discussion, post-first
+// activity or not, without any form to post, reply or vote; a forged form
+// is refused and writes nothing; they are never graded, and the staff's
+// participation page does not count them as a learner.
+func TestMentorsReadWithoutPostingAndAreNeverGraded(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		const maya = "mentor-maya"
+		must(t, env.Platform.AddUser(ltiplatform.User{ID: maya, Name: "Maya Osei", Email: "maya@example.edu"}))
+		must(t, env.Platform.Enroll(apptest.CourseID, maya, lti.RoleMentor))
+		ines := join(t, env, apptest.Instructor)
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "Which gloves for solvents?", "Nitrile or latex?", nil)
+		threadURL := alice.res.URL
+		linkID := gradeActivity(t, env, "ines")
+		ines.postSettings(map[string]string{"post_first": "1", "graded": "1", "min_threads": "1", "min_replies": "1"})
+
+		m := join(t, env, maya)
+		if got := text(m.page, "[data-testid=user-role]"); got != "Mentor" {
+			t.Errorf("role shown %q", got)
+		}
+		if titles := threadTitles(m.page); len(titles) != 1 || m.page.Find("[data-testid=post-first]").Length() != 0 {
+			t.Errorf("a mentor in a post-first activity sees %v", titles)
+		}
+		if m.page.Find("[data-testid=observer-notice]").Length() != 1 || m.page.Find("[data-testid=ask]").Length() != 0 ||
+			m.page.Find("[data-testid=progress]").Length() != 0 {
+			t.Error("the mentor's list offers posting or shows progress")
+		}
+		m.get(threadURL)
+		if m.res.StatusCode != http.StatusOK || m.page.Find("#reply form, [data-testid=vote], [data-testid=follow], [data-testid=flag]").Length() != 0 ||
+			m.page.Find("[data-testid=observer-notice]").Length() != 1 {
+			t.Errorf("the mentor's thread page: %d, with forms:\n%.2000s", m.res.StatusCode, m.res.Body)
+		}
+
+		// Forged forms, with the mentor's own CSRF token.
+		mayaSession, err := env.App.Sessions.FromToken(ctx, m.rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csrf := env.App.Sessions.CSRFToken(mayaSession)
+		base, threadID := spaceOf(t, threadURL)
+		var postID string
+		must(t, env.DB.Raw(`SELECT id FROM posts WHERE thread_id = ?`, threadID).Scan(&postID).Error)
+		threads, votes := threadCount(t, env), env.Count(t, "post_votes")
+		for path, form := range map[string]url.Values{
+			"/threads":                    {"kind": {"question"}, "title": {"Mentor's question"}, "body": {"Posted by a mentor."}},
+			"/t/" + threadID + "/replies": {"body": {"A mentor's reply."}},
+			"/t/" + threadID + "/p/" + postID + "/vote": {},
+		} {
+			form.Set("csrf", csrf)
+			form.Set("rt", m.rt)
+			res, err := m.b.PostForm(ctx, env.App.URL(base+path), form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustRefuse(t, "mentor posting to "+path, res, http.StatusForbidden, "You follow this discussion as a mentor")
+		}
+		if threadCount(t, env) != threads || env.Count(t, "post_votes") != votes || env.Count(t, "posts") != 1 {
+			t.Error("a mentor's forged form wrote")
+		}
+
+		// Never graded, whatever asks for a score; a learner who did
+		// nothing yet is.
+		join(t, env, apptest.Learner2)
+		mayaID, _ := userOf(t, env, maya)
+		bobID, _ := userOf(t, env, apptest.Learner2)
+		must(t, env.DB.Tx(ctx, func(tx *gorm.DB) error {
+			return env.App.Grades.Recompute(ctx, tx, env.Registered.ID, linkID, mayaID, bobID)
+		}))
+		var scored []string
+		must(t, env.DB.Raw(`SELECT user_id FROM grade_scores WHERE link_id = ?`, linkID).Scan(&scored).Error)
+		if slices.Contains(scored, mayaID) || !slices.Contains(scored, bobID) {
+			t.Errorf("scored %v: the mentor %s is scored, or the learner %s not", scored, mayaID, bobID)
+		}
+		ines.follow("[data-testid=participation-link]")
+		if strings.Contains(ines.page.Find("main").Text(), "Maya Osei") {
+			t.Error("the participation page lists the mentor as a learner")
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,26 @@ func (s *Server) refusedSession(c echo.Context, sess session.Session, err error)
 	s.Logger.InfoContext(c.Request().Context(), "session refused",
 		slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID), slog.String("user", sess.UserID),
 		slog.String("cohort", sess.CohortID), slog.String("reason", roundtable.ErrorMessage(err)))
+}
+
+// errObserver refuses an observer's form.
+var errObserver = roundtable.Errorf(roundtable.EFORBIDDEN,
+	"You follow this discussion as a mentor: you can read it, but not post, reply, vote or flag in it. Go back to the discussion to continue.")
+
+// refuseObservers refuses the state-changing requests of an observer (an
+// LMS mentor): they read their cohort's discussion and change nothing in
+// it, but for marking their own notifications read.
+func (s *Server) refuseObservers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if sess := c.Get(ctxSession).(session.Session); sess.Roles.IsObserver() && !strings.HasSuffix(c.Path(), "/notifications/read") {
+			return errObserver
+		}
+		return next(c)
+	}
 }
 
 const ctxToken = "session_token"
