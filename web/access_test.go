@@ -290,7 +290,7 @@ func streamEnds(t *testing.T, s *sseStream) {
 
 // activityTopic is the live topic a session's pages listen to.
 func activityTopic(sess session.Session) string {
-	return live.CohortTopic(sess.PlatformID, sess.CohortID)
+	return live.SpaceTopic(sess.PlatformID, sess.LinkID, sess.CohortID)
 }
 
 // A mentor (an LMS observer) reads their cohort's discussion, post-first

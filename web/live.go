@@ -22,11 +22,17 @@ const (
 	liveHeartbeat = 20 * time.Second
 	// liveRetry is the reconnection delay suggested to browsers.
 	liveRetry = 3 * time.Second
+	// liveReplayMax bounds what a reconnecting stream replays; a page that
+	// missed more gets a "missed" event and offers a reload.
+	liveReplayMax = 100
+	// liveClockSkew is how far replicas' clocks may disagree: a replay
+	// reaches this far before its session began.
+	liveClockSkew = time.Minute
 )
 
-// liveEvents streams the session's cohort as Server-Sent Events. The
-// session decides the topic: a member of one cohort can never ask for
-// another's. A browser that reconnects sends Last-Event-ID and gets what
+// liveEvents streams the session's space (its cohort in its activity) as
+// Server-Sent Events. The session decides the topic: a member of one
+// cohort or activity can never ask for another's. A browser that reconnects sends Last-Event-ID and gets what
 // it missed; a page passes lastEventId for its first connection (see
 // liveURL), so nothing published between the render and the connection is
 // lost.
@@ -51,7 +57,11 @@ func (s *Server) liveEvents(c echo.Context) error {
 	if s.Streams != nil {
 		defer context.AfterFunc(s.Streams, cancel)()
 	}
-	events, err := s.Live.Subscribe(ctx, live.CohortTopic(sess.PlatformID, sess.CohortID), after)
+	// The replay is the session's space's, since the session began (its
+	// pages show what came before), and at most liveReplayMax events: a
+	// page that missed more is told to reload.
+	events, err := s.Live.SubscribeFrom(ctx, spaceTopic(sess), live.Replay{After: after,
+		Since: sess.CreatedAt.Add(-liveClockSkew), Max: liveReplayMax})
 	if err != nil {
 		return err
 	}
@@ -134,7 +144,7 @@ func (s *Server) liveURL(c echo.Context) string {
 	p := "/a/" + url.PathEscape(sess.LinkID) + "/events"
 	if s.Live != nil {
 		ctx := c.Request().Context()
-		if id, err := s.Live.Latest(ctx, live.CohortTopic(sess.PlatformID, sess.CohortID)); err == nil {
+		if id, err := s.Live.Latest(ctx, spaceTopic(sess)); err == nil {
 			p += "?lastEventId=" + strconv.FormatInt(id, 10)
 		} else {
 			s.Logger.WarnContext(ctx, "cannot read the newest live event", slog.Any("error", err))
@@ -143,15 +153,22 @@ func (s *Server) liveURL(c echo.Context) string {
 	return s.sessionLayout(c, "").URL(p)
 }
 
+// spaceTopic is the live topic of the session's space: its cohort in its
+// activity. Another activity of the course, or another cohort, is another
+// topic.
+func spaceTopic(sess session.Session) string {
+	return live.SpaceTopic(sess.PlatformID, sess.LinkID, sess.CohortID)
+}
+
 // publishCohort announces a change to everyone watching the session's
-// cohort. Call it after the change has committed; a failure is logged, not
+// space. Call it after the change has committed; a failure is logged, not
 // returned, since the change itself succeeded and pages still show it on
 // reload.
 func (s *Server) publishCohort(ctx context.Context, sess session.Session, typ string, data any) {
 	if s.Live == nil {
 		return
 	}
-	if _, err := s.Live.Publish(ctx, live.CohortTopic(sess.PlatformID, sess.CohortID), typ, data); err != nil {
+	if _, err := s.Live.Publish(ctx, spaceTopic(sess), typ, data); err != nil {
 		s.Logger.WarnContext(ctx, "cannot publish a live event", slog.String("type", typ), slog.Any("error", err))
 	}
 }

@@ -10,8 +10,10 @@
 // Each change is said in the page's polite live region; the focus never
 // moves, and the reply box is never touched. Anything else (another order
 // of the list, a thread's pins and locks, a failed fetch) is counted in the
-// live region with a link that reloads. Events whose data names another
-// activity ({"link": ...}) are ignored. EventSource reconnects by itself and
+// live region with a link that reloads, and so is a "missed" event: the
+// server replays at most a hundred events to a page that reconnects, and
+// says so when it missed more. Events whose data names another activity
+// ({"link": ...}) are ignored. EventSource reconnects by itself and
 // resumes from the last event id it saw. Without this script the pages and
 // their forms work the same, with a reload.
 (function () {
@@ -19,8 +21,8 @@
   var src = document.body && document.body.getAttribute("data-live-src");
   var status = document.querySelector("[data-live-status]");
   if (!src || !window.EventSource) return;
-  // A cohort's topic spans every activity of its course: events that name
-  // another activity (data.link) are not this page's news.
+  // The stream is this activity's; an event that names another activity
+  // (data.link) is not this page's news all the same.
   var m = /\/a\/([^\/?]+)\/events/.exec(src);
   var link = m ? decodeURIComponent(m[1]) : "";
   var base = m ? "/a/" + m[1] : "";
@@ -44,7 +46,7 @@
 
   // Event types the server may send; a new type is added here.
   var TYPES = ["thread.created", "thread.updated", "post.created", "post.updated",
-    "post.removed", "vote", "answer.accepted", "answer.unaccepted", "message"];
+    "post.removed", "vote", "answer.accepted", "answer.unaccepted", "message", "missed"];
 
   // The live region: the latest change shown in place, then what waits
   // for a reload.
@@ -352,6 +354,8 @@
     var ev;
     try { ev = JSON.parse(e.data); } catch (err) { return; }
     if (link && ev.data && ev.data.link && ev.data.link !== link) return;
+    // Too much to replay: only a reload shows it all.
+    if (ev.type === "missed") return waitForReload(ev);
     var ce = new CustomEvent("roundtable:live", { detail: ev, cancelable: true });
     if (!document.dispatchEvent(ce)) return;
     if (threadID && window.fetch) onThreadPage(ev);
