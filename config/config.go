@@ -42,11 +42,24 @@ type Config struct {
 	// ActivePages is how many requests of the activities' pages work at
 	// once, the others waiting their turn; 0 is twice the cores.
 	ActivePages int
+	// LiveStreams bounds the open live event streams: in all, per client
+	// address and per session.
+	LiveStreams LiveStreams
 }
+
+// LiveStreams bounds the open live event streams of one process.
+type LiveStreams struct {
+	Total, PerAddress, PerSession int
+}
+
+// DefaultLiveStreams are the bounds when none is set. Each open stream
+// holds a connection, a file descriptor and a subscription.
+var DefaultLiveStreams = LiveStreams{Total: 2000, PerAddress: 200, PerSession: 6}
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
 	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
+	LiveStreams, LiveStreamsPerAddress, LiveStreamsPerSession                                          string
 }
 
 // Env names, documented in --help and the README.
@@ -61,6 +74,10 @@ const (
 	EnvRegistration = "ROUNDTABLE_REGISTRATION"
 	EnvDebugListen  = "ROUNDTABLE_DEBUG_LISTEN"
 	EnvActivePages  = "ROUNDTABLE_ACTIVE_PAGES"
+
+	EnvLiveStreams           = "ROUNDTABLE_LIVE_STREAMS"
+	EnvLiveStreamsPerAddress = "ROUNDTABLE_LIVE_STREAMS_PER_ADDRESS"
+	EnvLiveStreamsPerSession = "ROUNDTABLE_LIVE_STREAMS_PER_SESSION"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -88,6 +105,10 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
 	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; keep it on loopback ("+EnvDebugListen+")")
 	fs.StringVar(&s.ActivePages, "active-pages", env(EnvActivePages, ""), "how many requests of the activities' pages work at once, the others waiting their turn; empty or 0: twice the cores ("+EnvActivePages+")")
+	d := DefaultLiveStreams
+	fs.StringVar(&s.LiveStreams, "live-streams", env(EnvLiveStreams, ""), fmt.Sprintf("how many live event streams this process keeps open in all; past it a stream is answered 503 (%s; default %d)", EnvLiveStreams, d.Total))
+	fs.StringVar(&s.LiveStreamsPerAddress, "live-streams-per-address", env(EnvLiveStreamsPerAddress, ""), fmt.Sprintf("how many live event streams one client address keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerAddress, d.PerAddress))
+	fs.StringVar(&s.LiveStreamsPerSession, "live-streams-per-session", env(EnvLiveStreamsPerSession, ""), fmt.Sprintf("how many live event streams one session keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerSession, d.PerSession))
 	return s
 }
 
@@ -106,6 +127,9 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("%s / --active-pages: %q is not a number from 0 to 10000 (0: twice the cores)", EnvActivePages, s.ActivePages)
 		}
 		cfg.ActivePages = n
+	}
+	if err := s.loadLiveStreams(&cfg); err != nil {
+		return cfg, err
 	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
@@ -144,6 +168,30 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 	}
 	cfg.Secret, cfg.SecretSource = secret, source
 	return cfg, nil
+}
+
+// loadLiveStreams reads the bounds on live event streams; an empty one
+// takes its default.
+func (s *Settings) loadLiveStreams(cfg *Config) error {
+	cfg.LiveStreams = DefaultLiveStreams
+	for _, b := range []struct {
+		raw, env, flag string
+		to             *int
+	}{
+		{s.LiveStreams, EnvLiveStreams, "--live-streams", &cfg.LiveStreams.Total},
+		{s.LiveStreamsPerAddress, EnvLiveStreamsPerAddress, "--live-streams-per-address", &cfg.LiveStreams.PerAddress},
+		{s.LiveStreamsPerSession, EnvLiveStreamsPerSession, "--live-streams-per-session", &cfg.LiveStreams.PerSession},
+	} {
+		if strings.TrimSpace(b.raw) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(b.raw))
+		if err != nil || n < 1 || n > 1000000 {
+			return fmt.Errorf("%s / %s: %q is not a number from 1 to 1000000", b.env, b.flag, b.raw)
+		}
+		*b.to = n
+	}
+	return nil
 }
 
 // ParseBaseURL checks a public base URL: absolute, https (http only on

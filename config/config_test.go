@@ -36,6 +36,9 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"registration", map[string]string{EnvRegistration: "anyone"}, []string{"--data-dir", dir}, "ROUNDTABLE_REGISTRATION"},
 		{"active pages", map[string]string{EnvActivePages: "lots"}, []string{"--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
 		{"active pages negative", nil, []string{"--active-pages", "-1", "--data-dir", dir}, "ROUNDTABLE_ACTIVE_PAGES"},
+		{"live streams", map[string]string{EnvLiveStreams: "many"}, []string{"--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS"},
+		{"live streams per address", nil, []string{"--live-streams-per-address", "0", "--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS_PER_ADDRESS"},
+		{"live streams per session", map[string]string{EnvLiveStreamsPerSession: "-2"}, []string{"--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS_PER_SESSION"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,5 +109,17 @@ func TestActivePages(t *testing.T) {
 		if err != nil || cfg.ActivePages != tc.want {
 			t.Errorf("env %q, flags %v: %d (%v), want %d", tc.env, tc.args, cfg.ActivePages, err, tc.want)
 		}
+	}
+}
+
+func TestLiveStreams(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := load(t, nil, "--data-dir", dir)
+	if err != nil || cfg.LiveStreams != DefaultLiveStreams {
+		t.Fatalf("defaults: %+v (%v)", cfg.LiveStreams, err)
+	}
+	cfg, err = load(t, map[string]string{EnvLiveStreams: "50", EnvLiveStreamsPerSession: "3"}, "--data-dir", dir, "--live-streams-per-address", "10", "--live-streams", "40")
+	if want := (LiveStreams{Total: 40, PerAddress: 10, PerSession: 3}); err != nil || cfg.LiveStreams != want {
+		t.Errorf("set: %+v (%v), want %+v", cfg.LiveStreams, err, want)
 	}
 }

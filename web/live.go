@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +42,11 @@ func (s *Server) liveEvents(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "Live updates are not available.")
 	}
 	sess := c.Get(ctxSession).(session.Session)
+	release, refusal := s.openStreams.take(s.LiveLimits, c.RealIP(), sess.IDHash)
+	if refusal != "" {
+		return s.refuseStream(c, sess, refusal)
+	}
+	defer release()
 	// requireSession has just checked the session.
 	checked := s.Access.Now()
 	req := c.Request()
@@ -118,6 +124,111 @@ func (s *Server) liveEvents(c echo.Context) error {
 			return nil
 		}
 	}
+}
+
+// LiveLimits bounds the open live event streams of this process: in all,
+// per client address and per session (0: no bound). Each open stream holds
+// a connection, a file descriptor, a goroutine and a subscription.
+type LiveLimits struct {
+	Total, PerAddress, PerSession int
+}
+
+// streamCounts counts the open live event streams.
+type streamCounts struct {
+	mu        sync.Mutex
+	total     int
+	byAddress map[string]int
+	bySession map[string]int
+	// warned is when each kind of refusal was last logged.
+	warned map[string]time.Time
+}
+
+// Why take refuses a stream.
+const (
+	overTotal      = "total"
+	overAddress    = "address"
+	overSession    = "session"
+	streamsRetryIn = 30 // seconds, in Retry-After
+)
+
+// take counts a new stream of session from address, or names the bound it
+// would pass; release uncounts it.
+func (sc *streamCounts) take(l LiveLimits, address, session string) (release func(), refusal string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	switch {
+	case l.PerSession > 0 && sc.bySession[session] >= l.PerSession:
+		return nil, overSession
+	case l.PerAddress > 0 && sc.byAddress[address] >= l.PerAddress:
+		return nil, overAddress
+	case l.Total > 0 && sc.total >= l.Total:
+		return nil, overTotal
+	}
+	if sc.bySession == nil {
+		sc.bySession, sc.byAddress = map[string]int{}, map[string]int{}
+	}
+	sc.total++
+	sc.byAddress[address]++
+	sc.bySession[session]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			sc.mu.Lock()
+			defer sc.mu.Unlock()
+			sc.total--
+			if sc.byAddress[address]--; sc.byAddress[address] <= 0 {
+				delete(sc.byAddress, address)
+			}
+			if sc.bySession[session]--; sc.bySession[session] <= 0 {
+				delete(sc.bySession, session)
+			}
+		})
+	}, ""
+}
+
+// shouldWarn reports whether a refusal of this kind is worth a log line:
+// one every ten seconds, however many are refused.
+func (sc *streamCounts) shouldWarn(kind string, now time.Time) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if now.Sub(sc.warned[kind]) < 10*time.Second {
+		return false
+	}
+	if sc.warned == nil {
+		sc.warned = map[string]time.Time{}
+	}
+	sc.warned[kind] = now
+	return true
+}
+
+// OpenLiveStreams is how many live event streams this process holds open.
+func (s *Server) OpenLiveStreams() int {
+	s.openStreams.mu.Lock()
+	defer s.openStreams.mu.Unlock()
+	return s.openStreams.total
+}
+
+// refuseStream answers a stream past a bound: 429 past a session's or an
+// address's, 503 past the process's, with a Retry-After that live.js
+// honours by waiting longer each time. A refusal is logged once every ten
+// seconds, not once per request.
+func (s *Server) refuseStream(c echo.Context, sess session.Session, refusal string) error {
+	status, message := http.StatusTooManyRequests, "This activity is open in too many tabs or windows: live updates are off in this one. Close some of them; this page keeps working and tries again by itself."
+	switch refusal {
+	case overAddress:
+		message = "Too many live connections come from your network: live updates are off on this page for now. The page keeps working and tries again by itself."
+	case overTotal:
+		status, message = http.StatusServiceUnavailable, "Live updates are busy right now. The page keeps working and tries again by itself in a moment."
+	}
+	if s.openStreams.shouldWarn(refusal, time.Now()) {
+		s.Logger.WarnContext(c.Request().Context(), "live stream refused (logged once every ten seconds)", slog.String("bound", refusal),
+			slog.Int("open_streams", s.OpenLiveStreams()), slog.String("address", c.RealIP()), slog.String("platform", sess.PlatformID),
+			slog.String("user", sess.UserID))
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(streamsRetryIn))
+	heading := http.StatusText(status)
+	return s.render(c, status, "error", errorPage{L: s.layout(heading), Heading: heading, Message: message,
+		Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
 }
 
 // writeEvent writes one SSE message: the event's type as the SSE event

@@ -71,6 +71,8 @@ type Deps struct {
 	// event streams) end with it, so a graceful shutdown does not wait on
 	// them.
 	Streams context.Context
+	// LiveLimits bounds the open live event streams (zero: no bound).
+	LiveLimits LiveLimits
 }
 
 // Server holds the Echo instance and the parsed templates.
@@ -83,6 +85,8 @@ type Server struct {
 	prefetched prefetchedViews
 	// turns bounds how many of the activities' pages work at once.
 	turns pageTurns
+	// openStreams counts the live event streams against LiveLimits.
+	openStreams streamCounts
 
 	framesMu     sync.Mutex
 	frameOrigins string

@@ -13,9 +13,10 @@
 // live region with a link that reloads, and so is a "missed" event: the
 // server replays at most a hundred events to a page that reconnects, and
 // says so when it missed more. Events whose data names another activity
-// ({"link": ...}) are ignored. EventSource reconnects by itself and
-// resumes from the last event id it saw. Without this script the pages and
-// their forms work the same, with a reload.
+// ({"link": ...}) are ignored. A broken stream reconnects and resumes from
+// the last event id it saw; a refused one (too many streams, a busy
+// server) is tried again later, each time later (see connect). Without
+// this script the pages and their forms work the same, with a reload.
 (function () {
   "use strict";
   var src = document.body && document.body.getAttribute("data-live-src");
@@ -351,6 +352,7 @@
   }
 
   function onEvent(e) {
+    if (e.lastEventId) lastId = e.lastEventId;
     var ev;
     try { ev = JSON.parse(e.data); } catch (err) { return; }
     if (link && ev.data && ev.data.link && ev.data.link !== link) return;
@@ -363,7 +365,38 @@
     else waitForReload(ev);
   }
 
-  var es = new EventSource(src, { withCredentials: true });
-  TYPES.forEach(function (t) { es.addEventListener(t, onEvent); });
-  window.addEventListener("pagehide", function () { es.close(); });
+  // The stream. EventSource reconnects by itself when a stream that was
+  // open breaks, but never after a refusal (the server's bounds on open
+  // streams answer 429 or 503; an ended session 401 or 403): then this page
+  // tries again itself, later each time (about 5 s, 10 s, 20 s... up to 5
+  // minutes, at random within half of it either way, so that a classroom's
+  // pages do not all come back at once), from the last event it saw.
+  var es = null, lastId = "", failures = 0, timer = 0;
+
+  function connect() {
+    timer = 0;
+    var url = src;
+    if (lastId) {
+      var u = new URL(src, window.location.href);
+      u.searchParams.set("lastEventId", lastId);
+      url = u.pathname + u.search;
+    }
+    es = new EventSource(url, { withCredentials: true });
+    es.addEventListener("open", function () { failures = 0; });
+    es.addEventListener("error", function () {
+      if (es.readyState !== EventSource.CLOSED || timer) return;
+      es.close();
+      var delay = Math.min(300000, 5000 * Math.pow(2, failures)) * (0.5 + Math.random());
+      failures = Math.min(failures + 1, 10);
+      timer = window.setTimeout(connect, delay);
+    });
+    TYPES.forEach(function (t) { es.addEventListener(t, onEvent); });
+  }
+
+  connect();
+  window.addEventListener("pagehide", function () {
+    if (timer) window.clearTimeout(timer);
+    timer = -1;
+    es.close();
+  });
 })();
