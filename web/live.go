@@ -221,7 +221,8 @@ func (s *Server) refuseStream(c echo.Context, sess session.Session, refusal stri
 		status, message = http.StatusServiceUnavailable, "Live updates are busy right now. The page keeps working and tries again by itself in a moment."
 	}
 	if s.openStreams.shouldWarn(refusal, time.Now()) {
-		s.Logger.WarnContext(c.Request().Context(), "live stream refused (logged once every ten seconds)", slog.String("bound", refusal),
+		s.Logger.WarnContext(c.Request().Context(), "live stream refused", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("bound", refusal),
 			slog.Int("open_streams", s.OpenLiveStreams()), slog.String("address", c.RealIP()), slog.String("platform", sess.PlatformID),
 			slog.String("user", sess.UserID))
 	}
