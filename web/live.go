@@ -33,10 +33,11 @@ const (
 
 // liveEvents streams the session's space (its cohort in its activity) as
 // Server-Sent Events. The session decides the topic: a member of one
-// cohort or activity can never ask for another's. A browser that reconnects sends Last-Event-ID and gets what
-// it missed; a page passes lastEventId for its first connection (see
-// liveURL), so nothing published between the render and the connection is
-// lost.
+// cohort or activity can never ask for another's. A browser that
+// reconnects sends Last-Event-ID and gets what it missed; a page passes
+// lastEventId for its first connection (see liveURL), so nothing published
+// between the render and the connection is lost. Open streams are bounded
+// (LiveLimits).
 func (s *Server) liveEvents(c echo.Context) error {
 	if s.Live == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Live updates are not available.")

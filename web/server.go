@@ -36,10 +36,7 @@ type Deps struct {
 	Keys      *toolkey.Store
 	Validator *lti.Validator
 	Sessions  *session.Store
-	// Access checks on each request that a session still holds; one on
-	// DB when nil.
-	Access  *session.Access
-	Courses *course.Store
+	Courses   *course.Store
 	// Discussions is the cohort discussion; one on DB when nil.
 	Discussions *discussion.Store
 	// Grades computes completion and delivers scores (nil: activities are
@@ -73,6 +70,9 @@ type Deps struct {
 	Streams context.Context
 	// LiveLimits bounds the open live event streams (zero: no bound).
 	LiveLimits LiveLimits
+	// Access checks on each request that a session still holds; one on
+	// DB when nil.
+	Access *session.Access
 }
 
 // Server holds the Echo instance and the parsed templates.
