@@ -163,6 +163,7 @@ func (a *App) init(ctx context.Context) error {
 		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
 		ActivePages:    cfg.ActivePages,
 		TrustedProxies: cfg.TrustedProxies, LoginRate: cfg.LoginRate,
+		LiveLimits: liveLimits(cfg.LiveStreams),
 	})
 	if err != nil {
 		endStreams()
@@ -179,6 +180,19 @@ func (a *App) init(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// liveLimits are the configured bounds on live event streams, each unset
+// one (a configuration built by hand) at its default.
+func liveLimits(l config.LiveStreams) web.LiveLimits {
+	d := config.DefaultLiveStreams
+	or := func(n, def int) int {
+		if n > 0 {
+			return n
+		}
+		return def
+	}
+	return web.LiveLimits{Total: or(l.Total, d.Total), PerAddress: or(l.PerAddress, d.PerAddress), PerSession: or(l.PerSession, d.PerSession)}
 }
 
 // Addr is the address the server listens on.

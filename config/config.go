@@ -60,6 +60,9 @@ type Config struct {
 	// PendingLogins bounds the logins of one platform that were started and
 	// not yet finished; 0 is DefaultPendingLogins.
 	PendingLogins int
+	// LiveStreams bounds the open live event streams: in all, per client
+	// address and per session.
+	LiveStreams LiveStreams
 }
 
 // DefaultRegistrationsPerHour bounds dynamic registrations when the
@@ -73,11 +76,21 @@ const (
 	DefaultPendingLogins = 10000
 )
 
+// LiveStreams bounds the open live event streams of one process.
+type LiveStreams struct {
+	Total, PerAddress, PerSession int
+}
+
+// DefaultLiveStreams are the bounds when none is set. Each open stream
+// holds a connection, a file descriptor and a subscription.
+var DefaultLiveStreams = LiveStreams{Total: 2000, PerAddress: 200, PerSession: 6}
+
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
 	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
 	AllowPrivateNetworks, RegistrationsPerHour                                                         string
 	TrustedProxies, LoginRate, PendingLogins                                                           string
+	LiveStreams, LiveStreamsPerAddress, LiveStreamsPerSession                                          string
 
 	// DebugListenPublic allows a non-loopback DebugListen (safety.go).
 	DebugListenPublic string
@@ -96,11 +109,14 @@ const (
 	EnvDebugListen  = "ROUNDTABLE_DEBUG_LISTEN"
 	EnvActivePages  = "ROUNDTABLE_ACTIVE_PAGES"
 
-	EnvAllowPrivateNetworks = "ROUNDTABLE_ALLOW_PRIVATE_NETWORKS"
-	EnvRegistrationsPerHour = "ROUNDTABLE_REGISTRATIONS_PER_HOUR"
-	EnvTrustedProxies       = "ROUNDTABLE_TRUSTED_PROXIES"
-	EnvLoginRate            = "ROUNDTABLE_LOGIN_RATE"
-	EnvPendingLogins        = "ROUNDTABLE_PENDING_LOGINS"
+	EnvAllowPrivateNetworks  = "ROUNDTABLE_ALLOW_PRIVATE_NETWORKS"
+	EnvRegistrationsPerHour  = "ROUNDTABLE_REGISTRATIONS_PER_HOUR"
+	EnvTrustedProxies        = "ROUNDTABLE_TRUSTED_PROXIES"
+	EnvLoginRate             = "ROUNDTABLE_LOGIN_RATE"
+	EnvPendingLogins         = "ROUNDTABLE_PENDING_LOGINS"
+	EnvLiveStreams           = "ROUNDTABLE_LIVE_STREAMS"
+	EnvLiveStreamsPerAddress = "ROUNDTABLE_LIVE_STREAMS_PER_ADDRESS"
+	EnvLiveStreamsPerSession = "ROUNDTABLE_LIVE_STREAMS_PER_SESSION"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -134,6 +150,10 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.TrustedProxies, "trusted-proxies", env(EnvTrustedProxies, ""), "addresses or CIDR ranges of the reverse proxies in front of Roundtable, comma-separated; their X-Forwarded-For names the client. Empty: none ("+EnvTrustedProxies+")")
 	fs.StringVar(&s.LoginRate, "login-rate", env(EnvLoginRate, strconv.Itoa(DefaultLoginRate)), "how many LTI logins one client address may start a minute ("+EnvLoginRate+")")
 	fs.StringVar(&s.PendingLogins, "pending-logins", env(EnvPendingLogins, strconv.Itoa(DefaultPendingLogins)), "how many started, unfinished LTI logins one LMS platform may have at once ("+EnvPendingLogins+")")
+	d := DefaultLiveStreams
+	fs.StringVar(&s.LiveStreams, "live-streams", env(EnvLiveStreams, ""), fmt.Sprintf("how many live event streams this process keeps open in all; past it a stream is answered 503 (%s; default %d)", EnvLiveStreams, d.Total))
+	fs.StringVar(&s.LiveStreamsPerAddress, "live-streams-per-address", env(EnvLiveStreamsPerAddress, ""), fmt.Sprintf("how many live event streams one client address keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerAddress, d.PerAddress))
+	fs.StringVar(&s.LiveStreamsPerSession, "live-streams-per-session", env(EnvLiveStreamsPerSession, ""), fmt.Sprintf("how many live event streams one session keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerSession, d.PerSession))
 	return s
 }
 
@@ -174,6 +194,9 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 	}
 	if cfg.PendingLogins, err = count(s.PendingLogins, DefaultPendingLogins, 1, 100000000); err != nil {
 		return cfg, fmt.Errorf("%s / --pending-logins: %q is not a number from 1 to 100000000", EnvPendingLogins, s.PendingLogins)
+	}
+	if err := s.loadLiveStreams(&cfg); err != nil {
+		return cfg, err
 	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
@@ -251,6 +274,30 @@ func ParseTrustedProxies(raw string) ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// loadLiveStreams reads the bounds on live event streams; an empty one
+// takes its default.
+func (s *Settings) loadLiveStreams(cfg *Config) error {
+	cfg.LiveStreams = DefaultLiveStreams
+	for _, b := range []struct {
+		raw, env, flag string
+		to             *int
+	}{
+		{s.LiveStreams, EnvLiveStreams, "--live-streams", &cfg.LiveStreams.Total},
+		{s.LiveStreamsPerAddress, EnvLiveStreamsPerAddress, "--live-streams-per-address", &cfg.LiveStreams.PerAddress},
+		{s.LiveStreamsPerSession, EnvLiveStreamsPerSession, "--live-streams-per-session", &cfg.LiveStreams.PerSession},
+	} {
+		if strings.TrimSpace(b.raw) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(b.raw))
+		if err != nil || n < 1 || n > 1000000 {
+			return fmt.Errorf("%s / %s: %q is not a number from 1 to 1000000", b.env, b.flag, b.raw)
+		}
+		*b.to = n
+	}
+	return nil
 }
 
 // ParseBaseURL checks a public base URL: absolute, https (http only on

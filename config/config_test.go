@@ -45,6 +45,9 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"login rate", map[string]string{EnvLoginRate: "0"}, []string{"--data-dir", dir}, "ROUNDTABLE_LOGIN_RATE"},
 		{"login rate words", nil, []string{"--login-rate", "fast", "--data-dir", dir}, "ROUNDTABLE_LOGIN_RATE"},
 		{"pending logins", map[string]string{EnvPendingLogins: "-5"}, []string{"--data-dir", dir}, "ROUNDTABLE_PENDING_LOGINS"},
+		{"live streams", map[string]string{EnvLiveStreams: "many"}, []string{"--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS"},
+		{"live streams per address", nil, []string{"--live-streams-per-address", "0", "--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS_PER_ADDRESS"},
+		{"live streams per session", map[string]string{EnvLiveStreamsPerSession: "-2"}, []string{"--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS_PER_SESSION"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,5 +160,17 @@ func TestLoginLimitsAndTrustedProxies(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 2001:db8::/32" || c.LoginRate != 30 || c.PendingLogins != 500 {
 		t.Fatalf("proxies %v, login rate %d, pending logins %d", got, c.LoginRate, c.PendingLogins)
+	}
+}
+
+func TestLiveStreams(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := load(t, nil, "--data-dir", dir)
+	if err != nil || cfg.LiveStreams != DefaultLiveStreams {
+		t.Fatalf("defaults: %+v (%v)", cfg.LiveStreams, err)
+	}
+	cfg, err = load(t, map[string]string{EnvLiveStreams: "50", EnvLiveStreamsPerSession: "3"}, "--data-dir", dir, "--live-streams-per-address", "10", "--live-streams", "40")
+	if want := (LiveStreams{Total: 40, PerAddress: 10, PerSession: 3}); err != nil || cfg.LiveStreams != want {
+		t.Errorf("set: %+v (%v), want %+v", cfg.LiveStreams, err, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,18 +76,96 @@ func substituted(v string) string {
 }
 
 func lowestSection(list string) string {
-	var ids []string
-	for _, id := range strings.Split(list, ",") {
-		if id = Clip(substituted(id), maxSectionID); id != "" {
-			ids = append(ids, id)
-		}
-	}
+	ids := sectionIDs(list)
 	if len(ids) == 0 {
 		return ""
 	}
 	return slices.MinFunc(ids, func(a, b string) int {
 		return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
 	})
+}
+
+// sectionIDs splits a comma-separated list of section ids, leaving out
+// empty and unsubstituted ones.
+func sectionIDs(list string) []string {
+	var ids []string
+	for _, id := range strings.Split(list, ",") {
+		if id = Clip(substituted(id), maxSectionID); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// maxSections bounds how many sections of one launch are recorded.
+const maxSections = 100
+
+// sectionsOf lists the cohort keys of every section a launch names, from
+// the same source sectionOf picks its one from, sorted; none when it names
+// none. The membership keeps them (see MayViewCohort).
+func sectionsOf(in LaunchInput) []string {
+	var ids []string
+	if v := substituted(in.Custom[CustomCohort]); v != "" {
+		ids = []string{Clip(v, maxSectionID)}
+	} else {
+		for _, p := range SectionIDParams {
+			if ids = sectionIDs(in.Custom[p]); len(ids) > 0 {
+				break
+			}
+		}
+		if len(ids) == 0 {
+			ids = sectionIDs(in.CourseSection)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, sectionPrefix+id)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	return keys[:min(len(keys), maxSections)]
+}
+
+// FormatSections is the stored form of a member's sections: a JSON array,
+// or empty for none.
+func FormatSections(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(keys)
+	return string(b)
+}
+
+// ParseSections reads the stored form; anything unreadable is none.
+func ParseSections(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var keys []string
+	if json.Unmarshal([]byte(s), &keys) != nil {
+		return nil
+	}
+	return keys
+}
+
+// MayViewCohort reports whether a person holding roles, whose last launch
+// named sections, may view a cohort of their course they are not a member
+// of, by the cohort's key. Instructors and administrators may view any; a
+// teaching assistant whose launch named no section may view any, one whose
+// launch named sections only those sections' cohorts, as an LMS limits a
+// TA to their sections. Learners and mentors view only the cohorts they are
+// members of.
+func MayViewCohort(roles Roles, sections []string, cohortKey string) bool {
+	switch {
+	case roles.Has(Instructor), roles.Has(Administrator):
+		return true
+	case roles.Has(TeachingAssistant):
+		return len(sections) == 0 || slices.Contains(sections, cohortKey)
+	}
+	return false
 }
 
 // SettingsJoinColumns reads an activity_settings row joined as st, with
@@ -144,8 +223,8 @@ func (s *Store) adoptSettings(tx *gorm.DB, p *LaunchPlan) (Settings, error) {
 
 // assignCohort puts the person in the cohort the link's settings pick:
 // staff and learners alike join the course-wide cohort, or their section's;
-// under the groups policy learners join a group and staff the course-wide
-// cohort, from which they can switch to any group.
+// under the groups policy learners join a group, and staff and observers
+// the course-wide cohort (staff can switch from it to any group).
 func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, error) {
 	if p.adopted == nil && p.ex.CohortID != "" {
 		// The plan found the cohort this policy picks.
@@ -159,7 +238,7 @@ func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, e
 	}
 	key, name := courseCohortKey, p.c.Title
 	switch {
-	case st.CohortPolicy == CohortGroups && !p.roles.IsStaff():
+	case st.CohortPolicy == CohortGroups && p.roles.Participant():
 		return s.joinGroup(tx, p, st.GroupSize)
 	case st.CohortPolicy == CohortSection && p.section.key != "":
 		key, name = p.section.key, p.section.name

@@ -72,6 +72,21 @@ func (rs Roles) IsStaff() bool {
 	return rs.Has(Instructor) || rs.Has(TeachingAssistant) || rs.Has(Administrator)
 }
 
+// IsObserver reports whether the roles only observe the course: an LMS's
+// Mentor role (Canvas's observers, parents, advisors) without Learner or a
+// staff role. Observers read their cohort's discussion and never post in
+// it, are never placed in a group, and are never graded.
+func (rs Roles) IsObserver() bool {
+	return rs.Has(Mentor) && !rs.Has(Learner) && !rs.IsStaff()
+}
+
+// Participant reports whether the roles take part as learners do: they
+// join a group under the groups policy, post under the learners' rules
+// and are graded. Staff and observers do not.
+func (rs Roles) Participant() bool {
+	return !rs.IsStaff() && !rs.IsObserver()
+}
+
 // String is the stored form: roles joined by commas.
 func (rs Roles) String() string {
 	s := make([]string, len(rs))

@@ -59,6 +59,8 @@ type Recorded struct {
 	Link   Link
 	Cohort Cohort
 	Roles  Roles
+	// Sections are the cohort keys of the sections the launch named.
+	Sections []string
 }
 
 // Store reads and writes the course model.
@@ -115,8 +117,12 @@ type LaunchPlan struct {
 	agsScopes string
 	roles     Roles
 	ltiRoles  string
-	now       time.Time
-	ex        existingRows
+	// sections are the cohort keys of the sections the launch names, in
+	// their stored form (FormatSections).
+	sections    string
+	sectionKeys []string
+	now         time.Time
+	ex          existingRows
 	// section is the cohort the launch names (see sectionOf), for a
 	// section cohort policy; empty when it names none.
 	section sectionRef
@@ -184,16 +190,18 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 	}
 	p.ltiRoles = Clip(strings.Join(in.LTIRoles, " "), maxText)
 	p.section = sectionOf(in)
+	p.sectionKeys = sectionsOf(in)
+	p.sections = FormatSections(p.sectionKeys)
 	// The cohort the link's policy picks, when the person is already in it:
 	// the launch's section (or the course-wide cohort without one), or the
-	// learner's group among the groups of the link's size (staff are in
-	// no group: they take the course-wide cohort).
+	// learner's group among the groups of the link's size (staff and
+	// observers are in no group: they take the course-wide cohort).
 	sectionKey := p.section.key
 	if sectionKey == "" {
 		sectionKey = courseCohortKey
 	}
 	learner := 1
-	if p.roles.IsStaff() {
+	if !p.roles.Participant() {
 		learner = 0
 	}
 
@@ -209,6 +217,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			COALESCE(l.ags_scopes, '') AS ags_scopes, COALESCE(l.nrps_url, '') AS nrps_url,
 			COALESCE(co.id, '') AS cohort_id, COALESCE(m.roles, '') AS member_roles, COALESCE(m.user_id, '') AS member_user_id,
 			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch, COALESCE(m.status, '') AS member_status,
+			COALESCE(m.sections, '') AS member_sections,
 			COALESCE(cm.user_id, '') AS cohort_member_id, COALESCE(co.name, '') AS cohort_name, COALESCE(co.member_count, 0) AS cohort_size,
 			COALESCE(co.cohort_key, '') AS cohort_key, `+SettingsJoinColumns+`
 		FROM (SELECT 1 AS one) x
@@ -231,7 +240,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
 			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL,
-			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.MemberStatus, &ex.CohortMemberID,
+			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.MemberStatus, &ex.MemberSections, &ex.CohortMemberID,
 			&ex.CohortName, &ex.CohortSize, &ex.CohortKey}, SettingsDest(&ex.Settings, &ex.HasSettings)...)...)
 	if lastLaunch.Valid {
 		ex.MemberLastLaunch = &lastLaunch.Time
@@ -274,7 +283,8 @@ func (p *LaunchPlan) courseChanged() bool {
 func (p *LaunchPlan) membershipCurrent() bool {
 	ex := &p.ex
 	return ex.MemberUserID != "" && ex.MemberLastLaunch != nil && p.now.Sub(*ex.MemberLastLaunch) < time.Minute &&
-		ex.MemberRoles == p.roles.String() && ex.MemberLtiRoles == p.ltiRoles && ex.MemberStatus == "active"
+		ex.MemberRoles == p.roles.String() && ex.MemberLtiRoles == p.ltiRoles && ex.MemberStatus == "active" &&
+		ex.MemberSections == p.sections
 }
 
 func (p *LaunchPlan) linkChanged() bool {
@@ -309,7 +319,7 @@ func (p *LaunchPlan) SettledActivity() Activity {
 }
 
 func (p *LaunchPlan) recorded(co Cohort) Recorded {
-	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles}
+	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles, Sections: p.sectionKeys}
 }
 
 // ApplyLaunch writes what the plan found missing or changed, inside tx.
@@ -354,15 +364,15 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 	switch {
 	case p.membershipCurrent():
 	case ex.MemberUserID == "":
-		err = tx.Exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)
+		err = tx.Exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
 			ON CONFLICT (platform_id, course_id, user_id) DO UPDATE SET roles = excluded.roles, lti_roles = excluded.lti_roles,
-				status = 'active', last_launch_at = excluded.last_launch_at, updated_at = excluded.updated_at`,
-			c.PlatformID, c.ID, u.ID, p.roles.String(), p.ltiRoles, now, now, now).Error
+				sections = excluded.sections, status = 'active', last_launch_at = excluded.last_launch_at, updated_at = excluded.updated_at`,
+			c.PlatformID, c.ID, u.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now).Error
 	default:
-		err = tx.Exec(`UPDATE memberships SET roles = ?, lti_roles = ?, status = 'active', last_launch_at = ?, updated_at = ?
+		err = tx.Exec(`UPDATE memberships SET roles = ?, lti_roles = ?, sections = ?, status = 'active', last_launch_at = ?, updated_at = ?
 			WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
-			p.roles.String(), p.ltiRoles, now, now, c.PlatformID, c.ID, u.ID).Error
+			p.roles.String(), p.ltiRoles, p.sections, now, now, c.PlatformID, c.ID, u.ID).Error
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record membership: %w", err)
@@ -408,6 +418,7 @@ type existingRows struct {
 	AgsLineitems, AgsLineitem, AgsScopes, NrpsURL                   string
 	CohortID, MemberRoles, MemberUserID, CohortMemberID             string
 	MemberLtiRoles, CohortName, CohortKey, MemberStatus             string
+	MemberSections                                                  string
 	MemberLastLaunch                                                *time.Time
 	CohortSize                                                      int
 	// Settings are the link's, or the defaults when HasSettings is false.

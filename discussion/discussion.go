@@ -42,6 +42,9 @@ type Viewer struct {
 	CohortID   string
 	UserID     string
 	Staff      bool
+	// Observer reads the space as a learner does, without the post-first
+	// rule (an observer never posts: the web layer refuses their forms).
+	Observer bool
 }
 
 // Thread is a question or discussion as a list shows it.

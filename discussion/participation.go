@@ -85,7 +85,8 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 			rows.Close()
 			return out, fmt.Errorf("participation: %w", err)
 		}
-		if course.ParseRoles(roles).IsStaff() {
+		if !course.ParseRoles(roles).Participant() {
+			// Staff and observers take no part to report.
 			continue
 		}
 		if l.Name == "" {

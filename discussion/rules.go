@@ -30,13 +30,13 @@ const postFirstQuery = `SELECT CASE WHEN EXISTS (SELECT 1 FROM activity_settings
 
 // MustPostFirst reports whether the viewer may see only their own threads
 // until they start one: a learner in a post-first activity who has not.
-// Staff never must.
+// Staff and observers never must.
 func (s *Store) MustPostFirst(ctx context.Context, v Viewer) (bool, error) {
 	return mustPostFirst(s.db.DB.WithContext(ctx), v)
 }
 
 func mustPostFirst(db *gorm.DB, v Viewer) (bool, error) {
-	if v.Staff {
+	if v.Staff || v.Observer {
 		return false, nil
 	}
 	var must int
@@ -48,7 +48,7 @@ func mustPostFirst(db *gorm.DB, v Viewer) (bool, error) {
 // first, only their own threads pass. One clause in the query that lists
 // or searches, so it costs no round trip.
 func othersGate(v Viewer) (string, []any) {
-	if v.Staff {
+	if v.Staff || v.Observer {
 		return "", nil
 	}
 	return ` AND (t.author_id = ? OR NOT EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = ? AND st.link_id = ? AND st.post_first = TRUE)
@@ -59,7 +59,7 @@ func othersGate(v Viewer) (string, []any) {
 // checkOthers refuses a learner who must post first something of another
 // author's.
 func checkOthers(tx *gorm.DB, v Viewer, authorID string) error {
-	if v.Staff || authorID == v.UserID {
+	if v.Staff || v.Observer || authorID == v.UserID {
 		return nil
 	}
 	must, err := mustPostFirst(tx, v)

@@ -717,7 +717,7 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	if err != nil {
 		return tv, fmt.Errorf("thread: %w", err)
 	}
-	if !t.Author.Mine && !v.Staff && mustPostFirst {
+	if !t.Author.Mine && !v.Staff && !v.Observer && mustPostFirst {
 		return tv, ErrPostFirst
 	}
 	tv.Suspended = suspended && !v.Staff

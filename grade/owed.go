@@ -131,7 +131,8 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 	var roles string
 	err := tx.Raw(`SELECT roles FROM memberships WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
 		platformID, g.CourseID, userID).Row().Scan(&roles)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && course.ParseRoles(roles).IsStaff()) {
+	// Staff and observers (mentors) are never graded.
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !course.ParseRoles(roles).Participant()) {
 		return nil
 	}
 	if err != nil {

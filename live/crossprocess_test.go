@@ -93,7 +93,7 @@ func TestEventCrossesServerProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topic := live.CohortTopic(sess.PlatformID, sess.CohortID)
+	topic := live.SpaceTopic(sess.PlatformID, sess.LinkID, sess.CohortID)
 	events := u.Path + "/events?rt=" + url.QueryEscape(tok)
 	onB := openEvents(t, b+events)
 	onA := openEvents(t, a+events) // the session lives in the shared database

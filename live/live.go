@@ -14,6 +14,7 @@ package live
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,8 @@ type Bus interface {
 	// bus closes. A subscriber that does not keep up is dropped: its channel
 	// closes early, and it may subscribe again from the last ID it saw.
 	Subscribe(ctx context.Context, topic string, afterID int64) (<-chan Event, error)
+	// SubscribeFrom is Subscribe with the replay bounded (see Replay).
+	SubscribeFrom(ctx context.Context, topic string, from Replay) (<-chan Event, error)
 	// Latest is the ID of the newest stored event of topic (0 when none):
 	// a page rendered now resumes from it, so nothing published between the
 	// render and the subscription is lost.
@@ -66,11 +69,30 @@ type Pruner interface {
 // Retention is how long events stay replayable.
 const Retention = 24 * time.Hour
 
-// CohortTopic is the topic of one cohort's space: everything its members
-// may see live.
-func CohortTopic(platformID, cohortID string) string {
-	return "cohort:" + platformID + ":" + cohortID
+// SpaceTopic is the topic of one cohort's space in one activity:
+// everything its members may see live there. A cohort spans the course's
+// activities; each activity's discussion is a space of its own, and so is
+// its topic.
+func SpaceTopic(platformID, linkID, cohortID string) string {
+	return "space:" + platformID + ":" + linkID + ":" + cohortID
 }
+
+// Replay bounds what a subscription replays of the stored events.
+type Replay struct {
+	// After is the ID of the last event the subscriber saw (FromNow: it
+	// saw everything stored).
+	After int64
+	// Since leaves out events stored before it: the subscriber was not
+	// there to see them (zero: no bound).
+	Since time.Time
+	// Max replays at most the newest Max events (0: no bound). When more
+	// were missed, the replay starts with one event of type Missed.
+	Max int
+}
+
+// Missed is the type of the event that opens a replay cut short by
+// Replay.Max: the subscriber missed events and should reload.
+const Missed = "missed"
 
 // New returns the bus that suits db: LISTEN/NOTIFY on Postgres, in-process
 // on SQLite.
@@ -230,10 +252,20 @@ func (c *core) remove(topic string, s *subscriber) {
 	}
 }
 
+// Subscribe streams topic from afterID; see Bus.
+func (c *core) Subscribe(ctx context.Context, topic string, afterID int64) (<-chan Event, error) {
+	return c.subscribe(ctx, topic, Replay{After: afterID})
+}
+
+// SubscribeFrom streams topic with a bounded replay; see Bus.
+func (c *core) SubscribeFrom(ctx context.Context, topic string, from Replay) (<-chan Event, error) {
+	return c.subscribe(ctx, topic, from)
+}
+
 // subscribe registers a subscriber before its first read, so no wake is
 // lost between the replay and the stream, then delivers from its own
 // cursor: a slow subscriber never holds back a publisher or the others.
-func (c *core) subscribe(ctx context.Context, topic string, afterID int64) (<-chan Event, error) {
+func (c *core) subscribe(ctx context.Context, topic string, from Replay) (<-chan Event, error) {
 	if c.closed() {
 		return nil, ErrClosed
 	}
@@ -241,15 +273,21 @@ func (c *core) subscribe(ctx context.Context, topic string, afterID int64) (<-ch
 		return nil, fmt.Errorf("%w: topic %q", ErrInvalid, topic)
 	}
 	sub := c.add(topic)
+	afterID, missed := from.After, false
+	var err error
 	if afterID < 0 {
-		latest, err := c.latest(ctx, topic)
-		if err != nil {
-			c.remove(topic, sub)
-			return nil, err
-		}
-		afterID = latest
+		afterID, err = c.latest(ctx, topic)
+	} else if !from.Since.IsZero() || from.Max > 0 {
+		afterID, missed, err = c.bound(ctx, topic, from)
+	}
+	if err != nil {
+		c.remove(topic, sub)
+		return nil, err
 	}
 	out := make(chan Event, c.buffer)
+	if missed {
+		out <- Event{ID: afterID, Topic: topic, Type: Missed, Data: json.RawMessage("{}"), At: c.now().UTC()}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(c.ctx, cancel)
 	c.wg.Add(1)
@@ -340,6 +378,30 @@ func (c *core) fetch(ctx context.Context, topic string, after int64) ([]Event, e
 		evs = append(evs, e)
 	}
 	return evs, rows.Err()
+}
+
+// bound moves a replay's cursor past the events stored before from.Since
+// and past all but the newest from.Max; missed is true when the latter
+// left some out. One statement on the (topic, id) index.
+func (c *core) bound(ctx context.Context, topic string, from Replay) (cursor int64, missed bool, err error) {
+	since := from.Since
+	if since.IsZero() {
+		since = time.Unix(0, 0)
+	}
+	var before int64
+	var overflow sql.NullInt64
+	err = c.db.QueryRow(ctx, `SELECT
+			COALESCE((SELECT MAX(id) FROM live_events WHERE topic = ? AND id > ? AND created_at < ?), 0),
+			(SELECT id FROM live_events WHERE topic = ? AND id > ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+		topic, from.After, since.UTC(), topic, from.After, max(from.Max, 0)).Scan(&before, &overflow)
+	if err != nil {
+		return 0, false, store.Translate(err)
+	}
+	cursor = max(from.After, before)
+	if from.Max > 0 && overflow.Valid && overflow.Int64 > cursor {
+		return overflow.Int64, true, nil
+	}
+	return cursor, false, nil
 }
 
 func (c *core) latest(ctx context.Context, topic string) (int64, error) {

@@ -67,7 +67,7 @@ func TestPublishSubscribeInOrder(t *testing.T) {
 		b := newBus(t, db)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		topic := CohortTopic("p1", "c1")
+		topic := SpaceTopic("p1", "l1", "c1")
 		publish(t, b, topic, "before", 2) // not replayed: FromNow
 		ch, err := b.Subscribe(ctx, topic, FromNow)
 		if err != nil {
@@ -110,7 +110,7 @@ func TestResumeAfterID(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := newBus(t, db)
 		ctx := t.Context()
-		topic := CohortTopic("p1", "c1")
+		topic := SpaceTopic("p1", "l1", "c1")
 		sent := publish(t, b, topic, "post.created", 6)
 		ch, err := b.Subscribe(ctx, topic, sent[2].ID)
 		if err != nil {
@@ -142,9 +142,9 @@ func TestTopicsAreIsolated(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := newBus(t, db)
 		ctx := t.Context()
-		a, other := CohortTopic("p1", "cohort-a"), CohortTopic("p1", "cohort-b")
+		a, other := SpaceTopic("p1", "l1", "cohort-a"), SpaceTopic("p1", "l1", "cohort-b")
 		// A topic that is a prefix of another must not match it either.
-		prefix := CohortTopic("p1", "cohort")
+		prefix := SpaceTopic("p1", "l1", "cohort")
 		publish(t, b, other, "post.created", 3)
 		chA, _ := b.Subscribe(ctx, a, 0)
 		chP, _ := b.Subscribe(ctx, prefix, 0)
@@ -164,7 +164,7 @@ func TestSlowSubscriberIsDroppedWithoutBlockingPublish(t *testing.T) {
 		c := coreOf(b)
 		c.buffer, c.grace = 4, 50*time.Millisecond
 		ctx := t.Context()
-		topic := CohortTopic("p1", "c1")
+		topic := SpaceTopic("p1", "l1", "c1")
 		slow, _ := b.Subscribe(ctx, topic, FromNow)
 		fast, _ := b.Subscribe(ctx, topic, FromNow)
 		start := time.Now()
@@ -212,7 +212,7 @@ func TestPrune(t *testing.T) {
 		b := newBus(t, db)
 		c := coreOf(b)
 		ctx := t.Context()
-		topic := CohortTopic("p1", "c1")
+		topic := SpaceTopic("p1", "l1", "c1")
 		c.now = func() time.Time { return time.Now().Add(-48 * time.Hour) }
 		publish(t, b, topic, "old", 3)
 		c.now = time.Now
@@ -289,4 +289,57 @@ func coreOf(b Bus) *core {
 		return b.core
 	}
 	panic("unknown bus")
+}
+
+// A bounded replay leaves out what was stored before Since and all but the
+// newest Max events, saying so with one Missed event; the live stream
+// follows as usual.
+func TestReplayIsBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := newBus(t, db)
+		c := coreOf(b)
+		ctx := t.Context()
+		topic := SpaceTopic("p1", "l1", "c1")
+		t0 := time.Now().UTC().Truncate(time.Second)
+		c.now = func() time.Time { return t0 }
+		publish(t, b, topic, "post.created", 3)
+		t1 := t0.Add(time.Hour)
+		c.now = func() time.Time { return t1 }
+		recent := publish(t, b, topic, "post.created", 5)
+
+		// Nothing from before Since, even asked from 0.
+		ch, err := b.SubscribeFrom(ctx, topic, Replay{After: 0, Since: t1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := receive(t, ch, 5); got[0].ID != recent[0].ID || got[4].ID != recent[4].ID {
+			t.Errorf("since: got %d..%d, want %d..%d", got[0].ID, got[4].ID, recent[0].ID, recent[4].ID)
+		}
+		quiet(t, ch)
+
+		// At most Max: a Missed event, then the newest two.
+		ch, err = b.SubscribeFrom(ctx, topic, Replay{After: 0, Max: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := receive(t, ch, 3)
+		if got[0].Type != Missed || got[0].ID != recent[2].ID || got[1].ID != recent[3].ID || got[2].ID != recent[4].ID {
+			t.Errorf("max: got %+v", got)
+		}
+		quiet(t, ch)
+		more := publish(t, b, topic, "vote", 1)
+		if e := receive(t, ch, 1)[0]; e.ID != more[0].ID {
+			t.Errorf("after the replay: %+v", e)
+		}
+
+		// Within the bound: no Missed event.
+		ch, err = b.SubscribeFrom(ctx, topic, Replay{After: recent[3].ID, Since: t0, Max: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := receive(t, ch, 2); got[0].ID != recent[4].ID || got[1].ID != more[0].ID {
+			t.Errorf("within the bound: %+v", got)
+		}
+		quiet(t, ch)
+	})
 }

@@ -45,11 +45,6 @@ func (l *Local) Publish(ctx context.Context, topic, typ string, data any) (Event
 	return e, nil
 }
 
-// Subscribe streams topic from afterID; see Bus.
-func (l *Local) Subscribe(ctx context.Context, topic string, afterID int64) (<-chan Event, error) {
-	return l.subscribe(ctx, topic, afterID)
-}
-
 // Close ends every subscription.
 func (l *Local) Close() error {
 	l.close()

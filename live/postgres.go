@@ -87,11 +87,6 @@ func (p *Postgres) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// Subscribe streams topic from afterID; see Bus.
-func (p *Postgres) Subscribe(ctx context.Context, topic string, afterID int64) (<-chan Event, error) {
-	return p.subscribe(ctx, topic, afterID)
-}
-
 // Close stops the listener and ends every subscription.
 func (p *Postgres) Close() error {
 	p.close()

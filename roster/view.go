@@ -127,7 +127,7 @@ func (s *Service) Roster(ctx context.Context, platformID, linkID string) (LinkRo
 		return cmp.Or(strings.Compare(strings.ToLower(a.DisplayName()), strings.ToLower(b.DisplayName())), strings.Compare(a.ID, b.ID))
 	})
 	for _, m := range out.Members {
-		if !m.Opened() && !m.Inactive() && !m.Roles.IsStaff() {
+		if !m.Opened() && !m.Inactive() && m.Roles.Participant() {
 			out.NeverOpened = append(out.NeverOpened, m)
 		}
 	}

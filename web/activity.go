@@ -2,12 +2,15 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/session"
 )
@@ -53,14 +56,54 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Set(ctxSessionEnded, true)
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session for this activity has ended. Please open the activity again from your course.")
 		}
-		c.Set(ctxSession, sess)
+		// The session's own LMS, and no other, may frame its pages, the
+		// refusals below included.
 		s.frameBySession(c, sess)
+		// The session was granted at a launch, maybe hours ago: the platform,
+		// the membership and its roles are as they are now.
+		current, err := s.Access.Check(ctx, sess)
+		if err != nil {
+			s.refusedSession(c, sess, err)
+			return err
+		}
+		c.Set(ctxSession, current)
 		if viaToken {
 			// Keep the cookie-less page working: hand out a fresh token.
-			c.Set(ctxToken, s.Sessions.Token(sess))
+			c.Set(ctxToken, s.Sessions.Token(current))
 			// The page may take the token out of its address when the
 			// cookie would carry the session without it.
-			c.Set(ctxCookieToo, hasCookie && session.HashSecret(secret) == sess.IDHash)
+			c.Set(ctxCookieToo, hasCookie && session.HashSecret(secret) == current.IDHash)
+		}
+		return next(c)
+	}
+}
+
+// refusedSession logs, for the operator, which session the access check
+// refused and why; the person sees the error's page.
+func (s *Server) refusedSession(c echo.Context, sess session.Session, err error) {
+	if roundtable.ErrorCode(err) != roundtable.EFORBIDDEN {
+		return
+	}
+	s.Logger.InfoContext(c.Request().Context(), "session refused",
+		slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID), slog.String("user", sess.UserID),
+		slog.String("cohort", sess.CohortID), slog.String("reason", roundtable.ErrorMessage(err)))
+}
+
+// errObserver refuses an observer's form.
+var errObserver = roundtable.Errorf(roundtable.EFORBIDDEN,
+	"You follow this discussion as a mentor: you can read it, but not post, reply, vote or flag in it. Go back to the discussion to continue.")
+
+// refuseObservers refuses the state-changing requests of an observer (an
+// LMS mentor): they read their cohort's discussion and change nothing in
+// it, but for marking their own notifications read.
+func (s *Server) refuseObservers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if sess := c.Get(ctxSession).(session.Session); sess.Roles.IsObserver() && !strings.HasSuffix(c.Path(), "/notifications/read") {
+			return errObserver
 		}
 		return next(c)
 	}

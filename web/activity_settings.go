@@ -229,7 +229,7 @@ func (s *Server) activityView(c echo.Context, sess session.Session, a course.Act
 	if a.Cohort.Key != "course" {
 		v.CohortName = a.Cohort.Name
 	}
-	if a.Settings.PostFirst && !sess.Roles.IsStaff() {
+	if a.Settings.PostFirst && sess.Roles.Participant() {
 		must, err := s.Discussions.MustPostFirst(ctx, viewerOf(sess))
 		if err != nil {
 			return v, err

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/session"
 )
@@ -53,9 +55,17 @@ func (s *Server) cohortSwitcher(c echo.Context, sess session.Session, b discussi
 	if err != nil {
 		return cohortSwitcher{}, err
 	}
+	st, err := s.Access.Standing(c.Request().Context(), sess)
+	if err != nil {
+		return cohortSwitcher{}, err
+	}
 	sw := cohortSwitcher{Action: b.L.URL(b.Base + "/cohort"), Form: b.Form}
 	for _, co := range list {
 		o := cohortOption{ID: co.ID, Label: cohortLabel(co), Selected: co.ID == sess.CohortID}
+		if !o.Selected && !course.MayViewCohort(sess.Roles, st.Sections, co.Key) {
+			// A teaching assistant limited to their sections.
+			continue
+		}
 		if o.Selected {
 			sw.Current = o
 		}
@@ -81,6 +91,15 @@ func (s *Server) switchCohort(c echo.Context) error {
 	}
 	if co.ID == sess.CohortID {
 		return s.seeOther(c, "/a/"+sess.LinkID, "")
+	}
+	// The same check every request of the new session passes.
+	to := sess
+	to.CohortID = co.ID
+	if _, err := s.Access.Check(ctx, to); err != nil {
+		if errors.Is(err, session.ErrCohortClosed) {
+			return roundtable.Errorf(roundtable.EFORBIDDEN, "Your course limits you to the cohorts of your own sections: you cannot switch to %s. Go back to the discussion to continue.", co.Name)
+		}
+		return err
 	}
 	secret, moved, err := s.Sessions.SwitchCohort(ctx, sess, co.ID)
 	if err != nil {

@@ -40,7 +40,7 @@ func (s *Server) requireCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 
 func viewerOf(sess session.Session) discussion.Viewer {
 	return discussion.Viewer{PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID,
-		CohortID: sess.CohortID, UserID: sess.UserID, Staff: sess.Roles.IsStaff()}
+		CohortID: sess.CohortID, UserID: sess.UserID, Staff: sess.Roles.IsStaff(), Observer: sess.Roles.IsObserver()}
 }
 
 // discussionBase is what every discussion page shares.
@@ -50,6 +50,9 @@ type discussionBase struct {
 	Form  hiddenFields
 	Base  string // /a/<link>
 	Staff bool
+	// ReadOnly is true for observers (mentors): their pages offer no form
+	// to post, reply or vote (see refuseObservers).
+	ReadOnly bool
 	// UnreadNotifications is the count in the header's Notifications link.
 	UnreadNotifications int
 	// NoAnonymous hides the anonymous option of the post forms: the
@@ -96,7 +99,8 @@ func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, s
 	sess := c.Get(ctxSession).(session.Session)
 	l := s.sessionLayout(c, title)
 	csrf := s.Sessions.CSRFToken(sess)
-	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}.withQuery()
+	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID,
+		Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery()
 	if c.Request().Method == http.MethodGet {
 		st := s.standing(c, sess)
 		b.UnreadNotifications, b.suspended = st.UnseenNotifications, st.Suspended
@@ -353,6 +357,8 @@ type postView struct {
 	CanFlag  bool
 	Staff    bool
 	Question bool
+	// ReadOnly shows the post without its vote, reply and quote actions.
+	ReadOnly bool
 	Children []postView
 	// Form is what each of the post's small forms carries.
 	Form hiddenFields
@@ -402,7 +408,7 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	conv := postViews(b, v.Staff, tv.Thread)
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
 		Suspended: tv.Suspended}
-	page.CanReply = page.CanReply && !page.Suspended
+	page.CanReply = page.CanReply && !page.Suspended && !b.ReadOnly
 	if v.Staff {
 		for _, f := range []struct {
 			flag      string

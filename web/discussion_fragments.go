@@ -29,9 +29,9 @@ func postViews(b discussionBase, staff bool, t discussion.Thread) func(discussio
 	canAccept := t.IsQuestion() && (staff || t.Author.Mine)
 	return func(p discussion.Post) postView {
 		pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
-			CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: staff, Question: t.IsQuestion(),
+			CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: staff, Question: t.IsQuestion(), ReadOnly: b.ReadOnly,
 			Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}, links: links}
-		pv.CanFlag = !staff && !p.Author.Mine && !p.Deleted && !p.Hidden
+		pv.CanFlag = !staff && !b.ReadOnly && !p.Author.Mine && !p.Deleted && !p.Hidden
 		if !p.Deleted {
 			pv.HTML = renderedPosts.render(p.Body)
 		}
@@ -58,7 +58,7 @@ func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) 
 	l := s.sessionLayout(c, "")
 	csrf := s.Sessions.CSRFToken(sess)
 	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken},
-		Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff()}.withQuery(), sess
+		Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery(), sess
 }
 
 // postFragment is one post as the thread page renders it: a top-level

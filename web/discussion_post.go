@@ -186,6 +186,17 @@ func (pv *postView) writeActions(w *htmlWriter) {
 	p := &pv.Post
 	w.raw("\n  <div class=\"post-body\" data-testid=\"post-body\">")
 	w.raw(string(pv.HTML))
+	if pv.ReadOnly {
+		w.raw("</div>\n  <div class=\"post-actions\">\n    <span class=\"muted\" data-testid=\"votes\">")
+		w.raw(strconv.Itoa(p.Votes))
+		if p.Votes == 1 {
+			w.raw(" upvote")
+		} else {
+			w.raw(" upvotes")
+		}
+		w.raw("</span>\n  </div>\n  ")
+		return
+	}
 	w.raw("</div>\n  <div class=\"post-actions\">\n    <form method=\"post\" action=\"")
 	w.link(pv, voteAction)
 	w.raw(`" class="inline">`)

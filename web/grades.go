@@ -25,9 +25,10 @@ type progressView struct {
 }
 
 // learnerProgress is the progress panel's data for the activity's settings
-// st, nil when the activity has no completion rule or the viewer is staff.
+// st, nil when the activity has no completion rule or the viewer is staff
+// or an observer (neither is graded).
 func (s *Server) learnerProgress(c echo.Context, sess session.Session, st course.Settings) (*progressView, error) {
-	if s.Grades == nil || sess.Roles.IsStaff() || st.Rule.Empty() {
+	if s.Grades == nil || !sess.Roles.Participant() || st.Rule.Empty() {
 		return nil, nil
 	}
 	p, err := s.Grades.ProgressOf(c.Request().Context(), st, sess.UserID)

@@ -159,7 +159,7 @@ func publishTo(t *testing.T, bus live.Bus, topic, typ string, n int) []live.Even
 func TestLiveEventsStreamTheCohort(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		path, tok, sess := launchToken(t, env, apptest.Learner)
-		topic := live.CohortTopic(sess.PlatformID, sess.CohortID)
+		topic := activityTopic(sess)
 		bus := env.App.Live
 		before := publishTo(t, bus, topic, "post.created", 3)
 		eventsURL := env.App.URL(path+"/events") + "?rt=" + url.QueryEscape(tok)
@@ -191,7 +191,7 @@ func TestLiveEventsStreamTheCohort(t *testing.T) {
 			}
 		}
 		// Another cohort's events never show.
-		publishTo(t, bus, live.CohortTopic(sess.PlatformID, "another-cohort"), "post.created", 1)
+		publishTo(t, bus, live.SpaceTopic(sess.PlatformID, sess.LinkID, "another-cohort"), "post.created", 1)
 		s.none(t)
 		more := publishTo(t, bus, topic, "vote", 1)
 		if m := s.next(t); m.ID != strconv.FormatInt(more[0].ID, 10) || m.Event != "vote" {
@@ -304,8 +304,60 @@ func TestLiveStreamOutlivesServerTimeouts(t *testing.T) {
 		t.Fatalf("stream: %d", s.resp.StatusCode)
 	}
 	time.Sleep(600 * time.Millisecond)
-	e := publishTo(t, env.App.Live, live.CohortTopic(sess.PlatformID, sess.CohortID), "post.created", 1)
+	e := publishTo(t, env.App.Live, activityTopic(sess), "post.created", 1)
 	if m := s.next(t); m.ID != strconv.FormatInt(e[0].ID, 10) {
 		t.Fatalf("got %+v", m)
 	}
+}
+
+// A learner watching a second activity of the course never receives the
+// first's events, neither live nor replayed from Last-Event-ID: 0; the
+// second's own events arrive. A replay is bounded: a page that missed more
+// than a hundred events is told so, once.
+func TestLiveEventsStayInTheirActivity(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		addLink(t, env, "link-second", nil)
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "First activity's question", "Only for the first activity.", nil)
+
+		bob := launchAs(t, env, apptest.Learner2, ltiplatform.LaunchRequest{ResourceLinkID: "link-second"})
+		second := linkOf(bob.res.URL)
+		s := openStream(t, http.DefaultClient, second+"/events?rt="+url.QueryEscape(bob.rt), "0")
+		if s.resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %d", s.resp.StatusCode)
+		}
+		s.none(t)
+		alice.home()
+		alice.ask("question", "Another first-activity question", "Still the first activity.", nil)
+		s.none(t)
+
+		// In the second activity, the same cohort's news arrives.
+		aliceSecond := launchAs(t, env, apptest.Learner, ltiplatform.LaunchRequest{ResourceLinkID: "link-second"})
+		aliceSecond.ask("question", "Second activity's question", "For the second activity.", nil)
+		_, threadID := spaceOf(t, aliceSecond.res.URL)
+		if m := s.next(t); m.Event != "thread.created" || !strings.Contains(m.Data, threadID) {
+			t.Errorf("second activity's event: %+v", m)
+		}
+
+		// More than the bound missed: a "missed" event, then the newest.
+		sess, err := env.App.Sessions.FromToken(context.Background(), bob.rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := publishTo(t, env.App.Live, activityTopic(sess), "vote", 150)
+		replay := openStream(t, http.DefaultClient, second+"/events?rt="+url.QueryEscape(bob.rt), "0")
+		if m := replay.next(t); m.Event != "missed" {
+			t.Fatalf("a replay of 151 events starts with %+v", m)
+		}
+		var n int
+		var last sseMessage
+		for n < 100 {
+			last = replay.next(t)
+			n++
+		}
+		if last.ID != strconv.FormatInt(evs[len(evs)-1].ID, 10) {
+			t.Errorf("the replay ends at %s, want %d", last.ID, evs[len(evs)-1].ID)
+		}
+		replay.none(t)
+	})
 }

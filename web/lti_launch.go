@@ -170,9 +170,13 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		if err == nil && !used {
 			err = errReplay
 		}
+		if err == nil {
+			s.Access.Remember(sess, rec.Sections)
+		}
 		view := plan.SettledActivity()
 		return secret, sess, &view, setup, err
 	}
+	var sections []string
 	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
 		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
 		if err != nil {
@@ -185,9 +189,14 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		if err != nil {
 			return err
 		}
+		sections = rec.Sections
 		secret, sess, err = s.Sessions.Create(ctx, tx, sessionOf(rec))
 		return err
 	})
+	if err == nil {
+		// Committed: the page that follows reads no standing of its own.
+		s.Access.Remember(sess, sections)
+	}
 	return secret, sess, nil, setup, err
 }
 

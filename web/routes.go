@@ -23,7 +23,7 @@ func (s *Server) routes() {
 	e.GET("/a/:link/events", s.liveEvents, s.requireSession, s.requireCSRF)
 	e.POST("/a/:link/roster/refresh", s.refreshRoster, s.requireSession, s.requireCSRF)
 	e.GET("/a/:link/token", s.sessionToken, s.requireSession)
-	a := e.Group("/a/:link", s.requireSession, s.requireCSRF, s.turns.wait)
+	a := e.Group("/a/:link", s.requireSession, s.requireCSRF, s.refuseObservers, s.turns.wait)
 	a.GET("", s.discussionList)
 	a.GET("/new", s.newThreadForm)
 	a.GET("/search", s.search)

@@ -76,6 +76,11 @@ type Deps struct {
 	// event streams) end with it, so a graceful shutdown does not wait on
 	// them.
 	Streams context.Context
+	// LiveLimits bounds the open live event streams (zero: no bound).
+	LiveLimits LiveLimits
+	// Access checks on each request that a session still holds; one on
+	// DB when nil.
+	Access *session.Access
 }
 
 // Server holds the Echo instance and the parsed templates.
@@ -88,6 +93,8 @@ type Server struct {
 	prefetched prefetchedViews
 	// turns bounds how many of the activities' pages work at once.
 	turns pageTurns
+	// openStreams counts the live event streams against LiveLimits.
+	openStreams streamCounts
 
 	// https is true when the base URL is https: then responses carry HSTS
 	// and cookies the __Host- prefix (see frames.go).
@@ -104,6 +111,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Discussions == nil {
 		d.Discussions = discussion.NewStore(d.DB)
+	}
+	if d.Access == nil {
+		d.Access = session.NewAccess(d.DB)
 	}
 	as, err := newAssets()
 	if err != nil {

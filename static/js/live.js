@@ -10,10 +10,13 @@
 // Each change is said in the page's polite live region; the focus never
 // moves, and the reply box is never touched. Anything else (another order
 // of the list, a thread's pins and locks, a failed fetch) is counted in the
-// live region with a link that reloads. Events whose data names another
-// activity ({"link": ...}) are ignored. EventSource reconnects by itself and
-// resumes from the last event id it saw. Without this script the pages and
-// their forms work the same, with a reload.
+// live region with a link that reloads, and so is a "missed" event: the
+// server replays at most a hundred events to a page that reconnects, and
+// says so when it missed more. Events whose data names another activity
+// ({"link": ...}) are ignored. A broken stream reconnects and resumes from
+// the last event id it saw; a refused one (too many streams, a busy
+// server) is tried again later, each time later (see connect). Without
+// this script the pages and their forms work the same, with a reload.
 (function () {
   "use strict";
   var src = document.body && document.body.getAttribute("data-live-src");
@@ -24,8 +27,8 @@
   // frame; it moves before anything is said in it.
   var anchor = document.querySelector("[data-live-anchor]");
   if (status && anchor) anchor.insertAdjacentElement("afterend", status);
-  // A cohort's topic spans every activity of its course: events that name
-  // another activity (data.link) are not this page's news.
+  // The stream is this activity's; an event that names another activity
+  // (data.link) is not this page's news all the same.
   var m = /\/a\/([^\/?]+)\/events/.exec(src);
   var link = m ? decodeURIComponent(m[1]) : "";
   var base = m ? "/a/" + m[1] : "";
@@ -49,7 +52,7 @@
 
   // Event types the server may send; a new type is added here.
   var TYPES = ["thread.created", "thread.updated", "post.created", "post.updated",
-    "post.removed", "vote", "answer.accepted", "answer.unaccepted", "message"];
+    "post.removed", "vote", "answer.accepted", "answer.unaccepted", "message", "missed"];
 
   // The live region: the latest change shown in place, then what waits
   // for a reload.
@@ -356,9 +359,12 @@
   }
 
   function onEvent(e) {
+    if (e.lastEventId) lastId = e.lastEventId;
     var ev;
     try { ev = JSON.parse(e.data); } catch (err) { return; }
     if (link && ev.data && ev.data.link && ev.data.link !== link) return;
+    // Too much to replay: only a reload shows it all.
+    if (ev.type === "missed") return waitForReload(ev);
     var ce = new CustomEvent("roundtable:live", { detail: ev, cancelable: true });
     if (!document.dispatchEvent(ce)) return;
     if (threadID && window.fetch) onThreadPage(ev);
@@ -366,7 +372,38 @@
     else waitForReload(ev);
   }
 
-  var es = new EventSource(src, { withCredentials: true });
-  TYPES.forEach(function (t) { es.addEventListener(t, onEvent); });
-  window.addEventListener("pagehide", function () { es.close(); });
+  // The stream. EventSource reconnects by itself when a stream that was
+  // open breaks, but never after a refusal (the server's bounds on open
+  // streams answer 429 or 503; an ended session 401 or 403): then this page
+  // tries again itself, later each time (about 5 s, 10 s, 20 s... up to 5
+  // minutes, at random within half of it either way, so that a classroom's
+  // pages do not all come back at once), from the last event it saw.
+  var es = null, lastId = "", failures = 0, timer = 0;
+
+  function connect() {
+    timer = 0;
+    var url = src;
+    if (lastId) {
+      var u = new URL(src, window.location.href);
+      u.searchParams.set("lastEventId", lastId);
+      url = u.pathname + u.search;
+    }
+    es = new EventSource(url, { withCredentials: true });
+    es.addEventListener("open", function () { failures = 0; });
+    es.addEventListener("error", function () {
+      if (es.readyState !== EventSource.CLOSED || timer) return;
+      es.close();
+      var delay = Math.min(300000, 5000 * Math.pow(2, failures)) * (0.5 + Math.random());
+      failures = Math.min(failures + 1, 10);
+      timer = window.setTimeout(connect, delay);
+    });
+    TYPES.forEach(function (t) { es.addEventListener(t, onEvent); });
+  }
+
+  connect();
+  window.addEventListener("pagehide", function () {
+    if (timer) window.clearTimeout(timer);
+    timer = -1;
+    es.close();
+  });
 })();
