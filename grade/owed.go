@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/store"
 )
 
@@ -51,16 +52,17 @@ func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkI
 	return g, nil
 }
 
-// counts reads what a learner did in an activity, in one statement.
+// counts reads what a learner did in an activity, in one statement, as
+// the discussion counts it (discussion.Counted, discussion.AcceptedAnswer).
 func counts(ctx context.Context, q *gorm.DB, platformID, linkID, userID string) (Counts, error) {
 	var c Counts
 	err := q.WithContext(ctx).Raw(`SELECT
-			COALESCE(SUM(CASE WHEN p.opening AND NOT p.deleted THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN p.opening OR p.deleted THEN 0 ELSE 1 END), 0),
-			COALESCE(SUM(CASE WHEN t.accepted_post_id = p.id THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN p.deleted THEN 0 ELSE p.vote_count END), 0)
-		FROM posts p LEFT JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-		WHERE p.platform_id = ? AND p.author_id = ? AND p.link_id = ?`, platformID, userID, linkID).Row().
+			COALESCE(SUM(CASE WHEN p.opening THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN p.opening THEN 0 ELSE 1 END), 0),
+			COALESCE(SUM(CASE WHEN `+discussion.AcceptedAnswer+` THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(p.vote_count), 0)
+		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+		WHERE p.platform_id = ? AND p.author_id = ? AND p.link_id = ? AND `+discussion.Counted, platformID, userID, linkID).Row().
 		Scan(&c.Threads, &c.Replies, &c.Accepted, &c.Upvotes)
 	if err != nil {
 		return c, fmt.Errorf("count participation: %w", err)
