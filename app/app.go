@@ -126,6 +126,9 @@ func (a *App) init(ctx context.Context) error {
 	}
 	a.Roster = roster.New(a.DB, ags, a.Registry, a.Logger)
 	discussions := discussion.NewStore(a.DB)
+	if n, ok := cfg.WriteLimits[discussion.WritePost]; ok {
+		discussions.PostsPerMinute = n
+	}
 	discussions.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs []string) error {
 		return a.Grades.Recompute(ctx, tx, platformID, linkID, userIDs...)
 	}
@@ -140,6 +143,7 @@ func (a *App) init(ctx context.Context) error {
 		Live:         a.Live, Streams: streams,
 		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
 		ActivePages: cfg.ActivePages,
+		WriteLimits: cfg.WriteLimits,
 	})
 	if err != nil {
 		endStreams()

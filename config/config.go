@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/grade"
 )
 
@@ -42,11 +43,15 @@ type Config struct {
 	// ActivePages is how many requests of the activities' pages work at
 	// once, the others waiting their turn; 0 is twice the cores.
 	ActivePages int
+	// WriteLimits is how many writes of each kind (discussion.WriteKinds)
+	// one person may make in a minute; 0 is no limit. A kind missing takes
+	// discussion.DefaultWriteLimits.
+	WriteLimits map[string]int
 }
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
-	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
+	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages, WriteLimits string
 }
 
 // Env names, documented in --help and the README.
@@ -61,6 +66,7 @@ const (
 	EnvRegistration = "ROUNDTABLE_REGISTRATION"
 	EnvDebugListen  = "ROUNDTABLE_DEBUG_LISTEN"
 	EnvActivePages  = "ROUNDTABLE_ACTIVE_PAGES"
+	EnvWriteLimits  = "ROUNDTABLE_WRITE_LIMITS"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -88,6 +94,8 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.Registration, "registration", env(EnvRegistration, RegistrationApproval), "LMSs registering by LTI Dynamic Registration are active at once (open) or wait for an administrator's approval (approval) ("+EnvRegistration+")")
 	fs.StringVar(&s.DebugListen, "debug-listen", env(EnvDebugListen, ""), "address for Go's profiler at /debug/pprof/, off when empty; keep it on loopback ("+EnvDebugListen+")")
 	fs.StringVar(&s.ActivePages, "active-pages", env(EnvActivePages, ""), "how many requests of the activities' pages work at once, the others waiting their turn; empty or 0: twice the cores ("+EnvActivePages+")")
+	fs.StringVar(&s.WriteLimits, "write-limits", env(EnvWriteLimits, ""), "writes one person may make in a minute, per kind, for example vote=30,edit=10 (0: no limit); kinds not named keep their default: "+
+		FormatWriteLimits(discussion.DefaultWriteLimits)+" ("+EnvWriteLimits+")")
 	return s
 }
 
@@ -107,6 +115,11 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 		}
 		cfg.ActivePages = n
 	}
+	limits, err := ParseWriteLimits(s.WriteLimits)
+	if err != nil {
+		return cfg, fmt.Errorf("%s / --write-limits: %w", EnvWriteLimits, err)
+	}
+	cfg.WriteLimits = limits
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
 	}
@@ -144,6 +157,44 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 	}
 	cfg.Secret, cfg.SecretSource = secret, source
 	return cfg, nil
+}
+
+// ParseWriteLimits reads per-minute limits of writes, "kind=N" separated
+// by commas (kinds: discussion.WriteKinds; N from 0, no limit, to 10000),
+// over discussion.DefaultWriteLimits: it returns every kind's limit.
+func ParseWriteLimits(s string) (map[string]int, error) {
+	limits := make(map[string]int, len(discussion.DefaultWriteLimits))
+	for k, n := range discussion.DefaultWriteLimits {
+		limits[k] = n
+	}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		kind, value, ok := strings.Cut(item, "=")
+		kind = strings.TrimSpace(kind)
+		if _, known := discussion.DefaultWriteLimits[kind]; !ok || !known {
+			return nil, fmt.Errorf("%q is not kind=number, with a kind among %s", item, strings.Join(discussion.WriteKinds, ", "))
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > 10000 {
+			return nil, fmt.Errorf("%s=%q is not a number from 0 (no limit) to 10000 a minute", kind, value)
+		}
+		limits[kind] = n
+	}
+	return limits, nil
+}
+
+// FormatWriteLimits writes limits as ParseWriteLimits reads them.
+func FormatWriteLimits(limits map[string]int) string {
+	var parts []string
+	for _, k := range discussion.WriteKinds {
+		if n, ok := limits[k]; ok {
+			parts = append(parts, k+"="+strconv.Itoa(n))
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // ParseBaseURL checks a public base URL: absolute, https (http only on

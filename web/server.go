@@ -62,6 +62,11 @@ type Deps struct {
 	// once, the others waiting their turn (0: twice the cores).
 	ActivePages int
 
+	// WriteLimits is how many writes of each kind (discussion.WriteKinds,
+	// but posts) one person may make in a minute; a kind missing takes
+	// discussion.DefaultWriteLimits, 0 is no limit.
+	WriteLimits map[string]int
+
 	// Live carries live updates to the pages of a cohort (nil: none).
 	Live live.Bus
 	// Streams ends when the app shuts down: long-lived responses (live
@@ -80,6 +85,9 @@ type Server struct {
 	prefetched prefetchedViews
 	// turns bounds how many of the activities' pages work at once.
 	turns pageTurns
+	// writeLimits bounds each person's votes, accepts, endorsements,
+	// edits, flags and follows.
+	writeLimits writeLimits
 
 	framesMu     sync.Mutex
 	frameOrigins string
@@ -105,7 +113,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as, turns: newPageTurns(d.ActivePages)}
+	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as, turns: newPageTurns(d.ActivePages),
+		writeLimits: newWriteLimits(d.WriteLimits)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
