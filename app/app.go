@@ -145,6 +145,9 @@ func (a *App) init(ctx context.Context) error {
 	}
 	a.Roster = roster.New(a.DB, ags, a.Registry, a.Logger)
 	discussions := discussion.NewStore(a.DB)
+	if n, ok := cfg.WriteLimits[discussion.WritePost]; ok {
+		discussions.PostsPerMinute = n
+	}
 	discussions.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs []string) error {
 		return a.Grades.Recompute(ctx, tx, platformID, linkID, userIDs...)
 	}
@@ -163,7 +166,8 @@ func (a *App) init(ctx context.Context) error {
 		Discussions: discussions, Grades: a.Grades, Roster: a.Roster,
 		ActivePages:    cfg.ActivePages,
 		TrustedProxies: cfg.TrustedProxies, LoginRate: cfg.LoginRate,
-		LiveLimits: liveLimits(cfg.LiveStreams),
+		LiveLimits:  liveLimits(cfg.LiveStreams),
+		WriteLimits: cfg.WriteLimits,
 	})
 	if err != nil {
 		endStreams()

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/internal/egress"
 )
@@ -63,6 +64,10 @@ type Config struct {
 	// LiveStreams bounds the open live event streams: in all, per client
 	// address and per session.
 	LiveStreams LiveStreams
+	// WriteLimits is how many writes of each kind (discussion.WriteKinds)
+	// one person may make in a minute; 0 is no limit. A kind missing takes
+	// discussion.DefaultWriteLimits.
+	WriteLimits map[string]int
 }
 
 // DefaultRegistrationsPerHour bounds dynamic registrations when the
@@ -87,10 +92,10 @@ var DefaultLiveStreams = LiveStreams{Total: 2000, PerAddress: 200, PerSession: 6
 
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
-	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages string
-	AllowPrivateNetworks, RegistrationsPerHour                                                         string
-	TrustedProxies, LoginRate, PendingLogins                                                           string
-	LiveStreams, LiveStreamsPerAddress, LiveStreamsPerSession                                          string
+	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages, WriteLimits string
+	AllowPrivateNetworks, RegistrationsPerHour                                                                      string
+	TrustedProxies, LoginRate, PendingLogins                                                                        string
+	LiveStreams, LiveStreamsPerAddress, LiveStreamsPerSession                                                       string
 
 	// DebugListenPublic allows a non-loopback DebugListen (safety.go).
 	DebugListenPublic string
@@ -117,6 +122,7 @@ const (
 	EnvLiveStreams           = "ROUNDTABLE_LIVE_STREAMS"
 	EnvLiveStreamsPerAddress = "ROUNDTABLE_LIVE_STREAMS_PER_ADDRESS"
 	EnvLiveStreamsPerSession = "ROUNDTABLE_LIVE_STREAMS_PER_SESSION"
+	EnvWriteLimits           = "ROUNDTABLE_WRITE_LIMITS"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -154,6 +160,8 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.LiveStreams, "live-streams", env(EnvLiveStreams, ""), fmt.Sprintf("how many live event streams this process keeps open in all; past it a stream is answered 503 (%s; default %d)", EnvLiveStreams, d.Total))
 	fs.StringVar(&s.LiveStreamsPerAddress, "live-streams-per-address", env(EnvLiveStreamsPerAddress, ""), fmt.Sprintf("how many live event streams one client address keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerAddress, d.PerAddress))
 	fs.StringVar(&s.LiveStreamsPerSession, "live-streams-per-session", env(EnvLiveStreamsPerSession, ""), fmt.Sprintf("how many live event streams one session keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerSession, d.PerSession))
+	fs.StringVar(&s.WriteLimits, "write-limits", env(EnvWriteLimits, ""), "writes one person may make in a minute, per kind, for example vote=30,edit=10 (0: no limit); kinds not named keep their default: "+
+		FormatWriteLimits(discussion.DefaultWriteLimits)+" ("+EnvWriteLimits+")")
 	return s
 }
 
@@ -198,6 +206,11 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 	if err := s.loadLiveStreams(&cfg); err != nil {
 		return cfg, err
 	}
+	limits, err := ParseWriteLimits(s.WriteLimits)
+	if err != nil {
+		return cfg, fmt.Errorf("%s / --write-limits: %w", EnvWriteLimits, err)
+	}
+	cfg.WriteLimits = limits
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
 	}
@@ -298,6 +311,44 @@ func (s *Settings) loadLiveStreams(cfg *Config) error {
 		*b.to = n
 	}
 	return nil
+}
+
+// ParseWriteLimits reads per-minute limits of writes, "kind=N" separated
+// by commas (kinds: discussion.WriteKinds; N from 0, no limit, to 10000),
+// over discussion.DefaultWriteLimits: it returns every kind's limit.
+func ParseWriteLimits(s string) (map[string]int, error) {
+	limits := make(map[string]int, len(discussion.DefaultWriteLimits))
+	for k, n := range discussion.DefaultWriteLimits {
+		limits[k] = n
+	}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		kind, value, ok := strings.Cut(item, "=")
+		kind = strings.TrimSpace(kind)
+		if _, known := discussion.DefaultWriteLimits[kind]; !ok || !known {
+			return nil, fmt.Errorf("%q is not kind=number, with a kind among %s", item, strings.Join(discussion.WriteKinds, ", "))
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > 10000 {
+			return nil, fmt.Errorf("%s=%q is not a number from 0 (no limit) to 10000 a minute", kind, value)
+		}
+		limits[kind] = n
+	}
+	return limits, nil
+}
+
+// FormatWriteLimits writes limits as ParseWriteLimits reads them.
+func FormatWriteLimits(limits map[string]int) string {
+	var parts []string
+	for _, k := range discussion.WriteKinds {
+		if n, ok := limits[k]; ok {
+			parts = append(parts, k+"="+strconv.Itoa(n))
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // ParseBaseURL checks a public base URL: absolute, https (http only on

@@ -2,10 +2,13 @@ package config
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roundtable-lms/roundtable/discussion"
 )
 
 func load(t *testing.T, env map[string]string, args ...string) (Config, error) {
@@ -48,6 +51,10 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"live streams", map[string]string{EnvLiveStreams: "many"}, []string{"--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS"},
 		{"live streams per address", nil, []string{"--live-streams-per-address", "0", "--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS_PER_ADDRESS"},
 		{"live streams per session", map[string]string{EnvLiveStreamsPerSession: "-2"}, []string{"--data-dir", dir}, "ROUNDTABLE_LIVE_STREAMS_PER_SESSION"},
+		{"write limits kind", map[string]string{EnvWriteLimits: "votes=10"}, []string{"--data-dir", dir}, "ROUNDTABLE_WRITE_LIMITS"},
+		{"write limits number", nil, []string{"--write-limits", "vote=many", "--data-dir", dir}, "ROUNDTABLE_WRITE_LIMITS"},
+		{"write limits negative", nil, []string{"--write-limits", "edit=-1", "--data-dir", dir}, "ROUNDTABLE_WRITE_LIMITS"},
+		{"write limits no kind", nil, []string{"--write-limits", "30", "--data-dir", dir}, "ROUNDTABLE_WRITE_LIMITS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,4 +180,49 @@ func TestLiveStreams(t *testing.T) {
 	if want := (LiveStreams{Total: 40, PerAddress: 10, PerSession: 3}); err != nil || cfg.LiveStreams != want {
 		t.Errorf("set: %+v (%v), want %+v", cfg.LiveStreams, err, want)
 	}
+}
+
+func TestWriteLimits(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := load(t, nil, "--data-dir", dir)
+	if err != nil || !maps.Equal(cfg.WriteLimits, discussion.DefaultWriteLimits) {
+		t.Fatalf("defaults: %v (%v), want %v", cfg.WriteLimits, err, discussion.DefaultWriteLimits)
+	}
+	cfg, err = load(t, map[string]string{EnvWriteLimits: "vote=5, edit=0"}, "--data-dir", dir)
+	if err != nil || cfg.WriteLimits[discussion.WriteVote] != 5 || cfg.WriteLimits[discussion.WriteEdit] != 0 ||
+		cfg.WriteLimits[discussion.WriteAccept] != discussion.DefaultWriteLimits[discussion.WriteAccept] {
+		t.Fatalf("env: %v (%v)", cfg.WriteLimits, err)
+	}
+	cfg, err = load(t, map[string]string{EnvWriteLimits: "vote=5"}, "--data-dir", dir, "--write-limits", "vote=7")
+	if err != nil || cfg.WriteLimits[discussion.WriteVote] != 7 {
+		t.Fatalf("flag over env: %v (%v)", cfg.WriteLimits, err)
+	}
+	if got, err := ParseWriteLimits(FormatWriteLimits(discussion.DefaultWriteLimits)); err != nil || !maps.Equal(got, discussion.DefaultWriteLimits) {
+		t.Fatalf("the defaults as written do not read back: %v %v", got, err)
+	}
+}
+
+// FuzzParseWriteLimits: any text is read into limits of known kinds, each
+// from 0 to 10000, or refused with a one-line error.
+func FuzzParseWriteLimits(f *testing.F) {
+	for _, seed := range []string{"", "vote=30", "vote=30,edit=10", " post = 6 ,, flag=0", "votes=1", "vote=-1", "vote==1", "=", "vote=99999999999999999999"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		limits, err := ParseWriteLimits(s)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			return
+		}
+		if len(limits) != len(discussion.WriteKinds) {
+			t.Fatalf("%q: %d kinds, want %d", s, len(limits), len(discussion.WriteKinds))
+		}
+		for k, n := range limits {
+			if _, known := discussion.DefaultWriteLimits[k]; !known || n < 0 || n > 10000 {
+				t.Fatalf("%q: %s=%d", s, k, n)
+			}
+		}
+	})
 }

@@ -33,6 +33,30 @@ const (
 	DefaultPostsPerMinute = 6
 )
 
+// Kinds of write that one person's rate limits bound, each on its own.
+// The store counts posts (threads and replies) itself (PostsPerMinute);
+// the web server bounds the others before they reach the store.
+const (
+	WritePost    = "post"
+	WriteVote    = "vote"
+	WriteAccept  = "accept"
+	WriteEndorse = "endorse"
+	WriteEdit    = "edit"
+	WriteFlag    = "flag"
+	WriteFollow  = "follow"
+)
+
+// WriteKinds lists the kinds of write in the order settings and pages
+// name them.
+var WriteKinds = []string{WritePost, WriteVote, WriteAccept, WriteEndorse, WriteEdit, WriteFlag, WriteFollow}
+
+// DefaultWriteLimits is how many writes of each kind one person may make
+// in a minute: enough for anyone taking part, not for a script. An
+// upvote or an accepted answer re-scores a learner and may send a score
+// to the LMS; an edit keeps the earlier version.
+var DefaultWriteLimits = map[string]int{WritePost: DefaultPostsPerMinute, WriteVote: 30, WriteAccept: 10, WriteEndorse: 30,
+	WriteEdit: 10, WriteFlag: 10, WriteFollow: 30}
+
 // Viewer is who asks, and the space they ask in: the session's platform,
 // course, activity (link) and cohort.
 type Viewer struct {

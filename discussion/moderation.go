@@ -103,8 +103,14 @@ const (
 	ActionLift      = "lift"
 )
 
-// SuspendedMessage is what a suspended learner is told when they try to post.
-const SuspendedMessage = "The course staff have suspended you from posting in this course. You can still read the discussion; ask your instructor if you think this is a mistake."
+// SuspendedMessage is what a suspended learner is told when they try to
+// post or act on others' posts.
+//
+// A suspension stops every write that others see or that moves anyone's
+// grade: threads, replies, edits, upvotes, accepting answers, flags. The
+// learner still reads, follows threads (only they see it), reads their
+// notifications and may remove their own posts.
+const SuspendedMessage = "The course staff have suspended you from posting in this course: you cannot post, reply, edit, upvote, accept answers or flag posts. You can still read the discussion, follow threads and remove your own posts; ask your instructor if you think this is a mistake."
 
 // Flag is one member's flag of a post, as staff see it.
 type Flag struct {
@@ -196,7 +202,7 @@ func logAction(tx *gorm.DB, v Viewer, now time.Time, action, threadID, postID, t
 		threadID, postID, targetUserID, reason, now).Error
 }
 
-// checkSuspended refuses a suspended learner's post.
+// checkSuspended refuses a suspended learner's write (see SuspendedMessage).
 func checkSuspended(tx *gorm.DB, v Viewer) error {
 	if v.Staff {
 		return nil
@@ -235,6 +241,9 @@ func (s *Store) FlagPost(ctx context.Context, v Viewer, postID string, in FlagIn
 		}
 		if p.AuthorID == v.UserID {
 			return roundtable.Errorf(roundtable.EINVALID, "You cannot flag your own post; edit or remove it instead.")
+		}
+		if err := checkSuspended(tx, v); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.Raw(`SELECT COUNT(*) FROM post_flags WHERE platform_id = ? AND post_id = ? AND user_id = ? AND status = 'open'`,
@@ -393,7 +402,9 @@ func countReasons(flags []Flag) []ReasonCount {
 }
 
 // Hide hides a post from learners (staff still see it, marked) and
-// resolves its open flags. Hiding an opening post hides its thread.
+// resolves its open flags. Hiding an opening post hides its thread. What
+// is hidden no longer counts toward completion and grades; the authors
+// concerned are re-scored in the same transaction, and again on Restore.
 func (s *Store) Hide(ctx context.Context, v Viewer, postID, reason string) error {
 	return s.setHidden(ctx, v, postID, reason, true)
 }
@@ -433,6 +444,20 @@ func (s *Store) setHidden(ctx context.Context, v Viewer, postID, reason string, 
 			return err
 		}
 		if err := hideNotifications(tx, v.PlatformID, p.ThreadID, p.ID, p.Opening); err != nil {
+			return err
+		}
+		// What is hidden does not count: a hidden reply takes its author's
+		// reply, upvotes and accepted answer with it; a hidden opening post
+		// hides the thread, and every post in it stops counting.
+		authors := []string{p.AuthorID}
+		if p.Opening {
+			authors = nil
+			if err := tx.Raw(`SELECT DISTINCT author_id FROM posts WHERE platform_id = ? AND thread_id = ?`, v.PlatformID, p.ThreadID).
+				Scan(&authors).Error; err != nil {
+				return err
+			}
+		}
+		if err := s.participationChanged(ctx, tx, v, authors...); err != nil {
 			return err
 		}
 		if hide {

@@ -20,6 +20,20 @@ const (
 	ByLastActive = "last_active"
 )
 
+// What counts toward completion and grades, as conditions on a post p
+// joined with its thread t: the discussion as it stands. The participation
+// table, learners' progress and the scores sent to the LMS all count with
+// them (package grade too), so they never disagree.
+const (
+	// Counted is a post neither removed nor hidden by moderators, in a
+	// thread that is not hidden: it counts as a thread (opening) or a
+	// reply, and its upvotes count.
+	Counted = `(p.deleted = FALSE AND p.hidden = FALSE AND t.hidden = FALSE)`
+	// AcceptedAnswer is a post that is its question's accepted answer and
+	// was given by someone other than the person who asked.
+	AcceptedAnswer = `(t.accepted_post_id = p.id AND p.author_id <> t.author_id)`
+)
+
 // LearnerParticipation is what one learner of the cohort did in this space.
 type LearnerParticipation struct {
 	UserID  string
@@ -27,9 +41,10 @@ type LearnerParticipation struct {
 	Email   string
 	Threads int
 	Replies int
-	// Accepted counts their replies that are a question's accepted answer.
+	// Accepted counts their replies that are the accepted answer of
+	// another's question.
 	Accepted int
-	// Upvotes counts the upvotes their posts have now.
+	// Upvotes counts the upvotes their counted posts have now.
 	Upvotes int
 	// LastActive is the later of their last launch and their last post
 	// (zero when neither is known).
@@ -101,25 +116,21 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 		return out, fmt.Errorf("participation: %w", err)
 	}
 
-	// What each person did, from the current state of the space: removed
-	// posts, withdrawn votes and un-accepted answers do not count.
+	// What each person did, from the current state of the space, counted
+	// as grades count it (see Counted): removed or hidden posts, posts in
+	// hidden threads, withdrawn votes, un-accepted answers and answers by
+	// the asker do not count. Their last post still says when they were
+	// last active.
 	space := []any{v.PlatformID, v.CohortID, v.LinkID}
-	rows, err = s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT user_id, SUM(threads), SUM(replies), SUM(accepted), SUM(upvotes), MAX(last_post)
-		FROM (
-			SELECT author_id AS user_id,
-				CASE WHEN opening AND NOT deleted THEN 1 ELSE 0 END AS threads,
-				CASE WHEN opening OR deleted THEN 0 ELSE 1 END AS replies,
-				0 AS accepted, 0 AS upvotes, created_at AS last_post
-			FROM posts WHERE platform_id = ? AND cohort_id = ? AND link_id = ?
-			UNION ALL
-			SELECT p.author_id, 0, 0, 1, 0, NULL
-			FROM threads t JOIN posts p ON p.platform_id = t.platform_id AND p.id = t.accepted_post_id
-			WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.accepted_post_id <> ''
-			UNION ALL
-			SELECT p.author_id, 0, 0, 0, 1, NULL
-			FROM post_votes pv JOIN posts p ON p.platform_id = pv.platform_id AND p.id = pv.post_id
-			WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?
-		) x GROUP BY user_id`), append(append(append([]any{}, space...), space...), space...)...)
+	rows, err = s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT p.author_id,
+			SUM(CASE WHEN `+Counted+` AND p.opening THEN 1 ELSE 0 END),
+			SUM(CASE WHEN `+Counted+` AND NOT p.opening THEN 1 ELSE 0 END),
+			SUM(CASE WHEN `+Counted+` AND `+AcceptedAnswer+` THEN 1 ELSE 0 END),
+			SUM(CASE WHEN `+Counted+` THEN p.vote_count ELSE 0 END),
+			MAX(p.created_at)
+		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?
+		GROUP BY p.author_id`), space...)
 	if err != nil {
 		return out, fmt.Errorf("participation: %w", err)
 	}

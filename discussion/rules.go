@@ -15,22 +15,40 @@ import (
 // anonymity allowed, nothing hidden until a learner posts).
 
 // ErrPostFirst refuses a learner another's thread in a post-first activity
-// until they have started one of their own.
+// until they have a response that counts (hasResponded).
 var ErrPostFirst = roundtable.Errorf(roundtable.EFORBIDDEN,
-	"In this activity you post your own response first: your cohort's threads open once you have started one. Go back to the discussion and start yours.")
+	"In this activity you post your own response first: your cohort's threads open once you have started one (a removed or hidden post does not count). Go back to the discussion and start yours.")
 
 var errNoAnonymous = fieldErr("anonymous", roundtable.EINVALID,
 	"This activity does not allow anonymous posts: untick anonymous to post under your name. Your text is kept below.")
 
-// postFirstQuery is 1 when the viewer (a learner) must post before seeing
-// others: the activity asks it and they have no thread in the space yet.
-const postFirstQuery = `SELECT CASE WHEN EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = ? AND st.link_id = ? AND st.post_first = TRUE)
-	AND NOT EXISTS (SELECT 1 FROM threads own WHERE own.platform_id = ? AND own.cohort_id = ? AND own.link_id = ? AND own.author_id = ?)
-	THEN 1 ELSE 0 END`
+// hasResponded is true when the viewer has a response that counts in the
+// space, the one that opens others' threads in a post-first activity: a
+// post of theirs (a thread or a reply) that is neither removed nor hidden
+// by moderators, in a thread that is not hidden. A thread started and
+// then removed, or hidden, opens nothing. Its arguments: respondedArgs.
+const hasResponded = `EXISTS (SELECT 1 FROM posts own JOIN threads ownt ON ownt.platform_id = own.platform_id AND ownt.id = own.thread_id
+	WHERE own.platform_id = ? AND own.author_id = ? AND own.cohort_id = ? AND own.link_id = ?
+		AND own.deleted = FALSE AND own.hidden = FALSE AND ownt.hidden = FALSE)`
+
+func respondedArgs(v Viewer) []any { return []any{v.PlatformID, v.UserID, v.CohortID, v.LinkID} }
+
+// postFirstAsked is true when the activity asks learners to post first
+// (arguments: platform, link).
+const postFirstAsked = `EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = ? AND st.link_id = ? AND st.post_first = TRUE)`
+
+// mustPostFirstCase is 1 when the viewer (a learner) must post before
+// seeing others: the activity asks it and they have no response that
+// counts yet (arguments: mustPostFirstArgs).
+const mustPostFirstCase = `CASE WHEN ` + postFirstAsked + ` AND NOT ` + hasResponded + ` THEN 1 ELSE 0 END`
+
+func mustPostFirstArgs(v Viewer) []any {
+	return append([]any{v.PlatformID, v.LinkID}, respondedArgs(v)...)
+}
 
 // MustPostFirst reports whether the viewer may see only their own threads
-// until they start one: a learner in a post-first activity who has not.
-// Staff and observers never must.
+// until they have a response that counts (hasResponded): a learner in a
+// post-first activity who has none. Staff and observers never must.
 func (s *Store) MustPostFirst(ctx context.Context, v Viewer) (bool, error) {
 	return mustPostFirst(s.db.DB.WithContext(ctx), v)
 }
@@ -40,7 +58,7 @@ func mustPostFirst(db *gorm.DB, v Viewer) (bool, error) {
 		return false, nil
 	}
 	var must int
-	err := db.Raw(postFirstQuery, v.PlatformID, v.LinkID, v.PlatformID, v.CohortID, v.LinkID, v.UserID).Row().Scan(&must)
+	err := db.Raw(`SELECT `+mustPostFirstCase, mustPostFirstArgs(v)...).Row().Scan(&must)
 	return must == 1, err
 }
 
@@ -51,9 +69,8 @@ func othersGate(v Viewer) (string, []any) {
 	if v.Staff || v.Observer {
 		return "", nil
 	}
-	return ` AND (t.author_id = ? OR NOT EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = ? AND st.link_id = ? AND st.post_first = TRUE)
-		OR EXISTS (SELECT 1 FROM threads own WHERE own.platform_id = ? AND own.cohort_id = ? AND own.link_id = ? AND own.author_id = ?))`,
-		[]any{v.UserID, v.PlatformID, v.LinkID, v.PlatformID, v.CohortID, v.LinkID, v.UserID}
+	return ` AND (t.author_id = ? OR NOT ` + postFirstAsked + ` OR ` + hasResponded + `)`,
+		append([]any{v.UserID, v.PlatformID, v.LinkID}, respondedArgs(v)...)
 }
 
 // checkOthers refuses a learner who must post first something of another

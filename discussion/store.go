@@ -329,6 +329,9 @@ func (s *Store) ToggleVote(ctx context.Context, v Viewer, postID string) (bool, 
 		if p.AuthorID == v.UserID {
 			return roundtable.Errorf(roundtable.EINVALID, "You cannot upvote your own post.")
 		}
+		if err := checkSuspended(tx, v); err != nil {
+			return err
+		}
 		res := tx.Exec(`DELETE FROM post_votes WHERE platform_id = ? AND post_id = ? AND user_id = ?`, v.PlatformID, p.ID, v.UserID)
 		if res.Error != nil {
 			return res.Error
@@ -377,9 +380,14 @@ func (s *Store) Accept(ctx context.Context, v Viewer, postID string) (accepted b
 		if t.Kind != Question || p.Opening || p.Deleted {
 			return roundtable.Errorf(roundtable.EINVALID, "Only a reply to a question can be its accepted answer.")
 		}
+		if err := checkSuspended(tx, v); err != nil {
+			return err
+		}
 		id := p.ID
 		if t.AcceptedPostID == p.ID {
 			id = ""
+		} else if err := checkAcceptable(v, t, p); err != nil {
+			return err
 		}
 		if err := tx.Exec(`UPDATE threads SET accepted_post_id = ? WHERE platform_id = ? AND id = ?`, id, v.PlatformID, t.ID).Error; err != nil {
 			return err
@@ -405,6 +413,19 @@ func (s *Store) Accept(ctx context.Context, v Viewer, postID string) (accepted b
 		return notifyAccepted(tx, v, t.ID, p.ID, p.AuthorID, now)
 	})
 	return accepted, err
+}
+
+// checkAcceptable refuses an answer nobody else gave: one's own reply,
+// and a reply by the person who asked. Taking back such an answer, accepted
+// before Roundtable refused them, stays possible; it never counted.
+func checkAcceptable(v Viewer, t threadRow, p postRow) error {
+	switch {
+	case p.AuthorID == v.UserID:
+		return roundtable.Errorf(roundtable.EINVALID, "You cannot accept your own reply: an accepted answer is one someone else gave.")
+	case p.AuthorID == t.AuthorID:
+		return roundtable.Errorf(roundtable.EINVALID, "A reply by the person who asked cannot be the accepted answer of their own question.")
+	}
+	return nil
 }
 
 func requireStaff(v Viewer) error {
@@ -688,7 +709,7 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	var tv ThreadView
 	var lastVisit sql.NullTime
 	// The same statement answers what the page asks of the viewer and the
-	// activity: whether they must post first (postFirstQuery), whether
+	// activity: whether they must post first (mustPostFirstCase), whether
 	// they are suspended, whether posts may be anonymous, and the header's
 	// count of unseen notifications. Each was a round trip of its own, and
 	// under load each round trip waits for a core.
@@ -697,9 +718,7 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 	// JSON array of [id, title].
 	var marked string
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at,
-		CASE WHEN EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id AND st.post_first = TRUE)
-			AND NOT EXISTS (SELECT 1 FROM threads own WHERE own.platform_id = t.platform_id AND own.cohort_id = t.cohort_id AND own.link_id = t.link_id AND own.author_id = ?)
-			THEN 1 ELSE 0 END,
+		`+mustPostFirstCase+`,
 		`+viewerSuspended+`,
 		COALESCE((SELECT st.allow_anonymous FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
 		(`+unreadCount+`),
@@ -707,9 +726,9 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 			WHERE d.platform_id = t.platform_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.cohort_id = t.cohort_id AND d.link_id = t.link_id`+hiddenMarked(v)+`), '')
 		`+threadJoins+`
 		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
-		v.UserID, v.PlatformID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
-		v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
-		v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)
+		append(mustPostFirstArgs(v), v.PlatformID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
+			v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
+			v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)...)
 	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications, &marked)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return tv, errThreadNotFound

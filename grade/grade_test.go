@@ -25,6 +25,7 @@ type fakeLMS struct {
 	mu        sync.Mutex
 	scores    map[string][]advantage.Score // by user subject
 	failures  []error                      // answered before succeeding, in order
+	down      error                        // answered to every call while set
 	calls     int
 	created   int
 	maximum   float64 // the line item's
@@ -61,8 +62,8 @@ func (f *fakeLMS) PublishScore(ctx context.Context, reg lti.Registration, url st
 	f.calls++
 	f.inFlight++
 	f.maxFlight = max(f.maxFlight, f.inFlight)
-	var err error
-	if len(f.failures) > 0 {
+	err := f.down
+	if err == nil && len(f.failures) > 0 {
 		err, f.failures = f.failures[0], f.failures[1:]
 	}
 	f.mu.Unlock()

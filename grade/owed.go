@@ -10,7 +10,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/tenant"
 )
 
 // Delivery states of a score owed.
@@ -22,6 +24,10 @@ const (
 	StateFailed = "failed"
 	// StateUnavailable: the LMS gave this activity no gradebook service.
 	StateUnavailable = "unavailable"
+	// StateHeld: the LMS is disabled in Roundtable (or waits for an
+	// administrator's approval). The score waits, and goes out on its own
+	// once the LMS is active again (Release).
+	StateHeld = "held"
 )
 
 // graded is what recomputing needs to know of an activity.
@@ -30,16 +36,20 @@ type graded struct {
 	CourseID  string
 	HasAGS    bool
 	LinkFound bool
+	// PlatformActive is false while an administrator has the LMS disabled
+	// (or not yet approved): its scores are held.
+	PlatformActive bool
 }
 
 func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkID string) (graded, error) {
 	g := graded{Settings: course.DefaultSettings(platformID, linkID)}
-	var lineItems, lineItem string
+	var lineItems, lineItem, status string
 	var hasSettings bool
-	err := tx.WithContext(ctx).Raw(`SELECT l.course_id, l.ags_lineitems, l.ags_lineitem, `+course.SettingsJoinColumns+`
-		FROM resource_links l LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
+	err := tx.WithContext(ctx).Raw(`SELECT l.course_id, l.ags_lineitems, l.ags_lineitem, p.status, `+course.SettingsJoinColumns+`
+		FROM resource_links l JOIN platforms p ON p.id = l.platform_id
+		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
 		WHERE l.platform_id = ? AND l.id = ?`, platformID, linkID).Row().
-		Scan(append([]any{&g.CourseID, &lineItems, &lineItem}, course.SettingsDest(&g.Settings, &hasSettings)...)...)
+		Scan(append([]any{&g.CourseID, &lineItems, &lineItem, &status}, course.SettingsDest(&g.Settings, &hasSettings)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, nil
 	}
@@ -48,19 +58,21 @@ func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkI
 	}
 	g.LinkFound = true
 	g.HasAGS = lineItems != "" || lineItem != ""
+	g.PlatformActive = status == tenant.StatusActive
 	return g, nil
 }
 
-// counts reads what a learner did in an activity, in one statement.
+// counts reads what a learner did in an activity, in one statement, as
+// the discussion counts it (discussion.Counted, discussion.AcceptedAnswer).
 func counts(ctx context.Context, q *gorm.DB, platformID, linkID, userID string) (Counts, error) {
 	var c Counts
 	err := q.WithContext(ctx).Raw(`SELECT
-			COALESCE(SUM(CASE WHEN p.opening AND NOT p.deleted THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN p.opening OR p.deleted THEN 0 ELSE 1 END), 0),
-			COALESCE(SUM(CASE WHEN t.accepted_post_id = p.id THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN p.deleted THEN 0 ELSE p.vote_count END), 0)
-		FROM posts p LEFT JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-		WHERE p.platform_id = ? AND p.author_id = ? AND p.link_id = ?`, platformID, userID, linkID).Row().
+			COALESCE(SUM(CASE WHEN p.opening THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN p.opening THEN 0 ELSE 1 END), 0),
+			COALESCE(SUM(CASE WHEN `+discussion.AcceptedAnswer+` THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(p.vote_count), 0)
+		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+		WHERE p.platform_id = ? AND p.author_id = ? AND p.link_id = ? AND `+discussion.Counted, platformID, userID, linkID).Row().
 		Scan(&c.Threads, &c.Replies, &c.Accepted, &c.Upvotes)
 	if err != nil {
 		return c, fmt.Errorf("count participation: %w", err)
@@ -162,8 +174,11 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 		return fmt.Errorf("read score: %w", err)
 	}
 	state := StatePending
-	if !g.HasAGS {
+	switch {
+	case !g.HasAGS:
 		state = StateUnavailable
+	case !g.PlatformActive:
+		state = StateHeld
 	}
 	if found && old.Given == owed.ScoreGiven && old.Maximum == owed.ScoreMaximum && old.Activity == owed.ActivityProgress &&
 		old.Grading == owed.GradingProgress && old.Note == owed.Comment && (old.State == state || old.State == StateDelivered) {
@@ -182,7 +197,8 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 		ON CONFLICT (platform_id, link_id, user_id) DO UPDATE SET score_given = excluded.score_given,
 			score_maximum = excluded.score_maximum, activity_progress = excluded.activity_progress,
 			grading_progress = excluded.grading_progress, comment = excluded.comment, scored_at = excluded.scored_at,
-			version = grade_scores.version + 1, state = excluded.state, attempts = 0, last_error = '', updated_at = excluded.updated_at`,
+			version = grade_scores.version + 1, state = excluded.state, attempts = 0, last_error = '', retry_at = NULL,
+			updated_at = excluded.updated_at`,
 		platformID, linkID, userID, g.CourseID, owed.ScoreGiven, owed.ScoreMaximum, owed.ActivityProgress, owed.GradingProgress,
 		owed.Comment, scoredAt, state, now).Error
 	if err != nil {
@@ -191,5 +207,5 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 	if state != StatePending {
 		return nil
 	}
-	return s.enqueue(ctx, tx, DeliverArgs{PlatformID: platformID, LinkID: linkID, UserID: userID})
+	return s.queue(ctx, tx, DeliverArgs{PlatformID: platformID, LinkID: linkID, UserID: userID})
 }

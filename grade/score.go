@@ -24,7 +24,9 @@ const (
 
 // Counts is what a learner has done in an activity that a completion rule
 // can ask for, from the current state of the discussion: removed posts,
-// withdrawn votes and un-accepted answers do not count.
+// posts moderators hid (and every post of a hidden thread), withdrawn
+// votes, un-accepted answers and answers to one's own question do not
+// count.
 type Counts struct {
 	Threads  int
 	Replies  int

@@ -37,6 +37,10 @@ type Config struct {
 	// PollInterval is how often an idle worker looks for jobs when the
 	// database cannot notify it (SQLite; default 200 ms).
 	PollInterval time.Duration
+	// SweepInterval is how often held scores of LMSs that are active again
+	// are queued, and scores left to re-count are re-counted (default 1
+	// minute).
+	SweepInterval time.Duration
 }
 
 func (c *Config) defaults() {
@@ -57,6 +61,9 @@ func (c *Config) defaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 200 * time.Millisecond
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = time.Minute
 	}
 }
 
@@ -83,6 +90,9 @@ type Service struct {
 	gate   *gate
 	Logger *slog.Logger
 	Now    func() time.Time
+	// stopSweep ends the sweep Start runs.
+	stopSweep context.CancelFunc
+	swept     chan struct{}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
@@ -108,7 +118,12 @@ func New(db *store.DB, pub Publisher, regs Registrations, cfg Config, logger *sl
 		// belongs to a process that died, and is run again.
 		JobTimeout:           90 * time.Second,
 		RescueStuckJobsAfter: 2 * time.Minute,
-		MaxAttempts:          cfg.MaxAttempts,
+		// A score's own attempts (grade_scores.attempts, MaxAttempts)
+		// decide when it is dead-lettered; each try after a failure is a
+		// job of its own (see again). River's count only grows on
+		// unexpected errors (the database); a job it gives up on
+		// dead-letters its score first (see Work).
+		MaxAttempts: riverAttempts,
 	}
 	if pub != nil && regs != nil {
 		workers := river.NewWorkers()
@@ -124,12 +139,22 @@ func New(db *store.DB, pub Publisher, regs Registrations, cfg Config, logger *sl
 	return s, nil
 }
 
-// Start runs the delivery workers until Stop.
+// riverAttempts bounds River's own tries of a delivery job.
+const riverAttempts = 100
+
+// Start runs the delivery workers, and the sweep that releases held
+// scores, until Stop.
 func (s *Service) Start(ctx context.Context) error {
 	if s.pub == nil {
 		return errors.New("grade service has no publisher: it cannot deliver")
 	}
-	return s.river.Start(ctx)
+	if err := s.river.Start(ctx); err != nil {
+		return err
+	}
+	sweepCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopSweep, s.swept = stop, make(chan struct{})
+	go s.sweep(sweepCtx)
+	return nil
 }
 
 // Stop lets running deliveries finish (within ctx) and stops the workers.
@@ -138,7 +163,36 @@ func (s *Service) Stop(ctx context.Context) error {
 	if s.pub == nil {
 		return nil
 	}
+	if s.stopSweep != nil {
+		s.stopSweep()
+		<-s.swept
+	}
 	return s.river.Stop(ctx)
+}
+
+// sweep, at start and then every SweepInterval, re-counts the scores left
+// to re-count and queues the held scores of LMSs that are active again.
+func (s *Service) sweep(ctx context.Context) {
+	defer close(s.swept)
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		if n, err := s.RescoreWaiting(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.WarnContext(ctx, "cannot re-count scores", slog.Any("error", err))
+		} else if n > 0 {
+			s.Logger.InfoContext(ctx, "scores re-counted under the current rules", slog.Int("count", n))
+		}
+		if n, err := s.Release(ctx, ""); err != nil && ctx.Err() == nil {
+			s.Logger.WarnContext(ctx, "cannot queue held scores", slog.Any("error", err))
+		} else if n > 0 {
+			s.Logger.InfoContext(ctx, "held scores queued: their LMS is active", slog.Int("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // DeliverArgs names the score to deliver; the job reads the score itself
@@ -152,23 +206,75 @@ type DeliverArgs struct {
 // Kind names the job in River's table.
 func (DeliverArgs) Kind() string { return "grade.deliver" }
 
-// InsertOpts puts deliveries on their own queue. They are not unique: a
-// change made while its learner's delivery runs must queue another, which
-// River's uniqueness (it counts running jobs) would refuse.
+// InsertOpts puts deliveries on their own queue. River's unique jobs are
+// not used: they count a running job as a duplicate, and a change made
+// just after a delivery checked for newer scores would then be lost.
+// grade_scores.job_id keeps one waiting job per score instead (see queue).
 func (DeliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueName}
 }
 
-// enqueue queues a delivery inside tx.
-func (s *Service) enqueue(ctx context.Context, tx *gorm.DB, args DeliverArgs) error {
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return fmt.Errorf("queue delivery: not inside a database transaction (%T)", tx.Statement.ConnPool)
-	}
-	if _, err := s.river.InsertTx(ctx, sqlTx, args, nil); err != nil {
+// queue makes sure a delivery job waits for a score, inside tx (the
+// transaction that wrote the score, which holds the score's row): it
+// inserts a job only when the score's job (job_id) no longer waits — it
+// runs, or is done. A job that starts first writes to the score's row
+// (take), so it either sees this change or has already started, and then
+// a new job is inserted here. A burst of changes thus leaves one waiting
+// job, which sends the newest score.
+func (s *Service) queue(ctx context.Context, tx *gorm.DB, args DeliverArgs) error {
+	return s.queueAt(ctx, tx, args, 0)
+}
+
+// queueAt is queue with the job to run after wait.
+func (s *Service) queueAt(ctx context.Context, tx *gorm.DB, args DeliverArgs, wait time.Duration) error {
+	sqlTx, err := sqlTxOf(tx)
+	if err != nil {
 		return fmt.Errorf("queue delivery: %w", err)
 	}
-	return nil
+	var jobID int64
+	if err := tx.WithContext(ctx).Raw(`SELECT job_id FROM grade_scores WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
+		args.PlatformID, args.LinkID, args.UserID).Row().Scan(&jobID); err != nil {
+		return fmt.Errorf("queue delivery: %w", err)
+	}
+	if jobID != 0 {
+		waits, err := s.jobWaits(s.river.JobGetTx(ctx, sqlTx, jobID))
+		if err != nil || waits {
+			return err
+		}
+	}
+	opts := &river.InsertOpts{Queue: queueName}
+	if wait > 0 {
+		opts.ScheduledAt = time.Now().Add(wait)
+	}
+	res, err := s.river.InsertTx(ctx, sqlTx, args, opts)
+	if err != nil {
+		return fmt.Errorf("queue delivery: %w", err)
+	}
+	return tx.Exec(`UPDATE grade_scores SET job_id = ? WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
+		res.Job.ID, args.PlatformID, args.LinkID, args.UserID).Error
+}
+
+// jobWaits reports whether a job is waiting to run: not running, not done.
+func (s *Service) jobWaits(job *rivertype.JobRow, err error) (bool, error) {
+	if errors.Is(err, river.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read delivery job: %w", err)
+	}
+	switch job.State {
+	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStatePending:
+		return true, nil
+	}
+	return false, nil
+}
+
+func sqlTxOf(tx *gorm.DB) (*sql.Tx, error) {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, fmt.Errorf("not inside a database transaction (%T)", tx.Statement.ConnPool)
+	}
+	return sqlTx, nil
 }
 
 // backoff waits exponentially longer after each failed try, with jitter so

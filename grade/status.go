@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/tenant"
 )
 
 // Delivery is a score owed as people see it: instructors for their course,
@@ -145,11 +146,11 @@ func (s *Service) Retry(ctx context.Context, f Filter, userID string) (int, erro
 		}
 		rows.Close()
 		for _, k := range keys {
-			if err := tx.Exec(`UPDATE grade_scores SET state = ?, attempts = 0, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
+			if err := tx.Exec(`UPDATE grade_scores SET state = ?, attempts = 0, retry_at = NULL, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
 				StatePending, s.now(), k.PlatformID, k.LinkID, k.UserID, StateFailed).Error; err != nil {
 				return err
 			}
-			if err := s.enqueue(ctx, tx, k); err != nil {
+			if err := s.queue(ctx, tx, k); err != nil {
 				return err
 			}
 		}
@@ -160,4 +161,106 @@ func (s *Service) Retry(ctx context.Context, f Filter, userID string) (int, erro
 		return 0, fmt.Errorf("retry deliveries: %w", err)
 	}
 	return n, nil
+}
+
+// releaseBatch is how many scores one transaction of Release or
+// RescoreWaiting handles.
+const releaseBatch = 500
+
+// Release queues the scores held while their LMS was disabled, once it is
+// active again (every LMS's, or one's with platformID); it reports how
+// many. Enabling an LMS in the console calls it; the sweep calls it every
+// SweepInterval, whatever changed the LMS's status.
+func (s *Service) Release(ctx context.Context, platformID string) (int, error) {
+	total := 0
+	for range 1000 {
+		n := 0
+		err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+			q := `SELECT g.platform_id, g.link_id, g.user_id FROM grade_scores g JOIN platforms p ON p.id = g.platform_id AND p.status = ?
+				WHERE g.state = ?`
+			args := []any{tenant.StatusActive, StateHeld}
+			if platformID != "" {
+				q += ` AND g.platform_id = ?`
+				args = append(args, platformID)
+			}
+			keys, err := scanKeys(tx.WithContext(ctx).Raw(q+` LIMIT ?`, append(args, releaseBatch)...))
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.Exec(`UPDATE grade_scores SET state = ?, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
+					StatePending, s.now(), k.PlatformID, k.LinkID, k.UserID, StateHeld).Error; err != nil {
+					return err
+				}
+				if err := s.queue(ctx, tx, k); err != nil {
+					return err
+				}
+			}
+			n = len(keys)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("release held scores: %w", err)
+		}
+		total += n
+		if n < releaseBatch {
+			break
+		}
+	}
+	return total, nil
+}
+
+// RescoreWaiting re-counts, under the current rules, the scores a
+// migration left to re-count (grade_rescores: scores that may have counted
+// what no longer counts), and queues those that changed; it reports how
+// many it re-counted.
+func (s *Service) RescoreWaiting(ctx context.Context) (int, error) {
+	total := 0
+	for range 1000 {
+		n := 0
+		err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+			keys, err := scanKeys(tx.WithContext(ctx).Raw(`SELECT platform_id, link_id, user_id FROM grade_rescores
+				ORDER BY platform_id, link_id LIMIT ?`, releaseBatch))
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := s.Recompute(ctx, tx, k.PlatformID, k.LinkID, k.UserID); err != nil {
+					return err
+				}
+				if err := tx.Exec(`DELETE FROM grade_rescores WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
+					k.PlatformID, k.LinkID, k.UserID).Error; err != nil {
+					return err
+				}
+			}
+			n = len(keys)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("re-count scores: %w", err)
+		}
+		total += n
+		if n < releaseBatch {
+			break
+		}
+	}
+	return total, nil
+}
+
+// scanKeys reads (platform_id, link_id, user_id) rows.
+func scanKeys(q *gorm.DB) ([]DeliverArgs, error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []DeliverArgs
+	for rows.Next() {
+		var k DeliverArgs
+		if err := rows.Scan(&k.PlatformID, &k.LinkID, &k.UserID); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }

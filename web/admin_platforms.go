@@ -244,6 +244,15 @@ func (s *Server) adminPlatformStatus(c echo.Context) error {
 		return err
 	}
 	s.adminLog(c, "platform "+done, slog.String("platform", p.ID))
+	if to == tenant.StatusActive && s.Grades != nil {
+		// The scores held while it was disabled go out now (the grade
+		// sweep would send them within a minute otherwise).
+		if n, err := s.Grades.Release(c.Request().Context(), p.ID); err != nil {
+			s.Logger.WarnContext(c.Request().Context(), "cannot queue the scores held for a platform; the grade sweep retries", slog.String("platform", p.ID), slog.Any("error", err))
+		} else if n > 0 {
+			s.adminLog(c, "held grades released", slog.String("platform", p.ID), slog.Int("count", n))
+		}
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+p.ID+"?done="+done)
 }
 

@@ -541,7 +541,11 @@ func (s *Server) editPage(b discussionBase, c echo.Context, opening bool, title,
 func (s *Server) edit(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Edit post")
 	title, body := c.FormValue("title"), c.FormValue("body")
-	if err := s.Discussions.Edit(c.Request().Context(), viewerOf(sess), c.Param("post"), title, body); err != nil {
+	err := s.allowWrite(c, discussion.WriteEdit)
+	if err == nil {
+		err = s.Discussions.Edit(c.Request().Context(), viewerOf(sess), c.Param("post"), title, body)
+	}
+	if err != nil {
 		field, msg, status, ok := formError(err)
 		if !ok {
 			return err
@@ -591,6 +595,9 @@ func (s *Server) postAction(do func(s *Server, c echo.Context, v discussion.View
 
 func (s *Server) vote(c echo.Context) error {
 	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
+		if err := s.allowWrite(c, discussion.WriteVote); err != nil {
+			return err
+		}
 		_, err := s.Discussions.ToggleVote(c.Request().Context(), v, id)
 		if err == nil {
 			s.announce(c, "vote", c.Param("thread"), id)
@@ -601,6 +608,9 @@ func (s *Server) vote(c echo.Context) error {
 
 func (s *Server) accept(c echo.Context) error {
 	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
+		if err := s.allowWrite(c, discussion.WriteAccept); err != nil {
+			return err
+		}
 		accepted, err := s.Discussions.Accept(c.Request().Context(), v, id)
 		if err == nil {
 			typ := "answer.unaccepted"
@@ -615,6 +625,9 @@ func (s *Server) accept(c echo.Context) error {
 
 func (s *Server) endorse(c echo.Context) error {
 	return s.postAction(func(s *Server, c echo.Context, v discussion.Viewer, id string) error {
+		if err := s.allowWrite(c, discussion.WriteEndorse); err != nil {
+			return err
+		}
 		err := s.Discussions.Endorse(c.Request().Context(), v, id)
 		if err == nil {
 			s.announce(c, "post.updated", c.Param("thread"), id)
@@ -639,6 +652,9 @@ func (s *Server) threadFlag(c echo.Context) error {
 	v, threadID := viewerOf(sess), c.Param("thread")
 	on := c.FormValue("on") == "1"
 	if flag := c.FormValue("flag"); flag == "following" {
+		if err := s.allowWrite(c, discussion.WriteFollow); err != nil {
+			return err
+		}
 		if err := s.Discussions.Follow(c.Request().Context(), v, threadID, on); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func postViews(b discussionBase, staff bool, t discussion.Thread) func(discussio
 	canAccept := t.IsQuestion() && (staff || t.Author.Mine)
 	return func(p discussion.Post) postView {
 		pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
-			CanAccept: canAccept && !p.Opening && !p.Deleted, Staff: staff, Question: t.IsQuestion(), ReadOnly: b.ReadOnly,
+			CanAccept: canAccept && !p.Opening && !p.Deleted && acceptable(t, p), Staff: staff, Question: t.IsQuestion(), ReadOnly: b.ReadOnly,
 			Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}, links: links}
 		pv.CanFlag = !staff && !b.ReadOnly && !p.Author.Mine && !p.Deleted && !p.Hidden
 		if !p.Deleted {
@@ -37,6 +37,18 @@ func postViews(b discussionBase, staff bool, t discussion.Thread) func(discussio
 		}
 		return pv
 	}
+}
+
+// acceptable reports whether p may become the thread's accepted answer,
+// as the store decides (an answer someone else gave): the Accept button is
+// offered on no reply of the viewer's or the asker's. A reply accepted
+// before that rule keeps its button, to take it back.
+func acceptable(t discussion.Thread, p discussion.Post) bool {
+	if p.Accepted {
+		return true
+	}
+	ownAnswer := t.Author.ID != "" && p.Author.ID == t.Author.ID || t.Author.Mine && p.Author.Mine
+	return !p.Author.Mine && !ownAnswer
 }
 
 // threadRow is one thread as the list shows it (the "thread-row" part).

@@ -82,9 +82,15 @@ func (s *Server) flagPageFor(c echo.Context, b discussionBase, sess session.Sess
 func (s *Server) flagPost(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Flag a post")
 	in := discussion.FlagInput{Reason: c.FormValue("reason"), Note: c.FormValue("note")}
-	err := s.Discussions.FlagPost(c.Request().Context(), viewerOf(sess), c.Param("post"), in)
+	err := s.allowWrite(c, discussion.WriteFlag)
+	if err == nil {
+		err = s.Discussions.FlagPost(c.Request().Context(), viewerOf(sess), c.Param("post"), in)
+	}
 	if err != nil {
 		field, msg, status, ok := formError(err)
+		if roundtable.ErrorCode(err) == roundtable.ELIMITED {
+			field = "note" // shown with the form, the note kept
+		}
 		if !ok || (field != "reason" && field != "note") {
 			return err
 		}

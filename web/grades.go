@@ -78,6 +78,8 @@ func stateLabel(st string) string {
 		return "Failed"
 	case grade.StateUnavailable:
 		return "No gradebook service"
+	case grade.StateHeld:
+		return "Waiting: the LMS is turned off in Roundtable"
 	}
 	return st
 }

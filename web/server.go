@@ -69,6 +69,10 @@ type Deps struct {
 	// LoginRate is how many LTI logins one client address may start a
 	// minute (0: config.DefaultLoginRate).
 	LoginRate int
+	// WriteLimits is how many writes of each kind (discussion.WriteKinds,
+	// but posts) one person may make in a minute; a kind missing takes
+	// discussion.DefaultWriteLimits, 0 is no limit.
+	WriteLimits map[string]int
 
 	// Live carries live updates to the pages of a cohort (nil: none).
 	Live live.Bus
@@ -95,6 +99,9 @@ type Server struct {
 	turns pageTurns
 	// openStreams counts the live event streams against LiveLimits.
 	openStreams streamCounts
+	// writeLimits bounds each person's votes, accepts, endorsements,
+	// edits, flags and follows.
+	writeLimits writeLimits
 
 	// https is true when the base URL is https: then responses carry HSTS
 	// and cookies the __Host- prefix (see frames.go).
@@ -124,7 +131,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as, turns: newPageTurns(d.ActivePages),
-		https: d.BaseURL != nil && d.BaseURL.Scheme == "https"}
+		https: d.BaseURL != nil && d.BaseURL.Scheme == "https", writeLimits: newWriteLimits(d.WriteLimits)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
