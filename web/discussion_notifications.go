@@ -48,7 +48,7 @@ func (s *Server) notifications(c echo.Context) error {
 // markNotificationsRead marks all the viewer's notifications as seen.
 func (s *Server) markNotificationsRead(c echo.Context) error {
 	b, sess := s.discussionBase(c, "")
-	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(sess)); err != nil {
+	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(sess), c.FormValue("upto")); err != nil {
 		return err
 	}
 	return s.seeOther(c, b.Base+"/notifications", "")
