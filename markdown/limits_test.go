@@ -3,6 +3,7 @@ package markdown
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"strings"
 	"testing"
 )
@@ -192,5 +193,27 @@ func TestImagesAreShownAsLinks(t *testing.T) {
 		if strings.Contains(strings.ToLower(got), "<img") || !strings.Contains(got, c.want) {
 			t.Errorf("%s: %s\nwant %s", c.name, got, c.want)
 		}
+	}
+}
+
+// BenchmarkRender renders, afresh each time, an ordinary post of the
+// longest length and each of the bombs, reporting the HTML's size: what
+// the first view of a post costs in a process (later views take it from
+// the web server's cache).
+//
+//	go test ./markdown -run '^$' -bench Render
+func BenchmarkRender(b *testing.B) {
+	cases := map[string]string{"ordinary post": ordinary}
+	for name, src := range bombs {
+		cases[name] = src
+	}
+	for name, src := range cases {
+		b.Run(strings.ReplaceAll(name, " ", "-"), func(b *testing.B) {
+			var out template.HTML
+			for b.Loop() {
+				out = Render(src)
+			}
+			b.ReportMetric(float64(len(out)), "html-bytes")
+		})
 	}
 }

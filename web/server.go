@@ -161,11 +161,13 @@ func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
 
 // securityHeaders sets a strict CSP whose frame-ancestors are the
 // registered platforms, so only an LMS that registered Roundtable can
-// embed it.
+// embed it. Images come from Roundtable alone (img-src 'self'): posts
+// show other images as links (see markdown/images.go), and no image
+// elsewhere may tell an outsider who reads what.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "+
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "+
 			"form-action 'self' https: http://localhost:* http://127.0.0.1:*; base-uri 'none'; object-src 'none'; frame-ancestors "+s.frameAncestors(c.Request().Context()))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
