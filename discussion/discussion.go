@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/markdown"
 )
 
 // Kinds of thread.
@@ -169,6 +170,11 @@ type ThreadView struct {
 	// Duplicates links the thread to its original and to the threads
 	// marked as its duplicates, those the viewer may see.
 	Duplicates Duplicates
+	// Page is the page of replies shown, from 1, of Pages (see
+	// ReplyPage); TopReplies counts the replies to the thread itself (not
+	// those to replies) on all pages.
+	Page, Pages int
+	TopReplies  int
 }
 
 // Post finds one of the thread's posts.
@@ -233,6 +239,11 @@ func validBody(body *string) error {
 	}
 	if n := utf8.RuneCountInString(*body); n > MaxBody {
 		return fieldErr("body", roundtable.ETOOLARGE, "Posts can be at most %d characters; this one has %d. Shorten it or split it into two posts.", MaxBody, n)
+	}
+	// What the text makes of the page is bounded too (a short table can
+	// ask for millions of cells): the limit it passes is named.
+	if err := markdown.Check(*body); err != nil {
+		return fieldErr("body", roundtable.ETOOLARGE, "%s", err.Error())
 	}
 	return nil
 }
@@ -307,6 +318,10 @@ type Revision struct {
 	EditorID  string
 	Reason    string
 	CreatedAt time.Time
+	// Redacted is true when staff removed the version's title and text
+	// (see RedactRevision), at RedactedAt.
+	Redacted   bool
+	RedactedAt time.Time
 }
 
 // Participation event kinds.

@@ -302,8 +302,10 @@ func (s *Store) Standing(ctx context.Context, v Viewer) (Standing, error) {
 	return st, nil
 }
 
-// Notifications returns the viewer's newest notifications in this space,
-// and marks those it returns as seen.
+// Notifications returns the viewer's newest notifications in this space.
+// Reading them changes nothing: a GET that marked them seen did so for
+// anyone who made a reader's browser ask for the page (an image in a post
+// did); MarkNotificationsRead does, by a form.
 func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, error) {
 	var out []Notification
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
@@ -318,7 +320,6 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 			return err
 		}
 		defer rows.Close()
-		var unseen []string
 		for rows.Next() {
 			var n Notification
 			var actorID, name, pseudonym, roles string
@@ -328,20 +329,10 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 				return err
 			}
 			n.Actor = author(v, actorID, name, pseudonym, roles, n.Actor.Anonymous)
-			if n.Unseen = !seenAt.Valid; n.Unseen {
-				unseen = append(unseen, n.ID)
-			}
+			n.Unseen = !seenAt.Valid
 			out = append(out, n)
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		if len(unseen) == 0 {
-			return nil
-		}
-		return tx.Exec(`UPDATE notifications SET seen_at = ? WHERE platform_id = ? AND user_id = ? AND id IN ?`,
-			s.now(), v.PlatformID, v.UserID, unseen).Error
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
@@ -349,12 +340,14 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 	return out, nil
 }
 
-// MarkNotificationsRead marks all the viewer's notifications in this space as seen.
-func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer) error {
+// MarkNotificationsRead marks the viewer's notifications in this space as
+// seen: all of them, or, when upTo names one, it and those before it (a
+// page's newest: what the page showed, not what came since).
+func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer, upTo string) error {
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
 		return tx.Exec(`UPDATE notifications SET seen_at = ?
-			WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND user_id = ? AND seen_at IS NULL`,
-			s.now(), v.PlatformID, v.CohortID, v.LinkID, v.UserID).Error
+			WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND user_id = ? AND seen_at IS NULL AND (? = '' OR id <= ?)`,
+			s.now(), v.PlatformID, v.CohortID, v.LinkID, v.UserID, upTo, upTo).Error
 	})
 	if err != nil {
 		return fmt.Errorf("mark notifications read: %w", err)

@@ -260,6 +260,9 @@ func (s *Store) Edit(ctx context.Context, v Viewer, postID, title, body string) 
 		if err := checkSuspended(tx, v); err != nil {
 			return err
 		}
+		if err := checkRevisions(tx, v, p.ID); err != nil {
+			return err
+		}
 		var oldTitle string
 		if p.Opening {
 			if err := tx.Raw(`SELECT title FROM threads WHERE platform_id = ? AND id = ?`, v.PlatformID, t.ID).Row().Scan(&oldTitle); err != nil {
@@ -492,7 +495,7 @@ func (s *Store) Revisions(ctx context.Context, v Viewer, postID string) ([]Revis
 		if p.Deleted && !v.Staff {
 			return errPostNotFound
 		}
-		rows, err := tx.Raw(`SELECT id, title, body, editor_id, reason, created_at FROM post_revisions
+		rows, err := tx.Raw(`SELECT id, title, body, editor_id, reason, created_at, redacted_at FROM post_revisions
 			WHERE platform_id = ? AND post_id = ? ORDER BY id`, v.PlatformID, p.ID).Rows()
 		if err != nil {
 			return err
@@ -500,9 +503,11 @@ func (s *Store) Revisions(ctx context.Context, v Viewer, postID string) ([]Revis
 		defer rows.Close()
 		for rows.Next() {
 			var r Revision
-			if err := rows.Scan(&r.ID, &r.Title, &r.Body, &r.EditorID, &r.Reason, &r.CreatedAt); err != nil {
+			var redacted sql.NullTime
+			if err := rows.Scan(&r.ID, &r.Title, &r.Body, &r.EditorID, &r.Reason, &r.CreatedAt, &redacted); err != nil {
 				return err
 			}
+			r.Redacted, r.RedactedAt = redacted.Valid, redacted.Time
 			out = append(out, r)
 		}
 		return rows.Err()
@@ -703,9 +708,15 @@ func decodeCursor(s string) (cursor, bool) {
 	return cursor{key: key, id: id}, ok && id != ""
 }
 
-// Thread returns a thread with all its posts, in two queries, and records
-// the viewer's visit.
+// Thread returns a thread with its first page of posts (see ThreadPage).
 func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadView, error) {
+	return s.ThreadPage(ctx, v, threadID, ReplyPage{})
+}
+
+// ThreadPage returns a thread with its opening post and a page of its
+// replies (all of them when they fit on one), in two queries (three to
+// find the page that shows a post), and records the viewer's visit.
+func (s *Store) ThreadPage(ctx context.Context, v Viewer, threadID string, page ReplyPage) (ThreadView, error) {
 	var tv ThreadView
 	var lastVisit sql.NullTime
 	// The same statement answers what the page asks of the viewer and the
@@ -751,7 +762,14 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		tv.LastVisit = lastVisit.Time
 	}
 	visit := []any{v.PlatformID, threadID, v.UserID, v.CohortID, t.allReplies + 1, s.now()}
+	tv.Page, tv.Pages = 1, 1
 	q, args := threadPosts, []any{v.CourseID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID}
+	if paged := t.allReplies > RepliesPerPage; paged {
+		if tv.Page, err = s.pageNumber(ctx, v, threadID, page); err != nil {
+			return tv, err
+		}
+		q, args = threadPostsPage, append([]any{v.PlatformID, threadID}, append(args, v.PlatformID, threadID, (tv.Page-1)*RepliesPerPage)...)
+	}
 	if s.db.Dialect == store.Postgres {
 		q, args = recordVisitWith+q, append(visit, args...)
 	}
@@ -766,7 +784,7 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		var authorID, name, pseudonym, roles string
 		var edited sql.NullTime
 		if err := rows.Scan(&p.ID, &p.ParentID, &p.Opening, &authorID, &p.Author.Anonymous, &name, &pseudonym, &roles,
-			&p.Body, &p.Votes, &p.Endorsed, &p.Deleted, &edited, &p.CreatedAt, &p.Voted, &p.Hidden); err != nil {
+			&p.Body, &p.Votes, &p.Endorsed, &p.Deleted, &edited, &p.CreatedAt, &p.Voted, &p.Hidden, &tv.TopReplies); err != nil {
 			return tv, fmt.Errorf("thread posts: %w", err)
 		}
 		if p.Hidden && !v.Staff {
@@ -796,6 +814,16 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 		return tv, fmt.Errorf("thread posts: %w", err)
 	}
 	rows.Close()
+	if tv.TopReplies == 0 {
+		// One page: every reply was read.
+		tv.TopReplies = len(tv.Replies)
+	}
+	tv.Pages = max(1, (tv.TopReplies+RepliesPerPage-1)/RepliesPerPage)
+	if tv.Page > tv.Pages {
+		// Past the last page (replies were removed since the link was made,
+		// or the number was made up): the last.
+		return s.ThreadPage(ctx, v, threadID, ReplyPage{Number: tv.Pages})
+	}
 	if s.db.Dialect != store.Postgres {
 		_, err = s.db.SQL.ExecContext(ctx, recordVisit, visit...)
 		if err != nil {
@@ -812,15 +840,21 @@ func (s *Store) Thread(ctx context.Context, v Viewer, threadID string) (ThreadVi
 // a third of the statement's cost) because a reusable plan, costed for a
 // thread of average size, looked dearer than one made for a thread that
 // its statistics think small. The plan is the same either way.
-const threadPosts = `SELECT p.id, p.parent_id, p.opening, p.author_id, p.anonymous,
+//
+// Its last column counts the thread's replies to the thread itself, which
+// only a thread of more than one page asks (threadPostsPage); here 0.
+const threadPosts = `SELECT ` + threadPostColumns + `, 0` + threadPostsFrom + ` ORDER BY p.id`
+
+const threadPostColumns = `p.id, p.parent_id, p.opening, p.author_id, p.anonymous,
 		COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.body, p.vote_count, p.endorsed, p.deleted,
-		p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END, p.hidden
+		p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END, p.hidden`
+
+const threadPostsFrom = `
 		FROM posts p
 		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
 		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
 		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
-		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND p.thread_id = (SELECT CAST(? AS TEXT))
-		ORDER BY p.id`
+		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND p.thread_id = (SELECT CAST(? AS TEXT))`
 
 // recordVisit upserts the viewer's visit: the posts seen and when. A
 // visit that finds no post added since the last one writes nothing: the

@@ -66,12 +66,26 @@ func TestRenderNeutralisesXSS(t *testing.T) {
 	}
 }
 
+// FuzzRender renders any text: never a panic, never unsafe HTML, never
+// more than the bound; the estimate errs high (the plain-text fallback
+// never shows), and a text that Check accepts renders in full.
 func FuzzRender(f *testing.F) {
 	for _, s := range xss {
 		f.Add(s)
 	}
 	f.Add("# title\n\n- [ ] task\n\n| a |\n|---|\n| <b>x</b> |")
+	f.Add(ordinary[:3000])
+	for _, s := range bombs {
+		f.Add(s[:min(len(s), 3000)])
+	}
 	f.Fuzz(func(t *testing.T, src string) {
-		assertSafe(t, src, string(Render(src)))
+		out, r := render(src)
+		assertSafe(t, src, string(out))
+		if len(out) > bound || r.fellBack {
+			t.Fatalf("%d bytes of HTML (at most %d), fell back %v, for %q", len(out), bound, r.fellBack, src)
+		}
+		if err := Check(src); err == nil && r.limited {
+			t.Fatalf("Check accepts %q, but it renders limited", src)
+		}
 	})
 }

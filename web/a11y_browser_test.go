@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/browsertest"
 	"github.com/roundtable-lms/roundtable/store"
 )
@@ -92,6 +94,7 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		t.Fatalf("the thread lacks the hidden, endorsed or accepted post the check needs:\n%.3000s", ines.res.Body)
 	}
 	endorsedID := strings.TrimPrefix(postSel(ines.page, "supervisor").AttrOr("id", ""), "post-")
+	longThreadPath := longThread(t, env, alice, base)
 
 	t.Run("learner", func(t *testing.T) {
 		ctx := browsertest.New(t)
@@ -141,6 +144,8 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 			t.Errorf("the queue shows %d flagged posts (%v), want 1", n, err)
 		}
 		axeAt(t, ctx, axeJS, "moderation log", openAs(ines, base+"/moderation/log"), "[data-testid=log-entry]")
+		axeAt(t, ctx, axeJS, "earlier versions, to redact", openAs(ines, historyPath), "[data-testid=redact-form]")
+		axeAt(t, ctx, axeJS, "a long thread's second page", openAs(ines, longThreadPath, "page", "2"), "[data-testid=reply-pages] [aria-current=page]")
 		axeAt(t, ctx, axeJS, "participation", openAs(ines, base+"/participation"), "[data-testid=learner]")
 		axeAt(t, ctx, axeJS, "grades", openAs(ines, base+"/grades"), "[data-testid=grading-rule]")
 		axeAt(t, ctx, axeJS, "activity settings", openAs(ines, base+"/settings"), "form [name=cohort_policy]")
@@ -304,4 +309,26 @@ func TestKeyboardReplyFocusesTheNewReply(t *testing.T) {
 	if g := press(t, ctx, "\t"); g.Tag == "a" && strings.Contains(g.Class, "skip-link") {
 		t.Errorf("Tab after the redirect starts again at the skip link")
 	}
+}
+
+// longThread starts a thread of m's with more than one page of replies
+// (written straight through the store) and returns its path.
+func longThread(t *testing.T, env *apptest.Env, m *member, base string) string {
+	t.Helper()
+	m.get(m.abs(base))
+	m.ask("discussion", "A thread of many replies", "Reply, everyone.", nil)
+	threadPath := pathOf(t, m.res.URL)
+	var v discussion.Viewer
+	if err := env.DB.Raw(`SELECT platform_id, course_id, link_id, cohort_id, author_id FROM threads WHERE id = ?`, threadPath[strings.LastIndex(threadPath, "/")+1:]).Row().
+		Scan(&v.PlatformID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
+		t.Fatal(err)
+	}
+	s := discussion.NewStore(env.DB)
+	s.PostsPerMinute = 0
+	for i := range discussion.RepliesPerPage + 5 {
+		if _, err := s.Reply(context.Background(), v, threadPath[strings.LastIndex(threadPath, "/")+1:], discussion.ReplyInput{Body: fmt.Sprintf("Reply %d.", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return threadPath
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/markdown"
 	"github.com/roundtable-lms/roundtable/session"
 )
 
@@ -387,17 +387,27 @@ type threadPage struct {
 	Flags []flagForm
 	// Suspended is true when the learner may not post in this course.
 	Suspended bool
+	// PagesTop and PagesBottom link a long thread's pages of replies,
+	// above and below them (nil for one page).
+	PagesTop, PagesBottom *replyPages
 }
 
 type flagForm struct{ Flag, On, Label string }
 
-func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Session) (threadPage, error) {
+// LastPage reports whether the page shows the thread's latest replies,
+// where live updates add new ones.
+func (p threadPage) LastPage() bool { return p.Thread.Page >= p.Thread.Pages }
+
+func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Session, rp discussion.ReplyPage) (threadPage, error) {
 	v := viewerOf(sess)
-	tv, err := s.Discussions.Thread(c.Request().Context(), v, c.Param("thread"))
+	tv, err := s.Discussions.ThreadPage(c.Request().Context(), v, c.Param("thread"), rp)
 	if err != nil {
 		return threadPage{}, err
 	}
 	b.L.Title = tv.Title
+	if tv.Pages > 1 {
+		b.L.Title = fmt.Sprintf("%s (replies, page %d of %d)", tv.Title, tv.Page, tv.Pages)
+	}
 	b.L.LiveSrc = s.liveURL(c)
 	// The thread's read also told whether the activity allows anonymous
 	// posts, whether the viewer is suspended, and the header's count.
@@ -407,7 +417,7 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 	}
 	conv := postViews(b, v.Staff, tv.Thread)
 	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
-		Suspended: tv.Suspended}
+		Suspended: tv.Suspended, PagesTop: pagesOf(b, tv, "Pages of replies"), PagesBottom: pagesOf(b, tv, "Pages of replies, below them")}
 	page.CanReply = page.CanReply && !page.Suspended && !b.ReadOnly
 	if v.Staff {
 		for _, f := range []struct {
@@ -439,11 +449,12 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 func (s *Server) thread(c echo.Context) error {
 	// The header's count comes with the thread (see threadView).
 	b, sess := s.fragmentBase(c)
-	page, err := s.threadView(c, b, sess)
+	page, err := s.threadView(c, b, sess, replyPageOf(c))
 	if err != nil {
 		return err
 	}
-	// ?reply_to= answers a reply; ?quote= also quotes it in the reply box.
+	// ?reply_to= answers a reply; ?quote= also quotes it in the reply box
+	// (the page is the one that shows it).
 	target := c.QueryParam("quote")
 	if target == "" {
 		target = c.QueryParam("reply_to")
@@ -494,7 +505,9 @@ func (s *Server) reply(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		page, verr := s.threadView(c, b, sess)
+		// The page of the reply answered, or the last, where a reply goes.
+		rp := discussion.ReplyPage{At: in.ParentID, Number: math.MaxInt32}
+		page, verr := s.threadView(c, b, sess, rp)
 		if verr != nil {
 			return verr
 		}
@@ -502,7 +515,7 @@ func (s *Server) reply(c echo.Context) error {
 		return s.renderThread(c, status, page)
 	}
 	s.announce(c, "post.created", threadID, id)
-	return s.seeOther(c, b.Base+"/t/"+threadID, "#post-"+id)
+	return s.seeOtherPost(c, b.Base, threadID, id)
 }
 
 type editPage struct {
@@ -518,7 +531,7 @@ type editPage struct {
 
 func (s *Server) editForm(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Edit post")
-	page, err := s.threadView(c, b, sess)
+	page, err := s.threadView(c, b, sess, discussion.ReplyPage{At: c.Param("post")})
 	if err != nil {
 		return err
 	}
@@ -535,7 +548,8 @@ func (s *Server) editForm(c echo.Context) error {
 
 func (s *Server) editPage(b discussionBase, c echo.Context, opening bool, title, body string) editPage {
 	t := b.Base + "/t/" + c.Param("thread")
-	return editPage{discussionBase: b, ThreadURL: b.L.URL(t), Action: b.L.URL(t + "/p/" + c.Param("post") + "/edit"), Opening: opening, Title: title, Body: body}
+	return editPage{discussionBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post")), Action: b.L.URL(t + "/p/" + c.Param("post") + "/edit"),
+		Opening: opening, Title: title, Body: body}
 }
 
 func (s *Server) edit(c echo.Context) error {
@@ -555,7 +569,7 @@ func (s *Server) edit(c echo.Context) error {
 		return s.render(c, status, "discussion_edit", page)
 	}
 	s.announce(c, "post.updated", c.Param("thread"), c.Param("post"))
-	return s.seeOther(c, b.Base+"/t/"+c.Param("thread"), "#post-"+c.Param("post"))
+	return s.seeOtherPost(c, b.Base, c.Param("thread"), c.Param("post"))
 }
 
 type historyPage struct {
@@ -567,19 +581,44 @@ type historyPage struct {
 type revisionView struct {
 	discussion.Revision
 	HTML template.HTML
+	// RedactURL is, for staff, the form that redacts the version.
+	RedactURL string
 }
 
+// history shows a post's earlier versions, each rendered once for every
+// reader (renderedPosts); staff may redact each.
 func (s *Server) history(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Earlier versions")
 	revs, err := s.Discussions.Revisions(c.Request().Context(), viewerOf(sess), c.Param("post"))
 	if err != nil {
 		return err
 	}
-	page := historyPage{discussionBase: b, ThreadURL: b.L.URL(b.Base + "/t/" + c.Param("thread"))}
+	postPath := b.Base + "/t/" + c.Param("thread") + "/p/" + c.Param("post")
+	page := historyPage{discussionBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post"))}
 	for _, r := range revs {
-		page.Revisions = append(page.Revisions, revisionView{Revision: r, HTML: markdown.Render(r.Body)})
+		rv := revisionView{Revision: r}
+		if !r.Redacted {
+			rv.HTML = renderedPosts.render(r.Body)
+			if b.Staff {
+				rv.RedactURL = b.L.URL(postPath + "/history/" + url.PathEscape(r.ID) + "/redact")
+			}
+		}
+		page.Revisions = append(page.Revisions, rv)
 	}
 	return s.render(c, http.StatusOK, "discussion_history", page)
+}
+
+// redactRevision removes an earlier version's text (staff), then returns
+// to the history.
+func (s *Server) redactRevision(c echo.Context) error {
+	sess, err := requireStaffSession(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Discussions.RedactRevision(c.Request().Context(), viewerOf(sess), c.Param("post"), c.Param("rev"), c.FormValue("reason")); err != nil {
+		return err
+	}
+	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/history", "#revision-"+c.Param("rev"))
 }
 
 // postAction runs one of the small forms on a post, then returns to it.
@@ -589,7 +628,7 @@ func (s *Server) postAction(do func(s *Server, c echo.Context, v discussion.View
 		if err := do(s, c, viewerOf(sess), c.Param("post")); err != nil {
 			return err
 		}
-		return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+c.Param("thread"), "#post-"+c.Param("post"))
+		return s.seeOtherPost(c, "/a/"+sess.LinkID, c.Param("thread"), c.Param("post"))
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/markdown"
 	"github.com/roundtable-lms/roundtable/session"
 )
 
@@ -63,7 +62,7 @@ func (s *Server) flagForm(c echo.Context) error {
 }
 
 func (s *Server) flagPageFor(c echo.Context, b discussionBase, sess session.Session) (flagPage, error) {
-	tv, err := s.Discussions.Thread(c.Request().Context(), viewerOf(sess), c.Param("thread"))
+	tv, err := s.Discussions.ThreadPage(c.Request().Context(), viewerOf(sess), c.Param("thread"), discussion.ReplyPage{At: c.Param("post")})
 	if err != nil {
 		return flagPage{}, err
 	}
@@ -75,8 +74,8 @@ func (s *Server) flagPageFor(c echo.Context, b discussionBase, sess session.Sess
 		return flagPage{}, roundtable.Errorf(roundtable.EINVALID, "You cannot flag your own post; edit or remove it instead.")
 	}
 	t := b.Base + "/t/" + tv.ID
-	return flagPage{discussionBase: b, ThreadURL: b.L.URL(t) + "#post-" + p.ID, Action: b.L.URL(t + "/p/" + p.ID + "/flag"),
-		Post: p, HTML: markdown.Render(p.Body), Reasons: discussion.FlagReasons, Done: c.QueryParam("done") == "1"}, nil
+	return flagPage{discussionBase: b, ThreadURL: postLink(b.L, b.Base, tv.ID, p.ID), Action: b.L.URL(t + "/p/" + p.ID + "/flag"),
+		Post: p, HTML: renderedPosts.render(p.Body), Reasons: discussion.FlagReasons, Done: c.QueryParam("done") == "1"}, nil
 }
 
 func (s *Server) flagPost(c echo.Context) error {
@@ -140,7 +139,7 @@ func (s *Server) moderationQueue(c echo.Context) error {
 	}
 	m := b.Base + "/moderation"
 	conv := func(fp discussion.FlaggedPost) flaggedView {
-		fv := flaggedView{FlaggedPost: fp, Form: b.Form, PostURL: b.L.URL(b.Base+"/t/"+fp.ThreadID) + "#post-" + fp.ID,
+		fv := flaggedView{FlaggedPost: fp, Form: b.Form, PostURL: postLink(b.L, b.Base, fp.ThreadID, fp.ID),
 			HideURL: b.L.URL(m + "/p/" + fp.ID + "/hide"), RestoreURL: b.L.URL(m + "/p/" + fp.ID + "/restore"),
 			DismissURL: b.L.URL(m + "/p/" + fp.ID + "/dismiss"), LockURL: b.L.URL(m + "/t/" + fp.ThreadID + "/lock")}
 		if fp.Author.ID != "" {
@@ -148,7 +147,7 @@ func (s *Server) moderationQueue(c echo.Context) error {
 			fv.LiftURL = b.L.URL(m + "/u/" + url.PathEscape(fp.Author.ID) + "/lift")
 		}
 		if !fp.Deleted {
-			fv.HTML = markdown.Render(fp.Body)
+			fv.HTML = renderedPosts.render(fp.Body)
 		}
 		return fv
 	}
@@ -182,7 +181,7 @@ func (s *Server) moderationAction(do func(c echo.Context, v discussion.Viewer, r
 		}
 		base := "/a/" + sess.LinkID
 		if c.FormValue("return") == "thread" && threadID != "" {
-			return s.seeOther(c, base+"/t/"+threadID, "#post-"+postID)
+			return s.seeOtherPost(c, base, threadID, postID)
 		}
 		return s.seeOther(c, base+"/moderation", "#moderation-heading")
 	}
@@ -267,6 +266,8 @@ func (e logEntryView) Label() string {
 		return "Suspended from posting"
 	case discussion.ActionLift:
 		return "Lifted a suspension"
+	case discussion.ActionRedact:
+		return "Redacted an earlier version of a post"
 	}
 	return e.Action
 }
@@ -286,7 +287,7 @@ func (s *Server) moderationLog(c echo.Context) error {
 	for _, e := range lp.Entries {
 		ev := logEntryView{LogEntry: e}
 		if e.ThreadID != "" && e.LinkID == sess.LinkID && e.CohortID == sess.CohortID {
-			ev.ThreadURL = b.L.URL(b.Base+"/t/"+e.ThreadID) + "#post-" + e.PostID
+			ev.ThreadURL = postLink(b.L, b.Base, e.ThreadID, e.PostID)
 		}
 		page.Entries = append(page.Entries, ev)
 	}

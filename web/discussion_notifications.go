@@ -22,10 +22,18 @@ type notificationsPage struct {
 	discussionBase
 	Notifications []notificationView
 	MarkReadURL   string
+	// UpTo is the newest notification shown: marking them read marks it
+	// and those before it, not those that came since.
+	UpTo string
+	// Unseen is whether any shown is unseen (mark-seen.js then marks them).
+	Unseen bool
 }
 
-// notifications lists the viewer's newest notifications, and marks those
-// shown as seen.
+// notifications lists the viewer's newest notifications. It changes
+// nothing: a GET can be made by anything that gets a reader's browser to
+// ask (an image in a post did, marking every reader's notifications
+// seen). The page's "Mark all as read" form marks them; with JavaScript,
+// mark-seen.js posts it as the page opens, as opening the list once did.
 func (s *Server) notifications(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Notifications")
 	ns, err := s.Discussions.Notifications(c.Request().Context(), viewerOf(sess))
@@ -33,23 +41,27 @@ func (s *Server) notifications(c echo.Context) error {
 		return err
 	}
 	page := notificationsPage{discussionBase: b, MarkReadURL: b.L.URL(b.Base + "/notifications/read")}
-	for _, n := range ns {
-		if n.Unseen && page.UnreadNotifications < discussion.MaxUnreadCounted {
-			// Shown now, so seen: the header counts what is left (past
-			// the counted maximum, more than that are left).
-			page.UnreadNotifications = max(0, page.UnreadNotifications-1)
+	for i, n := range ns {
+		if i == 0 {
+			page.UpTo = n.ID
 		}
+		page.Unseen = page.Unseen || n.Unseen
 		page.Notifications = append(page.Notifications, notificationView{Notification: n,
-			URL: b.L.URL(b.Base+"/t/"+n.ThreadID) + "#post-" + n.PostID})
+			URL: postLink(b.L, b.Base, n.ThreadID, n.PostID)})
 	}
 	return s.render(c, http.StatusOK, "discussion_notifications", page)
 }
 
-// markNotificationsRead marks all the viewer's notifications as seen.
+// markNotificationsRead marks the viewer's notifications as seen: all, or
+// those up to the one named (upto). mark-seen.js posts it with quiet=1
+// and needs no page back.
 func (s *Server) markNotificationsRead(c echo.Context) error {
 	b, sess := s.discussionBase(c, "")
-	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(sess)); err != nil {
+	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(sess), c.FormValue("upto")); err != nil {
 		return err
+	}
+	if c.FormValue("quiet") == "1" {
+		return c.NoContent(http.StatusNoContent)
 	}
 	return s.seeOther(c, b.Base+"/notifications", "")
 }

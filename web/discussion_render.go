@@ -19,11 +19,18 @@ import (
 // generations of maxBytes (texts and their HTML): when the current one
 // fills, it becomes the previous one and the older is dropped; a post
 // found in the previous one moves back.
+//
+// Every page that shows a post's text goes through it: the thread, the
+// post's history (each earlier version), the flag form and the moderation
+// queue. A text is rendered once, and then only after it left both
+// generations.
 type postHTML struct {
 	mu        sync.Mutex
 	cur, prev map[string]template.HTML
 	size      int
 	maxBytes  int
+	// renders, when tests set it, counts each text's renders.
+	renders map[string]int
 }
 
 func newPostHTML(maxBytes int) *postHTML {
@@ -49,6 +56,9 @@ func (c *postHTML) render(body string) template.HTML {
 	h = markdown.Render(body)
 	c.mu.Lock()
 	c.put(strings.Clone(body), h)
+	if c.renders != nil {
+		c.renders[body]++
+	}
 	c.mu.Unlock()
 	return h
 }

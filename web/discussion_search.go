@@ -53,7 +53,7 @@ func (s *Server) search(c echo.Context) error {
 	for _, r := range res {
 		page.Results = append(page.Results, searchResultView{SearchResult: r,
 			Title: template.HTML(r.TitleHTML), Snippet: template.HTML(r.SnippetHTML), // #nosec G203: escaped by SnippetHTML
-			URL: b.L.URL(b.Base+"/t/"+r.ThreadID) + "#post-" + r.PostID})
+			URL: postLink(b.L, b.Base, r.ThreadID, r.PostID)})
 	}
 	return s.render(c, http.StatusOK, "discussion_search", page)
 }

@@ -19,8 +19,10 @@ import (
 
 const ctxFrameOrigins = "frame_origins"
 
-// cspBase is every page's policy but its frame-ancestors.
-const cspBase = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
+// cspBase is every page's policy but its frame-ancestors. Images come from
+// Roundtable alone (img-src 'self'): posts show other images as links (see
+// markdown/images.go), and no image may tell an outsider who reads what.
+const cspBase = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"form-action 'self' https: http://localhost:* http://127.0.0.1:*; base-uri 'none'; object-src 'none'; frame-ancestors "
 
 // hstsMaxAge is a year: browsers that once reached Roundtable over https

@@ -383,3 +383,38 @@ func TestLiveListInBrowser(t *testing.T) {
 		t.Errorf("reloaded (%d loads) or fetched without the token %v", s.loads.Load(), s.noToken)
 	}
 }
+
+// live.js on a long thread's pages: on the last, a new reply joins the
+// replies (before the links to the pages) and the count grows; on an
+// earlier page it is counted for a reload, not added out of order.
+func TestLiveLongThreadPagesInBrowser(t *testing.T) {
+	nav := `<nav class="reply-pages" aria-label="Pages of replies" data-testid="reply-pages"><a href="/a/link-1/t/t1">1</a> <a href="/a/link-1/t/t1?page=3">3</a></nav>`
+	page := func(attrs, id string) string {
+		return `<h1>A long thread</h1><section aria-labelledby="replies-heading" data-pages="3"` + attrs + `><h2 id="replies-heading">230 replies</h2>` + nav +
+			`<div class="reply">` + livePost(id, "Reply "+id, 0, false) + `</div>` + nav + `</section>`
+	}
+	earlier := newScriptedLive(t, map[string]string{"/a/link-1/t/t1": page(" data-earlier-page", "p1")})
+	last := newScriptedLive(t, map[string]string{"/a/link-1/t/t1": page("", "p230")})
+	ctx := browsertest.New(t)
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(earlier.srv.URL+"/a/link-1/t/t1?rt=tok")); err != nil {
+		t.Fatal(err)
+	}
+	earlier.set("/a/link-1/t/t1/p/p231/fragment", fragment{body: `<div class="reply">` + livePost("p231", "Newest", 0, false) + `</div>`})
+	earlier.send("post.created", "link-1", "t1", "p231")
+	waitJS(t, ctx, "an earlier page did not count the new reply", `document.querySelector("[data-live-status]").textContent.indexOf("1 new post") >= 0`)
+	if evalJS[bool](t, ctx, `document.getElementById("post-p231") !== null`) || evalJS[string](t, ctx, `document.getElementById("replies-heading").textContent`) != "230 replies" {
+		t.Error("an earlier page shows a reply of the last")
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(last.srv.URL+"/a/link-1/t/t1?page=3&rt=tok")); err != nil {
+		t.Fatal(err)
+	}
+	last.set("/a/link-1/t/t1/p/p231/fragment", fragment{body: `<div class="reply">` + livePost("p231", "Newest", 0, false) + `</div>`})
+	last.send("post.created", "link-1", "t1", "p231")
+	waitJS(t, ctx, "the last page did not add the new reply before its page links",
+		`document.querySelector("section > .reply + .reply #post-p231") !== null && document.getElementById("post-p231").closest(".reply").nextElementSibling.matches("nav.reply-pages")`)
+	if got := evalJS[string](t, ctx, `document.getElementById("replies-heading").textContent`); got != "231 replies" {
+		t.Errorf("replies heading %q", got)
+	}
+}

@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	a.GET("/t/:thread/p/:post/edit", s.editForm)
 	a.POST("/t/:thread/p/:post/edit", s.edit)
 	a.GET("/t/:thread/p/:post/history", s.history)
+	a.POST("/t/:thread/p/:post/history/:rev/redact", s.redactRevision)
 	a.POST("/t/:thread/p/:post/vote", s.vote)
 	a.POST("/t/:thread/p/:post/accept", s.accept)
 	a.POST("/t/:thread/p/:post/endorse", s.endorse)

@@ -7,6 +7,8 @@
 // one): on a thread page the post, from …/t/<thread>/p/<post>/fragment, is
 // inserted, replaced or updated in place; on the list in its default order
 // the thread's row, from …/t/<thread>/row, is inserted or moved to the top.
+// On a long thread's earlier pages, new replies (which go on the last) are
+// counted for a reload.
 // Each change is said in the page's polite live region; the focus never
 // moves, and the reply box is never touched. Anything else (another order
 // of the list, a thread's pins and locks, a failed fetch) is counted in the
@@ -209,8 +211,14 @@
         var heading = document.getElementById("replies-heading");
         if (!heading) throw new Error("no replies on the page");
         var section = heading.parentNode;
-        section.appendChild(f.node);
-        var n = section.querySelectorAll(":scope > .reply").length;
+        // A long thread's new replies go on its last page: an earlier
+        // page counts them for a reload instead.
+        if (section.hasAttribute("data-earlier-page")) throw new Error("a reply on a later page");
+        var last = section.lastElementChild;
+        if (last && last.matches("nav.reply-pages")) section.insertBefore(f.node, last);
+        else section.appendChild(f.node);
+        var n = section.hasAttribute("data-pages") ? (parseInt(heading.textContent, 10) || 0) + 1 :
+          section.querySelectorAll(":scope > .reply").length;
         heading.textContent = plural(n, "reply", "replies");
       } else {
         return;
