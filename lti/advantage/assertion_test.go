@@ -68,7 +68,7 @@ func TestClientAssertionClaims(t *testing.T) {
 		keyOf[reg.ID] = kid
 		return k, nil
 	}
-	ts := advantage.NewTokenSource(nil, signer)
+	ts := advantage.NewTokenSource(srv.Client(), signer) // the test endpoint is on loopback
 
 	for _, c := range []struct {
 		name string
