@@ -53,27 +53,32 @@ func (r *Registry) DeleteExpiredPending(ctx context.Context) (int64, error) {
 }
 
 // NoteGrantedScopes adds the scopes the LMS granted with a token to those
-// the platform is known to have granted.
+// the platform is known to have granted. It is called on every token an
+// LMS issues, from the request waiting for it: a read, and a write only
+// when a scope is new (compare-and-set, so two at once lose nothing).
 func (r *Registry) NoteGrantedScopes(ctx context.Context, platformID string, scopes []string) error {
-	return r.db.Tx(ctx, func(tx *gorm.DB) error {
-		var p Platform
-		err := tx.Select("id, granted_scopes").Where("id = ?", platformID).Take(&p).Error
+	for range 3 {
+		var have string
+		err := r.db.WithContext(ctx).Model(&Platform{}).Select("granted_scopes").Where("id = ?", platformID).Take(&have).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		have := strings.Fields(p.GrantedScopes)
-		all := slices.Concat(have, scopes)
+		all := slices.Concat(strings.Fields(have), scopes)
 		slices.Sort(all)
 		all = slices.Compact(all)
-		if len(all) == len(have) {
+		if len(all) == len(strings.Fields(have)) {
 			return nil
 		}
-		return tx.Model(&Platform{}).Where("id = ?", platformID).
-			Updates(map[string]any{"granted_scopes": strings.Join(all, " "), "scopes_granted_at": r.Now().UTC()}).Error
-	})
+		res := r.db.WithContext(ctx).Model(&Platform{}).Where("id = ? AND granted_scopes = ?", platformID, have).
+			Updates(map[string]any{"granted_scopes": strings.Join(all, " "), "scopes_granted_at": r.Now().UTC()})
+		if res.Error != nil || res.RowsAffected == 1 {
+			return res.Error
+		}
+	}
+	return nil
 }
 
 // RegistrationFailure is a dynamic registration that did not succeed, as
