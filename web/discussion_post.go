@@ -181,39 +181,54 @@ func (pv *postView) writePost(w *htmlWriter) {
 	w.raw("\n</article>\n")
 }
 
+// votes writes a post's upvotes as a count that is not a button.
+func (w *htmlWriter) votes(n int) {
+	w.raw(`<span class="muted" data-testid="votes">`)
+	w.raw(strconv.Itoa(n))
+	if n == 1 {
+		w.raw(" upvote")
+	} else {
+		w.raw(" upvotes")
+	}
+	w.raw("</span>")
+}
+
 // writeActions writes the post's body and the actions on it.
 func (pv *postView) writeActions(w *htmlWriter) {
 	p := &pv.Post
 	w.raw("\n  <div class=\"post-body\" data-testid=\"post-body\">")
 	w.raw(string(pv.HTML))
 	if pv.ReadOnly {
-		w.raw("</div>\n  <div class=\"post-actions\">\n    <span class=\"muted\" data-testid=\"votes\">")
-		w.raw(strconv.Itoa(p.Votes))
-		if p.Votes == 1 {
-			w.raw(" upvote")
-		} else {
-			w.raw(" upvotes")
-		}
-		w.raw("</span>\n  </div>\n  ")
+		w.raw("</div>\n  <div class=\"post-actions\">\n    ")
+		w.votes(p.Votes)
+		w.raw("\n  </div>\n  ")
 		return
 	}
-	w.raw("</div>\n  <div class=\"post-actions\">\n    <form method=\"post\" action=\"")
-	w.link(pv, voteAction)
-	w.raw(`" class="inline">`)
-	w.hidden(pv.Form)
-	w.raw("\n      <button type=\"submit\" class=\"small")
-	if !p.Voted {
-		w.raw(" secondary")
-	}
-	w.raw(`" aria-pressed="`)
-	if p.Voted {
-		w.raw("true")
+	if p.Author.Mine {
+		// Nobody upvotes their own post: the count, not a button that
+		// could only be refused.
+		w.raw("</div>\n  <div class=\"post-actions\">\n    ")
+		w.votes(p.Votes)
+		w.raw("\n    ")
 	} else {
-		w.raw("false")
+		w.raw("</div>\n  <div class=\"post-actions\">\n    <form method=\"post\" action=\"")
+		w.link(pv, voteAction)
+		w.raw(`" class="inline">`)
+		w.hidden(pv.Form)
+		w.raw("\n      <button type=\"submit\" class=\"small")
+		if !p.Voted {
+			w.raw(" secondary")
+		}
+		w.raw(`" aria-pressed="`)
+		if p.Voted {
+			w.raw("true")
+		} else {
+			w.raw("false")
+		}
+		w.raw(`" data-testid="vote"><span aria-hidden="true">▲</span> Upvote <span class="count" data-testid="votes">`)
+		w.raw(strconv.Itoa(p.Votes))
+		w.raw("</span></button>\n    </form>\n    ")
 	}
-	w.raw(`" data-testid="vote"><span aria-hidden="true">▲</span> Upvote <span class="count" data-testid="votes">`)
-	w.raw(strconv.Itoa(p.Votes))
-	w.raw("</span></button>\n    </form>\n    ")
 	if !p.Opening {
 		w.raw(`<a class="small-link" href="`)
 		w.link(pv, replyAction)

@@ -31,10 +31,11 @@ const postTemplate = `{{define "post-template"}}{{$p := .Post}}
   {{else}}
   <div class="post-body" data-testid="post-body">{{.HTML}}</div>
   <div class="post-actions">
-    <form method="post" action="{{.VoteURL}}" class="inline">{{template "hidden" .Form}}
+    {{if $p.Author.Mine}}<span class="muted" data-testid="votes">{{$p.Votes}} {{if eq $p.Votes 1}}upvote{{else}}upvotes{{end}}</span>
+    {{else}}<form method="post" action="{{.VoteURL}}" class="inline">{{template "hidden" .Form}}
       <button type="submit" class="small{{if not $p.Voted}} secondary{{end}}" aria-pressed="{{if $p.Voted}}true{{else}}false{{end}}" data-testid="vote"><span aria-hidden="true">▲</span> Upvote <span class="count" data-testid="votes">{{$p.Votes}}</span></button>
     </form>
-    {{if not $p.Opening}}<a class="small-link" href="{{.ReplyURL}}">Reply</a>{{end}}
+    {{end}}{{if not $p.Opening}}<a class="small-link" href="{{.ReplyURL}}">Reply</a>{{end}}
     <a class="small-link" href="{{.QuoteURL}}" data-testid="quote">Quote</a>
     {{if .CanAccept}}<form method="post" action="{{.AcceptURL}}" class="inline">{{template "hidden" .Form}}<button type="submit" class="small secondary" data-testid="accept">{{if $p.Accepted}}Unaccept{{else}}Accept answer{{end}}</button></form>{{end}}
     {{if .Staff}}<form method="post" action="{{.EndorseURL}}" class="inline">{{template "hidden" .Form}}<button type="submit" class="small secondary" data-testid="endorse">{{if $p.Endorsed}}Remove endorsement{{else}}Endorse{{end}}</button></form>{{end}}

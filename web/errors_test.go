@@ -29,3 +29,24 @@ func TestErrorInsideAnActivityKeepsTheWayBack(t *testing.T) {
 		}
 	})
 }
+
+// Nobody can upvote their own post, so their own posts offer no Upvote
+// button (which could only lead to a refusal): they show the count.
+func TestOwnPostsOfferNoUpvote(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "Which respirator for paint fumes?", "Half mask or full?", nil)
+		alice.reply("Answering myself: the label says half mask.")
+		if n := alice.page.Find("[data-testid=vote]").Length(); n != 0 {
+			t.Errorf("alice's own posts offer %d upvote buttons", n)
+		}
+		if got := alice.page.Find("[data-testid=post] [data-testid=votes]").First().Text(); got != "0 upvotes" {
+			t.Errorf("the count reads %q", got)
+		}
+		bob := join(t, env, apptest.Learner2)
+		bob.get(env.App.URL(strings.Replace(alice.res.URL[strings.Index(alice.res.URL, "/a/"):], "rt="+alice.rt, "rt="+bob.rt, 1)))
+		if n := bob.page.Find("[data-testid=vote]").Length(); n != 2 {
+			t.Errorf("a classmate sees %d upvote buttons on alice's two posts, want 2", n)
+		}
+	})
+}
