@@ -2,9 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,7 +10,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
 
-	"github.com/roundtable-lms/roundtable/config"
 	"github.com/roundtable-lms/roundtable/demo"
 	"github.com/roundtable-lms/roundtable/internal/browsertest"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
@@ -80,21 +76,7 @@ func askAs(t *testing.T, d *demo.Demo, user, title string) {
 // the whole page (the demo LMS, Canvas), where it must be within the part
 // of the page the browser shows.
 func TestLiveNoticeIsVisibleInBothKindsOfFrame(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	// localhost and 127.0.0.1 are two sites, as a tool and its LMS are.
-	base, _ := url.Parse("http://localhost:" + port)
-	cfg := config.Config{Listen: addr, BaseURL: base, DataDir: t.TempDir(), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
-	d, err := demo.Start(context.Background(), cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Shutdown() })
+	d := startDemo(t)
 
 	for _, kind := range []string{"fixed", "resized"} {
 		t.Run(kind, func(t *testing.T) {
