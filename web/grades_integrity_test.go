@@ -248,7 +248,7 @@ func TestSuspendedLearnerCannotVoteOrAccept(t *testing.T) {
 // enabling it sends them without anyone retrying.
 func TestDisabledLMSHoldsScoresUntilEnabled(t *testing.T) {
 	eachDBGrades(t, grade.Config{BackoffBase: time.Second, BackoffMax: time.Second, MaxAttempts: 10}, func(t *testing.T, env *apptest.Env) {
-		ines := join(t, env, apptest.Instructor)
+		join(t, env, apptest.Instructor) // staff set the activity up first
 		setActivity(t, env, course.CompletionRule{MinThreads: 1}, course.CreditFull, false)
 		// The LMS fails the first try, so the score still waits when the
 		// administrator disables the LMS.
@@ -262,20 +262,13 @@ func TestDisabledLMSHoldsScoresUntilEnabled(t *testing.T) {
 		env.Platform.ClearServiceFault()
 		requests := scoreRequests(env)
 
+		// Sessions of a disabled LMS end (within the access check's few
+		// seconds), so the instructor cannot open the Grades page now: the
+		// console says why the score waits.
 		waitUntil(t, "alice's score held", func() bool {
-			ines.get(ines.activityURL("/grades"))
-			return ines.page.Find("[data-testid=grade-row][data-state=held]").Length() == 1
+			c.get("/admin/grades")
+			return strings.Contains(text(c.page, "[data-testid=grades-held]"), "1 score is held")
 		})
-		if got := text(ines.page, "[data-testid=grade-row][data-state=held] [data-testid=grade-state]"); !strings.Contains(got, "turned off") {
-			t.Errorf("the held row says %q", got)
-		}
-		if ines.page.Find("[data-testid=grades-held]").Length() != 1 || ines.page.Find("[data-testid=retry-all]").Length() != 0 {
-			t.Errorf("the instructor's grades page does not explain the wait:\n%s", text(ines.page, "main"))
-		}
-		c.get("/admin/grades")
-		if got := text(c.page, "[data-testid=grades-held]"); !strings.Contains(got, "1 score is held") {
-			t.Errorf("the console's grades page: %q", got)
-		}
 		if n := scoreRequests(env); n != requests {
 			t.Fatalf("%d score requests reached a disabled LMS", n-requests)
 		}
