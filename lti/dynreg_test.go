@@ -223,7 +223,14 @@ func TestDynamicRegistrationConfigurationRejected(t *testing.T) {
 		{"not JSON", nil, "<html>Sign in</html>", ReasonRegistrationMalformed, "not valid JSON"},
 		{"registration elsewhere", func(c map[string]any) { c["registration_endpoint"] = "https://collector.example/register" }, "", ReasonRegistrationElsewhere, "another site"},
 		{"registration on another port", func(c map[string]any) {
-			c["registration_endpoint"] = strings.Replace(c["registration_endpoint"].(string), "127.0.0.1:", "127.0.0.1:1", 1)
+			// A valid port, but not the configuration's.
+			u, _ := url.Parse(c["registration_endpoint"].(string))
+			other := "65000"
+			if u.Port() == other {
+				other = "65001"
+			}
+			u.Host = u.Hostname() + ":" + other
+			c["registration_endpoint"] = u.String()
 		}, "", ReasonRegistrationElsewhere, "another site"},
 	}
 	for _, tc := range cases {

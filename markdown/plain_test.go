@@ -10,7 +10,7 @@ func TestPlainTextDropsMarkup(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"Ask **one question** about the _reading_.", "Ask one question about the reading."},
 		{"# Week 3\n\nRead `chapter 2`, then\nask.\n\n- one\n- two", "Week 3 Read chapter 2, then ask. one two"},
-		{"See [the guide](https://example.org/guide) ![chart](https://example.org/c.png)", "See the guide chart"},
+		{"See [the guide](https://example.org/guide) ![chart](https://example.org/c.png)", "See the guide chart (external image)"},
 		{"Hi <b>there</b>", "Hi there"},
 		{"<script>alert(1)</script>\n\nHi", "Hi"},
 		{"```\ncode line\n```\nafter", "code line after"},
