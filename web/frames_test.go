@@ -461,6 +461,10 @@ func TestHTTPSBaseURLSendsHSTSAndHostCookies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Over http (the demo) neither HSTS nor __Host- cookies.
+func TestHTTPBaseURLSendsNoHSTSNorHostCookies(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		b, res := env.Launch(t, apptest.Learner, nil)
 		mustSeeActivity(t, res, "Alice Mbeki", "Learner")

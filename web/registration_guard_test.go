@@ -220,8 +220,8 @@ func TestRegisterFloodAnswered429(t *testing.T) {
 		t.Errorf("Retry-After %q", limited.Header.Get("Retry-After"))
 	}
 	// Other pages are not limited with it.
-	if resp, err := http.Get(env.App.URL("/lti/config.json")); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("config.json after the flood: %v %v", resp, err)
+	if resp, err := http.Get(env.App.URL("/.well-known/jwks.json")); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the keyset after the flood: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
 	}
