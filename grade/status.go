@@ -172,42 +172,29 @@ const releaseBatch = 500
 // many. Enabling an LMS in the console calls it; the sweep calls it every
 // SweepInterval, whatever changed the LMS's status.
 func (s *Service) Release(ctx context.Context, platformID string) (int, error) {
-	total := 0
-	for range 1000 {
-		n := 0
-		err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-			q := `SELECT g.platform_id, g.link_id, g.user_id FROM grade_scores g JOIN platforms p ON p.id = g.platform_id AND p.status = ?
-				WHERE g.state = ?`
-			args := []any{tenant.StatusActive, StateHeld}
-			if platformID != "" {
-				q += ` AND g.platform_id = ?`
-				args = append(args, platformID)
-			}
-			keys, err := scanKeys(tx.WithContext(ctx).Raw(q+` LIMIT ?`, append(args, releaseBatch)...))
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if err := tx.Exec(`UPDATE grade_scores SET state = ?, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
-					StatePending, s.now(), k.PlatformID, k.LinkID, k.UserID, StateHeld).Error; err != nil {
-					return err
-				}
-				if err := s.queue(ctx, tx, k); err != nil {
-					return err
-				}
-			}
-			n = len(keys)
-			return nil
-		})
+	return s.inBatches(ctx, "release held scores", func(tx *gorm.DB) (int, error) {
+		q := `SELECT g.platform_id, g.link_id, g.user_id FROM grade_scores g JOIN platforms p ON p.id = g.platform_id AND p.status = ?
+			WHERE g.state = ?`
+		args := []any{tenant.StatusActive, StateHeld}
+		if platformID != "" {
+			q += ` AND g.platform_id = ?`
+			args = append(args, platformID)
+		}
+		keys, err := scanKeys(tx.WithContext(ctx).Raw(q+` LIMIT ?`, append(args, releaseBatch)...))
 		if err != nil {
-			return total, fmt.Errorf("release held scores: %w", err)
+			return 0, err
 		}
-		total += n
-		if n < releaseBatch {
-			break
+		for _, k := range keys {
+			if err := tx.Exec(`UPDATE grade_scores SET state = ?, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
+				StatePending, s.now(), k.PlatformID, k.LinkID, k.UserID, StateHeld).Error; err != nil {
+				return 0, err
+			}
+			if err := s.queue(ctx, tx, k); err != nil {
+				return 0, err
+			}
 		}
-	}
-	return total, nil
+		return len(keys), nil
+	})
 }
 
 // RescoreWaiting re-counts, under the current rules, the scores a
@@ -215,29 +202,39 @@ func (s *Service) Release(ctx context.Context, platformID string) (int, error) {
 // what no longer counts), and queues those that changed; it reports how
 // many it re-counted.
 func (s *Service) RescoreWaiting(ctx context.Context) (int, error) {
+	return s.inBatches(ctx, "re-count scores", func(tx *gorm.DB) (int, error) {
+		keys, err := scanKeys(tx.WithContext(ctx).Raw(`SELECT platform_id, link_id, user_id FROM grade_rescores
+			ORDER BY platform_id, link_id LIMIT ?`, releaseBatch))
+		if err != nil {
+			return 0, err
+		}
+		for _, k := range keys {
+			if err := s.Recompute(ctx, tx, k.PlatformID, k.LinkID, k.UserID); err != nil {
+				return 0, err
+			}
+			if err := tx.Exec(`DELETE FROM grade_rescores WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
+				k.PlatformID, k.LinkID, k.UserID).Error; err != nil {
+				return 0, err
+			}
+		}
+		return len(keys), nil
+	})
+}
+
+// inBatches runs batch in one transaction after another, each handling at
+// most releaseBatch scores, until one handles fewer (or after 1,000); it
+// reports how many were handled in all.
+func (s *Service) inBatches(ctx context.Context, what string, batch func(tx *gorm.DB) (int, error)) (int, error) {
 	total := 0
 	for range 1000 {
 		n := 0
 		err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-			keys, err := scanKeys(tx.WithContext(ctx).Raw(`SELECT platform_id, link_id, user_id FROM grade_rescores
-				ORDER BY platform_id, link_id LIMIT ?`, releaseBatch))
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if err := s.Recompute(ctx, tx, k.PlatformID, k.LinkID, k.UserID); err != nil {
-					return err
-				}
-				if err := tx.Exec(`DELETE FROM grade_rescores WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
-					k.PlatformID, k.LinkID, k.UserID).Error; err != nil {
-					return err
-				}
-			}
-			n = len(keys)
-			return nil
+			var err error
+			n, err = batch(tx)
+			return err
 		})
 		if err != nil {
-			return total, fmt.Errorf("re-count scores: %w", err)
+			return total, fmt.Errorf("%s: %w", what, err)
 		}
 		total += n
 		if n < releaseBatch {
