@@ -72,12 +72,23 @@ func (m *member) postForm(text, button string) (string, url.Values) {
 }
 
 // postActionURL is the URL of action (vote, accept...) on the post whose
-// text contains text, made from its vote form: for an action the page
-// does not offer.
+// text contains text, with a post form's fields (csrf, rt): for an
+// action the page does not offer, such as upvoting one's own post.
 func (m *member) postActionURL(text, action string) (string, url.Values) {
 	m.t.Helper()
-	u, v := m.postForm(text, "vote")
-	return strings.Replace(u, "/vote", "/"+action, 1), v
+	id := strings.TrimPrefix(postSel(m.page, text).AttrOr("id", ""), "post-")
+	// Any of the page's post forms carries the csrf and rt fields.
+	reply := m.page.Find("form[method=post] input[name=csrf]").First().Closest("form")
+	if id == "" || reply.Length() == 0 {
+		m.t.Fatalf("no post %q or no reply form on %s:\n%.3000s", text, m.res.URL, m.res.Body)
+	}
+	thread, err := url.Parse(m.res.URL)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	thread.Path += "/p/" + id + "/" + action
+	thread.RawQuery, thread.Fragment = "", ""
+	return thread.String(), fields(reply)
 }
 
 // scoreOf is the LMS gradebook's newest score of a person, when it has one.
@@ -232,7 +243,7 @@ func TestSuspendedLearnerCannotVoteOrAccept(t *testing.T) {
 			}
 		}
 		alice.get(questionURL)
-		if n := postSel(alice.page, "induction is yearly").Find("[data-testid=votes]").Text(); n != "0" {
+		if n := postSel(alice.page, "induction is yearly").Find("[data-testid=votes]").Text(); n != "0 upvotes" {
 			t.Errorf("alice's answer has %s votes", n)
 		}
 		if postSel(alice.page, "induction is yearly").Find("[data-testid=accepted]").Length() != 0 {
