@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -23,11 +22,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -58,6 +55,8 @@ type DB struct {
 	relaxedPool *pgxpool.Pool
 	// Logger receives migration notes; slog.Default() when nil.
 	Logger *slog.Logger
+	// path is the SQLite file (empty on Postgres).
+	path string
 }
 
 // Config says which database to open.
@@ -145,7 +144,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		path = filepath.Join(cfg.DataDir, "roundtable.db")
+		path = SQLiteFile(cfg.DataDir)
 	}
 	if err := keepPrivate(path); err != nil {
 		return nil, err
@@ -172,7 +171,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{DB: gdb, Dialect: SQLite, SQL: sqlDB, relaxed: gdb}, nil
+	return &DB{DB: gdb, Dialect: SQLite, SQL: sqlDB, relaxed: gdb, path: path}, nil
+}
+
+// SQLiteFile is the SQLite database's file in a data directory.
+func SQLiteFile(dataDir string) string {
+	return filepath.Join(dataDir, "roundtable.db")
 }
 
 // keepPrivate makes the SQLite file readable by its owner only (0600, like
@@ -225,74 +229,6 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.SQL.PingContext(ctx)
 }
 
-func (db *DB) provider() (*goose.Provider, error) {
-	dir := "migrations/sqlite"
-	dialect := goose.DialectSQLite3
-	if db.Dialect == Postgres {
-		dir = "migrations/postgres"
-		dialect = goose.DialectPostgres
-	}
-	sub, err := fs.Sub(migrations, dir)
-	if err != nil {
-		return nil, err
-	}
-	return goose.NewProvider(dialect, db.SQL, sub)
-}
-
-// Migrate applies every pending migration.
-func (db *DB) Migrate(ctx context.Context) error {
-	p, err := db.provider()
-	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
-	}
-	results, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	logger := db.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	// Each step at debug; one line at info says the schema moved, so a
-	// first start prints one line instead of one per migration.
-	for _, r := range results {
-		logger.DebugContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
-	}
-	if n := len(results); n > 0 {
-		logger.InfoContext(ctx, "database migrated", slog.Int("applied", n), slog.Int64("version", results[n-1].Source.Version))
-	}
-	// The durable job queue (River) keeps its own tables and versions.
-	m, err := rivermigrate.New(db.QueueDriver(), nil)
-	if err != nil {
-		return fmt.Errorf("load job queue migrations: %w", err)
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return fmt.Errorf("migrate job queue: %w", err)
-	}
-	for _, v := range res.Versions {
-		logger.DebugContext(ctx, "job queue migration applied", slog.Int("version", v.Version), slog.Duration("took", v.Duration))
-	}
-	if n := len(res.Versions); n > 0 {
-		logger.InfoContext(ctx, "job queue tables migrated", slog.Int("applied", n), slog.Int("version", res.Versions[n-1].Version))
-	}
-	return nil
-}
-
-// MigrateTo applies the pending migrations up to and including version,
-// and no later one: tests of a migration run it on a database holding the
-// data of the version before.
-func (db *DB) MigrateTo(ctx context.Context, version int64) error {
-	p, err := db.provider()
-	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
-	}
-	if _, err := p.UpTo(ctx, version); err != nil {
-		return fmt.Errorf("migrate to %d: %w", version, err)
-	}
-	return nil
-}
-
 // QueueDriver is the River driver over this database, for the durable job
 // queue. On Postgres it listens for new jobs so they start right after the
 // commit that wrote them; on SQLite River polls.
@@ -301,36 +237,6 @@ func (db *DB) QueueDriver() riverdriver.Driver[*sql.Tx] {
 		return riverdatabasesql.NewWithPgxListener(db.SQL, db.Pool)
 	}
 	return riversqlite.New(db.SQL)
-}
-
-// MigrationStatus is one migration and whether it has been applied.
-type MigrationStatus struct {
-	Version   int64
-	Name      string
-	Applied   bool
-	AppliedAt time.Time
-}
-
-// MigrationStatuses lists every embedded migration and its state.
-func (db *DB) MigrationStatuses(ctx context.Context) ([]MigrationStatus, error) {
-	p, err := db.provider()
-	if err != nil {
-		return nil, err
-	}
-	st, err := p.Status(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]MigrationStatus, 0, len(st))
-	for _, s := range st {
-		out = append(out, MigrationStatus{
-			Version:   s.Source.Version,
-			Name:      filepath.Base(s.Source.Path),
-			Applied:   s.State == goose.StateApplied,
-			AppliedAt: s.AppliedAt,
-		})
-	}
-	return out, nil
 }
 
 // Tx runs fn in one transaction, retrying a few times when SQLite reports

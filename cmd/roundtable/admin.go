@@ -35,7 +35,7 @@ func warnSecret(cfg config.Config, logger *slog.Logger) {
 func withStore(ctx context.Context, cfg config.Config, fn func(db *store.DB) error) error {
 	db, err := app.OpenStore(ctx, cfg, cfg.Logger())
 	if err != nil {
-		return err
+		return whichDatabase(err, cfg, false)
 	}
 	defer db.Close()
 	return fn(db)
@@ -62,7 +62,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	switch action {
 	case "up":
 		if err := db.Migrate(ctx); err != nil {
-			return err
+			return whichDatabase(err, cfg, false)
 		}
 		fallthrough
 	case "status":

@@ -69,7 +69,7 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	logger := cfg.Logger()
 	d, err := demo.Start(ctx, cfg, lmsListen, logger)
 	if err != nil {
-		return err
+		return whichDatabase(err, cfg, true)
 	}
 	fmt.Fprintf(stdout, `
 Roundtable demo is running.

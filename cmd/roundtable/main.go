@@ -8,12 +8,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/roundtable-lms/roundtable/app"
 	"github.com/roundtable-lms/roundtable/config"
+	"github.com/roundtable-lms/roundtable/store"
 )
 
 const usage = `Roundtable: the social layer for courses in any LMS (an LTI 1.3 tool).
@@ -105,7 +108,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	warnSecret(cfg, logger)
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
-		return err
+		return whichDatabase(err, cfg, false)
 	}
 	return a.Run(ctx)
+}
+
+// whichDatabase adds to a refusal of the database's schema which database
+// Roundtable opened and the setting that points it at another, so the
+// operator can act on the message alone.
+func whichDatabase(err error, cfg config.Config, demo bool) error {
+	var se *store.SchemaError
+	if !errors.As(err, &se) {
+		return err
+	}
+	urlName, dirName := config.EnvDatabaseURL, config.EnvDataDir
+	if demo {
+		urlName, dirName = config.EnvDemoDatabaseURL, config.EnvDemoDataDir
+	}
+	if cfg.DatabaseURL != "" {
+		where := "the Postgres database"
+		if u, perr := url.Parse(cfg.DatabaseURL); perr == nil {
+			where += " " + u.Host + u.Path
+		}
+		return fmt.Errorf("%w.\nThat database is %s, named by %s (--database-url).", err, where, urlName)
+	}
+	file := store.SQLiteFile(cfg.DataDir)
+	if abs, aerr := filepath.Abs(file); aerr == nil {
+		file = abs
+	}
+	if demo {
+		return fmt.Errorf("%w.\nThat database is the demo's SQLite file %s: delete %s to start the demo afresh, or set %s (--data-dir) to use another directory.",
+			err, file, filepath.Dir(file), dirName)
+	}
+	return fmt.Errorf("%w.\nThat database is the SQLite file %s, in %s (--data-dir).", err, file, dirName)
 }

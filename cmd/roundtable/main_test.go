@@ -236,3 +236,76 @@ func TestDemoIgnoresTheServiceData(t *testing.T) {
 		}
 	}
 }
+
+// A database this binary cannot handle stops `serve` and `demo` before
+// they listen, with a message that says what happened, which database it
+// is and what to do; the database is left as it was.
+func TestServeAndDemoRefuseADatabaseTheyCannotHandle(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			ctx := context.Background()
+			// spoil opens the database getenv names through the given
+			// settings, migrates it and spoils its recorded versions.
+			spoil := func(getenv func(string) string, urlVar, dirVar, how string) {
+				t.Helper()
+				db, err := store.Open(ctx, store.Config{URL: getenv(urlVar), DataDir: getenv(dirVar)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				if err := db.Migrate(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.Exec(how).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			where := "ROUNDTABLE_DATA_DIR (--data-dir)"
+			if kind == store.Postgres {
+				where = "DATABASE_URL (--database-url)"
+			}
+
+			getenv := env(t, kind)
+			spoil(getenv, "DATABASE_URL", "ROUNDTABLE_DATA_DIR", `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, TRUE)`)
+			out, err := runCmd(t, getenv, "serve")
+			if err == nil {
+				t.Fatalf("serve started on a newer database:\n%s", out)
+			}
+			for _, want := range []string{"written by a newer Roundtable (schema version 99999; this binary knows up to", where} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("serve's message lacks %q:\n%v", want, err)
+				}
+			}
+
+			getenv = env(t, kind)
+			spoil(getenv, "DATABASE_URL", "ROUNDTABLE_DATA_DIR", `DELETE FROM goose_db_version WHERE version_id = 15`)
+			if _, err := runCmd(t, getenv, "serve"); err == nil || !strings.Contains(err.Error(), "lacks migration 15") || !strings.Contains(err.Error(), where) {
+				t.Errorf("serve on a database without migration 15: %v", err)
+			}
+			if _, err := runCmd(t, getenv, "migrate", "up"); err == nil || !strings.Contains(err.Error(), "lacks migration 15") {
+				t.Errorf("migrate up on a database without migration 15: %v", err)
+			}
+
+			demoDir := t.TempDir()
+			vars := map[string]string{"ROUNDTABLE_DEMO_DATA_DIR": demoDir}
+			if kind == store.Postgres {
+				vars["ROUNDTABLE_DEMO_DATABASE_URL"] = storetest.PostgresURL(t)
+			}
+			demoEnv := func(k string) string { return vars[k] }
+			spoil(demoEnv, "ROUNDTABLE_DEMO_DATABASE_URL", "ROUNDTABLE_DEMO_DATA_DIR", `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, TRUE)`)
+			out, err = runCmd(t, demoEnv, "demo", "--listen", "127.0.0.1:0", "--lms-listen", "127.0.0.1:0")
+			if err == nil {
+				t.Fatalf("the demo started on a newer database:\n%s", out)
+			}
+			wantDemo := "delete " + demoDir + " to start the demo afresh"
+			if kind == store.Postgres {
+				wantDemo = "ROUNDTABLE_DEMO_DATABASE_URL (--database-url)"
+			}
+			for _, want := range []string{"written by a newer Roundtable", wantDemo} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the demo's message lacks %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+}
