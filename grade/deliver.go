@@ -51,7 +51,7 @@ type delivery struct {
 func (s *Service) loadDelivery(ctx context.Context, a DeliverArgs) (delivery, error) {
 	d := delivery{DeliverArgs: a}
 	var status string
-	err := s.db.QueryRow(ctx, `SELECT g.score_given, g.score_maximum, g.activity_progress, g.grading_progress, g.comment, g.scored_at,
+	err := s.db.WithContext(ctx).Raw(`SELECT g.score_given, g.score_maximum, g.activity_progress, g.grading_progress, g.comment, g.scored_at,
 			g.version, g.state, g.attempts, u.subject, l.resource_link_id, l.title, l.custom, l.ags_lineitems, l.ags_lineitem,
 			COALESCE(li.url, ''), COALESCE(li.score_maximum, 0), p.status, g.retry_at,
 			CASE WHEN g.delivered_given = g.score_given AND g.delivered_maximum = g.score_maximum AND g.delivered_activity = g.activity_progress
@@ -61,7 +61,7 @@ func (s *Service) loadDelivery(ctx context.Context, a DeliverArgs) (delivery, er
 		JOIN users u ON u.platform_id = g.platform_id AND u.id = g.user_id
 		JOIN resource_links l ON l.platform_id = g.platform_id AND l.id = g.link_id
 		LEFT JOIN grade_line_items li ON li.platform_id = g.platform_id AND li.link_id = g.link_id
-		WHERE g.platform_id = ? AND g.link_id = ? AND g.user_id = ?`, a.PlatformID, a.LinkID, a.UserID).
+		WHERE g.platform_id = ? AND g.link_id = ? AND g.user_id = ?`, a.PlatformID, a.LinkID, a.UserID).Row().
 		Scan(&d.Given, &d.Maximum, &d.Activity, &d.Grading, &d.Note, &d.ScoredAt, &d.Version, &d.State, &d.Attempts,
 			&d.Subject, &d.ResourceLinkID, &d.Title, &d.Custom, &d.LineItemsURL, &d.LaunchLineItemURL, &d.LineItemURL, &d.LineItemMaximum,
 			&status, &d.RetryAt, &d.Unchanged)
@@ -140,8 +140,8 @@ func (s *Service) deliver(ctx context.Context, a DeliverArgs) error {
 // a change made after sees this job running (not waiting) and queues the
 // next one.
 func (s *Service) take(ctx context.Context, a DeliverArgs) error {
-	_, err := s.db.ExecRelaxed(ctx, `UPDATE grade_scores SET taken_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
-		s.now(), a.PlatformID, a.LinkID, a.UserID)
+	err := s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET taken_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
+		s.now(), a.PlatformID, a.LinkID, a.UserID).Error
 	if err != nil {
 		return fmt.Errorf("take delivery: %w", err)
 	}
@@ -174,8 +174,8 @@ func (s *Service) giveUp(ctx context.Context, a DeliverArgs, cause error) {
 	if len(reason) > 1000 {
 		reason = reason[:1000]
 	}
-	_, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`UPDATE grade_scores SET state = ?, last_error = ?, updated_at = ?
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`), StateFailed, reason, s.now(), a.PlatformID, a.LinkID, a.UserID, StatePending)
+	err := s.db.WithContext(ctx).Exec(`UPDATE grade_scores SET state = ?, last_error = ?, updated_at = ?
+		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`, StateFailed, reason, s.now(), a.PlatformID, a.LinkID, a.UserID, StatePending).Error
 	s.Logger.ErrorContext(ctx, "grade delivery abandoned after repeated errors; kept for a person to retry", slog.String("platform", a.PlatformID),
 		slog.String("activity", a.LinkID), slog.String("learner", a.UserID), slog.Any("error", cause), slog.Any("record_error", err))
 }
@@ -195,13 +195,13 @@ func (s *Service) settle(ctx context.Context, d delivery) (done bool, err error)
 		// its backoff, whichever job makes it.
 		return true, s.again(ctx, d.DeliverArgs, d.RetryAt.Time.Sub(s.now()))
 	case d.Unchanged:
-		res, err := s.db.ExecRelaxed(ctx, `UPDATE grade_scores SET delivered_version = version, state = ?, attempts = 0, last_error = ''
+		res := s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET delivered_version = version, state = ?, attempts = 0, last_error = ''
 			WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ? AND state = ?`,
 			StateDelivered, d.PlatformID, d.LinkID, d.UserID, d.Version, StatePending)
-		if err != nil {
-			return true, fmt.Errorf("record an unchanged score: %w", err)
+		if res.Error != nil {
+			return true, fmt.Errorf("record an unchanged score: %w", res.Error)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if res.RowsAffected == 0 {
 			return true, s.again(ctx, d.DeliverArgs, 0) // it changed meanwhile
 		}
 		return true, nil
@@ -213,14 +213,14 @@ func (s *Service) settle(ctx context.Context, d delivery) (done bool, err error)
 // once the LMS is active again. The LMS's status is checked again in the
 // statement, so a score is not held after its LMS was enabled.
 func (s *Service) hold(ctx context.Context, d delivery) error {
-	res, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`UPDATE grade_scores SET state = ?, updated_at = ?
+	res := s.db.WithContext(ctx).Exec(`UPDATE grade_scores SET state = ?, updated_at = ?
 		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ? AND state = ?
-			AND EXISTS (SELECT 1 FROM platforms p WHERE p.id = grade_scores.platform_id AND p.status <> ?)`),
+			AND EXISTS (SELECT 1 FROM platforms p WHERE p.id = grade_scores.platform_id AND p.status <> ?)`,
 		StateHeld, s.now(), d.PlatformID, d.LinkID, d.UserID, d.Version, StatePending, tenant.StatusActive)
-	if err != nil {
-		return fmt.Errorf("hold a score: %w", err)
+	if res.Error != nil {
+		return fmt.Errorf("hold a score: %w", res.Error)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.RowsAffected == 0 {
 		return s.again(ctx, d.DeliverArgs, 0) // it changed, or the LMS is active again
 	}
 	s.Logger.InfoContext(ctx, "grade delivery held: the LMS is disabled in Roundtable", slog.String("platform", d.PlatformID),
@@ -276,8 +276,8 @@ func (s *Service) lineItem(ctx context.Context, d *delivery, reg lti.Registratio
 		}
 		url = li.ID
 	}
-	_, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`INSERT INTO grade_line_items (platform_id, link_id, url, score_maximum, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform_id, link_id) DO UPDATE SET url = excluded.url`), d.PlatformID, d.LinkID, url, d.Maximum, s.now())
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO grade_line_items (platform_id, link_id, url, score_maximum, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform_id, link_id) DO UPDATE SET url = excluded.url`, d.PlatformID, d.LinkID, url, d.Maximum, s.now()).Error
 	if err != nil {
 		return "", fmt.Errorf("record line item: %w", err)
 	}
@@ -294,8 +294,8 @@ func (s *Service) resizeLineItem(ctx context.Context, d *delivery, reg lti.Regis
 		_, err = s.pub.UpdateLineItem(ctx, reg, li)
 	}
 	if err == nil {
-		_, err = s.db.SQL.ExecContext(ctx, s.db.Rebind(`UPDATE grade_line_items SET score_maximum = ? WHERE platform_id = ? AND link_id = ?`),
-			d.Maximum, d.PlatformID, d.LinkID)
+		err = s.db.WithContext(ctx).Exec(`UPDATE grade_line_items SET score_maximum = ? WHERE platform_id = ? AND link_id = ?`,
+			d.Maximum, d.PlatformID, d.LinkID).Error
 	}
 	if err != nil {
 		s.Logger.WarnContext(ctx, "cannot change the gradebook column's maximum to the activity's points", slog.String("platform", d.PlatformID),
@@ -310,30 +310,30 @@ func (s *Service) markDelivered(ctx context.Context, d delivery) (current bool, 
 	now := s.now()
 	// Without waiting for the disk: a record lost in a crash only sends
 	// the same score again, which the LMS takes as already known.
-	res, err := s.db.ExecRelaxed(ctx, `UPDATE grade_scores SET delivered_version = ?, state = ?, attempts = 0,
+	res := s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET delivered_version = ?, state = ?, attempts = 0,
 			last_error = '', retry_at = NULL, last_attempt_at = ?, delivered_at = ?, delivered_scored_at = ?, delivered_given = ?, delivered_maximum = ?,
 			delivered_activity = ?, delivered_grading = ?, delivered_comment = ?
 		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ?`,
 		d.Version, StateDelivered, now, now, d.ScoredAt, d.Given, d.Maximum, d.Activity, d.Grading, d.Note,
 		d.PlatformID, d.LinkID, d.UserID, d.Version)
-	if err != nil {
-		return false, fmt.Errorf("record delivery: %w", err)
+	if res.Error != nil {
+		return false, fmt.Errorf("record delivery: %w", res.Error)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return n == 1, err
+	if res.RowsAffected == 1 {
+		return true, nil
 	}
 	// A newer score replaced it while it was sent. The LMS holds this one
 	// now, unless it already held a newer (AGS timestamps order them): a
 	// newer score taken as delivered because it equalled what the LMS held
 	// before is pending again when it differs from this one.
-	_, err = s.db.ExecRelaxed(ctx, `UPDATE grade_scores SET last_attempt_at = ?, delivered_at = ?, delivered_scored_at = ?,
+	err = s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET last_attempt_at = ?, delivered_at = ?, delivered_scored_at = ?,
 			delivered_given = ?, delivered_maximum = ?, delivered_activity = ?, delivered_grading = ?, delivered_comment = ?,
 			state = CASE WHEN state = ? AND NOT (score_given = ? AND score_maximum = ? AND activity_progress = ? AND grading_progress = ? AND comment = ?)
 				THEN ? ELSE state END
 		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND (delivered_scored_at IS NULL OR delivered_scored_at < ?)`,
 		now, now, d.ScoredAt, d.Given, d.Maximum, d.Activity, d.Grading, d.Note,
 		StateDelivered, d.Given, d.Maximum, d.Activity, d.Grading, d.Note, StatePending,
-		d.PlatformID, d.LinkID, d.UserID, d.ScoredAt)
+		d.PlatformID, d.LinkID, d.UserID, d.ScoredAt).Error
 	if err != nil {
 		return false, fmt.Errorf("record delivery: %w", err)
 	}
@@ -367,13 +367,13 @@ func (s *Service) failed(ctx context.Context, d delivery, cause error) error {
 	}
 	// An attempt counts only against the version it sent: a score that
 	// changed meanwhile (another learner's vote) starts its own attempts.
-	res, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`UPDATE grade_scores SET attempts = ?, last_error = ?, last_attempt_at = ?, state = ?, retry_at = ?
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ?`),
+	res := s.db.WithContext(ctx).Exec(`UPDATE grade_scores SET attempts = ?, last_error = ?, last_attempt_at = ?, state = ?, retry_at = ?
+		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ?`,
 		attempts, reason, now, state, now.Add(wait), d.PlatformID, d.LinkID, d.UserID, d.Version)
-	if err != nil {
-		return fmt.Errorf("record failed delivery: %w (after %v)", err, cause)
+	if res.Error != nil {
+		return fmt.Errorf("record failed delivery: %w (after %v)", res.Error, cause)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.RowsAffected == 0 {
 		// A newer score replaced this one while it was sent: it starts
 		// its own attempts.
 		return s.again(ctx, d.DeliverArgs, 0)

@@ -53,6 +53,8 @@ func (g *gate) acquire(ctx context.Context, platformID string, wait time.Duratio
 	if g.db.Dialect != store.Postgres {
 		return local, true, nil
 	}
+	// database/sql under gorm: a session lock must stay on one connection
+	// until the delivery ends, and sql.Conn is the handle that pins one.
 	conn, err := g.db.SQL.Conn(ctx)
 	if err != nil {
 		local()

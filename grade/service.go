@@ -269,6 +269,8 @@ func (s *Service) jobWaits(job *rivertype.JobRow, err error) (bool, error) {
 	return false, nil
 }
 
+// sqlTxOf is the *sql.Tx under a gorm transaction: River's InsertTx takes
+// it, so a job is written in the transaction that owes the score.
 func sqlTxOf(tx *gorm.DB) (*sql.Tx, error) {
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {

@@ -81,7 +81,7 @@ func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 	cond, args := where("g.", f.PlatformID, f.CourseID, f.LinkID, f.State, "")
 	q += cond + " ORDER BY g.updated_at DESC, g.user_id LIMIT ?"
 	args = append(args, f.Limit)
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q), args...)
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
@@ -104,7 +104,7 @@ func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 // StateCounts counts deliveries by state, for a summary line.
 func (s *Service) StateCounts(ctx context.Context, f Filter) (map[string]int, error) {
 	cond, args := where("", f.PlatformID, f.CourseID, f.LinkID, "", "")
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT state, COUNT(*) FROM grade_scores WHERE 1 = 1`+cond+` GROUP BY state`), args...)
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT state, COUNT(*) FROM grade_scores WHERE 1 = 1`+cond+` GROUP BY state`, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}

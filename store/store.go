@@ -276,8 +276,9 @@ func (db *DB) TxRelaxed(ctx context.Context, fn func(tx *gorm.DB) error) error {
 func (db *DB) Relaxed() *gorm.DB { return db.relaxed }
 
 // Rebind turns ? placeholders into the dialect's own ($1, $2... on
-// Postgres). The hot paths below use database/sql directly: the ORM's
-// reflection costs more than the query on a launch.
+// Postgres). A ? inside a string literal ('...', E'...', $tag$...$tag$), a
+// quoted identifier ("...") or a comment (-- and /* */) is text, not a
+// placeholder, and stays as written.
 func (db *DB) Rebind(q string) string {
 	if db.Dialect != Postgres || !strings.Contains(q, "?") {
 		return q
@@ -285,16 +286,97 @@ func (db *DB) Rebind(q string) string {
 	var b strings.Builder
 	b.Grow(len(q) + 16)
 	n := 0
-	for i := 0; i < len(q); i++ {
+	for i := 0; i < len(q); {
+		end := skipText(q, i)
+		if end > i {
+			b.WriteString(q[i:end])
+			i = end
+			continue
+		}
 		if q[i] == '?' {
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
-			continue
+		} else {
+			b.WriteByte(q[i])
 		}
-		b.WriteByte(q[i])
+		i++
 	}
 	return b.String()
+}
+
+// skipText returns the end of the literal, quoted identifier or comment
+// that starts at q[i], or i when none starts there. An unterminated one
+// runs to the end of q.
+func skipText(q string, i int) int {
+	switch c := q[i]; {
+	case c == '\'':
+		// E'...' takes backslash escapes; the E is already written.
+		escapes := i > 0 && (q[i-1] == 'E' || q[i-1] == 'e') && (i == 1 || !isIdentChar(q[i-2]))
+		return skipQuoted(q, i, '\'', escapes)
+	case c == '"':
+		return skipQuoted(q, i, '"', false)
+	case c == '-' && strings.HasPrefix(q[i:], "--"):
+		if nl := strings.IndexByte(q[i:], '\n'); nl >= 0 {
+			return i + nl + 1
+		}
+		return len(q)
+	case c == '/' && strings.HasPrefix(q[i:], "/*"):
+		// Postgres block comments nest.
+		depth := 0
+		for j := i; j < len(q); j++ {
+			switch {
+			case strings.HasPrefix(q[j:], "/*"):
+				depth++
+				j++
+			case strings.HasPrefix(q[j:], "*/"):
+				depth--
+				j++
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(q)
+	case c == '$' && (i == 0 || !isIdentChar(q[i-1])):
+		// $tag$...$tag$ (tag empty or an identifier); $1 is a placeholder.
+		j := i + 1
+		for j < len(q) && isIdentChar(q[j]) && !(j == i+1 && q[j] >= '0' && q[j] <= '9') {
+			j++
+		}
+		if j >= len(q) || q[j] != '$' {
+			return i
+		}
+		tag := q[i : j+1]
+		if k := strings.Index(q[j+1:], tag); k >= 0 {
+			return j + 1 + k + len(tag)
+		}
+		return len(q)
+	}
+	return i
+}
+
+// skipQuoted returns the end of the quoted text starting at q[i]: a
+// doubled quote is one quote inside it, and with escapes a backslash
+// escapes the next character.
+func skipQuoted(q string, i int, quote byte, escapes bool) int {
+	for j := i + 1; j < len(q); j++ {
+		switch {
+		case escapes && q[j] == '\\':
+			j++
+		case q[j] == quote:
+			if j+1 < len(q) && q[j+1] == quote {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return len(q)
+}
+
+func isIdentChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // QueryRow runs a query expected to return at most one row.

@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,13 +81,83 @@ func TestRelaxedCommitsOnlyWhereAsked(t *testing.T) {
 
 func TestRebind(t *testing.T) {
 	pg := &store.DB{Dialect: store.Postgres}
-	if got := pg.Rebind("SELECT ? WHERE a = ? AND b = ?"); got != "SELECT $1 WHERE a = $2 AND b = $3" {
-		t.Errorf("postgres: %q", got)
+	for _, c := range []struct{ in, want string }{
+		{"SELECT ? WHERE a = ? AND b = ?", "SELECT $1 WHERE a = $2 AND b = $3"},
+		{"SELECT 1", "SELECT 1"},
+		{"WHERE a = '?' AND b = ?", "WHERE a = '?' AND b = $1"},
+		{"WHERE a = 'it''s ?' AND b = ?", "WHERE a = 'it''s ?' AND b = $1"},
+		{"WHERE a = '' AND b = ?", "WHERE a = '' AND b = $1"},
+		{`SELECT "odd?name", ? FROM t`, `SELECT "odd?name", $1 FROM t`},
+		{`SELECT "a""?b", ?`, `SELECT "a""?b", $1`},
+		{"SELECT ? -- is it?\nFROM t WHERE a = ?", "SELECT $1 -- is it?\nFROM t WHERE a = $2"},
+		{"SELECT ? -- trailing ?", "SELECT $1 -- trailing ?"},
+		{"SELECT /* why? */ ?", "SELECT /* why? */ $1"},
+		{"SELECT /* outer /* inner? */ still? */ ?", "SELECT /* outer /* inner? */ still? */ $1"},
+		{`SELECT E'it\'s ?', ?`, `SELECT E'it\'s ?', $1`},
+		{`SELECT 'a\', ?`, `SELECT 'a\', $1`},
+		{"SELECT $$ what? $$, ?", "SELECT $$ what? $$, $1"},
+		{"SELECT $body$ a ? $ b $body$, ?", "SELECT $body$ a ? $ b $body$, $1"},
+		{"SELECT a/b, a-b, ?", "SELECT a/b, a-b, $1"},
+		{"SELECT 'unterminated ?", "SELECT 'unterminated ?"},
+		{"SELECT ? /* unterminated ?", "SELECT $1 /* unterminated ?"},
+	} {
+		if got := pg.Rebind(c.in); got != c.want {
+			t.Errorf("Rebind(%q)\n got %q\nwant %q", c.in, got, c.want)
+		}
 	}
 	lite := &store.DB{Dialect: store.SQLite}
-	if got := lite.Rebind("SELECT ?"); got != "SELECT ?" {
+	if got := lite.Rebind("SELECT ? WHERE a = '?'"); got != "SELECT ? WHERE a = '?'" {
 		t.Errorf("sqlite: %q", got)
 	}
+}
+
+// FuzzRebind builds statements from plain text around a string literal, a
+// quoted identifier and both kinds of comment: Rebind numbers exactly the
+// ? of the plain text and leaves the rest as written.
+func FuzzRebind(f *testing.F) {
+	f.Add("a = ? AND b = ?", "it's ?", `odd"?name`, "why?")
+	f.Add("?", "", "", "")
+	f.Add("x", "''?''", `""`, "*/ ? /*")
+	f.Fuzz(func(t *testing.T, plain, literal, ident, comment string) {
+		plain = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(`'"-/*$`, r) {
+				return ' '
+			}
+			return r
+		}, plain)
+		pieces := []string{
+			"'" + strings.ReplaceAll(literal, "'", "''") + "'",
+			`"` + strings.ReplaceAll(ident, `"`, `""`) + `"`,
+			"-- " + strings.ReplaceAll(comment, "\n", " ") + "\n",
+			"/* " + strings.NewReplacer("*", " ", "/", " ").Replace(comment) + " */",
+		}
+		var in, want strings.Builder
+		n := 0
+		rebound := func(s string) string {
+			var b strings.Builder
+			for _, r := range s {
+				if r == '?' {
+					n++
+					fmt.Fprintf(&b, "$%d", n)
+					continue
+				}
+				b.WriteRune(r)
+			}
+			return b.String()
+		}
+		for _, p := range pieces {
+			in.WriteString(plain + " " + p + " ")
+			want.WriteString(rebound(plain) + " " + p + " ")
+		}
+		in.WriteString("?")
+		want.WriteString(rebound("?"))
+		pg := &store.DB{Dialect: store.Postgres}
+		if got := pg.Rebind(in.String()); got != want.String() {
+			t.Fatalf("Rebind(%q)\n got %q\nwant %q", in.String(), got, want.String())
+		}
+		// Any text at all is rebound without a panic.
+		pg.Rebind(literal + ident + comment)
+	})
 }
 
 // The SQLite file and its -wal and -shm companions are readable by their
