@@ -360,8 +360,8 @@ func (c *core) send(ctx context.Context, out chan<- Event, e Event) bool {
 }
 
 func (c *core) fetch(ctx context.Context, topic string, after int64) ([]Event, error) {
-	rows, err := c.db.SQL.QueryContext(ctx, c.db.Rebind(
-		"SELECT id, type, data, created_at FROM live_events WHERE topic = ? AND id > ? ORDER BY id LIMIT ?"), topic, after, batchSize)
+	rows, err := c.db.WithContext(ctx).Raw(
+		"SELECT id, type, data, created_at FROM live_events WHERE topic = ? AND id > ? ORDER BY id LIMIT ?", topic, after, batchSize).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -390,10 +390,10 @@ func (c *core) bound(ctx context.Context, topic string, from Replay) (cursor int
 	}
 	var before int64
 	var overflow sql.NullInt64
-	err = c.db.QueryRow(ctx, `SELECT
+	err = c.db.WithContext(ctx).Raw(`SELECT
 			COALESCE((SELECT MAX(id) FROM live_events WHERE topic = ? AND id > ? AND created_at < ?), 0),
 			(SELECT id FROM live_events WHERE topic = ? AND id > ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-		topic, from.After, since.UTC(), topic, from.After, max(from.Max, 0)).Scan(&before, &overflow)
+		topic, from.After, since.UTC(), topic, from.After, max(from.Max, 0)).Row().Scan(&before, &overflow)
 	if err != nil {
 		return 0, false, store.Translate(err)
 	}
@@ -406,7 +406,7 @@ func (c *core) bound(ctx context.Context, topic string, from Replay) (cursor int
 
 func (c *core) latest(ctx context.Context, topic string) (int64, error) {
 	var id int64
-	err := c.db.QueryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM live_events WHERE topic = ?", topic).Scan(&id)
+	err := c.db.WithContext(ctx).Raw("SELECT COALESCE(MAX(id), 0) FROM live_events WHERE topic = ?", topic).Row().Scan(&id)
 	return id, store.Translate(err)
 }
 
@@ -451,11 +451,11 @@ const maxCachedTopics = 100000
 
 // Prune deletes the events created before before.
 func (c *core) Prune(ctx context.Context, before time.Time) (int64, error) {
-	res, err := c.db.SQL.ExecContext(ctx, c.db.Rebind("DELETE FROM live_events WHERE created_at < ?"), before.UTC())
-	if err != nil {
-		return 0, store.Translate(err)
+	res := c.db.WithContext(ctx).Exec("DELETE FROM live_events WHERE created_at < ?", before.UTC())
+	if res.Error != nil {
+		return 0, store.Translate(res.Error)
 	}
-	return res.RowsAffected()
+	return res.RowsAffected, nil
 }
 
 // close ends the subscriptions and waits for their goroutines.

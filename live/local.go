@@ -29,9 +29,9 @@ func (l *Local) Publish(ctx context.Context, topic, typ string, data any) (Event
 		return Event{}, err
 	}
 	e := Event{Topic: topic, Type: typ, Data: raw, At: l.now().UTC()}
-	q := l.db.Rebind("INSERT INTO live_events (topic, type, data, created_at) VALUES (?, ?, ?, ?) RETURNING id")
 	for attempt := 0; ; attempt++ {
-		err = l.db.SQL.QueryRowContext(ctx, q, topic, typ, string(raw), e.At).Scan(&e.ID)
+		err = l.db.WithContext(ctx).Raw("INSERT INTO live_events (topic, type, data, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+			topic, typ, string(raw), e.At).Row().Scan(&e.ID)
 		if err == nil || !store.IsBusy(err) || attempt == 4 {
 			break
 		}

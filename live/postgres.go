@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/store"
 )
@@ -56,16 +56,15 @@ func (p *Postgres) Publish(ctx context.Context, topic, typ string, data any) (Ev
 		return Event{}, err
 	}
 	e := Event{Topic: topic, Type: typ, Data: raw, At: p.now().UTC()}
-	err = p.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", "roundtable_live:"+topic); err != nil {
+	err = p.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "roundtable_live:"+topic).Error; err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, "INSERT INTO live_events (topic, type, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-			topic, typ, string(raw), e.At).Scan(&e.ID); err != nil {
+		if err := tx.Raw("INSERT INTO live_events (topic, type, data, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+			topic, typ, string(raw), e.At).Row().Scan(&e.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, topic+":"+strconv.FormatInt(e.ID, 10))
-		return err
+		return tx.Exec("SELECT pg_notify(?, ?)", Channel, topic+":"+strconv.FormatInt(e.ID, 10)).Error
 	})
 	if err != nil {
 		return Event{}, store.Translate(err)
@@ -73,18 +72,6 @@ func (p *Postgres) Publish(ctx context.Context, topic, typ string, data any) (Ev
 	// This process's subscribers need not wait for the notification.
 	p.wake(topic)
 	return e, nil
-}
-
-func (p *Postgres) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := p.db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // Close stops the listener and ends every subscription.

@@ -23,13 +23,13 @@ type dueCourse struct{ platformID, courseID string }
 // attempted before cutoff (or never) and that have an NRPS URL, oldest
 // first.
 func (s *Service) due(ctx context.Context, cutoff time.Time, limit int) ([]dueCourse, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT c.platform_id, c.id FROM courses c
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT c.platform_id, c.id FROM courses c
 		JOIN platforms p ON p.id = c.platform_id AND p.status = 'active'
 		LEFT JOIN roster_syncs r ON r.platform_id = c.platform_id AND r.course_id = c.id AND r.link_id = ''
 		WHERE (r.attempted_at IS NULL OR r.attempted_at < ?)
 			AND EXISTS (SELECT 1 FROM resource_links l WHERE l.platform_id = c.platform_id AND l.course_id = c.id AND l.nrps_url <> '')
 		ORDER BY r.attempted_at IS NOT NULL, r.attempted_at
-		LIMIT ?`), cutoff, limit)
+		LIMIT ?`, cutoff, limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("roster: list due courses: %w", err)
 	}
@@ -48,14 +48,13 @@ func (s *Service) due(ctx context.Context, cutoff time.Time, limit int) ([]dueCo
 // claim marks a due course as attempted now, unless another replica did
 // since it was listed: only the replica whose write lands syncs it.
 func (s *Service) claim(ctx context.Context, d dueCourse, now, cutoff time.Time) (bool, error) {
-	r, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`INSERT INTO roster_syncs (platform_id, course_id, link_id, attempted_at) VALUES (?, ?, '', ?)
+	res := s.db.WithContext(ctx).Exec(`INSERT INTO roster_syncs (platform_id, course_id, link_id, attempted_at) VALUES (?, ?, '', ?)
 		ON CONFLICT (platform_id, course_id, link_id) DO UPDATE SET attempted_at = excluded.attempted_at
-		WHERE roster_syncs.attempted_at < ?`), d.platformID, d.courseID, now, cutoff)
-	if err != nil {
-		return false, fmt.Errorf("roster: claim course: %w", err)
+		WHERE roster_syncs.attempted_at < ?`, d.platformID, d.courseID, now, cutoff)
+	if res.Error != nil {
+		return false, fmt.Errorf("roster: claim course: %w", res.Error)
 	}
-	n, err := r.RowsAffected()
-	return n == 1, err
+	return res.RowsAffected == 1, nil
 }
 
 // RefreshDue syncs up to limit courses whose roster is older than

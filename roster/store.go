@@ -25,8 +25,8 @@ type linkRef struct {
 
 func (s *Service) link(ctx context.Context, platformID, linkID string) (linkRef, error) {
 	l := linkRef{id: linkID}
-	err := s.db.QueryRow(ctx, `SELECT course_id, resource_link_id, nrps_url FROM resource_links WHERE platform_id = ? AND id = ?`,
-		platformID, linkID).Scan(&l.courseID, &l.resourceLinkID, &l.nrpsURL)
+	err := s.db.WithContext(ctx).Raw(`SELECT course_id, resource_link_id, nrps_url FROM resource_links WHERE platform_id = ? AND id = ?`,
+		platformID, linkID).Row().Scan(&l.courseID, &l.resourceLinkID, &l.nrpsURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, notFound("activity")
 	}
@@ -42,12 +42,12 @@ func (s *Service) courseService(ctx context.Context, platformID, courseID string
 	var nrpsURL string
 	var refused bool
 	var found int
-	err := s.db.QueryRow(ctx, `SELECT
+	err := s.db.WithContext(ctx).Raw(`SELECT
 			(SELECT COUNT(*) FROM courses WHERE platform_id = ? AND id = ?),
 			COALESCE((SELECT nrps_url FROM resource_links WHERE platform_id = ? AND course_id = ? AND nrps_url <> ''
 				ORDER BY updated_at DESC LIMIT 1), ''),
 			COALESCE((SELECT rlid_refused FROM roster_syncs WHERE platform_id = ? AND course_id = ? AND link_id = ''), FALSE)`,
-		platformID, courseID, platformID, courseID, platformID, courseID).Scan(&found, &nrpsURL, &refused)
+		platformID, courseID, platformID, courseID, platformID, courseID).Row().Scan(&found, &nrpsURL, &refused)
 	if err != nil {
 		return "", false, fmt.Errorf("roster: read course service: %w", err)
 	}

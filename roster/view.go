@@ -92,14 +92,14 @@ func (s *Service) Roster(ctx context.Context, platformID, linkID string) (LinkRo
 	// has not seen yet, and they are better listed than hidden).
 	useAudience := out.HasLink && out.Link.Scoped && !out.Link.SyncedAt.IsZero() &&
 		(out.Course.SyncedAt.IsZero() || !out.Course.SyncedAt.After(out.Link.SyncedAt))
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT u.id, u.subject, u.name, u.given_name, u.family_name, u.email, u.pseudonym,
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT u.id, u.subject, u.name, u.given_name, u.family_name, u.email, u.pseudonym,
 			m.roles, m.status, m.last_launch_at, o.first_opened_at, o.last_opened_at, a.user_id IS NOT NULL
 		FROM memberships m
 		JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id
 		LEFT JOIN link_openings o ON o.platform_id = m.platform_id AND o.link_id = ? AND o.user_id = m.user_id
 		LEFT JOIN roster_link_members a ON a.platform_id = m.platform_id AND a.link_id = ? AND a.user_id = m.user_id
 		WHERE m.platform_id = ? AND m.course_id = ?
-		LIMIT ?`), linkID, linkID, platformID, l.courseID, maxRoster)
+		LIMIT ?`, linkID, linkID, platformID, l.courseID, maxRoster).Rows()
 	if err != nil {
 		return out, fmt.Errorf("roster: read roster: %w", err)
 	}
@@ -138,8 +138,8 @@ func (s *Service) Roster(ctx context.Context, platformID, linkID string) (LinkRo
 func (s *Service) lastSync(ctx context.Context, platformID, courseID, linkID string) (Sync, bool, error) {
 	var out Sync
 	var synced sql.NullTime
-	err := s.db.QueryRow(ctx, `SELECT attempted_at, synced_at, scoped, members, added, updated, deactivated, error
-		FROM roster_syncs WHERE platform_id = ? AND course_id = ? AND link_id = ?`, platformID, courseID, linkID).
+	err := s.db.WithContext(ctx).Raw(`SELECT attempted_at, synced_at, scoped, members, added, updated, deactivated, error
+		FROM roster_syncs WHERE platform_id = ? AND course_id = ? AND link_id = ?`, platformID, courseID, linkID).Row().
 		Scan(&out.AttemptedAt, &synced, &out.Scoped, &out.Members, &out.Added, &out.Updated, &out.Deactivated, &out.Error)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, false, nil

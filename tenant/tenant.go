@@ -358,7 +358,7 @@ func (r *Registry) FindForLogin(ctx context.Context, issuer, clientID, deploymen
 		q += ` AND p.client_id = ?`
 		args = append(args, clientID)
 	}
-	rows, err := r.db.SQL.QueryContext(ctx, r.db.Rebind(q+` LIMIT 2`), args...)
+	rows, err := r.db.WithContext(ctx).Raw(q+` LIMIT 2`, args...).Rows()
 	if err != nil {
 		return lti.Registration{}, false, err
 	}
