@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,6 +109,15 @@ func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (
 	return s.ApplyLaunch(ctx, tx, p)
 }
 
+// The ids a launch's records have, when they exist, read by their unique
+// keys: platform and subject, platform, deployment and context, platform,
+// deployment and resource link.
+const (
+	launchUserID   = `(SELECT iu.id FROM users iu WHERE iu.platform_id = ? AND iu.subject = ?)`
+	launchCourseID = `(SELECT ic.id FROM courses ic WHERE ic.platform_id = ? AND ic.deployment_id = ? AND ic.context_key = ?)`
+	launchLinkID   = `(SELECT il.id FROM resource_links il WHERE il.platform_id = ? AND il.deployment_id = ? AND il.resource_link_id = ?)`
+)
+
 // LaunchPlan is a launch compared with what is already recorded.
 type LaunchPlan struct {
 	u         User
@@ -205,6 +215,14 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		learner = 0
 	}
 
+	// Every table is looked up by its whole key, as constants or as
+	// subqueries that read one row by a unique key: the plan is the same
+	// whatever statistics the database has, and the membership and cohort
+	// membership are read by the person, never by scanning the course.
+	pid := p.u.PlatformID
+	userKey := []any{pid, p.u.Subject}
+	courseKey := []any{pid, p.c.DeploymentID, p.c.ContextKey}
+	linkKey := []any{pid, p.l.DeploymentID, p.l.ResourceLinkID}
 	ex := &p.ex
 	var lastLaunch sql.NullTime
 	err := db.QueryRowContext(ctx, s.db.Rebind(`SELECT COALESCE(u.id, '') AS user_id, COALESCE(u.name, '') AS user_name, COALESCE(u.given_name, '') AS given_name,
@@ -224,18 +242,27 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		LEFT JOIN users u ON u.platform_id = ? AND u.subject = ?
 		LEFT JOIN courses c ON c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?
 		LEFT JOIN resource_links l ON l.platform_id = ? AND l.deployment_id = ? AND l.resource_link_id = ?
-		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
-		LEFT JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = CASE
-			WHEN st.cohort_policy = 'section' THEN ?
-			WHEN st.cohort_policy = 'groups' AND ? = 1 THEN (SELECT g.cohort_key FROM cohorts g
-				JOIN cohort_members gm ON gm.platform_id = g.platform_id AND gm.cohort_id = g.id AND gm.user_id = u.id
-				WHERE g.platform_id = c.platform_id AND g.course_id = c.id AND g.cohort_key LIKE 'groups:' || CAST(st.group_size AS TEXT) || ':%'
-				ORDER BY g.cohort_key LIMIT 1)
-			ELSE 'course' END
-		LEFT JOIN memberships m ON m.platform_id = c.platform_id AND m.course_id = c.id AND m.user_id = u.id
-		LEFT JOIN cohort_members cm ON cm.platform_id = co.platform_id AND cm.cohort_id = co.id AND cm.user_id = u.id`),
-		p.u.PlatformID, p.u.Subject, p.c.PlatformID, p.c.DeploymentID, p.c.ContextKey, p.l.PlatformID, p.l.DeploymentID, p.l.ResourceLinkID,
-		sectionKey, learner).
+		LEFT JOIN activity_settings st ON st.platform_id = ? AND st.link_id = `+launchLinkID+`
+		LEFT JOIN memberships m ON m.platform_id = ? AND m.course_id = `+launchCourseID+` AND m.user_id = `+launchUserID+`
+		LEFT JOIN cohorts co ON co.platform_id = ? AND co.course_id = `+launchCourseID+` AND co.cohort_key = (
+			SELECT CASE
+				WHEN ps.cohort_policy = 'section' THEN ?
+				WHEN ps.cohort_policy = 'groups' AND ? = 1 THEN (SELECT g.cohort_key FROM cohort_members gm
+					JOIN cohorts g ON g.platform_id = gm.platform_id AND g.id = gm.cohort_id
+					WHERE gm.platform_id = ? AND gm.user_id = `+launchUserID+` AND g.course_id = `+launchCourseID+`
+						AND g.cohort_key LIKE 'groups:' || CAST(ps.group_size AS TEXT) || ':%'
+					ORDER BY g.cohort_key LIMIT 1)
+				ELSE 'course' END
+			FROM (SELECT 1 AS one) y LEFT JOIN activity_settings ps ON ps.platform_id = ? AND ps.link_id = `+launchLinkID+`)
+		LEFT JOIN cohort_members cm ON cm.platform_id = ? AND cm.cohort_id = co.id AND cm.user_id = `+launchUserID+``),
+		slices.Concat(
+			[]any{pid, p.u.Subject, pid, p.c.DeploymentID, p.c.ContextKey, pid, p.l.DeploymentID, p.l.ResourceLinkID},
+			append([]any{pid}, linkKey...),
+			append(append([]any{pid}, courseKey...), userKey...),
+			append([]any{pid}, courseKey...),
+			[]any{sectionKey, learner, pid}, userKey, courseKey,
+			append([]any{pid}, linkKey...),
+			append([]any{pid}, userKey...))...).
 		Scan(append([]any{&ex.UserID, &ex.UserName, &ex.GivenName, &ex.FamilyName, &ex.Email, &ex.Picture, &ex.Locale,
 			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
