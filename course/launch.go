@@ -62,6 +62,18 @@ type Recorded struct {
 	Roles  Roles
 	// Sections are the cohort keys of the sections the launch named.
 	Sections []string
+	// CohortSize is the cohort's member count, this person included.
+	CohortSize int
+	// Settings are the activity's, or the defaults when nobody set them.
+	Settings Settings
+}
+
+// Activity is the activity page's data for what a launch recorded, as the
+// Activity query would read it right after: the page that follows a launch
+// needs no query of its own.
+func (r Recorded) Activity() Activity {
+	return Activity{Link: r.Link, Course: r.Course, Member: Member{User: r.User, Roles: r.Roles}, Cohort: r.Cohort,
+		CohortSize: r.CohortSize, Settings: r.Settings}
 }
 
 // Store reads and writes the course model.
@@ -304,12 +316,17 @@ func (p *LaunchPlan) courseChanged() bool {
 	return p.ex.CourseLabel != p.c.Label || p.ex.CourseTitle != p.c.Title
 }
 
-// membershipCurrent: a relaunch within a minute with the same roles changes
-// nothing worth a write, unless the roster made the membership inactive
-// meanwhile: a launch makes it active.
+// lastLaunchPrecision is how stale a membership's last launch may be before
+// a launch records it again: the roster shows it to the minute at best,
+// and a class relaunching through a lesson need not write it each time.
+const lastLaunchPrecision = 5 * time.Minute
+
+// membershipCurrent: a relaunch within a few minutes with the same roles
+// changes nothing worth a write, unless the roster made the membership
+// inactive meanwhile: a launch makes it active.
 func (p *LaunchPlan) membershipCurrent() bool {
 	ex := &p.ex
-	return ex.MemberUserID != "" && ex.MemberLastLaunch != nil && p.now.Sub(*ex.MemberLastLaunch) < time.Minute &&
+	return ex.MemberUserID != "" && ex.MemberLastLaunch != nil && p.now.Sub(*ex.MemberLastLaunch) < lastLaunchPrecision &&
 		ex.MemberRoles == p.roles.String() && ex.MemberLtiRoles == p.ltiRoles && ex.MemberStatus == "active" &&
 		ex.MemberSections == p.sections
 }
@@ -329,7 +346,7 @@ func (p *LaunchPlan) Settled() (Recorded, bool) {
 		p.userChanged() || p.courseChanged() || !p.membershipCurrent() || p.linkChanged() {
 		return Recorded{}, false
 	}
-	return p.recorded(p.foundCohort()), true
+	return p.recorded(p.foundCohort(), p.ex.CohortSize, p.ex.Settings), true
 }
 
 // foundCohort is the cohort the plan's query found for the link's policy.
@@ -345,8 +362,8 @@ func (p *LaunchPlan) SettledActivity() Activity {
 		Settings: p.ex.Settings}
 }
 
-func (p *LaunchPlan) recorded(co Cohort) Recorded {
-	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles, Sections: p.sectionKeys}
+func (p *LaunchPlan) recorded(co Cohort, size int, st Settings) Recorded {
+	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles, Sections: p.sectionKeys, CohortSize: size, Settings: st}
 }
 
 // ApplyLaunch writes what the plan found missing or changed, inside tx.
@@ -356,21 +373,6 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 	tx = tx.WithContext(ctx)
 	ex, u, c, l, now := &p.ex, &p.u, &p.c, &p.l, p.now
 	var err error
-
-	// The person.
-	switch {
-	case ex.UserID == "":
-		u.ID, err = insertOrGet(tx, `INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id`,
-			[]any{u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now},
-			`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject)
-	case p.userChanged():
-		err = tx.Exec(`UPDATE users SET name = ?, given_name = ?, family_name = ?, email = ?, picture = ?, locale = ?, updated_at = ?
-			WHERE platform_id = ? AND id = ?`, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, now, u.PlatformID, u.ID).Error
-	}
-	if err != nil {
-		return Recorded{}, fmt.Errorf("record user: %w", err)
-	}
 
 	// The course.
 	switch {
@@ -387,9 +389,49 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 		return Recorded{}, fmt.Errorf("record course: %w", err)
 	}
 
+	// The person, and their membership when both are new: on Postgres in
+	// one statement, saving a first launch a round trip.
+	memberDone := false
+	switch {
+	case ex.UserID == "" && s.db.Dialect == store.Postgres:
+		var ids []string
+		err = tx.Raw(`WITH person AS (INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id),
+			member AS (INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+				SELECT ?, ?, id, ?, ?, ?, 'active', ?, ?, ? FROM person)
+			SELECT id FROM person`,
+			u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
+			c.PlatformID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now).Scan(&ids).Error
+		switch {
+		case err != nil:
+		case len(ids) == 1:
+			u.ID, memberDone = ids[0], true
+		default:
+			// A concurrent launch of the same person inserted them first.
+			err = tx.Raw(`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject).Scan(&ids).Error
+			if err == nil && len(ids) != 1 {
+				err = fmt.Errorf("user neither inserted nor found: %w", store.ErrNotFound)
+			}
+			if err == nil {
+				u.ID = ids[0]
+			}
+		}
+	case ex.UserID == "":
+		u.ID, err = insertOrGet(tx, `INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id`,
+			[]any{u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now},
+			`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject)
+	case p.userChanged():
+		err = tx.Exec(`UPDATE users SET name = ?, given_name = ?, family_name = ?, email = ?, picture = ?, locale = ?, updated_at = ?
+			WHERE platform_id = ? AND id = ?`, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, now, u.PlatformID, u.ID).Error
+	}
+	if err != nil {
+		return Recorded{}, fmt.Errorf("record user: %w", err)
+	}
+
 	// The membership, with the roles of this launch.
 	switch {
-	case p.membershipCurrent():
+	case memberDone, p.membershipCurrent():
 	case ex.MemberUserID == "":
 		err = tx.Exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
@@ -430,11 +472,11 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 			return Recorded{}, err
 		}
 	}
-	co, err := s.assignCohort(tx, p, st)
+	co, size, err := s.assignCohort(tx, p, st)
 	if err != nil {
 		return Recorded{}, err
 	}
-	return p.recorded(co), nil
+	return p.recorded(co, size, st), nil
 }
 
 // existingRows is what a launch finds already recorded; empty ids mean missing.
