@@ -349,6 +349,51 @@ func (p *LaunchPlan) Settled() (Recorded, bool) {
 	return p.recorded(p.foundCohort(), p.ex.CohortSize, p.ex.Settings), true
 }
 
+// RecordNewcomer records, on Postgres, a person's first launch into a
+// course, activity and cohort that are all recorded already, the common
+// launch at the start of a term: the person, their membership, their
+// cohort membership and the cohort's count in one statement, committed on
+// its own without waiting for the disk (as the launch's transaction is).
+// ok is false, and nothing is written, when the launch is not such a
+// newcomer's, or a concurrent launch of the same person recorded them
+// first: the caller then records the launch in a transaction.
+//
+// A newcomer whose session then cannot be opened (the login state expired
+// in between) stays recorded as a member, as a roster sync would record
+// them; a replayed launch finds the person recorded and writes nothing.
+func (s *Store) RecordNewcomer(ctx context.Context, p *LaunchPlan) (rec Recorded, ok bool, err error) {
+	ex, u, c, now := &p.ex, &p.u, &p.c, p.now
+	if s.db.Dialect != store.Postgres || ex.UserID != "" || ex.CourseID == "" || ex.LinkID == "" || ex.CohortID == "" ||
+		p.adopted != nil || p.courseChanged() || p.linkChanged() {
+		return Recorded{}, false, nil
+	}
+	co := p.foundCohort()
+	var row struct {
+		ID   string
+		Size int
+	}
+	err = s.db.Relaxed().WithContext(ctx).Raw(`WITH person AS (INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id),
+		member AS (INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+			SELECT ?, ?, id, ?, ?, ?, 'active', ?, ?, ? FROM person),
+		joined AS (INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) SELECT ?, ?, id, ? FROM person RETURNING 1),
+		counted AS (UPDATE cohorts SET member_count = member_count + 1 WHERE platform_id = ? AND id = ? AND EXISTS (SELECT 1 FROM joined)
+			RETURNING member_count)
+		SELECT person.id, counted.member_count AS size FROM person, counted`,
+		u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
+		c.PlatformID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now,
+		co.PlatformID, co.ID, now,
+		co.PlatformID, co.ID).Scan(&row).Error
+	if err != nil {
+		return Recorded{}, false, fmt.Errorf("record a newcomer: %w", err)
+	}
+	if row.ID == "" {
+		return Recorded{}, false, nil
+	}
+	u.ID = row.ID
+	return p.recorded(co, row.Size, ex.Settings), true, nil
+}
+
 // foundCohort is the cohort the plan's query found for the link's policy.
 func (p *LaunchPlan) foundCohort() Cohort {
 	return Cohort{PlatformID: p.c.PlatformID, ID: p.ex.CohortID, CourseID: p.c.ID, Key: p.ex.CohortKey, Name: p.ex.CohortName}

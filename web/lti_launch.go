@@ -176,6 +176,23 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		view := rec.Activity()
 		return secret, sess, &view, setup, err
 	}
+	// A newcomer to a recorded course and activity, as at the start of a
+	// term: recorded in one statement, then the session opened in another.
+	if rec, ok, err := s.Courses.RecordNewcomer(ctx, plan); err != nil || ok {
+		if err != nil {
+			return "", session.Session{}, nil, false, err
+		}
+		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
+		if err == nil && !used {
+			err = errReplay
+		}
+		if err != nil {
+			return "", session.Session{}, nil, false, err
+		}
+		s.Access.Remember(sess, rec.Sections)
+		view := rec.Activity()
+		return secret, sess, &view, setup, nil
+	}
 	var rec course.Recorded
 	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
 		if rec, err = s.Courses.ApplyLaunch(ctx, tx, plan); err != nil {
