@@ -225,16 +225,15 @@ func (s *Store) adoptSettings(tx *gorm.DB, p *LaunchPlan) (Settings, error) {
 // staff and learners alike join the course-wide cohort, or their section's;
 // under the groups policy learners join a group, and staff and observers
 // the course-wide cohort (staff can switch from it to any group).
-func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, error) {
+func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, int, error) {
 	if p.adopted == nil && p.ex.CohortID != "" {
 		// The plan found the cohort this policy picks.
 		co := p.foundCohort()
-		if p.ex.CohortMemberID == "" {
-			if err := addCohortMember(tx, co, p.u.ID, p.now); err != nil {
-				return Cohort{}, err
-			}
+		if p.ex.CohortMemberID != "" {
+			return co, p.ex.CohortSize, nil
 		}
-		return co, nil
+		size, err := s.addCohortMember(tx, co, p.u.ID, p.now)
+		return co, size, err
 	}
 	key, name := courseCohortKey, p.c.Title
 	switch {
@@ -245,9 +244,10 @@ func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, e
 	}
 	co, err := ensureCohort(tx, p.c, key, name, p.now)
 	if err != nil {
-		return Cohort{}, err
+		return Cohort{}, 0, err
 	}
-	return co, addCohortMember(tx, co, p.u.ID, p.now)
+	size, err := s.addCohortMember(tx, co, p.u.ID, p.now)
+	return co, size, err
 }
 
 func ensureCohort(tx *gorm.DB, c Course, key, name string, now time.Time) (Cohort, error) {
@@ -263,19 +263,34 @@ func ensureCohort(tx *gorm.DB, c Course, key, name string, now time.Time) (Cohor
 	return co, nil
 }
 
-// addCohortMember adds a member and counts them, once.
-func addCohortMember(tx *gorm.DB, co Cohort, userID string, now time.Time) error {
-	res := tx.Exec(`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING`, co.PlatformID, co.ID, userID, now)
-	if res.Error != nil {
-		return fmt.Errorf("record cohort member: %w", res.Error)
-	}
-	if res.RowsAffected == 1 {
-		if err := tx.Exec(`UPDATE cohorts SET member_count = member_count + 1 WHERE platform_id = ? AND id = ?`, co.PlatformID, co.ID).Error; err != nil {
-			return fmt.Errorf("count cohort member: %w", err)
+// addCohortMember adds a member and counts them, once, and returns the
+// cohort's member count. On Postgres it is one statement: a launch is a
+// few round trips, each costing both processes more than its work.
+func (s *Store) addCohortMember(tx *gorm.DB, co Cohort, userID string, now time.Time) (int, error) {
+	var size []int
+	if s.db.Dialect == store.Postgres {
+		err := tx.Raw(`WITH added AS (INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING RETURNING 1)
+			UPDATE cohorts SET member_count = member_count + (SELECT COUNT(*) FROM added) WHERE platform_id = ? AND id = ?
+			RETURNING member_count`, co.PlatformID, co.ID, userID, now, co.PlatformID, co.ID).Scan(&size).Error
+		if err != nil {
+			return 0, fmt.Errorf("record cohort member: %w", err)
+		}
+	} else {
+		res := tx.Exec(`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING`, co.PlatformID, co.ID, userID, now)
+		if res.Error != nil {
+			return 0, fmt.Errorf("record cohort member: %w", res.Error)
+		}
+		if err := tx.Raw(`UPDATE cohorts SET member_count = member_count + ? WHERE platform_id = ? AND id = ? RETURNING member_count`,
+			res.RowsAffected, co.PlatformID, co.ID).Scan(&size).Error; err != nil {
+			return 0, fmt.Errorf("count cohort member: %w", err)
 		}
 	}
-	return nil
+	if len(size) != 1 {
+		return 0, fmt.Errorf("count cohort member: cohort %s: %w", co.ID, store.ErrNotFound)
+	}
+	return size[0], nil
 }
 
 // joinGroup places a learner in one of the course's groups of about n:
@@ -285,11 +300,11 @@ func addCohortMember(tx *gorm.DB, co Cohort, userID string, now time.Time) error
 // advisory lock, on SQLite under the immediate transaction's write lock.
 // The lock is taken after every row lock of the launch, and what holds it
 // waits for no other launch's rows, so it cannot deadlock.
-func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, error) {
+func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, int, error) {
 	prefix := groupsPrefix + strconv.Itoa(n) + ":"
 	if s.db.Dialect == store.Postgres {
 		if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, groupLockKey(p.c, n)).Error; err != nil {
-			return Cohort{}, fmt.Errorf("lock the course's groups: %w", err)
+			return Cohort{}, 0, fmt.Errorf("lock the course's groups: %w", err)
 		}
 	}
 	type group struct {
@@ -305,7 +320,7 @@ func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, error) {
 		WHERE co.platform_id = ? AND co.course_id = ? AND co.cohort_key LIKE ?`,
 		p.u.ID, p.c.PlatformID, p.c.ID, prefix+"%").Scan(&groups).Error
 	if err != nil {
-		return Cohort{}, fmt.Errorf("read the course's groups: %w", err)
+		return Cohort{}, 0, fmt.Errorf("read the course's groups: %w", err)
 	}
 	last := 0
 	var pick *group
@@ -314,7 +329,7 @@ func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, error) {
 		g.k, _ = strconv.Atoi(strings.TrimPrefix(g.CohortKey, prefix))
 		last = max(last, g.k)
 		if g.Member == 1 {
-			return Cohort{PlatformID: p.c.PlatformID, ID: g.ID, CourseID: p.c.ID, Key: g.CohortKey, Name: g.Name}, nil
+			return Cohort{PlatformID: p.c.PlatformID, ID: g.ID, CourseID: p.c.ID, Key: g.CohortKey, Name: g.Name}, g.MemberCount, nil
 		}
 		if g.MemberCount < n && (pick == nil || g.MemberCount < pick.MemberCount || (g.MemberCount == pick.MemberCount && g.k < pick.k)) {
 			pick = g
@@ -326,10 +341,11 @@ func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, error) {
 	} else {
 		k := last + 1
 		if co, err = ensureCohort(tx, p.c, prefix+strconv.Itoa(k), "Group "+strconv.Itoa(k), p.now); err != nil {
-			return Cohort{}, err
+			return Cohort{}, 0, err
 		}
 	}
-	return co, addCohortMember(tx, co, p.u.ID, p.now)
+	size, err := s.addCohortMember(tx, co, p.u.ID, p.now)
+	return co, size, err
 }
 
 func groupLockKey(c Course, n int) int64 {

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,18 @@ type Recorded struct {
 	Roles  Roles
 	// Sections are the cohort keys of the sections the launch named.
 	Sections []string
+	// CohortSize is the cohort's member count, this person included.
+	CohortSize int
+	// Settings are the activity's, or the defaults when nobody set them.
+	Settings Settings
+}
+
+// Activity is the activity page's data for what a launch recorded, as the
+// Activity query would read it right after: the page that follows a launch
+// needs no query of its own.
+func (r Recorded) Activity() Activity {
+	return Activity{Link: r.Link, Course: r.Course, Member: Member{User: r.User, Roles: r.Roles}, Cohort: r.Cohort,
+		CohortSize: r.CohortSize, Settings: r.Settings}
 }
 
 // Store reads and writes the course model.
@@ -107,6 +120,15 @@ func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (
 	}
 	return s.ApplyLaunch(ctx, tx, p)
 }
+
+// The ids a launch's records have, when they exist, read by their unique
+// keys: platform and subject, platform, deployment and context, platform,
+// deployment and resource link.
+const (
+	launchUserID   = `(SELECT iu.id FROM users iu WHERE iu.platform_id = ? AND iu.subject = ?)`
+	launchCourseID = `(SELECT ic.id FROM courses ic WHERE ic.platform_id = ? AND ic.deployment_id = ? AND ic.context_key = ?)`
+	launchLinkID   = `(SELECT il.id FROM resource_links il WHERE il.platform_id = ? AND il.deployment_id = ? AND il.resource_link_id = ?)`
+)
 
 // LaunchPlan is a launch compared with what is already recorded.
 type LaunchPlan struct {
@@ -205,6 +227,14 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		learner = 0
 	}
 
+	// Every table is looked up by its whole key, as constants or as
+	// subqueries that read one row by a unique key: the plan is the same
+	// whatever statistics the database has, and the membership and cohort
+	// membership are read by the person, never by scanning the course.
+	pid := p.u.PlatformID
+	userKey := []any{pid, p.u.Subject}
+	courseKey := []any{pid, p.c.DeploymentID, p.c.ContextKey}
+	linkKey := []any{pid, p.l.DeploymentID, p.l.ResourceLinkID}
 	ex := &p.ex
 	var lastLaunch sql.NullTime
 	err := db.QueryRowContext(ctx, s.db.Rebind(`SELECT COALESCE(u.id, '') AS user_id, COALESCE(u.name, '') AS user_name, COALESCE(u.given_name, '') AS given_name,
@@ -224,18 +254,27 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		LEFT JOIN users u ON u.platform_id = ? AND u.subject = ?
 		LEFT JOIN courses c ON c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?
 		LEFT JOIN resource_links l ON l.platform_id = ? AND l.deployment_id = ? AND l.resource_link_id = ?
-		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
-		LEFT JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = CASE
-			WHEN st.cohort_policy = 'section' THEN ?
-			WHEN st.cohort_policy = 'groups' AND ? = 1 THEN (SELECT g.cohort_key FROM cohorts g
-				JOIN cohort_members gm ON gm.platform_id = g.platform_id AND gm.cohort_id = g.id AND gm.user_id = u.id
-				WHERE g.platform_id = c.platform_id AND g.course_id = c.id AND g.cohort_key LIKE 'groups:' || CAST(st.group_size AS TEXT) || ':%'
-				ORDER BY g.cohort_key LIMIT 1)
-			ELSE 'course' END
-		LEFT JOIN memberships m ON m.platform_id = c.platform_id AND m.course_id = c.id AND m.user_id = u.id
-		LEFT JOIN cohort_members cm ON cm.platform_id = co.platform_id AND cm.cohort_id = co.id AND cm.user_id = u.id`),
-		p.u.PlatformID, p.u.Subject, p.c.PlatformID, p.c.DeploymentID, p.c.ContextKey, p.l.PlatformID, p.l.DeploymentID, p.l.ResourceLinkID,
-		sectionKey, learner).
+		LEFT JOIN activity_settings st ON st.platform_id = ? AND st.link_id = `+launchLinkID+`
+		LEFT JOIN memberships m ON m.platform_id = ? AND m.course_id = `+launchCourseID+` AND m.user_id = `+launchUserID+`
+		LEFT JOIN cohorts co ON co.platform_id = ? AND co.course_id = `+launchCourseID+` AND co.cohort_key = (
+			SELECT CASE
+				WHEN ps.cohort_policy = 'section' THEN ?
+				WHEN ps.cohort_policy = 'groups' AND ? = 1 THEN (SELECT g.cohort_key FROM cohort_members gm
+					JOIN cohorts g ON g.platform_id = gm.platform_id AND g.id = gm.cohort_id
+					WHERE gm.platform_id = ? AND gm.user_id = `+launchUserID+` AND g.course_id = `+launchCourseID+`
+						AND g.cohort_key LIKE 'groups:' || CAST(ps.group_size AS TEXT) || ':%'
+					ORDER BY g.cohort_key LIMIT 1)
+				ELSE 'course' END
+			FROM (SELECT 1 AS one) y LEFT JOIN activity_settings ps ON ps.platform_id = ? AND ps.link_id = `+launchLinkID+`)
+		LEFT JOIN cohort_members cm ON cm.platform_id = ? AND cm.cohort_id = co.id AND cm.user_id = `+launchUserID+``),
+		slices.Concat(
+			[]any{pid, p.u.Subject, pid, p.c.DeploymentID, p.c.ContextKey, pid, p.l.DeploymentID, p.l.ResourceLinkID},
+			append([]any{pid}, linkKey...),
+			append(append([]any{pid}, courseKey...), userKey...),
+			append([]any{pid}, courseKey...),
+			[]any{sectionKey, learner, pid}, userKey, courseKey,
+			append([]any{pid}, linkKey...),
+			append([]any{pid}, userKey...))...).
 		Scan(append([]any{&ex.UserID, &ex.UserName, &ex.GivenName, &ex.FamilyName, &ex.Email, &ex.Picture, &ex.Locale,
 			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
@@ -277,12 +316,17 @@ func (p *LaunchPlan) courseChanged() bool {
 	return p.ex.CourseLabel != p.c.Label || p.ex.CourseTitle != p.c.Title
 }
 
-// membershipCurrent: a relaunch within a minute with the same roles changes
-// nothing worth a write, unless the roster made the membership inactive
-// meanwhile: a launch makes it active.
+// lastLaunchPrecision is how stale a membership's last launch may be before
+// a launch records it again: the roster shows it to the minute at best,
+// and a class relaunching through a lesson need not write it each time.
+const lastLaunchPrecision = 5 * time.Minute
+
+// membershipCurrent: a relaunch within a few minutes with the same roles
+// changes nothing worth a write, unless the roster made the membership
+// inactive meanwhile: a launch makes it active.
 func (p *LaunchPlan) membershipCurrent() bool {
 	ex := &p.ex
-	return ex.MemberUserID != "" && ex.MemberLastLaunch != nil && p.now.Sub(*ex.MemberLastLaunch) < time.Minute &&
+	return ex.MemberUserID != "" && ex.MemberLastLaunch != nil && p.now.Sub(*ex.MemberLastLaunch) < lastLaunchPrecision &&
 		ex.MemberRoles == p.roles.String() && ex.MemberLtiRoles == p.ltiRoles && ex.MemberStatus == "active" &&
 		ex.MemberSections == p.sections
 }
@@ -302,7 +346,52 @@ func (p *LaunchPlan) Settled() (Recorded, bool) {
 		p.userChanged() || p.courseChanged() || !p.membershipCurrent() || p.linkChanged() {
 		return Recorded{}, false
 	}
-	return p.recorded(p.foundCohort()), true
+	return p.recorded(p.foundCohort(), p.ex.CohortSize, p.ex.Settings), true
+}
+
+// RecordNewcomer records, on Postgres, a person's first launch into a
+// course, activity and cohort that are all recorded already, the common
+// launch at the start of a term: the person, their membership, their
+// cohort membership and the cohort's count in one statement, committed on
+// its own without waiting for the disk (as the launch's transaction is).
+// ok is false, and nothing is written, when the launch is not such a
+// newcomer's, or a concurrent launch of the same person recorded them
+// first: the caller then records the launch in a transaction.
+//
+// A newcomer whose session then cannot be opened (the login state expired
+// in between) stays recorded as a member, as a roster sync would record
+// them; a replayed launch finds the person recorded and writes nothing.
+func (s *Store) RecordNewcomer(ctx context.Context, p *LaunchPlan) (rec Recorded, ok bool, err error) {
+	ex, u, c, now := &p.ex, &p.u, &p.c, p.now
+	if s.db.Dialect != store.Postgres || ex.UserID != "" || ex.CourseID == "" || ex.LinkID == "" || ex.CohortID == "" ||
+		p.adopted != nil || p.courseChanged() || p.linkChanged() {
+		return Recorded{}, false, nil
+	}
+	co := p.foundCohort()
+	var row struct {
+		ID   string
+		Size int
+	}
+	err = s.db.Relaxed().WithContext(ctx).Raw(`WITH person AS (INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id),
+		member AS (INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+			SELECT ?, ?, id, ?, ?, ?, 'active', ?, ?, ? FROM person),
+		joined AS (INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) SELECT ?, ?, id, ? FROM person RETURNING 1),
+		counted AS (UPDATE cohorts SET member_count = member_count + 1 WHERE platform_id = ? AND id = ? AND EXISTS (SELECT 1 FROM joined)
+			RETURNING member_count)
+		SELECT person.id, counted.member_count AS size FROM person, counted`,
+		u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
+		c.PlatformID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now,
+		co.PlatformID, co.ID, now,
+		co.PlatformID, co.ID).Scan(&row).Error
+	if err != nil {
+		return Recorded{}, false, fmt.Errorf("record a newcomer: %w", err)
+	}
+	if row.ID == "" {
+		return Recorded{}, false, nil
+	}
+	u.ID = row.ID
+	return p.recorded(co, row.Size, ex.Settings), true, nil
 }
 
 // foundCohort is the cohort the plan's query found for the link's policy.
@@ -318,8 +407,8 @@ func (p *LaunchPlan) SettledActivity() Activity {
 		Settings: p.ex.Settings}
 }
 
-func (p *LaunchPlan) recorded(co Cohort) Recorded {
-	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles, Sections: p.sectionKeys}
+func (p *LaunchPlan) recorded(co Cohort, size int, st Settings) Recorded {
+	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles, Sections: p.sectionKeys, CohortSize: size, Settings: st}
 }
 
 // ApplyLaunch writes what the plan found missing or changed, inside tx.
@@ -329,21 +418,6 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 	tx = tx.WithContext(ctx)
 	ex, u, c, l, now := &p.ex, &p.u, &p.c, &p.l, p.now
 	var err error
-
-	// The person.
-	switch {
-	case ex.UserID == "":
-		u.ID, err = insertOrGet(tx, `INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id`,
-			[]any{u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now},
-			`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject)
-	case p.userChanged():
-		err = tx.Exec(`UPDATE users SET name = ?, given_name = ?, family_name = ?, email = ?, picture = ?, locale = ?, updated_at = ?
-			WHERE platform_id = ? AND id = ?`, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, now, u.PlatformID, u.ID).Error
-	}
-	if err != nil {
-		return Recorded{}, fmt.Errorf("record user: %w", err)
-	}
 
 	// The course.
 	switch {
@@ -360,9 +434,49 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 		return Recorded{}, fmt.Errorf("record course: %w", err)
 	}
 
+	// The person, and their membership when both are new: on Postgres in
+	// one statement, saving a first launch a round trip.
+	memberDone := false
+	switch {
+	case ex.UserID == "" && s.db.Dialect == store.Postgres:
+		var ids []string
+		err = tx.Raw(`WITH person AS (INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id),
+			member AS (INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+				SELECT ?, ?, id, ?, ?, ?, 'active', ?, ?, ? FROM person)
+			SELECT id FROM person`,
+			u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
+			c.PlatformID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now).Scan(&ids).Error
+		switch {
+		case err != nil:
+		case len(ids) == 1:
+			u.ID, memberDone = ids[0], true
+		default:
+			// A concurrent launch of the same person inserted them first.
+			err = tx.Raw(`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject).Scan(&ids).Error
+			if err == nil && len(ids) != 1 {
+				err = fmt.Errorf("user neither inserted nor found: %w", store.ErrNotFound)
+			}
+			if err == nil {
+				u.ID = ids[0]
+			}
+		}
+	case ex.UserID == "":
+		u.ID, err = insertOrGet(tx, `INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id`,
+			[]any{u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now},
+			`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject)
+	case p.userChanged():
+		err = tx.Exec(`UPDATE users SET name = ?, given_name = ?, family_name = ?, email = ?, picture = ?, locale = ?, updated_at = ?
+			WHERE platform_id = ? AND id = ?`, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, now, u.PlatformID, u.ID).Error
+	}
+	if err != nil {
+		return Recorded{}, fmt.Errorf("record user: %w", err)
+	}
+
 	// The membership, with the roles of this launch.
 	switch {
-	case p.membershipCurrent():
+	case memberDone, p.membershipCurrent():
 	case ex.MemberUserID == "":
 		err = tx.Exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
@@ -403,11 +517,11 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 			return Recorded{}, err
 		}
 	}
-	co, err := s.assignCohort(tx, p, st)
+	co, size, err := s.assignCohort(tx, p, st)
 	if err != nil {
 		return Recorded{}, err
 	}
-	return p.recorded(co), nil
+	return p.recorded(co, size, st), nil
 }
 
 // existingRows is what a launch finds already recorded; empty ids mean missing.

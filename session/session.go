@@ -156,18 +156,21 @@ func (s *Store) Create(ctx context.Context, tx *gorm.DB, sess Session) (string, 
 	return secret, r.session(), nil
 }
 
+// consumeAndCreate uses up a login state and opens a session in one
+// Postgres statement.
+const consumeAndCreate = `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
+	INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`
+
 // ConsumeAndCreate uses up a login state and opens a session in one atomic
 // step, committed without waiting for the disk (see store.TxRelaxed). used
 // is false, and nothing is created, when the state was already used or has
 // expired.
 func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session) (secret string, created Session, used bool, err error) {
-	secret, r := s.newRow(sess)
-	now := r.CreatedAt
 	if s.db.Dialect == store.Postgres {
-		res, err := s.db.ExecRelaxed(ctx, `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
-			INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`,
-			state, now, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
+		secret, r := s.newRow(sess)
+		res, err := s.db.ExecRelaxed(ctx, consumeAndCreate,
+			state, r.CreatedAt, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
 		if err != nil {
 			return "", Session{}, false, err
 		}
@@ -177,13 +180,36 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 		return secret, r.session(), true, nil
 	}
 	err = s.db.TxRelaxed(ctx, func(tx *gorm.DB) error {
-		if used, err = s.ConsumeLoginState(ctx, tx, state); err != nil || !used {
-			return err
-		}
-		return insertRow(tx, r)
+		secret, created, used, err = s.ConsumeAndCreateIn(ctx, tx, state, sess)
+		return err
 	})
 	if err != nil || !used {
 		return "", Session{}, false, err
+	}
+	return secret, created, true, nil
+}
+
+// ConsumeAndCreateIn is ConsumeAndCreate inside tx, the caller's
+// transaction, as the last step of a launch that records something: on
+// Postgres one statement, saving the launch a round trip. Of two launches
+// with the same state, the second waits for the first to commit and finds
+// the state used; its caller rolls back what it wrote.
+func (s *Store) ConsumeAndCreateIn(ctx context.Context, tx *gorm.DB, state string, sess Session) (secret string, created Session, used bool, err error) {
+	secret, r := s.newRow(sess)
+	tx = tx.WithContext(ctx)
+	if s.db.Dialect == store.Postgres {
+		res := tx.Exec(consumeAndCreate,
+			state, r.CreatedAt, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
+		if res.Error != nil || res.RowsAffected != 1 {
+			return "", Session{}, false, res.Error
+		}
+		return secret, r.session(), true, nil
+	}
+	if used, err = s.ConsumeLoginState(ctx, tx, state); err != nil || !used {
+		return "", Session{}, false, err
+	}
+	if err := insertRow(tx, r); err != nil {
+		return "", Session{}, false, fmt.Errorf("create session: %w", err)
 	}
 	return secret, r.session(), true, nil
 }

@@ -173,31 +173,49 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		if err == nil {
 			s.Access.Remember(sess, rec.Sections)
 		}
-		view := plan.SettledActivity()
+		view := rec.Activity()
 		return secret, sess, &view, setup, err
 	}
-	var sections []string
+	// A newcomer to a recorded course and activity, as at the start of a
+	// term: recorded in one statement, then the session opened in another.
+	if rec, ok, err := s.Courses.RecordNewcomer(ctx, plan); err != nil || ok {
+		if err != nil {
+			return "", session.Session{}, nil, false, err
+		}
+		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
+		if err == nil && !used {
+			err = errReplay
+		}
+		if err != nil {
+			return "", session.Session{}, nil, false, err
+		}
+		s.Access.Remember(sess, rec.Sections)
+		view := rec.Activity()
+		return secret, sess, &view, setup, nil
+	}
+	var rec course.Recorded
 	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
-		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
-		if err != nil {
+		if rec, err = s.Courses.ApplyLaunch(ctx, tx, plan); err != nil {
 			return err
 		}
-		if !used {
-			return errReplay
+		// Using up the login state comes last, with opening the session:
+		// a replayed state rolls back what its launch wrote.
+		var used bool
+		secret, sess, used, err = s.Sessions.ConsumeAndCreateIn(ctx, tx, state, sessionOf(rec))
+		if err == nil && !used {
+			err = errReplay
 		}
-		rec, err := s.Courses.ApplyLaunch(ctx, tx, plan)
-		if err != nil {
-			return err
-		}
-		sections = rec.Sections
-		secret, sess, err = s.Sessions.Create(ctx, tx, sessionOf(rec))
 		return err
 	})
-	if err == nil {
-		// Committed: the page that follows reads no standing of its own.
-		s.Access.Remember(sess, sections)
+	if err != nil {
+		return "", session.Session{}, nil, false, err
 	}
-	return secret, sess, nil, setup, err
+	// Committed: the page that follows reads no standing of its own, and
+	// shows what the launch recorded.
+	s.Access.Remember(sess, rec.Sections)
+	view = new(course.Activity)
+	*view = rec.Activity()
+	return secret, sess, view, setup, nil
 }
 
 // launchFrameURLs are the URLs of a verified launch that name the page

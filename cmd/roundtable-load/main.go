@@ -7,6 +7,19 @@
 //
 //	roundtable serve --database-url "$DB" --allow-private-networks 127.0.0.0/8 &
 //	roundtable-load --tool http://localhost:8080 --database-url "$DB" --tool-pid $!
+//
+// Scenarios (--scenario):
+//
+//   - relaunch: every learner launches once (the warm-up), then they
+//     launch again and again, minutes apart at most: nothing to record.
+//   - first-launch: every measured launch is a learner's first, in the one
+//     course, as at the start of a term.
+//   - returning-launch: every measured launch is a learner who launched
+//     before, a day ago: their membership is touched, nothing created.
+//
+// --members grows the course first to that many members (written straight
+// into the tool's database, never analysed), to show what a launch costs
+// in a big course.
 package main
 
 import (
@@ -30,6 +43,8 @@ import (
 	"syscall"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 	"github.com/roundtable-lms/roundtable/store"
@@ -45,7 +60,16 @@ type options struct {
 	duration    time.Duration
 	maxLaunches int
 	users       int
+	scenario    string
+	members     int
 }
+
+// Scenarios.
+const (
+	scenarioRelaunch  = "relaunch"
+	scenarioFirst     = "first-launch"
+	scenarioReturning = "returning-launch"
+)
 
 func main() {
 	var o options
@@ -56,7 +80,9 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 32, "launches in flight at once")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long to measure (after the warm-up)")
 	flag.IntVar(&o.maxLaunches, "max-launches", 100000, "stop after this many measured launches")
-	flag.IntVar(&o.users, "users", 500, "learners in the load course")
+	flag.IntVar(&o.users, "users", 500, "learners in the load course (relaunch, returning-launch: each launches once before measuring)")
+	flag.StringVar(&o.scenario, "scenario", scenarioRelaunch, "what each measured launch is: relaunch, first-launch or returning-launch")
+	flag.IntVar(&o.members, "members", 0, "grow the course to this many members before measuring")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -67,8 +93,13 @@ func main() {
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
-	if o.concurrency < 1 || o.users < 1 || o.duration <= 0 || o.maxLaunches < 1 {
+	if o.concurrency < 1 || o.users < 1 || o.duration <= 0 || o.maxLaunches < 1 || o.members < 0 {
 		return errors.New("--concurrency, --users, --duration and --max-launches must be positive")
+	}
+	switch o.scenario {
+	case scenarioRelaunch, scenarioFirst, scenarioReturning:
+	default:
+		return fmt.Errorf("--scenario %q: want relaunch, first-launch or returning-launch", o.scenario)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,7 +114,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	clientID, err := register(ctx, o, p)
+	db, err := openStore(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	clientID, platformID, err := register(ctx, db, p)
 	if err != nil {
 		return err
 	}
@@ -94,11 +130,19 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		p.AddCourse(ltiplatform.Course{ID: course, Label: "LOAD-1", Title: "Load test course"}),
 		p.AddResourceLink(ltiplatform.ResourceLink{ID: link, CourseID: course, Title: "Cohort discussion"}),
 	}
+	// Learners are named by the run, so that a run on a database an earlier
+	// run used launches new learners where it means to.
+	run := lti.RandomToken(4)
+	newLearner := func(i int) (string, error) {
+		id := fmt.Sprintf("load-%s-%06d", run, i)
+		return id, errors.Join(p.AddUser(ltiplatform.User{ID: id, Name: fmt.Sprintf("Learner %d", i), Email: id + "@example.edu"}),
+			p.Enroll(course, id, lti.RoleLearner))
+	}
 	users := make([]string, o.users)
 	for i := range users {
-		users[i] = fmt.Sprintf("load-learner-%05d", i)
-		steps = append(steps, p.AddUser(ltiplatform.User{ID: users[i], Name: fmt.Sprintf("Learner %d", i), Email: users[i] + "@example.edu"}),
-			p.Enroll(course, users[i], lti.RoleLearner))
+		var err error
+		users[i], err = newLearner(i)
+		steps = append(steps, err)
 	}
 	if err := errors.Join(steps...); err != nil {
 		return err
@@ -120,25 +164,61 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return time.Since(start), nil
 	}
 
-	// Warm-up: every learner's first launch, as on a course's first day.
-	fmt.Fprintf(out, "warm-up: %d first launches...\n", len(users))
-	if _, _, err := drive(ctx, o.concurrency, len(users), time.Hour, func(i int) (time.Duration, error) { return launch(users[i]) }); err != nil {
+	// The course exists once its first learner launched; then it grows.
+	if _, err := launch(users[0]); err != nil {
 		return err
 	}
+	if o.members > 0 {
+		fmt.Fprintf(out, "growing the course to %d members...\n", o.members)
+		if err := growCourse(ctx, db, platformID, "load", course, run, o.members); err != nil {
+			return err
+		}
+	}
+	// Warm-up: every learner's first launch, as on a course's first day;
+	// for first launches, a few to warm the tool's caches.
+	warm := users
+	if o.scenario == scenarioFirst {
+		warm = users[:min(len(users), 2*o.concurrency)]
+	}
+	fmt.Fprintf(out, "warm-up: %d first launches...\n", len(warm))
+	if _, _, err := drive(ctx, o.concurrency, len(warm), time.Hour, func(i int) (time.Duration, error) { return launch(warm[i]) }); err != nil {
+		return err
+	}
+	measured := func(int) (time.Duration, error) { return 0, nil }
+	var next atomic.Int64
+	switch o.scenario {
+	case scenarioRelaunch:
+		measured = func(int) (time.Duration, error) { return launch(users[int(next.Add(1))%len(users)]) }
+	case scenarioFirst:
+		measured = func(i int) (time.Duration, error) {
+			id, err := newLearner(len(users) + i)
+			if err != nil {
+				return 0, err
+			}
+			return launch(id)
+		}
+	case scenarioReturning:
+		// The learners launched a day ago; each launches once more.
+		if err := ageLaunches(ctx, db, platformID, run, 24*time.Hour); err != nil {
+			return err
+		}
+		o.maxLaunches = min(o.maxLaunches, len(users))
+		measured = func(i int) (time.Duration, error) { return launch(users[i]) }
+	}
+	fmt.Fprintf(out, "scenario %s, %d members in the course\n", o.scenario, courseSize(ctx, db, platformID, course))
 
 	toolBefore, _ := processCPU(o.toolPID)
 	pgBefore := postgresCPU()
+	backendsBefore := backendCPU(ctx, db)
 	selfBefore, _ := processCPU(os.Getpid())
 	transport.Reset()
-	var next atomic.Int64
-	lat, elapsed, err := drive(ctx, o.concurrency, o.maxLaunches, o.duration, func(int) (time.Duration, error) {
-		return launch(users[int(next.Add(1))%len(users)])
-	})
+	lat, elapsed, err := drive(ctx, o.concurrency, o.maxLaunches, o.duration, measured)
 	if err != nil {
 		return err
 	}
 	toolAfter, _ := processCPU(o.toolPID)
 	pgAfter := postgresCPU()
+	backendsAfter := backendCPU(ctx, db)
 	selfAfter, _ := processCPU(os.Getpid())
 
 	n := len(lat)
@@ -154,7 +234,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(out, "tool CPU:            %s per launch\n", perLaunch(toolCPU))
 		if pgAfter > pgBefore {
 			pgCPU := pgAfter - pgBefore
-			fmt.Fprintf(out, "Postgres CPU:        %s per launch\n", perLaunch(pgCPU))
+			fmt.Fprintf(out, "Postgres CPU:        %s per launch (every postgres process on the machine)\n", perLaunch(pgCPU))
+			var own time.Duration
+			for pid, cpu := range backendsAfter {
+				own += cpu - backendsBefore[pid]
+			}
+			fmt.Fprintf(out, "  of which backends: %s per launch (the backends connected to the tool's database)\n", perLaunch(own))
 			fmt.Fprintf(out, "tool capacity:       %.0f launches/s on %d cores (tool + Postgres CPU alone)\n",
 				float64(ncpu())*float64(n)*1e9/float64(toolCPU+pgCPU), ncpu())
 		}
@@ -163,22 +248,79 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	return nil
 }
 
-// register adds the load platform to the tool's registry, through the
-// tool's own database, and returns its client id.
-func register(ctx context.Context, o options, p *ltiplatform.Platform) (string, error) {
-	cfg := store.Config{URL: o.databaseURL}
+func openStore(ctx context.Context, o options) (*store.DB, error) {
+	cfg := store.Config{URL: o.databaseURL, MaxConns: 2}
 	if o.databaseURL == "" {
 		cfg.SQLitePath = filepath.Join(o.dataDir, "roundtable.db")
 	}
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	clientID := "load-" + lti.RandomToken(6)
-	_, err = tenant.NewRegistry(db).Add(ctx, tenant.Platform{Name: "Load LMS " + clientID, Issuer: p.Issuer(), ClientID: clientID,
+	return store.Open(ctx, cfg)
+}
+
+// register adds the load platform to the tool's registry, through the
+// tool's own database, and returns its client id and platform id.
+func register(ctx context.Context, db *store.DB, p *ltiplatform.Platform) (clientID, platformID string, err error) {
+	clientID = "load-" + lti.RandomToken(6)
+	reg, err := tenant.NewRegistry(db).Add(ctx, tenant.Platform{Name: "Load LMS " + clientID, Issuer: p.Issuer(), ClientID: clientID,
 		AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL(), Deployments: []string{"load"}})
-	return clientID, err
+	return clientID, reg.ID, err
+}
+
+// growCourse adds n members to the course and its course-wide cohort in
+// a few statements, as a roster sync of a big course would leave them;
+// they last launched a day ago. Nothing analyses the tables afterwards.
+func growCourse(ctx context.Context, db *store.DB, platformID, deploymentID, contextKey, run string, n int) error {
+	var course struct{ ID, CohortID string }
+	if err := db.WithContext(ctx).Raw(`SELECT c.id, co.id AS cohort_id FROM courses c
+		JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = 'course'
+		WHERE c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?`, platformID, deploymentID, contextKey).Scan(&course).Error; err != nil {
+		return fmt.Errorf("read the load course: %w", err)
+	}
+	if course.ID == "" {
+		return errors.New("the load course is not recorded")
+	}
+	series := `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?) `
+	prefix := "member-" + run + "-"
+	day := time.Now().UTC().Add(-24 * time.Hour)
+	steps := []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO users (platform_id, id, subject, name, pseudonym, created_at, updated_at) ` + series +
+			`SELECT ?, ? || CAST(n AS TEXT), ? || CAST(n AS TEXT), 'Member ' || CAST(n AS TEXT), 'Member ' || CAST(n AS TEXT), ?, ? FROM g`,
+			[]any{n, platformID, prefix, prefix, day, day}},
+		{`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at) ` + series +
+			`SELECT ?, ?, ? || CAST(n AS TEXT), 'learner', ?, 'active', ?, ?, ? FROM g`,
+			[]any{n, platformID, course.ID, prefix, lti.RoleLearner, day, day, day}},
+		{`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) ` + series +
+			`SELECT ?, ?, ? || CAST(n AS TEXT), ? FROM g`,
+			[]any{n, platformID, course.CohortID, prefix, day}},
+		{`UPDATE cohorts SET member_count = member_count + ? WHERE platform_id = ? AND id = ?`,
+			[]any{n, platformID, course.CohortID}},
+	}
+	return db.Tx(ctx, func(tx *gorm.DB) error {
+		for _, s := range steps {
+			if err := tx.Exec(s.sql, s.args...).Error; err != nil {
+				return fmt.Errorf("grow the load course: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ageLaunches moves the last launch of the run's learners back by d, as if
+// they had launched that long ago.
+func ageLaunches(ctx context.Context, db *store.DB, platformID, run string, d time.Duration) error {
+	return db.WithContext(ctx).Exec(`UPDATE memberships SET last_launch_at = ? WHERE platform_id = ?
+		AND user_id IN (SELECT id FROM users WHERE platform_id = ? AND subject LIKE ?)`,
+		time.Now().UTC().Add(-d), platformID, platformID, "load-"+run+"-%").Error
+}
+
+// courseSize is the course-wide cohort's member count, as pages read it.
+func courseSize(ctx context.Context, db *store.DB, platformID, contextKey string) int {
+	var n int
+	db.WithContext(ctx).Raw(`SELECT co.member_count FROM cohorts co JOIN courses c ON c.platform_id = co.platform_id AND c.id = co.course_id
+		WHERE co.platform_id = ? AND c.context_key = ? AND co.cohort_key = 'course'`, platformID, contextKey).Scan(&n)
+	return n
 }
 
 // drive runs fn from workers until count calls are done or the duration
@@ -270,6 +412,25 @@ func postgresCPU() time.Duration {
 		total += time.Duration(ticks) * time.Second / 100
 	}
 	return total
+}
+
+// backendCPU reads the CPU time of each Postgres backend connected to the
+// tool's database: on a machine whose Postgres serves other databases too,
+// these are the launches' own. A backend that exits during the run takes
+// its time with it; the tool's pool keeps its connections.
+func backendCPU(ctx context.Context, db *store.DB) map[int]time.Duration {
+	out := map[int]time.Duration{}
+	if db.Dialect != store.Postgres {
+		return out
+	}
+	var pids []int
+	db.WithContext(ctx).Raw(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&pids)
+	for _, pid := range pids {
+		if cpu, err := processCPU(pid); err == nil {
+			out[pid] = cpu
+		}
+	}
+	return out
 }
 
 func ncpu() int { return runtime.NumCPU() }
