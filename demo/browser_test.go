@@ -78,7 +78,7 @@ func TestLaunchWithoutCookiesUsesPlatformStorage(t *testing.T) {
 	}
 	t.Cleanup(func() { d.Shutdown() })
 
-	ctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP tool.test 127.0.0.1"))
+	ctx := browsertest.New(t, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(d.LMSURL),
 		chromedp.Click(chromedp.CSS(`a.open-as[data-user="lucas.moreau"]`)),

@@ -58,7 +58,7 @@ func TestCookielessLearnerRepliesInTheFrame(t *testing.T) {
 	}
 	t.Cleanup(func() { d.Shutdown() })
 
-	ctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP tool.test 127.0.0.1"))
+	ctx := browsertest.New(t, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(d.LMSURL),
 		chromedp.Click(chromedp.CSS(`#link-`+demo.DiscussionID+` ~ .opens a.open-as[data-user="mateus.silva"]`)),

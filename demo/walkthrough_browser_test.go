@@ -168,17 +168,9 @@ func walkthrough(t *testing.T, dbURL string) {
 	}
 	t.Cleanup(func() { d.Shutdown() })
 
-	first := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP tool.test 127.0.0.1"))
 	// Each person in a browser context of their own: separate cookie jars.
 	newWindow := func() context.Context {
-		ctx, cancel := chromedp.NewContext(first, chromedp.WithNewBrowserContext())
-		t.Cleanup(cancel)
-		// Open the window now, on its own context: the tab lives as long
-		// as the context of its first action.
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("open a window: %v", err)
-		}
-		return ctx
+		return browsertest.New(t, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
 	}
 
 	// Learner A (Mateus) and learner B (Tomás) open the discussion.
