@@ -160,15 +160,22 @@ var platformKey = sync.OnceValues(func() ([]byte, error) {
 // directory, for ltiplatform.Config.KeyFile.
 func platformKeyFile(t testing.TB) string {
 	t.Helper()
+	path := filepath.Join(t.TempDir(), "platform-key.pem")
+	WritePlatformKey(t, path)
+	return path
+}
+
+// WritePlatformKey writes the test process's platform key (PEM) at path,
+// for a test platform started with that KeyFile.
+func WritePlatformKey(t testing.TB, path string) {
+	t.Helper()
 	data, err := platformKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "platform-key.pem")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
 
 func must(t testing.TB, err error) {

@@ -51,7 +51,7 @@ func TestCookielessLearnerRepliesInTheFrame(t *testing.T) {
 	ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
 	base, _ := url.Parse("http://tool.test:" + port)
-	cfg := config.Config{Listen: addr, BaseURL: base, DataDir: t.TempDir(), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
+	cfg := config.Config{Listen: addr, BaseURL: base, DataDir: dataDir(t), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
 	d, err := demo.Start(context.Background(), cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

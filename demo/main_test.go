@@ -2,8 +2,10 @@ package demo_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/internal/browsertest"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 )
@@ -16,4 +18,15 @@ func TestMain(m *testing.M) {
 	browsertest.Close()
 	storetest.DropPostgresSchemas()
 	os.Exit(code)
+}
+
+// dataDir is a demo's data directory as a first start leaves it, without
+// the minutes of it that every test would repeat: the SQLite database
+// migrated and the demo LMS's key made.
+func dataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	storetest.WriteMigratedSQLite(t, filepath.Join(dir, "roundtable.db"))
+	apptest.WritePlatformKey(t, filepath.Join(dir, "demo-lms-key.pem"))
+	return dir
 }

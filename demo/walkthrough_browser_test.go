@@ -142,7 +142,7 @@ func TestWalkthroughTwoLearnersAndTheInstructor(t *testing.T) {
 			dbURL := ""
 			if kind == store.Postgres {
 				// Live events then go through LISTEN/NOTIFY.
-				dbURL = storetest.PostgresURL(t)
+				dbURL = storetest.MigratedPostgresURL(t)
 			}
 			walkthrough(t, dbURL)
 		})
@@ -160,7 +160,7 @@ func walkthrough(t *testing.T, dbURL string) {
 	// Chromium maps tool.test to loopback but does not treat it as a
 	// secure context, so it refuses the tool's Secure cookies.
 	base, _ := url.Parse("http://tool.test:" + port)
-	cfg := config.Config{Listen: addr, BaseURL: base, DatabaseURL: dbURL, DataDir: t.TempDir(),
+	cfg := config.Config{Listen: addr, BaseURL: base, DatabaseURL: dbURL, DataDir: dataDir(t),
 		Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
 	d, err := demo.Start(context.Background(), cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
