@@ -5,6 +5,10 @@ package apptest
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +16,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/roundtable-lms/roundtable/app"
@@ -71,7 +77,8 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := ltiplatform.New(ltiplatform.Config{Issuer: "http://" + pln.Addr().String(), Name: "Test LMS", Logger: logger})
+	p, err := ltiplatform.New(ltiplatform.Config{Issuer: "http://" + pln.Addr().String(), Name: "Test LMS", Logger: logger,
+		KeyFile: platformKeyFile(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +93,14 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: Secret, SecretSource: "env", LogLevel: slog.LevelInfo, LogFormat: "text",
 		AllowPrivateNetworks: egress.Loopback, RegistrationsPerHour: config.DefaultRegistrationsPerHour, LoginRate: 1000000}
 	if kind == store.Postgres {
-		cfg.DatabaseURL = storetest.PostgresURL(t)
+		cfg.DatabaseURL = storetest.MigratedPostgresURL(t)
 	}
 	if edit != nil {
 		edit(&cfg)
+	}
+	if cfg.DatabaseURL == "" {
+		// The name store.Open gives the SQLite file in the data directory.
+		storetest.WriteMigratedSQLite(t, filepath.Join(cfg.DataDir, "roundtable.db"))
 	}
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
@@ -128,6 +139,43 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	must(t, p.AddResourceLink(ltiplatform.ResourceLink{ID: LinkID, CourseID: CourseID, Title: "Week 1 discussion", Description: "Share one hazard you noticed at work this week."}))
 	must(t, p.AddResourceLink(ltiplatform.ResourceLink{ID: LooseLinkID, Title: "Open forum"}))
 	return &Env{App: a, Platform: p, Registered: reg, DB: a.DB, platformSrv: psrv}
+}
+
+// platformKey is the test platforms' RSA key in PEM, made once per test
+// process: a 2048-bit key takes a good part of a second to generate on a
+// busy machine, and each test starts a platform of its own.
+var platformKey = sync.OnceValues(func() ([]byte, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+})
+
+// platformKeyFile writes the shared platform key into the test's own
+// directory, for ltiplatform.Config.KeyFile.
+func platformKeyFile(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "platform-key.pem")
+	WritePlatformKey(t, path)
+	return path
+}
+
+// WritePlatformKey writes the test process's platform key (PEM) at path,
+// for a test platform started with that KeyFile.
+func WritePlatformKey(t testing.TB, path string) {
+	t.Helper()
+	data, err := platformKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func must(t testing.TB, err error) {

@@ -20,7 +20,7 @@ import (
 
 func startDemo(t *testing.T) *demo.Demo {
 	t.Helper()
-	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: dataDir(t), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
 	d, err := demo.Start(context.Background(), cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestLaunchWithoutCookiesUsesPlatformStorage(t *testing.T) {
 	ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
 	base, _ := url.Parse("http://tool.test:" + port)
-	cfg := config.Config{Listen: addr, BaseURL: base, DataDir: t.TempDir(), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
+	cfg := config.Config{Listen: addr, BaseURL: base, DataDir: dataDir(t), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
 	var logs syncBuffer
 	d, err := demo.Start(context.Background(), cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
@@ -78,7 +78,7 @@ func TestLaunchWithoutCookiesUsesPlatformStorage(t *testing.T) {
 	}
 	t.Cleanup(func() { d.Shutdown() })
 
-	ctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP tool.test 127.0.0.1"))
+	ctx := browsertest.New(t, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(d.LMSURL),
 		chromedp.Click(chromedp.CSS(`a.open-as[data-user="lucas.moreau"]`)),

@@ -33,7 +33,7 @@ func launch(t *testing.T, d *demo.Demo, clientID, linkID string) *ltiplatform.Re
 // gives the LMS its registrations back on the next ones, and a second
 // registration from the LMS's "Register a tool" page waits for approval.
 func TestDemoRegistersOnceAndSurvivesRestarts(t *testing.T) {
-	dir := t.TempDir()
+	dir := dataDir(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -51,14 +51,14 @@ func TestCookielessLearnerRepliesInTheFrame(t *testing.T) {
 	ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
 	base, _ := url.Parse("http://tool.test:" + port)
-	cfg := config.Config{Listen: addr, BaseURL: base, DataDir: t.TempDir(), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
+	cfg := config.Config{Listen: addr, BaseURL: base, DataDir: dataDir(t), Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
 	d, err := demo.Start(context.Background(), cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Shutdown() })
 
-	ctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP tool.test 127.0.0.1"))
+	ctx := browsertest.New(t, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(d.LMSURL),
 		chromedp.Click(chromedp.CSS(`#link-`+demo.DiscussionID+` ~ .opens a.open-as[data-user="mateus.silva"]`)),

@@ -142,7 +142,7 @@ func TestWalkthroughTwoLearnersAndTheInstructor(t *testing.T) {
 			dbURL := ""
 			if kind == store.Postgres {
 				// Live events then go through LISTEN/NOTIFY.
-				dbURL = storetest.PostgresURL(t)
+				dbURL = storetest.MigratedPostgresURL(t)
 			}
 			walkthrough(t, dbURL)
 		})
@@ -160,7 +160,7 @@ func walkthrough(t *testing.T, dbURL string) {
 	// Chromium maps tool.test to loopback but does not treat it as a
 	// secure context, so it refuses the tool's Secure cookies.
 	base, _ := url.Parse("http://tool.test:" + port)
-	cfg := config.Config{Listen: addr, BaseURL: base, DatabaseURL: dbURL, DataDir: t.TempDir(),
+	cfg := config.Config{Listen: addr, BaseURL: base, DatabaseURL: dbURL, DataDir: dataDir(t),
 		Secret: []byte("browser test secret, long enough for keys"), SecretSource: "env", LogFormat: "text"}
 	d, err := demo.Start(context.Background(), cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -168,17 +168,9 @@ func walkthrough(t *testing.T, dbURL string) {
 	}
 	t.Cleanup(func() { d.Shutdown() })
 
-	first := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP tool.test 127.0.0.1"))
 	// Each person in a browser context of their own: separate cookie jars.
 	newWindow := func() context.Context {
-		ctx, cancel := chromedp.NewContext(first, chromedp.WithNewBrowserContext())
-		t.Cleanup(cancel)
-		// Open the window now, on its own context: the tab lives as long
-		// as the context of its first action.
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("open a window: %v", err)
-		}
-		return ctx
+		return browsertest.New(t, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
 	}
 
 	// Learner A (Mateus) and learner B (Tomás) open the discussion.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,7 +45,16 @@ func Open(t testing.TB, kind store.Dialect) *store.DB {
 // a server process).
 func OpenConfig(t testing.TB, kind store.Dialect) (*store.DB, store.Config) {
 	t.Helper()
-	cfg := Config(t, kind)
+	var cfg store.Config
+	switch {
+	case kind == store.Postgres && reusingSchemas():
+		cfg = store.Config{URL: MigratedPostgresURL(t)}
+	default:
+		cfg = Config(t, kind)
+		if kind == store.SQLite {
+			WriteMigratedSQLite(t, cfg.SQLitePath)
+		}
+	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
 	if err != nil {
@@ -78,26 +88,43 @@ func PostgresURL(t testing.TB) string {
 		}
 		t.Skip("TEST_DATABASE_URL not set: skipping the Postgres half")
 	}
+	schema, err := createSchema(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dropSchema(base, schema) })
+	return schemaURL(t, base, schema)
+}
+
+// createSchema creates an empty schema of a random name on the test Postgres.
+func createSchema(base string) (string, error) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		t.Fatalf("connect to TEST_DATABASE_URL: %v", err)
+		return "", fmt.Errorf("connect to TEST_DATABASE_URL: %w", err)
 	}
 	defer conn.Close(ctx)
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "t_" + hex.EncodeToString(b[:])
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
+		return "", fmt.Errorf("create schema: %w", err)
 	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	})
+	return schema, nil
+}
+
+func dropSchema(base, schema string) {
+	c, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		return
+	}
+	defer c.Close(context.Background())
+	c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+}
+
+// schemaURL is base with its search_path on schema.
+func schemaURL(t testing.TB, base, schema string) string {
+	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
