@@ -5,7 +5,22 @@
 // activity shares), its completion measure (what a learner has done and
 // still owes) and the score that gives. The deep-linking chooser, the
 // settings page, the progress panel and grade computation ask the kind;
-// adding a kind is writing one and registering it.
+// adding a kind is writing one and registering it:
+//
+//   - a Kind and its Options type (a plain struct, JSON-encoded) in the
+//     kind's package (peer review: package peerreview), passed to
+//     Register when Roundtable starts;
+//   - its settings fields in web/templates/kind_<form>.html, defining
+//     "kind_fields_<form>" (its own fieldsets) and "kind_completion_<form>"
+//     (inside the grading fieldset), either optional;
+//   - tables of its own for what is not a setting (a rubric's criteria,
+//     submissions, reviews), read by its Measure.
+//
+// Options are a document rather than a table per kind because they travel
+// with the settings every activity has in the one-row reads of a launch,
+// of every activity page and of a score's recomputation, and are copied
+// whole from a deep-linking placement to the link that adopts it; a table
+// per kind would add a read (or a join per kind) to each of those.
 package activity
 
 import (

@@ -269,6 +269,8 @@ func (s *Server) noAnonymous(c echo.Context, sess session.Session) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("activity settings: %w", err)
 	}
-	opts, _ := st.Options.(activity.DiscussionOptions)
-	return !opts.AllowAnonymous, nil
+	// As the discussion engine enforces it: only a discussion kind's
+	// options turn anonymity off.
+	opts, ok := st.Options.(activity.DiscussionOptions)
+	return ok && !opts.AllowAnonymous, nil
 }
