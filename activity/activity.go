@@ -80,8 +80,8 @@ type Options interface {
 	Owe(points int, p Progress) Owed
 }
 
-// Form is what a settings form sends: echo.Context and url.Values both
-// have it.
+// Form is what a settings form sends: echo.Context and *http.Request
+// read one value of it so.
 type Form interface {
 	FormValue(name string) string
 }
