@@ -71,9 +71,12 @@ type DiscussionOptions struct {
 // anonymity allowed, no completion rule, full points on completion.
 var DefaultDiscussion = DiscussionOptions{AllowAnonymous: true, Credit: CreditFull}
 
-// ruleFields are the completion rule's minimums, in the form's order,
-// labelled as the form labels them.
-var ruleFields = []struct{ name, label string }{{"min_threads", "Threads or questions started"}, {"min_replies", "Replies"},
+// RuleField is one minimum of a completion rule on the settings form: its
+// field name and label.
+type RuleField struct{ Name, Label string }
+
+// RuleFields are the completion rule's minimums, in the form's order.
+var RuleFields = []RuleField{{"min_threads", "Threads or questions started"}, {"min_replies", "Replies"},
 	{"min_accepted", "Accepted answers"}, {"min_upvotes", "Upvotes received"}}
 
 func (r *CompletionRule) minimum(field string) *int {
@@ -99,8 +102,8 @@ func (d DiscussionOptions) ReadForm(f Form) (Options, error) {
 	d.PostFirst = f.FormValue("post_first") == "1"
 	d.Credit = f.FormValue("credit")
 	var bad error
-	for _, m := range ruleFields {
-		ReadNumber(f, m.name, m.label, d.Rule.minimum(m.name), &bad)
+	for _, m := range RuleFields {
+		ReadNumber(f, m.Name, m.Label, d.Rule.minimum(m.Name), &bad)
 	}
 	return d, bad
 }
@@ -110,9 +113,9 @@ func (d DiscussionOptions) Validate(graded bool) error {
 	if d.Credit != CreditFull && d.Credit != CreditProportional {
 		return Invalid("credit", "Choose full points on completion or proportional credit.")
 	}
-	for _, m := range ruleFields {
-		if n := *d.Rule.minimum(m.name); n < 0 || n > MaxRuleMinimum {
-			return Invalid(m.name, "Each completion minimum must be between 0 and %d.", MaxRuleMinimum)
+	for _, m := range RuleFields {
+		if n := *d.Rule.minimum(m.Name); n < 0 || n > MaxRuleMinimum {
+			return Invalid(m.Name, "Each completion minimum must be between 0 and %d.", MaxRuleMinimum)
 		}
 	}
 	if graded && d.Rule.Empty() {

@@ -85,14 +85,8 @@ func (f settingsForm) KindForms() []kindForm {
 	return out
 }
 
-// ruleField is one minimum of a discussion's completion rule.
-type ruleField struct{ Name, Label string }
-
 // RuleFields are a discussion's completion minimums, in the form's order.
-func (kindForm) RuleFields() []ruleField {
-	return []ruleField{{"min_threads", "Threads or questions started"}, {"min_replies", "Replies"},
-		{"min_accepted", "Accepted answers"}, {"min_upvotes", "Upvotes received"}}
-}
+func (kindForm) RuleFields() []activity.RuleField { return activity.RuleFields }
 
 // typedValues are the values a form sent, to show back beside an error.
 func typedValues(form url.Values) map[string]string {
