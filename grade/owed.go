@@ -41,6 +41,12 @@ type graded struct {
 	PlatformActive bool
 }
 
+// scored reports whether the activity sends scores: a graded activity
+// whose kind measures completion.
+func (g graded) scored() bool {
+	return g.LinkFound && g.Settings.Graded && g.Settings.Grading().Measured()
+}
+
 func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkID string) (graded, error) {
 	g := graded{Settings: course.DefaultSettings(platformID, linkID)}
 	var lineItems, lineItem, status string
@@ -82,9 +88,14 @@ func (s *Service) Recompute(ctx context.Context, tx *gorm.DB, platformID, linkID
 		return nil
 	}
 	g, err := s.readGraded(ctx, tx, platformID, linkID)
-	if err != nil || !g.LinkFound || !g.Settings.Graded || !g.Settings.Grading().Measured() {
+	if err != nil || !g.scored() {
 		return err
 	}
+	return s.recomputeAll(ctx, tx, g, platformID, linkID, userIDs)
+}
+
+// recomputeAll is Recompute for a scored activity g.
+func (s *Service) recomputeAll(ctx context.Context, tx *gorm.DB, g graded, platformID, linkID string, userIDs []string) error {
 	seen := map[string]bool{}
 	for _, u := range userIDs {
 		if u == "" || seen[u] {
@@ -104,7 +115,7 @@ func (s *Service) Recompute(ctx context.Context, tx *gorm.DB, platformID, linkID
 // (the settings' transaction).
 func (s *Service) RecomputeActivity(ctx context.Context, tx *gorm.DB, platformID, linkID string) error {
 	g, err := s.readGraded(ctx, tx, platformID, linkID)
-	if err != nil || !g.LinkFound || !g.Settings.Graded || !g.Settings.Grading().Measured() {
+	if err != nil || !g.scored() {
 		return err
 	}
 	users, err := g.Settings.Options.Learners(ctx, tx, activity.Ref{PlatformID: platformID, LinkID: linkID})
@@ -117,7 +128,7 @@ func (s *Service) RecomputeActivity(ctx context.Context, tx *gorm.DB, platformID
 	if err != nil {
 		return fmt.Errorf("list learners to re-score: %w", err)
 	}
-	return s.Recompute(ctx, tx, platformID, linkID, append(users, scored...)...)
+	return s.recomputeAll(ctx, tx, g, platformID, linkID, append(users, scored...))
 }
 
 type owedRow struct {
