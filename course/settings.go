@@ -75,7 +75,8 @@ func (st Settings) Grading() activity.Grading {
 // Validate checks settings as an instructor's form sends them, with a
 // message that instructor understands; the error is an
 // *activity.InvalidSetting. The kind's options are validated by the kind,
-// after the settings every kind has; nil options become its defaults.
+// after the settings every kind has; options of another kind's type (or
+// nil, after a change of kind) become this kind's defaults.
 func (st *Settings) Validate() error {
 	st.Instructions = strings.TrimSpace(st.Instructions)
 	k, ok := activity.Lookup(st.Kind)
