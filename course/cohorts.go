@@ -168,36 +168,6 @@ func MayViewCohort(roles Roles, sections []string, cohortKey string) bool {
 	return false
 }
 
-// SettingsJoinColumns reads an activity_settings row joined as st, with
-// DefaultSettings for a link without one; SettingsDest scans them. Other
-// packages' queries that need a link's settings join them the same way.
-var SettingsJoinColumns = func() string {
-	d := DefaultSettings("", "")
-	b := func(v bool) string {
-		if v {
-			return "TRUE"
-		}
-		return "FALSE"
-	}
-	return fmt.Sprintf(`CASE WHEN st.link_id IS NULL THEN 0 ELSE 1 END AS has_settings,
-		COALESCE(st.kind, '%s') AS st_kind, COALESCE(st.instructions, '') AS st_instructions,
-		COALESCE(st.cohort_policy, '%s') AS st_cohort_policy, COALESCE(st.group_size, %d) AS st_group_size,
-		COALESCE(st.allow_anonymous, %s) AS st_allow_anonymous, COALESCE(st.post_first, %s) AS st_post_first,
-		COALESCE(st.graded, %s) AS st_graded, COALESCE(st.points, %d) AS st_points,
-		COALESCE(st.min_threads, 0) AS st_min_threads, COALESCE(st.min_replies, 0) AS st_min_replies,
-		COALESCE(st.min_accepted, 0) AS st_min_accepted, COALESCE(st.min_upvotes, 0) AS st_min_upvotes,
-		COALESCE(st.credit, '%s') AS st_credit, COALESCE(st.configured, FALSE) AS st_configured`,
-		d.Kind, d.CohortPolicy, d.GroupSize, b(d.AllowAnonymous), b(d.PostFirst), b(d.Graded), d.Points, d.Credit)
-}()
-
-// SettingsDest are the scan destinations of SettingsJoinColumns: whether
-// the link has a settings row, then the settings.
-func SettingsDest(st *Settings, has *bool) []any {
-	return []any{has, &st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize, &st.AllowAnonymous, &st.PostFirst,
-		&st.Graded, &st.Points, &st.Rule.MinThreads, &st.Rule.MinReplies, &st.Rule.MinAccepted, &st.Rule.MinUpvotes,
-		&st.Credit, &st.Configured}
-}
-
 // adoptSettings stores the plan's adopted settings for its link, unless a
 // concurrent launch stored some first; it returns the link's settings.
 func (s *Store) adoptSettings(tx *gorm.DB, p *LaunchPlan) (Settings, error) {
@@ -207,15 +177,11 @@ func (s *Store) adoptSettings(tx *gorm.DB, p *LaunchPlan) (Settings, error) {
 		return Settings{}, err
 	}
 	st.Configured, st.UpdatedAt = true, p.now
-	res := tx.Exec(`INSERT INTO activity_settings (platform_id, link_id, `+settingsColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, link_id) DO NOTHING`,
-		st.PlatformID, st.LinkID, st.Kind, st.Instructions, st.CohortPolicy, st.GroupSize, st.AllowAnonymous, st.PostFirst,
-		st.Graded, st.Points, st.Rule.MinThreads, st.Rule.MinReplies, st.Rule.MinAccepted, st.Rule.MinUpvotes,
-		st.Credit, st.Configured, st.UpdatedBy, st.UpdatedAt)
-	if res.Error != nil {
-		return Settings{}, fmt.Errorf("adopt activity settings: %w", res.Error)
+	wrote, err := insertSettings(tx, st, `ON CONFLICT (platform_id, link_id) DO NOTHING`)
+	if err != nil {
+		return Settings{}, fmt.Errorf("adopt activity settings: %w", err)
 	}
-	if res.RowsAffected == 1 {
+	if wrote {
 		return st, nil
 	}
 	return s.settingsIn(tx.Statement.Context, tx, st.PlatformID, st.LinkID)

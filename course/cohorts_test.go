@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
@@ -77,7 +78,7 @@ func TestAdoptSettingsOnFirstLaunch(t *testing.T) {
 		cs := course.NewStore(db)
 		ctx := context.Background()
 		chosen := course.DefaultSettings("", "")
-		chosen.Kind, chosen.CohortPolicy, chosen.GroupSize, chosen.Instructions = course.KindQuestionBoard, course.CohortGroups, 2, "Ask away."
+		chosen.Kind, chosen.CohortPolicy, chosen.GroupSize, chosen.Instructions = activity.KindQuestionBoard, course.CohortGroups, 2, "Ask away."
 
 		plan, err := cs.PlanLaunch(ctx, db.SQL, cohortLaunchInput("t1", "rl1", course.Instructor))
 		if err != nil {
@@ -98,7 +99,7 @@ func TestAdoptSettingsOnFirstLaunch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !st.Configured || st.Kind != course.KindQuestionBoard || st.CohortPolicy != course.CohortGroups || st.GroupSize != 2 || st.Instructions != "Ask away." {
+		if !st.Configured || st.Kind != activity.KindQuestionBoard || st.CohortPolicy != course.CohortGroups || st.GroupSize != 2 || st.Instructions != "Ask away." {
 			t.Fatalf("adopted settings = %+v", st)
 		}
 
@@ -116,7 +117,7 @@ func TestAdoptSettingsOnFirstLaunch(t *testing.T) {
 		if !ok || again.Cohort.ID != rec.Cohort.ID || again.Cohort.Key != "groups:2:1" {
 			t.Fatalf("relaunch settled = %v, cohort %+v; want settled in %s", ok, again.Cohort, rec.Cohort.ID)
 		}
-		if a := plan.SettledActivity(); a.Settings.Kind != course.KindQuestionBoard || a.Settings.Instructions != "Ask away." || a.CohortSize != 1 {
+		if a := plan.SettledActivity(); a.Settings.Kind != activity.KindQuestionBoard || a.Settings.Instructions != "Ask away." || a.CohortSize != 1 {
 			t.Fatalf("settled activity = %+v", a)
 		}
 

@@ -157,12 +157,15 @@ func (s *Store) AddPlacement(ctx context.Context, secret string, p Placement) (P
 		p.PlatformID, p.DeploymentID, p.ContextKey, p.CreatedBy = r.PlatformID, r.DeploymentID, r.ContextKey, r.Subject
 		p.ID, p.CreatedAt = newID(), s.Now().UTC()
 		st := &p.Settings
+		doc, err := st.encodeOptions()
+		if err != nil {
+			return err
+		}
 		if err := tx.Exec(`INSERT INTO placements (platform_id, id, deployment_id, context_key, title, kind, instructions, cohort_policy, group_size,
-				allow_anonymous, post_first, graded, points, min_threads, min_replies, min_accepted, min_upvotes, credit, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				graded, points, options, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.PlatformID, p.ID, p.DeploymentID, p.ContextKey, p.Title, st.Kind, st.Instructions, st.CohortPolicy, st.GroupSize,
-			st.AllowAnonymous, st.PostFirst, st.Graded, st.Points, st.Rule.MinThreads, st.Rule.MinReplies, st.Rule.MinAccepted,
-			st.Rule.MinUpvotes, st.Credit, p.CreatedBy, p.CreatedAt).Error; err != nil {
+			st.Graded, st.Points, doc, p.CreatedBy, p.CreatedAt).Error; err != nil {
 			return fmt.Errorf("store placement: %w", err)
 		}
 		placed := append(r.Placed, p.ID)
@@ -230,11 +233,10 @@ func placementIn(ctx context.Context, db gorm.ConnPool, s *Store, platformID, id
 	p := Placement{PlatformID: platformID, ID: id}
 	st := &p.Settings
 	err := db.QueryRowContext(ctx, s.db.Rebind(`SELECT deployment_id, context_key, title, kind, instructions, cohort_policy, group_size,
-			allow_anonymous, post_first, graded, points, min_threads, min_replies, min_accepted, min_upvotes, credit, created_by, created_at
+			graded, points, options, created_by, created_at
 		FROM placements WHERE platform_id = ? AND id = ?`), platformID, id).
 		Scan(&p.DeploymentID, &p.ContextKey, &p.Title, &st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize,
-			&st.AllowAnonymous, &st.PostFirst, &st.Graded, &st.Points, &st.Rule.MinThreads, &st.Rule.MinReplies,
-			&st.Rule.MinAccepted, &st.Rule.MinUpvotes, &st.Credit, &p.CreatedBy, &p.CreatedAt)
+			&st.Graded, &st.Points, optionsDest{st}, &p.CreatedBy, &p.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Placement{}, roundtable.Errorf(roundtable.ENOTFOUND, "No such placement.")
 	}

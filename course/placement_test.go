@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
@@ -38,7 +39,8 @@ func openRequest(t *testing.T, db *store.DB, cs *course.Store, r course.Placemen
 
 func graded() course.Settings {
 	st := course.DefaultSettings("", "")
-	st.Kind, st.Graded, st.Points, st.Rule.MinReplies, st.Instructions = course.KindQuestionBoard, true, 20, 2, "Ask one question."
+	st.Kind, st.Graded, st.Points, st.Options, st.Instructions = activity.KindQuestionBoard, true, 20, activity.DiscussionOptions{AllowAnonymous: true,
+		Credit: activity.CreditFull, Rule: activity.CompletionRule{MinReplies: 2}}, "Ask one question."
 	return st
 }
 
@@ -67,7 +69,7 @@ func TestPlacementRequestLifecycle(t *testing.T) {
 		// Invalid choices are refused with a message and store nothing.
 		for _, bad := range []course.Placement{
 			{Title: "  ", Settings: course.DefaultSettings("", "")},
-			{Title: "Graded without a rule", Settings: func() course.Settings { s := graded(); s.Rule = course.CompletionRule{}; return s }()},
+			{Title: "Graded without a rule", Settings: func() course.Settings { s := graded(); s.Options = activity.DefaultDiscussion; return s }()},
 			{Title: "Unknown kind", Settings: func() course.Settings { s := graded(); s.Kind = "quiz"; return s }()},
 		} {
 			if _, err := cs.AddPlacement(ctx, secret, bad); roundtable.ErrorCode(err) != roundtable.EINVALID {
@@ -90,7 +92,7 @@ func TestPlacementRequestLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Settings.Kind != course.KindQuestionBoard || !p.Settings.Graded || p.Settings.Points != 20 || p.Settings.Rule.MinReplies != 2 ||
+		if p.Settings.Kind != activity.KindQuestionBoard || !p.Settings.Graded || p.Settings.Points != 20 || p.Settings.Options.(activity.DiscussionOptions).Rule.MinReplies != 2 ||
 			p.Settings.Instructions != "Ask one question." || p.ContextKey != "ctx-1" || p.DeploymentID != "d1" {
 			t.Errorf("stored placement %+v", p)
 		}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
@@ -36,7 +37,7 @@ func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Configured || st.Kind != course.KindDiscussion || st.CohortPolicy != course.CohortCourse || !st.AllowAnonymous || st.Graded {
+		if st.Configured || st.Kind != activity.KindDiscussion || st.CohortPolicy != course.CohortCourse || !st.Options.(activity.DiscussionOptions).AllowAnonymous || st.Graded {
 			t.Fatalf("defaults = %+v", st)
 		}
 
@@ -47,9 +48,11 @@ func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
 			t.Fatalf("graded without a rule: err = %v, want EINVALID", err)
 		}
 
-		st.Graded, st.Points, st.Rule = true, 20, course.CompletionRule{MinThreads: 1, MinReplies: 2}
-		st.CohortPolicy, st.GroupSize, st.AllowAnonymous, st.PostFirst = course.CohortGroups, 8, false, true
-		st.Credit, st.UpdatedBy = course.CreditProportional, rec.User.ID
+		rule := activity.CompletionRule{MinThreads: 1, MinReplies: 2}
+		st.Graded, st.Points = true, 20
+		st.CohortPolicy, st.GroupSize = course.CohortGroups, 8
+		st.Options = activity.DiscussionOptions{AllowAnonymous: false, PostFirst: true, Credit: activity.CreditProportional, Rule: rule}
+		st.UpdatedBy = rec.User.ID
 		if err := db.Tx(ctx, func(tx *gorm.DB) error { return cs.SaveSettings(ctx, tx, st) }); err != nil {
 			t.Fatal(err)
 		}
@@ -57,8 +60,9 @@ func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.Configured || !got.Graded || got.Points != 20 || got.Rule != st.Rule || got.CohortPolicy != course.CohortGroups ||
-			got.GroupSize != 8 || got.AllowAnonymous || !got.PostFirst || got.Credit != course.CreditProportional {
+		opts := got.Options.(activity.DiscussionOptions)
+		if !got.Configured || !got.Graded || got.Points != 20 || opts.Rule != rule || got.CohortPolicy != course.CohortGroups ||
+			got.GroupSize != 8 || opts.AllowAnonymous || !opts.PostFirst || opts.Credit != activity.CreditProportional {
 			t.Fatalf("saved = %+v", got)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 )
 
@@ -21,17 +22,12 @@ const (
 )
 
 // What counts toward completion and grades, as conditions on a post p
-// joined with its thread t: the discussion as it stands. The participation
-// table, learners' progress and the scores sent to the LMS all count with
-// them (package grade too), so they never disagree.
+// joined with its thread t: the discussion kind's (package activity), so
+// the participation table, learners' progress and the scores sent to the
+// LMS never disagree.
 const (
-	// Counted is a post neither removed nor hidden by moderators, in a
-	// thread that is not hidden: it counts as a thread (opening) or a
-	// reply, and its upvotes count.
-	Counted = `(p.deleted = FALSE AND p.hidden = FALSE AND t.hidden = FALSE)`
-	// AcceptedAnswer is a post that is its question's accepted answer and
-	// was given by someone other than the person who asked.
-	AcceptedAnswer = `(t.accepted_post_id = p.id AND p.author_id <> t.author_id)`
+	Counted        = activity.Counted
+	AcceptedAnswer = activity.AcceptedAnswer
 )
 
 // LearnerParticipation is what one learner of the cohort did in this space.

@@ -11,8 +11,10 @@ import (
 )
 
 // The activity's rules that the discussion enforces, from the settings its
-// staff chose (the activity_settings table; no row means the defaults:
-// anonymity allowed, nothing hidden until a learner posts).
+// staff chose (the discussion kind's options document in activity_settings,
+// activity.DiscussionOptions; no row means the defaults: anonymity allowed,
+// nothing hidden until a learner posts). The document is JSON; `->` gives
+// a member as JSON on both databases, so a flag compares with 'true'.
 
 // ErrPostFirst refuses a learner another's thread in a post-first activity
 // until they have a response that counts (hasResponded).
@@ -35,7 +37,7 @@ func respondedArgs(v Viewer) []any { return []any{v.PlatformID, v.UserID, v.Coho
 
 // postFirstAsked is true when the activity asks learners to post first
 // (arguments: platform, link).
-const postFirstAsked = `EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = ? AND st.link_id = ? AND st.post_first = TRUE)`
+const postFirstAsked = `EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = ? AND st.link_id = ? AND (st.options -> 'post_first') = 'true')`
 
 // mustPostFirstCase is 1 when the viewer (a learner) must post before
 // seeing others: the activity asks it and they have no response that
@@ -96,7 +98,7 @@ func checkAnonymous(tx *gorm.DB, v Viewer, anonymous bool) error {
 		return nil
 	}
 	var allowed bool
-	err := tx.Raw(`SELECT allow_anonymous FROM activity_settings WHERE platform_id = ? AND link_id = ?`, v.PlatformID, v.LinkID).Row().Scan(&allowed)
+	err := tx.Raw(`SELECT CASE WHEN (options -> 'allow_anonymous') = 'false' THEN FALSE ELSE TRUE END FROM activity_settings WHERE platform_id = ? AND link_id = ?`, v.PlatformID, v.LinkID).Row().Scan(&allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

@@ -3,6 +3,7 @@ package discussion_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -25,9 +26,9 @@ func setRules(t *testing.T, db *store.DB, allowAnonymous, postFirst bool) {
 		{`INSERT INTO courses (platform_id, id, deployment_id, context_key, created_at, updated_at) VALUES ('p1', 'c1', 'd1', 'ctx', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
 		{`INSERT INTO resource_links (platform_id, id, course_id, deployment_id, resource_link_id, created_at, updated_at)
 			VALUES ('p1', 'l1', 'c1', 'd1', 'rl1', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
-		{`INSERT INTO activity_settings (platform_id, link_id, allow_anonymous, post_first, configured, updated_at) VALUES ('p1', 'l1', ?, ?, TRUE, ?)
-			ON CONFLICT (platform_id, link_id) DO UPDATE SET allow_anonymous = excluded.allow_anonymous, post_first = excluded.post_first`,
-			[]any{allowAnonymous, postFirst, now}},
+		{`INSERT INTO activity_settings (platform_id, link_id, options, configured, updated_at) VALUES ('p1', 'l1', ?, TRUE, ?)
+			ON CONFLICT (platform_id, link_id) DO UPDATE SET options = excluded.options`,
+			[]any{fmt.Sprintf(`{"allow_anonymous": %t, "post_first": %t}`, allowAnonymous, postFirst), now}},
 	} {
 		if err := db.Exec(q.sql, q.args...).Error; err != nil {
 			t.Fatal(err)

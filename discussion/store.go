@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/store"
 )
@@ -731,13 +732,13 @@ func (s *Store) ThreadPage(ctx context.Context, v Viewer, threadID string, page 
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at,
 		`+mustPostFirstCase+`,
 		`+viewerSuspended+`,
-		COALESCE((SELECT st.allow_anonymous FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
+		COALESCE((SELECT CASE WHEN (st.options -> 'allow_anonymous') = 'false' THEN FALSE ELSE TRUE END FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
 		(`+unreadCount+`),
 		COALESCE((SELECT `+markedDuplicates[s.db.Dialect]+` FROM threads d
 			WHERE d.platform_id = t.platform_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.cohort_id = t.cohort_id AND d.link_id = t.link_id`+hiddenMarked(v)+`), '')
 		`+threadJoins+`
 		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
-		append(mustPostFirstArgs(v), v.PlatformID, v.CourseID, v.UserID, course.DefaultSettings("", "").AllowAnonymous,
+		append(mustPostFirstArgs(v), v.PlatformID, v.CourseID, v.UserID, activity.DefaultDiscussion.AllowAnonymous,
 			v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
 			v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)...)
 	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications, &marked)

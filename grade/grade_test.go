@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/grade"
@@ -229,8 +230,8 @@ func (f *fixture) state(t *testing.T, userID string) (state string, attempts int
 func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditProportional, Rule: course.CompletionRule{MinThreads: 1, MinReplies: 2}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinThreads: 1, MinReplies: 2}}})
 		f.start(t)
 		alice, bob := f.learners[0], f.learners[1]
 
@@ -275,7 +276,7 @@ func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, err := f.grades.ProgressOf(context.Background(), st, bob.ID)
-		if err != nil || p.Counts.Threads != 1 || p.Counts.Replies != 0 || p.Completed {
+		if err != nil || len(p.Items) != 2 || p.Items[0].Have != 1 || p.Items[1].Have != 0 || p.Completed {
 			t.Fatalf("bob's progress = %+v err=%v", p, err)
 		}
 	})
@@ -284,8 +285,8 @@ func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
 func TestRuleChangeRescoresEveryone(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
-		rule := course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditFull, Rule: course.CompletionRule{MinThreads: 2}}
+		rule := course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 2}}}
 		f.configure(t, rule)
 		f.start(t)
 		for _, l := range f.learners[:2] {
@@ -299,7 +300,7 @@ func TestRuleChangeRescoresEveryone(t *testing.T) {
 		if s, _ := f.lms.latest(f.learners[0].Subject); *s.ScoreGiven != 0 {
 			t.Fatalf("full credit before completion = %v", *s.ScoreGiven)
 		}
-		rule.Rule.MinThreads = 1
+		rule.Options = activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}
 		f.configure(t, rule)
 		for _, l := range f.learners[:2] {
 			eventually(t, "re-scored "+l.Name, func() bool { s, _ := f.lms.latest(l.Subject); return *s.ScoreGiven == 10 })
@@ -313,8 +314,8 @@ func TestRuleChangeRescoresEveryone(t *testing.T) {
 func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{MaxAttempts: 4}, "https://lms.example/courses/1/lineitems")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditFull, Rule: course.CompletionRule{MinThreads: 1}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
 		alice, bob := f.learners[0], f.learners[1]
 		// 500, then 429 asking for a second, then success.
 		f.lms.failures = []error{
@@ -371,8 +372,8 @@ func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
 func TestOneDeliveryAtATimePerLMSAndNewestWins(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{Workers: 4}, "https://lms.example/courses/1/lineitems")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditProportional, Rule: course.CompletionRule{MinReplies: 20}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinReplies: 20}}})
 		th := f.thread(t, f.teacher, "Introduce yourselves")
 		// Changes queue up before the workers start: each learner's newest
 		// score supersedes the older ones.
@@ -401,8 +402,8 @@ func TestOneDeliveryAtATimePerLMSAndNewestWins(t *testing.T) {
 func TestNoGradebookServiceIsShownNotQueued(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditFull, Rule: course.CompletionRule{MinThreads: 1}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
 		f.thread(t, f.learners[0].ID, "Where is the syllabus")
 		if st, _, _ := f.state(t, f.learners[0].ID); st != grade.StateUnavailable {
 			t.Fatalf("state = %s, want %s", st, grade.StateUnavailable)
@@ -420,8 +421,8 @@ func TestNoGradebookServiceIsShownNotQueued(t *testing.T) {
 func TestRolledBackChangeQueuesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditFull, Rule: course.CompletionRule{MinThreads: 1}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
 		boom := errors.New("the change failed after scoring")
 		err := db.Tx(context.Background(), func(tx *gorm.DB) error {
 			if err := f.grades.Recompute(context.Background(), tx, "p1", f.link.ID, f.learners[0].ID); err != nil {

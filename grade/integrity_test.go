@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
@@ -15,8 +16,8 @@ import (
 
 // upvoteRule completes with a thread and one upvote received, in
 // proportion: 5 points for the thread alone, 10 with an upvote.
-var upvoteRule = course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-	Graded: true, Points: 10, Credit: course.CreditProportional, Rule: course.CompletionRule{MinThreads: 1, MinUpvotes: 1}}
+var upvoteRule = course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+	Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinThreads: 1, MinUpvotes: 1}}}
 
 func (f *fixture) calls() int {
 	f.lms.mu.Lock()
@@ -164,8 +165,8 @@ func TestDisabledLMSScoresWaitThenGoOut(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{SweepInterval: 100 * time.Millisecond}, "https://lms.example/courses/1/lineitems")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditFull, Rule: course.CompletionRule{MinThreads: 1}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
 		alice, bob := f.learners[0], f.learners[1]
 		// Alice's score is queued, then the LMS is disabled before it is sent.
 		f.thread(t, alice.ID, "Hearing protection")
@@ -202,8 +203,8 @@ func TestHidingAndRestoringRescore(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditFull, Rule: course.CompletionRule{MinReplies: 1}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinReplies: 1}}})
 		alice := f.learners[0]
 		th := f.thread(t, f.teacher, "Introduce yourselves")
 		reply := f.reply(t, alice.ID, th)
@@ -236,8 +237,8 @@ func TestScoresCountedBeforeTheRulesAreCountedAgain(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{SweepInterval: 100 * time.Millisecond}, "https://lms.example/courses/1/lineitems")
-		f.configure(t, course.Settings{Kind: course.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true,
-			Graded: true, Points: 10, Credit: course.CreditFull, Rule: course.CompletionRule{MinAccepted: 1}})
+		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
+			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinAccepted: 1}}})
 		alice := f.learners[0]
 		th := f.thread(t, alice.ID, "Safety boots")
 		own := f.reply(t, alice.ID, th)

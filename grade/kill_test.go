@@ -19,6 +19,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/grade"
@@ -109,9 +110,8 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	must(t, p.Enroll("c1", "teacher", lti.RoleInstructor))
 	teacher := launch("teacher", course.Roles{course.Instructor})
 	err = db.Tx(ctx, func(tx *gorm.DB) error {
-		return courses.SaveSettings(ctx, tx, course.Settings{PlatformID: reg.ID, LinkID: teacher.Link.ID, Kind: course.KindDiscussion,
-			CohortPolicy: course.CohortCourse, GroupSize: 12, AllowAnonymous: true, Graded: true, Points: 9,
-			Credit: course.CreditProportional, Rule: course.CompletionRule{MinReplies: 3}})
+		return courses.SaveSettings(ctx, tx, course.Settings{PlatformID: reg.ID, LinkID: teacher.Link.ID, Kind: activity.KindDiscussion,
+			CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 9, Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinReplies: 3}}})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
-	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
 )
@@ -41,6 +41,12 @@ type graded struct {
 	PlatformActive bool
 }
 
+// scored reports whether the activity sends scores: a graded activity
+// whose kind measures completion.
+func (g graded) scored() bool {
+	return g.LinkFound && g.Settings.Graded && g.Settings.Grading().Measured()
+}
+
 func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkID string) (graded, error) {
 	g := graded{Settings: course.DefaultSettings(platformID, linkID)}
 	var lineItems, lineItem, status string
@@ -62,32 +68,14 @@ func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkI
 	return g, nil
 }
 
-// counts reads what a learner did in an activity, in one statement, as
-// the discussion counts it (discussion.Counted, discussion.AcceptedAnswer).
-func counts(ctx context.Context, q *gorm.DB, platformID, linkID, userID string) (Counts, error) {
-	var c Counts
-	err := q.WithContext(ctx).Raw(`SELECT
-			COALESCE(SUM(CASE WHEN p.opening THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN p.opening THEN 0 ELSE 1 END), 0),
-			COALESCE(SUM(CASE WHEN `+discussion.AcceptedAnswer+` THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(p.vote_count), 0)
-		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-		WHERE p.platform_id = ? AND p.author_id = ? AND p.link_id = ? AND `+discussion.Counted, platformID, userID, linkID).Row().
-		Scan(&c.Threads, &c.Replies, &c.Accepted, &c.Upvotes)
-	if err != nil {
-		return c, fmt.Errorf("count participation: %w", err)
+// ProgressOf is a learner's standing against the completion measure of
+// the activity whose settings the caller has already read, as its kind
+// measures it.
+func (s *Service) ProgressOf(ctx context.Context, st course.Settings, userID string) (activity.Progress, error) {
+	if st.Options == nil {
+		return activity.Progress{}, nil
 	}
-	return c, nil
-}
-
-// ProgressOf is a learner's standing against the completion rule of the
-// activity whose settings the caller has already read: one statement.
-func (s *Service) ProgressOf(ctx context.Context, st course.Settings, userID string) (Progress, error) {
-	c, err := counts(ctx, s.db.DB, st.PlatformID, st.LinkID, userID)
-	if err != nil {
-		return Progress{}, err
-	}
-	return Measure(st.Rule, c), nil
+	return st.Options.Measure(ctx, s.db.DB, activity.Ref{PlatformID: st.PlatformID, LinkID: st.LinkID}, userID)
 }
 
 // Recompute brings the scores owed to the named learners of an activity up
@@ -100,9 +88,14 @@ func (s *Service) Recompute(ctx context.Context, tx *gorm.DB, platformID, linkID
 		return nil
 	}
 	g, err := s.readGraded(ctx, tx, platformID, linkID)
-	if err != nil || !g.LinkFound || !g.Settings.Graded || g.Settings.Rule.Empty() {
+	if err != nil || !g.scored() {
 		return err
 	}
+	return s.recomputeAll(ctx, tx, g, platformID, linkID, userIDs)
+}
+
+// recomputeAll is Recompute for a scored activity g.
+func (s *Service) recomputeAll(ctx context.Context, tx *gorm.DB, g graded, platformID, linkID string, userIDs []string) error {
 	seen := map[string]bool{}
 	for _, u := range userIDs {
 		if u == "" || seen[u] {
@@ -116,18 +109,26 @@ func (s *Service) Recompute(ctx context.Context, tx *gorm.DB, platformID, linkID
 	return nil
 }
 
-// RecomputeActivity re-scores every learner the activity's rule may
-// concern — those who posted in it and those who already have a score —
-// after its settings changed, inside tx (the settings' transaction).
+// RecomputeActivity re-scores every learner the activity's completion
+// measure may concern — those its kind says did something it counts, and
+// those who already have a score — after its settings changed, inside tx
+// (the settings' transaction).
 func (s *Service) RecomputeActivity(ctx context.Context, tx *gorm.DB, platformID, linkID string) error {
-	var users []string
-	err := tx.WithContext(ctx).Raw(`SELECT DISTINCT author_id FROM posts WHERE platform_id = ? AND link_id = ?
-		UNION SELECT user_id FROM grade_scores WHERE platform_id = ? AND link_id = ?`, platformID, linkID, platformID, linkID).
-		Scan(&users).Error
+	g, err := s.readGraded(ctx, tx, platformID, linkID)
+	if err != nil || !g.scored() {
+		return err
+	}
+	users, err := g.Settings.Options.Learners(ctx, tx, activity.Ref{PlatformID: platformID, LinkID: linkID})
+	if err != nil {
+		return err
+	}
+	var scored []string
+	err = tx.WithContext(ctx).Raw(`SELECT user_id FROM grade_scores WHERE platform_id = ? AND link_id = ?`, platformID, linkID).
+		Scan(&scored).Error
 	if err != nil {
 		return fmt.Errorf("list learners to re-score: %w", err)
 	}
-	return s.Recompute(ctx, tx, platformID, linkID, users...)
+	return s.recomputeAll(ctx, tx, g, platformID, linkID, append(users, scored...))
 }
 
 type owedRow struct {
@@ -157,11 +158,11 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 			return fmt.Errorf("lock score: %w", err)
 		}
 	}
-	c, err := counts(ctx, tx, platformID, linkID, userID)
+	p, err := g.Settings.Options.Measure(ctx, tx, activity.Ref{PlatformID: platformID, LinkID: linkID}, userID)
 	if err != nil {
 		return err
 	}
-	owed := Score(g.Settings, Measure(g.Settings.Rule, c))
+	owed := g.Settings.Options.Owe(g.Settings.Points, p)
 
 	var old owedRow
 	found := true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/session"
 )
@@ -19,10 +21,12 @@ import (
 // An activity's settings (course.Settings): the staff's page at
 // /a/:link/settings, the form fields it shares with the deep-linking
 // chooser (the "settings_fields" template and parseSettingsForm), and what
-// the discussion's pages show of them.
+// the discussion's pages show of them. The fields every kind has are
+// settings_fields'; each kind's own come from its template (kind_*.html,
+// named by activity.Kind.Form) and are read and validated by the kind.
 
 // settingsForm is what the "settings_fields" template shows: the settings,
-// the numbers as typed, and the one field in error.
+// the values as typed, and the one field in error.
 type settingsForm struct {
 	S     course.Settings
 	Typed map[string]string
@@ -41,74 +45,79 @@ func (f settingsForm) For(field string) settingsFieldError {
 }
 
 // Num is a number field's value: as typed when the form came back with an
-// error, else the setting's.
-func (f settingsForm) Num(field string) string {
+// error, else the setting's value.
+func (f settingsForm) Num(field string, value int) string {
 	if v, ok := f.Typed[field]; ok {
 		return v
 	}
-	if p := numberField(&f.S, field); p != nil {
-		return strconv.Itoa(*p)
+	return strconv.Itoa(value)
+}
+
+// Kinds are the kinds of activity the settings fields offer.
+func (settingsForm) Kinds() []activity.Kind { return activity.Kinds() }
+
+// kindForm is what a kind's templates ("kind_fields_<form>" and
+// "kind_completion_<form>") show: the form, and the options of that kind.
+type kindForm struct {
+	settingsForm
+	Form string
+	O    activity.Options
+}
+
+// KindForms are the kinds' own fields, one set per form template, in the
+// kinds' order: the settings' options for their kind's form, a kind's
+// defaults for the others (shown for a change of kind).
+func (f settingsForm) KindForms() []kindForm {
+	var out []kindForm
+	seen := map[string]bool{}
+	current, _ := activity.Lookup(f.S.Kind)
+	for _, k := range activity.Kinds() {
+		if seen[k.Form()] {
+			continue
+		}
+		seen[k.Form()] = true
+		opts := k.Options(nil)
+		if current != nil && current.Form() == k.Form() {
+			opts = current.Options(f.S.Options)
+		}
+		out = append(out, kindForm{settingsForm: f, Form: k.Form(), O: opts})
 	}
-	return ""
+	return out
 }
 
-type ruleField struct{ Name, Label string }
+// RuleFields are a discussion's completion minimums, in the form's order.
+func (kindForm) RuleFields() []activity.RuleField { return activity.RuleFields }
 
-// RuleFields are the completion rule's minimums, in the form's order.
-func (settingsForm) RuleFields() []ruleField {
-	return []ruleField{{"min_threads", "Threads or questions started"}, {"min_replies", "Replies"},
-		{"min_accepted", "Accepted answers"}, {"min_upvotes", "Upvotes received"}}
-}
-
-func numberField(st *course.Settings, field string) *int {
-	switch field {
-	case "group_size":
-		return &st.GroupSize
-	case "points":
-		return &st.Points
-	case "min_threads":
-		return &st.Rule.MinThreads
-	case "min_replies":
-		return &st.Rule.MinReplies
-	case "min_accepted":
-		return &st.Rule.MinAccepted
-	case "min_upvotes":
-		return &st.Rule.MinUpvotes
+// typedValues are the values a form sent, to show back beside an error.
+func typedValues(form url.Values) map[string]string {
+	typed := make(map[string]string, len(form))
+	for name, vs := range form {
+		if len(vs) > 0 {
+			typed[name] = vs[0]
+		}
 	}
-	return nil
+	return typed
 }
-
-var numberFields = []string{"group_size", "points", "min_threads", "min_replies", "min_accepted", "min_upvotes"}
-
-var numberLabels = map[string]string{"group_size": "Learners per group", "points": "Points", "min_threads": "Threads or questions started",
-	"min_replies": "Replies", "min_accepted": "Accepted answers", "min_upvotes": "Upvotes received"}
 
 // parseSettingsForm reads the "settings_fields" form into st, then
-// validates it. Every field is read, so st holds what was sent even when
-// the error (a *course.InvalidSetting naming the field) asks to correct one.
-// A checkbox left unticked is false; a number left empty keeps st's value.
+// validates it: the fields every kind has here, the kind's own by the
+// kind. Every field is read, so st holds what was sent even when the error
+// (an *activity.InvalidSetting naming the field) asks to correct one. A
+// checkbox left unticked is false; a number left empty keeps st's value.
 func parseSettingsForm(c echo.Context, st *course.Settings) error {
 	st.Kind = c.FormValue("kind")
 	st.Instructions = strings.ReplaceAll(c.FormValue("instructions"), "\r\n", "\n")
 	st.CohortPolicy = c.FormValue("cohort_policy")
-	st.AllowAnonymous = c.FormValue("allow_anonymous") == "1"
-	st.PostFirst = c.FormValue("post_first") == "1"
 	st.Graded = c.FormValue("graded") == "1"
-	st.Credit = c.FormValue("credit")
 	var bad error
-	for _, f := range numberFields {
-		raw := strings.TrimSpace(c.FormValue(f))
-		if raw == "" {
-			continue
+	activity.ReadNumber(c, "group_size", "Learners per group", &st.GroupSize, &bad)
+	activity.ReadNumber(c, "points", "Points", &st.Points, &bad)
+	if k, ok := activity.Lookup(st.Kind); ok {
+		opts, err := k.Options(st.Options).ReadForm(c)
+		st.Options = opts
+		if bad == nil {
+			bad = err
 		}
-		n, err := strconv.Atoi(raw)
-		if err != nil {
-			if bad == nil {
-				bad = &course.InvalidSetting{Field: f, Err: roundtable.Errorf(roundtable.EINVALID, "%s must be a whole number.", numberLabels[f])}
-			}
-			continue
-		}
-		*numberField(st, f) = n
 	}
 	if bad != nil {
 		return bad
@@ -184,12 +193,9 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 			return s.Grades.RecomputeActivity(ctx, tx, sess.PlatformID, sess.LinkID)
 		})
 	}
-	var bad *course.InvalidSetting
+	var bad *activity.InvalidSetting
 	if errors.As(err, &bad) {
-		form := settingsForm{S: st, Typed: map[string]string{}, Field: bad.Field, Error: bad.Err.Message}
-		for _, f := range numberFields {
-			form.Typed[f] = c.FormValue(f)
-		}
+		form := settingsForm{S: st, Typed: typedValues(c.Request().PostForm), Field: bad.Field, Error: bad.Err.Message}
 		b.L.Title = "Fix the activity settings"
 		return s.render(c, http.StatusUnprocessableEntity, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: form,
 			Action: b.L.URL(b.Base + "/settings"), Setup: setup, ActivityTitle: a.Title(), CourseTitle: a.Course.Title})
@@ -222,14 +228,17 @@ type activityView struct {
 
 func (s *Server) activityView(c echo.Context, sess session.Session, a course.Activity, b discussionBase) (activityView, error) {
 	ctx := c.Request().Context()
-	v := activityView{QuestionBoard: a.Settings.Kind == course.KindQuestionBoard}
+	// The discussion pages serve the discussion kinds: their options say
+	// what the pages offer.
+	opts, _ := a.Settings.Options.(activity.DiscussionOptions)
+	v := activityView{QuestionBoard: a.Settings.Kind == activity.KindQuestionBoard}
 	if a.Settings.Instructions != "" {
 		v.Instructions = renderedPosts.render(a.Settings.Instructions)
 	}
 	if a.Cohort.Key != "course" {
 		v.CohortName = a.Cohort.Name
 	}
-	if a.Settings.PostFirst && sess.Roles.Participant() {
+	if opts.PostFirst && sess.Roles.Participant() {
 		must, err := s.Discussions.MustPostFirst(ctx, viewerOf(sess))
 		if err != nil {
 			return v, err
@@ -254,5 +263,8 @@ func (s *Server) noAnonymous(c echo.Context, sess session.Session) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("activity settings: %w", err)
 	}
-	return !st.AllowAnonymous, nil
+	// As the discussion engine enforces it: only a discussion kind's
+	// options turn anonymity off.
+	opts, ok := st.Options.(activity.DiscussionOptions)
+	return ok && !opts.AllowAnonymous, nil
 }

@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/markdown"
@@ -202,15 +203,10 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 	st := course.DefaultSettings("", "")
 	perr := parseSettingsForm(c, &st)
 	if perr == nil {
-		if _, ok := knownKind(st.Kind); !ok {
-			perr = &course.InvalidSetting{Field: "kind", Err: roundtable.Errorf(roundtable.EINVALID, "Choose what kind of activity to add.")}
-		}
-	}
-	if perr == nil {
 		placed := title
 		if strings.TrimSpace(placed) == "" {
-			kind, _ := knownKind(st.Kind)
-			placed = kind.DefaultTitle
+			kind, _ := activity.Lookup(st.Kind)
+			placed = kind.DefaultTitle()
 		}
 		_, perr = s.Courses.AddPlacement(ctx, secret, course.Placement{Title: placed, Settings: st})
 	}
@@ -218,16 +214,13 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 		if roundtable.ErrorCode(perr) != roundtable.EINVALID {
 			return perr
 		}
-		form := settingsForm{S: st, Typed: map[string]string{}}
-		for _, f := range numberFields {
-			form.Typed[f] = r.PostForm.Get(f)
-		}
+		form := settingsForm{S: st, Typed: typedValues(r.PostForm)}
 		pg, err := s.chooser(ctx, secret, req, title, form)
 		if err != nil {
 			return err
 		}
 		pg.Error = roundtable.ErrorMessage(perr)
-		var bad *course.InvalidSetting
+		var bad *activity.InvalidSetting
 		if errors.As(perr, &bad) {
 			pg.Settings.Field, pg.Settings.Error, pg.Field = bad.Field, bad.Err.Message, bad.Field
 		} else {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -167,7 +168,7 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 			t.Errorf("%d kinds offered", n)
 		}
 		choice := res
-		res = submit(t, b, res, url.Values{"kind": {course.KindQuestionBoard}, "title": {"Week 3 questions"},
+		res = submit(t, b, res, url.Values{"kind": {activity.KindQuestionBoard}, "title": {"Week 3 questions"},
 			"instructions": {"Ask about **the week's reading**.\n\n- One question each."}, "cohort_policy": {"section"},
 			"graded": {"1"}, "points": {"15"}, "min_threads": {"1"}, "min_replies": {"2"}, "credit": {"proportional"},
 			"allow_anonymous": nil, "post_first": {"1"}}, "place")
@@ -226,10 +227,10 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := p.Settings
-		if p.Title != "Week 3 questions" || st.Kind != course.KindQuestionBoard || st.CohortPolicy != course.CohortSection || !st.Graded ||
-			st.Points != 15 || st.Rule.MinThreads != 1 || st.Rule.MinReplies != 2 || st.Credit != course.CreditProportional ||
-			st.AllowAnonymous || !st.PostFirst || p.CreatedBy != apptest.Instructor || p.ContextKey != apptest.CourseID {
+		st, opts := p.Settings, p.Settings.Options.(activity.DiscussionOptions)
+		if p.Title != "Week 3 questions" || st.Kind != activity.KindQuestionBoard || st.CohortPolicy != course.CohortSection || !st.Graded ||
+			st.Points != 15 || opts.Rule.MinThreads != 1 || opts.Rule.MinReplies != 2 || opts.Credit != activity.CreditProportional ||
+			opts.AllowAnonymous || !opts.PostFirst || p.CreatedBy != apptest.Instructor || p.ContextKey != apptest.CourseID {
 			t.Errorf("placement %+v", p)
 		}
 
@@ -277,13 +278,13 @@ func mustJSON(t *testing.T, v any) string {
 func TestDeepLinkingPlacesSeveral(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		b, res := chooser(t, env, apptest.Assistant, nil)
-		res = submit(t, b, res, url.Values{"kind": {course.KindDiscussion}, "title": {"Introductions"}}, "add")
+		res = submit(t, b, res, url.Values{"kind": {activity.KindDiscussion}, "title": {"Introductions"}}, "add")
 		d := doc(t, res.Body)
 		if res.StatusCode != http.StatusOK || text(d, "[data-testid=placed]") != "Introductions" {
 			t.Fatalf("after Add another: %d\n%.600s", res.StatusCode, res.Body)
 		}
 		// A title left empty is the kind's.
-		res = submit(t, b, res, url.Values{"kind": {course.KindQuestionBoard}, "title": {""}}, "place")
+		res = submit(t, b, res, url.Values{"kind": {activity.KindQuestionBoard}, "title": {""}}, "place")
 		_, jwt, _, c := responseJWT(t, env, res)
 		items, _ := c[lti.ClaimDeepLinkingContent].([]any)
 		if len(items) != 2 || items[0].(map[string]any)["title"] != "Introductions" || items[1].(map[string]any)["title"] != "Questions and answers" {
@@ -309,7 +310,7 @@ func TestDeepLinkingPlacesSeveral(t *testing.T) {
 func TestDeepLinkingChooserValidates(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		b, res := chooser(t, env, apptest.Instructor, nil)
-		res = submit(t, b, res, url.Values{"kind": {course.KindDiscussion}, "title": {"Graded, no rule"}, "graded": {"1"}, "points": {"10"}}, "place")
+		res = submit(t, b, res, url.Values{"kind": {activity.KindDiscussion}, "title": {"Graded, no rule"}, "graded": {"1"}, "points": {"10"}}, "place")
 		d := doc(t, res.Body)
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(text(d, "[data-testid=form-error]"), "completion rule") {
 			t.Fatalf("invalid choice: %d %q", res.StatusCode, text(d, "[data-testid=form-error]"))
@@ -464,7 +465,7 @@ func launchLinkAs(t *testing.T, env *apptest.Env, user, courseID, linkID string)
 func TestPlacedLinkAdoptsItsSettings(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		ctx := context.Background()
-		link := place(t, env, url.Values{"kind": {course.KindQuestionBoard}, "title": {"Ask the cohort"}, "cohort_policy": {"groups"},
+		link := place(t, env, url.Values{"kind": {activity.KindQuestionBoard}, "title": {"Ask the cohort"}, "cohort_policy": {"groups"},
 			"group_size": {"4"}, "graded": {"1"}, "points": {"30"}, "min_accepted": {"1"}, "allow_anonymous": nil})
 		pid := link.Custom["rt_placement"]
 		ours := launchLinkAs(t, env, apptest.Learner, apptest.CourseID, link.ID)
@@ -472,8 +473,8 @@ func TestPlacedLinkAdoptsItsSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !st.Configured || st.Kind != course.KindQuestionBoard || st.CohortPolicy != course.CohortGroups || st.GroupSize != 4 ||
-			!st.Graded || st.Points != 30 || st.Rule.MinAccepted != 1 || st.AllowAnonymous {
+		if !st.Configured || st.Kind != activity.KindQuestionBoard || st.CohortPolicy != course.CohortGroups || st.GroupSize != 4 ||
+			!st.Graded || st.Points != 30 || st.Options.(activity.DiscussionOptions).Rule.MinAccepted != 1 || st.Options.(activity.DiscussionOptions).AllowAnonymous {
 			t.Errorf("settings after the first launch %+v", st)
 		}
 
@@ -512,8 +513,8 @@ func TestPlacedLinkAdoptsItsSettings(t *testing.T) {
 			AuthURL: "https://other-lms.example.edu/auth", JWKSURL: "https://other-lms.example.edu/jwks", Deployments: []string{"d"}})
 		must(err)
 		must(env.DB.Exec(`INSERT INTO placements (platform_id, id, deployment_id, context_key, title, kind, instructions, cohort_policy, group_size,
-			allow_anonymous, post_first, graded, points, min_threads, min_replies, min_accepted, min_upvotes, credit, created_by, created_at)
-			VALUES (?, 'foreign-placement', 'd', 'c', 'Theirs', 'discussion', '', 'course', 12, TRUE, FALSE, TRUE, 99, 1, 0, 0, 0, 'full', 'x', ?)`,
+			graded, points, options, created_by, created_at)
+			VALUES (?, 'foreign-placement', 'd', 'c', 'Theirs', 'discussion', '', 'course', 12, TRUE, 99, '{"rule": {"min_threads": 1}}', 'x', ?)`,
 			other.ID, time.Now().UTC()).Error)
 		for _, id := range []string{"no-such-placement", "foreign-placement"} {
 			must(env.Platform.AddResourceLink(ltiplatform.ResourceLink{ID: "link-" + id, CourseID: apptest.CourseID, Title: id,
@@ -531,7 +532,7 @@ func TestPlacedLinkAdoptsItsSettings(t *testing.T) {
 // not show that description again above the instructions it repeats.
 func TestPlacedInstructionsAreShownOnce(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
-		link := place(t, env, url.Values{"kind": {course.KindDiscussion}, "title": {"Week 4"}, "cohort_policy": {"course"},
+		link := place(t, env, url.Values{"kind": {activity.KindDiscussion}, "title": {"Week 4"}, "cohort_policy": {"course"},
 			"instructions": {"Ask **one question** about `pivot tables`.\n\nThen answer _two_."}})
 		if link.Description != "Ask one question about pivot tables. Then answer two." {
 			t.Errorf("the LMS stored the description %q", link.Description)

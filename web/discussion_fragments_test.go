@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -217,7 +218,7 @@ func TestFragmentsKeepPostFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := course.DefaultSettings(sess.PlatformID, sess.LinkID)
-		st.PostFirst = true
+		st.Options = activity.DiscussionOptions{AllowAnonymous: true, PostFirst: true, Credit: activity.CreditFull}
 		must(t, env.App.Courses.SaveSettings(context.Background(), env.DB.DB, st))
 
 		paths := []string{base + "/t/" + threadID + "/p/" + opening + "/fragment", base + "/t/" + threadID + "/row"}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/session"
@@ -20,15 +21,15 @@ import (
 
 // progressView is a learner's progress panel on the activity page.
 type progressView struct {
-	Progress grade.Progress
+	Progress activity.Progress
 	Settings course.Settings
 }
 
 // learnerProgress is the progress panel's data for the activity's settings
-// st, nil when the activity has no completion rule or the viewer is staff
-// or an observer (neither is graded).
+// st, as its kind measures it; nil when the activity has no completion
+// measure or the viewer is staff or an observer (neither is graded).
 func (s *Server) learnerProgress(c echo.Context, sess session.Session, st course.Settings) (*progressView, error) {
-	if s.Grades == nil || !sess.Roles.Participant() || st.Rule.Empty() {
+	if s.Grades == nil || !sess.Roles.Participant() || !st.Grading().Measured() {
 		return nil, nil
 	}
 	p, err := s.Grades.ProgressOf(c.Request().Context(), st, sess.UserID)

@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/config"
 	"github.com/roundtable-lms/roundtable/course"
@@ -39,7 +40,7 @@ var fastGrades = grade.Config{BackoffBase: 20 * time.Millisecond, BackoffMax: 20
 
 // setActivity gives the seeded activity settings: graded for 10 points
 // under rule with credit, and post-first as asked.
-func setActivity(t *testing.T, env *apptest.Env, rule course.CompletionRule, credit string, postFirst bool) string {
+func setActivity(t *testing.T, env *apptest.Env, rule activity.CompletionRule, credit string, postFirst bool) string {
 	t.Helper()
 	ctx := context.Background()
 	var linkID string
@@ -47,7 +48,8 @@ func setActivity(t *testing.T, env *apptest.Env, rule course.CompletionRule, cre
 		t.Fatalf("the activity is not recorded yet: %v", err)
 	}
 	st := course.DefaultSettings(env.Registered.ID, linkID)
-	st.Graded, st.Points, st.Rule, st.Credit, st.PostFirst, st.UpdatedBy = !rule.Empty(), 10, rule, credit, postFirst, "ines"
+	st.Graded, st.Points, st.UpdatedBy = !rule.Empty(), 10, "ines"
+	st.Options = activity.DiscussionOptions{AllowAnonymous: true, Rule: rule, Credit: credit, PostFirst: postFirst}
 	err := env.DB.Tx(ctx, func(tx *gorm.DB) error {
 		if err := env.App.Courses.SaveSettings(ctx, tx, st); err != nil {
 			return err
@@ -124,7 +126,7 @@ func scoreRequests(env *apptest.Env) int {
 func TestOwnReplyCannotBeAcceptedNorGraded(t *testing.T) {
 	eachDBGrades(t, fastGrades, func(t *testing.T, env *apptest.Env) {
 		join(t, env, apptest.Instructor)
-		setActivity(t, env, course.CompletionRule{MinAccepted: 1}, course.CreditFull, false)
+		setActivity(t, env, activity.CompletionRule{MinAccepted: 1}, activity.CreditFull, false)
 		alice := join(t, env, apptest.Learner)
 		alice.ask("question", "Who signs the permit?", "For hot work.", nil)
 		alice.reply("Answering myself: the site manager.")
@@ -160,7 +162,7 @@ func TestOwnReplyCannotBeAcceptedNorGraded(t *testing.T) {
 func TestHiddenPostsLoseTheirCredit(t *testing.T) {
 	eachDBGrades(t, fastGrades, func(t *testing.T, env *apptest.Env) {
 		ines := join(t, env, apptest.Instructor)
-		setActivity(t, env, course.CompletionRule{MinThreads: 1, MinAccepted: 1}, course.CreditProportional, false)
+		setActivity(t, env, activity.CompletionRule{MinThreads: 1, MinAccepted: 1}, activity.CreditProportional, false)
 		bob := join(t, env, apptest.Learner2)
 		bob.ask("question", "Where is the eyewash station?", "In building B?", nil)
 		questionURL := bob.res.URL
@@ -210,7 +212,7 @@ func TestHiddenPostsLoseTheirCredit(t *testing.T) {
 func TestSuspendedLearnerCannotVoteOrAccept(t *testing.T) {
 	eachDBGrades(t, fastGrades, func(t *testing.T, env *apptest.Env) {
 		ines := join(t, env, apptest.Instructor)
-		setActivity(t, env, course.CompletionRule{MinAccepted: 1, MinUpvotes: 1}, course.CreditProportional, false)
+		setActivity(t, env, activity.CompletionRule{MinAccepted: 1, MinUpvotes: 1}, activity.CreditProportional, false)
 		bob := join(t, env, apptest.Learner2)
 		bob.ask("question", "Can I skip the induction?", "I did one last year.", nil)
 		questionURL := bob.res.URL
@@ -260,7 +262,7 @@ func TestSuspendedLearnerCannotVoteOrAccept(t *testing.T) {
 func TestDisabledLMSHoldsScoresUntilEnabled(t *testing.T) {
 	eachDBGrades(t, grade.Config{BackoffBase: time.Second, BackoffMax: time.Second, MaxAttempts: 10}, func(t *testing.T, env *apptest.Env) {
 		join(t, env, apptest.Instructor) // staff set the activity up first
-		setActivity(t, env, course.CompletionRule{MinThreads: 1}, course.CreditFull, false)
+		setActivity(t, env, activity.CompletionRule{MinThreads: 1}, activity.CreditFull, false)
 		// The LMS fails the first try, so the score still waits when the
 		// administrator disables the LMS.
 		env.Platform.FailServices(ltiplatform.Fault{Status: http.StatusServiceUnavailable})
@@ -298,7 +300,7 @@ func TestPostFirstGateClosesWhenThePlaceholderIsRemoved(t *testing.T) {
 		bob := join(t, env, apptest.Learner2)
 		bob.ask("discussion", "My reflection on week 1", "Housekeeping matters most.", nil)
 		bobsURL := bob.res.URL
-		setActivity(t, env, course.CompletionRule{}, course.CreditFull, true)
+		setActivity(t, env, activity.CompletionRule{}, activity.CreditFull, true)
 
 		alice := join(t, env, apptest.Learner)
 		if res := alice.get(bobsURL); res.StatusCode != http.StatusForbidden {
@@ -328,7 +330,7 @@ func TestPostFirstGateClosesWhenThePlaceholderIsRemoved(t *testing.T) {
 func TestVoteTogglesAreLimitedAndDeliveriesBounded(t *testing.T) {
 	eachDBGrades(t, fastGrades, func(t *testing.T, env *apptest.Env) {
 		join(t, env, apptest.Instructor)
-		setActivity(t, env, course.CompletionRule{MinThreads: 1, MinUpvotes: 1}, course.CreditProportional, false)
+		setActivity(t, env, activity.CompletionRule{MinThreads: 1, MinUpvotes: 1}, activity.CreditProportional, false)
 		alice := join(t, env, apptest.Learner)
 		alice.ask("question", "Gloves for sharp edges?", "Cut level 5?", nil)
 		waitForScore(t, env, apptest.Learner, 5)
@@ -384,7 +386,7 @@ func TestVoteTogglesAreLimitedAndDeliveriesBounded(t *testing.T) {
 func TestTogglesNeverDeadLetterAnotherLearnersScore(t *testing.T) {
 	eachDBGrades(t, grade.Config{BackoffBase: 2 * time.Second, BackoffMax: 2 * time.Second, MaxAttempts: 4}, func(t *testing.T, env *apptest.Env) {
 		join(t, env, apptest.Instructor)
-		setActivity(t, env, course.CompletionRule{MinThreads: 1, MinUpvotes: 1}, course.CreditProportional, false)
+		setActivity(t, env, activity.CompletionRule{MinThreads: 1, MinUpvotes: 1}, activity.CreditProportional, false)
 		env.Platform.FailServices(ltiplatform.Fault{Status: http.StatusServiceUnavailable})
 		alice := join(t, env, apptest.Learner)
 		alice.ask("discussion", "Spill kits", "Where are they kept?", nil)

@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/config"
 	"github.com/roundtable-lms/roundtable/course"
@@ -41,7 +42,8 @@ func gradeActivity(t *testing.T, env *apptest.Env, by string) string {
 		t.Fatalf("the activity is not recorded yet: %v", err)
 	}
 	st := course.DefaultSettings(env.Registered.ID, linkID)
-	st.Graded, st.Points, st.Rule, st.UpdatedBy = true, 10, course.CompletionRule{MinThreads: 1, MinReplies: 1}, by
+	st.Graded, st.Points, st.UpdatedBy = true, 10, by
+	st.Options = activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1, MinReplies: 1}}
 	err := env.DB.Tx(ctx, func(tx *gorm.DB) error {
 		if err := env.App.Courses.SaveSettings(ctx, tx, st); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -33,14 +34,14 @@ func TestPlacementReplayedElsewhereIsNotAdopted(t *testing.T) {
 		tool.Custom = map[string]string{course.ContextHistoryParam: "$Context.id.history"}
 		must(env.Platform.AddTool(tool))
 
-		link := place(t, env, url.Values{"kind": {course.KindQuestionBoard}, "title": {"Ask the cohort"},
+		link := place(t, env, url.Values{"kind": {activity.KindQuestionBoard}, "title": {"Ask the cohort"},
 			"graded": {"1"}, "points": {"30"}, "min_accepted": {"1"}})
 		pid := link.Custom["rt_placement"]
 		adopted := func(linkID string) bool {
 			t.Helper()
 			st, err := env.App.Courses.Settings(ctx, env.Registered.ID, linkID)
 			must(err)
-			return st.Configured && st.Points == 30 && st.Kind == course.KindQuestionBoard
+			return st.Configured && st.Points == 30 && st.Kind == activity.KindQuestionBoard
 		}
 		if l := launchLinkAs(t, env, apptest.Learner, apptest.CourseID, link.ID); !adopted(l) {
 			t.Fatal("the placed link did not take its settings")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roundtable-lms/roundtable/activity"
 	"github.com/roundtable-lms/roundtable/apptest"
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
@@ -59,7 +60,7 @@ func TestStaffSetUpAnActivityNobodySetUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := course.DefaultSettings(env.Registered.ID, linkID)
-		if !st.Configured || st.Kind != want.Kind || st.CohortPolicy != want.CohortPolicy || st.AllowAnonymous != want.AllowAnonymous || st.Graded {
+		if !st.Configured || st.Kind != want.Kind || st.CohortPolicy != want.CohortPolicy || st.Options != want.Options || st.Graded {
 			t.Errorf("settings after Use the defaults: %+v", st)
 		}
 		// Set up now: the assistant goes straight to the discussion, and the
@@ -83,7 +84,7 @@ func TestSetupFormSavesAndContinues(t *testing.T) {
 		if !strings.Contains(res.URL, "/settings?setup=1") {
 			t.Fatalf("first launch at %s", res.URL)
 		}
-		res = submitForm(t, b, res, "form[data-testid=settings-form]", url.Values{"kind": {course.KindQuestionBoard}, "instructions": {"One question per learner."}}, "")
+		res = submitForm(t, b, res, "form[data-testid=settings-form]", url.Values{"kind": {activity.KindQuestionBoard}, "instructions": {"One question per learner."}}, "")
 		if d := doc(t, res.Body); d.Find("[data-testid=saved]").Length() != 1 || text(d, "h1") != "Activity settings" {
 			t.Fatalf("after saving the setup form: %d %s %q", res.StatusCode, res.URL, text(d, "h1"))
 		}
@@ -91,7 +92,7 @@ func TestSetupFormSavesAndContinues(t *testing.T) {
 		mustSeeActivity(t, res, "Ines Okafor", "Instructor")
 		var linkID string
 		env.DB.Raw(`SELECT id FROM resource_links WHERE resource_link_id = ?`, apptest.LinkID).Scan(&linkID)
-		if st, _ := env.App.Courses.Settings(ctx, env.Registered.ID, linkID); !st.Configured || st.Kind != course.KindQuestionBoard ||
+		if st, _ := env.App.Courses.Settings(ctx, env.Registered.ID, linkID); !st.Configured || st.Kind != activity.KindQuestionBoard ||
 			st.Instructions != "One question per learner." {
 			t.Errorf("saved settings %+v", st)
 		}

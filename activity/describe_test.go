@@ -1,4 +1,4 @@
-package course
+package activity
 
 import "testing"
 
