@@ -52,6 +52,10 @@ func typeFamily(dialect store.Dialect, declared string) string {
 		return "integer"
 	case t == "text" || strings.HasPrefix(t, "character varying") || strings.HasPrefix(t, "varchar") || t == "uuid":
 		return "text"
+	case (t == "jsonb" || t == "json") && dialect == store.Postgres:
+		// SQLite has no JSON type: a document is TEXT its json functions
+		// read, so a Postgres jsonb column matches a SQLite text one.
+		return "text"
 	case t == "bytea" || t == "blob":
 		return "blob"
 	case t == "jsonb" || t == "json":
