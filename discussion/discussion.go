@@ -58,9 +58,11 @@ var WriteKinds = []string{WritePost, WriteVote, WriteAccept, WriteEndorse, Write
 var DefaultWriteLimits = map[string]int{WritePost: DefaultPostsPerMinute, WriteVote: 30, WriteAccept: 10, WriteEndorse: 30,
 	WriteEdit: 10, WriteFlag: 10, WriteFollow: 30}
 
-// Viewer is who asks, and the space they ask in: the session's platform,
-// course, activity (link) and cohort.
+// Viewer is who asks, and the space they ask in: its id, and the
+// session's platform, course, activity (link) and cohort that own it.
 type Viewer struct {
+	// SpaceID is the space every read and write is scoped to (see space).
+	SpaceID    string
 	PlatformID string
 	CourseID   string
 	LinkID     string
