@@ -18,7 +18,7 @@ func TestSearch(t *testing.T) {
 		s.PostsPerMinute = 0
 		alice, bob, ines := viewer("alice", "A", false), viewer("bob", "A", false), viewer("ines", "A", true)
 		zoe := viewer("zoe", "B", false)
-		otherCourse := discussion.Viewer{PlatformID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
+		otherCourse := discussion.Viewer{SpaceID: "space-l2-A", PlatformID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
 
 		mustID := func(id string, err error) string {
 			t.Helper()

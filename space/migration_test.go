@@ -87,6 +87,11 @@ func TestMigrationKeysAnExistingDiscussionBySpace(t *testing.T) {
 			if len(list.Threads) != 1 || list.Threads[0].ID != "t-a" {
 				t.Errorf("cohort A's list after the migration: %+v", list.Threads)
 			}
+			res, err := ds.Search(ctx, bob, "significance", 10)
+			must(t, err)
+			if len(res) != 1 || res[0].ThreadID != "t-a" {
+				t.Errorf("search in cohort A's space after the migration: %+v", res)
+			}
 		})
 	}
 }
