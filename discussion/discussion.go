@@ -1,9 +1,11 @@
-// Package discussion is a cohort's discussion space: threads (questions and
-// discussions), posts and replies, votes, endorsements, accepted answers,
-// moderation flags, follows, unread counts and participation events. It
-// knows nothing of HTTP; every read and write is scoped to the viewer's
-// platform, cohort and space (the activity), so a learner never reaches
-// another cohort's or course's posts.
+// Package discussion is the discussion engine of a space (see package
+// space; today an activity's cohort): threads (questions and discussions),
+// posts and replies, votes, endorsements, accepted answers, moderation
+// flags, follows, unread counts and participation events. It knows nothing
+// of HTTP; every read and write is scoped to the viewer's space (and reads
+// by id to their platform too), so a learner never reaches another
+// cohort's or course's posts. Search and suggestions can run over a set of
+// spaces the viewer may read.
 package discussion
 
 import (

@@ -38,6 +38,19 @@ FROM (
 ) k
 LEFT JOIN resource_links rl ON rl.platform_id = k.platform_id AND rl.id = k.link_id;
 
+-- The indexes led by (platform, cohort, activity) go first: the updates
+-- below rewrite every row, and need not keep them.
+DROP INDEX threads_space_activity;
+DROP INDEX threads_space_new;
+DROP INDEX threads_space_top;
+DROP INDEX threads_space_author;
+DROP INDEX thread_tags_tag;
+DROP INDEX posts_space_hidden;
+DROP INDEX post_flags_space_open;
+DROP INDEX notifications_recipient;
+DROP INDEX notifications_unseen;
+DROP INDEX posts_space_search;
+
 ALTER TABLE threads ADD COLUMN space_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE posts ADD COLUMN space_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE thread_tags ADD COLUMN space_id TEXT NOT NULL DEFAULT '';
@@ -72,15 +85,6 @@ UPDATE live_events e SET topic = 'space:' || s.id FROM spaces s
     WHERE e.topic = 'space:' || s.platform_id || ':' || s.link_id || ':' || s.cohort_id;
 
 -- The indexes of the discussion's pages lead with the space.
-DROP INDEX threads_space_activity;
-DROP INDEX threads_space_new;
-DROP INDEX threads_space_top;
-DROP INDEX threads_space_author;
-DROP INDEX thread_tags_tag;
-DROP INDEX posts_space_hidden;
-DROP INDEX post_flags_space_open;
-DROP INDEX notifications_recipient;
-DROP INDEX notifications_unseen;
 CREATE INDEX threads_space_activity ON threads (space_id, pinned, last_post_id);
 CREATE INDEX threads_space_new ON threads (space_id, id);
 CREATE INDEX threads_space_top ON threads (space_id, vote_count, id);
@@ -97,7 +101,6 @@ CREATE INDEX notifications_unseen ON notifications (space_id, user_id, hidden) W
 -- its spaces' words together on the same expression
 -- (discussion.pgSpaceDocument), so the index never yields another space's
 -- posts, however many of them hold the terms.
-DROP INDEX posts_space_search;
 CREATE INDEX posts_space_search ON posts USING GIN ((search || array_to_tsvector(ARRAY['sp' || replace(space_id, '-', '')])));
 
 -- +goose Down
