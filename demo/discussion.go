@@ -11,6 +11,7 @@ import (
 	"github.com/roundtable-lms/roundtable/course"
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/lti"
+	"github.com/roundtable-lms/roundtable/space"
 	"github.com/roundtable-lms/roundtable/tenant"
 )
 
@@ -54,6 +55,7 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	// participation page and the threads tell one story.
 	start := time.Now().UTC().Add(-96 * time.Hour)
 	courses := course.NewStore(a.DB)
+	spaces := space.NewStore(a.DB)
 	viewers := map[string]discussion.Viewer{}
 	for i, p := range people {
 		openedAt := start.Add(-time.Duration(len(people)-i) * 37 * time.Minute)
@@ -86,8 +88,12 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 		}); err != nil {
 			return fmt.Errorf("demo: record %s: %w", p.id, err)
 		}
-		viewers[p.id] = discussion.Viewer{PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID,
-			CohortID: rec.Cohort.ID, UserID: rec.User.ID, Staff: roles.IsStaff()}
+		sp, err := spaces.ForCohort(ctx, reg.ID, rec.Course.ID, rec.Link.ID, rec.Cohort.ID)
+		if err != nil {
+			return fmt.Errorf("demo: the space of %s: %w", p.id, err)
+		}
+		viewers[p.id] = discussion.Viewer{SpaceID: sp.ID, PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID,
+			CohortID: rec.Cohort.ID, UserID: rec.User.ID, Staff: sp.Rules(roles, nil).Moderate}
 	}
 	// The seeded activity is set up, so staff who open it land on the
 	// discussion rather than on its first-launch setup page.

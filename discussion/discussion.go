@@ -1,9 +1,11 @@
-// Package discussion is a cohort's discussion space: threads (questions and
-// discussions), posts and replies, votes, endorsements, accepted answers,
-// moderation flags, follows, unread counts and participation events. It
-// knows nothing of HTTP; every read and write is scoped to the viewer's
-// platform, cohort and space (the activity), so a learner never reaches
-// another cohort's or course's posts.
+// Package discussion is the discussion engine of a space (see package
+// space; today an activity's cohort): threads (questions and discussions),
+// posts and replies, votes, endorsements, accepted answers, moderation
+// flags, follows, unread counts and participation events. It knows nothing
+// of HTTP; every read and write is scoped to the viewer's space (and reads
+// by id to their platform too), so a learner never reaches another
+// cohort's or course's posts. Search and suggestions can run over a set of
+// spaces the viewer may read.
 package discussion
 
 import (
@@ -58,9 +60,11 @@ var WriteKinds = []string{WritePost, WriteVote, WriteAccept, WriteEndorse, Write
 var DefaultWriteLimits = map[string]int{WritePost: DefaultPostsPerMinute, WriteVote: 30, WriteAccept: 10, WriteEndorse: 30,
 	WriteEdit: 10, WriteFlag: 10, WriteFollow: 30}
 
-// Viewer is who asks, and the space they ask in: the session's platform,
-// course, activity (link) and cohort.
+// Viewer is who asks, and the space they ask in: its id, and the
+// session's platform, course, activity (link) and cohort that own it.
 type Viewer struct {
+	// SpaceID is the space every read and write is scoped to (see space).
+	SpaceID    string
 	PlatformID string
 	CourseID   string
 	LinkID     string

@@ -253,8 +253,8 @@ func (s *Store) FlagPost(ctx context.Context, v Viewer, postID string, in FlagIn
 		if n > 0 {
 			return nil
 		}
-		return tx.Exec(`INSERT INTO post_flags (platform_id, id, course_id, link_id, cohort_id, thread_id, post_id, user_id, reason, note, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, p.ThreadID, p.ID,
+		return tx.Exec(`INSERT INTO post_flags (platform_id, id, course_id, link_id, cohort_id, space_id, thread_id, post_id, user_id, reason, note, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.SpaceID, p.ThreadID, p.ID,
 			v.UserID, in.Reason, in.Note, now).Error
 	})
 }
@@ -262,8 +262,8 @@ func (s *Store) FlagPost(ctx context.Context, v Viewer, postID string, in FlagIn
 // Flagged reports whether the viewer has an open flag on the post.
 func (s *Store) Flagged(ctx context.Context, v Viewer, postID string) (bool, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM post_flags WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND post_id = ? AND user_id = ? AND status = 'open'`,
-		v.PlatformID, v.CohortID, v.LinkID, postID, v.UserID).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM post_flags WHERE space_id = ? AND post_id = ? AND user_id = ? AND status = 'open'`,
+		v.SpaceID, postID, v.UserID).Scan(&n)
 	return n > 0, err
 }
 
@@ -274,8 +274,8 @@ func (s *Store) WaitingCount(ctx context.Context, v Viewer) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(DISTINCT post_id) FROM post_flags WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND status = 'open'`,
-		v.PlatformID, v.CohortID, v.LinkID).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT COUNT(DISTINCT post_id) FROM post_flags WHERE space_id = ? AND status = 'open'`,
+		v.SpaceID).Scan(&n)
 	return n, err
 }
 
@@ -307,8 +307,8 @@ func (s *Store) Queue(ctx context.Context, v Viewer) (Queue, error) {
 			`+postJoins+`
 			LEFT JOIN users fu ON fu.platform_id = f.platform_id AND fu.id = f.user_id
 			LEFT JOIN memberships fm ON fm.platform_id = f.platform_id AND fm.course_id = f.course_id AND fm.user_id = f.user_id
-			WHERE f.platform_id = ? AND f.cohort_id = ? AND f.link_id = ? AND f.status = 'open'
-			ORDER BY f.post_id, f.id`, v.PlatformID, v.CohortID, v.LinkID).Rows()
+			WHERE f.space_id = ? AND f.status = 'open'
+			ORDER BY f.post_id, f.id`, v.SpaceID).Rows()
 		if err != nil {
 			return err
 		}
@@ -339,8 +339,8 @@ func (s *Store) Queue(ctx context.Context, v Viewer) (Queue, error) {
 		}
 
 		rows, err = tx.Raw(`SELECT `+postCols+` FROM posts p `+postJoins+`
-			WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND p.hidden = TRUE
-			ORDER BY p.hidden_at DESC, p.id DESC LIMIT 100`, v.PlatformID, v.CohortID, v.LinkID).Rows()
+			WHERE p.space_id = ? AND p.hidden = TRUE
+			ORDER BY p.hidden_at DESC, p.id DESC LIMIT 100`, v.SpaceID).Rows()
 		if err != nil {
 			return err
 		}

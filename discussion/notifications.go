@@ -79,7 +79,7 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 		if len(args) == 0 {
 			return nil
 		}
-		err := tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, user_id, kind, actor_id, anonymous, thread_id, post_id, hidden, created_at)
+		err := tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, space_id, user_id, kind, actor_id, anonymous, thread_id, post_id, hidden, created_at)
 			VALUES `+q.String(), args...).Error
 		q.Reset()
 		args = args[:0]
@@ -105,9 +105,9 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 		if len(args) > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, hidden, now)
-		if len(args) >= notifyBatch*12 {
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, v.SpaceID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, hidden, now)
+		if len(args) >= notifyBatch*13 {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -264,7 +264,7 @@ func notifyAccepted(tx *gorm.DB, v Viewer, threadID, postID, authorID string, no
 // thread or post moderators hid, checked against both for the list.
 const notificationVisible = `LEFT JOIN threads t ON t.platform_id = n.platform_id AND t.id = n.thread_id
 	LEFT JOIN posts p ON p.platform_id = n.platform_id AND p.id = n.post_id
-	WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ?
+	WHERE n.space_id = ? AND n.user_id = ?
 		AND (? OR (COALESCE(t.hidden, FALSE) = FALSE AND COALESCE(p.hidden, FALSE) = FALSE))`
 
 // MaxUnreadCounted bounds the count of unseen notifications: every page
@@ -278,7 +278,7 @@ const MaxUnreadCounted = 100
 // It reads the unseen notifications' index alone: whether a notification
 // is hidden from learners is kept on it (see hideNotifications).
 const unreadCount = `SELECT COUNT(*) FROM (SELECT 1 FROM notifications n
-		WHERE n.platform_id = ? AND n.cohort_id = ? AND n.link_id = ? AND n.user_id = ? AND (? OR n.hidden = FALSE)
+		WHERE n.space_id = ? AND n.user_id = ? AND (? OR n.hidden = FALSE)
 		AND n.seen_at IS NULL LIMIT ?) unseen`
 
 // Standing is what every page of the space shows of the viewer: the
@@ -293,7 +293,7 @@ type Standing struct {
 func (s *Store) Standing(ctx context.Context, v Viewer) (Standing, error) {
 	var st Standing
 	err := s.db.QueryRow(ctx, `SELECT (`+unreadCount+`), `+viewerSuspended,
-		append([]any{v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted}, suspendedArgs(v)...)...).
+		append([]any{v.SpaceID, v.UserID, v.Staff, MaxUnreadCounted}, suspendedArgs(v)...)...).
 		Scan(&st.UnseenNotifications, &st.Suspended)
 	if err != nil {
 		return Standing{}, fmt.Errorf("viewer's standing: %w", err)
@@ -315,7 +315,7 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 			LEFT JOIN users u ON u.platform_id = n.platform_id AND u.id = n.actor_id
 			LEFT JOIN memberships m ON m.platform_id = n.platform_id AND m.course_id = ? AND m.user_id = n.actor_id
 			`+notificationVisible+`
-			ORDER BY n.id DESC LIMIT ?`, v.CourseID, v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxNotifications).Rows()
+			ORDER BY n.id DESC LIMIT ?`, v.CourseID, v.SpaceID, v.UserID, v.Staff, MaxNotifications).Rows()
 		if err != nil {
 			return err
 		}
@@ -346,8 +346,8 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer, upTo string) error {
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
 		return tx.Exec(`UPDATE notifications SET seen_at = ?
-			WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND user_id = ? AND seen_at IS NULL AND (? = '' OR id <= ?)`,
-			s.now(), v.PlatformID, v.CohortID, v.LinkID, v.UserID, upTo, upTo).Error
+			WHERE space_id = ? AND user_id = ? AND seen_at IS NULL AND (? = '' OR id <= ?)`,
+			s.now(), v.SpaceID, v.UserID, upTo, upTo).Error
 	})
 	if err != nil {
 		return fmt.Errorf("mark notifications read: %w", err)

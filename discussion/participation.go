@@ -117,7 +117,7 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 	// hidden threads, withdrawn votes, un-accepted answers and answers by
 	// the asker do not count. Their last post still says when they were
 	// last active.
-	space := []any{v.PlatformID, v.CohortID, v.LinkID}
+	space := []any{v.SpaceID}
 	rows, err = s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT p.author_id,
 			SUM(CASE WHEN `+Counted+` AND p.opening THEN 1 ELSE 0 END),
 			SUM(CASE WHEN `+Counted+` AND NOT p.opening THEN 1 ELSE 0 END),
@@ -125,7 +125,7 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 			SUM(CASE WHEN `+Counted+` THEN p.vote_count ELSE 0 END),
 			MAX(p.created_at)
 		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?
+		WHERE p.space_id = ?
 		GROUP BY p.author_id`), space...)
 	if err != nil {
 		return out, fmt.Errorf("participation: %w", err)
@@ -157,7 +157,7 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 	// reply by someone other than the asker.
 	rows, err = s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT t.created_at, MIN(p.created_at)
 		FROM threads t JOIN posts p ON p.platform_id = t.platform_id AND p.thread_id = t.id AND p.opening = FALSE AND p.author_id <> t.author_id
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.kind = 'question'
+		WHERE t.space_id = ? AND t.kind = 'question'
 		GROUP BY t.id, t.created_at`), space...)
 	if err != nil {
 		return out, fmt.Errorf("participation: %w", err)

@@ -30,10 +30,10 @@ var errNoAnonymous = fieldErr("anonymous", roundtable.EINVALID,
 // by moderators, in a thread that is not hidden. A thread started and
 // then removed, or hidden, opens nothing. Its arguments: respondedArgs.
 const hasResponded = `EXISTS (SELECT 1 FROM posts own JOIN threads ownt ON ownt.platform_id = own.platform_id AND ownt.id = own.thread_id
-	WHERE own.platform_id = ? AND own.author_id = ? AND own.cohort_id = ? AND own.link_id = ?
+	WHERE own.platform_id = ? AND own.author_id = ? AND own.space_id = ?
 		AND own.deleted = FALSE AND own.hidden = FALSE AND ownt.hidden = FALSE)`
 
-func respondedArgs(v Viewer) []any { return []any{v.PlatformID, v.UserID, v.CohortID, v.LinkID} }
+func respondedArgs(v Viewer) []any { return []any{v.PlatformID, v.UserID, v.SpaceID} }
 
 // postFirstAsked is true when the activity asks learners to post first
 // (arguments: platform, link).

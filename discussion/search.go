@@ -194,14 +194,24 @@ func SnippetHTML(s string) string {
 // q, best first: removed posts never, nor hidden ones for learners; an
 // anonymous author stays anonymous to peers.
 func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]SearchResult, error) {
+	return s.SearchIn(ctx, v, []string{v.SpaceID}, q, limit)
+}
+
+// SearchIn is Search over a set of spaces the viewer may read, with the
+// standing the viewer has in their own space (v.SpaceID): whether they
+// see what moderators hid, and the post-first rule of their activity.
+func (s *Store) SearchIn(ctx context.Context, v Viewer, spaceIDs []string, q string, limit int) ([]SearchResult, error) {
 	terms, err := checkQuery(q)
 	if err != nil {
 		return nil, err
 	}
+	if len(spaceIDs) == 0 {
+		return nil, nil
+	}
 	if limit <= 0 || limit > 100 {
 		limit = DefaultSearch
 	}
-	query, args := s.searchStatement(v, terms, limit)
+	query, args := s.searchStatement(v, spaceIDs, terms, limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -228,13 +238,13 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Se
 	return out, nil
 }
 
-// searchStatement is Search's statement for the viewer's space and terms.
-// Both databases match in a full-text index whose every document carries
-// its space's word (spaceWord): the index yields the space's posts with
-// the words, and never reads another space's, whatever they hold. On
+// searchStatement is Search's statement for the spaces and terms. Both
+// databases match in a full-text index whose every document carries its
+// space's word (spaceWord): the index yields the spaces' posts with the
+// words, and never reads another space's, whatever they hold. On
 // SQLite, CROSS JOIN keeps that match first (SQLite does not reorder it):
 // planned freely, the statement may scan every tenant's threads instead.
-func (s *Store) searchStatement(v Viewer, terms []string, limit int) (string, []any) {
+func (s *Store) searchStatement(v Viewer, spaceIDs []string, terms []string, limit int) (string, []any) {
 	var query string
 	var args []any
 	visible := ` AND p.deleted = FALSE`
@@ -255,10 +265,10 @@ func (s *Store) searchStatement(v Viewer, terms []string, limit int) (string, []
 			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
 			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
 			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
-			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
 		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
-			v.CourseID, TSQuery([]string{spaceWord(v)}, false, false), v.PlatformID, v.CohortID, v.LinkID}
+			v.CourseID, pgSpaceQuery(spaceIDs)}
 	default:
 		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
 			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
@@ -270,34 +280,49 @@ func (s *Store) searchStatement(v Viewer, terms []string, limit int) (string, []
 			CROSS JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
 			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
 			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
-			WHERE post_fts MATCH ? AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			WHERE post_fts MATCH ? AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY bm25(post_fts, 10.0, 1.0, 0.0), p.id DESC LIMIT ?`
-		args = []any{markOpen, markClose, markOpen, markClose, v.CourseID, fts5SpaceQuery(v, terms, false, false),
-			v.PlatformID, v.CohortID, v.LinkID}
+		args = []any{markOpen, markClose, markOpen, markClose, v.CourseID, fts5SpaceQuery(spaceIDs, terms, false, false)}
+	}
+	for _, id := range spaceIDs {
+		args = append(args, id)
 	}
 	return query, append(append(args, gateArgs...), limit)
 }
 
 // spaceWord is the word that every full-text document of a space's posts
-// carries, and no other document (see migration 00018): "sp", then the
-// platform's, activity's and cohort's ids, without the hyphens that would
-// split it into several words, joined by "x". pgSpaceDocument and
-// sqliteSpaceWord compute the same in SQL.
-func spaceWord(v Viewer) string {
-	strip := func(id string) string { return strings.ReplaceAll(id, "-", "") }
-	return "sp" + strip(v.PlatformID) + "x" + strip(v.LinkID) + "x" + strip(v.CohortID)
+// carries, and no other document (see migration 00026): "sp", then the
+// space's id without the hyphens that would split it into several words.
+// pgSpaceDocument and SQLite's post_search_docs compute the same in SQL.
+func spaceWord(spaceID string) string {
+	return "sp" + strings.ReplaceAll(spaceID, "-", "")
 }
+
+// spaceWords are the words of a set of spaces.
+func spaceWords(spaceIDs []string) []string {
+	words := make([]string, len(spaceIDs))
+	for i, id := range spaceIDs {
+		words[i] = spaceWord(id)
+	}
+	return words
+}
+
+// pgSpaceQuery matches a document of any of the spaces.
+func pgSpaceQuery(spaceIDs []string) string { return TSQuery(spaceWords(spaceIDs), true, false) }
+
+// placeholders is n placeholders for an IN list.
+func placeholders(n int) string { return strings.Repeat("?, ", n-1) + "?" }
 
 // pgSpaceDocument is a post's full-text document with its space's word, as
 // the index posts_space_search holds it: a statement matches on exactly
 // this expression for Postgres to use that index.
-const pgSpaceDocument = `(p.search || array_to_tsvector(ARRAY['sp' || replace(p.platform_id, '-', '') || 'x' || replace(p.link_id, '-', '') || 'x' || replace(p.cohort_id, '-', '')]))`
+const pgSpaceDocument = `(p.search || array_to_tsvector(ARRAY['sp' || replace(p.space_id, '-', '')]))`
 
 // fts5SpaceQuery is the FTS5 query for terms (see FTS5Query) in the posts
-// of the viewer's space: the space's word in its own column, and the terms
-// in the title and body.
-func fts5SpaceQuery(v Viewer, terms []string, or, prefix bool) string {
-	return `space : "` + spaceWord(v) + `" AND {title body} : (` + FTS5Query(terms, or, prefix) + `)`
+// of a set of spaces: one of the spaces' words in its own column, and the
+// terms in the title and body.
+func fts5SpaceQuery(spaceIDs []string, terms []string, or, prefix bool) string {
+	return `space : (` + FTS5Query(spaceWords(spaceIDs), true, false) + `) AND {title body} : (` + FTS5Query(terms, or, prefix) + `)`
 }
 
 // headlineOptions are ts_headline's: the whole title, or fragments of a body.
@@ -314,6 +339,15 @@ func headlineOptions(whole bool) string {
 // best first: suggestions while someone writes a question. Threads marked
 // as duplicates are left out; their original is suggested instead.
 func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) ([]SimilarThread, error) {
+	return s.SimilarIn(ctx, v, []string{v.SpaceID}, title, limit)
+}
+
+// SimilarIn is Similar over a set of spaces the viewer may read, with the
+// standing the viewer has in their own space (see SearchIn).
+func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, title string, limit int) ([]SimilarThread, error) {
+	if len(spaceIDs) == 0 {
+		return nil, nil
+	}
 	terms := SearchTerms(title)
 	var n int
 	for _, t := range terms {
@@ -340,18 +374,21 @@ func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) 
 			FROM posts p
 			CROSS JOIN to_tsquery('simple', ?) q
 			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, t.id DESC LIMIT ?`
-		args = []any{TSQuery(terms, true, true), TSQuery([]string{spaceWord(v)}, false, false), v.PlatformID, v.CohortID, v.LinkID}
+		args = []any{TSQuery(terms, true, true), pgSpaceQuery(spaceIDs)}
 	default:
 		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
 			FROM post_fts
 			CROSS JOIN post_search_ids x ON x.rid = post_fts.rowid
 			CROSS JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
 			CROSS JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ?` + visible + `
+			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY bm25(post_fts, 10.0, 1.0, 0.0), t.id DESC LIMIT ?`
-		args = []any{fts5SpaceQuery(v, terms, true, true), v.PlatformID, v.CohortID, v.LinkID}
+		args = []any{fts5SpaceQuery(spaceIDs, terms, true, true)}
+	}
+	for _, id := range spaceIDs {
+		args = append(args, id)
 	}
 	args = append(append(args, gateArgs...), limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
@@ -403,8 +440,8 @@ func (s *Store) MarkDuplicate(ctx context.Context, v Viewer, threadID, originalI
 			return tx.Exec(`UPDATE threads SET duplicate_of = '' WHERE platform_id = ? AND id = ?`, v.PlatformID, threadID).Error
 		}
 		var target, targetOf string
-		err := tx.Raw(`SELECT id, duplicate_of FROM threads WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`,
-			v.PlatformID, v.CohortID, v.LinkID, originalID).Row().Scan(&target, &targetOf)
+		err := tx.Raw(`SELECT id, duplicate_of FROM threads WHERE platform_id = ? AND id = ? AND space_id = ?`,
+			v.PlatformID, originalID, v.SpaceID).Row().Scan(&target, &targetOf)
 		if errors.Is(err, sql.ErrNoRows) {
 			return roundtable.Errorf(roundtable.ENOTFOUND, "There is no such thread in this cohort's discussion to mark this one a duplicate of.")
 		}
@@ -420,7 +457,7 @@ func (s *Store) MarkDuplicate(ctx context.Context, v Viewer, threadID, originalI
 		if err := tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE platform_id = ? AND id = ?`, target, v.PlatformID, threadID).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND duplicate_of = ?`,
-			target, v.PlatformID, v.CohortID, v.LinkID, threadID).Error
+		return tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE platform_id = ? AND duplicate_of = ? AND space_id = ?`,
+			target, v.PlatformID, threadID, v.SpaceID).Error
 	})
 }

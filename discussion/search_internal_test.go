@@ -20,8 +20,8 @@ func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
 		ctx := context.Background()
 		s := NewStore(db)
 		s.PostsPerMinute = 0
-		ours := Viewer{PlatformID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
-		theirs := Viewer{PlatformID: "p-theirs", CourseID: "c9", LinkID: "l-9", CohortID: "cohort-z", UserID: "zed", Staff: true}
+		ours := Viewer{SpaceID: "space-ours", PlatformID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
+		theirs := Viewer{SpaceID: "space-theirs", PlatformID: "p-theirs", CourseID: "c9", LinkID: "l-9", CohortID: "cohort-z", UserID: "zed", Staff: true}
 
 		// Ours: 2,000 posts, 3 of them about gloves.
 		thread, err := s.CreateThread(ctx, ours, ThreadInput{Kind: Question, Title: "Gloves in the lab", Body: "Which gloves for solvents?"})
@@ -47,7 +47,7 @@ func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
 		if err != nil || len(res) != 3 {
 			t.Fatalf("search found %d posts (%v), want 3", len(res), err)
 		}
-		query, args := s.searchStatement(ours, []string{"gloves"}, 50)
+		query, args := s.searchStatement(ours, []string{ours.SpaceID}, []string{"gloves"}, 50)
 		query = db.Rebind(query)
 		switch db.Dialect {
 		case store.Postgres:
@@ -62,7 +62,7 @@ func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
 			// scan of the table.
 			read, ways := postsReads(t, plan)
 			for _, w := range ways {
-				if w != "posts_space_search" && !strings.HasPrefix(w, "posts_space_hidden ((platform_id = 'p-ours'::text)") {
+				if w != "posts_space_search" && !strings.HasPrefix(w, "posts_space_hidden (space_id = 'space-ours'::text)") {
 					t.Errorf("the search reads posts by %s:\n%s", w, plan)
 				}
 			}
@@ -106,8 +106,8 @@ func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
 func copies(t *testing.T, db *store.DB, v Viewer, n int, body string) {
 	t.Helper()
 	if err := db.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		INSERT INTO posts (platform_id, id, cohort_id, link_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
-		SELECT p.platform_id, p.id || '-' || n.i, p.cohort_id, p.link_id, p.thread_id, '', FALSE, p.author_id, FALSE, `+body+`, p.created_at
+		INSERT INTO posts (platform_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
+		SELECT p.platform_id, p.id || '-' || n.i, p.cohort_id, p.link_id, p.space_id, p.thread_id, '', FALSE, p.author_id, FALSE, `+body+`, p.created_at
 		FROM posts p CROSS JOIN n WHERE p.platform_id = ? AND p.opening`, n, v.PlatformID).Error; err != nil {
 		t.Fatal(err)
 	}

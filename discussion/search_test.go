@@ -18,7 +18,7 @@ func TestSearch(t *testing.T) {
 		s.PostsPerMinute = 0
 		alice, bob, ines := viewer("alice", "A", false), viewer("bob", "A", false), viewer("ines", "A", true)
 		zoe := viewer("zoe", "B", false)
-		otherCourse := discussion.Viewer{PlatformID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
+		otherCourse := discussion.Viewer{SpaceID: "space-l2-A", PlatformID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
 
 		mustID := func(id string, err error) string {
 			t.Helper()
@@ -312,6 +312,61 @@ func FuzzSearchQuery(f *testing.F) {
 		}
 		if strings.ContainsAny(strings.NewReplacer("<mark>", "", "</mark>", "").Replace(h), "<>\"'") {
 			t.Fatalf("unescaped text in %q", h)
+		}
+	})
+}
+
+// Search and suggestions run over a set of spaces a viewer may read: the
+// posts of every space of the set, and of no other.
+func TestSearchOverASetOfSpaces(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := discussion.NewStore(db)
+		s.PostsPerMinute = 0
+		alice, zoe := viewer("alice", "A", false), viewer("zoe", "B", false)
+		yan := discussion.Viewer{SpaceID: "space-l2-A", PlatformID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
+		threads := map[string]string{}
+		for _, w := range []discussion.Viewer{alice, zoe, yan} {
+			id, err := s.CreateThread(ctx, w, discussion.ThreadInput{Kind: discussion.Question, Title: "Regression diagnostics in " + w.SpaceID, Body: "Residual plots puzzle me"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			threads[w.SpaceID] = id
+		}
+		found := func(ids []string) map[string]bool {
+			m := map[string]bool{}
+			for _, id := range ids {
+				m[id] = true
+			}
+			return m
+		}
+		res, err := s.SearchIn(ctx, alice, []string{alice.SpaceID, zoe.SpaceID}, "residual", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range res {
+			got = append(got, r.ThreadID)
+		}
+		if f := found(got); len(got) != 2 || !f[threads[alice.SpaceID]] || !f[threads[zoe.SpaceID]] {
+			t.Errorf("search over cohorts A and B found threads %v, want A's and B's: %v", got, threads)
+		}
+		if res, err := s.Search(ctx, alice, "residual", 10); err != nil || len(res) != 1 || res[0].ThreadID != threads[alice.SpaceID] {
+			t.Errorf("search in A alone: %+v %v", res, err)
+		}
+		if res, err := s.SearchIn(ctx, alice, nil, "residual", 10); err != nil || len(res) != 0 {
+			t.Errorf("search over no space: %+v %v", res, err)
+		}
+		similar, err := s.SimilarIn(ctx, alice, []string{alice.SpaceID, yan.SpaceID}, "regression diagnostics", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, t := range similar {
+			got = append(got, t.ID)
+		}
+		if f := found(got); len(got) != 2 || !f[threads[alice.SpaceID]] || !f[threads[yan.SpaceID]] {
+			t.Errorf("suggestions over A and course two's space: %v, want their threads: %v", got, threads)
 		}
 	})
 }

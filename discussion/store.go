@@ -62,7 +62,7 @@ type threadRow struct {
 func (s *Store) lockThread(tx *gorm.DB, v Viewer, id string) (threadRow, error) {
 	var t threadRow
 	err := tx.Raw(`SELECT id, kind, author_id, opening_post_id, accepted_post_id, locked, closed, hidden, reply_count
-		FROM threads WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`, v.PlatformID, v.CohortID, v.LinkID, id).
+		FROM threads WHERE platform_id = ? AND id = ? AND space_id = ?`, v.PlatformID, id, v.SpaceID).
 		Row().Scan(&t.ID, &t.Kind, &t.AuthorID, &t.OpeningPostID, &t.AcceptedPostID, &t.Locked, &t.Closed, &t.Hidden, &t.ReplyCount)
 	// A thread hidden by moderators is, to learners, not there.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
@@ -82,7 +82,7 @@ type postRow struct {
 func (s *Store) findPost(tx *gorm.DB, v Viewer, id string) (postRow, error) {
 	var p postRow
 	err := tx.Raw(`SELECT id, thread_id, parent_id, author_id, body, opening, deleted, endorsed, hidden
-		FROM posts WHERE platform_id = ? AND cohort_id = ? AND link_id = ? AND id = ?`, v.PlatformID, v.CohortID, v.LinkID, id).
+		FROM posts WHERE platform_id = ? AND id = ? AND space_id = ?`, v.PlatformID, id, v.SpaceID).
 		Row().Scan(&p.ID, &p.ThreadID, &p.ParentID, &p.AuthorID, &p.Body, &p.Opening, &p.Deleted, &p.Endorsed, &p.Hidden)
 	// A post hidden by moderators is, to learners, not there.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && p.Hidden && !v.Staff) {
@@ -110,13 +110,13 @@ func (s *Store) checkRate(tx *gorm.DB, v Viewer, now time.Time) error {
 }
 
 func event(tx *gorm.DB, v Viewer, userID, kind, threadID, postID string, now time.Time) error {
-	return tx.Exec(`INSERT INTO participation_events (platform_id, id, course_id, link_id, cohort_id, user_id, kind, thread_id, post_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, userID, kind, threadID, postID, now).Error
+	return tx.Exec(`INSERT INTO participation_events (platform_id, id, course_id, link_id, cohort_id, space_id, user_id, kind, thread_id, post_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.SpaceID, userID, kind, threadID, postID, now).Error
 }
 
 func follow(tx *gorm.DB, v Viewer, threadID string, now time.Time) error {
-	return tx.Exec(`INSERT INTO thread_follows (platform_id, thread_id, user_id, cohort_id, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (platform_id, thread_id, user_id) DO NOTHING`, v.PlatformID, threadID, v.UserID, v.CohortID, now).Error
+	return tx.Exec(`INSERT INTO thread_follows (platform_id, thread_id, user_id, cohort_id, space_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (platform_id, thread_id, user_id) DO NOTHING`, v.PlatformID, threadID, v.UserID, v.CohortID, v.SpaceID, now).Error
 }
 
 // CreateThread starts a thread with its opening post; the author follows it.
@@ -137,9 +137,9 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 		if err := s.checkRate(tx, v, now); err != nil {
 			return err
 		}
-		if err := tx.Exec(`INSERT INTO threads (platform_id, id, course_id, link_id, cohort_id, kind, title, tags, author_id, anonymous,
-			opening_post_id, last_post_id, last_activity_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			v.PlatformID, threadID, v.CourseID, v.LinkID, v.CohortID, in.Kind, in.Title, strings.Join(tags, " "), v.UserID, in.Anonymous,
+		if err := tx.Exec(`INSERT INTO threads (platform_id, id, course_id, link_id, cohort_id, space_id, kind, title, tags, author_id, anonymous,
+			opening_post_id, last_post_id, last_activity_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			v.PlatformID, threadID, v.CourseID, v.LinkID, v.CohortID, v.SpaceID, in.Kind, in.Title, strings.Join(tags, " "), v.UserID, in.Anonymous,
 			postID, postID, now, now).Error; err != nil {
 			return err
 		}
@@ -147,8 +147,8 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 			return err
 		}
 		for _, tag := range tags {
-			if err := tx.Exec(`INSERT INTO thread_tags (platform_id, cohort_id, thread_id, tag) VALUES (?, ?, ?, ?)`,
-				v.PlatformID, v.CohortID, threadID, tag).Error; err != nil {
+			if err := tx.Exec(`INSERT INTO thread_tags (platform_id, cohort_id, space_id, thread_id, tag) VALUES (?, ?, ?, ?, ?)`,
+				v.PlatformID, v.CohortID, v.SpaceID, threadID, tag).Error; err != nil {
 				return err
 			}
 		}
@@ -170,8 +170,8 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 }
 
 func insertPost(tx *gorm.DB, v Viewer, id, threadID, parentID string, opening bool, body string, anonymous bool, now time.Time) error {
-	return tx.Exec(`INSERT INTO posts (platform_id, id, cohort_id, link_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, id, v.CohortID, v.LinkID, threadID, parentID, opening, v.UserID, anonymous, body, now).Error
+	return tx.Exec(`INSERT INTO posts (platform_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, id, v.CohortID, v.LinkID, v.SpaceID, threadID, parentID, opening, v.UserID, anonymous, body, now).Error
 }
 
 // Reply adds a reply to a thread, or to a top-level reply (a reply to a
@@ -279,8 +279,8 @@ func (s *Store) Edit(ctx context.Context, v Viewer, postID, title, body string) 
 				}
 			}
 		}
-		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, post_id, title, body, editor_id, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'edit', ?)`, v.PlatformID, store.NewID(), v.CohortID, p.ID, oldTitle, p.Body, v.UserID, now).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, space_id, post_id, title, body, editor_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'edit', ?)`, v.PlatformID, store.NewID(), v.CohortID, v.SpaceID, p.ID, oldTitle, p.Body, v.UserID, now).Error; err != nil {
 			return err
 		}
 		return tx.Exec(`UPDATE posts SET body = ?, edited_at = ? WHERE platform_id = ? AND id = ?`, body, now, v.PlatformID, p.ID).Error
@@ -302,8 +302,8 @@ func (s *Store) Delete(ctx context.Context, v Viewer, postID string) error {
 		if p.Deleted {
 			return nil
 		}
-		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, post_id, body, editor_id, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'delete', ?)`, v.PlatformID, store.NewID(), v.CohortID, p.ID, p.Body, v.UserID, now).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, space_id, post_id, body, editor_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'delete', ?)`, v.PlatformID, store.NewID(), v.CohortID, v.SpaceID, p.ID, p.Body, v.UserID, now).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`UPDATE threads SET accepted_post_id = '' WHERE platform_id = ? AND id = ? AND accepted_post_id = ?`,
@@ -343,8 +343,8 @@ func (s *Store) ToggleVote(ctx context.Context, v Viewer, postID string) (bool, 
 		delta := -1
 		if res.RowsAffected == 0 {
 			delta, voted = 1, true
-			if err := tx.Exec(`INSERT INTO post_votes (platform_id, post_id, user_id, cohort_id, created_at) VALUES (?, ?, ?, ?, ?)`,
-				v.PlatformID, p.ID, v.UserID, v.CohortID, now).Error; err != nil {
+			if err := tx.Exec(`INSERT INTO post_votes (platform_id, post_id, user_id, cohort_id, space_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				v.PlatformID, p.ID, v.UserID, v.CohortID, v.SpaceID, now).Error; err != nil {
 				return err
 			}
 			if err := event(tx, v, p.AuthorID, EventUpvoteReceived, p.ThreadID, p.ID, now); err != nil {
@@ -526,7 +526,7 @@ var threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, CO
 // Postgres hash every thread of the platform for a page of 25).
 func originalOf(col string) string {
 	return `CASE WHEN t.duplicate_of <> '' THEN (SELECT o.` + col + ` FROM threads o
-		WHERE o.platform_id = t.platform_id AND o.id = t.duplicate_of AND o.cohort_id = t.cohort_id AND o.link_id = t.link_id) END`
+		WHERE o.platform_id = t.platform_id AND o.id = t.duplicate_of AND o.space_id = t.space_id) END`
 }
 
 const threadJoins = `FROM threads t ` + threadDetails
@@ -586,8 +586,8 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 		q.Limit = DefaultPage
 	}
 	var where strings.Builder
-	args := []any{v.PlatformID, v.CohortID, v.LinkID}
-	where.WriteString(` WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ?`)
+	args := []any{v.SpaceID}
+	where.WriteString(` WHERE t.space_id = ?`)
 	if !v.Staff {
 		where.WriteString(` AND t.hidden = FALSE`)
 	}
@@ -595,8 +595,8 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 	where.WriteString(gate)
 	args = append(args, gateArgs...)
 	if q.Tag != "" {
-		// The cohort lets the tag's index find its threads.
-		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_tags g WHERE g.platform_id = t.platform_id AND g.cohort_id = t.cohort_id AND g.thread_id = t.id AND g.tag = ?)`)
+		// The space lets the tag's index find its threads.
+		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_tags g WHERE g.space_id = t.space_id AND g.tag = ? AND g.thread_id = t.id)`)
 		args = append(args, strings.ToLower(q.Tag))
 	}
 	if q.Kind == Question || q.Kind == Discussion {
@@ -735,12 +735,12 @@ func (s *Store) ThreadPage(ctx context.Context, v Viewer, threadID string, page 
 		COALESCE((SELECT CASE WHEN (st.options -> 'allow_anonymous') = 'false' THEN FALSE ELSE TRUE END FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
 		(`+unreadCount+`),
 		COALESCE((SELECT `+markedDuplicates[s.db.Dialect]+` FROM threads d
-			WHERE d.platform_id = t.platform_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.cohort_id = t.cohort_id AND d.link_id = t.link_id`+hiddenMarked(v)+`), '')
+			WHERE d.platform_id = t.platform_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.space_id = t.space_id`+hiddenMarked(v)+`), '')
 		`+threadJoins+`
-		WHERE t.platform_id = ? AND t.cohort_id = ? AND t.link_id = ? AND t.id = ?`,
+		WHERE t.platform_id = ? AND t.id = ? AND t.space_id = ?`,
 		append(mustPostFirstArgs(v), v.PlatformID, v.CourseID, v.UserID, activity.DefaultDiscussion.AllowAnonymous,
-			v.PlatformID, v.CohortID, v.LinkID, v.UserID, v.Staff, MaxUnreadCounted,
-			v.UserID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID)...)
+			v.SpaceID, v.UserID, v.Staff, MaxUnreadCounted,
+			v.UserID, v.UserID, v.PlatformID, threadID, v.SpaceID)...)
 	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications, &marked)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return tv, errThreadNotFound
@@ -762,9 +762,9 @@ func (s *Store) ThreadPage(ctx context.Context, v Viewer, threadID string, page 
 	if lastVisit.Valid {
 		tv.LastVisit = lastVisit.Time
 	}
-	visit := []any{v.PlatformID, threadID, v.UserID, v.CohortID, t.allReplies + 1, s.now()}
+	visit := []any{v.PlatformID, threadID, v.UserID, v.CohortID, v.SpaceID, t.allReplies + 1, s.now()}
 	tv.Page, tv.Pages = 1, 1
-	q, args := threadPosts, []any{v.CourseID, v.UserID, v.PlatformID, v.CohortID, v.LinkID, threadID}
+	q, args := threadPosts, []any{v.CourseID, v.UserID, v.PlatformID, threadID, v.SpaceID}
 	if paged := t.allReplies > RepliesPerPage; paged {
 		if tv.Page, err = s.pageNumber(ctx, v, threadID, page); err != nil {
 			return tv, err
@@ -835,7 +835,7 @@ func (s *Store) ThreadPage(ctx context.Context, v Viewer, threadID string, page 
 }
 
 // threadPosts reads a thread's posts with their authors and the viewer's
-// votes (arguments: course, viewer, platform, cohort, link, thread). The
+// votes (arguments: course, viewer, platform, thread, space). The
 // thread's id is a subquery so that Postgres estimates every thread the
 // same: given the id, it re-planned the statement for each view (0.5 ms,
 // a third of the statement's cost) because a reusable plan, costed for a
@@ -855,13 +855,13 @@ const threadPostsFrom = `
 		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
 		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
 		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
-		WHERE p.platform_id = ? AND p.cohort_id = ? AND p.link_id = ? AND p.thread_id = (SELECT CAST(? AS TEXT))`
+		WHERE p.platform_id = ? AND p.thread_id = (SELECT CAST(? AS TEXT)) AND p.space_id = ?`
 
 // recordVisit upserts the viewer's visit: the posts seen and when. A
 // visit that finds no post added since the last one writes nothing: the
 // posts new to the viewer are those after the last visit that saw fewer,
 // and re-reading a thread is most of its views.
-const recordVisit = `INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, seen_posts, last_visit_at) VALUES (?, ?, ?, ?, ?, ?)
+const recordVisit = `INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, space_id, seen_posts, last_visit_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 	` + visitConflict
 
 const visitConflict = `ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at
@@ -873,8 +873,8 @@ const visitConflict = `ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE S
 // for this statement's transaction alone): that wait was 2 to 8 ms of
 // every thread view, and a crash can at worst lose the last fraction of a
 // second of visits, which shows a few posts as new again.
-const recordVisitWith = `WITH visit AS (INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, seen_posts, last_visit_at)
-		SELECT ?, ?, ?, ?, ?::integer, ?::timestamptz FROM (SELECT set_config('synchronous_commit', 'off', true)) relaxed
+const recordVisitWith = `WITH visit AS (INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, space_id, seen_posts, last_visit_at)
+		SELECT ?, ?, ?, ?, ?, ?::integer, ?::timestamptz FROM (SELECT set_config('synchronous_commit', 'off', true)) relaxed
 		` + visitConflict + `) `
 
 // markedDuplicates aggregates threads d into a JSON array of [id, title],

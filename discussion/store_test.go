@@ -14,7 +14,7 @@ import (
 )
 
 func viewer(user, cohort string, staff bool) discussion.Viewer {
-	return discussion.Viewer{PlatformID: "p1", CourseID: "c1", LinkID: "l1", CohortID: cohort, UserID: user, Staff: staff}
+	return discussion.Viewer{SpaceID: "space-l1-" + cohort, PlatformID: "p1", CourseID: "c1", LinkID: "l1", CohortID: cohort, UserID: user, Staff: staff}
 }
 
 func code(err error) string { return roundtable.ErrorCode(err) }

@@ -17,6 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
+	"github.com/roundtable-lms/roundtable/space"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 )
@@ -107,6 +108,7 @@ type fixture struct {
 	lms      *fakeLMS
 	link     course.Link
 	cohort   string
+	space    string
 	teacher  string
 	learners []course.User
 }
@@ -150,6 +152,11 @@ func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *f
 	}
 	teacher := launch("teacher", course.Roles{course.Instructor})
 	f.link, f.cohort, f.teacher = teacher.Link, teacher.Cohort.ID, teacher.User.ID
+	sp, err := space.NewStore(db).ForCohort(ctx, "p1", teacher.Course.ID, teacher.Link.ID, teacher.Cohort.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.space = sp.ID
 	for i := range 3 {
 		f.learners = append(f.learners, launch(fmt.Sprintf("learner-%d", i), course.Roles{course.Learner}).User)
 	}
@@ -157,7 +164,7 @@ func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *f
 }
 
 func (f *fixture) viewer(userID string, staff bool) discussion.Viewer {
-	return discussion.Viewer{PlatformID: "p1", CourseID: f.link.CourseID, LinkID: f.link.ID, CohortID: f.cohort, UserID: userID, Staff: staff}
+	return discussion.Viewer{SpaceID: f.space, PlatformID: "p1", CourseID: f.link.CourseID, LinkID: f.link.ID, CohortID: f.cohort, UserID: userID, Staff: staff}
 }
 
 func (f *fixture) configure(t *testing.T, st course.Settings) {

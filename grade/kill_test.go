@@ -25,6 +25,7 @@ import (
 	"github.com/roundtable-lms/roundtable/grade"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
+	"github.com/roundtable-lms/roundtable/space"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 	"github.com/roundtable-lms/roundtable/tenant"
@@ -117,7 +118,11 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 		t.Fatal(err)
 	}
 	viewer := func(rec course.Recorded) discussion.Viewer {
-		return discussion.Viewer{PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, UserID: rec.User.ID}
+		sp, err := space.NewStore(db).ForCohort(ctx, reg.ID, rec.Course.ID, rec.Link.ID, rec.Cohort.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return discussion.Viewer{SpaceID: sp.ID, PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, UserID: rec.User.ID}
 	}
 	thread, err := talk.CreateThread(ctx, viewer(teacher), discussion.ThreadInput{Kind: discussion.Discussion, Title: "Introduce yourselves", Body: "Who are you?"})
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/space"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/store/storetest"
 	"github.com/roundtable-lms/roundtable/tenant"
@@ -93,7 +94,11 @@ func TestEventCrossesServerProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topic := live.SpaceTopic(sess.PlatformID, sess.LinkID, sess.CohortID)
+	sp, err := space.NewStore(db).ForCohort(ctx, sess.PlatformID, sess.CourseID, sess.LinkID, sess.CohortID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := live.SpaceTopic(sp.ID)
 	events := u.Path + "/events?rt=" + url.QueryEscape(tok)
 	onB := openEvents(t, b+events)
 	onA := openEvents(t, a+events) // the session lives in the shared database

@@ -69,12 +69,12 @@ type Pruner interface {
 // Retention is how long events stay replayable.
 const Retention = 24 * time.Hour
 
-// SpaceTopic is the topic of one cohort's space in one activity:
-// everything its members may see live there. A cohort spans the course's
-// activities; each activity's discussion is a space of its own, and so is
-// its topic.
-func SpaceTopic(platformID, linkID, cohortID string) string {
-	return "space:" + platformID + ":" + linkID + ":" + cohortID
+// SpaceTopic is the topic of one space (see package space): everything
+// its members may see live there. A cohort spans the course's activities;
+// each activity's discussion of it is a space of its own, and so is its
+// topic.
+func SpaceTopic(spaceID string) string {
+	return "space:" + spaceID
 }
 
 // Replay bounds what a subscription replays of the stored events.

@@ -67,7 +67,7 @@ func TestPublishSubscribeInOrder(t *testing.T) {
 		b := newBus(t, db)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		topic := SpaceTopic("p1", "l1", "c1")
+		topic := SpaceTopic("space-1")
 		publish(t, b, topic, "before", 2) // not replayed: FromNow
 		ch, err := b.Subscribe(ctx, topic, FromNow)
 		if err != nil {
@@ -110,7 +110,7 @@ func TestResumeAfterID(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := newBus(t, db)
 		ctx := t.Context()
-		topic := SpaceTopic("p1", "l1", "c1")
+		topic := SpaceTopic("space-1")
 		sent := publish(t, b, topic, "post.created", 6)
 		ch, err := b.Subscribe(ctx, topic, sent[2].ID)
 		if err != nil {
@@ -142,9 +142,9 @@ func TestTopicsAreIsolated(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := newBus(t, db)
 		ctx := t.Context()
-		a, other := SpaceTopic("p1", "l1", "cohort-a"), SpaceTopic("p1", "l1", "cohort-b")
+		a, other := SpaceTopic("space-a"), SpaceTopic("space-b")
 		// A topic that is a prefix of another must not match it either.
-		prefix := SpaceTopic("p1", "l1", "cohort")
+		prefix := SpaceTopic("space")
 		publish(t, b, other, "post.created", 3)
 		chA, _ := b.Subscribe(ctx, a, 0)
 		chP, _ := b.Subscribe(ctx, prefix, 0)
@@ -164,7 +164,7 @@ func TestSlowSubscriberIsDroppedWithoutBlockingPublish(t *testing.T) {
 		c := coreOf(b)
 		c.buffer, c.grace = 4, 50*time.Millisecond
 		ctx := t.Context()
-		topic := SpaceTopic("p1", "l1", "c1")
+		topic := SpaceTopic("space-1")
 		slow, _ := b.Subscribe(ctx, topic, FromNow)
 		fast, _ := b.Subscribe(ctx, topic, FromNow)
 		start := time.Now()
@@ -212,7 +212,7 @@ func TestPrune(t *testing.T) {
 		b := newBus(t, db)
 		c := coreOf(b)
 		ctx := t.Context()
-		topic := SpaceTopic("p1", "l1", "c1")
+		topic := SpaceTopic("space-1")
 		c.now = func() time.Time { return time.Now().Add(-48 * time.Hour) }
 		publish(t, b, topic, "old", 3)
 		c.now = time.Now
@@ -299,7 +299,7 @@ func TestReplayIsBounded(t *testing.T) {
 		b := newBus(t, db)
 		c := coreOf(b)
 		ctx := t.Context()
-		topic := SpaceTopic("p1", "l1", "c1")
+		topic := SpaceTopic("space-1")
 		t0 := time.Now().UTC().Truncate(time.Second)
 		c.now = func() time.Time { return t0 }
 		publish(t, b, topic, "post.created", 3)

@@ -40,7 +40,7 @@ func twoReplicas(t *testing.T) (*Postgres, *Postgres) {
 func TestEventsCrossReplicas(t *testing.T) {
 	a, b := twoReplicas(t)
 	ctx := t.Context()
-	topic := SpaceTopic("p1", "l1", "c1")
+	topic := SpaceTopic("space-1")
 	chB, err := b.Subscribe(ctx, topic, FromNow)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestEventsCrossReplicas(t *testing.T) {
 func TestListenerReconnects(t *testing.T) {
 	a, b := twoReplicas(t)
 	ctx := t.Context()
-	topic := SpaceTopic("p1", "l1", "c1")
+	topic := SpaceTopic("space-1")
 	chB, _ := b.Subscribe(ctx, topic, FromNow)
 	pid := b.listening.Load()
 	if _, err := a.db.SQL.ExecContext(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/space"
 	"github.com/roundtable-lms/roundtable/tenant"
 )
 
@@ -87,7 +88,7 @@ func TestDisablingThePlatformEndsItsSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		publishTo(t, env.App.Live, activityTopic(sess), "post.created", 1)
+		publishTo(t, env.App.Live, activityTopic(t, env, sess), "post.created", 1)
 		streamEnds(t, stream)
 		s := openStream(t, alice.b.HTTPClient(), list+"/events?rt="+url.QueryEscape(alice.rt), "")
 		if s.resp.StatusCode != http.StatusForbidden {
@@ -288,9 +289,15 @@ func streamEnds(t *testing.T, s *sseStream) {
 	}
 }
 
-// activityTopic is the live topic a session's pages listen to.
-func activityTopic(sess session.Session) string {
-	return live.SpaceTopic(sess.PlatformID, sess.LinkID, sess.CohortID)
+// activityTopic is the live topic a session's pages listen to: its
+// cohort's space's in its activity.
+func activityTopic(t *testing.T, env *apptest.Env, sess session.Session) string {
+	t.Helper()
+	sp, err := space.NewStore(env.DB).ForCohort(context.Background(), sess.PlatformID, sess.CourseID, sess.LinkID, sess.CohortID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return live.SpaceTopic(sp.ID)
 }
 
 // A mentor (an LMS observer) reads their cohort's discussion, post-first

@@ -67,6 +67,12 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxSession, current)
+		// Every page of the session reads and writes in its cohort's space.
+		in, err := s.spaceOf(ctx, current)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxSpace, in)
 		if viaToken {
 			// Keep the cookie-less page working: hand out a fresh token.
 			c.Set(ctxToken, s.Sessions.Token(current))

@@ -239,7 +239,7 @@ func (s *Server) activityView(c echo.Context, sess session.Session, a course.Act
 		v.CohortName = a.Cohort.Name
 	}
 	if opts.PostFirst && sess.Roles.Participant() {
-		must, err := s.Discussions.MustPostFirst(ctx, viewerOf(sess))
+		must, err := s.Discussions.MustPostFirst(ctx, viewerOf(c, sess))
 		if err != nil {
 			return v, err
 		}

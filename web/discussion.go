@@ -38,9 +38,13 @@ func (s *Server) requireCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func viewerOf(sess session.Session) discussion.Viewer {
-	return discussion.Viewer{PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID,
-		CohortID: sess.CohortID, UserID: sess.UserID, Staff: sess.Roles.IsStaff(), Observer: sess.Roles.IsObserver()}
+// viewerOf is the session's person in its space (see requireSession), with
+// what the space's rules let them do there.
+func viewerOf(c echo.Context, sess session.Session) discussion.Viewer {
+	in := c.Get(ctxSpace).(inSpace)
+	may := in.Space.Rules(sess.Roles, in.Roles)
+	return discussion.Viewer{SpaceID: in.Space.ID, PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID,
+		CohortID: sess.CohortID, UserID: sess.UserID, Staff: may.Moderate, Observer: sess.Roles.IsObserver()}
 }
 
 // discussionBase is what every discussion page shares.
@@ -126,7 +130,7 @@ type liveChange struct {
 // announce tells the cohort's open pages that something changed.
 func (s *Server) announce(c echo.Context, typ, threadID, postID string) {
 	sess := c.Get(ctxSession).(session.Session)
-	s.publishCohort(c.Request().Context(), sess, typ, liveChange{LinkID: sess.LinkID, ThreadID: threadID, PostID: postID})
+	s.publishSpace(c.Request().Context(), spaceIDOf(c), typ, liveChange{LinkID: sess.LinkID, ThreadID: threadID, PostID: postID})
 }
 
 // formError is an error to show on a form beside its field; ok is false
@@ -263,7 +267,7 @@ func (s *Server) discussionList(c echo.Context) error {
 	if p.Kind != discussion.Question && p.Kind != discussion.Discussion {
 		p.Kind = ""
 	}
-	list, err := s.Discussions.List(ctx, viewerOf(sess), discussion.ListQuery{Sort: p.Sort, Kind: p.Kind, Tag: p.Tag,
+	list, err := s.Discussions.List(ctx, viewerOf(c, sess), discussion.ListQuery{Sort: p.Sort, Kind: p.Kind, Tag: p.Tag,
 		Mine: p.Mine, Following: p.Following, Cursor: c.QueryParam("cursor")})
 	if err != nil {
 		return err
@@ -275,7 +279,7 @@ func (s *Server) discussionList(c echo.Context) error {
 	b.L.LiveSrc = s.liveURL(c)
 	page := discussionListPage{discussionBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag,
 		ModerationURL: b.L.URL(b.Base + "/moderation")}
-	if page.Waiting, err = s.Discussions.WaitingCount(ctx, viewerOf(sess)); err != nil {
+	if page.Waiting, err = s.Discussions.WaitingCount(ctx, viewerOf(c, sess)); err != nil {
 		return err
 	}
 	if page.View, err = s.activityView(c, sess, a, b); err != nil {
@@ -331,7 +335,7 @@ func (s *Server) createThread(c echo.Context) error {
 	b, sess := s.discussionBase(c, "New post")
 	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: c.FormValue("body"),
 		Tags: c.FormValue("tags"), Anonymous: c.FormValue("anonymous") == "1"}
-	id, err := s.Discussions.CreateThread(c.Request().Context(), viewerOf(sess), in)
+	id, err := s.Discussions.CreateThread(c.Request().Context(), viewerOf(c, sess), in)
 	if err != nil {
 		field, msg, status, ok := formError(err)
 		if !ok {
@@ -399,7 +403,7 @@ type flagForm struct{ Flag, On, Label string }
 func (p threadPage) LastPage() bool { return p.Thread.Page >= p.Thread.Pages }
 
 func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Session, rp discussion.ReplyPage) (threadPage, error) {
-	v := viewerOf(sess)
+	v := viewerOf(c, sess)
 	tv, err := s.Discussions.ThreadPage(c.Request().Context(), v, c.Param("thread"), rp)
 	if err != nil {
 		return threadPage{}, err
@@ -499,7 +503,7 @@ func (s *Server) reply(c echo.Context) error {
 	b, sess := s.discussionBase(c, "")
 	threadID := c.Param("thread")
 	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: c.FormValue("body"), Anonymous: c.FormValue("anonymous") == "1"}
-	id, err := s.Discussions.Reply(c.Request().Context(), viewerOf(sess), threadID, in)
+	id, err := s.Discussions.Reply(c.Request().Context(), viewerOf(c, sess), threadID, in)
 	if err != nil {
 		_, msg, status, ok := formError(err)
 		if !ok {
@@ -557,7 +561,7 @@ func (s *Server) edit(c echo.Context) error {
 	title, body := c.FormValue("title"), c.FormValue("body")
 	err := s.allowWrite(c, discussion.WriteEdit)
 	if err == nil {
-		err = s.Discussions.Edit(c.Request().Context(), viewerOf(sess), c.Param("post"), title, body)
+		err = s.Discussions.Edit(c.Request().Context(), viewerOf(c, sess), c.Param("post"), title, body)
 	}
 	if err != nil {
 		field, msg, status, ok := formError(err)
@@ -589,7 +593,7 @@ type revisionView struct {
 // reader (renderedPosts); staff may redact each.
 func (s *Server) history(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Earlier versions")
-	revs, err := s.Discussions.Revisions(c.Request().Context(), viewerOf(sess), c.Param("post"))
+	revs, err := s.Discussions.Revisions(c.Request().Context(), viewerOf(c, sess), c.Param("post"))
 	if err != nil {
 		return err
 	}
@@ -615,7 +619,7 @@ func (s *Server) redactRevision(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Discussions.RedactRevision(c.Request().Context(), viewerOf(sess), c.Param("post"), c.Param("rev"), c.FormValue("reason")); err != nil {
+	if err := s.Discussions.RedactRevision(c.Request().Context(), viewerOf(c, sess), c.Param("post"), c.Param("rev"), c.FormValue("reason")); err != nil {
 		return err
 	}
 	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/history", "#revision-"+c.Param("rev"))
@@ -625,7 +629,7 @@ func (s *Server) redactRevision(c echo.Context) error {
 func (s *Server) postAction(do func(s *Server, c echo.Context, v discussion.Viewer, postID string) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess := c.Get(ctxSession).(session.Session)
-		if err := do(s, c, viewerOf(sess), c.Param("post")); err != nil {
+		if err := do(s, c, viewerOf(c, sess), c.Param("post")); err != nil {
 			return err
 		}
 		return s.seeOtherPost(c, "/a/"+sess.LinkID, c.Param("thread"), c.Param("post"))
@@ -688,7 +692,7 @@ func (s *Server) deletePost(c echo.Context) error {
 // threadFlag pins, locks or closes a thread (staff), or follows it.
 func (s *Server) threadFlag(c echo.Context) error {
 	sess := c.Get(ctxSession).(session.Session)
-	v, threadID := viewerOf(sess), c.Param("thread")
+	v, threadID := viewerOf(c, sess), c.Param("thread")
 	on := c.FormValue("on") == "1"
 	if flag := c.FormValue("flag"); flag == "following" {
 		if err := s.allowWrite(c, discussion.WriteFollow); err != nil {

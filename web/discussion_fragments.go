@@ -78,7 +78,7 @@ func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) 
 // (the parent's id in the Roundtable-Post-Parent header). One read.
 func (s *Server) postFragment(c echo.Context) error {
 	b, sess := s.fragmentBase(c)
-	t, p, err := s.Discussions.Post(c.Request().Context(), viewerOf(sess), c.Param("thread"), c.Param("post"))
+	t, p, err := s.Discussions.Post(c.Request().Context(), viewerOf(c, sess), c.Param("thread"), c.Param("post"))
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *Server) postFragment(c echo.Context) error {
 // threadRowFragment is one thread as the list renders it, in one read.
 func (s *Server) threadRowFragment(c echo.Context) error {
 	b, sess := s.fragmentBase(c)
-	t, err := s.Discussions.ListedThread(c.Request().Context(), viewerOf(sess), c.Param("thread"))
+	t, err := s.Discussions.ListedThread(c.Request().Context(), viewerOf(c, sess), c.Param("thread"))
 	if err != nil {
 		return err
 	}

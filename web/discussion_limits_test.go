@@ -292,8 +292,8 @@ func TestLongThreadPages(t *testing.T) {
 		_, threadID := spaceOf(t, threadURL)
 		bob := join(t, env, apptest.Learner2)
 		var v discussion.Viewer
-		if err := env.DB.Raw(`SELECT t.platform_id, t.course_id, t.link_id, t.cohort_id, u.id FROM threads t JOIN users u ON u.platform_id = t.platform_id AND u.name = 'Bob Lindqvist'
-			WHERE t.id = ?`, threadID).Row().Scan(&v.PlatformID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
+		if err := env.DB.Raw(`SELECT t.space_id, t.platform_id, t.course_id, t.link_id, t.cohort_id, u.id FROM threads t JOIN users u ON u.platform_id = t.platform_id AND u.name = 'Bob Lindqvist'
+			WHERE t.id = ?`, threadID).Row().Scan(&v.SpaceID, &v.PlatformID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
 			t.Fatal(err)
 		}
 		s := discussion.NewStore(env.DB)

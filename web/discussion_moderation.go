@@ -49,7 +49,7 @@ func (s *Server) flagForm(c echo.Context) error {
 		return err
 	}
 	if !page.Done {
-		flagged, err := s.Discussions.Flagged(c.Request().Context(), viewerOf(sess), page.Post.ID)
+		flagged, err := s.Discussions.Flagged(c.Request().Context(), viewerOf(c, sess), page.Post.ID)
 		if err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (s *Server) flagForm(c echo.Context) error {
 }
 
 func (s *Server) flagPageFor(c echo.Context, b discussionBase, sess session.Session) (flagPage, error) {
-	tv, err := s.Discussions.ThreadPage(c.Request().Context(), viewerOf(sess), c.Param("thread"), discussion.ReplyPage{At: c.Param("post")})
+	tv, err := s.Discussions.ThreadPage(c.Request().Context(), viewerOf(c, sess), c.Param("thread"), discussion.ReplyPage{At: c.Param("post")})
 	if err != nil {
 		return flagPage{}, err
 	}
@@ -83,7 +83,7 @@ func (s *Server) flagPost(c echo.Context) error {
 	in := discussion.FlagInput{Reason: c.FormValue("reason"), Note: c.FormValue("note")}
 	err := s.allowWrite(c, discussion.WriteFlag)
 	if err == nil {
-		err = s.Discussions.FlagPost(c.Request().Context(), viewerOf(sess), c.Param("post"), in)
+		err = s.Discussions.FlagPost(c.Request().Context(), viewerOf(c, sess), c.Param("post"), in)
 	}
 	if err != nil {
 		field, msg, status, ok := formError(err)
@@ -133,7 +133,7 @@ func (s *Server) moderationQueue(c echo.Context) error {
 	if _, err := requireStaffSession(c); err != nil {
 		return err
 	}
-	q, err := s.Discussions.Queue(c.Request().Context(), viewerOf(sess))
+	q, err := s.Discussions.Queue(c.Request().Context(), viewerOf(c, sess))
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) moderationAction(do func(c echo.Context, v discussion.Viewer, r
 		if err != nil {
 			return err
 		}
-		threadID, postID, err := do(c, viewerOf(sess), c.FormValue("reason"))
+		threadID, postID, err := do(c, viewerOf(c, sess), c.FormValue("reason"))
 		if err != nil {
 			return err
 		}
@@ -278,7 +278,7 @@ func (s *Server) moderationLog(c echo.Context) error {
 		return err
 	}
 	cursor := c.QueryParam("cursor")
-	lp, err := s.Discussions.Log(c.Request().Context(), viewerOf(sess), cursor, 0)
+	lp, err := s.Discussions.Log(c.Request().Context(), viewerOf(c, sess), cursor, 0)
 	if err != nil {
 		return err
 	}

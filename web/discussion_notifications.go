@@ -36,7 +36,7 @@ type notificationsPage struct {
 // mark-seen.js posts it as the page opens, as opening the list once did.
 func (s *Server) notifications(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Notifications")
-	ns, err := s.Discussions.Notifications(c.Request().Context(), viewerOf(sess))
+	ns, err := s.Discussions.Notifications(c.Request().Context(), viewerOf(c, sess))
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (s *Server) notifications(c echo.Context) error {
 // and needs no page back.
 func (s *Server) markNotificationsRead(c echo.Context) error {
 	b, sess := s.discussionBase(c, "")
-	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(sess), c.FormValue("upto")); err != nil {
+	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(c, sess), c.FormValue("upto")); err != nil {
 		return err
 	}
 	if c.FormValue("quiet") == "1" {
@@ -70,7 +70,7 @@ func (s *Server) markNotificationsRead(c echo.Context) error {
 // failed read is logged and shows no count (posting still checks the
 // suspension).
 func (s *Server) standing(c echo.Context, sess session.Session) discussion.Standing {
-	st, err := s.Discussions.Standing(c.Request().Context(), viewerOf(sess))
+	st, err := s.Discussions.Standing(c.Request().Context(), viewerOf(c, sess))
 	if err != nil {
 		s.Logger.WarnContext(c.Request().Context(), "read the viewer's standing", slog.Any("err", err))
 	}

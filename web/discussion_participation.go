@@ -45,7 +45,7 @@ func participationSort(c echo.Context) string {
 func (s *Server) participation(c echo.Context) error {
 	b, sess := s.discussionBase(c, "Participation")
 	by := participationSort(c)
-	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(sess), by)
+	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(c, sess), by)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func durationText(d time.Duration) string {
 // participationCSV is the table as a spreadsheet file.
 func (s *Server) participationCSV(c echo.Context) error {
 	_, sess := s.discussionBase(c, "")
-	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(sess), participationSort(c))
+	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(c, sess), participationSort(c))
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (s *Server) search(c echo.Context) error {
 		b.L.Title = "Search: " + q
 		page.discussionBase = b
 	}
-	res, err := s.Discussions.Search(c.Request().Context(), viewerOf(sess), q, discussion.DefaultSearch)
+	res, err := s.Discussions.Search(c.Request().Context(), viewerOf(c, sess), q, discussion.DefaultSearch)
 	switch {
 	case errors.Is(err, discussion.ErrQueryEmpty), errors.Is(err, discussion.ErrQueryTooShort):
 		page.Message = roundtable.ErrorMessage(err)
@@ -67,7 +67,7 @@ type suggestion struct {
 // similar to the ?title= being typed, or nothing.
 func (s *Server) suggest(c echo.Context) error {
 	b, sess := s.discussionBase(c, "")
-	similar, err := s.Discussions.Similar(c.Request().Context(), viewerOf(sess), c.QueryParam("title"), discussion.MaxSimilar)
+	similar, err := s.Discussions.Similar(c.Request().Context(), viewerOf(c, sess), c.QueryParam("title"), discussion.MaxSimilar)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *Server) markDuplicate(c echo.Context) error {
 			return roundtable.Errorf(roundtable.EINVALID, "Give the link or id of the thread this one duplicates.")
 		}
 	}
-	if err := s.Discussions.MarkDuplicate(c.Request().Context(), viewerOf(sess), threadID, of); err != nil {
+	if err := s.Discussions.MarkDuplicate(c.Request().Context(), viewerOf(c, sess), threadID, of); err != nil {
 		return err
 	}
 	s.announce(c, "thread.updated", threadID, "")

@@ -67,7 +67,7 @@ func (s *Server) liveEvents(c echo.Context) error {
 	// The replay is the session's space's, since the session began (its
 	// pages show what came before), and at most liveReplayMax events: a
 	// page that missed more is told to reload.
-	events, err := s.Live.SubscribeFrom(ctx, spaceTopic(sess), live.Replay{After: after,
+	events, err := s.Live.SubscribeFrom(ctx, live.SpaceTopic(spaceIDOf(c)), live.Replay{After: after,
 		Since: sess.CreatedAt.Add(-liveClockSkew), Max: liveReplayMax})
 	if err != nil {
 		return err
@@ -257,7 +257,7 @@ func (s *Server) liveURL(c echo.Context) string {
 	p := "/a/" + url.PathEscape(sess.LinkID) + "/events"
 	if s.Live != nil {
 		ctx := c.Request().Context()
-		if id, err := s.Live.Latest(ctx, spaceTopic(sess)); err == nil {
+		if id, err := s.Live.Latest(ctx, live.SpaceTopic(spaceIDOf(c))); err == nil {
 			p += "?lastEventId=" + strconv.FormatInt(id, 10)
 		} else {
 			s.Logger.WarnContext(ctx, "cannot read the newest live event", slog.Any("error", err))
@@ -266,22 +266,16 @@ func (s *Server) liveURL(c echo.Context) string {
 	return s.sessionLayout(c, "").URL(p)
 }
 
-// spaceTopic is the live topic of the session's space: its cohort in its
-// activity. Another activity of the course, or another cohort, is another
-// topic.
-func spaceTopic(sess session.Session) string {
-	return live.SpaceTopic(sess.PlatformID, sess.LinkID, sess.CohortID)
-}
-
-// publishCohort announces a change to everyone watching the session's
-// space. Call it after the change has committed; a failure is logged, not
-// returned, since the change itself succeeded and pages still show it on
-// reload.
-func (s *Server) publishCohort(ctx context.Context, sess session.Session, typ string, data any) {
+// publishSpace announces a change to everyone watching the space (its
+// live topic: another activity of the course, or another cohort, is
+// another space and topic). Call it after the change has committed; a
+// failure is logged, not returned, since the change itself succeeded and
+// pages still show it on reload.
+func (s *Server) publishSpace(ctx context.Context, spaceID string, typ string, data any) {
 	if s.Live == nil {
 		return
 	}
-	if _, err := s.Live.Publish(ctx, spaceTopic(sess), typ, data); err != nil {
+	if _, err := s.Live.Publish(ctx, live.SpaceTopic(spaceID), typ, data); err != nil {
 		s.Logger.WarnContext(ctx, "cannot publish a live event", slog.String("type", typ), slog.Any("error", err))
 	}
 }

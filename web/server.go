@@ -23,6 +23,7 @@ import (
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/roster"
 	"github.com/roundtable-lms/roundtable/session"
+	"github.com/roundtable-lms/roundtable/space"
 	"github.com/roundtable-lms/roundtable/store"
 	"github.com/roundtable-lms/roundtable/tenant"
 	"github.com/roundtable-lms/roundtable/toolkey"
@@ -39,6 +40,9 @@ type Deps struct {
 	Courses   *course.Store
 	// Discussions is the cohort discussion; one on DB when nil.
 	Discussions *discussion.Store
+	// Spaces finds the space of a session's cohort and the roles held in
+	// it; one on DB when nil.
+	Spaces *space.Store
 	// Grades computes completion and delivers scores (nil: activities are
 	// not graded).
 	Grades *grade.Service
@@ -121,6 +125,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Access == nil {
 		d.Access = session.NewAccess(d.DB)
+	}
+	if d.Spaces == nil {
+		d.Spaces = space.NewStore(d.DB)
 	}
 	as, err := newAssets()
 	if err != nil {

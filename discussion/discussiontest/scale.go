@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/space"
 	"github.com/roundtable-lms/roundtable/store"
 )
 
@@ -25,6 +26,9 @@ import (
 // a launch recorded them (the session's platform, course, link and cohort).
 type Space struct {
 	PlatformID, CourseID, LinkID, CohortID string
+	// SpaceID is the cohort's space in the activity (Seed finds or creates
+	// it when empty).
+	SpaceID string
 	// Viewers are learners of the cohort who launched already: a few of
 	// the posts are theirs, and their follows, visits and notifications
 	// are seeded.
@@ -89,6 +93,13 @@ func (g *ids) at(t time.Time) string {
 // scale gives the same discussion.
 func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error) {
 	start := time.Now()
+	if sp.SpaceID == "" {
+		found, err := space.NewStore(db).ForCohort(ctx, sp.PlatformID, sp.CourseID, sp.LinkID, sp.CohortID)
+		if err != nil {
+			return Fixture{}, err
+		}
+		sp.SpaceID = found.ID
+	}
 	rng := rand.New(rand.NewPCG(11, 2026))
 	g := &ids{}
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -97,18 +108,18 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 	users := &table{name: "users", cols: []string{"platform_id", "id", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
 	members := &table{name: "memberships", cols: []string{"platform_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
 	cohort := &table{name: "cohort_members", cols: []string{"platform_id", "cohort_id", "user_id", "created_at"}}
-	threads := &table{name: "threads", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "kind", "title", "tags", "author_id", "anonymous",
+	threads := &table{name: "threads", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "space_id", "kind", "title", "tags", "author_id", "anonymous",
 		"opening_post_id", "accepted_post_id", "pinned", "locked", "closed", "reply_count", "vote_count", "last_post_id", "last_activity_at", "created_at",
 		"duplicate_of", "hidden", "hidden_replies"}}
-	tags := &table{name: "thread_tags", cols: []string{"platform_id", "cohort_id", "thread_id", "tag"}}
+	tags := &table{name: "thread_tags", cols: []string{"platform_id", "cohort_id", "space_id", "thread_id", "tag"}}
 	posts := &table{name: "posts", cols: []string{"platform_id", "id", "cohort_id", "link_id", "thread_id", "parent_id", "opening", "author_id", "anonymous",
-		"body", "vote_count", "endorsed", "deleted", "edited_at", "created_at", "hidden", "hidden_by", "hidden_at"}}
-	revisions := &table{name: "post_revisions", cols: []string{"platform_id", "id", "cohort_id", "post_id", "title", "body", "editor_id", "reason", "created_at"}}
-	votes := &table{name: "post_votes", cols: []string{"platform_id", "post_id", "user_id", "cohort_id", "created_at"}}
-	follows := &table{name: "thread_follows", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "created_at"}}
-	visits := &table{name: "thread_visits", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "seen_posts", "last_visit_at"}}
-	events := &table{name: "participation_events", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "user_id", "kind", "thread_id", "post_id", "created_at"}}
-	notes := &table{name: "notifications", cols: []string{"platform_id", "id", "cohort_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "hidden", "seen_at", "created_at"}}
+		"body", "vote_count", "endorsed", "deleted", "edited_at", "created_at", "hidden", "hidden_by", "hidden_at", "space_id"}}
+	revisions := &table{name: "post_revisions", cols: []string{"platform_id", "id", "cohort_id", "space_id", "post_id", "title", "body", "editor_id", "reason", "created_at"}}
+	votes := &table{name: "post_votes", cols: []string{"platform_id", "post_id", "user_id", "cohort_id", "space_id", "created_at"}}
+	follows := &table{name: "thread_follows", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "space_id", "created_at"}}
+	visits := &table{name: "thread_visits", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "space_id", "seen_posts", "last_visit_at"}}
+	events := &table{name: "participation_events", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "space_id", "user_id", "kind", "thread_id", "post_id", "created_at"}}
+	notes := &table{name: "notifications", cols: []string{"platform_id", "id", "cohort_id", "space_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "hidden", "seen_at", "created_at"}}
 	modlog := &table{name: "moderation_log", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "actor_id", "action", "thread_id", "post_id", "target_user_id", "reason", "created_at"}}
 
 	// People: the viewers (already launched), other learners and two staff.
@@ -186,7 +197,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 			ttags = append(ttags, tagNames[j])
 		}
 		for _, tag := range ttags {
-			tags.add(sp.PlatformID, sp.CohortID, tid, tag)
+			tags.add(sp.PlatformID, sp.CohortID, sp.SpaceID, tid, tag)
 		}
 		n := replies[ti]
 		// Post times: spread between the thread's start and now, in order.
@@ -210,7 +221,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 			var editedAt, hiddenAt any
 			hiddenBy := ""
 			if deleted {
-				revisions.add(sp.PlatformID, g.at(at.Add(time.Minute)), sp.CohortID, id, "", body, by, "delete", at.Add(time.Minute))
+				revisions.add(sp.PlatformID, g.at(at.Add(time.Minute)), sp.CohortID, sp.SpaceID, id, "", body, by, "delete", at.Add(time.Minute))
 				body, votesN = "", 0
 			} else if rng.Float64() < 0.03 {
 				edited := at.Add(10 * time.Minute)
@@ -218,7 +229,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if opening {
 					oldTitle = title
 				}
-				revisions.add(sp.PlatformID, g.at(edited), sp.CohortID, id, oldTitle, body+" (first draft)", by, "edit", edited)
+				revisions.add(sp.PlatformID, g.at(edited), sp.CohortID, sp.SpaceID, id, oldTitle, body+" (first draft)", by, "edit", edited)
 				editedAt = edited
 			}
 			if hidden {
@@ -234,19 +245,19 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if voter == by {
 					voter = staff[1]
 				}
-				votes.add(sp.PlatformID, id, voter, sp.CohortID, at.Add(time.Hour))
-				events.add(sp.PlatformID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, by, discussion.EventUpvoteReceived, tid, id, at.Add(time.Hour))
+				votes.add(sp.PlatformID, id, voter, sp.CohortID, sp.SpaceID, at.Add(time.Hour))
+				events.add(sp.PlatformID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, discussion.EventUpvoteReceived, tid, id, at.Add(time.Hour))
 			}
 			if opening {
 				threadVotes = votesN
 			}
 			endorsed := !deleted && !hidden && strings.HasPrefix(by, "scale-") && rng.Float64() < 0.02
-			posts.add(sp.PlatformID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt)
+			posts.add(sp.PlatformID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt, sp.SpaceID)
 			kind := discussion.EventReplyCreated
 			if opening {
 				kind = discussion.EventThreadCreated
 			}
-			events.add(sp.PlatformID, g.at(at), sp.CourseID, sp.LinkID, sp.CohortID, by, kind, tid, id, at)
+			events.add(sp.PlatformID, g.at(at), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, kind, tid, id, at)
 			if _, ok := posters[by]; !ok {
 				posters[by] = at
 			}
@@ -279,7 +290,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				p := posts.rows[k]
 				if p[5] == "" && p[12] == false && p[15] == false {
 					accepted = p[1].(string)
-					events.add(sp.PlatformID, g.at(p[14].(time.Time).Add(2*time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, p[7], discussion.EventAnswerAccepted, tid, accepted, p[14].(time.Time).Add(2*time.Hour))
+					events.add(sp.PlatformID, g.at(p[14].(time.Time).Add(2*time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, p[7], discussion.EventAnswerAccepted, tid, accepted, p[14].(time.Time).Add(2*time.Hour))
 					break
 				}
 			}
@@ -293,11 +304,11 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		pinned := ti%333 == 7
 		locked := rng.Float64() < 0.01
 		closed := kind == discussion.Question && accepted == "" && rng.Float64() < 0.02
-		threads.add(sp.PlatformID, tid, sp.CourseID, sp.LinkID, sp.CohortID, kind, title, strings.Join(ttags, " "), threadAuthor, anon,
+		threads.add(sp.PlatformID, tid, sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, kind, title, strings.Join(ttags, " "), threadAuthor, anon,
 			openID, accepted, pinned, locked, closed, n, threadVotes, lastID, lastAt, created, duplicateOf, threadHidden, hiddenReplies)
 		// Everyone who posted follows the thread, from their first post.
 		for who, at := range posters {
-			follows.add(sp.PlatformID, tid, who, sp.CohortID, at)
+			follows.add(sp.PlatformID, tid, who, sp.CohortID, sp.SpaceID, at)
 		}
 		total := n + 1
 		if ti == hundred {
@@ -328,7 +339,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 					if at.Before(now.Add(-48 * time.Hour)) {
 						seen = at.Add(time.Hour)
 					}
-					notes.add(sp.PlatformID, g.at(at), sp.CohortID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], threadHidden || p[15].(bool), seen, at)
+					notes.add(sp.PlatformID, g.at(at), sp.CohortID, sp.SpaceID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], threadHidden || p[15].(bool), seen, at)
 				}
 			}
 			if (follows || rng.Float64() < 0.3) && ti != hundred {
@@ -336,7 +347,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if rng.Float64() < 0.5 {
 					seenPosts = 1 + rng.IntN(total)
 				}
-				visits.add(sp.PlatformID, tid, viewer, sp.CohortID, seenPosts, lastAt)
+				visits.add(sp.PlatformID, tid, viewer, sp.CohortID, sp.SpaceID, seenPosts, lastAt)
 			}
 		}
 	}
@@ -569,5 +580,7 @@ func NewSpace(ctx context.Context, db *store.DB, n int) (Space, error) {
 			return sp, fmt.Errorf("space: %w", err)
 		}
 	}
-	return sp, nil
+	found, err := space.NewStore(db).ForCohort(ctx, sp.PlatformID, sp.CourseID, sp.LinkID, sp.CohortID)
+	sp.SpaceID = found.ID
+	return sp, err
 }
