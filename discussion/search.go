@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"html"
 	"strings"
 	"time"
 	"unicode"
@@ -35,15 +34,14 @@ const (
 	DefaultSearch = 20
 )
 
-// Highlight marks: the database wraps matches in them; SnippetHTML turns
-// them into <mark> once the text around them is escaped. They are Unicode
-// private-use characters, which neither FTS5 nor ts_headline treats
-// specially.
+// Highlight marks: the database wraps matches in them; Highlights splits
+// the text at them. They are Unicode private-use characters, which neither
+// FTS5 nor ts_headline treats specially.
 const (
 	markOpen  = "\uE000"
 	markClose = "\uE001"
 	// On Postgres < and > stand in for themselves as these while text is
-	// parsed (see migration 00006); SnippetHTML turns them back.
+	// parsed (see migration 00006); Highlights turns them back.
 	pgAngles = "\uE002\uE003"
 )
 
@@ -60,14 +58,11 @@ type SearchResult struct {
 	Kind        string
 	Opening     bool
 	ThreadTitle string
-	// TitleHTML is the thread title with matches in <mark>: safe HTML, all
-	// of the title escaped.
-	TitleHTML string
-	// SnippetHTML is an excerpt of the post with matches in <mark>: safe
-	// HTML, all of the post's text escaped.
-	SnippetHTML string
-	Author      Author
-	CreatedAt   time.Time
+	// Title is the thread title and Snippet an excerpt of the post, their
+	// matches marked.
+	Title, Snippet []Highlight
+	Author         Author
+	CreatedAt      time.Time
 }
 
 // SimilarThread is a thread a suggestion names.
@@ -159,35 +154,39 @@ func TSQuery(terms []string, or, prefix bool) string {
 	return strings.Join(parts, " & ")
 }
 
-// SnippetHTML escapes text from the database and turns its highlight marks
-// into <mark> elements, always balanced: a stray mark in someone's post
-// opens or closes nothing it should not.
-func SnippetHTML(s string) string {
-	s = html.EscapeString(strings.NewReplacer(pgAngles[:3], "<", pgAngles[3:], ">").Replace(strings.ToValidUTF8(s, "\uFFFD")))
-	var b strings.Builder
-	open := false
-	for {
+// Highlight is a run of text a search shows, Marked where it matched.
+type Highlight struct {
+	Text   string
+	Marked bool
+}
+
+// Highlights splits text from the database at its highlight marks into
+// runs, marked or not: a stray mark in someone's post opens or closes
+// nothing it should not. Pages escape the text as they show it.
+func Highlights(s string) []Highlight {
+	s = strings.NewReplacer(pgAngles[:3], "<", pgAngles[3:], ">").Replace(strings.ToValidUTF8(s, "\uFFFD"))
+	var out []Highlight
+	marked := false
+	for s != "" {
 		i := strings.IndexAny(s, markOpen+markClose)
 		if i < 0 {
-			b.WriteString(s)
+			i = len(s)
+		}
+		if i > 0 {
+			if n := len(out); n > 0 && out[n-1].Marked == marked {
+				out[n-1].Text += s[:i]
+			} else {
+				out = append(out, Highlight{Text: s[:i], Marked: marked})
+			}
+		}
+		if i == len(s) {
 			break
 		}
-		b.WriteString(s[:i])
 		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case string(r) == markOpen && !open:
-			b.WriteString("<mark>")
-			open = true
-		case string(r) == markClose && open:
-			b.WriteString("</mark>")
-			open = false
-		}
+		marked = string(r) == markOpen
 		s = s[i+size:]
 	}
-	if open {
-		b.WriteString("</mark>")
-	}
-	return b.String()
+	return out
 }
 
 // Search finds the posts of the viewer's space that contain every word of
@@ -229,7 +228,7 @@ func (s *Store) SearchIn(ctx context.Context, v Viewer, spaceIDs []string, q str
 		if title == "" {
 			title = r.ThreadTitle
 		}
-		r.TitleHTML, r.SnippetHTML = SnippetHTML(title), SnippetHTML(snippet)
+		r.Title, r.Snippet = Highlights(title), Highlights(snippet)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

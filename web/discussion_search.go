@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,10 +18,7 @@ import (
 
 type searchResultView struct {
 	discussion.SearchResult
-	// Title and Snippet are the store's escaped text with <mark> elements
-	// (see discussion.SnippetHTML): the only HTML a search shows.
-	Title, Snippet template.HTML
-	URL            string
+	URL string
 }
 
 type searchPage struct {
@@ -51,9 +47,7 @@ func (s *Server) search(c echo.Context) error {
 		page.Message = fmt.Sprintf("Nothing in your cohort's discussion matches %q. Try fewer or other words.", q)
 	}
 	for _, r := range res {
-		page.Results = append(page.Results, searchResultView{SearchResult: r,
-			Title: template.HTML(r.TitleHTML), Snippet: template.HTML(r.SnippetHTML), // #nosec G203: escaped by SnippetHTML
-			URL: postLink(b.L, b.Base, r.ThreadID, r.PostID)})
+		page.Results = append(page.Results, searchResultView{SearchResult: r, URL: postLink(b.L, b.Base, r.ThreadID, r.PostID)})
 	}
 	return s.render(c, http.StatusOK, "discussion_search", page)
 }
