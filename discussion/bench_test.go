@@ -7,7 +7,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/discussion/discussiontest"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // BenchmarkReads measures the list and thread reads the pages make, on a

@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/roundtable-lms/roundtable"
-	"github.com/roundtable-lms/roundtable/markdown"
+	"github.com/roundtable-lms/roundtable/internal/markdown"
 )
 
 // Kinds of thread.

@@ -12,8 +12,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
-	"github.com/roundtable-lms/roundtable/course"
-	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 // Moderation: members flag posts; staff (instructors and teaching

@@ -10,7 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 // Kinds of notification, one per recipient and action. When an action

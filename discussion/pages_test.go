@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // TestLongThreadsHavePages: a thread of more than RepliesPerPage replies

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/roundtable-lms/roundtable/activity"
-	"github.com/roundtable-lms/roundtable/course"
+	"github.com/roundtable-lms/roundtable/internal/activity"
+	"github.com/roundtable-lms/roundtable/internal/course"
 )
 
 // Columns the participation table sorts by.

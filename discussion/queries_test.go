@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/store"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // countingConnector opens connections of the real driver that count the

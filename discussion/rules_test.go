@@ -9,8 +9,8 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/store"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // setRules gives the space l1 settings: anonymity and post-first.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/discussion/discussiontest"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // TestReadsAtScaleDoNotGrow counts the statements of the pages' reads on

@@ -13,7 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
-	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 // Search: full text over the posts of the viewer's space (Postgres tsvector

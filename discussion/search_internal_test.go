@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/roundtable-lms/roundtable/store"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // A search reads the searched space's posts only: another tenant's 500

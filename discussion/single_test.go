@@ -8,7 +8,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // Post and ListedThread read one post and one list row exactly as Thread

@@ -14,9 +14,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
-	"github.com/roundtable-lms/roundtable/activity"
-	"github.com/roundtable-lms/roundtable/course"
-	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/internal/activity"
+	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 // Store reads and writes discussions.

@@ -45,10 +45,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
-	"github.com/roundtable-lms/roundtable/store"
-	"github.com/roundtable-lms/roundtable/tenant"
 )
 
 type options struct {

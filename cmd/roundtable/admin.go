@@ -12,12 +12,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/roundtable-lms/roundtable/app"
-	"github.com/roundtable-lms/roundtable/config"
-	"github.com/roundtable-lms/roundtable/store"
-	"github.com/roundtable-lms/roundtable/tenant"
-	"github.com/roundtable-lms/roundtable/toolkey"
-	"github.com/roundtable-lms/roundtable/web"
+	"github.com/roundtable-lms/roundtable/internal/app"
+	"github.com/roundtable-lms/roundtable/internal/config"
+	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/toolkey"
+	"github.com/roundtable-lms/roundtable/internal/web"
 )
 
 func warnSecret(cfg config.Config, logger *slog.Logger) {

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/roundtable-lms/roundtable/admin"
-	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/internal/admin"
+	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 // adminCmd manages the admin console's accounts:

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 func runWithStdin(t *testing.T, getenv func(string) string, stdin string, args ...string) (string, error) {

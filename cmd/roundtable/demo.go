@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/roundtable-lms/roundtable/config"
-	"github.com/roundtable-lms/roundtable/demo"
+	"github.com/roundtable-lms/roundtable/internal/config"
+	"github.com/roundtable-lms/roundtable/internal/demo"
 )
 
 // demoConfig reads the demo's settings: the service's, except that its

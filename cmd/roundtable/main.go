@@ -14,9 +14,9 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/roundtable-lms/roundtable/app"
-	"github.com/roundtable-lms/roundtable/config"
-	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/internal/app"
+	"github.com/roundtable-lms/roundtable/internal/config"
+	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 const usage = `Roundtable: the social layer for courses in any LMS (an LTI 1.3 tool).

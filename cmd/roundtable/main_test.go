@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roundtable-lms/roundtable/store"
-	"github.com/roundtable-lms/roundtable/store/storetest"
+	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // env returns a getenv for a fresh database of the given kind.

@@ -18,8 +18,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/space"
-	"github.com/roundtable-lms/roundtable/store"
+	"github.com/roundtable-lms/roundtable/internal/space"
+	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 // Space is the cohort's space to fill and the person who will read it, as

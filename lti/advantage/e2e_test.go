@@ -7,11 +7,11 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
-	"github.com/roundtable-lms/roundtable/apptest"
+	"github.com/roundtable-lms/roundtable/internal/apptest"
 	"github.com/roundtable-lms/roundtable/internal/egress"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
-	"github.com/roundtable-lms/roundtable/store/storetest"
 )
 
 // The registration's own keys (toolkey) sign the assertions, its JWKS URL

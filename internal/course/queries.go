@@ -1,0 +1,102 @@
+package course
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/roundtable-lms/roundtable/internal/store"
+)
+
+// Member is a person in a course with their roles there.
+type Member struct {
+	User  User
+	Roles Roles
+}
+
+// Activity is what the activity page needs: the link, its course, the
+// person and their cohort.
+type Activity struct {
+	Link       Link
+	Course     Course
+	Member     Member
+	Cohort     Cohort
+	CohortSize int
+	// Settings are the activity's, or the defaults when nobody set them.
+	Settings Settings
+}
+
+// Title is the activity's heading: the link's title, else the course's.
+func (a Activity) Title() string {
+	if a.Link.Title != "" {
+		return a.Link.Title
+	}
+	if a.Course.Title != "" {
+		return a.Course.Title
+	}
+	return "Roundtable"
+}
+
+type activityRow struct {
+	LinkID, ResourceLinkID, LinkTitle, LinkDescription, Custom   string
+	AgsLineitems, AgsLineitem, AgsScopes, NrpsURL                string
+	CourseID, DeploymentID, ContextKey, CourseLabel, CourseTitle string
+	UserID, Subject, Name, GivenName, FamilyName, Email          string
+	Picture, Locale, Pseudonym, Roles                            string
+	CohortID, CohortKey, CohortName                              string
+	CohortSize                                                   int
+}
+
+// Activity loads the activity page's data in one query, scoped to the
+// platform, and only for a member of the course.
+func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohortID string) (Activity, error) {
+	var r activityRow
+	st := DefaultSettings(platformID, linkID)
+	var hasSettings bool
+	err := s.db.QueryRow(ctx, `
+		SELECT l.id AS link_id, l.resource_link_id, l.title AS link_title, l.description AS link_description, l.custom,
+			l.ags_lineitems, l.ags_lineitem, l.ags_scopes, l.nrps_url,
+			c.id AS course_id, c.deployment_id, c.context_key, c.label AS course_label, c.title AS course_title,
+			u.id AS user_id, u.subject, u.name, u.given_name, u.family_name, u.email, u.picture, u.locale, u.pseudonym,
+			m.roles,
+			co.id AS cohort_id, co.cohort_key, co.name AS cohort_name,
+			co.member_count AS cohort_size, `+SettingsJoinColumns+`
+		FROM resource_links l
+		JOIN courses c ON c.platform_id = l.platform_id AND c.id = l.course_id
+		JOIN memberships m ON m.platform_id = l.platform_id AND m.course_id = l.course_id AND m.user_id = ?
+		JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id
+		JOIN cohorts co ON co.platform_id = l.platform_id AND co.course_id = l.course_id AND co.id = ?
+		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
+		WHERE l.platform_id = ? AND l.id = ?`, userID, cohortID, platformID, linkID).
+		Scan(append([]any{&r.LinkID, &r.ResourceLinkID, &r.LinkTitle, &r.LinkDescription, &r.Custom,
+			&r.AgsLineitems, &r.AgsLineitem, &r.AgsScopes, &r.NrpsURL,
+			&r.CourseID, &r.DeploymentID, &r.ContextKey, &r.CourseLabel, &r.CourseTitle,
+			&r.UserID, &r.Subject, &r.Name, &r.GivenName, &r.FamilyName, &r.Email, &r.Picture, &r.Locale, &r.Pseudonym,
+			&r.Roles, &r.CohortID, &r.CohortKey, &r.CohortName, &r.CohortSize}, SettingsDest(&st, &hasSettings)...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Activity{}, fmt.Errorf("activity %s: %w", linkID, store.ErrNotFound)
+	}
+	if err != nil {
+		return Activity{}, err
+	}
+	a := Activity{
+		Link: Link{PlatformID: platformID, ID: r.LinkID, CourseID: r.CourseID, DeploymentID: r.DeploymentID,
+			ResourceLinkID: r.ResourceLinkID, Title: r.LinkTitle, Description: r.LinkDescription,
+			AGSLineItems: r.AgsLineitems, AGSLineItem: r.AgsLineitem, AGSScopes: strings.Fields(r.AgsScopes), NRPSURL: r.NrpsURL},
+		Course: Course{PlatformID: platformID, ID: r.CourseID, DeploymentID: r.DeploymentID, ContextKey: r.ContextKey,
+			Label: r.CourseLabel, Title: r.CourseTitle},
+		Member: Member{User: User{PlatformID: platformID, ID: r.UserID, Subject: r.Subject, Name: r.Name,
+			GivenName: r.GivenName, FamilyName: r.FamilyName, Email: r.Email, Picture: r.Picture,
+			Locale: r.Locale, Pseudonym: r.Pseudonym}, Roles: ParseRoles(r.Roles)},
+		Cohort:     Cohort{PlatformID: platformID, ID: r.CohortID, CourseID: r.CourseID, Key: r.CohortKey, Name: r.CohortName},
+		CohortSize: r.CohortSize,
+		Settings:   st,
+	}
+	if r.Custom != "" && r.Custom != "{}" {
+		json.Unmarshal([]byte(r.Custom), &a.Link.Custom)
+	}
+	return a, nil
+}

@@ -1,0 +1,184 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/space"
+	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/lti"
+)
+
+// The demo course's discussion activity.
+const (
+	discussionTitle       = "Cohort discussion: cleaning messy data"
+	discussionDescription = "Share a dataset that fought back, and how you tamed it. Ask the cohort when you are stuck."
+)
+
+// seedDiscussion gives the demo course's discussion a realistic start:
+// questions (answered and not), discussions and replies by learners and
+// staff. The people, course and activity are recorded as their launches
+// would record them, at the times of a history that began four days ago,
+// so a real launch later finds the same rows. It writes only when the
+// discussion has no thread yet, so a restart changes nothing.
+func (d *Demo) seedDiscussion(ctx context.Context) error {
+	a := d.App
+	regs, err := a.Registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	var reg *tenant.Platform
+	for i := range regs {
+		if regs[i].ClientID == d.ClientID && regs[i].Issuer == d.Platform.Issuer() {
+			reg = &regs[i]
+		}
+	}
+	if reg == nil || len(reg.Deployments) == 0 {
+		return fmt.Errorf("demo: no registration of the demo LMS to seed the discussion under")
+	}
+	// Seeded once: a restart must not write the seeded launches again over
+	// the real ones made since.
+	var seeded bool
+	if err := a.DB.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM resource_links l
+		JOIN threads t ON t.platform_id = l.platform_id AND t.link_id = l.id
+		WHERE l.platform_id = ? AND l.resource_link_id = ?)`, reg.ID, DiscussionID).Scan(&seeded).Error; err != nil || seeded {
+		return err
+	}
+	// The seeded history starts four days ago: each person opened the
+	// activity a little before the first thread, so the roster, the
+	// participation page and the threads tell one story.
+	start := time.Now().UTC().Add(-96 * time.Hour)
+	courses := course.NewStore(a.DB)
+	spaces := space.NewStore(a.DB)
+	viewers := map[string]discussion.Viewer{}
+	for i, p := range people {
+		openedAt := start.Add(-time.Duration(len(people)-i) * 37 * time.Minute)
+		courses.Now = func() time.Time { return openedAt }
+		roles := course.Roles{course.Learner}
+		switch p.role {
+		case lti.RoleInstructor:
+			roles = course.Roles{course.Instructor}
+		case lti.RoleTeachingAssistant:
+			roles = course.Roles{course.TeachingAssistant}
+		}
+		in := course.LaunchInput{
+			PlatformID: reg.ID, DeploymentID: reg.Deployments[0],
+			Subject: p.id, Name: p.given + " " + p.family, GivenName: p.given, FamilyName: p.family,
+			Email: p.id + "@learn.example.org", Locale: "en", Roles: roles, LTIRoles: []string{p.role},
+			ContextID: CourseID, ContextLabel: "DATA-101", ContextTitle: "Data Analysis Fundamentals",
+			ResourceLinkID: DiscussionID, LinkTitle: discussionTitle, LinkDescription: discussionDescription,
+		}
+		var rec course.Recorded
+		if err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+			if rec, err = courses.RecordLaunch(ctx, tx, in); err != nil {
+				return err
+			}
+			// What a launch's session records (see the sessions trigger),
+			// at the time of this seeded opening; a real launch later
+			// moves its last opening on.
+			return tx.Exec(`INSERT INTO link_openings (platform_id, link_id, user_id, first_opened_at, last_opened_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform_id, link_id, user_id) DO NOTHING`,
+				reg.ID, rec.Link.ID, rec.User.ID, openedAt, openedAt).Error
+		}); err != nil {
+			return fmt.Errorf("demo: record %s: %w", p.id, err)
+		}
+		sp, err := spaces.ForCohort(ctx, reg.ID, rec.Course.ID, rec.Link.ID, rec.Cohort.ID)
+		if err != nil {
+			return fmt.Errorf("demo: the space of %s: %w", p.id, err)
+		}
+		viewers[p.id] = discussion.Viewer{SpaceID: sp.ID, PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID,
+			CohortID: rec.Cohort.ID, UserID: rec.User.ID, Staff: sp.Rules(roles, nil).Moderate}
+	}
+	// The seeded activity is set up, so staff who open it land on the
+	// discussion rather than on its first-launch setup page.
+	maya := viewers["maya.chen"]
+	st, err := a.Courses.Settings(ctx, maya.PlatformID, maya.LinkID)
+	if err != nil {
+		return err
+	}
+	if !st.Configured {
+		if err := a.DB.Tx(ctx, func(tx *gorm.DB) error { return a.Courses.SaveSettings(ctx, tx, st) }); err != nil {
+			return fmt.Errorf("demo: configure the discussion: %w", err)
+		}
+	}
+	s := discussion.NewStore(a.DB)
+	s.PostsPerMinute = 0
+	// Threads written over the past few days, oldest first.
+	clock := start
+	s.Now = func() time.Time { return clock }
+	tick := func(d time.Duration) { clock = clock.Add(d) }
+	var errs []error
+	check := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	thread := func(who string, in discussion.ThreadInput) string {
+		tick(47 * time.Minute)
+		id, err := s.CreateThread(ctx, viewers[who], in)
+		check(err)
+		return id
+	}
+	reply := func(who, threadID, parent, body string) string {
+		tick(23 * time.Minute)
+		id, err := s.Reply(ctx, viewers[who], threadID, discussion.ReplyInput{ParentID: parent, Body: body})
+		check(err)
+		return id
+	}
+	check2 := func(_ bool, err error) { check(err) }
+	vote := func(postID string, who ...string) {
+		for _, w := range who {
+			_, err := s.ToggleVote(ctx, viewers[w], postID)
+			check(err)
+		}
+	}
+
+	intro := thread("maya.chen", discussion.ThreadInput{Kind: discussion.Discussion, Title: "Introduce yourself: what data do you work with?",
+		Body: "Welcome to **Data Analysis Fundamentals**! Tell the cohort your name, what kind of data you deal with at work or in study, and one thing you hope to get better at.\n\nI'll start: I'm Maya, I teach this course and spend my days with public health survey data."})
+	check(s.SetFlag(ctx, viewers["maya.chen"], intro, discussion.FlagPinned, true))
+	reply("aisha.rahman", intro, "", "Hi all, I'm Aisha. I work in a small logistics company: delivery times, routes, lots of spreadsheets. I want to stop doing everything by hand in Excel.")
+	reply("kenji.watanabe", intro, "", "Kenji here. Sensor data from a factory line, sampled every second. Mostly I want to learn to spot bad readings before they ruin a report.")
+	reply("olivia.bennett", intro, "", "Olivia, marketing analyst. Campaign results and survey answers. Hoping to finally understand when a difference is *real*.")
+
+	dates := thread("aisha.rahman", discussion.ThreadInput{Kind: discussion.Question, Title: "Why does pandas read my delivery dates as text?",
+		Tags: "pandas dates", Body: "I load our delivery log with\n\n```python\ndf = pd.read_csv(\"deliveries.csv\")\ndf.dtypes\n```\n\nand `delivered_at` comes out as `object`, so I can't subtract dates. The values look like `03/04/2024 14:05`. What am I missing?"})
+	ans := reply("lucas.moreau", dates, "", "`read_csv` doesn't guess dates unless you ask. Try:\n\n```python\ndf = pd.read_csv(\"deliveries.csv\", parse_dates=[\"delivered_at\"], dayfirst=True)\n```\n\n`dayfirst=True` matters here: `03/04` is 3 April in most of Europe but 4 March in the US.")
+	reply("kenji.watanabe", dates, ans, "Good catch on `dayfirst`. I got bitten by that last month: half my timestamps silently swapped month and day.")
+	reply("aisha.rahman", dates, ans, "That was it, thank you @lucas.moreau! The durations finally make sense.")
+	vote(ans, "aisha.rahman", "kenji.watanabe", "priya.natarajan")
+	check2(s.Accept(ctx, viewers["aisha.rahman"], ans))
+	check(s.Endorse(ctx, viewers["maya.chen"], ans))
+
+	skew := thread("priya.natarajan", discussion.ThreadInput{Kind: discussion.Question, Title: "Mean or median for salary data with a few huge values?",
+		Tags: "statistics", Body: "Our salary table has a handful of executives earning 20× everyone else. The mean looks misleading. Should I report the median instead, or remove the outliers?"})
+	reply("tomas.garcia", skew, "", "I'd report the median and say why. Removing the executives changes the question you're answering.")
+	ta := reply("samuel.okoro", skew, "", "Both instincts are right, with a nuance:\n\n- **Median** (and the interquartile range) describe a *typical* salary; they barely move with extreme values.\n- The **mean** answers a different question: total payroll divided by headcount. Report it if budget is the point.\n- Don't delete real values just because they are extreme. Remove a row only if it is an *error*.\n\nA quick histogram on a log scale usually makes the case to your readers.")
+	reply("hannah.schmidt", skew, ta, "The log-scale histogram tip is great, I'm stealing it.")
+	vote(ta, "priya.natarajan", "tomas.garcia", "hannah.schmidt", "olivia.bennett")
+	check2(s.Accept(ctx, viewers["priya.natarajan"], ta))
+
+	missing := thread("olivia.bennett", discussion.ThreadInput{Kind: discussion.Question, Title: "Is it OK to drop every row with a missing value?",
+		Tags: "cleaning missing-data", Anonymous: true, Body: "My survey export has blanks in about 15% of rows, spread over different questions. `dropna()` makes them all go away, but I lose a lot of answers. Is that acceptable?"})
+	inst := reply("maya.chen", missing, "", "Usually not with 15%. Ask first *why* values are missing:\n\n1. If a question was optional, a blank is an answer in itself: keep the row and analyse that question on who answered.\n2. Drop rows only for the columns a given analysis needs (`df.dropna(subset=[...])`).\n3. Check whether people with blanks differ from the others; if they do, dropping them biases your results.\n\nWe cover imputation in week 4.")
+	vote(inst, "kenji.watanabe", "mateus.silva")
+	check2(s.Accept(ctx, viewers["olivia.bennett"], inst))
+
+	thread("mateus.silva", discussion.ThreadInput{Kind: discussion.Question, Title: "How do I merge two CSVs whose key columns have different names?",
+		Tags: "pandas merge", Body: "One file calls it `customer_id`, the other `CustID`, and some ids have leading zeros in one file only. `pd.merge` gives me an empty table. Any ideas?"})
+
+	messy := thread("hannah.schmidt", discussion.ThreadInput{Kind: discussion.Discussion, Title: "The messiest dataset I ever cleaned",
+		Tags: "cleaning", Body: "Share your horror stories! Mine: a supplier list where the *country* column contained phone numbers for about 200 rows, because someone had pasted from a PDF."})
+	r := reply("kenji.watanabe", messy, "", "A temperature sensor that reported -273.15 °C whenever it lost power. Absolute zero in a bakery oven.")
+	reply("priya.natarajan", messy, r, "@kenji.watanabe that is both terrible and beautiful.")
+	reply("tomas.garcia", messy, "", "Excel turned our gene names into dates (`MARCH1` → 1 March). Now I import everything as text first.")
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("demo: seed discussion: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/internal/tenant"
+)
+
+// failuresShown is how many failed registrations the console lists.
+const failuresShown = 100
+
+type registrationFailureView struct {
+	tenant.RegistrationFailure
+	At timeView
+}
+
+type adminRegistrationsPage struct {
+	L           Layout
+	A           adminBar
+	Failures    []registrationFailureView
+	PendingDays int
+	PerHour     int
+}
+
+// adminRegistrations lists the dynamic registrations that failed, with
+// what each LMS answered: the registration page shows its visitor only
+// Roundtable's words and a reference, so the LMS's own reason is here.
+func (s *Server) adminRegistrations(c echo.Context) error {
+	fs, err := s.Registry.RegistrationFailures(c.Request().Context(), failuresShown)
+	if err != nil {
+		return err
+	}
+	page := adminRegistrationsPage{L: s.layout("Failed registrations"), A: s.adminBar(c, "registrations"),
+		PendingDays: int(tenant.PendingLifetime / (24 * time.Hour)), PerHour: s.Registration.PerHour}
+	for _, f := range fs {
+		page.Failures = append(page.Failures, registrationFailureView{RegistrationFailure: f, At: s.timeView(&f.CreatedAt)})
+	}
+	return s.render(c, http.StatusOK, "admin_registrations", page)
+}

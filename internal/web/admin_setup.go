@@ -1,0 +1,51 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/internal/store"
+)
+
+// setupValue is one value an LMS admin enters in the LMS.
+type setupValue struct {
+	ID    string
+	Label string
+	Also  string // other names LMSs give it
+	Value string
+}
+
+type adminSetupPage struct {
+	L      Layout
+	A      adminBar
+	Values []setupValue
+	// V holds the same values by id, for the per-LMS steps.
+	V map[string]string
+	// NewID is the id of the next registration made by hand: the keyset
+	// and Canvas configuration URLs shown are that registration's.
+	NewID string
+}
+
+// adminLMSSetup tells an LMS administrator what to enter in the LMS, with
+// this installation's exact values. Each registration signs with keys of
+// its own, so the keyset and Canvas configuration URLs are those of a new
+// registration, whose id the page chooses and the "add by hand" links
+// carry; dynamic registration makes its own.
+func (s *Server) adminLMSSetup(c echo.Context) error {
+	id := store.NewID()
+	values := []setupValue{
+		{"register", "Dynamic registration URL", "Moodle: Tool URL; Canvas: Dynamic Registration URL; Brightspace: Tool initiation registration endpoint; Sakai: LTI Advantage auto-registration URL", s.URL("/lti/register")},
+		{"canvas-config", "Canvas configuration URL of a new registration", "Canvas developer key: Method Enter URL, JSON URL. It names the registration you then add by hand with the links below.", s.canvasConfigURL(id)},
+		{"login", "Login initiation URL", "OpenID Connect login URL, Initiate login URL, OIDC login URL", s.URL("/lti/login")},
+		{"redirect", "Redirect URI", "Redirection URI, Redirect URLs, Tool redirect URL", s.URL("/lti/launch")},
+		{"target", "Target link URI", "Tool URL, Launch URL, Target Link URI", s.URL("/lti/launch")},
+		{"jwks", "Public keyset (JWKS) URL of a new registration", "Keyset URL, Public JWK URL, Tool JWKS URL. Each LMS registration has its own; this one belongs to the registration you then add by hand with the links below.", s.JWKSURL(id)},
+		{"domain", "Domain", "Tool domain, where the LMS asks for one", s.BaseURL.Host},
+	}
+	page := adminSetupPage{L: s.layout("Register Roundtable in your LMS"), A: s.adminBar(c, "lms-setup"), Values: values, V: map[string]string{}, NewID: id}
+	for _, v := range values {
+		page.V[v.ID] = v.Value
+	}
+	return s.render(c, http.StatusOK, "admin_lms_setup", page)
+}

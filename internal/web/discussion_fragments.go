@@ -1,0 +1,118 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/session"
+)
+
+// Fragments: one post, or one thread of the list, rendered by the same
+// template part as its page, for live.js to put in place instead of
+// reloading. Live events carry ids only; what a fragment shows is decided
+// here, for the viewer, exactly as on a reload (anonymity, hidden and
+// removed posts, staff controls, the forms' CSRF and session tokens).
+
+// postParentHeader names, on a post fragment, the reply a nested reply
+// belongs under, so the page can put it there.
+const postParentHeader = "Roundtable-Post-Parent"
+
+// postViews makes the views of a thread's posts as its page shows them
+// to a viewer (staff or not), with their forms and the URLs of their
+// actions in this session; what the URLs share is escaped once a page.
+func postViews(b discussionBase, staff bool, t discussion.Thread) func(discussion.Post) postView {
+	links := newPostLinks(b.Base, t.ID, b.sessionQuery())
+	canAccept := t.IsQuestion() && (staff || t.Author.Mine)
+	return func(p discussion.Post) postView {
+		pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
+			CanAccept: canAccept && !p.Opening && !p.Deleted && acceptable(t, p), Staff: staff, Question: t.IsQuestion(), ReadOnly: b.ReadOnly,
+			Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}, links: links}
+		pv.CanFlag = !staff && !b.ReadOnly && !p.Author.Mine && !p.Deleted && !p.Hidden
+		if !p.Deleted {
+			pv.HTML = renderedPosts.render(p.Body)
+		}
+		return pv
+	}
+}
+
+// acceptable reports whether p may become the thread's accepted answer,
+// as the store decides (an answer someone else gave): the Accept button is
+// offered on no reply of the viewer's or the asker's. A reply accepted
+// before that rule keeps its button, to take it back.
+func acceptable(t discussion.Thread, p discussion.Post) bool {
+	if p.Accepted {
+		return true
+	}
+	ownAnswer := t.Author.ID != "" && p.Author.ID == t.Author.ID || t.Author.Mine && p.Author.Mine
+	return !p.Author.Mine && !ownAnswer
+}
+
+// threadRow is one thread as the list shows it (the "thread-row" part).
+type threadRow struct {
+	discussion.Thread
+	L    Layout
+	Base string
+}
+
+// Row is one of the list's threads as the "thread-row" part takes it.
+func (p discussionListPage) Row(t discussion.Thread) threadRow {
+	return threadRow{Thread: t, L: p.L, Base: p.Base}
+}
+
+// fragmentBase is what a fragment's forms and links need of the page's
+// discussionBase, without the header's reads.
+func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) {
+	sess := c.Get(ctxSession).(session.Session)
+	l := s.sessionLayout(c, "")
+	csrf := s.Sessions.CSRFToken(sess)
+	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken},
+		Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery(), sess
+}
+
+// postFragment is one post as the thread page renders it: a top-level
+// reply in its reply block, the opening post and nested replies alone
+// (the parent's id in the Roundtable-Post-Parent header). One read.
+func (s *Server) postFragment(c echo.Context) error {
+	b, sess := s.fragmentBase(c)
+	t, p, err := s.Discussions.Post(c.Request().Context(), viewerOf(c, sess), c.Param("thread"), c.Param("post"))
+	if err != nil {
+		return err
+	}
+	part := "post"
+	if !p.Opening && p.ParentID == "" {
+		part = "reply"
+	}
+	if p.ParentID != "" {
+		c.Response().Header().Set(postParentHeader, p.ParentID)
+	}
+	return s.renderPart(c, "discussion_thread", part, postViews(b, sess.Roles.IsStaff(), t)(p))
+}
+
+// threadRowFragment is one thread as the list renders it, in one read.
+func (s *Server) threadRowFragment(c echo.Context) error {
+	b, sess := s.fragmentBase(c)
+	t, err := s.Discussions.ListedThread(c.Request().Context(), viewerOf(c, sess), c.Param("thread"))
+	if err != nil {
+		return err
+	}
+	return s.renderPart(c, "discussion_list", "thread-row", threadRow{Thread: t, L: b.L, Base: b.Base})
+}
+
+// renderPart writes one named part of a page's templates, without the
+// layout.
+func (s *Server) renderPart(c echo.Context, page, part string, data any) error {
+	t, ok := s.pages.byName[page]
+	if !ok {
+		return fmt.Errorf("no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, part, data); err != nil {
+		return fmt.Errorf("render %s of %s: %w", part, page, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}

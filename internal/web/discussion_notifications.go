@@ -1,0 +1,78 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/session"
+)
+
+// The viewer's notifications in this space: replies to them, mentions,
+// answers, accepted answers and activity in the threads they follow.
+
+type notificationView struct {
+	discussion.Notification
+	URL string
+}
+
+type notificationsPage struct {
+	discussionBase
+	Notifications []notificationView
+	MarkReadURL   string
+	// UpTo is the newest notification shown: marking them read marks it
+	// and those before it, not those that came since.
+	UpTo string
+	// Unseen is whether any shown is unseen (mark-seen.js then marks them).
+	Unseen bool
+}
+
+// notifications lists the viewer's newest notifications. It changes
+// nothing: a GET can be made by anything that gets a reader's browser to
+// ask (an image in a post did, marking every reader's notifications
+// seen). The page's "Mark all as read" form marks them; with JavaScript,
+// mark-seen.js posts it as the page opens, as opening the list once did.
+func (s *Server) notifications(c echo.Context) error {
+	b, sess := s.discussionBase(c, "Notifications")
+	ns, err := s.Discussions.Notifications(c.Request().Context(), viewerOf(c, sess))
+	if err != nil {
+		return err
+	}
+	page := notificationsPage{discussionBase: b, MarkReadURL: b.L.URL(b.Base + "/notifications/read")}
+	for i, n := range ns {
+		if i == 0 {
+			page.UpTo = n.ID
+		}
+		page.Unseen = page.Unseen || n.Unseen
+		page.Notifications = append(page.Notifications, notificationView{Notification: n,
+			URL: postLink(b.L, b.Base, n.ThreadID, n.PostID)})
+	}
+	return s.render(c, http.StatusOK, "discussion_notifications", page)
+}
+
+// markNotificationsRead marks the viewer's notifications as seen: all, or
+// those up to the one named (upto). mark-seen.js posts it with quiet=1
+// and needs no page back.
+func (s *Server) markNotificationsRead(c echo.Context) error {
+	b, sess := s.discussionBase(c, "")
+	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(c, sess), c.FormValue("upto")); err != nil {
+		return err
+	}
+	if c.FormValue("quiet") == "1" {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return s.seeOther(c, b.Base+"/notifications", "")
+}
+
+// standing is the viewer's standing for a page's header and forms; a
+// failed read is logged and shows no count (posting still checks the
+// suspension).
+func (s *Server) standing(c echo.Context, sess session.Session) discussion.Standing {
+	st, err := s.Discussions.Standing(c.Request().Context(), viewerOf(c, sess))
+	if err != nil {
+		s.Logger.WarnContext(c.Request().Context(), "read the viewer's standing", slog.Any("err", err))
+	}
+	return st
+}

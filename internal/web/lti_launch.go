@@ -1,0 +1,266 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/lti"
+)
+
+// sessionCookie carries the session secret; see docs/sessions.md.
+const sessionCookie = "rt_session"
+
+type launchStoragePage struct {
+	L              Layout
+	Target         string
+	PlatformOrigin string
+	State          string
+	Nonce          string
+	IDToken        string
+	Ticket         string
+	Action         string
+}
+
+// ltiLaunch receives the platform's id_token and state, verifies both, and
+// records the launch. A rejected launch stores nothing.
+func (s *Server) ltiLaunch(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, 256<<10)
+	if err := r.ParseForm(); err != nil {
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonMalformedRequest, Message: "The sign-in message from your course was malformed or too large.", Detail: err.Error()})
+	}
+	if e := r.PostForm.Get("error"); e != "" {
+		// The platform refused the login (Canvas does when its message hint
+		// expired during a slow login).
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonPlatformError,
+			Message: "Your course could not complete the sign-in. Please go back to your course and open the activity again.",
+			Detail:  "platform answered error=" + e + ": " + r.PostForm.Get("error_description")})
+	}
+	idToken, state := r.PostForm.Get("id_token"), r.PostForm.Get("state")
+	if state == "" {
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
+	}
+	claimedDeployment := lti.TokenDeploymentID(idToken)
+	pending, found, err := s.Sessions.PeekLaunch(ctx, state, claimedDeployment)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used or has expired. Please open the activity again from your course.", Detail: "state unknown, expired or already used"})
+	}
+	ls := pending.LoginState
+	// Whatever happens next is shown in this platform's frame.
+	s.frameBy(c, tenant.FrameOrigins(pending.Platform.Issuer, pending.Platform.AuthURL))
+	reg, err := tenant.Usable(pending.Platform)
+	if err != nil {
+		return s.rejectLTI(c, ls.PlatformID, err)
+	}
+
+	bound := false
+	if v, ok := s.cookie(c, browserCookie); ok && hmac.Equal([]byte(hashBrowser(v)), []byte(ls.BrowserHash)) {
+		bound = true
+	} else if ls.StorageTarget != "" {
+		if t := r.PostForm.Get("storage_ticket"); t != "" && hmac.Equal([]byte(t), []byte(s.storageTicket(ls))) {
+			bound = true
+		}
+	}
+
+	launch, err := s.Validator.Validate(ctx, idToken, reg, ls.Nonce)
+	if err != nil {
+		return s.rejectLTI(c, reg.ID, err)
+	}
+	// The verified launch also tells where the course is shown.
+	frames := tenant.FrameOrigins(reg.Issuer, reg.AuthURL, launchFrameURLs(launch)...)
+	s.frameBy(c, frames)
+	if !bound {
+		if ls.StorageTarget == "" {
+			return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonStateNotBound, Message: "Roundtable could not confirm that this sign-in started in this browser.", Detail: "login state cookie missing or different"})
+		}
+		// No cookie came back, but the platform keeps our state: let the
+		// page confirm it from the platform's storage, then post again.
+		return s.render(c, http.StatusOK, "launch_storage", launchStoragePage{
+			L: s.layout("Signing in"), Target: ls.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
+			State: ls.State, Nonce: ls.Nonce, IDToken: idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
+		})
+	}
+	// The token verified, so the deployment it names is the one the peek
+	// already looked up.
+	ok := pending.DeploymentKnown && launch.DeploymentID == claimedDeployment
+	if err == nil && !ok {
+		// The id_token is verified: a dynamic registration that returned
+		// no deployment id takes this one as its first.
+		ok, err = s.Registry.AcceptDeployment(ctx, reg.ID, launch.DeploymentID)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.rejectLTI(c, reg.ID, unknownDeployment(launch.DeploymentID))
+	}
+	if launch.TargetLinkURI != "" && !s.ours(launch.TargetLinkURI) {
+		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadTargetLinkURI, Message: "Your course asked to open an address that is not part of this Roundtable.", Detail: "target_link_uri claim " + launch.TargetLinkURI})
+	}
+	if launch.MessageType == lti.MessageDeepLinking {
+		return s.deepLinkLaunch(c, ls.State, launch)
+	}
+
+	secret, sess, view, setup, err := s.recordLaunch(ctx, ls.State, launchInput(launch), placementOf(launch), frames)
+	if err != nil {
+		if le, ok := err.(*lti.Error); ok {
+			return s.rejectLTI(c, reg.ID, le)
+		}
+		return err
+	}
+	s.Sessions.Remember(sess)
+	if view != nil {
+		s.prefetched.put(sess.IDHash, *view)
+	}
+	// Health for the admin console: at most one write a minute per platform,
+	// outside the launch's transaction; a failure is retried on a later launch.
+	if err := s.Registry.TouchLaunch(ctx, reg.ID); err != nil {
+		s.Logger.WarnContext(ctx, "cannot record the platform's last launch", slog.String("platform", reg.ID), slog.Any("error", err))
+	}
+	c.SetCookie(s.crossSiteCookie(sessionCookie, secret, s.Sessions.TTL))
+	// The token in the URL keeps the page working when the cookie does not
+	// come back from inside the LMS frame.
+	if setup {
+		// Nobody set this activity up: staff choose its settings first.
+		return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"/settings?setup=1&rt="+s.Sessions.Token(sess))
+	}
+	return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"?rt="+s.Sessions.Token(sess))
+}
+
+var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used. Please open the activity again from your course.", Detail: "state consumed by a concurrent launch (replay)"}
+
+// recordLaunch uses up the login state, records the launch and opens a
+// session, all or nothing. A person reopening an activity has nothing new
+// to record: then using up the state and opening the session is one
+// statement. A launch lost in a crash is redone by opening the activity
+// again, so its commit need not wait for the disk. setup tells that staff
+// opened an activity nobody set up (no settings, no placement).
+func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string, frames []string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
+	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
+	if err != nil {
+		return "", session.Session{}, nil, false, err
+	}
+	// A link placed by deep linking takes its placement's settings on its
+	// first launch (and a copied course's link on its own first launch).
+	adopted, err := s.adoptPlacement(ctx, plan, in, placementID)
+	if err != nil {
+		return "", session.Session{}, nil, false, err
+	}
+	setup = !plan.HasSettings() && !adopted && in.Roles.IsStaff()
+	sessionOf := func(rec course.Recorded) session.Session {
+		return session.Session{PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
+			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles, FrameOrigins: frames}
+	}
+	if rec, ok := plan.Settled(); ok {
+		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
+		if err == nil && !used {
+			err = errReplay
+		}
+		if err == nil {
+			s.Access.Remember(sess, rec.Sections)
+		}
+		view := rec.Activity()
+		return secret, sess, &view, setup, err
+	}
+	// A newcomer to a recorded course and activity, as at the start of a
+	// term: recorded in one statement, then the session opened in another.
+	if rec, ok, err := s.Courses.RecordNewcomer(ctx, plan); err != nil || ok {
+		if err != nil {
+			return "", session.Session{}, nil, false, err
+		}
+		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
+		if err == nil && !used {
+			err = errReplay
+		}
+		if err != nil {
+			return "", session.Session{}, nil, false, err
+		}
+		s.Access.Remember(sess, rec.Sections)
+		view := rec.Activity()
+		return secret, sess, &view, setup, nil
+	}
+	var rec course.Recorded
+	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
+		if rec, err = s.Courses.ApplyLaunch(ctx, tx, plan); err != nil {
+			return err
+		}
+		// Using up the login state comes last, with opening the session:
+		// a replayed state rolls back what its launch wrote.
+		var used bool
+		secret, sess, used, err = s.Sessions.ConsumeAndCreateIn(ctx, tx, state, sessionOf(rec))
+		if err == nil && !used {
+			err = errReplay
+		}
+		return err
+	})
+	if err != nil {
+		return "", session.Session{}, nil, false, err
+	}
+	// Committed: the page that follows reads no standing of its own, and
+	// shows what the launch recorded.
+	s.Access.Remember(sess, rec.Sections)
+	view = new(course.Activity)
+	*view = rec.Activity()
+	return secret, sess, view, setup, nil
+}
+
+// launchFrameURLs are the URLs of a verified launch that name the page
+// the LMS shows the tool in: the return URL and, for deep linking, the
+// deep-linking return URL (a Canvas school on its own domain).
+func launchFrameURLs(l *lti.Launch) []string {
+	var urls []string
+	if l.LaunchPresentation != nil && l.LaunchPresentation.ReturnURL != "" {
+		urls = append(urls, l.LaunchPresentation.ReturnURL)
+	}
+	if l.DeepLinking != nil && l.DeepLinking.DeepLinkReturnURL != "" {
+		urls = append(urls, l.DeepLinking.DeepLinkReturnURL)
+	}
+	return urls
+}
+
+// storageTicket proves that the launch page this server rendered, and not
+// a forged form, posts the launch confirmed from platform storage.
+func (s *Server) storageTicket(ls session.LoginState) string {
+	mac := hmac.New(sha256.New, s.Secret)
+	mac.Write([]byte("platform storage\x00" + ls.State + "\x00" + ls.Nonce))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// launchInput converts a verified launch into the course model's input.
+func launchInput(l *lti.Launch) course.LaunchInput {
+	in := course.LaunchInput{
+		PlatformID: l.Registration.ID, DeploymentID: l.DeploymentID,
+		Subject: l.Subject, Name: l.Name, GivenName: l.GivenName, FamilyName: l.FamilyName,
+		Email: l.Email, Picture: l.Picture, Locale: l.Locale,
+		LTIRoles: l.RoleURIs, Roles: course.RolesFromLTI(l.Roles),
+		ResourceLinkID: l.ResourceLink.ID, LinkTitle: l.ResourceLink.Title, LinkDescription: l.ResourceLink.Description,
+		Custom: l.Custom,
+	}
+	if l.Context != nil {
+		in.ContextID, in.ContextLabel, in.ContextTitle = l.Context.ID, l.Context.Label, l.Context.Title
+	}
+	if l.AGS != nil {
+		in.AGSLineItems, in.AGSLineItem, in.AGSScopes = l.AGS.LineItems, l.AGS.LineItem, l.AGS.Scope
+	}
+	if l.NRPS != nil {
+		in.NRPSURL = l.NRPS.ContextMembershipsURL
+	}
+	if l.LIS != nil {
+		in.CourseSection = l.LIS.CourseSectionSourcedID
+	}
+	return in
+}

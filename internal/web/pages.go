@@ -1,0 +1,253 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/static"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Layout is what every page's layout needs. Each page struct embeds it as L.
+type Layout struct {
+	Title string
+	Lang  string
+	// SessionToken is set when the session came from a link token rather
+	// than the cookie: every link and form on the page must carry it.
+	SessionToken string
+	// TokenRefresh is where the page's script asks for a fresh session
+	// token before this one expires (see static/js/session.js); CookieToo
+	// tells it that the cookie carries the session as well, so the token
+	// may leave the address bar even inside the LMS frame.
+	TokenRefresh string
+	CookieToo    bool
+	// SessionEnded marks the page that refuses a request whose session
+	// has ended: its script may find the session again from the history
+	// entry the address was cleaned in.
+	SessionEnded bool
+	// LiveSrc, when set (see liveURL), is the URL of the page's live event
+	// stream: the layout then loads live.js and a live region for it.
+	LiveSrc string
+	assets  *assets
+}
+
+// TokenRefreshEvery is, in milliseconds, how often a page asks for a fresh
+// session token.
+func (Layout) TokenRefreshEvery() int64 { return session.RefreshEvery.Milliseconds() }
+
+// Asset returns the content-hashed URL of a static file.
+func (l Layout) Asset(name string) string { return l.assets.url(name) }
+
+// URL adds the session token to a same-site path when the page needs it.
+func (l Layout) URL(p string) string {
+	if l.SessionToken == "" {
+		return p
+	}
+	sep := "?"
+	if strings.Contains(p, "?") {
+		sep = "&"
+	}
+	return p + sep + "rt=" + url.QueryEscape(l.SessionToken)
+}
+
+type pages struct {
+	byName map[string]*template.Template
+}
+
+// parsePages parses each page with the layout once, at start-up.
+func parsePages(as *assets) (*pages, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	ps := &pages{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" || base == "admin_layout.html" || base == "discussion_parts.html" || base == "settings_fields.html" ||
+			strings.HasPrefix(base, "kind_") {
+			continue
+		}
+		// The admin console is a first-party site of its own, with its own
+		// layout (see admin.go).
+		layout := "templates/layout.html"
+		if strings.HasPrefix(base, "admin_") {
+			layout = "templates/admin_layout.html"
+		}
+		// Every page may hold the activity settings' fields, with each
+		// kind's own.
+		files := []string{layout, n, "templates/settings_fields.html", "templates/kind_*.html"}
+		if strings.HasPrefix(base, "discussion_") {
+			files = append(files, "templates/discussion_parts.html")
+		}
+		t := template.New(base)
+		t, err := t.Funcs(template.FuncMap{"kindPart": kindPart(t)}).ParseFS(templateFS, files...)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		ps.byName[strings.TrimSuffix(base, ".html")] = t
+	}
+	return ps, nil
+}
+
+// kindPart is the settings fields' call of a kind's template: part
+// ("fields" or "completion") of the kind's form, "kind_<part>_<form>" in
+// page t, or nothing when the kind has none. Which template is known only
+// from the data, so it is looked up and executed here; its output was
+// escaped by its own execution.
+func kindPart(t *template.Template) func(part string, f kindForm) (template.HTML, error) {
+	return func(part string, f kindForm) (template.HTML, error) {
+		kt := t.Lookup("kind_" + part + "_" + f.Form)
+		if kt == nil {
+			return "", nil
+		}
+		var b strings.Builder
+		if err := kt.Execute(&b, f); err != nil {
+			return "", err
+		}
+		return template.HTML(b.String()), nil
+	}
+}
+
+// render writes page name with data, whose L field is filled in here.
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
+		return t.ExecuteTemplate(buf, "layout", data)
+	})
+}
+
+// renderAround writes a page whose content comes in two parts,
+// "content-top" and "content-bottom", with what middle writes between
+// them straight into the page: a thread's hundred replies, written in
+// Go, are not first made into strings of their own (a quarter of a
+// thread view's garbage) for the template to copy.
+func (s *Server) renderAround(c echo.Context, status int, name string, data any, middle func(*bytes.Buffer)) error {
+	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
+		if err := executeParts(t, buf, data, "layout-head", "content-top"); err != nil {
+			return err
+		}
+		middle(buf)
+		return executeParts(t, buf, data, "content-bottom", "layout-foot")
+	})
+}
+
+// executeParts executes the named templates of t in turn into buf.
+func executeParts(t *template.Template, buf *bytes.Buffer, data any, parts ...string) error {
+	for _, part := range parts {
+		if err := t.ExecuteTemplate(buf, part, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePage answers with the page that write puts in a pooled buffer.
+func (s *Server) writePage(c echo.Context, status int, name string, write func(*template.Template, *bytes.Buffer) error) error {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		return fmt.Errorf("no page %q", name)
+	}
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := write(t, buf); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageBuffers keep the buffers pages render into: a 100-post thread is
+// 240 KB of HTML, and growing a new buffer to that size for every view
+// was half of the page's allocations.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage bounds the buffers kept, so one huge page does not stay.
+const maxPooledPage = 1 << 20
+
+// layout returns the layout for a page title.
+func (s *Server) layout(title string) Layout {
+	return Layout{Title: title, Lang: "en", assets: s.assets}
+}
+
+// assets serves the embedded static files with content-hashed URLs, so a
+// browser may cache them for good.
+type assets struct {
+	hashes map[string]string
+}
+
+func newAssets() (*assets, error) {
+	as := &assets{hashes: map[string]string{}}
+	err := fs.WalkDir(static.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static.FS, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		as.hashes[p] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return as, err
+}
+
+func (as *assets) url(name string) string {
+	return "/static/" + name + "?v=" + as.hashes[name]
+}
+
+// favicon answers the browsers that ask for /favicon.ico on their own (a
+// page opened in a new window) with Roundtable's icon.
+func (s *Server) favicon(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	b, err := fs.ReadFile(static.FS, faviconAsset)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/svg+xml", b)
+}
+
+// faviconAsset is the icon every page names and /favicon.ico serves.
+const faviconAsset = "img/roundtable.svg"
+
+func (s *Server) static(c echo.Context) error {
+	name := c.Param("*")
+	hash, ok := s.assets.hashes[name]
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "No such file.")
+	}
+	b, err := fs.ReadFile(static.FS, name)
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("v") == hash {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	return c.Blob(http.StatusOK, ct, b)
+}

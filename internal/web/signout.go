@@ -1,0 +1,49 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable/internal/session"
+)
+
+type signedOutPage struct {
+	L Layout
+}
+
+// signOut ends the session on the server, so that neither its cookie nor
+// any of its link tokens opens the activity again, and says so in the
+// LMS's frame. Other activities' sessions of the same person go on.
+func (s *Server) signOut(c echo.Context) error {
+	ctx := c.Request().Context()
+	sess := c.Get(ctxSession).(session.Session)
+	if err := s.Sessions.End(ctx, sess); err != nil {
+		return err
+	}
+	// The cookie goes too, unless it is another (newer) session's.
+	if v, ok := s.cookie(c, sessionCookie); ok && session.HashSecret(v) == sess.IDHash {
+		c.SetCookie(s.crossSiteCookie(sessionCookie, "", -1))
+	}
+	s.Logger.InfoContext(ctx, "signed out", slog.String("platform", sess.PlatformID), slog.String("user", sess.UserID),
+		slog.String("link", sess.LinkID))
+	return s.render(c, http.StatusOK, "signed_out", signedOutPage{L: s.layout("Signed out")})
+}
+
+// freshToken is the answer to a page that asks for a fresh session token.
+type freshToken struct {
+	Token string `json:"token"`
+}
+
+// sessionToken hands a page whose session came from its link token a fresh
+// token before that one expires (static/js/session.js); a page whose
+// cookie carries the session needs none.
+func (s *Server) sessionToken(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	t, ok := c.Get(ctxToken).(string)
+	if !ok {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.JSON(http.StatusOK, freshToken{Token: t})
+}
