@@ -213,9 +213,11 @@ func (f *fixture) start(t *testing.T) {
 }
 
 // eventually polls cond for up to 15 seconds.
+// eventually waits for cond; the minute bounds a hang only, since the
+// queue's polling slows down on a loaded machine.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
