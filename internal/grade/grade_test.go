@@ -212,7 +212,6 @@ func (f *fixture) start(t *testing.T) {
 	})
 }
 
-// eventually polls cond for up to 15 seconds.
 // eventually waits for cond; the minute bounds a hang only, since the
 // queue's polling slows down on a loaded machine.
 func eventually(t *testing.T, what string, cond func() bool) {
