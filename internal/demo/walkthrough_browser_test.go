@@ -23,8 +23,9 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
-// stepWait bounds every wait of the walkthrough.
-const stepWait = 10 * time.Second
+// stepWait bounds every wait of the walkthrough: a hang's bound only, wide
+// enough for a page load on two loaded cores under the race detector.
+const stepWait = 30 * time.Second
 
 // window is one person in a browser window of their own (their own
 // cookie jar), on the demo LMS's page of the discussion, with the activity
