@@ -117,7 +117,7 @@ func TestAdoptSettingsOnFirstLaunch(t *testing.T) {
 		if !ok || again.Cohort.ID != rec.Cohort.ID || again.Cohort.Key != "groups:2:1" {
 			t.Fatalf("relaunch settled = %v, cohort %+v; want settled in %s", ok, again.Cohort, rec.Cohort.ID)
 		}
-		if a := plan.SettledActivity(); a.Settings.Kind != activity.KindQuestionBoard || a.Settings.Instructions != "Ask away." || a.CohortSize != 1 {
+		if a := again.Activity(); a.Settings.Kind != activity.KindQuestionBoard || a.Settings.Instructions != "Ask away." || a.CohortSize != 1 {
 			t.Fatalf("settled activity = %+v", a)
 		}
 

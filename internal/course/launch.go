@@ -399,14 +399,6 @@ func (p *LaunchPlan) foundCohort() Cohort {
 	return Cohort{PlatformID: p.c.PlatformID, ID: p.ex.CohortID, CourseID: p.c.ID, Key: p.ex.CohortKey, Name: p.ex.CohortName}
 }
 
-// SettledActivity is the activity page's data for a settled plan, as the
-// Activity query would read it: the page right after a launch needs no
-// query of its own.
-func (p *LaunchPlan) SettledActivity() Activity {
-	return Activity{Link: p.l, Course: p.c, Member: Member{User: p.u, Roles: p.roles}, Cohort: p.foundCohort(), CohortSize: p.ex.CohortSize,
-		Settings: p.ex.Settings}
-}
-
 func (p *LaunchPlan) recorded(co Cohort, size int, st Settings) Recorded {
 	return Recorded{User: p.u, Course: p.c, Link: p.l, Cohort: co, Roles: p.roles, Sections: p.sectionKeys, CohortSize: size, Settings: st}
 }

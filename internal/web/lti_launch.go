@@ -165,57 +165,45 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 		return session.Session{PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
 			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles, FrameOrigins: frames}
 	}
-	if rec, ok := plan.Settled(); ok {
-		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
-		if err == nil && !used {
-			err = errReplay
-		}
-		if err == nil {
-			s.Access.Remember(sess, rec.Sections)
-		}
-		view := rec.Activity()
-		return secret, sess, &view, setup, err
-	}
-	// A newcomer to a recorded course and activity, as at the start of a
-	// term: recorded in one statement, then the session opened in another.
-	if rec, ok, err := s.Courses.RecordNewcomer(ctx, plan); err != nil || ok {
-		if err != nil {
+	// Nothing to write (a person reopening an activity), or a newcomer to
+	// a recorded course and activity, as at the start of a term, recorded
+	// in one statement: the session is then opened in a statement of its
+	// own. Any other launch is recorded in a transaction.
+	rec, recorded := plan.Settled()
+	if !recorded {
+		if rec, recorded, err = s.Courses.RecordNewcomer(ctx, plan); err != nil {
 			return "", session.Session{}, nil, false, err
 		}
-		secret, sess, used, err := s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
-		if err == nil && !used {
-			err = errReplay
-		}
-		if err != nil {
-			return "", session.Session{}, nil, false, err
-		}
-		s.Access.Remember(sess, rec.Sections)
-		view := rec.Activity()
-		return secret, sess, &view, setup, nil
 	}
-	var rec course.Recorded
-	err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
-		if rec, err = s.Courses.ApplyLaunch(ctx, tx, plan); err != nil {
-			return err
-		}
-		// Using up the login state comes last, with opening the session:
-		// a replayed state rolls back what its launch wrote.
+	if recorded {
 		var used bool
-		secret, sess, used, err = s.Sessions.ConsumeAndCreateIn(ctx, tx, state, sessionOf(rec))
+		secret, sess, used, err = s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
 		if err == nil && !used {
 			err = errReplay
 		}
-		return err
-	})
+	} else {
+		err = s.DB.TxRelaxed(ctx, func(tx *gorm.DB) error {
+			if rec, err = s.Courses.ApplyLaunch(ctx, tx, plan); err != nil {
+				return err
+			}
+			// Using up the login state comes last, with opening the session:
+			// a replayed state rolls back what its launch wrote.
+			var used bool
+			secret, sess, used, err = s.Sessions.ConsumeAndCreateIn(ctx, tx, state, sessionOf(rec))
+			if err == nil && !used {
+				err = errReplay
+			}
+			return err
+		})
+	}
 	if err != nil {
 		return "", session.Session{}, nil, false, err
 	}
 	// Committed: the page that follows reads no standing of its own, and
 	// shows what the launch recorded.
 	s.Access.Remember(sess, rec.Sections)
-	view = new(course.Activity)
-	*view = rec.Activity()
-	return secret, sess, view, setup, nil
+	shown := rec.Activity()
+	return secret, sess, &shown, setup, nil
 }
 
 // launchFrameURLs are the URLs of a verified launch that name the page
