@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/memo"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 )
@@ -30,9 +30,8 @@ type Access struct {
 	Now      func() time.Time
 	CacheFor time.Duration
 
-	mu      sync.Mutex
-	persons map[personKey]personEntry
-	cohorts map[cohortKey]cohortEntry
+	persons memo.Map[personKey, Standing] // the person's fields only
+	cohorts memo.Map[cohortKey, cohortStanding]
 }
 
 // DefaultAccessCache is how long Access reuses what it read.
@@ -90,18 +89,10 @@ type cohortKey struct {
 	cohortID string
 }
 
-type personEntry struct {
-	st     Standing // the person's fields only
-	expiry time.Time
-}
-
-type cohortEntry struct {
+type cohortStanding struct {
 	found, in bool
 	key       string
-	expiry    time.Time
 }
-
-const accessEntries = 50000
 
 func keysOf(sess Session) (personKey, cohortKey) {
 	p := personKey{sess.PlatformID, sess.CourseID, sess.UserID}
@@ -122,12 +113,9 @@ func (a *Access) Check(ctx context.Context, sess Session) (Session, error) {
 func (a *Access) Standing(ctx context.Context, sess Session) (Standing, error) {
 	now := a.Now()
 	pk, ck := keysOf(sess)
-	a.mu.Lock()
-	p, pok := a.persons[pk]
-	c, cok := a.cohorts[ck]
-	a.mu.Unlock()
-	if pok && cok && now.Before(p.expiry) && now.Before(c.expiry) {
-		st := p.st
+	st, pok := a.persons.Get(pk, now)
+	c, cok := a.cohorts.Get(ck, now)
+	if pok && cok {
 		st.CohortFound, st.CohortKey, st.InCohort = c.found, c.key, c.in
 		return st, nil
 	}
@@ -152,17 +140,10 @@ func (a *Access) Remember(sess Session, sections []string) {
 func (a *Access) put(sess Session, st Standing, now time.Time) {
 	pk, ck := keysOf(sess)
 	expiry := now.Add(a.CacheFor)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.persons == nil || len(a.persons) >= accessEntries || len(a.cohorts) >= accessEntries {
-		// Full: start again rather than track recency; a miss costs one query.
-		a.persons = make(map[personKey]personEntry)
-		a.cohorts = make(map[cohortKey]cohortEntry)
-	}
 	person := st
 	person.CohortFound, person.CohortKey, person.InCohort = false, "", false
-	a.persons[pk] = personEntry{st: person, expiry: expiry}
-	a.cohorts[ck] = cohortEntry{found: st.CohortFound, in: st.InCohort, key: st.CohortKey, expiry: expiry}
+	a.persons.Put(pk, person, expiry)
+	a.cohorts.Put(ck, cohortStanding{found: st.CohortFound, in: st.InCohort, key: st.CohortKey}, expiry)
 }
 
 // read is one indexed read: the platform by id, the membership and the

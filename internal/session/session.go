@@ -15,12 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/memo"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/lti"
 )
@@ -71,56 +71,29 @@ type Store struct {
 	// DefaultMaxPendingLogins).
 	MaxPendingLogins int
 
-	cache sessionCache
+	cache memo.Map[string, Session]
 }
 
-// sessionCache keeps sessions this process has just created or read, so
-// that page views do not each ask the database. Sessions never change after
-// creation; a session removed elsewhere stays usable here for at most
-// cacheTTL.
-type sessionCache struct {
-	mu      sync.Mutex
-	entries map[string]cachedSession
-}
+// cacheTTL is how long this process keeps a session it has just created
+// or read, so that page views do not each ask the database. Sessions never
+// change after creation; a session removed elsewhere stays usable here
+// for at most cacheTTL.
+const cacheTTL = 30 * time.Second
 
-type cachedSession struct {
-	sess   Session
-	expiry time.Time
-}
-
-const (
-	cacheTTL     = 30 * time.Second
-	cacheEntries = 50000
-)
-
-func (c *sessionCache) get(idHash string, now time.Time) (Session, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[idHash]
-	if !ok || !now.Before(e.expiry) || !now.Before(e.sess.ExpiresAt) {
+// cached returns the session kept for idHash, while it and its keeping
+// last.
+func (s *Store) cached(idHash string, now time.Time) (Session, bool) {
+	sess, ok := s.cache.Get(idHash, now)
+	if !ok || !now.Before(sess.ExpiresAt) {
 		return Session{}, false
 	}
-	return e.sess, true
+	return sess, true
 }
 
-func (c *sessionCache) drop(idHash string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.entries, idHash)
-}
-
-func (c *sessionCache) put(sess Session, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= cacheEntries {
-		// Full: start again rather than track recency; a miss costs one query.
-		c.entries = make(map[string]cachedSession)
-	}
-	c.entries[sess.IDHash] = cachedSession{sess: sess, expiry: now.Add(cacheTTL)}
-}
+func (s *Store) keep(sess Session, now time.Time) { s.cache.Put(sess.IDHash, sess, now.Add(cacheTTL)) }
 
 // Remember caches a session whose creation has been committed.
-func (s *Store) Remember(sess Session) { s.cache.put(sess, s.Now()) }
+func (s *Store) Remember(sess Session) { s.keep(sess, s.Now()) }
 
 // DefaultTokenTTL is a link token's lifetime: a token copied out of a URL
 // is soon worthless, while every page served, and the page script every
@@ -242,7 +215,7 @@ func (s *Store) FromSecret(ctx context.Context, secret string) (Session, error) 
 }
 
 func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
-	if sess, ok := s.cache.get(idHash, s.Now()); ok {
+	if sess, ok := s.cached(idHash, s.Now()); ok {
 		return sess, nil
 	}
 	var rows []row
@@ -253,7 +226,7 @@ func (s *Store) byHash(ctx context.Context, idHash string) (Session, error) {
 		return Session{}, ErrNoSession
 	}
 	sess := rows[0].session()
-	s.cache.put(sess, s.Now())
+	s.keep(sess, s.Now())
 	return sess, nil
 }
 
@@ -327,12 +300,12 @@ func (s *Store) readToken(token string) (idHash string, exp time.Time, ok bool) 
 // it now; another replica that read it in the last cacheTTL may serve it
 // until its cached copy expires.
 func (s *Store) End(ctx context.Context, sess Session) error {
-	s.cache.drop(sess.IDHash)
+	s.cache.Delete(sess.IDHash)
 	if err := s.db.WithContext(ctx).Exec(`DELETE FROM sessions WHERE id_hash = ?`, sess.IDHash).Error; err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	// A request still reading the row when it went may have cached it.
-	s.cache.drop(sess.IDHash)
+	s.cache.Delete(sess.IDHash)
 	return nil
 }
 

@@ -10,13 +10,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/memo"
 	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
@@ -52,14 +53,7 @@ const (
 type Roles []Role
 
 // Has reports whether rs holds role.
-func (rs Roles) Has(role Role) bool {
-	for _, r := range rs {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
+func (rs Roles) Has(role Role) bool { return slices.Contains(rs, role) }
 
 // Valid reports whether r is a role a space can hold.
 func (r Role) Valid() bool { return r == Member || r == Moderator || r == Expert }
@@ -93,25 +87,15 @@ type Store struct {
 	// reused; a grant or revoke on this replica takes effect at once.
 	RolesFor time.Duration
 
-	mu sync.Mutex
-	// A space's id never changes once created, so spaces are kept until
-	// the map is full.
-	byCohort map[cohortKey]Space
-	roles    map[roleKey]rolesEntry
+	// A space's id never changes once created, so spaces are kept for as
+	// long as the map holds them.
+	byCohort memo.Map[cohortKey, Space]
+	roles    memo.Map[roleKey, Roles]
 }
 
 type cohortKey struct{ platformID, linkID, cohortID string }
 
 type roleKey struct{ spaceID, userID string }
-
-type rolesEntry struct {
-	roles  Roles
-	expiry time.Time
-}
-
-// cacheEntries bounds each cache; a full cache starts again (a miss costs
-// one indexed read).
-const cacheEntries = 50000
 
 // DefaultRolesCache is how long RolesOf reuses what it read.
 const DefaultRolesCache = 5 * time.Second
@@ -136,10 +120,7 @@ func scan(row *sql.Row) (Space, error) {
 // indexed read (and, the first time anyone reaches the space, one insert).
 func (s *Store) ForCohort(ctx context.Context, platformID, courseID, linkID, cohortID string) (Space, error) {
 	k := cohortKey{platformID, linkID, cohortID}
-	s.mu.Lock()
-	sp, ok := s.byCohort[k]
-	s.mu.Unlock()
-	if ok {
+	if sp, ok := s.byCohort.Get(k, s.Now()); ok {
 		return sp, nil
 	}
 	find := func(db *gorm.DB) (Space, error) {
@@ -160,12 +141,7 @@ func (s *Store) ForCohort(ctx context.Context, platformID, courseID, linkID, coh
 	if err != nil {
 		return Space{}, fmt.Errorf("find the space of cohort %s of activity %s: %w", cohortID, linkID, err)
 	}
-	s.mu.Lock()
-	if s.byCohort == nil || len(s.byCohort) >= cacheEntries {
-		s.byCohort = make(map[cohortKey]Space)
-	}
-	s.byCohort[k] = sp
-	s.mu.Unlock()
+	s.byCohort.Put(k, sp, time.Time{})
 	return sp, nil
 }
 
@@ -182,11 +158,8 @@ func (s *Store) Get(ctx context.Context, id string) (Space, error) {
 func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, error) {
 	k := roleKey{spaceID, userID}
 	now := s.Now()
-	s.mu.Lock()
-	e, ok := s.roles[k]
-	s.mu.Unlock()
-	if ok && now.Before(e.expiry) {
-		return e.roles, nil
+	if rs, ok := s.roles.Get(k, now); ok {
+		return rs, nil
 	}
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`, spaceID, userID).Rows()
 	if err != nil {
@@ -204,12 +177,7 @@ func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, err
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	if s.roles == nil || len(s.roles) >= cacheEntries {
-		s.roles = make(map[roleKey]rolesEntry)
-	}
-	s.roles[k] = rolesEntry{roles: rs, expiry: now.Add(s.RolesFor)}
-	s.mu.Unlock()
+	s.roles.Put(k, rs, now.Add(s.RolesFor))
 	return rs, nil
 }
 
@@ -237,8 +205,4 @@ func (s *Store) Revoke(ctx context.Context, spaceID, userID string, role Role) e
 	return nil
 }
 
-func (s *Store) forget(spaceID, userID string) {
-	s.mu.Lock()
-	delete(s.roles, roleKey{spaceID, userID})
-	s.mu.Unlock()
-}
+func (s *Store) forget(spaceID, userID string) { s.roles.Delete(roleKey{spaceID, userID}) }
