@@ -38,7 +38,7 @@ func loadOrCreateKey(path string) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	out, err := KeyPEM(key)
 	if err != nil {
 		return nil, err
 	}
@@ -47,11 +47,19 @@ func loadOrCreateKey(path string) (*rsa.PrivateKey, error) {
 			return nil, fmt.Errorf("create key directory: %w", err)
 		}
 	}
-	out := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		return nil, fmt.Errorf("write platform key: %w", err)
 	}
 	return key, nil
+}
+
+// KeyPEM encodes key as Config.KeyFile holds it (PKCS #8 in PEM).
+func KeyPEM(key *rsa.PrivateKey) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
 func parseKeyPEM(data []byte) (*rsa.PrivateKey, error) {
