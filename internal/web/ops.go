@@ -13,10 +13,8 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 )
 
-type homePage struct{ L Layout }
-
 func (s *Server) home(c echo.Context) error {
-	return s.render(c, http.StatusOK, "home", homePage{L: s.layout("Welcome")})
+	return s.renderPage(c, http.StatusOK, homePage(s.layout("Welcome")))
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -1,3 +1,5 @@
+//go:generate go tool templ generate
+
 package web
 
 import (
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/internal/session"
@@ -44,6 +47,9 @@ type Layout struct {
 	// LiveSrc, when set (see liveURL), is the URL of the page's live event
 	// stream: the layout then loads live.js and a live region for it.
 	LiveSrc string
+	// Scripts are the page's own scripts (static asset names), loaded
+	// after the ones every page loads.
+	Scripts []string
 	assets  *assets
 }
 
@@ -154,6 +160,24 @@ func executeParts(t *template.Template, buf *bytes.Buffer, data any, parts ...st
 		}
 	}
 	return nil
+}
+
+// renderPage writes a page made of templ components (see layout.templ).
+// Pages are written with templ: typed, compiled, escaped by context; the
+// html/template pages still here are being moved to it.
+func (s *Server) renderPage(c echo.Context, status int, page templ.Component) error {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := page.Render(c.Request().Context(), buf); err != nil {
+		return fmt.Errorf("render page: %w", err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // writePage answers with the page that write puts in a pooled buffer.

@@ -9,10 +9,6 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/session"
 )
 
-type signedOutPage struct {
-	L Layout
-}
-
 // signOut ends the session on the server, so that neither its cookie nor
 // any of its link tokens opens the activity again, and says so in the
 // LMS's frame. Other activities' sessions of the same person go on.
@@ -28,7 +24,7 @@ func (s *Server) signOut(c echo.Context) error {
 	}
 	s.Logger.InfoContext(ctx, "signed out", slog.String("platform", sess.PlatformID), slog.String("user", sess.UserID),
 		slog.String("link", sess.LinkID))
-	return s.render(c, http.StatusOK, "signed_out", signedOutPage{L: s.layout("Signed out")})
+	return s.renderPage(c, http.StatusOK, signedOutPage(s.layout("Signed out")))
 }
 
 // freshToken is the answer to a page that asks for a fresh session token.
