@@ -79,7 +79,7 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 		if len(args) == 0 {
 			return nil
 		}
-		err := tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, space_id, user_id, kind, actor_id, anonymous, thread_id, post_id, hidden, created_at)
+		err := tx.Exec(`INSERT INTO notifications (org_id, id, cohort_id, link_id, space_id, user_id, kind, actor_id, anonymous, thread_id, post_id, hidden, created_at)
 			VALUES `+q.String(), args...).Error
 		q.Reset()
 		args = args[:0]
@@ -94,9 +94,9 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 			// or post is)? Read after the caller updated the thread's
 			// row, whose lock orders this read with moderation's
 			// (setHidden updates that row before hideNotifications).
-			if err := tx.Raw(`SELECT COALESCE((SELECT hidden FROM threads WHERE platform_id = ? AND id = ?), FALSE)
-				OR COALESCE((SELECT hidden FROM posts WHERE platform_id = ? AND id = ?), FALSE)`,
-				v.PlatformID, threadID, v.PlatformID, postID).Row().Scan(&hidden); err != nil {
+			if err := tx.Raw(`SELECT COALESCE((SELECT hidden FROM threads WHERE org_id = ? AND id = ?), FALSE)
+				OR COALESCE((SELECT hidden FROM posts WHERE org_id = ? AND id = ?), FALSE)`,
+				v.OrgID, threadID, v.OrgID, postID).Row().Scan(&hidden); err != nil {
 				return err
 			}
 			checked = true
@@ -106,7 +106,7 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, v.SpaceID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, hidden, now)
+		args = append(args, v.OrgID, store.NewID(), v.CohortID, v.LinkID, v.SpaceID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, hidden, now)
 		if len(args) >= notifyBatch*13 {
 			if err := flush(); err != nil {
 				return err
@@ -173,8 +173,8 @@ func mentioned(tx *gorm.DB, v Viewer, body string) ([]string, error) {
 		return nil, nil
 	}
 	rows, err := tx.Raw(`SELECT u.id, u.name, u.given_name, u.family_name, u.pseudonym, u.email
-		FROM cohort_members cm JOIN users u ON u.platform_id = cm.platform_id AND u.id = cm.user_id
-		WHERE cm.platform_id = ? AND cm.cohort_id = ?`, v.PlatformID, v.CohortID).Rows()
+		FROM cohort_members cm JOIN users u ON u.org_id = cm.org_id AND u.id = cm.user_id
+		WHERE cm.org_id = ? AND cm.cohort_id = ?`, v.OrgID, v.CohortID).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -238,8 +238,8 @@ func notifyReply(tx *gorm.DB, v Viewer, t threadRow, parentAuthorID, postID, bod
 	}
 	ns = append(ns, notice{t.AuthorID, kind}, notice{parentAuthorID, NotifyReplyToPost})
 	var followers []string
-	if err := tx.Raw(`SELECT user_id FROM thread_follows WHERE platform_id = ? AND thread_id = ? ORDER BY user_id`,
-		v.PlatformID, t.ID).Scan(&followers).Error; err != nil {
+	if err := tx.Raw(`SELECT user_id FROM thread_follows WHERE org_id = ? AND thread_id = ? ORDER BY user_id`,
+		v.OrgID, t.ID).Scan(&followers).Error; err != nil {
 		return err
 	}
 	for _, id := range followers {
@@ -252,8 +252,8 @@ func notifyReply(tx *gorm.DB, v Viewer, t threadRow, parentAuthorID, postID, bod
 // asked anonymously accepts anonymously.
 func notifyAccepted(tx *gorm.DB, v Viewer, threadID, postID, authorID string, now time.Time) error {
 	var anonymous []bool
-	if err := tx.Raw(`SELECT anonymous FROM threads WHERE platform_id = ? AND id = ? AND author_id = ?`,
-		v.PlatformID, threadID, v.UserID).Scan(&anonymous).Error; err != nil {
+	if err := tx.Raw(`SELECT anonymous FROM threads WHERE org_id = ? AND id = ? AND author_id = ?`,
+		v.OrgID, threadID, v.UserID).Scan(&anonymous).Error; err != nil {
 		return err
 	}
 	return notify(tx, v, threadID, postID, len(anonymous) == 1 && anonymous[0], now, []notice{{authorID, NotifyAccepted}})
@@ -262,8 +262,8 @@ func notifyAccepted(tx *gorm.DB, v Viewer, threadID, postID, authorID string, no
 // notificationVisible picks the viewer's notifications in the space (its
 // arguments: platform, cohort, link, user, staff); to learners, none of a
 // thread or post moderators hid, checked against both for the list.
-const notificationVisible = `LEFT JOIN threads t ON t.platform_id = n.platform_id AND t.id = n.thread_id
-	LEFT JOIN posts p ON p.platform_id = n.platform_id AND p.id = n.post_id
+const notificationVisible = `LEFT JOIN threads t ON t.org_id = n.org_id AND t.id = n.thread_id
+	LEFT JOIN posts p ON p.org_id = n.org_id AND p.id = n.post_id
 	WHERE n.space_id = ? AND n.user_id = ?
 		AND (? OR (COALESCE(t.hidden, FALSE) = FALSE AND COALESCE(p.hidden, FALSE) = FALSE))`
 
@@ -312,8 +312,8 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 		rows, err := tx.Raw(`SELECT n.id, n.kind, n.actor_id, n.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
 			n.thread_id, COALESCE(t.title, ''), n.post_id, n.seen_at, n.created_at
 			FROM notifications n
-			LEFT JOIN users u ON u.platform_id = n.platform_id AND u.id = n.actor_id
-			LEFT JOIN memberships m ON m.platform_id = n.platform_id AND m.course_id = ? AND m.user_id = n.actor_id
+			LEFT JOIN users u ON u.org_id = n.org_id AND u.id = n.actor_id
+			LEFT JOIN memberships m ON m.org_id = n.org_id AND m.course_id = ? AND m.user_id = n.actor_id
 			`+notificationVisible+`
 			ORDER BY n.id DESC LIMIT ?`, v.CourseID, v.SpaceID, v.UserID, v.Staff, MaxNotifications).Rows()
 		if err != nil {
@@ -358,12 +358,12 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer, upTo string
 // hideNotifications sets, after moderators hid or restored a post, whether
 // each notification of its thread (of the post alone, unless it opens the
 // thread) is hidden from learners: when its thread or its post is.
-func hideNotifications(tx *gorm.DB, platformID, threadID, postID string, wholeThread bool) error {
+func hideNotifications(tx *gorm.DB, orgID, threadID, postID string, wholeThread bool) error {
 	q := `UPDATE notifications SET hidden =
-		COALESCE((SELECT t.hidden FROM threads t WHERE t.platform_id = notifications.platform_id AND t.id = notifications.thread_id), FALSE)
-		OR COALESCE((SELECT p.hidden FROM posts p WHERE p.platform_id = notifications.platform_id AND p.id = notifications.post_id), FALSE)
-		WHERE platform_id = ? AND thread_id = ?`
-	args := []any{platformID, threadID}
+		COALESCE((SELECT t.hidden FROM threads t WHERE t.org_id = notifications.org_id AND t.id = notifications.thread_id), FALSE)
+		OR COALESCE((SELECT p.hidden FROM posts p WHERE p.org_id = notifications.org_id AND p.id = notifications.post_id), FALSE)
+		WHERE org_id = ? AND thread_id = ?`
+	args := []any{orgID, threadID}
 	if !wholeThread {
 		q += ` AND post_id = ?`
 		args = append(args, postID)

@@ -116,11 +116,7 @@ type fixture struct {
 func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	now := time.Now().UTC()
-	if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-		VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.AddPlatform(t, db, "p1", "https://lms.example")
 	f := &fixture{db: db, courses: course.NewStore(db), lms: newFakeLMS()}
 	if cfg.BackoffBase == 0 {
 		cfg.BackoffBase, cfg.BackoffMax = 20*time.Millisecond, 100*time.Millisecond
@@ -133,14 +129,14 @@ func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *f
 	}
 	f.talk = discussion.NewStore(db)
 	f.talk.PostsPerMinute = 0
-	f.talk.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, users []string) error {
-		return f.grades.Recompute(ctx, tx, platformID, linkID, users...)
+	f.talk.OnParticipation = func(ctx context.Context, tx *gorm.DB, orgID, linkID string, users []string) error {
+		return f.grades.Recompute(ctx, tx, orgID, linkID, users...)
 	}
 	launch := func(subject string, roles course.Roles) course.Recorded {
 		var rec course.Recorded
 		err := db.Tx(ctx, func(tx *gorm.DB) error {
 			var err error
-			rec, err = f.courses.RecordLaunch(ctx, tx, course.LaunchInput{PlatformID: "p1", DeploymentID: "d1", Subject: subject,
+			rec, err = f.courses.RecordLaunch(ctx, tx, course.LaunchInput{OrgID: "p1", PlatformID: "p1", Issuer: "https://lms.example", DeploymentID: "d1", Subject: subject,
 				Name: "Person " + subject, ContextID: "ctx", ResourceLinkID: "rl1", LinkTitle: "Week 1 discussion", Roles: roles,
 				AGSLineItems: agsLineItems, AGSScopes: []string{"https://purl.imsglobal.org/spec/lti-ags/scope/score"}})
 			return err
@@ -164,13 +160,13 @@ func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *f
 }
 
 func (f *fixture) viewer(userID string, staff bool) discussion.Viewer {
-	return discussion.Viewer{SpaceID: f.space, PlatformID: "p1", CourseID: f.link.CourseID, LinkID: f.link.ID, CohortID: f.cohort, UserID: userID, Staff: staff}
+	return discussion.Viewer{SpaceID: f.space, OrgID: "p1", CourseID: f.link.CourseID, LinkID: f.link.ID, CohortID: f.cohort, UserID: userID, Staff: staff}
 }
 
 func (f *fixture) configure(t *testing.T, st course.Settings) {
 	t.Helper()
 	ctx := context.Background()
-	st.PlatformID, st.LinkID = "p1", f.link.ID
+	st.OrgID, st.LinkID = "p1", f.link.ID
 	err := f.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := f.courses.SaveSettings(ctx, tx, st); err != nil {
 			return err
@@ -227,7 +223,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func (f *fixture) state(t *testing.T, userID string) (state string, attempts int, lastError string) {
 	t.Helper()
-	err := f.db.QueryRow(context.Background(), `SELECT state, attempts, last_error FROM grade_scores WHERE platform_id = 'p1' AND link_id = ? AND user_id = ?`,
+	err := f.db.QueryRow(context.Background(), `SELECT state, attempts, last_error FROM grade_scores WHERE org_id = 'p1' AND link_id = ? AND user_id = ?`,
 		f.link.ID, userID).Scan(&state, &attempts, &lastError)
 	if err != nil {
 		t.Fatalf("read score state: %v", err)
@@ -353,12 +349,12 @@ func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
 		if attempts != 1 || reason == "" {
 			t.Fatalf("dead letter attempts=%d reason=%q", attempts, reason)
 		}
-		failed, err := f.grades.Deliveries(context.Background(), grade.Filter{PlatformID: "p1", CourseID: f.link.CourseID, State: grade.StateFailed})
+		failed, err := f.grades.Deliveries(context.Background(), grade.Filter{OrgID: "p1", CourseID: f.link.CourseID, State: grade.StateFailed})
 		if err != nil || len(failed) != 1 || failed[0].UserID != bob.ID || failed[0].LastError == "" || failed[0].ActivityTitle != "Week 1 discussion" {
 			t.Fatalf("course failures = %+v, %v", failed, err)
 		}
 		// A person retries: it is delivered.
-		n, err := f.grades.Retry(context.Background(), grade.Filter{PlatformID: "p1", CourseID: f.link.CourseID}, "")
+		n, err := f.grades.Retry(context.Background(), grade.Filter{OrgID: "p1", CourseID: f.link.CourseID}, "")
 		if err != nil || n != 1 {
 			t.Fatalf("retry = %d, %v", n, err)
 		}

@@ -186,7 +186,7 @@ func TestDisabledLMSScoresWaitThenGoOut(t *testing.T) {
 		if n := f.calls(); n != 0 {
 			t.Fatalf("%d scores were sent to a disabled LMS", n)
 		}
-		held, err := f.grades.StateCounts(ctx, grade.Filter{PlatformID: "p1"})
+		held, err := f.grades.StateCounts(ctx, grade.Filter{OrgID: "p1"})
 		if err != nil || held[grade.StateHeld] != 2 {
 			t.Fatalf("state counts %v, %v", held, err)
 		}
@@ -250,7 +250,7 @@ func TestScoresCountedBeforeTheRulesAreCountedAgain(t *testing.T) {
 			WHERE user_id = ?`, alice.ID).Error; err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Exec(`INSERT INTO grade_rescores (platform_id, link_id, user_id) VALUES ('p1', ?, ?)`, f.link.ID, alice.ID).Error; err != nil {
+		if err := db.Exec(`INSERT INTO grade_rescores (org_id, link_id, user_id) VALUES ('p1', ?, ?)`, f.link.ID, alice.ID).Error; err != nil {
 			t.Fatal(err)
 		}
 		f.start(t)

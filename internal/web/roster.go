@@ -87,7 +87,7 @@ func (s *Server) rosterView(c echo.Context) error {
 		return err
 	}
 	b, _ := s.discussionBase(c, "Roster")
-	r, err := s.Roster.Roster(c.Request().Context(), sess.PlatformID, sess.LinkID)
+	r, err := s.Roster.Roster(c.Request().Context(), sess.OrgID, sess.LinkID)
 	if err != nil {
 		return err
 	}
@@ -121,17 +121,17 @@ func (s *Server) refreshRoster(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	res, err := s.Roster.SyncLink(ctx, sess.PlatformID, sess.LinkID)
+	res, err := s.Roster.SyncLink(ctx, sess.OrgID, sess.LinkID)
 	var se *roster.SyncError
 	switch {
 	case errors.As(err, &se):
 		// Recorded on the activity's row: the page shows it.
-		s.Logger.WarnContext(ctx, "roster refresh failed", slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID),
+		s.Logger.WarnContext(ctx, "roster refresh failed", slog.String("platform", sess.OrgID), slog.String("course", sess.CourseID),
 			slog.String("kind", se.Kind), slog.Any("error", err))
 	case err != nil:
 		return err
 	default:
-		s.Logger.InfoContext(ctx, "roster refreshed by staff", slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID),
+		s.Logger.InfoContext(ctx, "roster refreshed by staff", slog.String("platform", sess.OrgID), slog.String("course", sess.CourseID),
 			slog.String("by", sess.UserID), slog.Int("members", res.Members), slog.Int("added", res.Added), slog.Bool("scoped", res.Scoped))
 	}
 	return s.seeOther(c, "/a/"+sess.LinkID+"/roster?done=1", "")

@@ -25,7 +25,7 @@ type inSpace struct {
 // kept in memory (the space for good, the roles for a few seconds), so a
 // page pays no query for them most of the time.
 func (s *Server) spaceOf(ctx context.Context, sess session.Session) (inSpace, error) {
-	sp, err := s.Spaces.ForCohort(ctx, sess.PlatformID, sess.CourseID, sess.LinkID, sess.CohortID)
+	sp, err := s.Spaces.ForCohort(ctx, sess.OrgID, sess.CourseID, sess.LinkID, sess.CohortID)
 	if err != nil {
 		return inSpace{}, err
 	}
