@@ -333,10 +333,22 @@ func (r *Registry) Get(ctx context.Context, id string) (Platform, error) {
 
 // Remove deletes a registration and what belongs to the registration
 // alone: its deployments, keys, unfinished logins and open sessions. Its
-// organisation keeps its people, courses and discussions (see
-// DeleteOrganisation), and they are theirs again when the LMS is
-// registered anew in that organisation.
+// organisation keeps its people, courses and discussions while another of
+// its registrations reaches them; removing its last registration deletes
+// the organisation with all of it (DeleteOrganisation), as nothing could
+// reach it any more.
 func (r *Registry) Remove(ctx context.Context, id string) error {
+	p, err := r.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	var others int64
+	if err := r.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM platforms WHERE org_id = ? AND id <> ?`, p.OrgID, id).Scan(&others).Error; err != nil {
+		return err
+	}
+	if others == 0 {
+		return r.DeleteOrganisation(ctx, p.OrgID)
+	}
 	res := r.db.WithContext(ctx).Where("id = ?", id).Delete(&Platform{})
 	if res.Error != nil {
 		return res.Error

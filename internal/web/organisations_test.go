@@ -220,3 +220,60 @@ func TestAttachingARegistrationWithDataIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// In the console, an admin attaches a registration to another
+// organisation from its page, after confirming what it means; one whose
+// organisation people already launched into is refused with a message
+// that says why. Deleting a registration whose organisation has another
+// keeps the organisation's people and discussions.
+func TestTheConsoleAttachesARegistrationToAnOrganisation(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		join(t, env, apptest.Learner)
+		fresh := registerInOrg(t, env, "fresh-client", "", "course-303")
+		c := newAdmin(t, env)
+
+		c.get("/admin/platforms/" + fresh.ID)
+		if got := text(c.page, "[data-testid=organisation]"); !strings.Contains(got, "Test LMS fresh-client") {
+			t.Errorf("the registration's organisation: %q", got)
+		}
+		choice := attr(c.page, "[data-testid=attach-form] select[name=org_id] option", "value")
+		if choice != env.Registered.OrgID {
+			t.Fatalf("the organisations offered: %q, want %q", choice, env.Registered.OrgID)
+		}
+		if res := c.post("/admin/platforms/"+fresh.ID+"/organisation", url.Values{"org_id": {choice}}); res.StatusCode != http.StatusUnprocessableEntity ||
+			!strings.Contains(text(c.page, "[data-testid=organisation-error]"), "Confirm") {
+			t.Errorf("attaching without confirming: %d %q", res.StatusCode, text(c.page, "[data-testid=organisation-error]"))
+		}
+		res := c.post("/admin/platforms/"+fresh.ID+"/organisation", url.Values{"org_id": {choice}, "confirm": {"1"}})
+		if res.StatusCode != http.StatusOK || !strings.Contains(text(c.page, "[data-testid=flash]"), "Attached") {
+			t.Fatalf("attaching: %d at %s, flash %q", res.StatusCode, res.URL, text(c.page, "[data-testid=flash]"))
+		}
+		if p, _ := env.App.Registry.Get(ctx, fresh.ID); p.OrgID != env.Registered.OrgID {
+			t.Errorf("after attaching, the registration is in %q", p.OrgID)
+		}
+
+		// The first registration's organisation holds Alice: refused.
+		other := registerInOrg(t, env, "other-client", "", "course-404")
+		c.get("/admin/platforms/" + env.Registered.ID)
+		res = c.post("/admin/platforms/"+env.Registered.ID+"/organisation", url.Values{"org_id": {other.OrgID}, "confirm": {"1"}})
+		if res.StatusCode != http.StatusConflict || !strings.Contains(text(c.page, "[data-testid=organisation-error]"), "does not move them") {
+			t.Errorf("attaching a registration with people: %d %q", res.StatusCode, text(c.page, "[data-testid=organisation-error]"))
+		}
+
+		// Deleting the first registration keeps Alice: the attached one
+		// still reaches her.
+		c.get("/admin/platforms/" + env.Registered.ID + "/delete")
+		if got := text(c.page, "[data-testid=delete-keeps]"); !strings.Contains(got, "1 person") {
+			t.Errorf("the confirmation does not say the organisation keeps its person: %q", got)
+		}
+		c.post("/admin/platforms/"+env.Registered.ID+"/delete", nil)
+		if _, err := env.App.Registry.Get(ctx, env.Registered.ID); err == nil {
+			t.Fatal("the registration is still there")
+		}
+		alice := joinVia(t, env, fresh, apptest.Learner)
+		if orgs, _, users := sessionsOf(t, env, apptest.Learner); len(orgs) != 1 || len(users) != 1 || alice.res.StatusCode != http.StatusOK {
+			t.Errorf("after deleting one registration: organisations %v, users %v", orgs, users)
+		}
+	})
+}
