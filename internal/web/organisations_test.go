@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/apptest"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -136,6 +137,14 @@ func TestOnePersonAcrossTheRegistrationsOfAnOrganisation(t *testing.T) {
 		}
 		if where := strings.TrimSpace(aliceHere.page.Find("[data-testid=notification] [data-testid=notification-space]").Text()); !strings.Contains(where, "Discussion of second-client") {
 			t.Errorf("the notification does not say it comes from the other activity: %q", where)
+		}
+		// The person-level read (for email and digests) sees it too.
+		var aliceID string
+		must(t, env.DB.Raw(`SELECT id FROM users WHERE subject = ?`, apptest.Learner).Scan(&aliceID).Error)
+		pn, err := discussion.NewStore(env.DB).PersonNotifications(context.Background(), env.Registered.OrgID, aliceID)
+		must(t, err)
+		if len(pn.Items) != 1 || pn.Unseen != 1 || pn.Items[0].ActivityTitle != "Discussion of second-client" || pn.Items[0].CourseTitle != "Industrial History" {
+			t.Errorf("Alice's notifications as a person: %+v", pn)
 		}
 		// In the course it came from, it is the page's own.
 		aliceThere.home()
