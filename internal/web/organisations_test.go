@@ -8,15 +8,19 @@ import (
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/activity"
 	"github.com/roundtable-lms/roundtable/internal/apptest"
+	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 )
 
-// registration is one more registration of the test LMS (the same
+// orgRegistration is one more registration of the test LMS (the same
 // issuer, its own client id and deployment), in organisation orgID ("" for
 // an organisation of its own), with a course of its own whose activity it
 // launches.
@@ -283,6 +287,49 @@ func TestTheConsoleAttachesARegistrationToAnOrganisation(t *testing.T) {
 		alice := joinVia(t, env, fresh, apptest.Learner)
 		if orgs, _, users := sessionsOf(t, env, apptest.Learner); len(orgs) != 1 || len(users) != 1 || alice.res.StatusCode != http.StatusOK {
 			t.Errorf("after deleting one registration: organisations %v, users %v", orgs, users)
+		}
+	})
+}
+
+// The grades of an activity go to the LMS registration that launched it,
+// with that registration's token, though its person is the organisation's.
+func TestGradesGoThroughTheRegistrationThatLaunchedTheActivity(t *testing.T) {
+	eachDBFastGrades(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		second := registerInOrg(t, env, "second-client", env.Registered.OrgID, "course-202")
+		join(t, env, apptest.Learner)
+		joinVia(t, env, second, apptest.Instructor)
+		var linkID string
+		must(t, env.DB.Raw(`SELECT id FROM resource_links WHERE resource_link_id = ?`, second.link).Scan(&linkID).Error)
+		st := course.DefaultSettings(env.Registered.OrgID, linkID)
+		st.Graded, st.Points, st.UpdatedBy = true, 10, "ines"
+		st.Options = activity.DiscussionOptions{Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}
+		must(t, env.DB.Tx(ctx, func(tx *gorm.DB) error {
+			if err := env.App.Courses.SaveSettings(ctx, tx, st); err != nil {
+				return err
+			}
+			return env.App.Grades.RecomputeActivity(ctx, tx, env.Registered.OrgID, linkID)
+		}))
+		alice := joinVia(t, env, second, apptest.Learner)
+		alice.ask("question", "Mill wheels", "How did a mill wheel drive the looms?", nil)
+		waitUntil(t, "alice's score in the second course's gradebook", func() bool {
+			items := env.Platform.LineItems(second.course)
+			if len(items) != 1 {
+				return false
+			}
+			s, ok := env.Platform.LatestScore(items[0].ID, apptest.Learner)
+			return ok && s.ScoreGiven != nil && *s.ScoreGiven == 10
+		})
+		if items := env.Platform.LineItems(second.course); items[0].ClientID != second.ClientID {
+			t.Errorf("the line item belongs to %q, want %q", items[0].ClientID, second.ClientID)
+		}
+		if items := env.Platform.LineItems(apptest.CourseID); len(items) != 0 {
+			t.Errorf("the first course's gradebook has %d columns", len(items))
+		}
+		for _, r := range env.Platform.ServiceRequests() {
+			if strings.Contains(r.Path, "/scores") && r.ClientID != second.ClientID {
+				t.Errorf("a score was sent by %q: %s", r.ClientID, r.Path)
+			}
 		}
 	})
 }
