@@ -2,6 +2,7 @@ package grade_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -446,4 +447,17 @@ func TestRolledBackChangeQueuesNothing(t *testing.T) {
 			t.Fatalf("after a rollback: %d scores, %d jobs", rows, jobs)
 		}
 	})
+}
+
+// A delivery job queued before organisations named the registration; its
+// organisation has the registration's id.
+func TestDeliverArgsOfAnEarlierReleaseNameTheOrganisation(t *testing.T) {
+	var a grade.DeliverArgs
+	if err := json.Unmarshal([]byte(`{"platform_id":"p1","link_id":"l1","user_id":"u1"}`), &a); err != nil || a != (grade.DeliverArgs{OrgID: "p1", LinkID: "l1", UserID: "u1"}) {
+		t.Errorf("an earlier job's arguments: %+v %v", a, err)
+	}
+	b, _ := json.Marshal(grade.DeliverArgs{OrgID: "o1", LinkID: "l1", UserID: "u1"})
+	if err := json.Unmarshal(b, &a); err != nil || a.OrgID != "o1" {
+		t.Errorf("a job's arguments round trip: %s %+v %v", b, a, err)
+	}
 }

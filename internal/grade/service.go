@@ -3,6 +3,7 @@ package grade
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -201,6 +202,25 @@ type DeliverArgs struct {
 	OrgID  string `json:"org_id"`
 	LinkID string `json:"link_id"`
 	UserID string `json:"user_id"`
+}
+
+// UnmarshalJSON also reads a job queued before organisations, which named
+// the registration (platform_id): migration 00027 gave each registration's
+// organisation the registration's id.
+func (a *DeliverArgs) UnmarshalJSON(b []byte) error {
+	type plain DeliverArgs
+	var v struct {
+		plain
+		PlatformID string `json:"platform_id"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*a = DeliverArgs(v.plain)
+	if a.OrgID == "" {
+		a.OrgID = v.PlatformID
+	}
+	return nil
 }
 
 // Kind names the job in River's table.
