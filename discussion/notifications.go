@@ -320,7 +320,7 @@ func personNotifications(tx *gorm.DB, orgID, userID, here string, staffHere bool
 	rows, err := tx.Raw(`SELECT n.id, n.kind, n.actor_id, n.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(am.roles, ''),
 			n.thread_id, COALESCE(t.title, ''), n.post_id, n.seen_at, n.created_at, n.space_id, COALESCE(l.title, ''), COALESCE(c.title, '')
 		FROM notifications n
-		JOIN spaces s ON s.id = n.space_id
+		LEFT JOIN spaces s ON s.id = n.space_id
 		LEFT JOIN resource_links l ON l.org_id = n.org_id AND l.id = s.link_id
 		LEFT JOIN courses c ON c.org_id = n.org_id AND c.id = s.course_id
 		LEFT JOIN users u ON u.org_id = n.org_id AND u.id = n.actor_id
