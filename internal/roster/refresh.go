@@ -89,11 +89,11 @@ func (s *Service) RefreshDue(ctx context.Context, maxAge time.Duration, limit in
 			if errors.As(err, &se) {
 				level = slog.LevelWarn
 			}
-			s.logger.Log(ctx, level, "roster refresh failed", slog.String("platform", d.orgID), slog.String("course", d.courseID), slog.Any("error", err))
+			s.logger.Log(ctx, level, "roster refresh failed", slog.String("organisation", d.orgID), slog.String("course", d.courseID), slog.Any("error", err))
 			continue
 		}
 		synced++
-		s.logger.DebugContext(ctx, "roster refreshed", slog.String("platform", d.orgID), slog.String("course", d.courseID),
+		s.logger.DebugContext(ctx, "roster refreshed", slog.String("organisation", d.orgID), slog.String("course", d.courseID),
 			slog.Int("members", res.Members), slog.Int("added", res.Added), slog.Int("deactivated", res.Deactivated))
 	}
 	return synced, nil

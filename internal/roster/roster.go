@@ -194,7 +194,7 @@ func (s *Service) sync(ctx context.Context, orgID, courseID string, l *linkRef) 
 		list, err = s.members.Members(ctx, reg, nrpsURL, l.resourceLinkID)
 		if scopeRefused(err) {
 			s.logger.InfoContext(ctx, "the LMS refused a roster scoped to a resource link; reading the whole course",
-				slog.String("platform", orgID), slog.String("course", courseID), slog.Any("error", err))
+				slog.String("platform", platformID), slog.String("course", courseID), slog.Any("error", err))
 			scoped, refused = false, true
 			if rerr := s.rememberRlidRefused(ctx, orgID, courseID, started); rerr != nil {
 				return Result{}, rerr

@@ -91,7 +91,7 @@ func (s *Server) refusedSession(c echo.Context, sess session.Session, err error)
 		return
 	}
 	s.Logger.InfoContext(c.Request().Context(), "session refused",
-		slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("platform", sess.OrgID), slog.String("course", sess.CourseID), slog.String("user", sess.UserID),
+		slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID), slog.String("user", sess.UserID),
 		slog.String("cohort", sess.CohortID), slog.String("reason", roundtable.ErrorMessage(err)))
 }
 

@@ -146,7 +146,7 @@ func (s *Server) retryGrades(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Logger.InfoContext(c.Request().Context(), "grade deliveries retried by staff", slog.String("platform", sess.OrgID),
+	s.Logger.InfoContext(c.Request().Context(), "grade deliveries retried by staff", slog.String("platform", sess.PlatformID),
 		slog.String("course", sess.CourseID), slog.String("by", sess.UserID), slog.Int("count", n))
 	done := "retried"
 	if n == 0 {

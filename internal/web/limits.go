@@ -77,7 +77,7 @@ func (s *Server) allowWrite(c echo.Context, kind string) error {
 	wait := int(math.Ceil(60 / float64(l.perMinute)))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
 	s.Logger.InfoContext(context.WithoutCancel(c.Request().Context()), "write limit reached", slog.String("kind", kind),
-		slog.String("platform", sess.OrgID), slog.String("user", sess.UserID), slog.Int("per_minute", l.perMinute))
+		slog.String("platform", sess.PlatformID), slog.String("user", sess.UserID), slog.Int("per_minute", l.perMinute))
 	return roundtable.Errorf(roundtable.ELIMITED, "That was too fast: Roundtable takes at most %d %s a minute from one person. Wait %d %s, then try again.",
 		l.perMinute, writeNouns[kind], wait, map[bool]string{true: "second", false: "seconds"}[wait == 1])
 }

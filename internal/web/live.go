@@ -224,7 +224,7 @@ func (s *Server) refuseStream(c echo.Context, sess session.Session, refusal stri
 	if s.openStreams.shouldWarn(refusal, time.Now()) {
 		s.Logger.WarnContext(c.Request().Context(), "live stream refused", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 			slog.String("bound", refusal),
-			slog.Int("open_streams", s.OpenLiveStreams()), slog.String("address", c.RealIP()), slog.String("platform", sess.OrgID),
+			slog.Int("open_streams", s.OpenLiveStreams()), slog.String("address", c.RealIP()), slog.String("platform", sess.PlatformID),
 			slog.String("user", sess.UserID))
 	}
 	c.Response().Header().Set("Retry-After", strconv.Itoa(streamsRetryIn))

@@ -126,12 +126,12 @@ func (s *Server) refreshRoster(c echo.Context) error {
 	switch {
 	case errors.As(err, &se):
 		// Recorded on the activity's row: the page shows it.
-		s.Logger.WarnContext(ctx, "roster refresh failed", slog.String("platform", sess.OrgID), slog.String("course", sess.CourseID),
+		s.Logger.WarnContext(ctx, "roster refresh failed", slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID),
 			slog.String("kind", se.Kind), slog.Any("error", err))
 	case err != nil:
 		return err
 	default:
-		s.Logger.InfoContext(ctx, "roster refreshed by staff", slog.String("platform", sess.OrgID), slog.String("course", sess.CourseID),
+		s.Logger.InfoContext(ctx, "roster refreshed by staff", slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID),
 			slog.String("by", sess.UserID), slog.Int("members", res.Members), slog.Int("added", res.Added), slog.Bool("scoped", res.Scoped))
 	}
 	return s.seeOther(c, "/a/"+sess.LinkID+"/roster?done=1", "")

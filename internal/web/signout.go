@@ -22,7 +22,7 @@ func (s *Server) signOut(c echo.Context) error {
 	if v, ok := s.cookie(c, sessionCookie); ok && session.HashSecret(v) == sess.IDHash {
 		c.SetCookie(s.crossSiteCookie(sessionCookie, "", -1))
 	}
-	s.Logger.InfoContext(ctx, "signed out", slog.String("platform", sess.OrgID), slog.String("user", sess.UserID),
+	s.Logger.InfoContext(ctx, "signed out", slog.String("platform", sess.PlatformID), slog.String("user", sess.UserID),
 		slog.String("link", sess.LinkID))
 	return s.renderPage(c, http.StatusOK, signedOutPage(s.layout("Signed out")))
 }
