@@ -384,8 +384,10 @@ func TestPlatformChangesTakeEffectWithoutRestart(t *testing.T) {
 		if res.StatusCode != 403 {
 			t.Fatalf("launch after removal: %d", res.StatusCode)
 		}
+		// Registered anew, the LMS starts an organisation of its own: its
+		// last registration's removal took the old one with it.
 		reg := env.Registered
-		reg.ID = ""
+		reg.ID, reg.OrgID = "", ""
 		if _, err := env.App.Registry.Add(ctx, reg); err != nil {
 			t.Fatal(err)
 		}
