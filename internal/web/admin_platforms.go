@@ -119,7 +119,7 @@ func (s *Server) adminPlatforms(c echo.Context) error {
 			page.Pending++
 		}
 	}
-	return s.render(c, http.StatusOK, "admin_platforms", page)
+	return s.renderPage(c, http.StatusOK, adminPlatformsView(page))
 }
 
 type adminPlatformPage struct {
@@ -176,7 +176,7 @@ func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platfor
 		page.Deployment.Autofocus = true
 		page.Errors = []formField{page.Deployment}
 	}
-	return s.render(c, status, "admin_platform", page)
+	return s.renderPage(c, status, adminPlatformView(page))
 }
 
 func (s *Server) adminDeploymentAdd(c echo.Context) error {
@@ -272,7 +272,7 @@ func (s *Server) adminPlatformDeleteConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "admin_delete", adminDeletePage{L: s.layout("Delete " + p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Usage: u})
+	return s.renderPage(c, http.StatusOK, adminDeleteView(adminDeletePage{L: s.layout("Delete " + p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Usage: u}))
 }
 
 func (s *Server) adminPlatformDelete(c echo.Context) error {
@@ -379,7 +379,7 @@ func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platfor
 		}
 		page.Fields = append(page.Fields, f)
 	}
-	return s.render(c, status, "admin_platform_form", page)
+	return s.renderPage(c, status, adminPlatformFormView(page))
 }
 
 func (s *Server) adminPlatformNew(c echo.Context) error {

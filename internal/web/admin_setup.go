@@ -20,8 +20,6 @@ type adminSetupPage struct {
 	L      Layout
 	A      adminBar
 	Values []setupValue
-	// V holds the same values by id, for the per-LMS steps.
-	V map[string]string
 	// NewID is the id of the next registration made by hand: the keyset
 	// and Canvas configuration URLs shown are that registration's.
 	NewID string
@@ -43,9 +41,7 @@ func (s *Server) adminLMSSetup(c echo.Context) error {
 		{"jwks", "Public keyset (JWKS) URL of a new registration", "Keyset URL, Public JWK URL, Tool JWKS URL. Each LMS registration has its own; this one belongs to the registration you then add by hand with the links below.", s.JWKSURL(id)},
 		{"domain", "Domain", "Tool domain, where the LMS asks for one", s.BaseURL.Host},
 	}
-	page := adminSetupPage{L: s.layout("Register Roundtable in your LMS"), A: s.adminBar(c, "lms-setup"), Values: values, V: map[string]string{}, NewID: id}
-	for _, v := range values {
-		page.V[v.ID] = v.Value
-	}
-	return s.render(c, http.StatusOK, "admin_lms_setup", page)
+	page := adminSetupPage{L: s.layout("Register Roundtable in your LMS"), A: s.adminBar(c, "lms-setup"), Values: values, NewID: id}
+	page.L.Scripts = []string{"js/copy.js"}
+	return s.renderPage(c, http.StatusOK, adminLMSSetupView(page))
 }
