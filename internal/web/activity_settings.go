@@ -88,17 +88,21 @@ func (f settingsForm) KindForms() []kindForm {
 }
 
 // fields are the kind's own fieldsets, after who talks to whom.
-func (k kindForm) fields() templ.Component {
-	return kindForms.part(k, func(p kindFormParts) kindPart { return p.fields })
-}
+func (k kindForm) fields() templ.Component { return kindForms.of(k.Form).fields.of(k) }
 
 // completion are the kind's own fields inside the grading fieldset.
-func (k kindForm) completion() templ.Component {
-	return kindForms.part(k, func(p kindFormParts) kindPart { return p.completion })
-}
+func (k kindForm) completion() templ.Component { return kindForms.of(k.Form).completion.of(k) }
 
 // kindPart is a component of a kind's own settings fields, for its options.
 type kindPart func(settingsForm, activity.Options) templ.Component
+
+// of is the part for k's form, or nothing when the kind has none.
+func (p kindPart) of(k kindForm) templ.Component {
+	if p == nil {
+		return templ.NopComponent
+	}
+	return p(k.settingsForm, k.O)
+}
 
 // kindFormParts are a kind's components in the settings form; either may
 // be nil.
@@ -116,14 +120,11 @@ type kindFormRegistry struct {
 
 var kindForms = kindFormRegistry{byForm: map[string]kindFormParts{}}
 
-func (r *kindFormRegistry) part(k kindForm, which func(kindFormParts) kindPart) templ.Component {
+// of are the components of a kind's form.
+func (r *kindFormRegistry) of(form string) kindFormParts {
 	r.RLock()
-	c := which(r.byForm[k.Form])
-	r.RUnlock()
-	if c == nil {
-		return templ.NopComponent
-	}
-	return c(k.settingsForm, k.O)
+	defer r.RUnlock()
+	return r.byForm[form]
 }
 
 // registerKindForm registers the components of a kind's own settings
