@@ -132,7 +132,7 @@ func (s *Server) activityGrades(c echo.Context) error {
 	case "none":
 		page.Notice = "There was nothing to retry."
 	}
-	return s.render(c, http.StatusOK, "discussion_grades", page)
+	return s.renderPage(c, http.StatusOK, gradesView(page))
 }
 
 // retryGrades queues the course's failed deliveries again (or one

@@ -88,6 +88,14 @@ type registerPage struct {
 	CloseAfter int
 }
 
+// registerLayout is the registration page's layout: its script asks the
+// LMS to close it.
+func (s *Server) registerLayout() Layout {
+	l := s.layout("Register Roundtable")
+	l.Scripts = []string{"js/register-close.js"}
+	return l
+}
+
 // toolDescription is what Roundtable asks of every LMS it registers with;
 // jwksURL is the new registration's own JWKS URL.
 func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
@@ -208,9 +216,9 @@ func (s *Server) registerTooOften(c echo.Context, ip string, _ error) error {
 		slog.String("request_id", ref), slog.String("client_ip", ip))
 	s.frameBy(c, tenant.RegistrationFrameOrigins(strings.TrimSpace(c.QueryParam("openid_configuration"))))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(registerEvery/time.Second)))
-	return s.render(c, http.StatusTooManyRequests, "register", registerPage{L: s.layout("Register Roundtable"), Reference: ref,
+	return s.renderPage(c, http.StatusTooManyRequests, registerView(registerPage{L: s.registerLayout(), Reference: ref,
 		Outcome: outcomeLimited, Heading: "Too many registration attempts",
-		Message: "Roundtable received several registration attempts from your address in a short time. Wait a few seconds, then start the registration again from your LMS."})
+		Message: "Roundtable received several registration attempts from your address in a short time. Wait a few seconds, then start the registration again from your LMS."}))
 }
 
 // ltiRegister is the tool's LTI Dynamic Registration initiation URL. The
@@ -224,7 +232,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	ref := c.Response().Header().Get(echo.HeaderXRequestID)
 	configURL := strings.TrimSpace(c.QueryParam("openid_configuration"))
 	token := c.QueryParam("registration_token")
-	pg := registerPage{L: s.layout("Register Roundtable"), Reference: ref}
+	pg := registerPage{L: s.registerLayout(), Reference: ref}
 
 	// The LMS that registers frames this page from the origin of its
 	// configuration URL (for a Canvas school on its own domain, that
@@ -234,7 +242,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	if configURL == "" || len(configURL) > 2048 || len(token) > 8192 || !isWebURL(configURL) {
 		pg.Outcome, pg.Heading = outcomeFailed, "This registration link is incomplete"
 		pg.Message = "Roundtable registers with an LMS when the LMS opens this address with openid_configuration (the address of the LMS's configuration) and registration_token. Start the registration from your LMS's tool registration screen."
-		return s.render(c, http.StatusBadRequest, "register", pg)
+		return s.renderPage(c, http.StatusBadRequest, registerView(pg))
 	}
 
 	p, err := s.RegisterPlatform(ctx, configURL, token, s.Registration.Open)
@@ -257,7 +265,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 			int(tenant.PendingLifetime/(24*time.Hour)))
 	}
 	pg.CloseAfter = 4000
-	return s.render(c, http.StatusOK, "register", pg)
+	return s.renderPage(c, http.StatusOK, registerView(pg))
 }
 
 // registrationFailed answers a registration that did not happen: the
@@ -274,7 +282,7 @@ func (s *Server) registrationFailed(c echo.Context, pg registerPage, configURL s
 		pg.Outcome, pg.Heading = outcomeLimited, "Roundtable is not accepting registrations right now"
 		pg.Message = fmt.Sprintf("Roundtable has accepted as many LMS registrations in the last hour as it takes. Try again in about %d minutes, starting from your LMS.",
 			int(math.Ceil(capped.retryAfter.Minutes())))
-		return s.render(c, http.StatusTooManyRequests, "register", pg)
+		return s.renderPage(c, http.StatusTooManyRequests, registerView(pg))
 	}
 	failure := tenant.RegistrationFailure{Reference: ref, ClientIP: c.RealIP(), OpenIDConfiguration: configURL}
 	var le *lti.Error
@@ -301,7 +309,7 @@ func (s *Server) registrationFailed(c echo.Context, pg registerPage, configURL s
 		s.Logger.ErrorContext(ctx, "cannot keep the failed registration for the console", slog.String("request_id", ref), slog.Any("error", rerr))
 	}
 	pg.Outcome, pg.Heading = outcomeFailed, "Roundtable could not register with your LMS"
-	return s.render(c, http.StatusBadGateway, "register", pg)
+	return s.renderPage(c, http.StatusBadGateway, registerView(pg))
 }
 
 func isWebURL(raw string) bool {
