@@ -1,3 +1,5 @@
+//go:generate go tool templ generate
+
 package ltiplatform
 
 import (
