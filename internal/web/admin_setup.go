@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
@@ -33,7 +34,7 @@ type adminSetupPage struct {
 func (s *Server) adminLMSSetup(c echo.Context) error {
 	id := store.NewID()
 	values := []setupValue{
-		{"register", "Dynamic registration URL", "Moodle: Tool URL; Canvas: Dynamic Registration URL; Brightspace: Tool initiation registration endpoint; Sakai: LTI Advantage auto-registration URL", s.URL("/lti/register")},
+		{"register", "Dynamic registration URL", lms.RegistrationURLLabels(), s.URL("/lti/register")},
 		{"canvas-config", "Canvas configuration URL of a new registration", "Canvas developer key: Method Enter URL, JSON URL. It names the registration you then add by hand with the links below.", s.canvasConfigURL(id)},
 		{"login", "Login initiation URL", "OpenID Connect login URL, Initiate login URL, OIDC login URL", s.URL("/lti/login")},
 		{"redirect", "Redirect URI", "Redirection URI, Redirect URLs, Tool redirect URL", s.URL("/lti/launch")},

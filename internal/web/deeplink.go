@@ -15,6 +15,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/activity"
 	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/markdown"
 	"github.com/roundtable-lms/roundtable/lti"
 )
@@ -29,8 +30,9 @@ const placementParam = "rt_placement"
 // a course was copied from, which tell a copy from another course when a
 // placed link is first opened (see course.Placement.AdoptableBy).
 func registrationCustom() map[string]string {
+	sections, variable := lms.SectionIDsRequest()
 	return map[string]string{
-		"section_ids":              "$Canvas.course.sectionIds",
+		sections:                   variable,
 		course.ContextHistoryParam: "$Context.id.history",
 	}
 }

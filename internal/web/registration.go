@@ -17,6 +17,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/egress"
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -100,6 +101,7 @@ func (s *Server) registerLayout() Layout {
 // jwksURL is the new registration's own JWKS URL.
 func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
 	launch := s.URL("/lti/launch")
+	resourceLink, deepLinking := lms.Placements()
 	return lti.ToolDescription{
 		Name:          "Roundtable",
 		Description:   "Cohort discussion, questions answered by peers and experts, peer review and learning playlists, inside your courses.",
@@ -111,15 +113,10 @@ func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
 		Scopes:        wantedScopes,
 		Claims:        []string{"iss", "sub", "name", "given_name", "family_name", "email", "picture", "locale"},
 		Custom:        registrationCustom(),
-		// Canvas turns ContentArea into its link_selection placement and
-		// keeps the first message of each placement: offered for resource
-		// links too, it would hide deep linking from Modules. editor_button
-		// is Canvas's rich-text editor (RichTextEditor elsewhere).
+		// Every family's placement names: each LMS takes those it knows.
 		Messages: []lti.ToolMessage{
-			{Type: lti.MessageResourceLink, TargetLinkURI: launch, Label: "Roundtable",
-				Placements: []string{"course_navigation"}},
-			{Type: lti.MessageDeepLinking, TargetLinkURI: launch, Label: "Add a Roundtable activity",
-				Placements: []string{"link_selection", "assignment_selection", "editor_button", "ContentArea", "RichTextEditor"}},
+			{Type: lti.MessageResourceLink, TargetLinkURI: launch, Label: "Roundtable", Placements: resourceLink},
+			{Type: lti.MessageDeepLinking, TargetLinkURI: launch, Label: "Add a Roundtable activity", Placements: deepLinking},
 		},
 	}
 }
@@ -330,38 +327,12 @@ func (s *Server) canvasConfig(c echo.Context) error {
 				"Use the Canvas configuration URL shown in Roundtable's admin console (Register Roundtable in your LMS), which ends in ?platform= and the registration's id.",
 			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
 	}
-	launch := s.URL("/lti/launch")
-	placement := func(name, message string) map[string]any {
-		return map[string]any{
-			"placement": name, "message_type": message, "target_link_uri": launch,
-			"text": "Roundtable", "icon_url": s.URL(s.assets.url("img/roundtable.svg")),
-		}
-	}
-	doc := map[string]any{
-		"title":               "Roundtable",
-		"description":         s.toolDescription("").Description,
-		"oidc_initiation_url": s.URL("/lti/login"),
-		"target_link_uri":     launch,
-		"public_jwk_url":      s.JWKSURL(id),
-		"scopes":              wantedScopes,
-		"extensions": []any{map[string]any{
-			"platform":      "canvas.instructure.com",
-			"domain":        s.BaseURL.Host,
-			"tool_id":       "roundtable",
-			"privacy_level": "public",
-			"settings": map[string]any{
-				"text":     "Roundtable",
-				"icon_url": s.URL(s.assets.url("img/roundtable.svg")),
-				"placements": []any{
-					placement("course_navigation", lti.MessageResourceLink),
-					placement("link_selection", lti.MessageDeepLinking),
-					placement("assignment_selection", lti.MessageDeepLinking),
-					placement("editor_button", lti.MessageDeepLinking),
-				},
-			},
-		}},
-		"custom_fields": registrationCustom(),
-	}
+	doc := lms.Canvas.DeveloperKey(lms.Tool{
+		ID: "roundtable", Title: "Roundtable", Description: s.toolDescription("").Description,
+		LoginURL: s.URL("/lti/login"), LaunchURL: s.URL("/lti/launch"),
+		JWKSURL: s.JWKSURL(id), IconURL: s.URL(s.assets.url("img/roundtable.svg")),
+		Domain: s.BaseURL.Host, Scopes: wantedScopes, Custom: registrationCustom(),
+	})
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSON(http.StatusOK, doc)
 }
