@@ -66,15 +66,9 @@ func (pv *postView) actionURL(a postAction) templ.SafeURL {
 	return templ.SafeURL(l.thread + "/p/" + url.PathEscape(pv.ID) + actionPaths[a] + sep + l.query)
 }
 
-// articleClass is the post's article's class: opening post, accepted
-// answer, removed.
+// articleClass is the class of the article of a post that is the
+// opening post, the accepted answer or removed (most are none: "post").
 func (pv *postView) articleClass() string {
-	switch {
-	case !pv.Opening && !pv.Accepted && !pv.Deleted:
-		return "post"
-	case pv.Opening && !pv.Accepted && !pv.Deleted:
-		return "post opening"
-	}
 	c := "post"
 	if pv.Opening {
 		c += " opening"
