@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -432,4 +433,27 @@ func cssEscape(id string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// BenchmarkThreadPageComponents renders a 100-post thread page, the
+// posts' Markdown already rendered, in a session with a link token: the
+// components' own cost, without the reads.
+func BenchmarkThreadPageComponents(b *testing.B) {
+	base := viewBase("tok-abcdefghijklmnopqrstuvwxyz0123456789", false)
+	conv := postViews(base, false, question)
+	body := strings.Repeat("Some words of a reply, with *emphasis*. ", 40)
+	page := threadPage{discussionBase: base, Thread: discussion.ThreadView{Thread: question}, CanReply: true,
+		Opening: conv(discussion.Post{ID: "p-0", ThreadID: "t-1", Opening: true, Body: body, Author: question.Author})}
+	for i := range 99 {
+		page.Replies = append(page.Replies, conv(discussion.Post{ID: "p-" + strconv.Itoa(i+1), ThreadID: "t-1", Body: body, Votes: i,
+			Author: discussion.Author{ID: "u-bob", Name: "Bob"}, CreatedAt: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)}))
+	}
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := threadPageView(&page).Render(context.Background(), &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "page-bytes")
 }
