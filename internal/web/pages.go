@@ -114,34 +114,10 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	})
 }
 
-// renderAround writes a page whose content comes in two parts,
-// "content-top" and "content-bottom", with what middle writes between
-// them straight into the page: a thread's hundred replies, written in
-// Go, are not first made into strings of their own (a quarter of a
-// thread view's garbage) for the template to copy.
-func (s *Server) renderAround(c echo.Context, status int, name string, data any, middle func(*bytes.Buffer)) error {
-	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
-		if err := executeParts(t, buf, data, "layout-head", "content-top"); err != nil {
-			return err
-		}
-		middle(buf)
-		return executeParts(t, buf, data, "content-bottom", "layout-foot")
-	})
-}
-
-// executeParts executes the named templates of t in turn into buf.
-func executeParts(t *template.Template, buf *bytes.Buffer, data any, parts ...string) error {
-	for _, part := range parts {
-		if err := t.ExecuteTemplate(buf, part, data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// renderPage writes a page made of templ components (see layout.templ).
-// Pages are written with templ: typed, compiled, escaped by context; the
-// html/template pages still here are being moved to it.
+// renderPage writes a page made of templ components (see layout.templ),
+// or a fragment of one, straight into a pooled buffer. Pages are written
+// with templ: typed, compiled, escaped by context; the html/template
+// pages still here are being moved to it.
 func (s *Server) renderPage(c echo.Context, status int, page templ.Component) error {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer func() {
