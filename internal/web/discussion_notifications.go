@@ -55,7 +55,8 @@ func (s *Server) notifications(c echo.Context) error {
 		}
 		page.Notifications = append(page.Notifications, view)
 	}
-	return s.render(c, http.StatusOK, "discussion_notifications", page)
+	page.L.Scripts = []string{"js/mark-seen.js"}
+	return s.renderPage(c, http.StatusOK, notificationsView(page))
 }
 
 // markNotificationsRead marks the viewer's notifications as seen: all, or

@@ -1,5 +1,11 @@
 package web
 
+import (
+	"github.com/a-h/templ"
+
+	"github.com/roundtable-lms/roundtable/internal/activity"
+)
+
 // Hooks for the web_test package.
 
 func init() { renderedPosts.renders = map[string]int{} }
@@ -10,4 +16,10 @@ func MarkdownRenders(body string) int {
 	renderedPosts.mu.Lock()
 	defer renderedPosts.mu.Unlock()
 	return renderedPosts.renders[body]
+}
+
+// RegisterKindForm registers fields as the settings fields of a kind's
+// form, as a kind built into Roundtable registers its components.
+func RegisterKindForm(form string, fields templ.Component) (withdraw func()) {
+	return registerKindForm(form, func(settingsForm, activity.Options) templ.Component { return fields }, nil)
 }
