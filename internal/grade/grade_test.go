@@ -18,7 +18,6 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/grade"
 	"github.com/roundtable-lms/roundtable/internal/space"
 	"github.com/roundtable-lms/roundtable/internal/store"
-	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
 )
@@ -203,7 +202,7 @@ func (f *fixture) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		f.grades.Stop(ctx)
 	})
@@ -233,7 +232,7 @@ func (f *fixture) state(t *testing.T, userID string) (state string, attempts int
 }
 
 func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinThreads: 1, MinReplies: 2}}})
@@ -290,7 +289,7 @@ func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
 }
 
 func TestRuleChangeRescoresEveryone(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		rule := course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 2}}}
@@ -319,7 +318,7 @@ func TestRuleChangeRescoresEveryone(t *testing.T) {
 }
 
 func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{MaxAttempts: 4}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
@@ -377,7 +376,7 @@ func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
 }
 
 func TestOneDeliveryAtATimePerLMSAndNewestWins(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{Workers: 4}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinReplies: 20}}})
@@ -407,7 +406,7 @@ func TestOneDeliveryAtATimePerLMSAndNewestWins(t *testing.T) {
 }
 
 func TestNoGradebookServiceIsShownNotQueued(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
@@ -426,7 +425,7 @@ func TestNoGradebookServiceIsShownNotQueued(t *testing.T) {
 }
 
 func TestRolledBackChangeQueuesNothing(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})

@@ -40,8 +40,13 @@ const killSecret = "grade delivery kill test secret, long enough"
 // and checks that the LMS ends with exactly the newest score of every
 // learner and that Roundtable records every score as delivered.
 func TestDeliveryResumesAfterTheServerIsKilled(t *testing.T) {
+	t.Parallel()
+	buildRoundtable()
 	for _, kind := range storetest.Kinds {
-		t.Run(string(kind), func(t *testing.T) { killAndResume(t, kind) })
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			killAndResume(t, kind)
+		})
 	}
 }
 
@@ -49,10 +54,6 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	const learners = 120
 	ctx := context.Background()
 	db, cfg := storetest.OpenConfig(t, kind)
-	bin := filepath.Join(t.TempDir(), "roundtable")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/roundtable-lms/roundtable/cmd/roundtable").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	// The LMS answers each service call after 15 ms, so the delivery of
 	// every score takes a few seconds: long enough to be cut short.
@@ -151,6 +152,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	if kind == store.Postgres {
 		env = append(env, "DATABASE_URL="+cfg.URL, "ROUNDTABLE_DATA_DIR="+t.TempDir())
 	}
+	bin := roundtableBinary(t)
 	first := startTool(t, bin, tool, env)
 	delivered := func() int {
 		n := 0
