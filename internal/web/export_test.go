@@ -11,3 +11,10 @@ func MarkdownRenders(body string) int {
 	defer renderedPosts.mu.Unlock()
 	return renderedPosts.renders[body]
 }
+
+// SessionCookieName names the session cookie of the activity whose id is
+// link (without the __Host- prefix of an https installation).
+func SessionCookieName(link string) string { return sessionCookieName(link) }
+
+// MaxSessionCookies is how many session cookies a browser keeps at most.
+const MaxSessionCookies = maxSessionCookies
