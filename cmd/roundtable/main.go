@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, defaultListen string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet("roundtable "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	settings := config.Bind(fs, getenv, defaultListen)
+	settings := app.BindSettings(fs, getenv, defaultListen)
 	if extra != nil {
 		extra(fs)
 	}

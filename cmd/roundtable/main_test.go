@@ -168,6 +168,12 @@ func TestBadSettingStopsWithOneLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ROUNDTABLE_BASE_URL") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %v", err)
 	}
+	// config reads the form of the write limits; the discussion, through
+	// the app, refuses a kind it does not know before anything is opened.
+	_, err = runCmd(t, getenv, "serve", "--write-limits", "votes=10")
+	if err == nil || !strings.Contains(err.Error(), "ROUNDTABLE_WRITE_LIMITS") || !strings.Contains(err.Error(), `"votes"`) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("a misspelt write kind: %v", err)
+	}
 }
 
 // serve answers health checks and stops cleanly when its context ends, as

@@ -10,9 +10,10 @@
 //   - a Kind and its Options type (a plain struct, JSON-encoded) in the
 //     kind's package (peer review: package peerreview), passed to
 //     Register when Roundtable starts;
-//   - its settings fields in web/templates/kind_<form>.html, defining
-//     "kind_fields_<form>" (its own fieldsets) and "kind_completion_<form>"
-//     (inside the grading fieldset), either optional;
+//   - its settings fields as templ components in the web layer
+//     (internal/web/kind_<form>.templ): its own fieldsets and its fields
+//     inside the grading fieldset, either optional, registered by its
+//     form's name beside them (registerKindForm);
 //   - tables of its own for what is not a setting (a rubric's criteria,
 //     submissions, reviews), read by its Measure.
 //

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -58,6 +59,17 @@ type App struct {
 	endStreams context.CancelFunc
 }
 
+// BindSettings registers the settings' flags on fs (config.Bind) and
+// completes their help with the product's defaults, which config does not
+// know.
+func BindSettings(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *config.Settings {
+	s := config.Bind(fs, getenv, defaultListen)
+	if f := fs.Lookup("write-limits"); f != nil {
+		f.Usage += "; the defaults: " + discussion.FormatWriteLimits(discussion.DefaultWriteLimits)
+	}
+	return s
+}
+
 // OpenStore opens and migrates the configured database.
 func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
@@ -79,6 +91,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if logger == nil {
 		logger = cfg.Logger()
 	}
+	// config checks the setting's form; the discussion knows its kinds.
+	limits, err := discussion.WriteLimits(cfg.WriteLimits)
+	if err != nil {
+		return nil, fmt.Errorf("%s / --write-limits: %w", config.EnvWriteLimits, err)
+	}
+	cfg.WriteLimits = limits
 	db, err := OpenStore(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
@@ -137,7 +155,10 @@ func (a *App) init(ctx context.Context) error {
 			a.Logger.Warn("cannot note the scopes an LMS granted", slog.String("platform", reg.ID), slog.Any("error", err))
 		}
 	}
-	a.Grades, err = grade.New(a.DB, ags, a.Registry, cfg.Grades, a.Logger)
+	// A conversion, not a copy field by field: a field added to one of
+	// config.GradeDelivery and grade.Config and not the other fails to
+	// compile.
+	a.Grades, err = grade.New(a.DB, ags, a.Registry, grade.Config(cfg.Grades), a.Logger)
 	if err != nil {
 		ln.Close()
 		a.Live.Close()

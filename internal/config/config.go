@@ -15,10 +15,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/egress"
-	"github.com/roundtable-lms/roundtable/internal/grade"
 )
 
 // Config is the service's validated configuration.
@@ -40,8 +39,8 @@ type Config struct {
 	DebugListen       string
 	DebugListenPublic bool
 	// Grades tunes score delivery to LMS gradebooks; zero values take
-	// grade's defaults.
-	Grades grade.Config
+	// the grade service's defaults.
+	Grades GradeDelivery
 	// ActivePages is how many requests of the activities' pages work at
 	// once, the others waiting their turn; 0 is twice the cores.
 	ActivePages int
@@ -64,10 +63,30 @@ type Config struct {
 	// LiveStreams bounds the open live event streams: in all, per client
 	// address and per session.
 	LiveStreams LiveStreams
-	// WriteLimits is how many writes of each kind (discussion.WriteKinds)
-	// one person may make in a minute; 0 is no limit. A kind missing takes
-	// discussion.DefaultWriteLimits.
+	// WriteLimits is how many writes of each kind named in the setting
+	// one person may make in a minute; 0 is no limit. Which kinds there
+	// are, and the limits of those not named, are the discussion's:
+	// discussion.WriteLimits checks these against them.
 	WriteLimits map[string]int
+}
+
+// GradeDelivery tunes score delivery to LMS gradebooks (grade.Config has
+// the same fields, and the app converts one into the other); zero values
+// take the grade service's defaults.
+type GradeDelivery struct {
+	// Workers is how many deliveries a process holds at once.
+	Workers int
+	// PerLMS is how many deliveries run at once against one LMS.
+	PerLMS int
+	// MaxAttempts bounds the tries of one score.
+	MaxAttempts int
+	// BackoffBase and BackoffMax shape the wait between tries.
+	BackoffBase, BackoffMax time.Duration
+	// PollInterval is how often an idle worker looks for jobs when the
+	// database cannot notify it.
+	PollInterval time.Duration
+	// SweepInterval is how often held and uncounted scores are looked for.
+	SweepInterval time.Duration
 }
 
 // DefaultRegistrationsPerHour bounds dynamic registrations when the
@@ -160,8 +179,7 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.LiveStreams, "live-streams", env(EnvLiveStreams, ""), fmt.Sprintf("how many live event streams this process keeps open in all; past it a stream is answered 503 (%s; default %d)", EnvLiveStreams, d.Total))
 	fs.StringVar(&s.LiveStreamsPerAddress, "live-streams-per-address", env(EnvLiveStreamsPerAddress, ""), fmt.Sprintf("how many live event streams one client address keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerAddress, d.PerAddress))
 	fs.StringVar(&s.LiveStreamsPerSession, "live-streams-per-session", env(EnvLiveStreamsPerSession, ""), fmt.Sprintf("how many live event streams one session keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerSession, d.PerSession))
-	fs.StringVar(&s.WriteLimits, "write-limits", env(EnvWriteLimits, ""), "writes one person may make in a minute, per kind, for example vote=30,edit=10 (0: no limit); kinds not named keep their default: "+
-		FormatWriteLimits(discussion.DefaultWriteLimits)+" ("+EnvWriteLimits+")")
+	fs.StringVar(&s.WriteLimits, "write-limits", env(EnvWriteLimits, ""), "writes one person may make in a minute, per kind, for example vote=30,edit=10 (0: no limit); kinds not named keep their default ("+EnvWriteLimits+")")
 	return s
 }
 
@@ -314,13 +332,11 @@ func (s *Settings) loadLiveStreams(cfg *Config) error {
 }
 
 // ParseWriteLimits reads per-minute limits of writes, "kind=N" separated
-// by commas (kinds: discussion.WriteKinds; N from 0, no limit, to 10000),
-// over discussion.DefaultWriteLimits: it returns every kind's limit.
+// by commas (N from 0, no limit, to 10000), into the limits it names. It
+// checks their form only: the discussion knows the kinds
+// (discussion.WriteLimits).
 func ParseWriteLimits(s string) (map[string]int, error) {
-	limits := make(map[string]int, len(discussion.DefaultWriteLimits))
-	for k, n := range discussion.DefaultWriteLimits {
-		limits[k] = n
-	}
+	limits := map[string]int{}
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
@@ -328,8 +344,8 @@ func ParseWriteLimits(s string) (map[string]int, error) {
 		}
 		kind, value, ok := strings.Cut(item, "=")
 		kind = strings.TrimSpace(kind)
-		if _, known := discussion.DefaultWriteLimits[kind]; !ok || !known {
-			return nil, fmt.Errorf("%q is not kind=number, with a kind among %s", item, strings.Join(discussion.WriteKinds, ", "))
+		if !ok || !isKindName(kind) {
+			return nil, fmt.Errorf("%q is not kind=number, such as vote=30", item)
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 || n > 10000 {
@@ -340,15 +356,18 @@ func ParseWriteLimits(s string) (map[string]int, error) {
 	return limits, nil
 }
 
-// FormatWriteLimits writes limits as ParseWriteLimits reads them.
-func FormatWriteLimits(limits map[string]int) string {
-	var parts []string
-	for _, k := range discussion.WriteKinds {
-		if n, ok := limits[k]; ok {
-			parts = append(parts, k+"="+strconv.Itoa(n))
+// isKindName reports whether s can name a kind of write: lowercase
+// letters, at most 32.
+func isKindName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'a' || r > 'z' {
+			return false
 		}
 	}
-	return strings.Join(parts, ",")
+	return true
 }
 
 // ParseBaseURL checks a public base URL: absolute, https (http only on

@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
@@ -37,9 +38,10 @@ const (
 )
 
 // SectionIDParams are the custom parameters that carry substituted LMS
-// section ids, comma-separated: canvas_section_ids=$Canvas.course.sectionIds
-// in Canvas, section_ids for any LMS that can substitute them.
-var SectionIDParams = []string{"canvas_section_ids", "section_ids"}
+// section ids, comma-separated, first found first: each LMS family's
+// (canvas_section_ids=$Canvas.course.sectionIds in Canvas), then
+// section_ids for any LMS that can substitute them (lms.SectionIDParams).
+var SectionIDParams = lms.SectionIDParams()
 
 const maxSectionID = 200
 

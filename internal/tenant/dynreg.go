@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -33,56 +34,26 @@ func FromDynamicRegistration(cfg *lti.PlatformConfiguration, answer *lti.ClientR
 		AnnouncedScopes:       strings.Join(answer.AnnouncedScopes(requestedScope), " "),
 		RegistrationClientURI: answer.RegistrationClientURI,
 	}
-	code := ""
 	if cfg.LTI != nil {
-		code, p.ProductVersion = cfg.LTI.ProductFamilyCode, cfg.LTI.Version
+		p.ProductVersion = cfg.LTI.Version
 	}
-	p.LMSFamily = LMSFamily(code)
-	p.Name = platformName(p.LMSFamily, cfg.Issuer)
+	family := lms.FromConfiguration(cfg)
+	p.LMSFamily = family.Code()
+	p.Name = platformName(family, cfg.Issuer)
 	if d := answer.DeploymentID(); d != "" {
 		p.Deployments = []string{d}
 	}
 	return p
 }
 
-// LMSFamily names the LMS family of an LTI product_family_code, so that
-// per-family behaviour keys on one spelling.
-func LMSFamily(productFamilyCode string) string {
-	code := strings.ToLower(strings.TrimSpace(productFamilyCode))
-	switch code {
-	case "canvas":
-		return "canvas"
-	case "moodle":
-		return "moodle"
-	case "desire2learn", "d2l", "brightspace":
-		return "brightspace"
-	case "blackboardlearn", "blackboard", "blackboard learn":
-		return "blackboard"
-	case "sakai":
-		return "sakai"
-	case "schoology":
-		return "schoology"
-	}
-	return code
-}
-
-var familyNames = map[string]string{
-	"canvas": "Canvas", "moodle": "Moodle", "brightspace": "Brightspace",
-	"blackboard": "Blackboard Learn", "sakai": "Sakai", "schoology": "Schoology",
-	"roundtable-demo-lms": "Demo LMS",
-}
-
 // platformName is a readable name for a platform that did not give one:
 // its family and host, "Moodle (moodle.example.edu)".
-func platformName(family, issuer string) string {
+func platformName(family lms.Family, issuer string) string {
 	host := issuer
 	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
 		host = u.Host
 	}
-	name := familyNames[family]
-	if name == "" {
-		name = family
-	}
+	name := family.Name()
 	if name == "" {
 		return host
 	}

@@ -32,11 +32,6 @@ func TestFromDynamicRegistration(t *testing.T) {
 	if p.AnnouncedScopes != "a b" || len(p.Deployments) != 1 || p.Deployments[0] != "9:8865aa05" {
 		t.Errorf("announced %q, deployments %v", p.AnnouncedScopes, p.Deployments)
 	}
-	for code, want := range map[string]string{"moodle": "moodle", "desire2learn": "brightspace", "BlackboardLearn": "blackboard", "Sakai": "sakai", "Other-LMS": "other-lms"} {
-		if got := tenant.LMSFamily(code); got != want {
-			t.Errorf("LMSFamily(%q) = %q, want %q", code, got, want)
-		}
-	}
 }
 
 func TestAcceptDeploymentOnlyOnceAndOnlyForDynamic(t *testing.T) {

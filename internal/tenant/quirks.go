@@ -1,27 +1,19 @@
 package tenant
 
 import (
-	"net/url"
 	"strings"
+
+	"github.com/roundtable-lms/roundtable/internal/lms"
 )
 
-// extraFrameOrigins names, per LMS family, the origins that embed the tool
-// although they are neither the issuer nor the authorization URL: Canvas
-// Cloud shows courses on each school's *.instructure.com host under one
-// shared issuer, and Blackboard Learn SaaS on *.blackboard.com hosts.
-func extraFrameOrigins(issuer string) []string {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return nil
+// Family is the registration's LMS family: the one its configuration
+// named when it registered dynamically, else the one its issuer names (a
+// cloud service's shared issuer), else the generic LTI 1.3 adapter.
+func (p Platform) Family() lms.Family {
+	if p.LMSFamily != "" {
+		return lms.ByCode(p.LMSFamily)
 	}
-	host := strings.ToLower(u.Hostname())
-	switch {
-	case host == "canvas.instructure.com" || host == "canvas.beta.instructure.com" || host == "canvas.test.instructure.com":
-		return []string{"https://*.instructure.com"}
-	case host == "blackboard.com" || strings.HasSuffix(host, ".blackboard.com"):
-		return []string{"https://*.blackboard.com"}
-	}
-	return nil
+	return lms.ByIssuer(p.Issuer)
 }
 
 // assertionAudience is the audience a registration's client assertions
@@ -29,22 +21,16 @@ func extraFrameOrigins(issuer string) []string {
 // always addressed to its token URL (Canvas requires exactly that, while
 // its authorization_server is a bare host such as sso.canvaslms.com); the
 // declared token audience is added second only for LMS families whose
-// token endpoint wants its own OAuth2 audience (Brightspace), and when an
-// administrator entered one by hand.
+// token endpoint wants its own OAuth2 audience (lms.Family
+// WantsDeclaredTokenAudience), and when an administrator entered one by
+// hand.
 func (p Platform) assertionAudience() string {
 	aud := strings.TrimSpace(p.TokenAudience)
 	if aud == "" || aud == p.TokenURL {
 		return ""
 	}
-	if p.RegisteredBy == RegisteredDynamically && !familyNeedsTokenAudience(p.LMSFamily) {
+	if p.RegisteredBy == RegisteredDynamically && !p.Family().WantsDeclaredTokenAudience() {
 		return ""
 	}
 	return aud
-}
-
-// familyNeedsTokenAudience names the LMS families whose token endpoint
-// requires an audience other than its URL: Brightspace's is
-// https://api.brightspace.com/auth/token.
-func familyNeedsTokenAudience(family string) bool {
-	return family == "brightspace"
 }

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/lti"
 )
@@ -429,7 +430,7 @@ func (r *Registry) HasDeployment(ctx context.Context, registrationID, deployment
 
 // FrameOrigins lists the web origins that show a platform's pages with
 // Roundtable in a frame: its issuer's and its authorization URL's, those its
-// LMS family is known to frame from (see extraFrameOrigins), and the
+// LMS family's cloud service frames from (lms.Family CloudFrameOrigins), and the
 // origins of URLs from its signed launches (launch_presentation.return_url,
 // the deep-linking return URL), which name the host the course is on when
 // that is neither (a Canvas school on its own domain). Every origin is
@@ -449,7 +450,7 @@ func FrameOrigins(issuer, authURL string, launchURLs ...string) []string {
 			add(lti.WebOrigin(raw))
 		}
 	}
-	for _, o := range extraFrameOrigins(issuer) {
+	for _, o := range lms.ByIssuer(issuer).CloudFrameOrigins() {
 		add(o, nil)
 	}
 	return out

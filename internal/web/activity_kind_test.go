@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/a-h/templ"
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/internal/activity"
 	"github.com/roundtable-lms/roundtable/internal/apptest"
 	"github.com/roundtable-lms/roundtable/internal/grade"
+	"github.com/roundtable-lms/roundtable/internal/web"
 )
 
 // reviewRound is a kind of activity Roundtable does not have, written the
@@ -84,6 +86,10 @@ func (o reviewOptions) Owe(points int, p activity.Progress) activity.Owed {
 // LMS gradebook.
 func TestAnotherKindIsOneRegistration(t *testing.T) {
 	t.Cleanup(activity.Register(reviewRound{}))
+	// Its settings fields: a kind built into Roundtable writes them as a
+	// templ component beside the discussion's (kind_discussion.templ).
+	t.Cleanup(web.RegisterKindForm("review_round", templ.Raw(`<fieldset data-testid="review-round-fields"><legend>Reviews</legend>`+
+		`<label for="reviews">Reviews per learner</label><input id="reviews" name="reviews" type="number"></fieldset>`)))
 	eachDBFastGrades(t, func(t *testing.T, env *apptest.Env) {
 		ctx := context.Background()
 
@@ -93,9 +99,12 @@ func TestAnotherKindIsOneRegistration(t *testing.T) {
 		if choice.Length() != 1 || !strings.Contains(choice.Parent().Text(), "A review round") {
 			t.Fatalf("the chooser does not offer the new kind:\n%.3000s", res.Body)
 		}
+		if doc(t, res.Body).Find("[data-testid=review-round-fields] input[name=reviews]").Length() != 1 {
+			t.Fatalf("the chooser does not show the new kind's fields:\n%.3000s", res.Body)
+		}
 		bad := submit(t, b, res, url.Values{"kind": {"review_round"}, "title": {""}, "reviews": {"two"}}, "place")
-		// (The kind has no template of fields in web/templates, as a kind
-		// built into Roundtable would: the error shows in the summary.)
+		// (The kind's fields show no error of their own: it shows in the
+		// summary.)
 		if bad.StatusCode != http.StatusBadRequest || !strings.Contains(text(doc(t, bad.Body), "[data-testid=form-error]"), "Reviews per learner must be a whole number") {
 			t.Fatalf("a review count that is no number: %d\n%.3000s", bad.StatusCode, bad.Body)
 		}
@@ -120,6 +129,9 @@ func TestAnotherKindIsOneRegistration(t *testing.T) {
 		res = ines.postSettings(map[string]string{"kind": "review_round", "reviews": "0", "graded": "1", "points": "10"})
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text(ines.page, "[data-testid=form-error]"), "between 1 and 5") {
 			t.Fatalf("no reviews: %d", res.StatusCode)
+		}
+		if ines.page.Find("[data-testid=review-round-fields]").Length() != 1 {
+			t.Error("the settings page does not show the new kind's fields")
 		}
 		ines.configure(map[string]string{"kind": "review_round", "reviews": "2", "graded": "1", "points": "10"})
 		if ines.page.Find("input[name=kind][value=review_round]").AttrOr("checked", "-") == "-" {

@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
@@ -20,12 +22,12 @@ import (
 
 // An activity's settings (course.Settings): the staff's page at
 // /a/:link/settings, the form fields it shares with the deep-linking
-// chooser (the "settings_fields" template and parseSettingsForm), and what
-// the discussion's pages show of them. The fields every kind has are
-// settings_fields'; each kind's own come from its template (kind_*.html,
-// named by activity.Kind.Form) and are read and validated by the kind.
+// chooser (settingsFields and parseSettingsForm), and what the
+// discussion's pages show of them. The fields every kind has are
+// settingsFields'; each kind's own are its components (registerKindForm,
+// by activity.Kind.Form) and are read and validated by the kind.
 
-// settingsForm is what the "settings_fields" template shows: the settings,
+// settingsForm is what settingsFields shows: the settings,
 // the values as typed, and the one field in error.
 type settingsForm struct {
 	S     course.Settings
@@ -56,17 +58,17 @@ func (f settingsForm) Num(field string, value int) string {
 // Kinds are the kinds of activity the settings fields offer.
 func (settingsForm) Kinds() []activity.Kind { return activity.Kinds() }
 
-// kindForm is what a kind's templates ("kind_fields_<form>" and
-// "kind_completion_<form>") show: the form, and the options of that kind.
+// kindForm is one kind's own part of the settings form: the form, and
+// the options of that kind.
 type kindForm struct {
 	settingsForm
 	Form string
 	O    activity.Options
 }
 
-// KindForms are the kinds' own fields, one set per form template, in the
-// kinds' order: the settings' options for their kind's form, a kind's
-// defaults for the others (shown for a change of kind).
+// KindForms are the kinds' own fields, one set per form, in the kinds'
+// order: the settings' options for their kind's form, a kind's defaults
+// for the others (shown for a change of kind).
 func (f settingsForm) KindForms() []kindForm {
 	var out []kindForm
 	seen := map[string]bool{}
@@ -85,8 +87,73 @@ func (f settingsForm) KindForms() []kindForm {
 	return out
 }
 
-// RuleFields are a discussion's completion minimums, in the form's order.
-func (kindForm) RuleFields() []activity.RuleField { return activity.RuleFields }
+// fields are the kind's own fieldsets, after who talks to whom.
+func (k kindForm) fields() templ.Component { return kindForms.of(k.Form).fields.of(k) }
+
+// completion are the kind's own fields inside the grading fieldset.
+func (k kindForm) completion() templ.Component { return kindForms.of(k.Form).completion.of(k) }
+
+// kindPart is a component of a kind's own settings fields, for its options.
+type kindPart func(settingsForm, activity.Options) templ.Component
+
+// of is the part for k's form, or nothing when the kind has none.
+func (p kindPart) of(k kindForm) templ.Component {
+	if p == nil {
+		return templ.NopComponent
+	}
+	return p(k.settingsForm, k.O)
+}
+
+// kindFormParts are a kind's components in the settings form; either may
+// be nil.
+type kindFormParts struct {
+	fields, completion kindPart
+}
+
+// kindFormRegistry holds each kind's components by its form's name
+// (activity.Kind.Form). A kind without any shows none, and its errors
+// show in the form's summary.
+type kindFormRegistry struct {
+	sync.RWMutex
+	byForm map[string]kindFormParts
+}
+
+var kindForms = kindFormRegistry{byForm: map[string]kindFormParts{}}
+
+// of are the components of a kind's form.
+func (r *kindFormRegistry) of(form string) kindFormParts {
+	r.RLock()
+	defer r.RUnlock()
+	return r.byForm[form]
+}
+
+// registerKindForm registers the components of a kind's own settings
+// fields under its form's name: fields after who talks to whom and
+// completion inside grading, either nil. Each is given the options as
+// the kind's own type O. Adding a kind to the settings form is writing
+// its components and registering them, next to them.
+func registerKindForm[O activity.Options](form string, fields, completion func(settingsForm, O) templ.Component) (withdraw func()) {
+	typed := func(c func(settingsForm, O) templ.Component) kindPart {
+		if c == nil {
+			return nil
+		}
+		return func(f settingsForm, opts activity.Options) templ.Component {
+			o, _ := opts.(O)
+			return c(f, o)
+		}
+	}
+	kindForms.Lock()
+	defer kindForms.Unlock()
+	if _, ok := kindForms.byForm[form]; ok {
+		panic("web: settings fields of kind form " + form + " registered twice")
+	}
+	kindForms.byForm[form] = kindFormParts{fields: typed(fields), completion: typed(completion)}
+	return func() {
+		kindForms.Lock()
+		defer kindForms.Unlock()
+		delete(kindForms.byForm, form)
+	}
+}
 
 // typedValues are the values a form sent, to show back beside an error.
 func typedValues(form url.Values) map[string]string {
@@ -99,7 +166,7 @@ func typedValues(form url.Values) map[string]string {
 	return typed
 }
 
-// parseSettingsForm reads the "settings_fields" form into st, then
+// parseSettingsForm reads the settingsFields form into st, then
 // validates it: the fields every kind has here, the kind's own by the
 // kind. Every field is read, so st holds what was sent even when the error
 // (an *activity.InvalidSetting naming the field) asks to correct one. A
@@ -160,9 +227,9 @@ func (s *Server) activitySettings(c echo.Context) error {
 	if setup {
 		b.L.Title = "Set up " + a.Title()
 	}
-	return s.render(c, http.StatusOK, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: settingsForm{S: st},
+	return s.renderPage(c, http.StatusOK, activitySettingsView(activitySettingsPage{discussionBase: b, Settings: settingsForm{S: st},
 		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1", Setup: setup,
-		ActivityTitle: a.Title(), CourseTitle: a.Course.Title})
+		ActivityTitle: a.Title(), CourseTitle: a.Course.Title}))
 }
 
 func (s *Server) saveActivitySettings(c echo.Context) error {
@@ -197,8 +264,8 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 	if errors.As(err, &bad) {
 		form := settingsForm{S: st, Typed: typedValues(c.Request().PostForm), Field: bad.Field, Error: bad.Err.Message}
 		b.L.Title = "Fix the activity settings"
-		return s.render(c, http.StatusUnprocessableEntity, "discussion_settings", activitySettingsPage{discussionBase: b, Settings: form,
-			Action: b.L.URL(b.Base + "/settings"), Setup: setup, ActivityTitle: a.Title(), CourseTitle: a.Course.Title})
+		return s.renderPage(c, http.StatusUnprocessableEntity, activitySettingsView(activitySettingsPage{discussionBase: b, Settings: form,
+			Action: b.L.URL(b.Base + "/settings"), Setup: setup, ActivityTitle: a.Title(), CourseTitle: a.Course.Title}))
 	}
 	if err != nil {
 		return err

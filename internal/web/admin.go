@@ -203,7 +203,7 @@ func (s *Server) renderLogin(c echo.Context, status int, p adminLoginPage) error
 	p.L = s.layout("Sign in")
 	p.A.CSRF = token
 	p.Next = safeNext(p.Next)
-	return s.render(c, status, "admin_login", p)
+	return s.renderPage(c, status, adminLoginView(p))
 }
 
 // adminLogin signs an administrator in. Every refusal of an email with no

@@ -116,7 +116,7 @@ func (s *Server) adminKeys(c echo.Context) error {
 			page.SharedKIDs = append(page.SharedKIDs, k.KeyID())
 		}
 	}
-	return s.render(c, http.StatusOK, "admin_keys", page)
+	return s.renderPage(c, http.StatusOK, adminKeysView(page))
 }
 
 // adminPlatformKeysRotate gives the registration a new signing key.

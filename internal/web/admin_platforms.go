@@ -14,6 +14,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/admin"
 	"github.com/roundtable-lms/roundtable/internal/egress"
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -63,21 +64,13 @@ func ago(d time.Duration) string {
 	return plural(int(d/(24*time.Hour)), "day") + " ago"
 }
 
-// lmsFamilies names the LMS product family codes platforms send.
-var lmsFamilies = map[string]string{
-	"moodle": "Moodle", "canvas": "Canvas", "desire2learn": "Brightspace", "d2l": "Brightspace", "brightspace": "Brightspace",
-	"blackboardlearn": "Blackboard Learn", "blackboard": "Blackboard Learn", "sakai": "Sakai", "schoology": "Schoology",
-	"ltiplatform": "Roundtable test LMS", "roundtable-demo": "Roundtable demo LMS",
-}
-
+// familyName is what people call a registration's LMS family; "" when
+// it is not known.
 func familyName(code string) string {
 	if code == "" {
 		return ""
 	}
-	if n, ok := lmsFamilies[strings.ToLower(code)]; ok {
-		return n
-	}
-	return code
+	return lms.ByCode(code).Name()
 }
 
 func (s *Server) platformView(p tenant.Platform) platformView {
@@ -119,7 +112,7 @@ func (s *Server) adminPlatforms(c echo.Context) error {
 			page.Pending++
 		}
 	}
-	return s.render(c, http.StatusOK, "admin_platforms", page)
+	return s.renderPage(c, http.StatusOK, adminPlatformsView(page))
 }
 
 type adminPlatformPage struct {
@@ -176,7 +169,7 @@ func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platfor
 		page.Deployment.Autofocus = true
 		page.Errors = []formField{page.Deployment}
 	}
-	return s.render(c, status, "admin_platform", page)
+	return s.renderPage(c, status, adminPlatformView(page))
 }
 
 func (s *Server) adminDeploymentAdd(c echo.Context) error {
@@ -272,7 +265,7 @@ func (s *Server) adminPlatformDeleteConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "admin_delete", adminDeletePage{L: s.layout("Delete " + p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Usage: u})
+	return s.renderPage(c, http.StatusOK, adminDeleteView(adminDeletePage{L: s.layout("Delete " + p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Usage: u}))
 }
 
 func (s *Server) adminPlatformDelete(c echo.Context) error {
@@ -346,13 +339,17 @@ var platformFields = []struct {
 	{"Deployments", "deployments", "Deployment IDs", "One per line: one for each place the LMS installed Roundtable.", "", true, true},
 }
 
-// presets fill the form for LMSs whose URLs are the same everywhere.
-var platformPresets = map[string]tenant.Platform{
-	"canvas": {Name: "Canvas", Issuer: "https://canvas.instructure.com", AuthURL: "https://sso.canvaslms.com/api/lti/authorize_redirect",
-		TokenURL: "https://sso.canvaslms.com/login/oauth2/token", JWKSURL: "https://sso.canvaslms.com/api/lti/security/jwks"},
-	"blackboard": {Name: "Blackboard Learn", Issuer: "https://blackboard.com", AuthURL: "https://developer.blackboard.com/api/v1/gateway/oidcauth",
-		TokenURL: "https://developer.blackboard.com/api/v1/gateway/oauth2/jwttoken"},
-}
+// platformPresets fill the form for the LMS families whose cloud service
+// has the same URLs for every customer, by family code.
+var platformPresets = func() map[string]tenant.Platform {
+	presets := map[string]tenant.Platform{}
+	for _, f := range lms.Families() {
+		if e, ok := f.CloudEndpoints(); ok {
+			presets[f.Code()] = tenant.Platform{Name: f.Name(), Issuer: e.Issuer, AuthURL: e.AuthURL, TokenURL: e.TokenURL, JWKSURL: e.JWKSURL}
+		}
+	}
+	return presets
+}()
 
 func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platform, editing bool, errs map[string]string) error {
 	if !editing && !tenant.ValidID(p.ID) {
@@ -379,7 +376,7 @@ func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platfor
 		}
 		page.Fields = append(page.Fields, f)
 	}
-	return s.render(c, status, "admin_platform_form", page)
+	return s.renderPage(c, status, adminPlatformFormView(page))
 }
 
 func (s *Server) adminPlatformNew(c echo.Context) error {

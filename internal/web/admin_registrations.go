@@ -38,5 +38,5 @@ func (s *Server) adminRegistrations(c echo.Context) error {
 	for _, f := range fs {
 		page.Failures = append(page.Failures, registrationFailureView{RegistrationFailure: f, At: s.timeView(&f.CreatedAt)})
 	}
-	return s.render(c, http.StatusOK, "admin_registrations", page)
+	return s.renderPage(c, http.StatusOK, adminRegistrationsView(page))
 }

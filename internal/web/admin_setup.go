@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
@@ -20,8 +21,6 @@ type adminSetupPage struct {
 	L      Layout
 	A      adminBar
 	Values []setupValue
-	// V holds the same values by id, for the per-LMS steps.
-	V map[string]string
 	// NewID is the id of the next registration made by hand: the keyset
 	// and Canvas configuration URLs shown are that registration's.
 	NewID string
@@ -35,7 +34,7 @@ type adminSetupPage struct {
 func (s *Server) adminLMSSetup(c echo.Context) error {
 	id := store.NewID()
 	values := []setupValue{
-		{"register", "Dynamic registration URL", "Moodle: Tool URL; Canvas: Dynamic Registration URL; Brightspace: Tool initiation registration endpoint; Sakai: LTI Advantage auto-registration URL", s.URL("/lti/register")},
+		{"register", "Dynamic registration URL", lms.RegistrationURLLabels(), s.URL("/lti/register")},
 		{"canvas-config", "Canvas configuration URL of a new registration", "Canvas developer key: Method Enter URL, JSON URL. It names the registration you then add by hand with the links below.", s.canvasConfigURL(id)},
 		{"login", "Login initiation URL", "OpenID Connect login URL, Initiate login URL, OIDC login URL", s.URL("/lti/login")},
 		{"redirect", "Redirect URI", "Redirection URI, Redirect URLs, Tool redirect URL", s.URL("/lti/launch")},
@@ -43,9 +42,7 @@ func (s *Server) adminLMSSetup(c echo.Context) error {
 		{"jwks", "Public keyset (JWKS) URL of a new registration", "Keyset URL, Public JWK URL, Tool JWKS URL. Each LMS registration has its own; this one belongs to the registration you then add by hand with the links below.", s.JWKSURL(id)},
 		{"domain", "Domain", "Tool domain, where the LMS asks for one", s.BaseURL.Host},
 	}
-	page := adminSetupPage{L: s.layout("Register Roundtable in your LMS"), A: s.adminBar(c, "lms-setup"), Values: values, V: map[string]string{}, NewID: id}
-	for _, v := range values {
-		page.V[v.ID] = v.Value
-	}
-	return s.render(c, http.StatusOK, "admin_lms_setup", page)
+	page := adminSetupPage{L: s.layout("Register Roundtable in your LMS"), A: s.adminBar(c, "lms-setup"), Values: values, NewID: id}
+	page.L.Scripts = []string{"js/copy.js"}
+	return s.renderPage(c, http.StatusOK, adminLMSSetupView(page))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/activity"
 	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/markdown"
 	"github.com/roundtable-lms/roundtable/lti"
 )
@@ -29,8 +30,9 @@ const placementParam = "rt_placement"
 // a course was copied from, which tell a copy from another course when a
 // placed link is first opened (see course.Placement.AdoptableBy).
 func registrationCustom() map[string]string {
+	sections, variable := lms.SectionIDsRequest()
 	return map[string]string{
-		"section_ids":              "$Canvas.course.sectionIds",
+		sections:                   variable,
 		course.ContextHistoryParam: "$Context.id.history",
 	}
 }
@@ -48,10 +50,10 @@ func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch
 		}
 		s.Logger.InfoContext(ctx, "deep linking refused: not staff", slog.String("platform", launch.Registration.ID),
 			slog.String("roles", strings.Join(launch.RoleURIs, " ")))
-		return s.render(c, http.StatusForbidden, "error", errorPage{L: s.layout("Only instructors can add activities"),
+		return s.renderPage(c, http.StatusForbidden, errorView(errorPage{L: s.layout("Only instructors can add activities"),
 			Heading:   "Only instructors can add activities",
 			Message:   "Adding Roundtable activities to a course is for its instructors and teaching assistants. Go back to your course to open the activities already there.",
-			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
+			Reference: c.Response().Header().Get(echo.HeaderXRequestID)}))
 	}
 	if !settings.Accepts(lti.ContentTypeLTIResourceLink) {
 		if err := s.useLoginState(c, launch.Registration.ID, state); err != nil {
@@ -144,7 +146,7 @@ func (s *Server) deepLinkChooser(c echo.Context) error {
 	if c.QueryParam("added") != "" && len(pg.Placed) > 0 {
 		pg.Notice = "Added “" + pg.Placed[len(pg.Placed)-1].Title + "”. Choose another, or place them all."
 	}
-	return s.render(c, http.StatusOK, "deeplink_chooser", pg)
+	return s.renderPage(c, http.StatusOK, chooserView(pg))
 }
 
 func (s *Server) chooser(ctx context.Context, secret string, req course.PlacementRequest, title string, form settingsForm) (chooserPage, error) {
@@ -226,7 +228,7 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 		} else {
 			pg.TitleError, pg.Field = pg.Error, "title"
 		}
-		return s.render(c, http.StatusBadRequest, "deeplink_chooser", pg)
+		return s.renderPage(c, http.StatusBadRequest, chooserView(pg))
 	}
 	if action == "add" {
 		return c.Redirect(http.StatusSeeOther, "/lti/deep-link?"+url.Values{"dl": {secret}, "added": {"1"}}.Encode())
@@ -291,8 +293,11 @@ func (s *Server) answerDeepLink(c echo.Context, status int, req course.Placement
 		slog.String("log", resp.Log+resp.ErrorLog))
 	pg := deepLinkReturnPage{L: s.layout("Returning to your course"), Action: req.ReturnURL, JWT: jwt,
 		Heading: heading, Message: message, Auto: heading == ""}
+	if pg.Auto {
+		pg.L.Scripts = []string{"js/autopost.js"}
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render(c, status, "deeplink_return", pg)
+	return s.renderPage(c, status, deepLinkReturnView(pg))
 }
 
 // placementOf is the placement a launch names: its custom parameter, or

@@ -551,3 +551,40 @@ func TestPlacedInstructionsAreShownOnce(t *testing.T) {
 		}
 	})
 }
+
+// What the LMS sends (the request's text) and what the instructor types
+// (a title, shown back and in the list of those added) are text on the
+// chooser, never markup.
+func TestDeepLinkingChooserShowsWhatWasSentAsText(t *testing.T) {
+	const hostile = `<script>alert(1)</script><img src=x onerror=alert(2)>"'&amp;`
+	inert := func(t *testing.T, step string, d *goquery.Document) {
+		t.Helper()
+		if n := d.Find("main script, main img, [onerror]").Length(); n != 0 {
+			h, _ := d.Find("main").Html()
+			t.Fatalf("%s: %d elements came from a value:\n%s", step, n, h)
+		}
+	}
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		b, res := chooser(t, env, apptest.Instructor, &ltiplatform.DeepLinkSettings{AcceptTypes: []string{"ltiResourceLink"}, AcceptMultiple: true, Text: hostile})
+		d := doc(t, res.Body)
+		inert(t, "the chooser", d)
+		if got := text(d, "main p.muted"); !strings.Contains(got, ": "+hostile) {
+			t.Errorf("the request's text shows as %q", got)
+		}
+		res = submit(t, b, res, url.Values{"title": {hostile}}, "add")
+		d = doc(t, res.Body)
+		inert(t, "after adding", d)
+		if got := text(d, "[data-testid=placed] li"); got != hostile {
+			t.Errorf("the activity added shows as %q", got)
+		}
+		if got := text(d, "[data-testid=notice]"); !strings.Contains(got, "“"+hostile+"”") {
+			t.Errorf("the notice says %q", got)
+		}
+		res = submit(t, b, res, url.Values{"title": {hostile}, "points": {"ten"}}, "place")
+		d = doc(t, res.Body)
+		inert(t, "the chooser with an error", d)
+		if res.StatusCode != http.StatusBadRequest || d.Find("#title").AttrOr("value", "") != hostile {
+			t.Errorf("the title typed comes back as %q (%d)", d.Find("#title").AttrOr("value", ""), res.StatusCode)
+		}
+	})
+}

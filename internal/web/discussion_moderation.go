@@ -58,7 +58,7 @@ func (s *Server) flagForm(c echo.Context) error {
 	if page.Done {
 		page.L.Title = "Thank you for flagging"
 	}
-	return s.render(c, http.StatusOK, "discussion_moderation_flag", page)
+	return s.renderPage(c, http.StatusOK, flagView(page))
 }
 
 func (s *Server) flagPageFor(c echo.Context, b discussionBase, sess session.Session) (flagPage, error) {
@@ -99,7 +99,7 @@ func (s *Server) flagPost(c echo.Context) error {
 		}
 		page.L.Title = "Fix your flag"
 		page.Input, page.Field, page.Error = in, field, msg
-		return s.render(c, status, "discussion_moderation_flag", page)
+		return s.renderPage(c, status, flagView(page))
 	}
 	// Quiet: no live event, nothing for peers or the author.
 	return s.seeOther(c, b.Base+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/flag?done=1", "")
@@ -161,7 +161,7 @@ func (s *Server) moderationQueue(c echo.Context) error {
 	for _, su := range q.Suspended {
 		page.Suspended = append(page.Suspended, suspensionView{Suspension: su, LiftURL: b.L.URL(m + "/u/" + url.PathEscape(su.UserID) + "/lift")})
 	}
-	return s.render(c, http.StatusOK, "discussion_moderation", page)
+	return s.renderPage(c, http.StatusOK, moderationView(page))
 }
 
 // moderationAction runs one of the queue's forms, then returns to the
@@ -297,5 +297,5 @@ func (s *Server) moderationLog(c echo.Context) error {
 	if cursor != "" {
 		page.FirstURL = b.L.URL(m + "/log")
 	}
-	return s.render(c, http.StatusOK, "discussion_moderation_log", page)
+	return s.renderPage(c, http.StatusOK, moderationLogView(page))
 }

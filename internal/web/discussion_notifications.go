@@ -49,7 +49,8 @@ func (s *Server) notifications(c echo.Context) error {
 		page.Notifications = append(page.Notifications, notificationView{Notification: n,
 			URL: postLink(b.L, b.Base, n.ThreadID, n.PostID)})
 	}
-	return s.render(c, http.StatusOK, "discussion_notifications", page)
+	page.L.Scripts = []string{"js/mark-seen.js"}
+	return s.renderPage(c, http.StatusOK, notificationsView(page))
 }
 
 // markNotificationsRead marks the viewer's notifications as seen: all, or

@@ -54,7 +54,7 @@ func (s *Server) participation(c echo.Context) error {
 	for _, col := range participationColumns {
 		page.Columns = append(page.Columns, navLink{Label: col.label, URL: b.L.URL(b.Base + "/participation?sort=" + col.by), Current: col.by == by})
 	}
-	return s.render(c, http.StatusOK, "discussion_participation", page)
+	return s.renderPage(c, http.StatusOK, participationView(page))
 }
 
 // medianText says the median time to a first answer in hours and minutes.

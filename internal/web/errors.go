@@ -113,7 +113,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if le != nil {
 			page.Hint = ltiHint(le.Reason)
 		}
-		rerr = s.render(c, status, "error", page)
+		rerr = s.renderPage(c, status, errorView(page))
 	}
 	if rerr != nil {
 		c.String(status, message+" Reference: "+ref)

@@ -1,5 +1,11 @@
 package web
 
+import (
+	"github.com/a-h/templ"
+
+	"github.com/roundtable-lms/roundtable/internal/activity"
+)
+
 // Hooks for the web_test package.
 
 func init() { renderedPosts.renders = map[string]int{} }
@@ -18,3 +24,9 @@ func SessionCookieName(link string) string { return sessionCookieName(link) }
 
 // MaxSessionCookies is how many session cookies a browser keeps at most.
 const MaxSessionCookies = maxSessionCookies
+
+// RegisterKindForm registers fields as the settings fields of a kind's
+// form, as a kind built into Roundtable registers its components.
+func RegisterKindForm(form string, fields templ.Component) (withdraw func()) {
+	return registerKindForm(form, func(settingsForm, activity.Options) templ.Component { return fields }, nil)
+}

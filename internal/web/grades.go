@@ -132,7 +132,7 @@ func (s *Server) activityGrades(c echo.Context) error {
 	case "none":
 		page.Notice = "There was nothing to retry."
 	}
-	return s.render(c, http.StatusOK, "discussion_grades", page)
+	return s.renderPage(c, http.StatusOK, gradesView(page))
 }
 
 // retryGrades queues the course's failed deliveries again (or one
@@ -183,7 +183,7 @@ func (s *Server) adminGrades(c echo.Context) error {
 	if n := c.QueryParam("retried"); n != "" {
 		page.Notice = fmt.Sprintf("%s failed %s queued again.", n, map[bool]string{true: "score is", false: "scores are"}[n == "1"])
 	}
-	return s.render(c, http.StatusOK, "admin_grades", page)
+	return s.renderPage(c, http.StatusOK, adminGradesView(page))
 }
 
 // adminRetryGrades queues failed deliveries again: all, one LMS's, or one

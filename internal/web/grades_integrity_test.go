@@ -30,7 +30,7 @@ func eachDBGrades(t *testing.T, tune grade.Config, fn func(t *testing.T, env *ap
 		t.Run(string(kind), func(t *testing.T) {
 			fn(t, apptest.StartWith(t, kind, func(c *config.Config) {
 				tune.PollInterval = 50 * time.Millisecond
-				c.Grades = tune
+				c.Grades = config.GradeDelivery(tune)
 			}))
 		})
 	}

@@ -26,7 +26,7 @@ func eachDBFastGrades(t *testing.T, fn func(t *testing.T, env *apptest.Env)) {
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			fn(t, apptest.StartWith(t, kind, func(c *config.Config) {
-				c.Grades = grade.Config{BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond, MaxAttempts: 4}
+				c.Grades = config.GradeDelivery{BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond, MaxAttempts: 4}
 			}))
 		})
 	}

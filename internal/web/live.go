@@ -229,8 +229,8 @@ func (s *Server) refuseStream(c echo.Context, sess session.Session, refusal stri
 	}
 	c.Response().Header().Set("Retry-After", strconv.Itoa(streamsRetryIn))
 	heading := http.StatusText(status)
-	return s.render(c, status, "error", errorPage{L: s.layout(heading), Heading: heading, Message: message,
-		Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
+	return s.renderPage(c, status, errorView(errorPage{L: s.layout(heading), Heading: heading, Message: message,
+		Reference: c.Response().Header().Get(echo.HeaderXRequestID)}))
 }
 
 // writeEvent writes one SSE message: the event's type as the SSE event

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -15,14 +16,10 @@ func TestLayoutLiveSrc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := parsePages(as)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{pages: ps, assets: as}
+	s := &Server{assets: as}
 	render := func(l Layout) *goquery.Document {
 		var buf bytes.Buffer
-		if err := ps.byName["error"].ExecuteTemplate(&buf, "layout", errorPage{L: l, Heading: "h", Message: "m"}); err != nil {
+		if err := errorView(errorPage{L: l, Heading: "h", Message: "m"}).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
 		d, err := goquery.NewDocumentFromReader(&buf)

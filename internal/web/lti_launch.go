@@ -86,10 +86,10 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		}
 		// No cookie came back, but the platform keeps our state: let the
 		// page confirm it from the platform's storage, then post again.
-		return s.render(c, http.StatusOK, "launch_storage", launchStoragePage{
-			L: s.layout("Signing in"), Target: ls.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
+		return s.renderPage(c, http.StatusOK, launchStorageView(launchStoragePage{
+			L: s.storageLayout(), Target: ls.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
 			State: ls.State, Nonce: ls.Nonce, IDToken: idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
-		})
+		}))
 	}
 	// The token verified, so the deployment it names is the one the peek
 	// already looked up.

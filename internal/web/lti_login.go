@@ -31,6 +31,14 @@ type loginStoragePage struct {
 	Next           string
 }
 
+// storageLayout is the layout of the sign-in pages that go through the
+// LMS's storage (platform-storage.js).
+func (s *Server) storageLayout() Layout {
+	l := s.layout("Signing in")
+	l.Scripts = []string{"js/platform-storage.js"}
+	return l
+}
+
 // ltiLogin answers an OIDC third-party initiated login (GET or POST).
 // Anyone can start one: loginLimit bounds how many one client address
 // starts, and the session store how many one platform has unfinished.
@@ -91,10 +99,10 @@ func (s *Server) ltiLogin(c echo.Context) error {
 	}
 	// The platform offers storage: keep state and nonce there too, then go on.
 	s.frameBy(c, tenant.FrameOrigins(reg.Issuer, reg.AuthURL))
-	return s.render(c, http.StatusOK, "login_storage", loginStoragePage{
-		L: s.layout("Signing in"), Target: req.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
+	return s.renderPage(c, http.StatusOK, loginStorageView(loginStoragePage{
+		L: s.storageLayout(), Target: req.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
 		State: ls.State, Nonce: ls.Nonce, Next: authURL,
-	})
+	}))
 }
 
 // loginPlatform is the id of the platform a refused login names, when the

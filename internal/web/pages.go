@@ -88,8 +88,7 @@ func parsePages(as *assets) (*pages, error) {
 	ps := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" || base == "admin_layout.html" || base == "discussion_parts.html" || base == "settings_fields.html" ||
-			strings.HasPrefix(base, "kind_") {
+		if base == "layout.html" || base == "admin_layout.html" || base == "discussion_parts.html" {
 			continue
 		}
 		// The admin console is a first-party site of its own, with its own
@@ -98,39 +97,17 @@ func parsePages(as *assets) (*pages, error) {
 		if strings.HasPrefix(base, "admin_") {
 			layout = "templates/admin_layout.html"
 		}
-		// Every page may hold the activity settings' fields, with each
-		// kind's own.
-		files := []string{layout, n, "templates/settings_fields.html", "templates/kind_*.html"}
+		files := []string{layout, n}
 		if strings.HasPrefix(base, "discussion_") {
 			files = append(files, "templates/discussion_parts.html")
 		}
-		t := template.New(base)
-		t, err := t.Funcs(template.FuncMap{"kindPart": kindPart(t)}).ParseFS(templateFS, files...)
+		t, err := template.New(base).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", n, err)
 		}
 		ps.byName[strings.TrimSuffix(base, ".html")] = t
 	}
 	return ps, nil
-}
-
-// kindPart is the settings fields' call of a kind's template: part
-// ("fields" or "completion") of the kind's form, "kind_<part>_<form>" in
-// page t, or nothing when the kind has none. Which template is known only
-// from the data, so it is looked up and executed here; its output was
-// escaped by its own execution.
-func kindPart(t *template.Template) func(part string, f kindForm) (template.HTML, error) {
-	return func(part string, f kindForm) (template.HTML, error) {
-		kt := t.Lookup("kind_" + part + "_" + f.Form)
-		if kt == nil {
-			return "", nil
-		}
-		var b strings.Builder
-		if err := kt.Execute(&b, f); err != nil {
-			return "", err
-		}
-		return template.HTML(b.String()), nil
-	}
 }
 
 // render writes page name with data, whose L field is filled in here.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/egress"
+	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -88,10 +89,19 @@ type registerPage struct {
 	CloseAfter int
 }
 
+// registerLayout is the registration page's layout: its script asks the
+// LMS to close it.
+func (s *Server) registerLayout() Layout {
+	l := s.layout("Register Roundtable")
+	l.Scripts = []string{"js/register-close.js"}
+	return l
+}
+
 // toolDescription is what Roundtable asks of every LMS it registers with;
 // jwksURL is the new registration's own JWKS URL.
 func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
 	launch := s.URL("/lti/launch")
+	resourceLink, deepLinking := lms.Placements()
 	return lti.ToolDescription{
 		Name:          "Roundtable",
 		Description:   "Cohort discussion, questions answered by peers and experts, peer review and learning playlists, inside your courses.",
@@ -103,15 +113,10 @@ func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
 		Scopes:        wantedScopes,
 		Claims:        []string{"iss", "sub", "name", "given_name", "family_name", "email", "picture", "locale"},
 		Custom:        registrationCustom(),
-		// Canvas turns ContentArea into its link_selection placement and
-		// keeps the first message of each placement: offered for resource
-		// links too, it would hide deep linking from Modules. editor_button
-		// is Canvas's rich-text editor (RichTextEditor elsewhere).
+		// Every family's placement names: each LMS takes those it knows.
 		Messages: []lti.ToolMessage{
-			{Type: lti.MessageResourceLink, TargetLinkURI: launch, Label: "Roundtable",
-				Placements: []string{"course_navigation"}},
-			{Type: lti.MessageDeepLinking, TargetLinkURI: launch, Label: "Add a Roundtable activity",
-				Placements: []string{"link_selection", "assignment_selection", "editor_button", "ContentArea", "RichTextEditor"}},
+			{Type: lti.MessageResourceLink, TargetLinkURI: launch, Label: "Roundtable", Placements: resourceLink},
+			{Type: lti.MessageDeepLinking, TargetLinkURI: launch, Label: "Add a Roundtable activity", Placements: deepLinking},
 		},
 	}
 }
@@ -208,9 +213,9 @@ func (s *Server) registerTooOften(c echo.Context, ip string, _ error) error {
 		slog.String("request_id", ref), slog.String("client_ip", ip))
 	s.frameBy(c, tenant.RegistrationFrameOrigins(strings.TrimSpace(c.QueryParam("openid_configuration"))))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(registerEvery/time.Second)))
-	return s.render(c, http.StatusTooManyRequests, "register", registerPage{L: s.layout("Register Roundtable"), Reference: ref,
+	return s.renderPage(c, http.StatusTooManyRequests, registerView(registerPage{L: s.registerLayout(), Reference: ref,
 		Outcome: outcomeLimited, Heading: "Too many registration attempts",
-		Message: "Roundtable received several registration attempts from your address in a short time. Wait a few seconds, then start the registration again from your LMS."})
+		Message: "Roundtable received several registration attempts from your address in a short time. Wait a few seconds, then start the registration again from your LMS."}))
 }
 
 // ltiRegister is the tool's LTI Dynamic Registration initiation URL. The
@@ -224,7 +229,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	ref := c.Response().Header().Get(echo.HeaderXRequestID)
 	configURL := strings.TrimSpace(c.QueryParam("openid_configuration"))
 	token := c.QueryParam("registration_token")
-	pg := registerPage{L: s.layout("Register Roundtable"), Reference: ref}
+	pg := registerPage{L: s.registerLayout(), Reference: ref}
 
 	// The LMS that registers frames this page from the origin of its
 	// configuration URL (for a Canvas school on its own domain, that
@@ -234,7 +239,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	if configURL == "" || len(configURL) > 2048 || len(token) > 8192 || !isWebURL(configURL) {
 		pg.Outcome, pg.Heading = outcomeFailed, "This registration link is incomplete"
 		pg.Message = "Roundtable registers with an LMS when the LMS opens this address with openid_configuration (the address of the LMS's configuration) and registration_token. Start the registration from your LMS's tool registration screen."
-		return s.render(c, http.StatusBadRequest, "register", pg)
+		return s.renderPage(c, http.StatusBadRequest, registerView(pg))
 	}
 
 	p, err := s.RegisterPlatform(ctx, configURL, token, s.Registration.Open)
@@ -257,7 +262,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 			int(tenant.PendingLifetime/(24*time.Hour)))
 	}
 	pg.CloseAfter = 4000
-	return s.render(c, http.StatusOK, "register", pg)
+	return s.renderPage(c, http.StatusOK, registerView(pg))
 }
 
 // registrationFailed answers a registration that did not happen: the
@@ -274,7 +279,7 @@ func (s *Server) registrationFailed(c echo.Context, pg registerPage, configURL s
 		pg.Outcome, pg.Heading = outcomeLimited, "Roundtable is not accepting registrations right now"
 		pg.Message = fmt.Sprintf("Roundtable has accepted as many LMS registrations in the last hour as it takes. Try again in about %d minutes, starting from your LMS.",
 			int(math.Ceil(capped.retryAfter.Minutes())))
-		return s.render(c, http.StatusTooManyRequests, "register", pg)
+		return s.renderPage(c, http.StatusTooManyRequests, registerView(pg))
 	}
 	failure := tenant.RegistrationFailure{Reference: ref, ClientIP: c.RealIP(), OpenIDConfiguration: configURL}
 	var le *lti.Error
@@ -301,7 +306,7 @@ func (s *Server) registrationFailed(c echo.Context, pg registerPage, configURL s
 		s.Logger.ErrorContext(ctx, "cannot keep the failed registration for the console", slog.String("request_id", ref), slog.Any("error", rerr))
 	}
 	pg.Outcome, pg.Heading = outcomeFailed, "Roundtable could not register with your LMS"
-	return s.render(c, http.StatusBadGateway, "register", pg)
+	return s.renderPage(c, http.StatusBadGateway, registerView(pg))
 }
 
 func isWebURL(raw string) bool {
@@ -322,38 +327,12 @@ func (s *Server) canvasConfig(c echo.Context) error {
 				"Use the Canvas configuration URL shown in Roundtable's admin console (Register Roundtable in your LMS), which ends in ?platform= and the registration's id.",
 			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
 	}
-	launch := s.URL("/lti/launch")
-	placement := func(name, message string) map[string]any {
-		return map[string]any{
-			"placement": name, "message_type": message, "target_link_uri": launch,
-			"text": "Roundtable", "icon_url": s.URL(s.assets.url("img/roundtable.svg")),
-		}
-	}
-	doc := map[string]any{
-		"title":               "Roundtable",
-		"description":         s.toolDescription("").Description,
-		"oidc_initiation_url": s.URL("/lti/login"),
-		"target_link_uri":     launch,
-		"public_jwk_url":      s.JWKSURL(id),
-		"scopes":              wantedScopes,
-		"extensions": []any{map[string]any{
-			"platform":      "canvas.instructure.com",
-			"domain":        s.BaseURL.Host,
-			"tool_id":       "roundtable",
-			"privacy_level": "public",
-			"settings": map[string]any{
-				"text":     "Roundtable",
-				"icon_url": s.URL(s.assets.url("img/roundtable.svg")),
-				"placements": []any{
-					placement("course_navigation", lti.MessageResourceLink),
-					placement("link_selection", lti.MessageDeepLinking),
-					placement("assignment_selection", lti.MessageDeepLinking),
-					placement("editor_button", lti.MessageDeepLinking),
-				},
-			},
-		}},
-		"custom_fields": registrationCustom(),
-	}
+	doc := lms.Canvas.DeveloperKey(lms.Tool{
+		ID: "roundtable", Title: "Roundtable", Description: s.toolDescription("").Description,
+		LoginURL: s.URL("/lti/login"), LaunchURL: s.URL("/lti/launch"),
+		JWKSURL: s.JWKSURL(id), IconURL: s.URL(s.assets.url("img/roundtable.svg")),
+		Domain: s.BaseURL.Host, Scopes: wantedScopes, Custom: registrationCustom(),
+	})
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSON(http.StatusOK, doc)
 }

@@ -102,7 +102,7 @@ func (s *Server) rosterView(c echo.Context) error {
 			page.Outcome = outcomeText(r.Link)
 		}
 	}
-	return s.render(c, http.StatusOK, "discussion_roster", page)
+	return s.renderPage(c, http.StatusOK, rosterPageView(page))
 }
 
 func outcomeText(st roster.Sync) string {

@@ -130,15 +130,13 @@ func (p *Platform) formPost(w http.ResponseWriter, r *http.Request, action, stor
 	// Tokens must not be cached or leak through Referer.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	p.render(w, r, http.StatusOK, "autopost.html", &page)
+	p.render(w, r, http.StatusOK, &page.layout, autoPostView(&page))
 }
 
 // authPage is the error page for requests that cannot be answered to a tool.
 func (p *Platform) authPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p.log.InfoContext(r.Context(), "authorization request rejected", slog.String("detail", msg))
 	w.Header().Set("Cache-Control", "no-store")
-	p.render(w, r, status, "error.html", &errorPage{
-		layout:  p.layout("Launch failed"),
-		Message: msg,
-	})
+	pg := &errorPage{layout: p.layout("Launch failed"), Message: msg}
+	p.render(w, r, status, &pg.layout, errorView(pg))
 }

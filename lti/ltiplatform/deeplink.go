@@ -451,7 +451,7 @@ func (p *Platform) renderDeepLinkResult(w http.ResponseWriter, r *http.Request, 
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	p.render(w, r, http.StatusOK, "deeplink.html", pg)
+	p.render(w, r, http.StatusOK, &pg.layout, deepLinkView(pg))
 }
 
 func (p *Platform) deepLinkFailed(w http.ResponseWriter, r *http.Request, status int, e *deepLinkError) {
@@ -493,7 +493,7 @@ func (p *Platform) handleAddActivity(w http.ResponseWriter, r *http.Request) {
 		CourseHref: "/courses/" + url.PathEscape(course.ID)}
 	pg.SignedInAs = displayName(user)
 	w.Header().Set("Cache-Control", "no-store")
-	p.render(w, r, http.StatusOK, "launch.html", pg)
+	p.render(w, r, http.StatusOK, &pg.layout, launchView(pg))
 }
 
 // canAddActivities: instructors, teaching assistants, content developers

@@ -323,5 +323,5 @@ func (p *Platform) handleRegisterToolPage(w http.ResponseWriter, r *http.Request
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	p.render(w, r, status, "register.html", pg)
+	p.render(w, r, status, &pg.layout, registerView(pg))
 }

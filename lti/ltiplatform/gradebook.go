@@ -98,7 +98,7 @@ func (p *Platform) handleGradebook(w http.ResponseWriter, r *http.Request) {
 		pg.FaultText = fmt.Sprintf("The services answer %d %s to every request.", f.Status, http.StatusText(f.Status))
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	p.render(w, r, http.StatusOK, "gradebook.html", pg)
+	p.render(w, r, http.StatusOK, &pg.layout, gradebookView(pg))
 }
 
 func (p *Platform) gradeCell(li LineItem, userID string) gradeCell {

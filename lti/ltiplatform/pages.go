@@ -1,42 +1,18 @@
+//go:generate go tool templ generate
+
 package ltiplatform
 
 import (
 	"bytes"
 	"crypto/rand"
-	"embed"
 	"errors"
-	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/a-h/templ"
 )
-
-//go:embed templates/*.html
-var templateFS embed.FS
-
-// pages holds the templates, parsed once.
-type pages struct {
-	byName map[string]*template.Template
-}
-
-func parsePages() (*pages, error) {
-	pg := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"home.html", "course.html", "launch.html", "error.html", "register.html", "deeplink.html", "gradebook.html"} {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
-		}
-		pg.byName[name] = t
-	}
-	t, err := template.ParseFS(templateFS, "templates/autopost.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse autopost.html: %w", err)
-	}
-	pg.byName["autopost.html"] = t
-	return pg, nil
-}
 
 // layout is embedded in every page struct.
 type layout struct {
@@ -45,8 +21,6 @@ type layout struct {
 	SignedInAs   string
 	Nonce        string // CSP nonce for the page's inline script and style
 }
-
-func (l *layout) setNonce(n string) { l.Nonce = n }
 
 func (p *Platform) layout(title string) layout {
 	return layout{Title: title, PlatformName: p.cfg.Name}
@@ -112,14 +86,15 @@ type launchPage struct {
 	FixedFrame bool
 }
 
-// render executes a page with a fresh CSP nonce. Pages allow scripts and
-// styles only with that nonce; frames and form posts may go to any tool.
-func (p *Platform) render(w http.ResponseWriter, r *http.Request, status int, name string, data interface{ setNonce(string) }) {
+// render writes a page with a fresh CSP nonce, which it puts in l, the
+// layout that view reads: pages allow scripts and styles only with that
+// nonce; frames and form posts may go to any tool.
+func (p *Platform) render(w http.ResponseWriter, r *http.Request, status int, l *layout, view templ.Component) {
 	nonce := rand.Text()
-	data.setNonce(nonce)
+	l.Nonce = nonce
 	var buf bytes.Buffer
-	if err := p.pages.byName[name].ExecuteTemplate(&buf, "page", data); err != nil {
-		p.log.ErrorContext(r.Context(), "render page", slog.String("page", name), slog.Any("err", err))
+	if err := view.Render(r.Context(), &buf); err != nil {
+		p.log.ErrorContext(r.Context(), "render page", slog.String("title", l.Title), slog.Any("err", err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -134,7 +109,7 @@ func (p *Platform) render(w http.ResponseWriter, r *http.Request, status int, na
 
 func (p *Platform) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 	pg := &errorPage{layout: p.layout(title), Message: msg}
-	p.render(w, r, status, "error.html", pg)
+	p.render(w, r, status, &pg.layout, errorView(pg))
 }
 
 func (p *Platform) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -146,7 +121,7 @@ func (p *Platform) handleHome(w http.ResponseWriter, r *http.Request) {
 			People: len(people), Activities: len(p.Links(c.ID)),
 		})
 	}
-	p.render(w, r, http.StatusOK, "home.html", pg)
+	p.render(w, r, http.StatusOK, &pg.layout, homeView(pg))
 }
 
 func (p *Platform) handleCourse(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +157,7 @@ func (p *Platform) handleCourse(w http.ResponseWriter, r *http.Request) {
 		}
 		pg.Activities = append(pg.Activities, a)
 	}
-	p.render(w, r, http.StatusOK, "course.html", pg)
+	p.render(w, r, http.StatusOK, &pg.layout, courseView(pg))
 }
 
 // LaunchPagePath is the demo page that shows an activity to a user.
@@ -227,7 +202,7 @@ func (p *Platform) handleLaunchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	pg.SignedInAs = displayName(user)
 	w.Header().Set("Cache-Control", "no-store")
-	p.render(w, r, http.StatusOK, "launch.html", pg)
+	p.render(w, r, http.StatusOK, &pg.layout, launchView(pg))
 }
 
 func displayName(u User) string {

@@ -137,11 +137,10 @@ type Member struct {
 
 // Platform is an in-memory LTI 1.3 platform. It is safe for concurrent use.
 type Platform struct {
-	cfg   Config
-	key   *rsa.PrivateKey
-	kid   string
-	log   *slog.Logger
-	pages *pages
+	cfg Config
+	key *rsa.PrivateKey
+	kid string
+	log *slog.Logger
 
 	mu        sync.RWMutex
 	tools     map[string]Tool
@@ -197,16 +196,11 @@ func New(cfg Config) (*Platform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ltiplatform: %w", err)
 	}
-	pg, err := parsePages()
-	if err != nil {
-		return nil, fmt.Errorf("ltiplatform: %w", err)
-	}
 	return &Platform{
 		cfg:     cfg,
 		key:     key,
 		kid:     Thumbprint(&key.PublicKey),
 		log:     cfg.Logger.With(slog.String("component", "ltiplatform"), slog.String("issuer", cfg.Issuer)),
-		pages:   pg,
 		tools:   map[string]Tool{},
 		users:   map[string]User{},
 		courses: map[string]Course{},
