@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -304,7 +303,7 @@ func (s *Server) discussionList(c echo.Context) error {
 			page.Empty = "No threads match."
 		}
 	}
-	return s.render(c, http.StatusOK, "discussion_list", page)
+	return s.renderPage(c, http.StatusOK, discussionListView(&page))
 }
 
 type threadFormPage struct {
@@ -328,7 +327,7 @@ func (s *Server) newThreadForm(c echo.Context) error {
 	if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "discussion_new", threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: b.suspended})
+	return s.renderThreadForm(c, http.StatusOK, threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: b.suspended})
 }
 
 func (s *Server) createThread(c echo.Context) error {
@@ -345,10 +344,17 @@ func (s *Server) createThread(c echo.Context) error {
 		if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
 			return err
 		}
-		return s.render(c, status, "discussion_new", threadFormPage{discussionBase: b, Input: in, Field: field, Error: msg, Action: b.L.URL(b.Base + "/threads")})
+		return s.renderThreadForm(c, status, threadFormPage{discussionBase: b, Input: in, Field: field, Error: msg, Action: b.L.URL(b.Base + "/threads")})
 	}
 	s.announce(c, "thread.created", id, "")
 	return s.seeOther(c, b.Base+"/t/"+id, "")
+}
+
+// renderThreadForm writes the new thread's form, with the script that
+// suggests similar threads as the title is typed.
+func (s *Server) renderThreadForm(c echo.Context, status int, page threadFormPage) error {
+	page.L.Scripts = append(page.L.Scripts, "js/suggest.js")
+	return s.renderPage(c, status, threadFormView(&page))
 }
 
 // postView is a post as its page shows it.
@@ -483,9 +489,9 @@ func (s *Server) thread(c echo.Context) error {
 	return s.renderThread(c, http.StatusOK, page)
 }
 
-// renderThread writes the thread page, its replies straight into it.
+// renderThread writes the thread page.
 func (s *Server) renderThread(c echo.Context, status int, page threadPage) error {
-	return s.renderAround(c, status, "discussion_thread", page, func(buf *bytes.Buffer) { writeReplies(buf, page.Replies) })
+	return s.renderPage(c, status, threadPageView(&page))
 }
 
 // quote turns a post into a Markdown block quote that opens a reply.
@@ -547,7 +553,8 @@ func (s *Server) editForm(c echo.Context) error {
 		return roundtable.Errorf(roundtable.EFORBIDDEN, "You can edit only your own posts, in threads that are not locked.")
 	}
 	b.L.Title = "Edit post"
-	return s.render(c, http.StatusOK, "discussion_edit", s.editPage(b, c, p.Opening, page.Thread.Title, p.Body))
+	ep := s.editPage(b, c, p.Opening, page.Thread.Title, p.Body)
+	return s.renderPage(c, http.StatusOK, editPostView(&ep))
 }
 
 func (s *Server) editPage(b discussionBase, c echo.Context, opening bool, title, body string) editPage {
@@ -570,7 +577,7 @@ func (s *Server) edit(c echo.Context) error {
 		}
 		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
 		page.Field, page.Error = field, msg
-		return s.render(c, status, "discussion_edit", page)
+		return s.renderPage(c, status, editPostView(&page))
 	}
 	s.announce(c, "post.updated", c.Param("thread"), c.Param("post"))
 	return s.seeOtherPost(c, b.Base, c.Param("thread"), c.Param("post"))
@@ -609,7 +616,7 @@ func (s *Server) history(c echo.Context) error {
 		}
 		page.Revisions = append(page.Revisions, rv)
 	}
-	return s.render(c, http.StatusOK, "discussion_history", page)
+	return s.renderPage(c, http.StatusOK, postHistoryView(&page))
 }
 
 // redactRevision removes an earlier version's text (staff), then returns

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -12,7 +10,7 @@ import (
 )
 
 // Fragments: one post, or one thread of the list, rendered by the same
-// template part as its page, for live.js to put in place instead of
+// component as its page, for live.js to put in place instead of
 // reloading. Live events carry ids only; what a fragment shows is decided
 // here, for the viewer, exactly as on a reload (anonymity, hidden and
 // removed posts, staff controls, the forms' CSRF and session tokens).
@@ -25,7 +23,7 @@ const postParentHeader = "Roundtable-Post-Parent"
 // to a viewer (staff or not), with their forms and the URLs of their
 // actions in this session; what the URLs share is escaped once a page.
 func postViews(b discussionBase, staff bool, t discussion.Thread) func(discussion.Post) postView {
-	links := newPostLinks(b.Base, t.ID, b.sessionQuery())
+	links := newPostLinks(b, t.ID)
 	canAccept := t.IsQuestion() && (staff || t.Author.Mine)
 	return func(p discussion.Post) postView {
 		pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
@@ -51,18 +49,6 @@ func acceptable(t discussion.Thread, p discussion.Post) bool {
 	return !p.Author.Mine && !ownAnswer
 }
 
-// threadRow is one thread as the list shows it (the "thread-row" part).
-type threadRow struct {
-	discussion.Thread
-	L    Layout
-	Base string
-}
-
-// Row is one of the list's threads as the "thread-row" part takes it.
-func (p discussionListPage) Row(t discussion.Thread) threadRow {
-	return threadRow{Thread: t, L: p.L, Base: p.Base}
-}
-
 // fragmentBase is what a fragment's forms and links need of the page's
 // discussionBase, without the header's reads.
 func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) {
@@ -82,14 +68,14 @@ func (s *Server) postFragment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	part := "post"
-	if !p.Opening && p.ParentID == "" {
-		part = "reply"
-	}
+	pv := postViews(b, sess.Roles.IsStaff(), t)(p)
 	if p.ParentID != "" {
 		c.Response().Header().Set(postParentHeader, p.ParentID)
 	}
-	return s.renderPart(c, "discussion_thread", part, postViews(b, sess.Roles.IsStaff(), t)(p))
+	if !p.Opening && p.ParentID == "" {
+		return s.renderPage(c, http.StatusOK, replyBlock(&pv))
+	}
+	return s.renderPage(c, http.StatusOK, postArticle(&pv))
 }
 
 // threadRowFragment is one thread as the list renders it, in one read.
@@ -99,20 +85,5 @@ func (s *Server) threadRowFragment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderPart(c, "discussion_list", "thread-row", threadRow{Thread: t, L: b.L, Base: b.Base})
-}
-
-// renderPart writes one named part of a page's templates, without the
-// layout.
-func (s *Server) renderPart(c echo.Context, page, part string, data any) error {
-	t, ok := s.pages.byName[page]
-	if !ok {
-		return fmt.Errorf("no page %q", page)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, part, data); err != nil {
-		return fmt.Errorf("render %s of %s: %w", part, page, err)
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return s.renderPage(c, http.StatusOK, threadItem(&b, &t))
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,7 +48,7 @@ func (s *Server) search(c echo.Context) error {
 	for _, r := range res {
 		page.Results = append(page.Results, searchResultView{SearchResult: r, URL: postLink(b.L, b.Base, r.ThreadID, r.PostID)})
 	}
-	return s.render(c, http.StatusOK, "discussion_search", page)
+	return s.renderPage(c, http.StatusOK, searchPageView(&page))
 }
 
 type suggestion struct {
@@ -69,18 +68,11 @@ func (s *Server) suggest(c echo.Context) error {
 	for _, t := range similar {
 		items = append(items, suggestion{SimilarThread: t, URL: b.L.URL(b.Base + "/t/" + t.ID)})
 	}
-	var buf bytes.Buffer
-	if len(items) > 0 {
-		t, ok := s.pages.byName["discussion_search"]
-		if !ok {
-			return fmt.Errorf("no page discussion_search")
-		}
-		if err := t.ExecuteTemplate(&buf, "suggestions", items); err != nil {
-			return fmt.Errorf("render suggestions: %w", err)
-		}
+	if len(items) == 0 {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.HTMLBlob(http.StatusOK, nil)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return s.renderPage(c, http.StatusOK, suggestionList(items))
 }
 
 // threadRefID reads a thread id from what staff typed: the id itself, or a

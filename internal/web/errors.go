@@ -106,7 +106,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var rerr error
 	if _, inActivity := c.Get(ctxSession).(session.Session); inActivity && le == nil {
 		b, _ := s.discussionBase(c, heading)
-		rerr = s.render(c, status, "discussion_error", discussionErrorPage{discussionBase: b, Heading: heading, Message: message, Reference: ref})
+		rerr = s.renderPage(c, status, discussionErrorView(&discussionErrorPage{discussionBase: b, Heading: heading, Message: message, Reference: ref}))
 	} else {
 		page := errorPage{L: s.layout(heading), Heading: heading, Message: message, Reference: ref}
 		page.L.SessionEnded, _ = c.Get(ctxSessionEnded).(bool)

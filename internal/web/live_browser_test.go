@@ -188,7 +188,7 @@ func TestLiveScriptInBrowser(t *testing.T) {
 	}
 }
 
-// livePost is a post as the "post" part renders it (enough of it for live.js).
+// livePost is a post as postArticle renders it (enough of it for live.js).
 func livePost(id, body string, votes int, accepted bool) string {
 	class, badge := "post", ""
 	if accepted {
@@ -306,7 +306,7 @@ func TestLiveThreadPageInBrowser(t *testing.T) {
 	}
 }
 
-// liveRow is a thread of the list as the "thread-row" part renders it (enough
+// liveRow is a thread of the list as threadItem renders it (enough
 // of it for live.js).
 func liveRow(id, title string, pinned bool, replies int) string {
 	badge := ""

@@ -5,10 +5,8 @@ package web
 import (
 	"bytes"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -23,9 +21,6 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/session"
 	"github.com/roundtable-lms/roundtable/static"
 )
-
-//go:embed templates
-var templateFS embed.FS
 
 // Layout is what every page's layout needs. Each page struct embeds it as L.
 type Layout struct {
@@ -75,76 +70,9 @@ func (l Layout) URL(p string) string {
 	return p + sep + "rt=" + url.QueryEscape(l.SessionToken)
 }
 
-type pages struct {
-	byName map[string]*template.Template
-}
-
-// parsePages parses each page with the layout once, at start-up.
-func parsePages(as *assets) (*pages, error) {
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	ps := &pages{byName: map[string]*template.Template{}}
-	for _, n := range names {
-		base := path.Base(n)
-		if base == "layout.html" || base == "admin_layout.html" || base == "discussion_parts.html" {
-			continue
-		}
-		// The admin console is a first-party site of its own, with its own
-		// layout (see admin.go).
-		layout := "templates/layout.html"
-		if strings.HasPrefix(base, "admin_") {
-			layout = "templates/admin_layout.html"
-		}
-		files := []string{layout, n}
-		if strings.HasPrefix(base, "discussion_") {
-			files = append(files, "templates/discussion_parts.html")
-		}
-		t, err := template.New(base).ParseFS(templateFS, files...)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", n, err)
-		}
-		ps.byName[strings.TrimSuffix(base, ".html")] = t
-	}
-	return ps, nil
-}
-
-// render writes page name with data, whose L field is filled in here.
-func (s *Server) render(c echo.Context, status int, name string, data any) error {
-	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
-		return t.ExecuteTemplate(buf, "layout", data)
-	})
-}
-
-// renderAround writes a page whose content comes in two parts,
-// "content-top" and "content-bottom", with what middle writes between
-// them straight into the page: a thread's hundred replies, written in
-// Go, are not first made into strings of their own (a quarter of a
-// thread view's garbage) for the template to copy.
-func (s *Server) renderAround(c echo.Context, status int, name string, data any, middle func(*bytes.Buffer)) error {
-	return s.writePage(c, status, name, func(t *template.Template, buf *bytes.Buffer) error {
-		if err := executeParts(t, buf, data, "layout-head", "content-top"); err != nil {
-			return err
-		}
-		middle(buf)
-		return executeParts(t, buf, data, "content-bottom", "layout-foot")
-	})
-}
-
-// executeParts executes the named templates of t in turn into buf.
-func executeParts(t *template.Template, buf *bytes.Buffer, data any, parts ...string) error {
-	for _, part := range parts {
-		if err := t.ExecuteTemplate(buf, part, data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// renderPage writes a page made of templ components (see layout.templ).
-// Pages are written with templ: typed, compiled, escaped by context; the
-// html/template pages still here are being moved to it.
+// renderPage writes a page made of templ components (see layout.templ),
+// or a fragment of one, straight into a pooled buffer. Every page is
+// written with templ: typed, compiled, escaped by context.
 func (s *Server) renderPage(c echo.Context, status int, page templ.Component) error {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer func() {
@@ -155,26 +83,6 @@ func (s *Server) renderPage(c echo.Context, status int, page templ.Component) er
 	}()
 	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("render page: %w", err)
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
-}
-
-// writePage answers with the page that write puts in a pooled buffer.
-func (s *Server) writePage(c echo.Context, status int, name string, write func(*template.Template, *bytes.Buffer) error) error {
-	t, ok := s.pages.byName[name]
-	if !ok {
-		return fmt.Errorf("no page %q", name)
-	}
-	buf := pageBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledPage {
-			buf.Reset()
-			pageBuffers.Put(buf)
-		}
-	}()
-	if err := write(t, buf); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())

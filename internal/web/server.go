@@ -91,11 +91,10 @@ type Deps struct {
 	Access *session.Access
 }
 
-// Server holds the Echo instance and the parsed templates.
+// Server holds the Echo instance and the static assets its pages name.
 type Server struct {
 	Deps
 	echo   *echo.Echo
-	pages  *pages
 	assets *assets
 
 	prefetched prefetchedViews
@@ -133,11 +132,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps, err := parsePages(as)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{Deps: d, echo: echo.New(), pages: ps, assets: as, turns: newPageTurns(d.ActivePages),
+	s := &Server{Deps: d, echo: echo.New(), assets: as, turns: newPageTurns(d.ActivePages),
 		https: d.BaseURL != nil && d.BaseURL.Scheme == "https", writeLimits: newWriteLimits(d.WriteLimits)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
