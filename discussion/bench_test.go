@@ -79,7 +79,7 @@ func BenchmarkReadsAtScale(b *testing.B) {
 				b.Fatal(err)
 			}
 			s := discussion.NewStore(db)
-			v := discussion.Viewer{SpaceID: f.Space.SpaceID, PlatformID: sp.PlatformID, CourseID: sp.CourseID, LinkID: sp.LinkID, CohortID: sp.CohortID, UserID: sp.Viewers[0]}
+			v := discussion.Viewer{SpaceID: f.Space.SpaceID, OrgID: sp.OrgID, CourseID: sp.CourseID, LinkID: sp.LinkID, CohortID: sp.CohortID, UserID: sp.Viewers[0]}
 			for _, r := range []struct {
 				name string
 				read func() error

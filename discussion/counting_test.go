@@ -21,7 +21,7 @@ type rescored struct {
 	calls [][]string
 }
 
-func (r *rescored) hook(ctx context.Context, tx *gorm.DB, platformID, linkID string, users []string) error {
+func (r *rescored) hook(ctx context.Context, tx *gorm.DB, orgID, linkID string, users []string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, slices.Sorted(slices.Values(users)))
@@ -68,11 +68,11 @@ func seedCohort(t *testing.T, db *store.DB, learners []string, staff ...string) 
 			t.Fatal(err)
 		}
 	}
-	exec(`INSERT INTO cohorts (platform_id, id, course_id, cohort_key, name, created_at) VALUES ('p1', 'A', 'c1', 'A', 'A', CURRENT_TIMESTAMP)`)
+	exec(`INSERT INTO cohorts (org_id, id, course_id, cohort_key, name, created_at) VALUES ('p1', 'A', 'c1', 'A', 'A', CURRENT_TIMESTAMP)`)
 	add := func(id, roles string) {
-		exec(`INSERT INTO users (platform_id, id, subject, name, pseudonym, created_at, updated_at) VALUES ('p1', ?, ?, ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`, id, id, id, id)
-		exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, created_at, updated_at) VALUES ('p1', 'c1', ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`, id, roles)
-		exec(`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES ('p1', 'A', ?, CURRENT_TIMESTAMP)`, id)
+		exec(`INSERT INTO users (org_id, id, issuer, subject, name, pseudonym, created_at, updated_at) VALUES ('p1', ?, 'https://lms.example', ?, ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`, id, id, id, id)
+		exec(`INSERT INTO memberships (org_id, course_id, user_id, roles, created_at, updated_at) VALUES ('p1', 'c1', ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`, id, roles)
+		exec(`INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) VALUES ('p1', 'A', ?, CURRENT_TIMESTAMP)`, id)
 	}
 	for _, l := range learners {
 		add(l, "learner")

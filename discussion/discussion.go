@@ -64,13 +64,13 @@ var DefaultWriteLimits = map[string]int{WritePost: DefaultPostsPerMinute, WriteV
 // session's platform, course, activity (link) and cohort that own it.
 type Viewer struct {
 	// SpaceID is the space every read and write is scoped to (see space).
-	SpaceID    string
-	PlatformID string
-	CourseID   string
-	LinkID     string
-	CohortID   string
-	UserID     string
-	Staff      bool
+	SpaceID  string
+	OrgID    string
+	CourseID string
+	LinkID   string
+	CohortID string
+	UserID   string
+	Staff    bool
 	// Observer reads the space as a learner does, without the post-first
 	// rule (an observer never posts: the web layer refuses their forms).
 	Observer bool

@@ -197,8 +197,8 @@ func staffWithReason(v Viewer, reason *string) error {
 }
 
 func logAction(tx *gorm.DB, v Viewer, now time.Time, action, threadID, postID, targetUserID, reason string) error {
-	return tx.Exec(`INSERT INTO moderation_log (platform_id, id, course_id, link_id, cohort_id, actor_id, action, thread_id, post_id, target_user_id, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.UserID, action,
+	return tx.Exec(`INSERT INTO moderation_log (org_id, id, course_id, link_id, cohort_id, actor_id, action, thread_id, post_id, target_user_id, reason, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.OrgID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.UserID, action,
 		threadID, postID, targetUserID, reason, now).Error
 }
 
@@ -219,9 +219,9 @@ func checkSuspended(tx *gorm.DB, v Viewer) error {
 
 // viewerSuspended is 1 when the viewer is suspended from posting in the
 // course, else 0 (its arguments: suspendedArgs).
-const viewerSuspended = `CASE WHEN EXISTS (SELECT 1 FROM course_suspensions WHERE platform_id = ? AND course_id = ? AND user_id = ?) THEN 1 ELSE 0 END`
+const viewerSuspended = `CASE WHEN EXISTS (SELECT 1 FROM course_suspensions WHERE org_id = ? AND course_id = ? AND user_id = ?) THEN 1 ELSE 0 END`
 
-func suspendedArgs(v Viewer) []any { return []any{v.PlatformID, v.CourseID, v.UserID} }
+func suspendedArgs(v Viewer) []any { return []any{v.OrgID, v.CourseID, v.UserID} }
 
 // FlagPost flags someone else's post for the staff. Flagging is quiet: the
 // author and peers are not told. A second flag of the same post by the
@@ -246,15 +246,15 @@ func (s *Store) FlagPost(ctx context.Context, v Viewer, postID string, in FlagIn
 			return err
 		}
 		var n int
-		if err := tx.Raw(`SELECT COUNT(*) FROM post_flags WHERE platform_id = ? AND post_id = ? AND user_id = ? AND status = 'open'`,
-			v.PlatformID, p.ID, v.UserID).Row().Scan(&n); err != nil {
+		if err := tx.Raw(`SELECT COUNT(*) FROM post_flags WHERE org_id = ? AND post_id = ? AND user_id = ? AND status = 'open'`,
+			v.OrgID, p.ID, v.UserID).Row().Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		return tx.Exec(`INSERT INTO post_flags (platform_id, id, course_id, link_id, cohort_id, space_id, thread_id, post_id, user_id, reason, note, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.SpaceID, p.ThreadID, p.ID,
+		return tx.Exec(`INSERT INTO post_flags (org_id, id, course_id, link_id, cohort_id, space_id, thread_id, post_id, user_id, reason, note, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.OrgID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.SpaceID, p.ThreadID, p.ID,
 			v.UserID, in.Reason, in.Note, now).Error
 	})
 }
@@ -288,10 +288,10 @@ func (s *Store) Queue(ctx context.Context, v Viewer) (Queue, error) {
 	}
 	const postCols = `p.id, p.thread_id, t.title, p.opening, p.author_id, p.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
 		p.body, p.hidden, p.deleted, t.locked, CASE WHEN su.user_id IS NULL THEN 0 ELSE 1 END, p.created_at`
-	const postJoins = `JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = t.course_id AND m.user_id = p.author_id
-		LEFT JOIN course_suspensions su ON su.platform_id = p.platform_id AND su.course_id = t.course_id AND su.user_id = p.author_id`
+	const postJoins = `JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+		LEFT JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
+		LEFT JOIN memberships m ON m.org_id = p.org_id AND m.course_id = t.course_id AND m.user_id = p.author_id
+		LEFT JOIN course_suspensions su ON su.org_id = p.org_id AND su.course_id = t.course_id AND su.user_id = p.author_id`
 	scanPost := func(r scanner, extra ...any) (FlaggedPost, error) {
 		var fp FlaggedPost
 		var authorID, name, pseudonym, roles string
@@ -303,10 +303,10 @@ func (s *Store) Queue(ctx context.Context, v Viewer) (Queue, error) {
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
 		rows, err := tx.Raw(`SELECT `+postCols+`, f.reason, f.note, f.user_id, COALESCE(fu.name, ''), COALESCE(fu.pseudonym, ''), COALESCE(fm.roles, ''), f.created_at
 			FROM post_flags f
-			JOIN posts p ON p.platform_id = f.platform_id AND p.id = f.post_id
+			JOIN posts p ON p.org_id = f.org_id AND p.id = f.post_id
 			`+postJoins+`
-			LEFT JOIN users fu ON fu.platform_id = f.platform_id AND fu.id = f.user_id
-			LEFT JOIN memberships fm ON fm.platform_id = f.platform_id AND fm.course_id = f.course_id AND fm.user_id = f.user_id
+			LEFT JOIN users fu ON fu.org_id = f.org_id AND fu.id = f.user_id
+			LEFT JOIN memberships fm ON fm.org_id = f.org_id AND fm.course_id = f.course_id AND fm.user_id = f.user_id
 			WHERE f.space_id = ? AND f.status = 'open'
 			ORDER BY f.post_id, f.id`, v.SpaceID).Rows()
 		if err != nil {
@@ -359,9 +359,9 @@ func (s *Store) Queue(ctx context.Context, v Viewer) (Queue, error) {
 
 		rows, err = tx.Raw(`SELECT su.user_id, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), su.reason, COALESCE(b.name, ''), su.created_at
 			FROM course_suspensions su
-			LEFT JOIN users u ON u.platform_id = su.platform_id AND u.id = su.user_id
-			LEFT JOIN users b ON b.platform_id = su.platform_id AND b.id = su.suspended_by
-			WHERE su.platform_id = ? AND su.course_id = ? ORDER BY su.created_at DESC`, v.PlatformID, v.CourseID).Rows()
+			LEFT JOIN users u ON u.org_id = su.org_id AND u.id = su.user_id
+			LEFT JOIN users b ON b.org_id = su.org_id AND b.id = su.suspended_by
+			WHERE su.org_id = ? AND su.course_id = ? ORDER BY su.created_at DESC`, v.OrgID, v.CourseID).Rows()
 		if err != nil {
 			return err
 		}
@@ -431,19 +431,19 @@ func (s *Store) setHidden(ctx context.Context, v Viewer, postID, reason string, 
 		if !hide {
 			action, hiddenBy, hiddenAt, delta = ActionRestore, "", sql.NullTime{}, -1
 		}
-		if err := tx.Exec(`UPDATE posts SET hidden = ?, hidden_by = ?, hidden_at = ? WHERE platform_id = ? AND id = ?`,
-			hide, hiddenBy, hiddenAt, v.PlatformID, p.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE posts SET hidden = ?, hidden_by = ?, hidden_at = ? WHERE org_id = ? AND id = ?`,
+			hide, hiddenBy, hiddenAt, v.OrgID, p.ID).Error; err != nil {
 			return err
 		}
 		if p.Opening {
-			err = tx.Exec(`UPDATE threads SET hidden = ? WHERE platform_id = ? AND id = ?`, hide, v.PlatformID, p.ThreadID).Error
+			err = tx.Exec(`UPDATE threads SET hidden = ? WHERE org_id = ? AND id = ?`, hide, v.OrgID, p.ThreadID).Error
 		} else {
-			err = tx.Exec(`UPDATE threads SET hidden_replies = hidden_replies + ? WHERE platform_id = ? AND id = ?`, delta, v.PlatformID, p.ThreadID).Error
+			err = tx.Exec(`UPDATE threads SET hidden_replies = hidden_replies + ? WHERE org_id = ? AND id = ?`, delta, v.OrgID, p.ThreadID).Error
 		}
 		if err != nil {
 			return err
 		}
-		if err := hideNotifications(tx, v.PlatformID, p.ThreadID, p.ID, p.Opening); err != nil {
+		if err := hideNotifications(tx, v.OrgID, p.ThreadID, p.ID, p.Opening); err != nil {
 			return err
 		}
 		// What is hidden does not count: a hidden reply takes its author's
@@ -452,7 +452,7 @@ func (s *Store) setHidden(ctx context.Context, v Viewer, postID, reason string, 
 		authors := []string{p.AuthorID}
 		if p.Opening {
 			authors = nil
-			if err := tx.Raw(`SELECT DISTINCT author_id FROM posts WHERE platform_id = ? AND thread_id = ?`, v.PlatformID, p.ThreadID).
+			if err := tx.Raw(`SELECT DISTINCT author_id FROM posts WHERE org_id = ? AND thread_id = ?`, v.OrgID, p.ThreadID).
 				Scan(&authors).Error; err != nil {
 				return err
 			}
@@ -461,8 +461,8 @@ func (s *Store) setHidden(ctx context.Context, v Viewer, postID, reason string, 
 			return err
 		}
 		if hide {
-			if err := tx.Exec(`UPDATE post_flags SET status = 'resolved', resolved_by = ?, resolved_at = ? WHERE platform_id = ? AND post_id = ? AND status = 'open'`,
-				v.UserID, now, v.PlatformID, p.ID).Error; err != nil {
+			if err := tx.Exec(`UPDATE post_flags SET status = 'resolved', resolved_by = ?, resolved_at = ? WHERE org_id = ? AND post_id = ? AND status = 'open'`,
+				v.UserID, now, v.OrgID, p.ID).Error; err != nil {
 				return err
 			}
 		}
@@ -481,8 +481,8 @@ func (s *Store) Dismiss(ctx context.Context, v Viewer, postID, reason string) er
 		if err != nil {
 			return err
 		}
-		res := tx.Exec(`UPDATE post_flags SET status = 'dismissed', resolved_by = ?, resolved_at = ? WHERE platform_id = ? AND post_id = ? AND status = 'open'`,
-			v.UserID, now, v.PlatformID, p.ID)
+		res := tx.Exec(`UPDATE post_flags SET status = 'dismissed', resolved_by = ?, resolved_at = ? WHERE org_id = ? AND post_id = ? AND status = 'open'`,
+			v.UserID, now, v.OrgID, p.ID)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
@@ -517,7 +517,7 @@ func (s *Store) setThreadFlag(ctx context.Context, v Viewer, threadID, flag stri
 			return err
 		}
 		// flag is one of three constants: safe to name as a column.
-		res := tx.Exec(`UPDATE threads SET `+flag+` = ? WHERE platform_id = ? AND id = ? AND `+flag+` <> ?`, on, v.PlatformID, threadID, on)
+		res := tx.Exec(`UPDATE threads SET `+flag+` = ? WHERE org_id = ? AND id = ? AND `+flag+` <> ?`, on, v.OrgID, threadID, on)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
@@ -538,7 +538,7 @@ func (s *Store) Suspend(ctx context.Context, v Viewer, userID, postID, reason st
 	now := s.now()
 	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		var roles string
-		err := tx.Raw(`SELECT roles FROM memberships WHERE platform_id = ? AND course_id = ? AND user_id = ?`, v.PlatformID, v.CourseID, userID).Row().Scan(&roles)
+		err := tx.Raw(`SELECT roles FROM memberships WHERE org_id = ? AND course_id = ? AND user_id = ?`, v.OrgID, v.CourseID, userID).Row().Scan(&roles)
 		if errors.Is(err, sql.ErrNoRows) {
 			return roundtable.Errorf(roundtable.ENOTFOUND, "That person is not a member of this course.")
 		}
@@ -559,8 +559,8 @@ func (s *Store) Suspend(ctx context.Context, v Viewer, userID, postID, reason st
 			}
 			threadID = p.ThreadID
 		}
-		res := tx.Exec(`INSERT INTO course_suspensions (platform_id, course_id, user_id, reason, suspended_by, created_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (platform_id, course_id, user_id) DO NOTHING`, v.PlatformID, v.CourseID, userID, reason, v.UserID, now)
+		res := tx.Exec(`INSERT INTO course_suspensions (org_id, course_id, user_id, reason, suspended_by, created_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org_id, course_id, user_id) DO NOTHING`, v.OrgID, v.CourseID, userID, reason, v.UserID, now)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
@@ -575,7 +575,7 @@ func (s *Store) Lift(ctx context.Context, v Viewer, userID, reason string) error
 	}
 	now := s.now()
 	return s.db.Tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`DELETE FROM course_suspensions WHERE platform_id = ? AND course_id = ? AND user_id = ?`, v.PlatformID, v.CourseID, userID)
+		res := tx.Exec(`DELETE FROM course_suspensions WHERE org_id = ? AND course_id = ? AND user_id = ?`, v.OrgID, v.CourseID, userID)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -598,7 +598,7 @@ func (s *Store) Log(ctx context.Context, v Viewer, after string, limit int) (Log
 	if limit <= 0 || limit > 200 {
 		limit = LogPageSize
 	}
-	args := []any{v.PlatformID, v.CourseID}
+	args := []any{v.OrgID, v.CourseID}
 	where := ``
 	if c, ok := decodeCursor(after); ok {
 		where = ` AND l.id < ?`
@@ -608,9 +608,9 @@ func (s *Store) Log(ctx context.Context, v Viewer, after string, limit int) (Log
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT l.id, l.action, COALESCE(a.name, ''), COALESCE(a.pseudonym, ''), l.thread_id, l.post_id,
 		COALESCE(tu.name, ''), COALESCE(tu.pseudonym, ''), l.reason, l.link_id, l.cohort_id, l.created_at
 		FROM moderation_log l
-		LEFT JOIN users a ON a.platform_id = l.platform_id AND a.id = l.actor_id
-		LEFT JOIN users tu ON tu.platform_id = l.platform_id AND tu.id = l.target_user_id
-		WHERE l.platform_id = ? AND l.course_id = ?`+where+` ORDER BY l.id DESC LIMIT ?`), args...)
+		LEFT JOIN users a ON a.org_id = l.org_id AND a.id = l.actor_id
+		LEFT JOIN users tu ON tu.org_id = l.org_id AND tu.id = l.target_user_id
+		WHERE l.org_id = ? AND l.course_id = ?`+where+` ORDER BY l.id DESC LIMIT ?`), args...)
 	if err != nil {
 		return out, fmt.Errorf("moderation log: %w", err)
 	}

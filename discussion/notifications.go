@@ -28,7 +28,8 @@ const (
 // MaxNotifications is how many notifications the list shows.
 const MaxNotifications = 50
 
-// Notification is something that happened that concerns the viewer.
+// Notification is something that happened that concerns a person, in
+// one of the spaces they may read.
 type Notification struct {
 	ID          string
 	Kind        string
@@ -39,6 +40,13 @@ type Notification struct {
 	// Unseen is true when the viewer had not seen it before this read.
 	Unseen    bool
 	CreatedAt time.Time
+	// SpaceID is the space it happened in; ActivityTitle and CourseTitle
+	// name that space's activity and course. Elsewhere is true when it is
+	// not the space of the page that lists it.
+	SpaceID       string
+	ActivityTitle string
+	CourseTitle   string
+	Elsewhere     bool
 }
 
 // Text says what happened, naming the actor as the viewer may know them.
@@ -79,7 +87,7 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 		if len(args) == 0 {
 			return nil
 		}
-		err := tx.Exec(`INSERT INTO notifications (platform_id, id, cohort_id, link_id, space_id, user_id, kind, actor_id, anonymous, thread_id, post_id, hidden, created_at)
+		err := tx.Exec(`INSERT INTO notifications (org_id, id, cohort_id, link_id, space_id, user_id, kind, actor_id, anonymous, thread_id, post_id, hidden, created_at)
 			VALUES `+q.String(), args...).Error
 		q.Reset()
 		args = args[:0]
@@ -94,9 +102,9 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 			// or post is)? Read after the caller updated the thread's
 			// row, whose lock orders this read with moderation's
 			// (setHidden updates that row before hideNotifications).
-			if err := tx.Raw(`SELECT COALESCE((SELECT hidden FROM threads WHERE platform_id = ? AND id = ?), FALSE)
-				OR COALESCE((SELECT hidden FROM posts WHERE platform_id = ? AND id = ?), FALSE)`,
-				v.PlatformID, threadID, v.PlatformID, postID).Row().Scan(&hidden); err != nil {
+			if err := tx.Raw(`SELECT COALESCE((SELECT hidden FROM threads WHERE org_id = ? AND id = ?), FALSE)
+				OR COALESCE((SELECT hidden FROM posts WHERE org_id = ? AND id = ?), FALSE)`,
+				v.OrgID, threadID, v.OrgID, postID).Row().Scan(&hidden); err != nil {
 				return err
 			}
 			checked = true
@@ -106,7 +114,7 @@ func notify(tx *gorm.DB, v Viewer, threadID, postID string, anonymous bool, now 
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, v.PlatformID, store.NewID(), v.CohortID, v.LinkID, v.SpaceID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, hidden, now)
+		args = append(args, v.OrgID, store.NewID(), v.CohortID, v.LinkID, v.SpaceID, n.userID, n.kind, v.UserID, anonymous, threadID, postID, hidden, now)
 		if len(args) >= notifyBatch*13 {
 			if err := flush(); err != nil {
 				return err
@@ -173,8 +181,8 @@ func mentioned(tx *gorm.DB, v Viewer, body string) ([]string, error) {
 		return nil, nil
 	}
 	rows, err := tx.Raw(`SELECT u.id, u.name, u.given_name, u.family_name, u.pseudonym, u.email
-		FROM cohort_members cm JOIN users u ON u.platform_id = cm.platform_id AND u.id = cm.user_id
-		WHERE cm.platform_id = ? AND cm.cohort_id = ?`, v.PlatformID, v.CohortID).Rows()
+		FROM cohort_members cm JOIN users u ON u.org_id = cm.org_id AND u.id = cm.user_id
+		WHERE cm.org_id = ? AND cm.cohort_id = ?`, v.OrgID, v.CohortID).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -238,8 +246,8 @@ func notifyReply(tx *gorm.DB, v Viewer, t threadRow, parentAuthorID, postID, bod
 	}
 	ns = append(ns, notice{t.AuthorID, kind}, notice{parentAuthorID, NotifyReplyToPost})
 	var followers []string
-	if err := tx.Raw(`SELECT user_id FROM thread_follows WHERE platform_id = ? AND thread_id = ? ORDER BY user_id`,
-		v.PlatformID, t.ID).Scan(&followers).Error; err != nil {
+	if err := tx.Raw(`SELECT user_id FROM thread_follows WHERE org_id = ? AND thread_id = ? ORDER BY user_id`,
+		v.OrgID, t.ID).Scan(&followers).Error; err != nil {
 		return err
 	}
 	for _, id := range followers {
@@ -252,20 +260,12 @@ func notifyReply(tx *gorm.DB, v Viewer, t threadRow, parentAuthorID, postID, bod
 // asked anonymously accepts anonymously.
 func notifyAccepted(tx *gorm.DB, v Viewer, threadID, postID, authorID string, now time.Time) error {
 	var anonymous []bool
-	if err := tx.Raw(`SELECT anonymous FROM threads WHERE platform_id = ? AND id = ? AND author_id = ?`,
-		v.PlatformID, threadID, v.UserID).Scan(&anonymous).Error; err != nil {
+	if err := tx.Raw(`SELECT anonymous FROM threads WHERE org_id = ? AND id = ? AND author_id = ?`,
+		v.OrgID, threadID, v.UserID).Scan(&anonymous).Error; err != nil {
 		return err
 	}
 	return notify(tx, v, threadID, postID, len(anonymous) == 1 && anonymous[0], now, []notice{{authorID, NotifyAccepted}})
 }
-
-// notificationVisible picks the viewer's notifications in the space (its
-// arguments: platform, cohort, link, user, staff); to learners, none of a
-// thread or post moderators hid, checked against both for the list.
-const notificationVisible = `LEFT JOIN threads t ON t.platform_id = n.platform_id AND t.id = n.thread_id
-	LEFT JOIN posts p ON p.platform_id = n.platform_id AND p.id = n.post_id
-	WHERE n.space_id = ? AND n.user_id = ?
-		AND (? OR (COALESCE(t.hidden, FALSE) = FALSE AND COALESCE(p.hidden, FALSE) = FALSE))`
 
 // MaxUnreadCounted bounds the count of unseen notifications: every page
 // shows it, and a learner who follows busy threads can have thousands
@@ -302,37 +302,67 @@ func (s *Store) Standing(ctx context.Context, v Viewer) (Standing, error) {
 	return st, nil
 }
 
-// Notifications returns the viewer's newest notifications in this space.
-// Reading them changes nothing: a GET that marked them seen did so for
-// anyone who made a reader's browser ask for the page (an image in a post
-// did); MarkNotificationsRead does, by a form.
+// spaceReadable is true when the notification's person (n.user_id) may
+// still read its space (s): an active member of the space's course, in
+// the space's cohort or on the course's staff.
+const spaceReadable = `EXISTS (SELECT 1 FROM memberships rm WHERE rm.org_id = n.org_id AND rm.course_id = s.course_id
+		AND rm.user_id = n.user_id AND rm.status = 'active'
+		AND (EXISTS (SELECT 1 FROM cohort_members rc WHERE rc.org_id = n.org_id AND rc.cohort_id = s.cohort_id AND rc.user_id = n.user_id)
+			OR ',' || rm.roles || ',' LIKE '%,instructor,%' OR ',' || rm.roles || ',' LIKE '%,teaching_assistant,%'
+			OR ',' || rm.roles || ',' LIKE '%,administrator,%'))`
+
+// personNotifications reads a person's newest notifications across every
+// space they may still read, newest first. In space here (none when
+// empty), the viewer's rules apply as that space's page applies them
+// (staff see what moderators hid); elsewhere, nothing hidden from
+// learners is listed and anonymous actors stay anonymous.
+func personNotifications(tx *gorm.DB, orgID, userID, here string, staffHere bool, limit int) ([]Notification, error) {
+	rows, err := tx.Raw(`SELECT n.id, n.kind, n.actor_id, n.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(am.roles, ''),
+			n.thread_id, COALESCE(t.title, ''), n.post_id, n.seen_at, n.created_at, n.space_id, COALESCE(l.title, ''), COALESCE(c.title, '')
+		FROM notifications n
+		LEFT JOIN spaces s ON s.id = n.space_id
+		LEFT JOIN resource_links l ON l.org_id = n.org_id AND l.id = s.link_id
+		LEFT JOIN courses c ON c.org_id = n.org_id AND c.id = s.course_id
+		LEFT JOIN users u ON u.org_id = n.org_id AND u.id = n.actor_id
+		LEFT JOIN memberships am ON am.org_id = n.org_id AND am.course_id = s.course_id AND am.user_id = n.actor_id
+		LEFT JOIN threads t ON t.org_id = n.org_id AND t.id = n.thread_id
+		LEFT JOIN posts p ON p.org_id = n.org_id AND p.id = n.post_id
+		WHERE n.org_id = ? AND n.user_id = ?
+			AND ((n.space_id = ? AND (? OR (COALESCE(t.hidden, FALSE) = FALSE AND COALESCE(p.hidden, FALSE) = FALSE)))
+				OR (n.space_id <> ? AND n.hidden = FALSE AND `+spaceReadable+`))
+		ORDER BY n.id DESC LIMIT ?`, orgID, userID, here, staffHere, here, limit).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var n Notification
+		var actorID, name, pseudonym, roles string
+		var seenAt sql.NullTime
+		if err := rows.Scan(&n.ID, &n.Kind, &actorID, &n.Actor.Anonymous, &name, &pseudonym, &roles,
+			&n.ThreadID, &n.ThreadTitle, &n.PostID, &seenAt, &n.CreatedAt, &n.SpaceID, &n.ActivityTitle, &n.CourseTitle); err != nil {
+			return nil, err
+		}
+		n.Elsewhere = n.SpaceID != here
+		n.Actor = author(Viewer{UserID: userID, Staff: staffHere && !n.Elsewhere}, actorID, name, pseudonym, roles, n.Actor.Anonymous)
+		n.Unseen = !seenAt.Valid
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Notifications returns the viewer's newest notifications: a person's,
+// from this space and every other space they may still read, each naming
+// its space. Reading them changes nothing: a GET that marked them seen did
+// so for anyone who made a reader's browser ask for the page (an image in
+// a post did); MarkNotificationsRead does, by a form.
 func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, error) {
 	var out []Notification
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		rows, err := tx.Raw(`SELECT n.id, n.kind, n.actor_id, n.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''),
-			n.thread_id, COALESCE(t.title, ''), n.post_id, n.seen_at, n.created_at
-			FROM notifications n
-			LEFT JOIN users u ON u.platform_id = n.platform_id AND u.id = n.actor_id
-			LEFT JOIN memberships m ON m.platform_id = n.platform_id AND m.course_id = ? AND m.user_id = n.actor_id
-			`+notificationVisible+`
-			ORDER BY n.id DESC LIMIT ?`, v.CourseID, v.SpaceID, v.UserID, v.Staff, MaxNotifications).Rows()
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n Notification
-			var actorID, name, pseudonym, roles string
-			var seenAt sql.NullTime
-			if err := rows.Scan(&n.ID, &n.Kind, &actorID, &n.Actor.Anonymous, &name, &pseudonym, &roles,
-				&n.ThreadID, &n.ThreadTitle, &n.PostID, &seenAt, &n.CreatedAt); err != nil {
-				return err
-			}
-			n.Actor = author(v, actorID, name, pseudonym, roles, n.Actor.Anonymous)
-			n.Unseen = !seenAt.Valid
-			out = append(out, n)
-		}
-		return rows.Err()
+		var err error
+		out, err = personNotifications(tx, v.OrgID, v.UserID, v.SpaceID, v.Staff, MaxNotifications)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
@@ -340,14 +370,44 @@ func (s *Store) Notifications(ctx context.Context, v Viewer) ([]Notification, er
 	return out, nil
 }
 
-// MarkNotificationsRead marks the viewer's notifications in this space as
-// seen: all of them, or, when upTo names one, it and those before it (a
-// page's newest: what the page showed, not what came since).
+// PersonNotifications is a person's notifications across spaces, for
+// reading outside any one space (email, digests).
+type PersonNotifications struct {
+	// Items are the newest, newest first, at most MaxNotifications.
+	Items []Notification
+	// Unseen counts the unseen ones, up to MaxUnreadCounted.
+	Unseen int
+}
+
+// PersonNotifications reads the notifications of person userID of
+// organisation orgID in every space they may still read: none a moderator
+// hid, and no anonymous actor named.
+func (s *Store) PersonNotifications(ctx context.Context, orgID, userID string) (PersonNotifications, error) {
+	var out PersonNotifications
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if out.Items, err = personNotifications(tx, orgID, userID, "", false, MaxNotifications); err != nil {
+			return err
+		}
+		return tx.Raw(`SELECT COUNT(*) FROM (SELECT 1 FROM notifications n JOIN spaces s ON s.id = n.space_id
+			WHERE n.org_id = ? AND n.user_id = ? AND n.seen_at IS NULL AND n.hidden = FALSE AND `+spaceReadable+`
+			LIMIT ?) unseen`, orgID, userID, MaxUnreadCounted).Row().Scan(&out.Unseen)
+	})
+	if err != nil {
+		return PersonNotifications{}, fmt.Errorf("a person's notifications: %w", err)
+	}
+	return out, nil
+}
+
+// MarkNotificationsRead marks the viewer's notifications as seen, in every
+// space (the page lists them all): all of them, or, when upTo names one,
+// it and those before it (a page's newest: what the page showed, not what
+// came since).
 func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer, upTo string) error {
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
 		return tx.Exec(`UPDATE notifications SET seen_at = ?
-			WHERE space_id = ? AND user_id = ? AND seen_at IS NULL AND (? = '' OR id <= ?)`,
-			s.now(), v.SpaceID, v.UserID, upTo, upTo).Error
+			WHERE org_id = ? AND user_id = ? AND seen_at IS NULL AND (? = '' OR id <= ?)`,
+			s.now(), v.OrgID, v.UserID, upTo, upTo).Error
 	})
 	if err != nil {
 		return fmt.Errorf("mark notifications read: %w", err)
@@ -358,12 +418,12 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, v Viewer, upTo string
 // hideNotifications sets, after moderators hid or restored a post, whether
 // each notification of its thread (of the post alone, unless it opens the
 // thread) is hidden from learners: when its thread or its post is.
-func hideNotifications(tx *gorm.DB, platformID, threadID, postID string, wholeThread bool) error {
+func hideNotifications(tx *gorm.DB, orgID, threadID, postID string, wholeThread bool) error {
 	q := `UPDATE notifications SET hidden =
-		COALESCE((SELECT t.hidden FROM threads t WHERE t.platform_id = notifications.platform_id AND t.id = notifications.thread_id), FALSE)
-		OR COALESCE((SELECT p.hidden FROM posts p WHERE p.platform_id = notifications.platform_id AND p.id = notifications.post_id), FALSE)
-		WHERE platform_id = ? AND thread_id = ?`
-	args := []any{platformID, threadID}
+		COALESCE((SELECT t.hidden FROM threads t WHERE t.org_id = notifications.org_id AND t.id = notifications.thread_id), FALSE)
+		OR COALESCE((SELECT p.hidden FROM posts p WHERE p.org_id = notifications.org_id AND p.id = notifications.post_id), FALSE)
+		WHERE org_id = ? AND thread_id = ?`
+	args := []any{orgID, threadID}
 	if !wholeThread {
 		q += ` AND post_id = ?`
 		args = append(args, postID)

@@ -32,7 +32,7 @@ func TestNotificationsOfHiddenPostsAndOtherSpaces(t *testing.T) {
 		if st, err := s.Standing(ctx, alice); err != nil || st.UnseenNotifications != 1 || st.Suspended {
 			t.Fatalf("alice's standing: %+v %v", st, err)
 		}
-		for _, other := range []discussion.Viewer{viewer("alice", "B", false), {SpaceID: "space-l2-A", PlatformID: "p1", CourseID: "c1", LinkID: "l2", CohortID: "A", UserID: "alice"}, bob} {
+		for _, other := range []discussion.Viewer{viewer("alice", "B", false), {SpaceID: "space-l2-A", OrgID: "p1", CourseID: "c1", LinkID: "l2", CohortID: "A", UserID: "alice"}, bob} {
 			if st, _ := s.Standing(ctx, other); st.UnseenNotifications != 0 {
 				t.Errorf("%+v sees %d of alice's notifications", other, st.UnseenNotifications)
 			}

@@ -35,10 +35,10 @@ func (s *Store) pageNumber(ctx context.Context, v Viewer, threadID string, p Rep
 	// The replies to the thread before the post's own (or its parent's).
 	var before int
 	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM posts r
-		WHERE r.platform_id = ? AND r.thread_id = ? AND r.opening = FALSE AND r.parent_id = ''
+		WHERE r.org_id = ? AND r.thread_id = ? AND r.opening = FALSE AND r.parent_id = ''
 		AND r.id < (SELECT CASE WHEN a.parent_id = '' THEN a.id ELSE a.parent_id END FROM posts a
-			WHERE a.platform_id = ? AND a.thread_id = ? AND a.id = ? AND a.opening = FALSE)`,
-		v.PlatformID, threadID, v.PlatformID, threadID, p.At).Scan(&before)
+			WHERE a.org_id = ? AND a.thread_id = ? AND a.id = ? AND a.opening = FALSE)`,
+		v.OrgID, threadID, v.OrgID, threadID, p.At).Scan(&before)
 	if err != nil {
 		return 0, fmt.Errorf("page of a post: %w", err)
 	}
@@ -50,9 +50,9 @@ func (s *Store) pageNumber(ctx context.Context, v Viewer, threadID string, p Rep
 // the count of replies to the thread, threadPosts', then platform, thread
 // and the page's offset).
 var threadPostsPage = `SELECT ` + threadPostColumns + `,
-		(SELECT COUNT(*) FROM posts r WHERE r.platform_id = ? AND r.thread_id = ? AND r.opening = FALSE AND r.parent_id = '')` +
+		(SELECT COUNT(*) FROM posts r WHERE r.org_id = ? AND r.thread_id = ? AND r.opening = FALSE AND r.parent_id = '')` +
 	threadPostsFrom + `
 		AND (p.opening OR (CASE WHEN p.parent_id = '' THEN p.id ELSE p.parent_id END) IN (SELECT r.id FROM posts r
-			WHERE r.platform_id = ? AND r.thread_id = ? AND r.opening = FALSE AND r.parent_id = ''
+			WHERE r.org_id = ? AND r.thread_id = ? AND r.opening = FALSE AND r.parent_id = ''
 			ORDER BY r.id LIMIT ` + strconv.Itoa(RepliesPerPage) + ` OFFSET ?))
 		ORDER BY p.id`

@@ -81,9 +81,9 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 	}
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT u.id, u.name, u.pseudonym, u.email, m.roles, m.last_launch_at
 		FROM cohort_members cm
-		JOIN users u ON u.platform_id = cm.platform_id AND u.id = cm.user_id
-		JOIN memberships m ON m.platform_id = cm.platform_id AND m.course_id = ? AND m.user_id = cm.user_id
-		WHERE cm.platform_id = ? AND cm.cohort_id = ?`), v.CourseID, v.PlatformID, v.CohortID)
+		JOIN users u ON u.org_id = cm.org_id AND u.id = cm.user_id
+		JOIN memberships m ON m.org_id = cm.org_id AND m.course_id = ? AND m.user_id = cm.user_id
+		WHERE cm.org_id = ? AND cm.cohort_id = ?`), v.CourseID, v.OrgID, v.CohortID)
 	if err != nil {
 		return out, fmt.Errorf("participation: %w", err)
 	}
@@ -124,7 +124,7 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 			SUM(CASE WHEN `+Counted+` AND `+AcceptedAnswer+` THEN 1 ELSE 0 END),
 			SUM(CASE WHEN `+Counted+` THEN p.vote_count ELSE 0 END),
 			MAX(p.created_at)
-		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+		FROM posts p JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
 		WHERE p.space_id = ?
 		GROUP BY p.author_id`), space...)
 	if err != nil {
@@ -156,7 +156,7 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 	// Time to a first answer: from a question's creation to its first
 	// reply by someone other than the asker.
 	rows, err = s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT t.created_at, MIN(p.created_at)
-		FROM threads t JOIN posts p ON p.platform_id = t.platform_id AND p.thread_id = t.id AND p.opening = FALSE AND p.author_id <> t.author_id
+		FROM threads t JOIN posts p ON p.org_id = t.org_id AND p.thread_id = t.id AND p.opening = FALSE AND p.author_id <> t.author_id
 		WHERE t.space_id = ? AND t.kind = 'question'
 		GROUP BY t.id, t.created_at`), space...)
 	if err != nil {

@@ -26,7 +26,7 @@ const ActionRedact = "redact"
 // earlier versions of a post.
 func checkRevisions(tx *gorm.DB, v Viewer, postID string) error {
 	var n int
-	if err := tx.Raw(`SELECT COUNT(*) FROM post_revisions WHERE platform_id = ? AND post_id = ?`, v.PlatformID, postID).Row().Scan(&n); err != nil {
+	if err := tx.Raw(`SELECT COUNT(*) FROM post_revisions WHERE org_id = ? AND post_id = ?`, v.OrgID, postID).Row().Scan(&n); err != nil {
 		return err
 	}
 	if n >= MaxRevisions {
@@ -54,14 +54,14 @@ func (s *Store) RedactRevision(ctx context.Context, v Viewer, postID, revisionID
 			return err
 		}
 		res := tx.Exec(`UPDATE post_revisions SET title = '', body = '', redacted_at = ?, redacted_by = ?
-			WHERE platform_id = ? AND post_id = ? AND id = ? AND redacted_at IS NULL`, now, v.UserID, v.PlatformID, p.ID, revisionID)
+			WHERE org_id = ? AND post_id = ? AND id = ? AND redacted_at IS NULL`, now, v.UserID, v.OrgID, p.ID, revisionID)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
 			var n int
-			if err := tx.Raw(`SELECT COUNT(*) FROM post_revisions WHERE platform_id = ? AND post_id = ? AND id = ?`,
-				v.PlatformID, p.ID, revisionID).Row().Scan(&n); err != nil {
+			if err := tx.Raw(`SELECT COUNT(*) FROM post_revisions WHERE org_id = ? AND post_id = ? AND id = ?`,
+				v.OrgID, p.ID, revisionID).Row().Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {

@@ -29,15 +29,15 @@ var errNoAnonymous = fieldErr("anonymous", roundtable.EINVALID,
 // post of theirs (a thread or a reply) that is neither removed nor hidden
 // by moderators, in a thread that is not hidden. A thread started and
 // then removed, or hidden, opens nothing. Its arguments: respondedArgs.
-const hasResponded = `EXISTS (SELECT 1 FROM posts own JOIN threads ownt ON ownt.platform_id = own.platform_id AND ownt.id = own.thread_id
-	WHERE own.platform_id = ? AND own.author_id = ? AND own.space_id = ?
+const hasResponded = `EXISTS (SELECT 1 FROM posts own JOIN threads ownt ON ownt.org_id = own.org_id AND ownt.id = own.thread_id
+	WHERE own.org_id = ? AND own.author_id = ? AND own.space_id = ?
 		AND own.deleted = FALSE AND own.hidden = FALSE AND ownt.hidden = FALSE)`
 
-func respondedArgs(v Viewer) []any { return []any{v.PlatformID, v.UserID, v.SpaceID} }
+func respondedArgs(v Viewer) []any { return []any{v.OrgID, v.UserID, v.SpaceID} }
 
 // postFirstAsked is true when the activity asks learners to post first
 // (arguments: platform, link).
-const postFirstAsked = `EXISTS (SELECT 1 FROM activity_settings st WHERE st.platform_id = ? AND st.link_id = ? AND (st.options -> 'post_first') = 'true')`
+const postFirstAsked = `EXISTS (SELECT 1 FROM activity_settings st WHERE st.org_id = ? AND st.link_id = ? AND (st.options -> 'post_first') = 'true')`
 
 // mustPostFirstCase is 1 when the viewer (a learner) must post before
 // seeing others: the activity asks it and they have no response that
@@ -45,7 +45,7 @@ const postFirstAsked = `EXISTS (SELECT 1 FROM activity_settings st WHERE st.plat
 const mustPostFirstCase = `CASE WHEN ` + postFirstAsked + ` AND NOT ` + hasResponded + ` THEN 1 ELSE 0 END`
 
 func mustPostFirstArgs(v Viewer) []any {
-	return append([]any{v.PlatformID, v.LinkID}, respondedArgs(v)...)
+	return append([]any{v.OrgID, v.LinkID}, respondedArgs(v)...)
 }
 
 // MustPostFirst reports whether the viewer may see only their own threads
@@ -72,7 +72,7 @@ func othersGate(v Viewer) (string, []any) {
 		return "", nil
 	}
 	return ` AND (t.author_id = ? OR NOT ` + postFirstAsked + ` OR ` + hasResponded + `)`,
-		append([]any{v.UserID, v.PlatformID, v.LinkID}, respondedArgs(v)...)
+		append([]any{v.UserID, v.OrgID, v.LinkID}, respondedArgs(v)...)
 }
 
 // checkOthers refuses a learner who must post first something of another
@@ -98,7 +98,7 @@ func checkAnonymous(tx *gorm.DB, v Viewer, anonymous bool) error {
 		return nil
 	}
 	var allowed bool
-	err := tx.Raw(`SELECT CASE WHEN (options -> 'allow_anonymous') = 'false' THEN FALSE ELSE TRUE END FROM activity_settings WHERE platform_id = ? AND link_id = ?`, v.PlatformID, v.LinkID).Row().Scan(&allowed)
+	err := tx.Raw(`SELECT CASE WHEN (options -> 'allow_anonymous') = 'false' THEN FALSE ELSE TRUE END FROM activity_settings WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Row().Scan(&allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

@@ -21,13 +21,15 @@ func setRules(t *testing.T, db *store.DB, allowAnonymous, postFirst bool) {
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
-		{`INSERT INTO courses (platform_id, id, deployment_id, context_key, created_at, updated_at) VALUES ('p1', 'c1', 'd1', 'ctx', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
-		{`INSERT INTO resource_links (platform_id, id, course_id, deployment_id, resource_link_id, created_at, updated_at)
-			VALUES ('p1', 'l1', 'c1', 'd1', 'rl1', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
-		{`INSERT INTO activity_settings (platform_id, link_id, options, configured, updated_at) VALUES ('p1', 'l1', ?, TRUE, ?)
-			ON CONFLICT (platform_id, link_id) DO UPDATE SET options = excluded.options`,
+		{`INSERT INTO organisations (id, name, created_at) VALUES ('p1', 'LMS', ?) ON CONFLICT DO NOTHING`, []any{now}},
+		{`INSERT INTO platforms (id, org_id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
+			VALUES ('p1', 'p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
+		{`INSERT INTO courses (org_id, id, issuer, deployment_id, context_key, platform_id, created_at, updated_at)
+			VALUES ('p1', 'c1', 'https://lms.example', 'd1', 'ctx', 'p1', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
+		{`INSERT INTO resource_links (org_id, id, course_id, issuer, deployment_id, resource_link_id, platform_id, created_at, updated_at)
+			VALUES ('p1', 'l1', 'c1', 'https://lms.example', 'd1', 'rl1', 'p1', ?, ?) ON CONFLICT DO NOTHING`, []any{now, now}},
+		{`INSERT INTO activity_settings (org_id, link_id, options, configured, updated_at) VALUES ('p1', 'l1', ?, TRUE, ?)
+			ON CONFLICT (org_id, link_id) DO UPDATE SET options = excluded.options`,
 			[]any{fmt.Sprintf(`{"allow_anonymous": %t, "post_first": %t}`, allowAnonymous, postFirst), now}},
 	} {
 		if err := db.Exec(q.sql, q.args...).Error; err != nil {

@@ -28,7 +28,7 @@ func TestReadsAtScaleDoNotGrow(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := discussion.NewStore(counted)
-			v := discussion.Viewer{SpaceID: f.Space.SpaceID, PlatformID: sp.PlatformID, CourseID: sp.CourseID, LinkID: sp.LinkID, CohortID: sp.CohortID, UserID: sp.Viewers[0]}
+			v := discussion.Viewer{SpaceID: f.Space.SpaceID, OrgID: sp.OrgID, CourseID: sp.CourseID, LinkID: sp.LinkID, CohortID: sp.CohortID, UserID: sp.Viewers[0]}
 
 			for _, q := range []discussion.ListQuery{{}, {Sort: discussion.SortNewest}, {Sort: discussion.SortTop},
 				{Sort: discussion.SortUnanswered}, {Tag: f.Tag}, {Following: true}} {

@@ -261,9 +261,9 @@ func (s *Store) searchStatement(v Viewer, spaceIDs []string, terms []string, lim
 			ts_headline('simple', translate(p.body, '<>', ?), q, ?)
 			FROM posts p
 			CROSS JOIN to_tsquery('simple', ?) q
-			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+			JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+			LEFT JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
+			LEFT JOIN memberships m ON m.org_id = p.org_id AND m.course_id = ? AND m.user_id = p.author_id
 			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
 		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
@@ -275,10 +275,10 @@ func (s *Store) searchStatement(v Viewer, spaceIDs []string, terms []string, lim
 			snippet(post_fts, 1, ?, ?, '…', 24)
 			FROM post_fts
 			CROSS JOIN post_search_ids x ON x.rid = post_fts.rowid
-			CROSS JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
-			CROSS JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-			LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-			LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
+			CROSS JOIN posts p ON p.org_id = x.org_id AND p.id = x.post_id
+			CROSS JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+			LEFT JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
+			LEFT JOIN memberships m ON m.org_id = p.org_id AND m.course_id = ? AND m.user_id = p.author_id
 			WHERE post_fts MATCH ? AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY bm25(post_fts, 10.0, 1.0, 0.0), p.id DESC LIMIT ?`
 		args = []any{markOpen, markClose, markOpen, markClose, v.CourseID, fts5SpaceQuery(spaceIDs, terms, false, false)}
@@ -372,7 +372,7 @@ func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, titl
 		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
 			FROM posts p
 			CROSS JOIN to_tsquery('simple', ?) q
-			JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
 			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, t.id DESC LIMIT ?`
 		args = []any{TSQuery(terms, true, true), pgSpaceQuery(spaceIDs)}
@@ -380,8 +380,8 @@ func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, titl
 		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
 			FROM post_fts
 			CROSS JOIN post_search_ids x ON x.rid = post_fts.rowid
-			CROSS JOIN posts p ON p.platform_id = x.platform_id AND p.id = x.post_id
-			CROSS JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
+			CROSS JOIN posts p ON p.org_id = x.org_id AND p.id = x.post_id
+			CROSS JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
 			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY bm25(post_fts, 10.0, 1.0, 0.0), t.id DESC LIMIT ?`
 		args = []any{fts5SpaceQuery(spaceIDs, terms, true, true)}
@@ -436,11 +436,11 @@ func (s *Store) MarkDuplicate(ctx context.Context, v Viewer, threadID, originalI
 			return err
 		}
 		if originalID == "" {
-			return tx.Exec(`UPDATE threads SET duplicate_of = '' WHERE platform_id = ? AND id = ?`, v.PlatformID, threadID).Error
+			return tx.Exec(`UPDATE threads SET duplicate_of = '' WHERE org_id = ? AND id = ?`, v.OrgID, threadID).Error
 		}
 		var target, targetOf string
-		err := tx.Raw(`SELECT id, duplicate_of FROM threads WHERE platform_id = ? AND id = ? AND space_id = ?`,
-			v.PlatformID, originalID, v.SpaceID).Row().Scan(&target, &targetOf)
+		err := tx.Raw(`SELECT id, duplicate_of FROM threads WHERE org_id = ? AND id = ? AND space_id = ?`,
+			v.OrgID, originalID, v.SpaceID).Row().Scan(&target, &targetOf)
 		if errors.Is(err, sql.ErrNoRows) {
 			return roundtable.Errorf(roundtable.ENOTFOUND, "There is no such thread in this cohort's discussion to mark this one a duplicate of.")
 		}
@@ -453,10 +453,10 @@ func (s *Store) MarkDuplicate(ctx context.Context, v Viewer, threadID, originalI
 		if target == threadID {
 			return roundtable.Errorf(roundtable.EINVALID, "A thread cannot be a duplicate of itself.")
 		}
-		if err := tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE platform_id = ? AND id = ?`, target, v.PlatformID, threadID).Error; err != nil {
+		if err := tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE org_id = ? AND id = ?`, target, v.OrgID, threadID).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE platform_id = ? AND duplicate_of = ? AND space_id = ?`,
-			target, v.PlatformID, threadID, v.SpaceID).Error
+		return tx.Exec(`UPDATE threads SET duplicate_of = ? WHERE org_id = ? AND duplicate_of = ? AND space_id = ?`,
+			target, v.OrgID, threadID, v.SpaceID).Error
 	})
 }

@@ -20,8 +20,8 @@ func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
 		ctx := context.Background()
 		s := NewStore(db)
 		s.PostsPerMinute = 0
-		ours := Viewer{SpaceID: "space-ours", PlatformID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
-		theirs := Viewer{SpaceID: "space-theirs", PlatformID: "p-theirs", CourseID: "c9", LinkID: "l-9", CohortID: "cohort-z", UserID: "zed", Staff: true}
+		ours := Viewer{SpaceID: "space-ours", OrgID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
+		theirs := Viewer{SpaceID: "space-theirs", OrgID: "p-theirs", CourseID: "c9", LinkID: "l-9", CohortID: "cohort-z", UserID: "zed", Staff: true}
 
 		// Ours: 2,000 posts, 3 of them about gloves.
 		thread, err := s.CreateThread(ctx, ours, ThreadInput{Kind: Question, Title: "Gloves in the lab", Body: "Which gloves for solvents?"})
@@ -106,9 +106,9 @@ func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
 func copies(t *testing.T, db *store.DB, v Viewer, n int, body string) {
 	t.Helper()
 	if err := db.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		INSERT INTO posts (platform_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
-		SELECT p.platform_id, p.id || '-' || n.i, p.cohort_id, p.link_id, p.space_id, p.thread_id, '', FALSE, p.author_id, FALSE, `+body+`, p.created_at
-		FROM posts p CROSS JOIN n WHERE p.platform_id = ? AND p.opening`, n, v.PlatformID).Error; err != nil {
+		INSERT INTO posts (org_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
+		SELECT p.org_id, p.id || '-' || n.i, p.cohort_id, p.link_id, p.space_id, p.thread_id, '', FALSE, p.author_id, FALSE, `+body+`, p.created_at
+		FROM posts p CROSS JOIN n WHERE p.org_id = ? AND p.opening`, n, v.OrgID).Error; err != nil {
 		t.Fatal(err)
 	}
 }

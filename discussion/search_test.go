@@ -18,7 +18,7 @@ func TestSearch(t *testing.T) {
 		s.PostsPerMinute = 0
 		alice, bob, ines := viewer("alice", "A", false), viewer("bob", "A", false), viewer("ines", "A", true)
 		zoe := viewer("zoe", "B", false)
-		otherCourse := discussion.Viewer{SpaceID: "space-l2-A", PlatformID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
+		otherCourse := discussion.Viewer{SpaceID: "space-l2-A", OrgID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
 
 		mustID := func(id string, err error) string {
 			t.Helper()
@@ -337,7 +337,7 @@ func TestSearchOverASetOfSpaces(t *testing.T) {
 		s := discussion.NewStore(db)
 		s.PostsPerMinute = 0
 		alice, zoe := viewer("alice", "A", false), viewer("zoe", "B", false)
-		yan := discussion.Viewer{SpaceID: "space-l2-A", PlatformID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
+		yan := discussion.Viewer{SpaceID: "space-l2-A", OrgID: "p1", CourseID: "c2", LinkID: "l2", CohortID: "A", UserID: "yan"}
 		threads := map[string]string{}
 		for _, w := range []discussion.Viewer{alice, zoe, yan} {
 			id, err := s.CreateThread(ctx, w, discussion.ThreadInput{Kind: discussion.Question, Title: "Regression diagnostics in " + w.SpaceID, Body: "Residual plots puzzle me"})

@@ -26,12 +26,12 @@ func (s *Store) Post(ctx context.Context, v Viewer, threadID, postID string) (Th
 		p.id, p.parent_id, p.opening, p.author_id, p.anonymous, COALESCE(pu.name, ''), COALESCE(pu.pseudonym, ''), COALESCE(pm.roles, ''),
 		p.body, p.vote_count, p.endorsed, p.deleted, p.edited_at, p.created_at, CASE WHEN pv.user_id IS NULL THEN 0 ELSE 1 END, p.hidden
 		`+threadJoins+`
-		JOIN posts p ON p.platform_id = t.platform_id AND p.space_id = t.space_id AND p.thread_id = t.id AND p.id = ?
-		LEFT JOIN users pu ON pu.platform_id = p.platform_id AND pu.id = p.author_id
-		LEFT JOIN memberships pm ON pm.platform_id = p.platform_id AND pm.course_id = ? AND pm.user_id = p.author_id
-		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
-		WHERE t.platform_id = ? AND t.id = ? AND t.space_id = ?`+gate,
-		append([]any{v.UserID, v.UserID, postID, v.CourseID, v.UserID, v.PlatformID, threadID, v.SpaceID}, gateArgs...)...)
+		JOIN posts p ON p.org_id = t.org_id AND p.space_id = t.space_id AND p.thread_id = t.id AND p.id = ?
+		LEFT JOIN users pu ON pu.org_id = p.org_id AND pu.id = p.author_id
+		LEFT JOIN memberships pm ON pm.org_id = p.org_id AND pm.course_id = ? AND pm.user_id = p.author_id
+		LEFT JOIN post_votes pv ON pv.org_id = p.org_id AND pv.post_id = p.id AND pv.user_id = ?
+		WHERE t.org_id = ? AND t.id = ? AND t.space_id = ?`+gate,
+		append([]any{v.UserID, v.UserID, postID, v.CourseID, v.UserID, v.OrgID, threadID, v.SpaceID}, gateArgs...)...)
 	t, _, err := scanThread(row, v, &lastVisit,
 		&p.ID, &p.ParentID, &p.Opening, &authorID, &p.Author.Anonymous, &name, &pseudonym, &roles,
 		&p.Body, &p.Votes, &p.Endorsed, &p.Deleted, &edited, &p.CreatedAt, &p.Voted, &p.Hidden)
@@ -61,8 +61,8 @@ func (s *Store) Post(ctx context.Context, v Viewer, threadID, postID string) (Th
 func (s *Store) ListedThread(ctx context.Context, v Viewer, threadID string) (Thread, error) {
 	gate, gateArgs := othersGate(v)
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+` `+threadJoins+`
-		WHERE t.platform_id = ? AND t.id = ? AND t.space_id = ?`+gate,
-		append([]any{v.UserID, v.UserID, v.PlatformID, threadID, v.SpaceID}, gateArgs...)...)
+		WHERE t.org_id = ? AND t.id = ? AND t.space_id = ?`+gate,
+		append([]any{v.UserID, v.UserID, v.OrgID, threadID, v.SpaceID}, gateArgs...)...)
 	t, _, err := scanThread(row, v)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return Thread{}, errThreadNotFound

@@ -30,7 +30,7 @@ type Store struct {
 	// that may move what the named people have done in an activity (threads,
 	// replies, accepted answers, upvotes received): completion and grades
 	// follow in the same commit.
-	OnParticipation func(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs []string) error
+	OnParticipation func(ctx context.Context, tx *gorm.DB, orgID, linkID string, userIDs []string) error
 }
 
 // participationChanged tells OnParticipation whose participation may have
@@ -39,7 +39,7 @@ func (s *Store) participationChanged(ctx context.Context, tx *gorm.DB, v Viewer,
 	if s.OnParticipation == nil {
 		return nil
 	}
-	return s.OnParticipation(ctx, tx, v.PlatformID, v.LinkID, userIDs)
+	return s.OnParticipation(ctx, tx, v.OrgID, v.LinkID, userIDs)
 }
 
 // NewStore returns a discussion store on db.
@@ -62,7 +62,7 @@ type threadRow struct {
 func (s *Store) lockThread(tx *gorm.DB, v Viewer, id string) (threadRow, error) {
 	var t threadRow
 	err := tx.Raw(`SELECT id, kind, author_id, opening_post_id, accepted_post_id, locked, closed, hidden, reply_count
-		FROM threads WHERE platform_id = ? AND id = ? AND space_id = ?`, v.PlatformID, id, v.SpaceID).
+		FROM threads WHERE org_id = ? AND id = ? AND space_id = ?`, v.OrgID, id, v.SpaceID).
 		Row().Scan(&t.ID, &t.Kind, &t.AuthorID, &t.OpeningPostID, &t.AcceptedPostID, &t.Locked, &t.Closed, &t.Hidden, &t.ReplyCount)
 	// A thread hidden by moderators is, to learners, not there.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
@@ -82,7 +82,7 @@ type postRow struct {
 func (s *Store) findPost(tx *gorm.DB, v Viewer, id string) (postRow, error) {
 	var p postRow
 	err := tx.Raw(`SELECT id, thread_id, parent_id, author_id, body, opening, deleted, endorsed, hidden
-		FROM posts WHERE platform_id = ? AND id = ? AND space_id = ?`, v.PlatformID, id, v.SpaceID).
+		FROM posts WHERE org_id = ? AND id = ? AND space_id = ?`, v.OrgID, id, v.SpaceID).
 		Row().Scan(&p.ID, &p.ThreadID, &p.ParentID, &p.AuthorID, &p.Body, &p.Opening, &p.Deleted, &p.Endorsed, &p.Hidden)
 	// A post hidden by moderators is, to learners, not there.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && p.Hidden && !v.Staff) {
@@ -99,8 +99,8 @@ func (s *Store) checkRate(tx *gorm.DB, v Viewer, now time.Time) error {
 		return nil
 	}
 	var n int
-	if err := tx.Raw(`SELECT COUNT(*) FROM posts WHERE platform_id = ? AND author_id = ? AND created_at > ?`,
-		v.PlatformID, v.UserID, now.Add(-time.Minute)).Row().Scan(&n); err != nil {
+	if err := tx.Raw(`SELECT COUNT(*) FROM posts WHERE org_id = ? AND author_id = ? AND created_at > ?`,
+		v.OrgID, v.UserID, now.Add(-time.Minute)).Row().Scan(&n); err != nil {
 		return err
 	}
 	if n >= s.PostsPerMinute {
@@ -110,13 +110,13 @@ func (s *Store) checkRate(tx *gorm.DB, v Viewer, now time.Time) error {
 }
 
 func event(tx *gorm.DB, v Viewer, userID, kind, threadID, postID string, now time.Time) error {
-	return tx.Exec(`INSERT INTO participation_events (platform_id, id, course_id, link_id, cohort_id, space_id, user_id, kind, thread_id, post_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.SpaceID, userID, kind, threadID, postID, now).Error
+	return tx.Exec(`INSERT INTO participation_events (org_id, id, course_id, link_id, cohort_id, space_id, user_id, kind, thread_id, post_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.OrgID, store.NewID(), v.CourseID, v.LinkID, v.CohortID, v.SpaceID, userID, kind, threadID, postID, now).Error
 }
 
 func follow(tx *gorm.DB, v Viewer, threadID string, now time.Time) error {
-	return tx.Exec(`INSERT INTO thread_follows (platform_id, thread_id, user_id, cohort_id, space_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (platform_id, thread_id, user_id) DO NOTHING`, v.PlatformID, threadID, v.UserID, v.CohortID, v.SpaceID, now).Error
+	return tx.Exec(`INSERT INTO thread_follows (org_id, thread_id, user_id, cohort_id, space_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (org_id, thread_id, user_id) DO NOTHING`, v.OrgID, threadID, v.UserID, v.CohortID, v.SpaceID, now).Error
 }
 
 // CreateThread starts a thread with its opening post; the author follows it.
@@ -137,9 +137,9 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 		if err := s.checkRate(tx, v, now); err != nil {
 			return err
 		}
-		if err := tx.Exec(`INSERT INTO threads (platform_id, id, course_id, link_id, cohort_id, space_id, kind, title, tags, author_id, anonymous,
+		if err := tx.Exec(`INSERT INTO threads (org_id, id, course_id, link_id, cohort_id, space_id, kind, title, tags, author_id, anonymous,
 			opening_post_id, last_post_id, last_activity_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			v.PlatformID, threadID, v.CourseID, v.LinkID, v.CohortID, v.SpaceID, in.Kind, in.Title, strings.Join(tags, " "), v.UserID, in.Anonymous,
+			v.OrgID, threadID, v.CourseID, v.LinkID, v.CohortID, v.SpaceID, in.Kind, in.Title, strings.Join(tags, " "), v.UserID, in.Anonymous,
 			postID, postID, now, now).Error; err != nil {
 			return err
 		}
@@ -147,8 +147,8 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 			return err
 		}
 		for _, tag := range tags {
-			if err := tx.Exec(`INSERT INTO thread_tags (platform_id, cohort_id, space_id, thread_id, tag) VALUES (?, ?, ?, ?, ?)`,
-				v.PlatformID, v.CohortID, v.SpaceID, threadID, tag).Error; err != nil {
+			if err := tx.Exec(`INSERT INTO thread_tags (org_id, cohort_id, space_id, thread_id, tag) VALUES (?, ?, ?, ?, ?)`,
+				v.OrgID, v.CohortID, v.SpaceID, threadID, tag).Error; err != nil {
 				return err
 			}
 		}
@@ -170,8 +170,8 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 }
 
 func insertPost(tx *gorm.DB, v Viewer, id, threadID, parentID string, opening bool, body string, anonymous bool, now time.Time) error {
-	return tx.Exec(`INSERT INTO posts (platform_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.PlatformID, id, v.CohortID, v.LinkID, v.SpaceID, threadID, parentID, opening, v.UserID, anonymous, body, now).Error
+	return tx.Exec(`INSERT INTO posts (org_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.OrgID, id, v.CohortID, v.LinkID, v.SpaceID, threadID, parentID, opening, v.UserID, anonymous, body, now).Error
 }
 
 // Reply adds a reply to a thread, or to a top-level reply (a reply to a
@@ -215,7 +215,7 @@ func (s *Store) Reply(ctx context.Context, v Viewer, threadID string, in ReplyIn
 			return err
 		}
 		if err := tx.Exec(`UPDATE threads SET reply_count = reply_count + 1, last_post_id = ?, last_activity_at = ?
-			WHERE platform_id = ? AND id = ?`, postID, now, v.PlatformID, threadID).Error; err != nil {
+			WHERE org_id = ? AND id = ?`, postID, now, v.OrgID, threadID).Error; err != nil {
 			return err
 		}
 		if err := follow(tx, v, threadID, now); err != nil {
@@ -266,7 +266,7 @@ func (s *Store) Edit(ctx context.Context, v Viewer, postID, title, body string) 
 		}
 		var oldTitle string
 		if p.Opening {
-			if err := tx.Raw(`SELECT title FROM threads WHERE platform_id = ? AND id = ?`, v.PlatformID, t.ID).Row().Scan(&oldTitle); err != nil {
+			if err := tx.Raw(`SELECT title FROM threads WHERE org_id = ? AND id = ?`, v.OrgID, t.ID).Row().Scan(&oldTitle); err != nil {
 				return err
 			}
 			if title != "" && title != oldTitle {
@@ -274,16 +274,16 @@ func (s *Store) Edit(ctx context.Context, v Viewer, postID, title, body string) 
 				if _, err := in.Validate(); err != nil {
 					return err
 				}
-				if err := tx.Exec(`UPDATE threads SET title = ? WHERE platform_id = ? AND id = ?`, in.Title, v.PlatformID, t.ID).Error; err != nil {
+				if err := tx.Exec(`UPDATE threads SET title = ? WHERE org_id = ? AND id = ?`, in.Title, v.OrgID, t.ID).Error; err != nil {
 					return err
 				}
 			}
 		}
-		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, space_id, post_id, title, body, editor_id, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'edit', ?)`, v.PlatformID, store.NewID(), v.CohortID, v.SpaceID, p.ID, oldTitle, p.Body, v.UserID, now).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO post_revisions (org_id, id, cohort_id, space_id, post_id, title, body, editor_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'edit', ?)`, v.OrgID, store.NewID(), v.CohortID, v.SpaceID, p.ID, oldTitle, p.Body, v.UserID, now).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE posts SET body = ?, edited_at = ? WHERE platform_id = ? AND id = ?`, body, now, v.PlatformID, p.ID).Error
+		return tx.Exec(`UPDATE posts SET body = ?, edited_at = ? WHERE org_id = ? AND id = ?`, body, now, v.OrgID, p.ID).Error
 	})
 }
 
@@ -302,15 +302,15 @@ func (s *Store) Delete(ctx context.Context, v Viewer, postID string) error {
 		if p.Deleted {
 			return nil
 		}
-		if err := tx.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, space_id, post_id, body, editor_id, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'delete', ?)`, v.PlatformID, store.NewID(), v.CohortID, v.SpaceID, p.ID, p.Body, v.UserID, now).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO post_revisions (org_id, id, cohort_id, space_id, post_id, body, editor_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'delete', ?)`, v.OrgID, store.NewID(), v.CohortID, v.SpaceID, p.ID, p.Body, v.UserID, now).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE threads SET accepted_post_id = '' WHERE platform_id = ? AND id = ? AND accepted_post_id = ?`,
-			v.PlatformID, p.ThreadID, p.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE threads SET accepted_post_id = '' WHERE org_id = ? AND id = ? AND accepted_post_id = ?`,
+			v.OrgID, p.ThreadID, p.ID).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE posts SET body = '', deleted = TRUE, endorsed = FALSE WHERE platform_id = ? AND id = ?`, v.PlatformID, p.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE posts SET body = '', deleted = TRUE, endorsed = FALSE WHERE org_id = ? AND id = ?`, v.OrgID, p.ID).Error; err != nil {
 			return err
 		}
 		return s.participationChanged(ctx, tx, v, p.AuthorID)
@@ -336,29 +336,29 @@ func (s *Store) ToggleVote(ctx context.Context, v Viewer, postID string) (bool, 
 		if err := checkSuspended(tx, v); err != nil {
 			return err
 		}
-		res := tx.Exec(`DELETE FROM post_votes WHERE platform_id = ? AND post_id = ? AND user_id = ?`, v.PlatformID, p.ID, v.UserID)
+		res := tx.Exec(`DELETE FROM post_votes WHERE org_id = ? AND post_id = ? AND user_id = ?`, v.OrgID, p.ID, v.UserID)
 		if res.Error != nil {
 			return res.Error
 		}
 		delta := -1
 		if res.RowsAffected == 0 {
 			delta, voted = 1, true
-			if err := tx.Exec(`INSERT INTO post_votes (platform_id, post_id, user_id, cohort_id, space_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				v.PlatformID, p.ID, v.UserID, v.CohortID, v.SpaceID, now).Error; err != nil {
+			if err := tx.Exec(`INSERT INTO post_votes (org_id, post_id, user_id, cohort_id, space_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				v.OrgID, p.ID, v.UserID, v.CohortID, v.SpaceID, now).Error; err != nil {
 				return err
 			}
 			if err := event(tx, v, p.AuthorID, EventUpvoteReceived, p.ThreadID, p.ID, now); err != nil {
 				return err
 			}
 		}
-		if err := tx.Exec(`UPDATE posts SET vote_count = vote_count + ? WHERE platform_id = ? AND id = ?`, delta, v.PlatformID, p.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE posts SET vote_count = vote_count + ? WHERE org_id = ? AND id = ?`, delta, v.OrgID, p.ID).Error; err != nil {
 			return err
 		}
 		if err := s.participationChanged(ctx, tx, v, p.AuthorID); err != nil {
 			return err
 		}
 		if p.Opening {
-			return tx.Exec(`UPDATE threads SET vote_count = vote_count + ? WHERE platform_id = ? AND id = ?`, delta, v.PlatformID, p.ThreadID).Error
+			return tx.Exec(`UPDATE threads SET vote_count = vote_count + ? WHERE org_id = ? AND id = ?`, delta, v.OrgID, p.ThreadID).Error
 		}
 		return nil
 	})
@@ -393,14 +393,14 @@ func (s *Store) Accept(ctx context.Context, v Viewer, postID string) (accepted b
 		} else if err := checkAcceptable(v, t, p); err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE threads SET accepted_post_id = ? WHERE platform_id = ? AND id = ?`, id, v.PlatformID, t.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE threads SET accepted_post_id = ? WHERE org_id = ? AND id = ?`, id, v.OrgID, t.ID).Error; err != nil {
 			return err
 		}
 		// The author of the answer accepted before loses it.
 		changed := []string{p.AuthorID}
 		if t.AcceptedPostID != "" && t.AcceptedPostID != p.ID {
 			var previous string
-			if err := tx.Raw(`SELECT author_id FROM posts WHERE platform_id = ? AND id = ?`, v.PlatformID, t.AcceptedPostID).Scan(&previous).Error; err != nil {
+			if err := tx.Raw(`SELECT author_id FROM posts WHERE org_id = ? AND id = ?`, v.OrgID, t.AcceptedPostID).Scan(&previous).Error; err != nil {
 				return err
 			}
 			changed = append(changed, previous)
@@ -452,7 +452,7 @@ func (s *Store) Endorse(ctx context.Context, v Viewer, postID string) error {
 		if p.Deleted {
 			return roundtable.Errorf(roundtable.EINVALID, "A removed post cannot be endorsed.")
 		}
-		if err := tx.Exec(`UPDATE posts SET endorsed = ? WHERE platform_id = ? AND id = ?`, !p.Endorsed, v.PlatformID, p.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE posts SET endorsed = ? WHERE org_id = ? AND id = ?`, !p.Endorsed, v.OrgID, p.ID).Error; err != nil {
 			return err
 		}
 		action := ActionEndorse
@@ -481,7 +481,7 @@ func (s *Store) Follow(ctx context.Context, v Viewer, threadID string, on bool) 
 		if on {
 			return follow(tx, v, threadID, now)
 		}
-		return tx.Exec(`DELETE FROM thread_follows WHERE platform_id = ? AND thread_id = ? AND user_id = ?`, v.PlatformID, threadID, v.UserID).Error
+		return tx.Exec(`DELETE FROM thread_follows WHERE org_id = ? AND thread_id = ? AND user_id = ?`, v.OrgID, threadID, v.UserID).Error
 	})
 }
 
@@ -497,7 +497,7 @@ func (s *Store) Revisions(ctx context.Context, v Viewer, postID string) ([]Revis
 			return errPostNotFound
 		}
 		rows, err := tx.Raw(`SELECT id, title, body, editor_id, reason, created_at, redacted_at FROM post_revisions
-			WHERE platform_id = ? AND post_id = ? ORDER BY id`, v.PlatformID, p.ID).Rows()
+			WHERE org_id = ? AND post_id = ? ORDER BY id`, v.OrgID, p.ID).Rows()
 		if err != nil {
 			return err
 		}
@@ -526,17 +526,17 @@ var threadColumns = `t.id, t.kind, t.title, t.tags, t.author_id, t.anonymous, CO
 // Postgres hash every thread of the platform for a page of 25).
 func originalOf(col string) string {
 	return `CASE WHEN t.duplicate_of <> '' THEN (SELECT o.` + col + ` FROM threads o
-		WHERE o.platform_id = t.platform_id AND o.id = t.duplicate_of AND o.space_id = t.space_id) END`
+		WHERE o.org_id = t.org_id AND o.id = t.duplicate_of AND o.space_id = t.space_id) END`
 }
 
 const threadJoins = `FROM threads t ` + threadDetails
 
 // threadDetails joins a thread t with its author and the viewer's visit
 // and follow (the viewer's id twice).
-const threadDetails = `LEFT JOIN users u ON u.platform_id = t.platform_id AND u.id = t.author_id
-	LEFT JOIN memberships m ON m.platform_id = t.platform_id AND m.course_id = t.course_id AND m.user_id = t.author_id
-	LEFT JOIN thread_visits vi ON vi.platform_id = t.platform_id AND vi.thread_id = t.id AND vi.user_id = ?
-	LEFT JOIN thread_follows f ON f.platform_id = t.platform_id AND f.thread_id = t.id AND f.user_id = ?`
+const threadDetails = `LEFT JOIN users u ON u.org_id = t.org_id AND u.id = t.author_id
+	LEFT JOIN memberships m ON m.org_id = t.org_id AND m.course_id = t.course_id AND m.user_id = t.author_id
+	LEFT JOIN thread_visits vi ON vi.org_id = t.org_id AND vi.thread_id = t.id AND vi.user_id = ?
+	LEFT JOIN thread_follows f ON f.org_id = t.org_id AND f.thread_id = t.id AND f.user_id = ?`
 
 func author(v Viewer, id, name, pseudonym, roles string, anonymous bool) Author {
 	if name == "" {
@@ -608,7 +608,7 @@ func (s *Store) List(ctx context.Context, v Viewer, q ListQuery) (ThreadList, er
 		args = append(args, v.UserID)
 	}
 	if q.Following {
-		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_follows fw WHERE fw.platform_id = t.platform_id AND fw.thread_id = t.id AND fw.user_id = ?)`)
+		where.WriteString(` AND EXISTS (SELECT 1 FROM thread_follows fw WHERE fw.org_id = t.org_id AND fw.thread_id = t.id AND fw.user_id = ?)`)
 		args = append(args, v.UserID)
 	}
 	// A cursor compares rows, (a, b) < (x, y), which the sort's index
@@ -732,15 +732,15 @@ func (s *Store) ThreadPage(ctx context.Context, v Viewer, threadID string, page 
 	row := s.db.QueryRow(ctx, `SELECT `+threadColumns+`, vi.last_visit_at,
 		`+mustPostFirstCase+`,
 		`+viewerSuspended+`,
-		COALESCE((SELECT CASE WHEN (st.options -> 'allow_anonymous') = 'false' THEN FALSE ELSE TRUE END FROM activity_settings st WHERE st.platform_id = t.platform_id AND st.link_id = t.link_id), ?),
+		COALESCE((SELECT CASE WHEN (st.options -> 'allow_anonymous') = 'false' THEN FALSE ELSE TRUE END FROM activity_settings st WHERE st.org_id = t.org_id AND st.link_id = t.link_id), ?),
 		(`+unreadCount+`),
 		COALESCE((SELECT `+markedDuplicates[s.db.Dialect]+` FROM threads d
-			WHERE d.platform_id = t.platform_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.space_id = t.space_id`+hiddenMarked(v)+`), '')
+			WHERE d.org_id = t.org_id AND d.duplicate_of = t.id AND d.duplicate_of <> '' AND d.space_id = t.space_id`+hiddenMarked(v)+`), '')
 		`+threadJoins+`
-		WHERE t.platform_id = ? AND t.id = ? AND t.space_id = ?`,
-		append(mustPostFirstArgs(v), v.PlatformID, v.CourseID, v.UserID, activity.DefaultDiscussion.AllowAnonymous,
+		WHERE t.org_id = ? AND t.id = ? AND t.space_id = ?`,
+		append(mustPostFirstArgs(v), v.OrgID, v.CourseID, v.UserID, activity.DefaultDiscussion.AllowAnonymous,
 			v.SpaceID, v.UserID, v.Staff, MaxUnreadCounted,
-			v.UserID, v.UserID, v.PlatformID, threadID, v.SpaceID)...)
+			v.UserID, v.UserID, v.OrgID, threadID, v.SpaceID)...)
 	t, _, err := scanThread(row, v, &lastVisit, &mustPostFirst, &suspended, &tv.AnonymousAllowed, &tv.UnreadNotifications, &marked)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Hidden && !v.Staff) {
 		return tv, errThreadNotFound
@@ -762,14 +762,14 @@ func (s *Store) ThreadPage(ctx context.Context, v Viewer, threadID string, page 
 	if lastVisit.Valid {
 		tv.LastVisit = lastVisit.Time
 	}
-	visit := []any{v.PlatformID, threadID, v.UserID, v.CohortID, v.SpaceID, t.allReplies + 1, s.now()}
+	visit := []any{v.OrgID, threadID, v.UserID, v.CohortID, v.SpaceID, t.allReplies + 1, s.now()}
 	tv.Page, tv.Pages = 1, 1
-	q, args := threadPosts, []any{v.CourseID, v.UserID, v.PlatformID, threadID, v.SpaceID}
+	q, args := threadPosts, []any{v.CourseID, v.UserID, v.OrgID, threadID, v.SpaceID}
 	if paged := t.allReplies > RepliesPerPage; paged {
 		if tv.Page, err = s.pageNumber(ctx, v, threadID, page); err != nil {
 			return tv, err
 		}
-		q, args = threadPostsPage, append([]any{v.PlatformID, threadID}, append(args, v.PlatformID, threadID, (tv.Page-1)*RepliesPerPage)...)
+		q, args = threadPostsPage, append([]any{v.OrgID, threadID}, append(args, v.OrgID, threadID, (tv.Page-1)*RepliesPerPage)...)
 	}
 	if s.db.Dialect == store.Postgres {
 		q, args = recordVisitWith+q, append(visit, args...)
@@ -852,19 +852,19 @@ const threadPostColumns = `p.id, p.parent_id, p.opening, p.author_id, p.anonymou
 
 const threadPostsFrom = `
 		FROM posts p
-		LEFT JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-		LEFT JOIN memberships m ON m.platform_id = p.platform_id AND m.course_id = ? AND m.user_id = p.author_id
-		LEFT JOIN post_votes pv ON pv.platform_id = p.platform_id AND pv.post_id = p.id AND pv.user_id = ?
-		WHERE p.platform_id = ? AND p.thread_id = (SELECT CAST(? AS TEXT)) AND p.space_id = ?`
+		LEFT JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
+		LEFT JOIN memberships m ON m.org_id = p.org_id AND m.course_id = ? AND m.user_id = p.author_id
+		LEFT JOIN post_votes pv ON pv.org_id = p.org_id AND pv.post_id = p.id AND pv.user_id = ?
+		WHERE p.org_id = ? AND p.thread_id = (SELECT CAST(? AS TEXT)) AND p.space_id = ?`
 
 // recordVisit upserts the viewer's visit: the posts seen and when. A
 // visit that finds no post added since the last one writes nothing: the
 // posts new to the viewer are those after the last visit that saw fewer,
 // and re-reading a thread is most of its views.
-const recordVisit = `INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, space_id, seen_posts, last_visit_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+const recordVisit = `INSERT INTO thread_visits (org_id, thread_id, user_id, cohort_id, space_id, seen_posts, last_visit_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 	` + visitConflict
 
-const visitConflict = `ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at
+const visitConflict = `ON CONFLICT (org_id, thread_id, user_id) DO UPDATE SET seen_posts = excluded.seen_posts, last_visit_at = excluded.last_visit_at
 	WHERE thread_visits.seen_posts <> excluded.seen_posts`
 
 // recordVisitWith opens threadPosts on Postgres: the posts are read and
@@ -873,7 +873,7 @@ const visitConflict = `ON CONFLICT (platform_id, thread_id, user_id) DO UPDATE S
 // for this statement's transaction alone): that wait was 2 to 8 ms of
 // every thread view, and a crash can at worst lose the last fraction of a
 // second of visits, which shows a few posts as new again.
-const recordVisitWith = `WITH visit AS (INSERT INTO thread_visits (platform_id, thread_id, user_id, cohort_id, space_id, seen_posts, last_visit_at)
+const recordVisitWith = `WITH visit AS (INSERT INTO thread_visits (org_id, thread_id, user_id, cohort_id, space_id, seen_posts, last_visit_at)
 		SELECT ?, ?, ?, ?, ?, ?::integer, ?::timestamptz FROM (SELECT set_config('synchronous_commit', 'off', true)) relaxed
 		` + visitConflict + `) `
 

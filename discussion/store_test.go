@@ -14,7 +14,7 @@ import (
 )
 
 func viewer(user, cohort string, staff bool) discussion.Viewer {
-	return discussion.Viewer{SpaceID: "space-l1-" + cohort, PlatformID: "p1", CourseID: "c1", LinkID: "l1", CohortID: cohort, UserID: user, Staff: staff}
+	return discussion.Viewer{SpaceID: "space-l1-" + cohort, OrgID: "p1", CourseID: "c1", LinkID: "l1", CohortID: cohort, UserID: user, Staff: staff}
 }
 
 func code(err error) string { return roundtable.ErrorCode(err) }
@@ -164,14 +164,14 @@ func TestDiscussionStore(t *testing.T) {
 			t.Errorf("cohort B votes: %v", err)
 		}
 		otherCourse := alice
-		otherCourse.PlatformID = "p2"
+		otherCourse.OrgID = "p2"
 		if _, err := s.Thread(ctx, otherCourse, q); code(err) != roundtable.ENOTFOUND {
 			t.Errorf("another platform opens the thread: %v", err)
 		}
 
 		// Participation events come with the actions.
 		var events int
-		db.Raw(`SELECT COUNT(*) FROM participation_events WHERE platform_id = 'p1'`).Scan(&events)
+		db.Raw(`SELECT COUNT(*) FROM participation_events WHERE org_id = 'p1'`).Scan(&events)
 		// 2 threads, 3 replies, 2 upvotes received (carol twice counts the first and third), 1 accepted.
 		if events != 2+3+3+1 {
 			t.Errorf("%d participation events", events)

@@ -119,7 +119,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	clientID, platformID, err := register(ctx, db, p)
+	clientID, orgID, err := register(ctx, db, p)
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	if o.members > 0 {
 		fmt.Fprintf(out, "growing the course to %d members...\n", o.members)
-		if err := growCourse(ctx, db, platformID, "load", course, run, o.members); err != nil {
+		if err := growCourse(ctx, db, orgID, p.Issuer(), "load", course, run, o.members); err != nil {
 			return err
 		}
 	}
@@ -199,13 +199,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 	case scenarioReturning:
 		// The learners launched a day ago; each launches once more.
-		if err := ageLaunches(ctx, db, platformID, run, 24*time.Hour); err != nil {
+		if err := ageLaunches(ctx, db, orgID, run, 24*time.Hour); err != nil {
 			return err
 		}
 		o.maxLaunches = min(o.maxLaunches, len(users))
 		measured = func(i int) (time.Duration, error) { return launch(users[i]) }
 	}
-	fmt.Fprintf(out, "scenario %s, %d members in the course\n", o.scenario, courseSize(ctx, db, platformID, course))
+	fmt.Fprintf(out, "scenario %s, %d members in the course\n", o.scenario, courseSize(ctx, db, orgID, course))
 
 	toolBefore, _ := processCPU(o.toolPID)
 	pgBefore := postgresCPU()
@@ -257,22 +257,22 @@ func openStore(ctx context.Context, o options) (*store.DB, error) {
 }
 
 // register adds the load platform to the tool's registry, through the
-// tool's own database, and returns its client id and platform id.
-func register(ctx context.Context, db *store.DB, p *ltiplatform.Platform) (clientID, platformID string, err error) {
+// tool's own database, and returns its client id and organisation id.
+func register(ctx context.Context, db *store.DB, p *ltiplatform.Platform) (clientID, orgID string, err error) {
 	clientID = "load-" + lti.RandomToken(6)
 	reg, err := tenant.NewRegistry(db).Add(ctx, tenant.Platform{Name: "Load LMS " + clientID, Issuer: p.Issuer(), ClientID: clientID,
 		AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL(), Deployments: []string{"load"}})
-	return clientID, reg.ID, err
+	return clientID, reg.OrgID, err
 }
 
 // growCourse adds n members to the course and its course-wide cohort in
 // a few statements, as a roster sync of a big course would leave them;
 // they last launched a day ago. Nothing analyses the tables afterwards.
-func growCourse(ctx context.Context, db *store.DB, platformID, deploymentID, contextKey, run string, n int) error {
+func growCourse(ctx context.Context, db *store.DB, orgID, issuer, deploymentID, contextKey, run string, n int) error {
 	var course struct{ ID, CohortID string }
 	if err := db.WithContext(ctx).Raw(`SELECT c.id, co.id AS cohort_id FROM courses c
-		JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = 'course'
-		WHERE c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?`, platformID, deploymentID, contextKey).Scan(&course).Error; err != nil {
+		JOIN cohorts co ON co.org_id = c.org_id AND co.course_id = c.id AND co.cohort_key = 'course'
+		WHERE c.org_id = ? AND c.deployment_id = ? AND c.context_key = ?`, orgID, deploymentID, contextKey).Scan(&course).Error; err != nil {
 		return fmt.Errorf("read the load course: %w", err)
 	}
 	if course.ID == "" {
@@ -285,17 +285,17 @@ func growCourse(ctx context.Context, db *store.DB, platformID, deploymentID, con
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO users (platform_id, id, subject, name, pseudonym, created_at, updated_at) ` + series +
-			`SELECT ?, ? || CAST(n AS TEXT), ? || CAST(n AS TEXT), 'Member ' || CAST(n AS TEXT), 'Member ' || CAST(n AS TEXT), ?, ? FROM g`,
-			[]any{n, platformID, prefix, prefix, day, day}},
-		{`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at) ` + series +
+		{`INSERT INTO users (org_id, id, issuer, subject, name, pseudonym, created_at, updated_at) ` + series +
+			`SELECT ?, ? || CAST(n AS TEXT), ?, ? || CAST(n AS TEXT), 'Member ' || CAST(n AS TEXT), 'Member ' || CAST(n AS TEXT), ?, ? FROM g`,
+			[]any{n, orgID, prefix, issuer, prefix, day, day}},
+		{`INSERT INTO memberships (org_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at) ` + series +
 			`SELECT ?, ?, ? || CAST(n AS TEXT), 'learner', ?, 'active', ?, ?, ? FROM g`,
-			[]any{n, platformID, course.ID, prefix, lti.RoleLearner, day, day, day}},
-		{`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) ` + series +
+			[]any{n, orgID, course.ID, prefix, lti.RoleLearner, day, day, day}},
+		{`INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) ` + series +
 			`SELECT ?, ?, ? || CAST(n AS TEXT), ? FROM g`,
-			[]any{n, platformID, course.CohortID, prefix, day}},
-		{`UPDATE cohorts SET member_count = member_count + ? WHERE platform_id = ? AND id = ?`,
-			[]any{n, platformID, course.CohortID}},
+			[]any{n, orgID, course.CohortID, prefix, day}},
+		{`UPDATE cohorts SET member_count = member_count + ? WHERE org_id = ? AND id = ?`,
+			[]any{n, orgID, course.CohortID}},
 	}
 	return db.Tx(ctx, func(tx *gorm.DB) error {
 		for _, s := range steps {
@@ -309,17 +309,17 @@ func growCourse(ctx context.Context, db *store.DB, platformID, deploymentID, con
 
 // ageLaunches moves the last launch of the run's learners back by d, as if
 // they had launched that long ago.
-func ageLaunches(ctx context.Context, db *store.DB, platformID, run string, d time.Duration) error {
-	return db.WithContext(ctx).Exec(`UPDATE memberships SET last_launch_at = ? WHERE platform_id = ?
-		AND user_id IN (SELECT id FROM users WHERE platform_id = ? AND subject LIKE ?)`,
-		time.Now().UTC().Add(-d), platformID, platformID, "load-"+run+"-%").Error
+func ageLaunches(ctx context.Context, db *store.DB, orgID, run string, d time.Duration) error {
+	return db.WithContext(ctx).Exec(`UPDATE memberships SET last_launch_at = ? WHERE org_id = ?
+		AND user_id IN (SELECT id FROM users WHERE org_id = ? AND subject LIKE ?)`,
+		time.Now().UTC().Add(-d), orgID, orgID, "load-"+run+"-%").Error
 }
 
 // courseSize is the course-wide cohort's member count, as pages read it.
-func courseSize(ctx context.Context, db *store.DB, platformID, contextKey string) int {
+func courseSize(ctx context.Context, db *store.DB, orgID, contextKey string) int {
 	var n int
-	db.WithContext(ctx).Raw(`SELECT co.member_count FROM cohorts co JOIN courses c ON c.platform_id = co.platform_id AND c.id = co.course_id
-		WHERE co.platform_id = ? AND c.context_key = ? AND co.cohort_key = 'course'`, platformID, contextKey).Scan(&n)
+	db.WithContext(ctx).Raw(`SELECT co.member_count FROM cohorts co JOIN courses c ON c.org_id = co.org_id AND c.id = co.course_id
+		WHERE co.org_id = ? AND c.context_key = ? AND co.cohort_key = 'course'`, orgID, contextKey).Scan(&n)
 	return n
 }
 

@@ -107,6 +107,7 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 			fs.StringVar(&p.TokenAudience, "token-audience", "", "an audience client assertions name besides the token URL, for an LMS that wants one (Brightspace's OAuth2 audience)")
 			fs.StringVar(&p.JWKSURL, "jwks-url", "", "the platform's public key set URL (required)")
 			fs.Var(&deployments, "deployment-id", "a deployment id (repeatable)")
+			fs.StringVar(&p.OrgID, "org", "", "the organisation to add it to (an organisation id: see platform list), when it is another registration of an LMS already registered for the same customer, so that its people are the ones already known; a new organisation when empty. Never another customer's, even with the same issuer")
 		}
 	case "show", "remove":
 		extra = func(fs *flag.FlagSet) { fs.StringVar(&id, "id", "", "the platform id (see platform list)") }
@@ -139,7 +140,7 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "Registered %s (id %s).\n\n", saved.Name, saved.ID)
+			fmt.Fprintf(stdout, "Registered %s (id %s) in organisation %s.\n\n", saved.Name, saved.ID, saved.OrgID)
 			printToolValues(stdout, cfg, saved.ID)
 			return nil
 		case "list":
@@ -148,9 +149,9 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 				return err
 			}
 			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tNAME\tISSUER\tCLIENT ID\tSTATUS\tDEPLOYMENTS")
+			fmt.Fprintln(w, "ID\tORGANISATION\tNAME\tISSUER\tCLIENT ID\tSTATUS\tDEPLOYMENTS")
 			for _, p := range ps {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Issuer, p.ClientID, p.Status, strings.Join(p.Deployments, ","))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.OrgID, p.Name, p.Issuer, p.ClientID, p.Status, strings.Join(p.Deployments, ","))
 			}
 			return w.Flush()
 		case "show":
@@ -160,7 +161,7 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 			}
 			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			for _, kv := range [][2]string{
-				{"ID", p.ID}, {"Name", p.Name}, {"Issuer", p.Issuer}, {"Client ID", p.ClientID},
+				{"ID", p.ID}, {"Organisation", p.OrgID}, {"Name", p.Name}, {"Issuer", p.Issuer}, {"Client ID", p.ClientID},
 				{"Auth URL", p.AuthURL}, {"Token URL", p.TokenURL}, {"Token audience", p.TokenAudience},
 				{"JWKS URL", p.JWKSURL}, {"Status", p.Status}, {"Deployments", strings.Join(p.Deployments, ", ")},
 				{"Last error", lastRefusal(p)},
@@ -187,7 +188,7 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 			if err := reg.Remove(ctx, id); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "Removed platform %s and everything that belonged to it.\n", id)
+			fmt.Fprintf(stdout, "Removed platform %s. Its organisation's people and discussions stay while another of its registrations reaches them; with its last registration, the organisation went too.\n", id)
 			return nil
 		}
 		return nil

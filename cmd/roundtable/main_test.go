@@ -81,6 +81,19 @@ func TestPlatformAndKeyCommands(t *testing.T) {
 			if err != nil || !strings.Contains(out, "(id "+chosen+")") || !strings.Contains(out, "/lti/platforms/"+chosen+"/jwks.json") {
 				t.Errorf("platform add --id: %v\n%s", err, out)
 			}
+			// Another registration of the Moodle, in its organisation; an
+			// unknown organisation is refused.
+			out, err = runCmd(t, getenv, "platform", "add", "--org", id[1], "--name", "Moodle (second)", "--issuer", "https://moodle.example.edu",
+				"--client-id", "def456", "--auth-url", "https://moodle.example.edu/mod/lti/auth.php",
+				"--jwks-url", "https://moodle.example.edu/mod/lti/certs.php", "--deployment-id", "9")
+			if err != nil || !strings.Contains(out, "in organisation "+id[1]+".") {
+				t.Errorf("platform add --org: %v\n%s", err, out)
+			}
+			if _, err := runCmd(t, getenv, "platform", "add", "--org", "no-such-organisation", "--name", "Moodle (third)", "--issuer", "https://moodle.example.edu",
+				"--client-id", "ghi789", "--auth-url", "https://moodle.example.edu/mod/lti/auth.php",
+				"--jwks-url", "https://moodle.example.edu/mod/lti/certs.php", "--deployment-id", "10"); err == nil || !strings.Contains(err.Error(), "no organisation") {
+				t.Errorf("platform add into an unknown organisation: %v", err)
+			}
 
 			// Keys are per registration.
 			if _, err := runCmd(t, getenv, "keys", "rotate"); err == nil || !strings.Contains(err.Error(), "--platform") {
@@ -105,7 +118,7 @@ func TestPlatformAndKeyCommands(t *testing.T) {
 				t.Fatalf("keys retire: %v\n%s", err, out)
 			}
 			out, _ = runCmd(t, getenv, "keys", "list")
-			if strings.Count(out, "signing") != 2 || strings.Count(out, "retired") != 1 || !strings.Contains(out, chosen) {
+			if strings.Count(out, "signing") != 3 || strings.Count(out, "retired") != 1 || !strings.Contains(out, chosen) {
 				t.Errorf("keys list of every registration:\n%s", out)
 			}
 			if _, err := runCmd(t, getenv, "platform", "add", "--name", "X", "--issuer", "not a url", "--client-id", "c",

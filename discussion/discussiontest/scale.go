@@ -25,7 +25,7 @@ import (
 // Space is the cohort's space to fill and the person who will read it, as
 // a launch recorded them (the session's platform, course, link and cohort).
 type Space struct {
-	PlatformID, CourseID, LinkID, CohortID string
+	OrgID, CourseID, LinkID, CohortID string
 	// SpaceID is the cohort's space in the activity (Seed finds or creates
 	// it when empty).
 	SpaceID string
@@ -94,7 +94,7 @@ func (g *ids) at(t time.Time) string {
 func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error) {
 	start := time.Now()
 	if sp.SpaceID == "" {
-		found, err := space.NewStore(db).ForCohort(ctx, sp.PlatformID, sp.CourseID, sp.LinkID, sp.CohortID)
+		found, err := space.NewStore(db).ForCohort(ctx, sp.OrgID, sp.CourseID, sp.LinkID, sp.CohortID)
 		if err != nil {
 			return Fixture{}, err
 		}
@@ -105,22 +105,22 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	f := Fixture{Space: sp, Scale: sc, Rows: map[string]int{}}
 
-	users := &table{name: "users", cols: []string{"platform_id", "id", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
-	members := &table{name: "memberships", cols: []string{"platform_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
-	cohort := &table{name: "cohort_members", cols: []string{"platform_id", "cohort_id", "user_id", "created_at"}}
-	threads := &table{name: "threads", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "space_id", "kind", "title", "tags", "author_id", "anonymous",
+	users := &table{name: "users", cols: []string{"org_id", "id", "issuer", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
+	members := &table{name: "memberships", cols: []string{"org_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
+	cohort := &table{name: "cohort_members", cols: []string{"org_id", "cohort_id", "user_id", "created_at"}}
+	threads := &table{name: "threads", cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "space_id", "kind", "title", "tags", "author_id", "anonymous",
 		"opening_post_id", "accepted_post_id", "pinned", "locked", "closed", "reply_count", "vote_count", "last_post_id", "last_activity_at", "created_at",
 		"duplicate_of", "hidden", "hidden_replies"}}
-	tags := &table{name: "thread_tags", cols: []string{"platform_id", "cohort_id", "space_id", "thread_id", "tag"}}
-	posts := &table{name: "posts", cols: []string{"platform_id", "id", "cohort_id", "link_id", "thread_id", "parent_id", "opening", "author_id", "anonymous",
+	tags := &table{name: "thread_tags", cols: []string{"org_id", "cohort_id", "space_id", "thread_id", "tag"}}
+	posts := &table{name: "posts", cols: []string{"org_id", "id", "cohort_id", "link_id", "thread_id", "parent_id", "opening", "author_id", "anonymous",
 		"body", "vote_count", "endorsed", "deleted", "edited_at", "created_at", "hidden", "hidden_by", "hidden_at", "space_id"}}
-	revisions := &table{name: "post_revisions", cols: []string{"platform_id", "id", "cohort_id", "space_id", "post_id", "title", "body", "editor_id", "reason", "created_at"}}
-	votes := &table{name: "post_votes", cols: []string{"platform_id", "post_id", "user_id", "cohort_id", "space_id", "created_at"}}
-	follows := &table{name: "thread_follows", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "space_id", "created_at"}}
-	visits := &table{name: "thread_visits", cols: []string{"platform_id", "thread_id", "user_id", "cohort_id", "space_id", "seen_posts", "last_visit_at"}}
-	events := &table{name: "participation_events", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "space_id", "user_id", "kind", "thread_id", "post_id", "created_at"}}
-	notes := &table{name: "notifications", cols: []string{"platform_id", "id", "cohort_id", "space_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "hidden", "seen_at", "created_at"}}
-	modlog := &table{name: "moderation_log", cols: []string{"platform_id", "id", "course_id", "link_id", "cohort_id", "actor_id", "action", "thread_id", "post_id", "target_user_id", "reason", "created_at"}}
+	revisions := &table{name: "post_revisions", cols: []string{"org_id", "id", "cohort_id", "space_id", "post_id", "title", "body", "editor_id", "reason", "created_at"}}
+	votes := &table{name: "post_votes", cols: []string{"org_id", "post_id", "user_id", "cohort_id", "space_id", "created_at"}}
+	follows := &table{name: "thread_follows", cols: []string{"org_id", "thread_id", "user_id", "cohort_id", "space_id", "created_at"}}
+	visits := &table{name: "thread_visits", cols: []string{"org_id", "thread_id", "user_id", "cohort_id", "space_id", "seen_posts", "last_visit_at"}}
+	events := &table{name: "participation_events", cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "space_id", "user_id", "kind", "thread_id", "post_id", "created_at"}}
+	notes := &table{name: "notifications", cols: []string{"org_id", "id", "cohort_id", "space_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "hidden", "seen_at", "created_at"}}
+	modlog := &table{name: "moderation_log", cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "actor_id", "action", "thread_id", "post_id", "target_user_id", "reason", "created_at"}}
 
 	// People: the viewers (already launched), other learners and two staff.
 	viewers := sp.Viewers
@@ -133,13 +133,13 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 	roles := map[string]string{staff[0]: "instructor", staff[1]: "teaching_assistant"}
 	for i, id := range append(learners[len(viewers):], staff...) {
 		name := fmt.Sprintf("%s %s", given[i%len(given)], family[(i/len(given))%len(family)])
-		users.add(sp.PlatformID, id, "sub-"+id, name, "", "", id+"@example.edu", fmt.Sprintf("Learner %04d", i), joined, joined)
+		users.add(sp.OrgID, id, "https://lms.example.edu", "sub-"+id, name, "", "", id+"@example.edu", fmt.Sprintf("Learner %04d", i), joined, joined)
 		role := roles[id]
 		if role == "" {
 			role = "learner"
 		}
-		members.add(sp.PlatformID, sp.CourseID, id, role, "active", joined, joined)
-		cohort.add(sp.PlatformID, sp.CohortID, id, joined)
+		members.add(sp.OrgID, sp.CourseID, id, role, "active", joined, joined)
+		cohort.add(sp.OrgID, sp.CohortID, id, joined)
 	}
 	others := learners[len(viewers):]
 
@@ -197,7 +197,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 			ttags = append(ttags, tagNames[j])
 		}
 		for _, tag := range ttags {
-			tags.add(sp.PlatformID, sp.CohortID, sp.SpaceID, tid, tag)
+			tags.add(sp.OrgID, sp.CohortID, sp.SpaceID, tid, tag)
 		}
 		n := replies[ti]
 		// Post times: spread between the thread's start and now, in order.
@@ -221,7 +221,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 			var editedAt, hiddenAt any
 			hiddenBy := ""
 			if deleted {
-				revisions.add(sp.PlatformID, g.at(at.Add(time.Minute)), sp.CohortID, sp.SpaceID, id, "", body, by, "delete", at.Add(time.Minute))
+				revisions.add(sp.OrgID, g.at(at.Add(time.Minute)), sp.CohortID, sp.SpaceID, id, "", body, by, "delete", at.Add(time.Minute))
 				body, votesN = "", 0
 			} else if rng.Float64() < 0.03 {
 				edited := at.Add(10 * time.Minute)
@@ -229,12 +229,12 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if opening {
 					oldTitle = title
 				}
-				revisions.add(sp.PlatformID, g.at(edited), sp.CohortID, sp.SpaceID, id, oldTitle, body+" (first draft)", by, "edit", edited)
+				revisions.add(sp.OrgID, g.at(edited), sp.CohortID, sp.SpaceID, id, oldTitle, body+" (first draft)", by, "edit", edited)
 				editedAt = edited
 			}
 			if hidden {
 				hiddenAt, hiddenBy = at.Add(time.Hour), staff[0]
-				modlog.add(sp.PlatformID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, staff[0], discussion.ActionHide, tid, id, by, "Off topic", at.Add(time.Hour))
+				modlog.add(sp.OrgID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, staff[0], discussion.ActionHide, tid, id, by, "Off topic", at.Add(time.Hour))
 				if !opening {
 					hiddenReplies++
 				}
@@ -245,19 +245,19 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if voter == by {
 					voter = staff[1]
 				}
-				votes.add(sp.PlatformID, id, voter, sp.CohortID, sp.SpaceID, at.Add(time.Hour))
-				events.add(sp.PlatformID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, discussion.EventUpvoteReceived, tid, id, at.Add(time.Hour))
+				votes.add(sp.OrgID, id, voter, sp.CohortID, sp.SpaceID, at.Add(time.Hour))
+				events.add(sp.OrgID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, discussion.EventUpvoteReceived, tid, id, at.Add(time.Hour))
 			}
 			if opening {
 				threadVotes = votesN
 			}
 			endorsed := !deleted && !hidden && strings.HasPrefix(by, "scale-") && rng.Float64() < 0.02
-			posts.add(sp.PlatformID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt, sp.SpaceID)
+			posts.add(sp.OrgID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt, sp.SpaceID)
 			kind := discussion.EventReplyCreated
 			if opening {
 				kind = discussion.EventThreadCreated
 			}
-			events.add(sp.PlatformID, g.at(at), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, kind, tid, id, at)
+			events.add(sp.OrgID, g.at(at), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, kind, tid, id, at)
 			if _, ok := posters[by]; !ok {
 				posters[by] = at
 			}
@@ -290,7 +290,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				p := posts.rows[k]
 				if p[5] == "" && p[12] == false && p[15] == false {
 					accepted = p[1].(string)
-					events.add(sp.PlatformID, g.at(p[14].(time.Time).Add(2*time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, p[7], discussion.EventAnswerAccepted, tid, accepted, p[14].(time.Time).Add(2*time.Hour))
+					events.add(sp.OrgID, g.at(p[14].(time.Time).Add(2*time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, p[7], discussion.EventAnswerAccepted, tid, accepted, p[14].(time.Time).Add(2*time.Hour))
 					break
 				}
 			}
@@ -304,11 +304,11 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		pinned := ti%333 == 7
 		locked := rng.Float64() < 0.01
 		closed := kind == discussion.Question && accepted == "" && rng.Float64() < 0.02
-		threads.add(sp.PlatformID, tid, sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, kind, title, strings.Join(ttags, " "), threadAuthor, anon,
+		threads.add(sp.OrgID, tid, sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, kind, title, strings.Join(ttags, " "), threadAuthor, anon,
 			openID, accepted, pinned, locked, closed, n, threadVotes, lastID, lastAt, created, duplicateOf, threadHidden, hiddenReplies)
 		// Everyone who posted follows the thread, from their first post.
 		for who, at := range posters {
-			follows.add(sp.PlatformID, tid, who, sp.CohortID, sp.SpaceID, at)
+			follows.add(sp.OrgID, tid, who, sp.CohortID, sp.SpaceID, at)
 		}
 		total := n + 1
 		if ti == hundred {
@@ -339,7 +339,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 					if at.Before(now.Add(-48 * time.Hour)) {
 						seen = at.Add(time.Hour)
 					}
-					notes.add(sp.PlatformID, g.at(at), sp.CohortID, sp.SpaceID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], threadHidden || p[15].(bool), seen, at)
+					notes.add(sp.OrgID, g.at(at), sp.CohortID, sp.SpaceID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], threadHidden || p[15].(bool), seen, at)
 				}
 			}
 			if (follows || rng.Float64() < 0.3) && ti != hundred {
@@ -347,7 +347,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if rng.Float64() < 0.5 {
 					seenPosts = 1 + rng.IntN(total)
 				}
-				visits.add(sp.PlatformID, tid, viewer, sp.CohortID, sp.SpaceID, seenPosts, lastAt)
+				visits.add(sp.OrgID, tid, viewer, sp.CohortID, sp.SpaceID, seenPosts, lastAt)
 			}
 		}
 	}
@@ -358,8 +358,8 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 	if err := write(ctx, db, all); err != nil {
 		return f, err
 	}
-	if err := db.WithContext(ctx).Exec(`UPDATE cohorts SET member_count = (SELECT COUNT(*) FROM cohort_members m WHERE m.platform_id = cohorts.platform_id AND m.cohort_id = cohorts.id)
-		WHERE platform_id = ? AND id = ?`, sp.PlatformID, sp.CohortID).Error; err != nil {
+	if err := db.WithContext(ctx).Exec(`UPDATE cohorts SET member_count = (SELECT COUNT(*) FROM cohort_members m WHERE m.org_id = cohorts.org_id AND m.cohort_id = cohorts.id)
+		WHERE org_id = ? AND id = ?`, sp.OrgID, sp.CohortID).Error; err != nil {
 		return f, fmt.Errorf("cohort size: %w", err)
 	}
 	// As autovacuum would after a bulk load, give the planner statistics
@@ -549,38 +549,39 @@ var family = []string{"Abe", "Bauer", "Costa", "Diaz", "Eze", "Fox", "Garcia", "
 // instead.
 func NewSpace(ctx context.Context, db *store.DB, n int) (Space, error) {
 	now := time.Now().UTC()
-	sp := Space{PlatformID: store.NewID(), CourseID: store.NewID(), LinkID: store.NewID(), CohortID: store.NewID()}
+	sp := Space{OrgID: store.NewID(), CourseID: store.NewID(), LinkID: store.NewID(), CohortID: store.NewID()}
 	type stmt struct {
 		q    string
 		args []any
 	}
 	stmts := []stmt{
-		{`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at) VALUES (?, 'Scale LMS', 'https://lms.example.edu', 'scale', 'https://lms.example.edu/auth', 'https://lms.example.edu/jwks', ?, ?)`,
-			[]any{sp.PlatformID, now, now}},
-		{`INSERT INTO courses (platform_id, id, deployment_id, context_key, label, title, created_at, updated_at) VALUES (?, ?, 'd1', 'scale-course', 'SCALE-1', 'Scale', ?, ?)`,
-			[]any{sp.PlatformID, sp.CourseID, now, now}},
-		{`INSERT INTO resource_links (platform_id, id, course_id, deployment_id, resource_link_id, title, created_at, updated_at) VALUES (?, ?, ?, 'd1', 'scale-link', 'Discussion', ?, ?)`,
-			[]any{sp.PlatformID, sp.LinkID, sp.CourseID, now, now}},
-		{`INSERT INTO cohorts (platform_id, id, course_id, cohort_key, name, created_at) VALUES (?, ?, ?, 'course', 'Everyone', ?)`,
-			[]any{sp.PlatformID, sp.CohortID, sp.CourseID, now}},
+		{`INSERT INTO organisations (id, name, created_at) VALUES (?, 'Scale University', ?)`, []any{sp.OrgID, now}},
+		{`INSERT INTO platforms (id, org_id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at) VALUES (?, ?, 'Scale LMS', 'https://lms.example.edu', 'scale', 'https://lms.example.edu/auth', 'https://lms.example.edu/jwks', ?, ?)`,
+			[]any{sp.OrgID, sp.OrgID, now, now}},
+		{`INSERT INTO courses (org_id, id, issuer, deployment_id, context_key, platform_id, label, title, created_at, updated_at) VALUES (?, ?, 'https://lms.example.edu', 'd1', 'scale-course', ?, 'SCALE-1', 'Scale', ?, ?)`,
+			[]any{sp.OrgID, sp.CourseID, sp.OrgID, now, now}},
+		{`INSERT INTO resource_links (org_id, id, course_id, issuer, deployment_id, resource_link_id, platform_id, title, created_at, updated_at) VALUES (?, ?, ?, 'https://lms.example.edu', 'd1', 'scale-link', ?, 'Discussion', ?, ?)`,
+			[]any{sp.OrgID, sp.LinkID, sp.CourseID, sp.OrgID, now, now}},
+		{`INSERT INTO cohorts (org_id, id, course_id, cohort_key, name, created_at) VALUES (?, ?, ?, 'course', 'Everyone', ?)`,
+			[]any{sp.OrgID, sp.CohortID, sp.CourseID, now}},
 	}
 	for i := range n {
 		id := fmt.Sprintf("scale-viewer-%02d", i)
 		sp.Viewers = append(sp.Viewers, id)
 		stmts = append(stmts,
-			stmt{`INSERT INTO users (platform_id, id, subject, name, pseudonym, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				[]any{sp.PlatformID, id, "sub-" + id, fmt.Sprintf("Viewer %d", i), fmt.Sprintf("Viewer %02d", i), now, now}},
-			stmt{`INSERT INTO memberships (platform_id, course_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, 'learner', ?, ?)`,
-				[]any{sp.PlatformID, sp.CourseID, id, now, now}},
-			stmt{`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)`,
-				[]any{sp.PlatformID, sp.CohortID, id, now}})
+			stmt{`INSERT INTO users (org_id, id, issuer, subject, name, pseudonym, created_at, updated_at) VALUES (?, ?, 'https://lms.example.edu', ?, ?, ?, ?, ?)`,
+				[]any{sp.OrgID, id, "sub-" + id, fmt.Sprintf("Viewer %d", i), fmt.Sprintf("Viewer %02d", i), now, now}},
+			stmt{`INSERT INTO memberships (org_id, course_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, 'learner', ?, ?)`,
+				[]any{sp.OrgID, sp.CourseID, id, now, now}},
+			stmt{`INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)`,
+				[]any{sp.OrgID, sp.CohortID, id, now}})
 	}
 	for _, s := range stmts {
 		if err := db.WithContext(ctx).Exec(s.q, s.args...).Error; err != nil {
 			return sp, fmt.Errorf("space: %w", err)
 		}
 	}
-	found, err := space.NewStore(db).ForCohort(ctx, sp.PlatformID, sp.CourseID, sp.LinkID, sp.CohortID)
+	found, err := space.NewStore(db).ForCohort(ctx, sp.OrgID, sp.CourseID, sp.LinkID, sp.CohortID)
 	sp.SpaceID = found.ID
 	return sp, err
 }

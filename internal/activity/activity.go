@@ -89,8 +89,8 @@ type Form interface {
 
 // Ref names an activity: its LMS platform and resource link.
 type Ref struct {
-	PlatformID string
-	LinkID     string
+	OrgID  string
+	LinkID string
 }
 
 // Grading is how an activity's options grade, for the pages that explain

@@ -198,8 +198,8 @@ func CountDiscussion(ctx context.Context, db *gorm.DB, a Ref, userID string) (Di
 			COALESCE(SUM(CASE WHEN p.opening THEN 0 ELSE 1 END), 0),
 			COALESCE(SUM(CASE WHEN `+AcceptedAnswer+` THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(p.vote_count), 0)
-		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-		WHERE p.platform_id = ? AND p.author_id = ? AND p.link_id = ? AND `+Counted, a.PlatformID, userID, a.LinkID).Row().
+		FROM posts p JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+		WHERE p.org_id = ? AND p.author_id = ? AND p.link_id = ? AND `+Counted, a.OrgID, userID, a.LinkID).Row().
 		Scan(&c.Threads, &c.Replies, &c.Accepted, &c.Upvotes)
 	if err != nil {
 		return c, fmt.Errorf("count participation: %w", err)
@@ -225,7 +225,7 @@ func (r CompletionRule) Progress(c DiscussionCounts) Progress {
 // Learners are those who posted in the discussion.
 func (d DiscussionOptions) Learners(ctx context.Context, db *gorm.DB, a Ref) ([]string, error) {
 	var users []string
-	err := db.WithContext(ctx).Raw(`SELECT DISTINCT author_id FROM posts WHERE platform_id = ? AND link_id = ?`, a.PlatformID, a.LinkID).
+	err := db.WithContext(ctx).Raw(`SELECT DISTINCT author_id FROM posts WHERE org_id = ? AND link_id = ?`, a.OrgID, a.LinkID).
 		Scan(&users).Error
 	if err != nil {
 		return nil, fmt.Errorf("list the discussion's authors: %w", err)

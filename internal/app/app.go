@@ -169,8 +169,8 @@ func (a *App) init(ctx context.Context) error {
 	if n, ok := cfg.WriteLimits[discussion.WritePost]; ok {
 		discussions.PostsPerMinute = n
 	}
-	discussions.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs []string) error {
-		return a.Grades.Recompute(ctx, tx, platformID, linkID, userIDs...)
+	discussions.OnParticipation = func(ctx context.Context, tx *gorm.DB, orgID, linkID string, userIDs []string) error {
+		return a.Grades.Recompute(ctx, tx, orgID, linkID, userIDs...)
 	}
 	streams, endStreams := context.WithCancel(context.Background())
 	a.endStreams = endStreams

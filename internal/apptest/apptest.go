@@ -104,6 +104,7 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Keys.NewKey = toolKeySource()
 	a.Start()
 	t.Cleanup(func() { a.Shutdown() })
 
@@ -149,6 +150,35 @@ var platformKey = sync.OnceValues(func() ([]byte, error) {
 	}
 	return ltiplatform.KeyPEM(key)
 })
+
+// toolKeys are the RSA keys the tests' Roundtable signs with, made once
+// per test process: each registration has a key of its own, and making one
+// costs what the platform key does. A test's app takes them in order, so
+// its registrations and rotations all have different keys; tests share
+// keys only across databases. toolkey's own tests generate theirs.
+var toolKeys struct {
+	mu   sync.Mutex
+	keys []*rsa.PrivateKey
+}
+
+// toolKeySource hands an app the process's tool keys, first to last,
+// making a key when the app needs more than earlier apps did.
+func toolKeySource() func() (*rsa.PrivateKey, error) {
+	next := 0
+	return func() (*rsa.PrivateKey, error) {
+		toolKeys.mu.Lock()
+		defer toolKeys.mu.Unlock()
+		if next == len(toolKeys.keys) {
+			key, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				return nil, err
+			}
+			toolKeys.keys = append(toolKeys.keys, key)
+		}
+		next++
+		return toolKeys.keys[next-1], nil
+	}
+}
 
 // platformKeyFile writes the shared platform key into the test's own
 // directory, for ltiplatform.Config.KeyFile.

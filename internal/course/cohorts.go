@@ -174,19 +174,19 @@ func MayViewCohort(roles Roles, sections []string, cohortKey string) bool {
 // concurrent launch stored some first; it returns the link's settings.
 func (s *Store) adoptSettings(tx *gorm.DB, p *LaunchPlan) (Settings, error) {
 	st := *p.adopted
-	st.PlatformID, st.LinkID = p.l.PlatformID, p.l.ID
+	st.OrgID, st.LinkID = p.l.OrgID, p.l.ID
 	if err := st.Validate(); err != nil {
 		return Settings{}, err
 	}
 	st.Configured, st.UpdatedAt = true, p.now
-	wrote, err := insertSettings(tx, st, `ON CONFLICT (platform_id, link_id) DO NOTHING`)
+	wrote, err := insertSettings(tx, st, `ON CONFLICT (org_id, link_id) DO NOTHING`)
 	if err != nil {
 		return Settings{}, fmt.Errorf("adopt activity settings: %w", err)
 	}
 	if wrote {
 		return st, nil
 	}
-	return s.settingsIn(tx.Statement.Context, tx, st.PlatformID, st.LinkID)
+	return s.settingsIn(tx.Statement.Context, tx, st.OrgID, st.LinkID)
 }
 
 // assignCohort puts the person in the cohort the link's settings pick:
@@ -219,12 +219,12 @@ func (s *Store) assignCohort(tx *gorm.DB, p *LaunchPlan, st Settings) (Cohort, i
 }
 
 func ensureCohort(tx *gorm.DB, c Course, key, name string, now time.Time) (Cohort, error) {
-	co := Cohort{PlatformID: c.PlatformID, CourseID: c.ID, Key: key, Name: name, CreatedAt: now}
+	co := Cohort{OrgID: c.OrgID, CourseID: c.ID, Key: key, Name: name, CreatedAt: now}
 	var err error
-	co.ID, err = insertOrGet(tx, `INSERT INTO cohorts (platform_id, id, course_id, cohort_key, name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, course_id, cohort_key) DO NOTHING RETURNING id`,
-		[]any{co.PlatformID, newID(), co.CourseID, co.Key, co.Name, now},
-		`SELECT id FROM cohorts WHERE platform_id = ? AND course_id = ? AND cohort_key = ?`, co.PlatformID, co.CourseID, co.Key)
+	co.ID, err = insertOrGet(tx, `INSERT INTO cohorts (org_id, id, course_id, cohort_key, name, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, course_id, cohort_key) DO NOTHING RETURNING id`,
+		[]any{co.OrgID, newID(), co.CourseID, co.Key, co.Name, now},
+		`SELECT id FROM cohorts WHERE org_id = ? AND course_id = ? AND cohort_key = ?`, co.OrgID, co.CourseID, co.Key)
 	if err != nil {
 		return Cohort{}, fmt.Errorf("record cohort: %w", err)
 	}
@@ -237,21 +237,21 @@ func ensureCohort(tx *gorm.DB, c Course, key, name string, now time.Time) (Cohor
 func (s *Store) addCohortMember(tx *gorm.DB, co Cohort, userID string, now time.Time) (int, error) {
 	var size []int
 	if s.db.Dialect == store.Postgres {
-		err := tx.Raw(`WITH added AS (INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING RETURNING 1)
-			UPDATE cohorts SET member_count = member_count + (SELECT COUNT(*) FROM added) WHERE platform_id = ? AND id = ?
-			RETURNING member_count`, co.PlatformID, co.ID, userID, now, co.PlatformID, co.ID).Scan(&size).Error
+		err := tx.Raw(`WITH added AS (INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (org_id, cohort_id, user_id) DO NOTHING RETURNING 1)
+			UPDATE cohorts SET member_count = member_count + (SELECT COUNT(*) FROM added) WHERE org_id = ? AND id = ?
+			RETURNING member_count`, co.OrgID, co.ID, userID, now, co.OrgID, co.ID).Scan(&size).Error
 		if err != nil {
 			return 0, fmt.Errorf("record cohort member: %w", err)
 		}
 	} else {
-		res := tx.Exec(`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (platform_id, cohort_id, user_id) DO NOTHING`, co.PlatformID, co.ID, userID, now)
+		res := tx.Exec(`INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (org_id, cohort_id, user_id) DO NOTHING`, co.OrgID, co.ID, userID, now)
 		if res.Error != nil {
 			return 0, fmt.Errorf("record cohort member: %w", res.Error)
 		}
-		if err := tx.Raw(`UPDATE cohorts SET member_count = member_count + ? WHERE platform_id = ? AND id = ? RETURNING member_count`,
-			res.RowsAffected, co.PlatformID, co.ID).Scan(&size).Error; err != nil {
+		if err := tx.Raw(`UPDATE cohorts SET member_count = member_count + ? WHERE org_id = ? AND id = ? RETURNING member_count`,
+			res.RowsAffected, co.OrgID, co.ID).Scan(&size).Error; err != nil {
 			return 0, fmt.Errorf("count cohort member: %w", err)
 		}
 	}
@@ -284,9 +284,9 @@ func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, int, error
 	var groups []group
 	err := tx.Raw(`SELECT co.id, co.cohort_key, co.name, co.member_count, CASE WHEN cm.user_id IS NULL THEN 0 ELSE 1 END AS member
 		FROM cohorts co
-		LEFT JOIN cohort_members cm ON cm.platform_id = co.platform_id AND cm.cohort_id = co.id AND cm.user_id = ?
-		WHERE co.platform_id = ? AND co.course_id = ? AND co.cohort_key LIKE ?`,
-		p.u.ID, p.c.PlatformID, p.c.ID, prefix+"%").Scan(&groups).Error
+		LEFT JOIN cohort_members cm ON cm.org_id = co.org_id AND cm.cohort_id = co.id AND cm.user_id = ?
+		WHERE co.org_id = ? AND co.course_id = ? AND co.cohort_key LIKE ?`,
+		p.u.ID, p.c.OrgID, p.c.ID, prefix+"%").Scan(&groups).Error
 	if err != nil {
 		return Cohort{}, 0, fmt.Errorf("read the course's groups: %w", err)
 	}
@@ -297,7 +297,7 @@ func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, int, error
 		g.k, _ = strconv.Atoi(strings.TrimPrefix(g.CohortKey, prefix))
 		last = max(last, g.k)
 		if g.Member == 1 {
-			return Cohort{PlatformID: p.c.PlatformID, ID: g.ID, CourseID: p.c.ID, Key: g.CohortKey, Name: g.Name}, g.MemberCount, nil
+			return Cohort{OrgID: p.c.OrgID, ID: g.ID, CourseID: p.c.ID, Key: g.CohortKey, Name: g.Name}, g.MemberCount, nil
 		}
 		if g.MemberCount < n && (pick == nil || g.MemberCount < pick.MemberCount || (g.MemberCount == pick.MemberCount && g.k < pick.k)) {
 			pick = g
@@ -305,7 +305,7 @@ func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, int, error
 	}
 	var co Cohort
 	if pick != nil {
-		co = Cohort{PlatformID: p.c.PlatformID, ID: pick.ID, CourseID: p.c.ID, Key: pick.CohortKey, Name: pick.Name}
+		co = Cohort{OrgID: p.c.OrgID, ID: pick.ID, CourseID: p.c.ID, Key: pick.CohortKey, Name: pick.Name}
 	} else {
 		k := last + 1
 		if co, err = ensureCohort(tx, p.c, prefix+strconv.Itoa(k), "Group "+strconv.Itoa(k), p.now); err != nil {
@@ -317,7 +317,7 @@ func (s *Store) joinGroup(tx *gorm.DB, p *LaunchPlan, n int) (Cohort, int, error
 }
 
 func groupLockKey(c Course, n int) int64 {
-	sum := sha256.Sum256([]byte("roundtable groups\x00" + c.PlatformID + "\x00" + c.ID + "\x00" + strconv.Itoa(n)))
+	sum := sha256.Sum256([]byte("roundtable groups\x00" + c.OrgID + "\x00" + c.ID + "\x00" + strconv.Itoa(n)))
 	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
@@ -329,16 +329,16 @@ type CohortSummary struct {
 
 // Cohorts lists a course's cohorts: the course-wide one first, then by key
 // (sections, then groups in their order).
-func (s *Store) Cohorts(ctx context.Context, platformID, courseID string) ([]CohortSummary, error) {
+func (s *Store) Cohorts(ctx context.Context, orgID, courseID string) ([]CohortSummary, error) {
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT id, cohort_key, name, member_count, created_at FROM cohorts
-		WHERE platform_id = ? AND course_id = ?`), platformID, courseID)
+		WHERE org_id = ? AND course_id = ?`), orgID, courseID)
 	if err != nil {
 		return nil, fmt.Errorf("list cohorts: %w", err)
 	}
 	defer rows.Close()
 	var out []CohortSummary
 	for rows.Next() {
-		c := CohortSummary{Cohort: Cohort{PlatformID: platformID, CourseID: courseID}}
+		c := CohortSummary{Cohort: Cohort{OrgID: orgID, CourseID: courseID}}
 		if err := rows.Scan(&c.ID, &c.Key, &c.Name, &c.Size, &c.CreatedAt); err != nil {
 			return nil, fmt.Errorf("list cohorts: %w", err)
 		}
@@ -387,10 +387,10 @@ func groupNumbers(key string) (n, k int) {
 
 // CohortOf returns one of a course's cohorts, with its size; not found when
 // the cohort is not the course's.
-func (s *Store) CohortOf(ctx context.Context, platformID, courseID, cohortID string) (CohortSummary, error) {
-	c := CohortSummary{Cohort: Cohort{PlatformID: platformID, CourseID: courseID}}
+func (s *Store) CohortOf(ctx context.Context, orgID, courseID, cohortID string) (CohortSummary, error) {
+	c := CohortSummary{Cohort: Cohort{OrgID: orgID, CourseID: courseID}}
 	err := s.db.QueryRow(ctx, `SELECT id, cohort_key, name, member_count, created_at FROM cohorts
-		WHERE platform_id = ? AND course_id = ? AND id = ?`, platformID, courseID, cohortID).
+		WHERE org_id = ? AND course_id = ? AND id = ?`, orgID, courseID, cohortID).
 		Scan(&c.ID, &c.Key, &c.Name, &c.Size, &c.CreatedAt)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {

@@ -17,18 +17,14 @@ import (
 
 func cohortPlatform(t *testing.T, db *store.DB) {
 	t.Helper()
-	now := time.Now().UTC()
-	if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-		VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.AddPlatform(t, db, "p1", "https://lms.example")
 }
 
 func cohortLaunchInput(subject, link string, roles ...course.Role) course.LaunchInput {
 	if len(roles) == 0 {
 		roles = course.Roles{course.Learner}
 	}
-	return course.LaunchInput{PlatformID: "p1", DeploymentID: "d1", Subject: subject, Name: "Person " + subject,
+	return course.LaunchInput{OrgID: "p1", PlatformID: "p1", Issuer: "https://lms.example", DeploymentID: "d1", Subject: subject, Name: "Person " + subject,
 		ContextID: "ctx", ContextTitle: "Biology 101", ResourceLinkID: link, Roles: roles}
 }
 
@@ -293,7 +289,7 @@ func TestGroupsUnderConcurrentLaunches(t *testing.T) {
 			t.Errorf("groups = %v, want 7 full groups of 4 and one of 2", sizes)
 		}
 		var members int
-		if err := db.Raw(`SELECT COUNT(*) FROM cohort_members cm JOIN cohorts co ON co.platform_id = cm.platform_id AND co.id = cm.cohort_id
+		if err := db.Raw(`SELECT COUNT(*) FROM cohort_members cm JOIN cohorts co ON co.org_id = cm.org_id AND co.id = cm.cohort_id
 			WHERE co.cohort_key LIKE 'groups:4:%'`).Scan(&members).Error; err != nil {
 			t.Fatal(err)
 		}

@@ -128,10 +128,13 @@ func ParseRoles(s string) Roles {
 	return rs
 }
 
-// User is a person of one platform.
+// User is a person of one organisation, known by the issuer and subject
+// (sub) of the LMS they launch from, whichever of the organisation's
+// registrations they come through.
 type User struct {
-	PlatformID string
+	OrgID      string
 	ID         string
+	Issuer     string
 	Subject    string
 	Name       string
 	GivenName  string
@@ -150,10 +153,12 @@ func (u User) DisplayName() string {
 	return u.Pseudonym
 }
 
-// Course is an LMS context.
+// Course is an LMS context, keyed as LTI says: issuer, deployment and
+// context id, within the organisation.
 type Course struct {
-	PlatformID   string
+	OrgID        string
 	ID           string
+	Issuer       string
 	DeploymentID string
 	ContextKey   string
 	Label        string
@@ -162,10 +167,14 @@ type Course struct {
 
 // Link is an activity placed in a course: an LTI resource link.
 type Link struct {
+	OrgID        string
+	ID           string
+	CourseID     string
+	Issuer       string
+	DeploymentID string
+	// PlatformID is the registration that last launched the activity: the
+	// one its grades (AGS) and roster (NRPS) go to and come from.
 	PlatformID     string
-	ID             string
-	CourseID       string
-	DeploymentID   string
 	ResourceLinkID string
 	Title          string
 	Description    string
@@ -178,10 +187,10 @@ type Link struct {
 
 // Cohort is a group of a course's people who learn together.
 type Cohort struct {
-	PlatformID string
-	ID         string
-	CourseID   string
-	Key        string
-	Name       string
-	CreatedAt  time.Time
+	OrgID     string
+	ID        string
+	CourseID  string
+	Key       string
+	Name      string
+	CreatedAt time.Time
 }

@@ -20,7 +20,11 @@ import (
 // LaunchInput is what a verified launch tells about a person, a course and
 // an activity. The web layer converts the protocol's launch into it.
 type LaunchInput struct {
+	// OrgID is the organisation of PlatformID, the registration the launch
+	// came through; Issuer is the registration's issuer.
+	OrgID        string
 	PlatformID   string
+	Issuer       string
 	DeploymentID string
 
 	Subject    string
@@ -122,12 +126,12 @@ func (s *Store) RecordLaunch(ctx context.Context, tx *gorm.DB, in LaunchInput) (
 }
 
 // The ids a launch's records have, when they exist, read by their unique
-// keys: platform and subject, platform, deployment and context, platform,
-// deployment and resource link.
+// keys: organisation, issuer and subject; organisation, issuer, deployment
+// and context; organisation, issuer, deployment and resource link.
 const (
-	launchUserID   = `(SELECT iu.id FROM users iu WHERE iu.platform_id = ? AND iu.subject = ?)`
-	launchCourseID = `(SELECT ic.id FROM courses ic WHERE ic.platform_id = ? AND ic.deployment_id = ? AND ic.context_key = ?)`
-	launchLinkID   = `(SELECT il.id FROM resource_links il WHERE il.platform_id = ? AND il.deployment_id = ? AND il.resource_link_id = ?)`
+	launchUserID   = `(SELECT iu.id FROM users iu WHERE iu.org_id = ? AND iu.issuer = ? AND iu.subject = ?)`
+	launchCourseID = `(SELECT ic.id FROM courses ic WHERE ic.org_id = ? AND ic.issuer = ? AND ic.deployment_id = ? AND ic.context_key = ?)`
+	launchLinkID   = `(SELECT il.id FROM resource_links il WHERE il.org_id = ? AND il.issuer = ? AND il.deployment_id = ? AND il.resource_link_id = ?)`
 )
 
 // LaunchPlan is a launch compared with what is already recorded.
@@ -170,8 +174,8 @@ func (p *LaunchPlan) AdoptSettings(st Settings) {
 // PlanLaunch normalises a launch and reads, in one query on db (the
 // database, or a transaction), what is already recorded about it.
 func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput) (*LaunchPlan, error) {
-	if in.PlatformID == "" || in.Subject == "" || in.ResourceLinkID == "" {
-		return nil, roundtable.Errorf(roundtable.EINVALID, "a launch needs a platform, a subject and a resource link")
+	if in.OrgID == "" || in.PlatformID == "" || in.Issuer == "" || in.Subject == "" || in.ResourceLinkID == "" {
+		return nil, roundtable.Errorf(roundtable.EINVALID, "a launch needs an organisation, a registration, an issuer, a subject and a resource link")
 	}
 	p := &LaunchPlan{now: s.Now().UTC()}
 	name := Clip(in.Name, maxName)
@@ -179,12 +183,12 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		name = Clip(strings.TrimSpace(in.GivenName+" "+in.FamilyName), maxName)
 	}
 	p.u = User{
-		PlatformID: in.PlatformID, Subject: Clip(in.Subject, 255), Name: name,
+		OrgID: in.OrgID, Issuer: in.Issuer, Subject: Clip(in.Subject, 255), Name: name,
 		GivenName: Clip(in.GivenName, maxName), FamilyName: Clip(in.FamilyName, maxName),
 		Email: Clip(in.Email, 320), Picture: Clip(in.Picture, maxURL), Locale: Clip(in.Locale, 35),
-		Pseudonym: Pseudonym(in.PlatformID, in.Subject),
+		Pseudonym: Pseudonym(in.OrgID, in.Issuer, in.Subject),
 	}
-	p.c = Course{PlatformID: in.PlatformID, DeploymentID: Clip(in.DeploymentID, 255),
+	p.c = Course{OrgID: in.OrgID, Issuer: in.Issuer, DeploymentID: Clip(in.DeploymentID, 255),
 		ContextKey: Clip(in.ContextID, 255), Label: Clip(in.ContextLabel, maxName), Title: Clip(in.ContextTitle, maxTitle)}
 	if p.c.ContextKey == "" {
 		// A launch without a context still needs a course: the activity is one.
@@ -193,7 +197,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			p.c.Title = Clip(in.LinkTitle, maxTitle)
 		}
 	}
-	p.l = Link{PlatformID: in.PlatformID, DeploymentID: p.c.DeploymentID,
+	p.l = Link{OrgID: in.OrgID, Issuer: in.Issuer, PlatformID: in.PlatformID, DeploymentID: p.c.DeploymentID,
 		ResourceLinkID: Clip(in.ResourceLinkID, 255), Title: Clip(in.LinkTitle, maxTitle),
 		Description: Clip(in.LinkDescription, maxText), Custom: in.Custom,
 		AGSLineItems: Clip(in.AGSLineItems, maxURL), AGSLineItem: Clip(in.AGSLineItem, maxURL),
@@ -231,10 +235,10 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 	// subqueries that read one row by a unique key: the plan is the same
 	// whatever statistics the database has, and the membership and cohort
 	// membership are read by the person, never by scanning the course.
-	pid := p.u.PlatformID
-	userKey := []any{pid, p.u.Subject}
-	courseKey := []any{pid, p.c.DeploymentID, p.c.ContextKey}
-	linkKey := []any{pid, p.l.DeploymentID, p.l.ResourceLinkID}
+	pid, iss := p.u.OrgID, p.u.Issuer
+	userKey := []any{pid, iss, p.u.Subject}
+	courseKey := []any{pid, iss, p.c.DeploymentID, p.c.ContextKey}
+	linkKey := []any{pid, iss, p.l.DeploymentID, p.l.ResourceLinkID}
 	ex := &p.ex
 	var lastLaunch sql.NullTime
 	err := db.QueryRowContext(ctx, s.db.Rebind(`SELECT COALESCE(u.id, '') AS user_id, COALESCE(u.name, '') AS user_name, COALESCE(u.given_name, '') AS given_name,
@@ -244,31 +248,32 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 			COALESCE(l.id, '') AS link_id, COALESCE(l.course_id, '') AS link_course_id, COALESCE(l.title, '') AS link_title,
 			COALESCE(l.description, '') AS link_description, COALESCE(l.custom, '') AS link_custom,
 			COALESCE(l.ags_lineitems, '') AS ags_lineitems, COALESCE(l.ags_lineitem, '') AS ags_lineitem,
-			COALESCE(l.ags_scopes, '') AS ags_scopes, COALESCE(l.nrps_url, '') AS nrps_url,
+			COALESCE(l.ags_scopes, '') AS ags_scopes, COALESCE(l.nrps_url, '') AS nrps_url, COALESCE(l.platform_id, '') AS link_platform_id,
+			COALESCE(c.platform_id, '') AS course_platform_id,
 			COALESCE(co.id, '') AS cohort_id, COALESCE(m.roles, '') AS member_roles, COALESCE(m.user_id, '') AS member_user_id,
 			COALESCE(m.lti_roles, '') AS member_lti_roles, m.last_launch_at AS member_last_launch, COALESCE(m.status, '') AS member_status,
 			COALESCE(m.sections, '') AS member_sections,
 			COALESCE(cm.user_id, '') AS cohort_member_id, COALESCE(co.name, '') AS cohort_name, COALESCE(co.member_count, 0) AS cohort_size,
 			COALESCE(co.cohort_key, '') AS cohort_key, `+SettingsJoinColumns+`
 		FROM (SELECT 1 AS one) x
-		LEFT JOIN users u ON u.platform_id = ? AND u.subject = ?
-		LEFT JOIN courses c ON c.platform_id = ? AND c.deployment_id = ? AND c.context_key = ?
-		LEFT JOIN resource_links l ON l.platform_id = ? AND l.deployment_id = ? AND l.resource_link_id = ?
-		LEFT JOIN activity_settings st ON st.platform_id = ? AND st.link_id = `+launchLinkID+`
-		LEFT JOIN memberships m ON m.platform_id = ? AND m.course_id = `+launchCourseID+` AND m.user_id = `+launchUserID+`
-		LEFT JOIN cohorts co ON co.platform_id = ? AND co.course_id = `+launchCourseID+` AND co.cohort_key = (
+		LEFT JOIN users u ON u.org_id = ? AND u.issuer = ? AND u.subject = ?
+		LEFT JOIN courses c ON c.org_id = ? AND c.issuer = ? AND c.deployment_id = ? AND c.context_key = ?
+		LEFT JOIN resource_links l ON l.org_id = ? AND l.issuer = ? AND l.deployment_id = ? AND l.resource_link_id = ?
+		LEFT JOIN activity_settings st ON st.org_id = ? AND st.link_id = `+launchLinkID+`
+		LEFT JOIN memberships m ON m.org_id = ? AND m.course_id = `+launchCourseID+` AND m.user_id = `+launchUserID+`
+		LEFT JOIN cohorts co ON co.org_id = ? AND co.course_id = `+launchCourseID+` AND co.cohort_key = (
 			SELECT CASE
 				WHEN ps.cohort_policy = 'section' THEN ?
 				WHEN ps.cohort_policy = 'groups' AND ? = 1 THEN (SELECT g.cohort_key FROM cohort_members gm
-					JOIN cohorts g ON g.platform_id = gm.platform_id AND g.id = gm.cohort_id
-					WHERE gm.platform_id = ? AND gm.user_id = `+launchUserID+` AND g.course_id = `+launchCourseID+`
+					JOIN cohorts g ON g.org_id = gm.org_id AND g.id = gm.cohort_id
+					WHERE gm.org_id = ? AND gm.user_id = `+launchUserID+` AND g.course_id = `+launchCourseID+`
 						AND g.cohort_key LIKE 'groups:' || CAST(ps.group_size AS TEXT) || ':%'
 					ORDER BY g.cohort_key LIMIT 1)
 				ELSE 'course' END
-			FROM (SELECT 1 AS one) y LEFT JOIN activity_settings ps ON ps.platform_id = ? AND ps.link_id = `+launchLinkID+`)
-		LEFT JOIN cohort_members cm ON cm.platform_id = ? AND cm.cohort_id = co.id AND cm.user_id = `+launchUserID+``),
+			FROM (SELECT 1 AS one) y LEFT JOIN activity_settings ps ON ps.org_id = ? AND ps.link_id = `+launchLinkID+`)
+		LEFT JOIN cohort_members cm ON cm.org_id = ? AND cm.cohort_id = co.id AND cm.user_id = `+launchUserID+``),
 		slices.Concat(
-			[]any{pid, p.u.Subject, pid, p.c.DeploymentID, p.c.ContextKey, pid, p.l.DeploymentID, p.l.ResourceLinkID},
+			userKey, courseKey, linkKey,
 			append([]any{pid}, linkKey...),
 			append(append([]any{pid}, courseKey...), userKey...),
 			append([]any{pid}, courseKey...),
@@ -278,7 +283,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 		Scan(append([]any{&ex.UserID, &ex.UserName, &ex.GivenName, &ex.FamilyName, &ex.Email, &ex.Picture, &ex.Locale,
 			&ex.CourseID, &ex.CourseLabel, &ex.CourseTitle,
 			&ex.LinkID, &ex.LinkCourseID, &ex.LinkTitle, &ex.LinkDescription, &ex.LinkCustom,
-			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL,
+			&ex.AgsLineitems, &ex.AgsLineitem, &ex.AgsScopes, &ex.NrpsURL, &ex.LinkPlatformID, &ex.CoursePlatformID,
 			&ex.CohortID, &ex.MemberRoles, &ex.MemberUserID, &ex.MemberLtiRoles, &lastLaunch, &ex.MemberStatus, &ex.MemberSections, &ex.CohortMemberID,
 			&ex.CohortName, &ex.CohortSize, &ex.CohortKey}, SettingsDest(&ex.Settings, &ex.HasSettings)...)...)
 	if lastLaunch.Valid {
@@ -302,7 +307,7 @@ func (s *Store) PlanLaunch(ctx context.Context, db gorm.ConnPool, in LaunchInput
 	keep(&p.l.NRPSURL, ex.NrpsURL)
 	p.l.AGSScopes = strings.Fields(p.agsScopes)
 	p.u.ID, p.c.ID, p.l.ID, p.l.CourseID = ex.UserID, ex.CourseID, ex.LinkID, ex.CourseID
-	ex.Settings.PlatformID, ex.Settings.LinkID = p.l.PlatformID, p.l.ID
+	ex.Settings.OrgID, ex.Settings.LinkID = p.l.OrgID, p.l.ID
 	return p, nil
 }
 
@@ -313,7 +318,7 @@ func (p *LaunchPlan) userChanged() bool {
 }
 
 func (p *LaunchPlan) courseChanged() bool {
-	return p.ex.CourseLabel != p.c.Label || p.ex.CourseTitle != p.c.Title
+	return p.ex.CourseLabel != p.c.Label || p.ex.CourseTitle != p.c.Title || p.ex.CoursePlatformID != p.l.PlatformID
 }
 
 // lastLaunchPrecision is how stale a membership's last launch may be before
@@ -335,7 +340,7 @@ func (p *LaunchPlan) linkChanged() bool {
 	ex, l := &p.ex, &p.l
 	return ex.LinkCourseID != l.CourseID || ex.LinkTitle != l.Title || ex.LinkDescription != l.Description ||
 		ex.LinkCustom != p.custom || ex.AgsLineitems != l.AGSLineItems || ex.AgsLineitem != l.AGSLineItem ||
-		ex.AgsScopes != p.agsScopes || ex.NrpsURL != l.NRPSURL
+		ex.AgsScopes != p.agsScopes || ex.NrpsURL != l.NRPSURL || ex.LinkPlatformID != l.PlatformID
 }
 
 // Settled returns what the launch would record when all of it is recorded
@@ -372,18 +377,18 @@ func (s *Store) RecordNewcomer(ctx context.Context, p *LaunchPlan) (rec Recorded
 		ID   string
 		Size int
 	}
-	err = s.db.Relaxed().WithContext(ctx).Raw(`WITH person AS (INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id),
-		member AS (INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+	err = s.db.Relaxed().WithContext(ctx).Raw(`WITH person AS (INSERT INTO users (org_id, id, issuer, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, issuer, subject) DO NOTHING RETURNING id),
+		member AS (INSERT INTO memberships (org_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
 			SELECT ?, ?, id, ?, ?, ?, 'active', ?, ?, ? FROM person),
-		joined AS (INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) SELECT ?, ?, id, ? FROM person RETURNING 1),
-		counted AS (UPDATE cohorts SET member_count = member_count + 1 WHERE platform_id = ? AND id = ? AND EXISTS (SELECT 1 FROM joined)
+		joined AS (INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) SELECT ?, ?, id, ? FROM person RETURNING 1),
+		counted AS (UPDATE cohorts SET member_count = member_count + 1 WHERE org_id = ? AND id = ? AND EXISTS (SELECT 1 FROM joined)
 			RETURNING member_count)
 		SELECT person.id, counted.member_count AS size FROM person, counted`,
-		u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
-		c.PlatformID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now,
-		co.PlatformID, co.ID, now,
-		co.PlatformID, co.ID).Scan(&row).Error
+		u.OrgID, newID(), u.Issuer, u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
+		c.OrgID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now,
+		co.OrgID, co.ID, now,
+		co.OrgID, co.ID).Scan(&row).Error
 	if err != nil {
 		return Recorded{}, false, fmt.Errorf("record a newcomer: %w", err)
 	}
@@ -396,7 +401,7 @@ func (s *Store) RecordNewcomer(ctx context.Context, p *LaunchPlan) (rec Recorded
 
 // foundCohort is the cohort the plan's query found for the link's policy.
 func (p *LaunchPlan) foundCohort() Cohort {
-	return Cohort{PlatformID: p.c.PlatformID, ID: p.ex.CohortID, CourseID: p.c.ID, Key: p.ex.CohortKey, Name: p.ex.CohortName}
+	return Cohort{OrgID: p.c.OrgID, ID: p.ex.CohortID, CourseID: p.c.ID, Key: p.ex.CohortKey, Name: p.ex.CohortName}
 }
 
 func (p *LaunchPlan) recorded(co Cohort, size int, st Settings) Recorded {
@@ -414,13 +419,14 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 	// The course.
 	switch {
 	case ex.CourseID == "":
-		c.ID, err = insertOrGet(tx, `INSERT INTO courses (platform_id, id, deployment_id, context_key, label, title, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, deployment_id, context_key) DO NOTHING RETURNING id`,
-			[]any{c.PlatformID, newID(), c.DeploymentID, c.ContextKey, c.Label, c.Title, now, now},
-			`SELECT id FROM courses WHERE platform_id = ? AND deployment_id = ? AND context_key = ?`, c.PlatformID, c.DeploymentID, c.ContextKey)
+		c.ID, err = insertOrGet(tx, `INSERT INTO courses (org_id, id, issuer, deployment_id, context_key, platform_id, label, title, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, issuer, deployment_id, context_key) DO NOTHING RETURNING id`,
+			[]any{c.OrgID, newID(), c.Issuer, c.DeploymentID, c.ContextKey, l.PlatformID, c.Label, c.Title, now, now},
+			`SELECT id FROM courses WHERE org_id = ? AND issuer = ? AND deployment_id = ? AND context_key = ?`, c.OrgID, c.Issuer, c.DeploymentID, c.ContextKey)
 	case p.courseChanged():
-		err = tx.Exec(`UPDATE courses SET label = ?, title = ?, updated_at = ? WHERE platform_id = ? AND id = ?`,
-			c.Label, c.Title, now, c.PlatformID, c.ID).Error
+		// The registration that launched it last serves its roster.
+		err = tx.Exec(`UPDATE courses SET label = ?, title = ?, platform_id = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+			c.Label, c.Title, l.PlatformID, now, c.OrgID, c.ID).Error
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record course: %w", err)
@@ -432,20 +438,20 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 	switch {
 	case ex.UserID == "" && s.db.Dialect == store.Postgres:
 		var ids []string
-		err = tx.Raw(`WITH person AS (INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id),
-			member AS (INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+		err = tx.Raw(`WITH person AS (INSERT INTO users (org_id, id, issuer, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, issuer, subject) DO NOTHING RETURNING id),
+			member AS (INSERT INTO memberships (org_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
 				SELECT ?, ?, id, ?, ?, ?, 'active', ?, ?, ? FROM person)
 			SELECT id FROM person`,
-			u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
-			c.PlatformID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now).Scan(&ids).Error
+			u.OrgID, newID(), u.Issuer, u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
+			c.OrgID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now).Scan(&ids).Error
 		switch {
 		case err != nil:
 		case len(ids) == 1:
 			u.ID, memberDone = ids[0], true
 		default:
 			// A concurrent launch of the same person inserted them first.
-			err = tx.Raw(`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject).Scan(&ids).Error
+			err = tx.Raw(`SELECT id FROM users WHERE org_id = ? AND issuer = ? AND subject = ?`, u.OrgID, u.Issuer, u.Subject).Scan(&ids).Error
 			if err == nil && len(ids) != 1 {
 				err = fmt.Errorf("user neither inserted nor found: %w", store.ErrNotFound)
 			}
@@ -454,13 +460,13 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 			}
 		}
 	case ex.UserID == "":
-		u.ID, err = insertOrGet(tx, `INSERT INTO users (platform_id, id, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, subject) DO NOTHING RETURNING id`,
-			[]any{u.PlatformID, newID(), u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now},
-			`SELECT id FROM users WHERE platform_id = ? AND subject = ?`, u.PlatformID, u.Subject)
+		u.ID, err = insertOrGet(tx, `INSERT INTO users (org_id, id, issuer, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, issuer, subject) DO NOTHING RETURNING id`,
+			[]any{u.OrgID, newID(), u.Issuer, u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now},
+			`SELECT id FROM users WHERE org_id = ? AND issuer = ? AND subject = ?`, u.OrgID, u.Issuer, u.Subject)
 	case p.userChanged():
 		err = tx.Exec(`UPDATE users SET name = ?, given_name = ?, family_name = ?, email = ?, picture = ?, locale = ?, updated_at = ?
-			WHERE platform_id = ? AND id = ?`, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, now, u.PlatformID, u.ID).Error
+			WHERE org_id = ? AND id = ?`, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, now, u.OrgID, u.ID).Error
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record user: %w", err)
@@ -470,15 +476,15 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 	switch {
 	case memberDone, p.membershipCurrent():
 	case ex.MemberUserID == "":
-		err = tx.Exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
+		err = tx.Exec(`INSERT INTO memberships (org_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
-			ON CONFLICT (platform_id, course_id, user_id) DO UPDATE SET roles = excluded.roles, lti_roles = excluded.lti_roles,
+			ON CONFLICT (org_id, course_id, user_id) DO UPDATE SET roles = excluded.roles, lti_roles = excluded.lti_roles,
 				sections = excluded.sections, status = 'active', last_launch_at = excluded.last_launch_at, updated_at = excluded.updated_at`,
-			c.PlatformID, c.ID, u.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now).Error
+			c.OrgID, c.ID, u.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now).Error
 	default:
 		err = tx.Exec(`UPDATE memberships SET roles = ?, lti_roles = ?, sections = ?, status = 'active', last_launch_at = ?, updated_at = ?
-			WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
-			p.roles.String(), p.ltiRoles, p.sections, now, now, c.PlatformID, c.ID, u.ID).Error
+			WHERE org_id = ? AND course_id = ? AND user_id = ?`,
+			p.roles.String(), p.ltiRoles, p.sections, now, now, c.OrgID, c.ID, u.ID).Error
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record membership: %w", err)
@@ -488,16 +494,18 @@ func (s *Store) ApplyLaunch(ctx context.Context, tx *gorm.DB, p *LaunchPlan) (Re
 	l.CourseID = c.ID
 	switch {
 	case ex.LinkID == "":
-		l.ID, err = insertOrGet(tx, `INSERT INTO resource_links (platform_id, id, course_id, deployment_id, resource_link_id, title, description, custom,
+		l.ID, err = insertOrGet(tx, `INSERT INTO resource_links (org_id, id, course_id, issuer, deployment_id, resource_link_id, platform_id, title, description, custom,
 				ags_lineitems, ags_lineitem, ags_scopes, nrps_url, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, deployment_id, resource_link_id) DO NOTHING RETURNING id`,
-			[]any{l.PlatformID, newID(), l.CourseID, l.DeploymentID, l.ResourceLinkID, l.Title, l.Description, p.custom,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, issuer, deployment_id, resource_link_id) DO NOTHING RETURNING id`,
+			[]any{l.OrgID, newID(), l.CourseID, l.Issuer, l.DeploymentID, l.ResourceLinkID, l.PlatformID, l.Title, l.Description, p.custom,
 				l.AGSLineItems, l.AGSLineItem, p.agsScopes, l.NRPSURL, now, now},
-			`SELECT id FROM resource_links WHERE platform_id = ? AND deployment_id = ? AND resource_link_id = ?`, l.PlatformID, l.DeploymentID, l.ResourceLinkID)
+			`SELECT id FROM resource_links WHERE org_id = ? AND issuer = ? AND deployment_id = ? AND resource_link_id = ?`, l.OrgID, l.Issuer, l.DeploymentID, l.ResourceLinkID)
 	case p.linkChanged():
-		err = tx.Exec(`UPDATE resource_links SET course_id = ?, title = ?, description = ?, custom = ?, ags_lineitems = ?, ags_lineitem = ?,
-				ags_scopes = ?, nrps_url = ?, updated_at = ? WHERE platform_id = ? AND id = ?`,
-			l.CourseID, l.Title, l.Description, p.custom, l.AGSLineItems, l.AGSLineItem, p.agsScopes, l.NRPSURL, now, l.PlatformID, l.ID).Error
+		// The registration that launched it last receives its grades: the
+		// service endpoints above are that registration's.
+		err = tx.Exec(`UPDATE resource_links SET course_id = ?, platform_id = ?, title = ?, description = ?, custom = ?, ags_lineitems = ?, ags_lineitem = ?,
+				ags_scopes = ?, nrps_url = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+			l.CourseID, l.PlatformID, l.Title, l.Description, p.custom, l.AGSLineItems, l.AGSLineItem, p.agsScopes, l.NRPSURL, now, l.OrgID, l.ID).Error
 	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record resource link: %w", err)
@@ -522,6 +530,7 @@ type existingRows struct {
 	CourseID, CourseLabel, CourseTitle                              string
 	LinkID, LinkCourseID, LinkTitle, LinkDescription, LinkCustom    string
 	AgsLineitems, AgsLineitem, AgsScopes, NrpsURL                   string
+	LinkPlatformID, CoursePlatformID                                string
 	CohortID, MemberRoles, MemberUserID, CohortMemberID             string
 	MemberLtiRoles, CohortName, CohortKey, MemberStatus             string
 	MemberSections                                                  string
@@ -554,8 +563,8 @@ func insertOrGet(tx *gorm.DB, insert string, insertArgs []any, query string, que
 
 // Pseudonym is a stable, friendly name for a person whose platform sends no
 // name: the same person always gets the same one.
-func Pseudonym(platformID, subject string) string {
-	sum := sha256.Sum256([]byte(platformID + "\x00" + subject))
+func Pseudonym(orgID, issuer, subject string) string {
+	sum := sha256.Sum256([]byte(orgID + "\x00" + issuer + "\x00" + subject))
 	n := binary.BigEndian.Uint64(sum[:8])
 	adj := pseudonymAdjectives[n%uint64(len(pseudonymAdjectives))]
 	noun := pseudonymNouns[(n/uint64(len(pseudonymAdjectives)))%uint64(len(pseudonymNouns))]

@@ -16,11 +16,7 @@ import (
 
 func addPlatform(t *testing.T, db *store.DB, id string) {
 	t.Helper()
-	now := time.Now().UTC()
-	if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-		VALUES (?, 'LMS', ?, 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, id, "https://"+id+".example", now, now).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.AddPlatform(t, db, id, "https://"+id+".example")
 }
 
 func openRequest(t *testing.T, db *store.DB, cs *course.Store, r course.PlacementRequest) string {

@@ -52,9 +52,9 @@ type activityRow struct {
 
 // Activity loads the activity page's data in one query, scoped to the
 // platform, and only for a member of the course.
-func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohortID string) (Activity, error) {
+func (s *Store) Activity(ctx context.Context, orgID, linkID, userID, cohortID string) (Activity, error) {
 	var r activityRow
-	st := DefaultSettings(platformID, linkID)
+	st := DefaultSettings(orgID, linkID)
 	var hasSettings bool
 	err := s.db.QueryRow(ctx, `
 		SELECT l.id AS link_id, l.resource_link_id, l.title AS link_title, l.description AS link_description, l.custom,
@@ -65,12 +65,12 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 			co.id AS cohort_id, co.cohort_key, co.name AS cohort_name,
 			co.member_count AS cohort_size, `+SettingsJoinColumns+`
 		FROM resource_links l
-		JOIN courses c ON c.platform_id = l.platform_id AND c.id = l.course_id
-		JOIN memberships m ON m.platform_id = l.platform_id AND m.course_id = l.course_id AND m.user_id = ?
-		JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id
-		JOIN cohorts co ON co.platform_id = l.platform_id AND co.course_id = l.course_id AND co.id = ?
-		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
-		WHERE l.platform_id = ? AND l.id = ?`, userID, cohortID, platformID, linkID).
+		JOIN courses c ON c.org_id = l.org_id AND c.id = l.course_id
+		JOIN memberships m ON m.org_id = l.org_id AND m.course_id = l.course_id AND m.user_id = ?
+		JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id
+		JOIN cohorts co ON co.org_id = l.org_id AND co.course_id = l.course_id AND co.id = ?
+		LEFT JOIN activity_settings st ON st.org_id = l.org_id AND st.link_id = l.id
+		WHERE l.org_id = ? AND l.id = ?`, userID, cohortID, orgID, linkID).
 		Scan(append([]any{&r.LinkID, &r.ResourceLinkID, &r.LinkTitle, &r.LinkDescription, &r.Custom,
 			&r.AgsLineitems, &r.AgsLineitem, &r.AgsScopes, &r.NrpsURL,
 			&r.CourseID, &r.DeploymentID, &r.ContextKey, &r.CourseLabel, &r.CourseTitle,
@@ -83,15 +83,15 @@ func (s *Store) Activity(ctx context.Context, platformID, linkID, userID, cohort
 		return Activity{}, err
 	}
 	a := Activity{
-		Link: Link{PlatformID: platformID, ID: r.LinkID, CourseID: r.CourseID, DeploymentID: r.DeploymentID,
+		Link: Link{OrgID: orgID, ID: r.LinkID, CourseID: r.CourseID, DeploymentID: r.DeploymentID,
 			ResourceLinkID: r.ResourceLinkID, Title: r.LinkTitle, Description: r.LinkDescription,
 			AGSLineItems: r.AgsLineitems, AGSLineItem: r.AgsLineitem, AGSScopes: strings.Fields(r.AgsScopes), NRPSURL: r.NrpsURL},
-		Course: Course{PlatformID: platformID, ID: r.CourseID, DeploymentID: r.DeploymentID, ContextKey: r.ContextKey,
+		Course: Course{OrgID: orgID, ID: r.CourseID, DeploymentID: r.DeploymentID, ContextKey: r.ContextKey,
 			Label: r.CourseLabel, Title: r.CourseTitle},
-		Member: Member{User: User{PlatformID: platformID, ID: r.UserID, Subject: r.Subject, Name: r.Name,
+		Member: Member{User: User{OrgID: orgID, ID: r.UserID, Subject: r.Subject, Name: r.Name,
 			GivenName: r.GivenName, FamilyName: r.FamilyName, Email: r.Email, Picture: r.Picture,
 			Locale: r.Locale, Pseudonym: r.Pseudonym}, Roles: ParseRoles(r.Roles)},
-		Cohort:     Cohort{PlatformID: platformID, ID: r.CohortID, CourseID: r.CourseID, Key: r.CohortKey, Name: r.CohortName},
+		Cohort:     Cohort{OrgID: orgID, ID: r.CohortID, CourseID: r.CourseID, Key: r.CohortKey, Name: r.CohortName},
 		CohortSize: r.CohortSize,
 		Settings:   st,
 	}

@@ -37,8 +37,8 @@ const (
 // Settings are an activity's instructor-chosen options: those every kind
 // of activity has, and the kind's own (Options).
 type Settings struct {
-	PlatformID string
-	LinkID     string
+	OrgID  string
+	LinkID string
 	// Kind names the activity's kind (activity.Lookup).
 	Kind         string
 	Instructions string
@@ -58,8 +58,8 @@ type Settings struct {
 
 // DefaultSettings are the settings of an activity nobody configured: a
 // whole-course discussion, anonymity allowed, ungraded.
-func DefaultSettings(platformID, linkID string) Settings {
-	return Settings{PlatformID: platformID, LinkID: linkID, Kind: activity.KindDiscussion, CohortPolicy: CohortCourse,
+func DefaultSettings(orgID, linkID string) Settings {
+	return Settings{OrgID: orgID, LinkID: linkID, Kind: activity.KindDiscussion, CohortPolicy: CohortCourse,
 		GroupSize: 12, Points: 10, Options: activity.Discussion.Options(nil)}
 }
 
@@ -160,16 +160,16 @@ func SettingsDest(st *Settings, has *bool) []any {
 
 // Settings reads an activity's settings; DefaultSettings when nobody has
 // configured it yet.
-func (s *Store) Settings(ctx context.Context, platformID, linkID string) (Settings, error) {
-	return s.settingsIn(ctx, s.db.DB, platformID, linkID)
+func (s *Store) Settings(ctx context.Context, orgID, linkID string) (Settings, error) {
+	return s.settingsIn(ctx, s.db.DB, orgID, linkID)
 }
 
 // settingsIn reads an activity's settings on db, the database or a
 // transaction.
-func (s *Store) settingsIn(ctx context.Context, db *gorm.DB, platformID, linkID string) (Settings, error) {
-	st := DefaultSettings(platformID, linkID)
-	err := db.WithContext(ctx).Raw(`SELECT `+settingsColumns+` FROM activity_settings WHERE platform_id = ? AND link_id = ?`,
-		platformID, linkID).Row().Scan(&st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize, &st.Graded, &st.Points,
+func (s *Store) settingsIn(ctx context.Context, db *gorm.DB, orgID, linkID string) (Settings, error) {
+	st := DefaultSettings(orgID, linkID)
+	err := db.WithContext(ctx).Raw(`SELECT `+settingsColumns+` FROM activity_settings WHERE org_id = ? AND link_id = ?`,
+		orgID, linkID).Row().Scan(&st.Kind, &st.Instructions, &st.CohortPolicy, &st.GroupSize, &st.Graded, &st.Points,
 		optionsDest{&st}, &st.Configured, &st.UpdatedBy, &st.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
@@ -189,7 +189,7 @@ func (s *Store) SaveSettings(ctx context.Context, tx *gorm.DB, st Settings) erro
 	}
 	st.Configured = true
 	st.UpdatedAt = s.Now().UTC()
-	_, err := insertSettings(tx.WithContext(ctx), st, `ON CONFLICT (platform_id, link_id) DO UPDATE SET kind = excluded.kind,
+	_, err := insertSettings(tx.WithContext(ctx), st, `ON CONFLICT (org_id, link_id) DO UPDATE SET kind = excluded.kind,
 		instructions = excluded.instructions, cohort_policy = excluded.cohort_policy, group_size = excluded.group_size,
 		graded = excluded.graded, points = excluded.points, options = excluded.options, configured = excluded.configured,
 		updated_by = excluded.updated_by, updated_at = excluded.updated_at`)
@@ -206,9 +206,9 @@ func insertSettings(tx *gorm.DB, st Settings, onConflict string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	res := tx.Exec(`INSERT INTO activity_settings (platform_id, link_id, `+settingsColumns+`)
+	res := tx.Exec(`INSERT INTO activity_settings (org_id, link_id, `+settingsColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) `+onConflict,
-		st.PlatformID, st.LinkID, st.Kind, st.Instructions, st.CohortPolicy, st.GroupSize, st.Graded, st.Points, doc,
+		st.OrgID, st.LinkID, st.Kind, st.Instructions, st.CohortPolicy, st.GroupSize, st.Graded, st.Points, doc,
 		st.Configured, st.UpdatedBy, st.UpdatedAt)
 	return res.RowsAffected == 1, res.Error
 }

@@ -3,7 +3,6 @@ package course_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -17,16 +16,12 @@ import (
 func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		now := time.Now().UTC()
-		if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now).Error; err != nil {
-			t.Fatal(err)
-		}
+		storetest.AddPlatform(t, db, "p1", "https://lms.example")
 		cs := course.NewStore(db)
 		var rec course.Recorded
 		err := db.Tx(ctx, func(tx *gorm.DB) error {
 			var err error
-			rec, err = cs.RecordLaunch(ctx, tx, course.LaunchInput{PlatformID: "p1", DeploymentID: "d1", Subject: "s1",
+			rec, err = cs.RecordLaunch(ctx, tx, course.LaunchInput{OrgID: "p1", PlatformID: "p1", Issuer: "https://lms.example", DeploymentID: "d1", Subject: "s1",
 				ContextID: "ctx", ResourceLinkID: "rl1", Roles: course.Roles{course.Instructor}})
 			return err
 		})

@@ -115,8 +115,8 @@ func TestDemoCountsAgreeAcrossPages(t *testing.T) {
 	if err := d.App.DB.Raw(`SELECT u.name,
 			COUNT(CASE WHEN t.opening_post_id = p.id THEN 1 END) AS threads,
 			COUNT(CASE WHEN t.opening_post_id <> p.id THEN 1 END) AS replies
-		FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-		JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
+		FROM posts p JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+		JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
 		GROUP BY u.name`).Scan(&written).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -156,13 +156,35 @@ func (d *Demo) register(ctx context.Context) error {
 		}
 	}
 	sort.Slice(ours, func(i, j int) bool { return ours[i].CreatedAt.Before(ours[j].CreatedAt) })
+	// Every registration of the demo LMS, this start's and those a person
+	// makes from its "Register a tool" page, is in the organisation of the
+	// first: one demo human is one person whichever registration they
+	// launch through.
+	var org string
+	a.Registry.JoinDynamic = func(r tenant.Platform) string {
+		if r.Issuer == p.Issuer() {
+			return org
+		}
+		return ""
+	}
 	if len(ours) == 0 {
 		reg, err := a.Web.RegisterPlatform(ctx, p.OpenIDConfigurationURL(), p.NewRegistrationToken(), true)
 		if err != nil {
 			return fmt.Errorf("demo: register Roundtable with the demo LMS: %w", err)
 		}
-		d.ClientID = reg.ClientID
+		d.ClientID, org = reg.ClientID, reg.OrgID
 	} else {
+		org = ours[0].OrgID
+		for _, r := range ours[1:] {
+			// A data dir of an earlier release holds them apart; those
+			// nobody launched through yet join now.
+			if r.OrgID != org {
+				if err := a.Registry.Attach(ctx, r.ID, org); err != nil {
+					a.Logger.WarnContext(ctx, "demo: a registration of the demo LMS stays in an organisation of its own",
+						slog.String("platform", r.ID), slog.Any("error", err))
+				}
+			}
+		}
 		for i, r := range ours {
 			deployment := "demo-deployment"
 			if len(r.Deployments) > 0 {

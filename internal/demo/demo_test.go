@@ -31,7 +31,8 @@ func launch(t *testing.T, d *demo.Demo, clientID, linkID string) *ltiplatform.Re
 
 // The demo registers itself by dynamic registration on its first start,
 // gives the LMS its registrations back on the next ones, and a second
-// registration from the LMS's "Register a tool" page waits for approval.
+// registration from the LMS's "Register a tool" page waits for approval,
+// in the first one's organisation.
 func TestDemoRegistersOnceAndSurvivesRestarts(t *testing.T) {
 	dir := dataDir(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -101,6 +102,16 @@ func TestDemoRegistersOnceAndSurvivesRestarts(t *testing.T) {
 	}
 	if res := launch(t, d, second.ClientID, link); res.StatusCode != http.StatusOK {
 		t.Errorf("approved second registration after restart: %d\n%.400s", res.StatusCode, res.Body)
+	}
+	// Both registrations are in one organisation: the human who launched
+	// through each is one person there.
+	ps, _ = d.App.Registry.List(context.Background())
+	if len(ps) != 2 || ps[0].OrgID != ps[1].OrgID {
+		t.Errorf("the demo's registrations are in organisations %q and %q, want one", ps[0].OrgID, ps[len(ps)-1].OrgID)
+	}
+	var people []string
+	if err := d.App.DB.Raw(`SELECT DISTINCT org_id || '/' || id FROM users WHERE subject = 'aisha.rahman'`).Scan(&people).Error; err != nil || len(people) != 1 {
+		t.Errorf("Aisha, launched through both registrations, is %v (%v), want one person", people, err)
 	}
 }
 

@@ -46,8 +46,8 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	// the real ones made since.
 	var seeded bool
 	if err := a.DB.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM resource_links l
-		JOIN threads t ON t.platform_id = l.platform_id AND t.link_id = l.id
-		WHERE l.platform_id = ? AND l.resource_link_id = ?)`, reg.ID, DiscussionID).Scan(&seeded).Error; err != nil || seeded {
+		JOIN threads t ON t.org_id = l.org_id AND t.link_id = l.id
+		WHERE l.org_id = ? AND l.resource_link_id = ?)`, reg.OrgID, DiscussionID).Scan(&seeded).Error; err != nil || seeded {
 		return err
 	}
 	// The seeded history starts four days ago: each person opened the
@@ -68,7 +68,7 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 			roles = course.Roles{course.TeachingAssistant}
 		}
 		in := course.LaunchInput{
-			PlatformID: reg.ID, DeploymentID: reg.Deployments[0],
+			OrgID: reg.OrgID, PlatformID: reg.ID, Issuer: reg.Issuer, DeploymentID: reg.Deployments[0],
 			Subject: p.id, Name: p.given + " " + p.family, GivenName: p.given, FamilyName: p.family,
 			Email: p.id + "@learn.example.org", Locale: "en", Roles: roles, LTIRoles: []string{p.role},
 			ContextID: CourseID, ContextLabel: "DATA-101", ContextTitle: "Data Analysis Fundamentals",
@@ -82,23 +82,23 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 			// What a launch's session records (see the sessions trigger),
 			// at the time of this seeded opening; a real launch later
 			// moves its last opening on.
-			return tx.Exec(`INSERT INTO link_openings (platform_id, link_id, user_id, first_opened_at, last_opened_at)
-				VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform_id, link_id, user_id) DO NOTHING`,
-				reg.ID, rec.Link.ID, rec.User.ID, openedAt, openedAt).Error
+			return tx.Exec(`INSERT INTO link_openings (org_id, link_id, user_id, first_opened_at, last_opened_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, link_id, user_id) DO NOTHING`,
+				reg.OrgID, rec.Link.ID, rec.User.ID, openedAt, openedAt).Error
 		}); err != nil {
 			return fmt.Errorf("demo: record %s: %w", p.id, err)
 		}
-		sp, err := spaces.ForCohort(ctx, reg.ID, rec.Course.ID, rec.Link.ID, rec.Cohort.ID)
+		sp, err := spaces.ForCohort(ctx, reg.OrgID, rec.Course.ID, rec.Link.ID, rec.Cohort.ID)
 		if err != nil {
 			return fmt.Errorf("demo: the space of %s: %w", p.id, err)
 		}
-		viewers[p.id] = discussion.Viewer{SpaceID: sp.ID, PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID,
+		viewers[p.id] = discussion.Viewer{SpaceID: sp.ID, OrgID: reg.OrgID, CourseID: rec.Course.ID, LinkID: rec.Link.ID,
 			CohortID: rec.Cohort.ID, UserID: rec.User.ID, Staff: sp.Rules(roles, nil).Moderate}
 	}
 	// The seeded activity is set up, so staff who open it land on the
 	// discussion rather than on its first-launch setup page.
 	maya := viewers["maya.chen"]
-	st, err := a.Courses.Settings(ctx, maya.PlatformID, maya.LinkID)
+	st, err := a.Courses.Settings(ctx, maya.OrgID, maya.LinkID)
 	if err != nil {
 		return err
 	}

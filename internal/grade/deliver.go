@@ -38,8 +38,11 @@ type delivery struct {
 	// LineItemMaximum is the column's maximum as Roundtable last set or
 	// saw it.
 	LineItemMaximum float64
-	// PlatformActive is false while the LMS is disabled (or not yet
-	// approved) in Roundtable: the score is held, not sent.
+	// PlatformID is the registration that launched the activity last: the
+	// score goes to its LMS, with its token. PlatformActive is false while
+	// that LMS is disabled (or not yet approved) in Roundtable: the score
+	// is held, not sent.
+	PlatformID     string
 	PlatformActive bool
 	// Unchanged is true when the score is the one the LMS was last sent
 	// with success: there is nothing to send.
@@ -53,18 +56,18 @@ func (s *Service) loadDelivery(ctx context.Context, a DeliverArgs) (delivery, er
 	var status string
 	err := s.db.WithContext(ctx).Raw(`SELECT g.score_given, g.score_maximum, g.activity_progress, g.grading_progress, g.comment, g.scored_at,
 			g.version, g.state, g.attempts, u.subject, l.resource_link_id, l.title, l.custom, l.ags_lineitems, l.ags_lineitem,
-			COALESCE(li.url, ''), COALESCE(li.score_maximum, 0), p.status, g.retry_at,
+			COALESCE(li.url, ''), COALESCE(li.score_maximum, 0), l.platform_id, COALESCE(p.status, ''), g.retry_at,
 			CASE WHEN g.delivered_given = g.score_given AND g.delivered_maximum = g.score_maximum AND g.delivered_activity = g.activity_progress
 				AND g.delivered_grading = g.grading_progress AND g.delivered_comment = g.comment THEN 1 ELSE 0 END
 		FROM grade_scores g
-		JOIN platforms p ON p.id = g.platform_id
-		JOIN users u ON u.platform_id = g.platform_id AND u.id = g.user_id
-		JOIN resource_links l ON l.platform_id = g.platform_id AND l.id = g.link_id
-		LEFT JOIN grade_line_items li ON li.platform_id = g.platform_id AND li.link_id = g.link_id
-		WHERE g.platform_id = ? AND g.link_id = ? AND g.user_id = ?`, a.PlatformID, a.LinkID, a.UserID).Row().
+		JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
+		JOIN resource_links l ON l.org_id = g.org_id AND l.id = g.link_id
+		LEFT JOIN platforms p ON p.id = l.platform_id
+		LEFT JOIN grade_line_items li ON li.org_id = g.org_id AND li.link_id = g.link_id
+		WHERE g.org_id = ? AND g.link_id = ? AND g.user_id = ?`, a.OrgID, a.LinkID, a.UserID).Row().
 		Scan(&d.Given, &d.Maximum, &d.Activity, &d.Grading, &d.Note, &d.ScoredAt, &d.Version, &d.State, &d.Attempts,
 			&d.Subject, &d.ResourceLinkID, &d.Title, &d.Custom, &d.LineItemsURL, &d.LaunchLineItemURL, &d.LineItemURL, &d.LineItemMaximum,
-			&status, &d.RetryAt, &d.Unchanged)
+			&d.PlatformID, &status, &d.RetryAt, &d.Unchanged)
 	d.PlatformActive = status == tenant.StatusActive
 	return d, err
 }
@@ -102,7 +105,7 @@ func (s *Service) deliver(ctx context.Context, a DeliverArgs) error {
 	if done, err := s.settle(ctx, d); err != nil || done {
 		return err
 	}
-	release, ok, err := s.gate.acquire(ctx, a.PlatformID, 20*time.Second)
+	release, ok, err := s.gate.acquire(ctx, d.PlatformID, 20*time.Second)
 	if err != nil {
 		return err
 	}
@@ -140,8 +143,8 @@ func (s *Service) deliver(ctx context.Context, a DeliverArgs) error {
 // a change made after sees this job running (not waiting) and queues the
 // next one.
 func (s *Service) take(ctx context.Context, a DeliverArgs) error {
-	err := s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET taken_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
-		s.now(), a.PlatformID, a.LinkID, a.UserID).Error
+	err := s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET taken_at = ? WHERE org_id = ? AND link_id = ? AND user_id = ?`,
+		s.now(), a.OrgID, a.LinkID, a.UserID).Error
 	if err != nil {
 		return fmt.Errorf("take delivery: %w", err)
 	}
@@ -156,7 +159,7 @@ func (s *Service) take(ctx context.Context, a DeliverArgs) error {
 func (s *Service) again(ctx context.Context, a DeliverArgs, wait time.Duration) error {
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
 		// The write takes the score's row: a change being made commits first.
-		res := tx.Exec(`UPDATE grade_scores SET job_id = job_id WHERE platform_id = ? AND link_id = ? AND user_id = ?`, a.PlatformID, a.LinkID, a.UserID)
+		res := tx.Exec(`UPDATE grade_scores SET job_id = job_id WHERE org_id = ? AND link_id = ? AND user_id = ?`, a.OrgID, a.LinkID, a.UserID)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error // gone
 		}
@@ -175,8 +178,8 @@ func (s *Service) giveUp(ctx context.Context, a DeliverArgs, cause error) {
 		reason = reason[:1000]
 	}
 	err := s.db.WithContext(ctx).Exec(`UPDATE grade_scores SET state = ?, last_error = ?, updated_at = ?
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`, StateFailed, reason, s.now(), a.PlatformID, a.LinkID, a.UserID, StatePending).Error
-	s.Logger.ErrorContext(ctx, "grade delivery abandoned after repeated errors; kept for a person to retry", slog.String("platform", a.PlatformID),
+		WHERE org_id = ? AND link_id = ? AND user_id = ? AND state = ?`, StateFailed, reason, s.now(), a.OrgID, a.LinkID, a.UserID, StatePending).Error
+	s.Logger.ErrorContext(ctx, "grade delivery abandoned after repeated errors; kept for a person to retry", slog.String("organisation", a.OrgID),
 		slog.String("activity", a.LinkID), slog.String("learner", a.UserID), slog.Any("error", cause), slog.Any("record_error", err))
 }
 
@@ -196,8 +199,8 @@ func (s *Service) settle(ctx context.Context, d delivery) (done bool, err error)
 		return true, s.again(ctx, d.DeliverArgs, d.RetryAt.Time.Sub(s.now()))
 	case d.Unchanged:
 		res := s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET delivered_version = version, state = ?, attempts = 0, last_error = ''
-			WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ? AND state = ?`,
-			StateDelivered, d.PlatformID, d.LinkID, d.UserID, d.Version, StatePending)
+			WHERE org_id = ? AND link_id = ? AND user_id = ? AND version = ? AND state = ?`,
+			StateDelivered, d.OrgID, d.LinkID, d.UserID, d.Version, StatePending)
 		if res.Error != nil {
 			return true, fmt.Errorf("record an unchanged score: %w", res.Error)
 		}
@@ -214,9 +217,10 @@ func (s *Service) settle(ctx context.Context, d delivery) (done bool, err error)
 // statement, so a score is not held after its LMS was enabled.
 func (s *Service) hold(ctx context.Context, d delivery) error {
 	res := s.db.WithContext(ctx).Exec(`UPDATE grade_scores SET state = ?, updated_at = ?
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ? AND state = ?
-			AND EXISTS (SELECT 1 FROM platforms p WHERE p.id = grade_scores.platform_id AND p.status <> ?)`,
-		StateHeld, s.now(), d.PlatformID, d.LinkID, d.UserID, d.Version, StatePending, tenant.StatusActive)
+		WHERE org_id = ? AND link_id = ? AND user_id = ? AND version = ? AND state = ?
+			AND NOT EXISTS (SELECT 1 FROM resource_links l JOIN platforms p ON p.id = l.platform_id
+				WHERE l.org_id = grade_scores.org_id AND l.id = grade_scores.link_id AND p.status = ?)`,
+		StateHeld, s.now(), d.OrgID, d.LinkID, d.UserID, d.Version, StatePending, tenant.StatusActive)
 	if res.Error != nil {
 		return fmt.Errorf("hold a score: %w", res.Error)
 	}
@@ -276,8 +280,8 @@ func (s *Service) lineItem(ctx context.Context, d *delivery, reg lti.Registratio
 		}
 		url = li.ID
 	}
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO grade_line_items (platform_id, link_id, url, score_maximum, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform_id, link_id) DO UPDATE SET url = excluded.url`, d.PlatformID, d.LinkID, url, d.Maximum, s.now()).Error
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO grade_line_items (org_id, link_id, url, score_maximum, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, link_id) DO UPDATE SET url = excluded.url`, d.OrgID, d.LinkID, url, d.Maximum, s.now()).Error
 	if err != nil {
 		return "", fmt.Errorf("record line item: %w", err)
 	}
@@ -294,8 +298,8 @@ func (s *Service) resizeLineItem(ctx context.Context, d *delivery, reg lti.Regis
 		_, err = s.pub.UpdateLineItem(ctx, reg, li)
 	}
 	if err == nil {
-		err = s.db.WithContext(ctx).Exec(`UPDATE grade_line_items SET score_maximum = ? WHERE platform_id = ? AND link_id = ?`,
-			d.Maximum, d.PlatformID, d.LinkID).Error
+		err = s.db.WithContext(ctx).Exec(`UPDATE grade_line_items SET score_maximum = ? WHERE org_id = ? AND link_id = ?`,
+			d.Maximum, d.OrgID, d.LinkID).Error
 	}
 	if err != nil {
 		s.Logger.WarnContext(ctx, "cannot change the gradebook column's maximum to the activity's points", slog.String("platform", d.PlatformID),
@@ -313,9 +317,9 @@ func (s *Service) markDelivered(ctx context.Context, d delivery) (current bool, 
 	res := s.db.Relaxed().WithContext(ctx).Exec(`UPDATE grade_scores SET delivered_version = ?, state = ?, attempts = 0,
 			last_error = '', retry_at = NULL, last_attempt_at = ?, delivered_at = ?, delivered_scored_at = ?, delivered_given = ?, delivered_maximum = ?,
 			delivered_activity = ?, delivered_grading = ?, delivered_comment = ?
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ?`,
+		WHERE org_id = ? AND link_id = ? AND user_id = ? AND version = ?`,
 		d.Version, StateDelivered, now, now, d.ScoredAt, d.Given, d.Maximum, d.Activity, d.Grading, d.Note,
-		d.PlatformID, d.LinkID, d.UserID, d.Version)
+		d.OrgID, d.LinkID, d.UserID, d.Version)
 	if res.Error != nil {
 		return false, fmt.Errorf("record delivery: %w", res.Error)
 	}
@@ -330,10 +334,10 @@ func (s *Service) markDelivered(ctx context.Context, d delivery) (current bool, 
 			delivered_given = ?, delivered_maximum = ?, delivered_activity = ?, delivered_grading = ?, delivered_comment = ?,
 			state = CASE WHEN state = ? AND NOT (score_given = ? AND score_maximum = ? AND activity_progress = ? AND grading_progress = ? AND comment = ?)
 				THEN ? ELSE state END
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND (delivered_scored_at IS NULL OR delivered_scored_at < ?)`,
+		WHERE org_id = ? AND link_id = ? AND user_id = ? AND (delivered_scored_at IS NULL OR delivered_scored_at < ?)`,
 		now, now, d.ScoredAt, d.Given, d.Maximum, d.Activity, d.Grading, d.Note,
 		StateDelivered, d.Given, d.Maximum, d.Activity, d.Grading, d.Note, StatePending,
-		d.PlatformID, d.LinkID, d.UserID, d.ScoredAt).Error
+		d.OrgID, d.LinkID, d.UserID, d.ScoredAt).Error
 	if err != nil {
 		return false, fmt.Errorf("record delivery: %w", err)
 	}
@@ -368,8 +372,8 @@ func (s *Service) failed(ctx context.Context, d delivery, cause error) error {
 	// An attempt counts only against the version it sent: a score that
 	// changed meanwhile (another learner's vote) starts its own attempts.
 	res := s.db.WithContext(ctx).Exec(`UPDATE grade_scores SET attempts = ?, last_error = ?, last_attempt_at = ?, state = ?, retry_at = ?
-		WHERE platform_id = ? AND link_id = ? AND user_id = ? AND version = ?`,
-		attempts, reason, now, state, now.Add(wait), d.PlatformID, d.LinkID, d.UserID, d.Version)
+		WHERE org_id = ? AND link_id = ? AND user_id = ? AND version = ?`,
+		attempts, reason, now, state, now.Add(wait), d.OrgID, d.LinkID, d.UserID, d.Version)
 	if res.Error != nil {
 		return fmt.Errorf("record failed delivery: %w (after %v)", res.Error, cause)
 	}

@@ -98,7 +98,7 @@ func drain(b *testing.B, kind store.Dialect, n int) {
 	var rec course.Recorded
 	err = db.Tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		rec, err = courses.RecordLaunch(ctx, tx, course.LaunchInput{PlatformID: reg.ID, DeploymentID: "d1", Subject: "teacher",
+		rec, err = courses.RecordLaunch(ctx, tx, course.LaunchInput{OrgID: reg.OrgID, PlatformID: reg.ID, Issuer: reg.Issuer, DeploymentID: "d1", Subject: "teacher",
 			ContextID: "c1", ResourceLinkID: "l1", LinkTitle: "Graded discussion", Roles: course.Roles{course.Instructor},
 			AGSLineItems: p.LineItemsURL("c1"), AGSScopes: []string{lti.AGSScopeLineItem, lti.AGSScopeScore}})
 		return err
@@ -114,15 +114,15 @@ func drain(b *testing.B, kind store.Dialect, n int) {
 			id := fmt.Sprintf("learner-%05d", i)
 			must(b, p.AddUser(ltiplatform.User{ID: id, Name: id}))
 			must(b, p.Enroll("c1", id, lti.RoleLearner))
-			users = append(users, "(?, ?, ?, ?, ?, ?, ?)")
-			uargs = append(uargs, reg.ID, id, id, id, id, now, now)
+			users = append(users, "(?, ?, ?, ?, ?, ?, ?, ?)")
+			uargs = append(uargs, reg.OrgID, id, reg.Issuer, id, id, id, now, now)
 			scores = append(scores, "(?, ?, ?, ?, 5, 10, 'InProgress', 'Pending', '', ?, 'failed', ?)")
 			sargs = append(sargs, reg.ID, rec.Link.ID, id, rec.Course.ID, now, now)
 		}
-		if err := db.Exec(`INSERT INTO users (platform_id, id, subject, name, pseudonym, created_at, updated_at) VALUES `+strings.Join(users, ", "), uargs...).Error; err != nil {
+		if err := db.Exec(`INSERT INTO users (org_id, id, issuer, subject, name, pseudonym, created_at, updated_at) VALUES `+strings.Join(users, ", "), uargs...).Error; err != nil {
 			b.Fatal(err)
 		}
-		if err := db.Exec(`INSERT INTO grade_scores (platform_id, link_id, user_id, course_id, score_given, score_maximum, activity_progress,
+		if err := db.Exec(`INSERT INTO grade_scores (org_id, link_id, user_id, course_id, score_given, score_maximum, activity_progress,
 			grading_progress, comment, scored_at, state, updated_at) VALUES `+strings.Join(scores, ", "), sargs...).Error; err != nil {
 			b.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func drain(b *testing.B, kind store.Dialect, n int) {
 	}
 	deadline := began.Add(10 * time.Minute)
 	for {
-		counts, err := svc.StateCounts(ctx, grade.Filter{PlatformID: reg.ID})
+		counts, err := svc.StateCounts(ctx, grade.Filter{OrgID: reg.ID})
 		if err != nil {
 			b.Fatal(err)
 		}

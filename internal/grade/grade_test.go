@@ -2,6 +2,7 @@ package grade_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,7 +18,6 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/grade"
 	"github.com/roundtable-lms/roundtable/internal/space"
 	"github.com/roundtable-lms/roundtable/internal/store"
-	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
 )
@@ -116,11 +116,7 @@ type fixture struct {
 func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	now := time.Now().UTC()
-	if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-		VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.AddPlatform(t, db, "p1", "https://lms.example")
 	f := &fixture{db: db, courses: course.NewStore(db), lms: newFakeLMS()}
 	if cfg.BackoffBase == 0 {
 		cfg.BackoffBase, cfg.BackoffMax = 20*time.Millisecond, 100*time.Millisecond
@@ -133,14 +129,14 @@ func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *f
 	}
 	f.talk = discussion.NewStore(db)
 	f.talk.PostsPerMinute = 0
-	f.talk.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, users []string) error {
-		return f.grades.Recompute(ctx, tx, platformID, linkID, users...)
+	f.talk.OnParticipation = func(ctx context.Context, tx *gorm.DB, orgID, linkID string, users []string) error {
+		return f.grades.Recompute(ctx, tx, orgID, linkID, users...)
 	}
 	launch := func(subject string, roles course.Roles) course.Recorded {
 		var rec course.Recorded
 		err := db.Tx(ctx, func(tx *gorm.DB) error {
 			var err error
-			rec, err = f.courses.RecordLaunch(ctx, tx, course.LaunchInput{PlatformID: "p1", DeploymentID: "d1", Subject: subject,
+			rec, err = f.courses.RecordLaunch(ctx, tx, course.LaunchInput{OrgID: "p1", PlatformID: "p1", Issuer: "https://lms.example", DeploymentID: "d1", Subject: subject,
 				Name: "Person " + subject, ContextID: "ctx", ResourceLinkID: "rl1", LinkTitle: "Week 1 discussion", Roles: roles,
 				AGSLineItems: agsLineItems, AGSScopes: []string{"https://purl.imsglobal.org/spec/lti-ags/scope/score"}})
 			return err
@@ -164,13 +160,13 @@ func setup(t *testing.T, db *store.DB, cfg grade.Config, agsLineItems string) *f
 }
 
 func (f *fixture) viewer(userID string, staff bool) discussion.Viewer {
-	return discussion.Viewer{SpaceID: f.space, PlatformID: "p1", CourseID: f.link.CourseID, LinkID: f.link.ID, CohortID: f.cohort, UserID: userID, Staff: staff}
+	return discussion.Viewer{SpaceID: f.space, OrgID: "p1", CourseID: f.link.CourseID, LinkID: f.link.ID, CohortID: f.cohort, UserID: userID, Staff: staff}
 }
 
 func (f *fixture) configure(t *testing.T, st course.Settings) {
 	t.Helper()
 	ctx := context.Background()
-	st.PlatformID, st.LinkID = "p1", f.link.ID
+	st.OrgID, st.LinkID = "p1", f.link.ID
 	err := f.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := f.courses.SaveSettings(ctx, tx, st); err != nil {
 			return err
@@ -206,7 +202,7 @@ func (f *fixture) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		f.grades.Stop(ctx)
 	})
@@ -227,7 +223,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func (f *fixture) state(t *testing.T, userID string) (state string, attempts int, lastError string) {
 	t.Helper()
-	err := f.db.QueryRow(context.Background(), `SELECT state, attempts, last_error FROM grade_scores WHERE platform_id = 'p1' AND link_id = ? AND user_id = ?`,
+	err := f.db.QueryRow(context.Background(), `SELECT state, attempts, last_error FROM grade_scores WHERE org_id = 'p1' AND link_id = ? AND user_id = ?`,
 		f.link.ID, userID).Scan(&state, &attempts, &lastError)
 	if err != nil {
 		t.Fatalf("read score state: %v", err)
@@ -236,7 +232,7 @@ func (f *fixture) state(t *testing.T, userID string) (state string, attempts int
 }
 
 func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinThreads: 1, MinReplies: 2}}})
@@ -293,7 +289,7 @@ func TestCompletionIsScoredAndDeliveredInOrder(t *testing.T) {
 }
 
 func TestRuleChangeRescoresEveryone(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		rule := course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 2}}}
@@ -322,7 +318,7 @@ func TestRuleChangeRescoresEveryone(t *testing.T) {
 }
 
 func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{MaxAttempts: 4}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
@@ -353,12 +349,12 @@ func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
 		if attempts != 1 || reason == "" {
 			t.Fatalf("dead letter attempts=%d reason=%q", attempts, reason)
 		}
-		failed, err := f.grades.Deliveries(context.Background(), grade.Filter{PlatformID: "p1", CourseID: f.link.CourseID, State: grade.StateFailed})
+		failed, err := f.grades.Deliveries(context.Background(), grade.Filter{OrgID: "p1", CourseID: f.link.CourseID, State: grade.StateFailed})
 		if err != nil || len(failed) != 1 || failed[0].UserID != bob.ID || failed[0].LastError == "" || failed[0].ActivityTitle != "Week 1 discussion" {
 			t.Fatalf("course failures = %+v, %v", failed, err)
 		}
 		// A person retries: it is delivered.
-		n, err := f.grades.Retry(context.Background(), grade.Filter{PlatformID: "p1", CourseID: f.link.CourseID}, "")
+		n, err := f.grades.Retry(context.Background(), grade.Filter{OrgID: "p1", CourseID: f.link.CourseID}, "")
 		if err != nil || n != 1 {
 			t.Fatalf("retry = %d, %v", n, err)
 		}
@@ -380,7 +376,7 @@ func TestFailuresRetryBackOffAndDeadLetter(t *testing.T) {
 }
 
 func TestOneDeliveryAtATimePerLMSAndNewestWins(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{Workers: 4}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinReplies: 20}}})
@@ -410,7 +406,7 @@ func TestOneDeliveryAtATimePerLMSAndNewestWins(t *testing.T) {
 }
 
 func TestNoGradebookServiceIsShownNotQueued(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
@@ -429,7 +425,7 @@ func TestNoGradebookServiceIsShownNotQueued(t *testing.T) {
 }
 
 func TestRolledBackChangeQueuesNothing(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
 			Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditFull, Rule: activity.CompletionRule{MinThreads: 1}}})
@@ -450,4 +446,17 @@ func TestRolledBackChangeQueuesNothing(t *testing.T) {
 			t.Fatalf("after a rollback: %d scores, %d jobs", rows, jobs)
 		}
 	})
+}
+
+// A delivery job queued before organisations named the registration; its
+// organisation has the registration's id.
+func TestDeliverArgsOfAnEarlierReleaseNameTheOrganisation(t *testing.T) {
+	var a grade.DeliverArgs
+	if err := json.Unmarshal([]byte(`{"platform_id":"p1","link_id":"l1","user_id":"u1"}`), &a); err != nil || a != (grade.DeliverArgs{OrgID: "p1", LinkID: "l1", UserID: "u1"}) {
+		t.Errorf("an earlier job's arguments: %+v %v", a, err)
+	}
+	b, _ := json.Marshal(grade.DeliverArgs{OrgID: "o1", LinkID: "l1", UserID: "u1"})
+	if err := json.Unmarshal(b, &a); err != nil || a.OrgID != "o1" {
+		t.Errorf("a job's arguments round trip: %s %+v %v", b, a, err)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/grade"
 	"github.com/roundtable-lms/roundtable/internal/store"
-	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 	"github.com/roundtable-lms/roundtable/lti/advantage"
 )
 
@@ -51,7 +50,7 @@ func deliveryJobs(t *testing.T, db *store.DB) (all, unfinished int) {
 // never spends the other learner's attempts: their score waits, then
 // arrives once the LMS answers again.
 func TestTogglesNeverSpendAnotherLearnersAttempts(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{MaxAttempts: 4, BackoffBase: 2 * time.Second, BackoffMax: 2 * time.Second},
 			"https://lms.example/courses/1/lineitems")
@@ -61,11 +60,19 @@ func TestTogglesNeverSpendAnotherLearnersAttempts(t *testing.T) {
 		opening := openingPost(t, f, th)
 		f.setDown(&advantage.Error{Op: "publish score", Status: http.StatusBadGateway})
 		f.start(t)
+		// A loaded machine may cut the toggling short: bob's newest score
+		// is 10 if alice's vote stands when it ends, else 5.
 		deadline := time.Now().Add(20 * time.Second)
-		for i := 0; i < 199 && time.Now().Before(deadline); i++ {
-			if _, err := f.talk.ToggleVote(ctx, f.viewer(alice.ID, false), opening); err != nil {
+		voted, toggles := false, 0
+		for ; toggles < 199 && time.Now().Before(deadline); toggles++ {
+			var err error
+			if voted, err = f.talk.ToggleVote(ctx, f.viewer(alice.ID, false), opening); err != nil {
 				t.Fatal(err)
 			}
+		}
+		newest := 5.0
+		if voted {
+			newest = 10
 		}
 		// Toggling over, bob's newest score is tried once, then waits its
 		// backoff: the next try is the score's second, seconds later.
@@ -83,9 +90,9 @@ func TestTogglesNeverSpendAnotherLearnersAttempts(t *testing.T) {
 		}
 		all, _ := deliveryJobs(t, db)
 		calls := f.calls()
-		t.Logf("199 toggles: %d delivery jobs, %d LMS calls", all, calls)
+		t.Logf("%d toggles: %d delivery jobs, %d LMS calls", toggles, all, calls)
 		if all > 60 || calls > 60 {
-			t.Errorf("199 toggles made %d delivery jobs and %d LMS calls", all, calls)
+			t.Errorf("%d toggles made %d delivery jobs and %d LMS calls", toggles, all, calls)
 		}
 		// One job waits for bob's score (its next try), once the job that
 		// tried it last has queued it.
@@ -99,11 +106,11 @@ func TestTogglesNeverSpendAnotherLearnersAttempts(t *testing.T) {
 			}
 			return waiting == 1
 		})
-		// The LMS answers again: bob's newest score (alice's vote stands) arrives.
+		// The LMS answers again: bob's newest score arrives.
 		f.setDown(nil)
 		eventually(t, "bob's newest score", func() bool {
 			s, _ := f.lms.latest(bob.Subject)
-			return s.ScoreGiven != nil && *s.ScoreGiven == 10
+			return s.ScoreGiven != nil && *s.ScoreGiven == newest
 		})
 	})
 }
@@ -120,7 +127,7 @@ func openingPost(t *testing.T, f *fixture, threadID string) string {
 // A score that comes back to what the LMS holds (an upvote given and taken
 // back before delivery) is not sent again.
 func TestAScoreTheLMSHoldsIsNotSentAgain(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, upvoteRule)
@@ -134,7 +141,9 @@ func TestAScoreTheLMSHoldsIsNotSentAgain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// The minute bounds a hang only: the tests of this package run
+		// at the same time, and stopping waits on the queue's services.
+		stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		if err := f.grades.Stop(stopCtx); err != nil {
 			t.Fatal(err)
@@ -162,7 +171,7 @@ func TestAScoreTheLMSHoldsIsNotSentAgain(t *testing.T) {
 // Scores of an LMS an administrator disabled wait, held; once it is
 // enabled again they go out without anyone retrying.
 func TestDisabledLMSScoresWaitThenGoOut(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{SweepInterval: 100 * time.Millisecond}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
@@ -186,7 +195,7 @@ func TestDisabledLMSScoresWaitThenGoOut(t *testing.T) {
 		if n := f.calls(); n != 0 {
 			t.Fatalf("%d scores were sent to a disabled LMS", n)
 		}
-		held, err := f.grades.StateCounts(ctx, grade.Filter{PlatformID: "p1"})
+		held, err := f.grades.StateCounts(ctx, grade.Filter{OrgID: "p1"})
 		if err != nil || held[grade.StateHeld] != 2 {
 			t.Fatalf("state counts %v, %v", held, err)
 		}
@@ -200,7 +209,7 @@ func TestDisabledLMSScoresWaitThenGoOut(t *testing.T) {
 // Hiding a post re-scores its author at once: the score the LMS receives
 // goes down, and up again on restore.
 func TestHidingAndRestoringRescore(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
@@ -234,7 +243,7 @@ func TestHidingAndRestoringRescore(t *testing.T) {
 // refused it counted toward their score; after the upgrade their score is
 // counted again under the current rules and the LMS gets the lower one.
 func TestScoresCountedBeforeTheRulesAreCountedAgain(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachDatabase(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, grade.Config{SweepInterval: 100 * time.Millisecond}, "https://lms.example/courses/1/lineitems")
 		f.configure(t, course.Settings{Kind: activity.KindDiscussion, CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 10,
@@ -250,7 +259,7 @@ func TestScoresCountedBeforeTheRulesAreCountedAgain(t *testing.T) {
 			WHERE user_id = ?`, alice.ID).Error; err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Exec(`INSERT INTO grade_rescores (platform_id, link_id, user_id) VALUES ('p1', ?, ?)`, f.link.ID, alice.ID).Error; err != nil {
+		if err := db.Exec(`INSERT INTO grade_rescores (org_id, link_id, user_id) VALUES ('p1', ?, ?)`, f.link.ID, alice.ID).Error; err != nil {
 			t.Fatal(err)
 		}
 		f.start(t)

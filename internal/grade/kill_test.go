@@ -40,8 +40,13 @@ const killSecret = "grade delivery kill test secret, long enough"
 // and checks that the LMS ends with exactly the newest score of every
 // learner and that Roundtable records every score as delivered.
 func TestDeliveryResumesAfterTheServerIsKilled(t *testing.T) {
+	t.Parallel()
+	buildRoundtable()
 	for _, kind := range storetest.Kinds {
-		t.Run(string(kind), func(t *testing.T) { killAndResume(t, kind) })
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			killAndResume(t, kind)
+		})
 	}
 }
 
@@ -49,10 +54,6 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	const learners = 120
 	ctx := context.Background()
 	db, cfg := storetest.OpenConfig(t, kind)
-	bin := filepath.Join(t.TempDir(), "roundtable")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/roundtable-lms/roundtable/cmd/roundtable").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	// The LMS answers each service call after 15 ms, so the delivery of
 	// every score takes a few seconds: long enough to be cut short.
@@ -90,14 +91,14 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	}
 	talk := discussion.NewStore(db)
 	talk.PostsPerMinute = 0
-	talk.OnParticipation = func(ctx context.Context, tx *gorm.DB, platformID, linkID string, users []string) error {
-		return queue.Recompute(ctx, tx, platformID, linkID, users...)
+	talk.OnParticipation = func(ctx context.Context, tx *gorm.DB, orgID, linkID string, users []string) error {
+		return queue.Recompute(ctx, tx, orgID, linkID, users...)
 	}
 	launch := func(subject string, roles course.Roles) course.Recorded {
 		var rec course.Recorded
 		err := db.Tx(ctx, func(tx *gorm.DB) error {
 			var err error
-			rec, err = courses.RecordLaunch(ctx, tx, course.LaunchInput{PlatformID: reg.ID, DeploymentID: "d1", Subject: subject,
+			rec, err = courses.RecordLaunch(ctx, tx, course.LaunchInput{OrgID: reg.OrgID, PlatformID: reg.ID, Issuer: reg.Issuer, DeploymentID: "d1", Subject: subject,
 				Name: subject, ContextID: "c1", ResourceLinkID: "l1", LinkTitle: "Graded discussion", Roles: roles,
 				AGSLineItems: p.LineItemsURL("c1"), AGSScopes: []string{lti.AGSScopeLineItem, lti.AGSScopeScore}})
 			return err
@@ -111,7 +112,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	must(t, p.Enroll("c1", "teacher", lti.RoleInstructor))
 	teacher := launch("teacher", course.Roles{course.Instructor})
 	err = db.Tx(ctx, func(tx *gorm.DB) error {
-		return courses.SaveSettings(ctx, tx, course.Settings{PlatformID: reg.ID, LinkID: teacher.Link.ID, Kind: activity.KindDiscussion,
+		return courses.SaveSettings(ctx, tx, course.Settings{OrgID: reg.ID, LinkID: teacher.Link.ID, Kind: activity.KindDiscussion,
 			CohortPolicy: course.CohortCourse, GroupSize: 12, Graded: true, Points: 9, Options: activity.DiscussionOptions{AllowAnonymous: true, Credit: activity.CreditProportional, Rule: activity.CompletionRule{MinReplies: 3}}})
 	})
 	if err != nil {
@@ -122,7 +123,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return discussion.Viewer{SpaceID: sp.ID, PlatformID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, UserID: rec.User.ID}
+		return discussion.Viewer{SpaceID: sp.ID, OrgID: reg.ID, CourseID: rec.Course.ID, LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, UserID: rec.User.ID}
 	}
 	thread, err := talk.CreateThread(ctx, viewer(teacher), discussion.ThreadInput{Kind: discussion.Discussion, Title: "Introduce yourselves", Body: "Who are you?"})
 	if err != nil {
@@ -151,6 +152,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 	if kind == store.Postgres {
 		env = append(env, "DATABASE_URL="+cfg.URL, "ROUNDTABLE_DATA_DIR="+t.TempDir())
 	}
+	bin := roundtableBinary(t)
 	first := startTool(t, bin, tool, env)
 	delivered := func() int {
 		n := 0
@@ -191,7 +193,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 		s, _ := p.LatestScore(items[0].ID, r.User.Subject)
 		var scoredAt time.Time
 		var state string
-		if err := db.QueryRow(ctx, `SELECT scored_at, state FROM grade_scores WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
+		if err := db.QueryRow(ctx, `SELECT scored_at, state FROM grade_scores WHERE org_id = ? AND link_id = ? AND user_id = ?`,
 			reg.ID, r.Link.ID, r.User.ID).Scan(&scoredAt, &state); err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +201,7 @@ func killAndResume(t *testing.T, kind store.Dialect) {
 			t.Fatalf("%s: the LMS holds %+v, Roundtable owes the score of %v", r.User.Subject, s, scoredAt)
 		}
 		waitFor(t, 10*time.Second, r.User.Subject+" recorded as delivered", func() bool {
-			db.QueryRow(ctx, `SELECT state FROM grade_scores WHERE platform_id = ? AND link_id = ? AND user_id = ?`, reg.ID, r.Link.ID, r.User.ID).Scan(&state)
+			db.QueryRow(ctx, `SELECT state FROM grade_scores WHERE org_id = ? AND link_id = ? AND user_id = ?`, reg.ID, r.Link.ID, r.User.ID).Scan(&state)
 			return state == grade.StateDelivered
 		})
 	}

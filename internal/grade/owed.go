@@ -47,14 +47,14 @@ func (g graded) scored() bool {
 	return g.LinkFound && g.Settings.Graded && g.Settings.Grading().Measured()
 }
 
-func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, platformID, linkID string) (graded, error) {
-	g := graded{Settings: course.DefaultSettings(platformID, linkID)}
+func (s *Service) readGraded(ctx context.Context, tx *gorm.DB, orgID, linkID string) (graded, error) {
+	g := graded{Settings: course.DefaultSettings(orgID, linkID)}
 	var lineItems, lineItem, status string
 	var hasSettings bool
 	err := tx.WithContext(ctx).Raw(`SELECT l.course_id, l.ags_lineitems, l.ags_lineitem, p.status, `+course.SettingsJoinColumns+`
 		FROM resource_links l JOIN platforms p ON p.id = l.platform_id
-		LEFT JOIN activity_settings st ON st.platform_id = l.platform_id AND st.link_id = l.id
-		WHERE l.platform_id = ? AND l.id = ?`, platformID, linkID).Row().
+		LEFT JOIN activity_settings st ON st.org_id = l.org_id AND st.link_id = l.id
+		WHERE l.org_id = ? AND l.id = ?`, orgID, linkID).Row().
 		Scan(append([]any{&g.CourseID, &lineItems, &lineItem, &status}, course.SettingsDest(&g.Settings, &hasSettings)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, nil
@@ -75,7 +75,7 @@ func (s *Service) ProgressOf(ctx context.Context, st course.Settings, userID str
 	if st.Options == nil {
 		return activity.Progress{}, nil
 	}
-	return st.Options.Measure(ctx, s.db.DB, activity.Ref{PlatformID: st.PlatformID, LinkID: st.LinkID}, userID)
+	return st.Options.Measure(ctx, s.db.DB, activity.Ref{OrgID: st.OrgID, LinkID: st.LinkID}, userID)
 }
 
 // Recompute brings the scores owed to the named learners of an activity up
@@ -83,26 +83,26 @@ func (s *Service) ProgressOf(ctx context.Context, st course.Settings, userID str
 // queues their delivery in the same transaction: the score and its
 // delivery commit or roll back with the change. It does nothing for an
 // ungraded activity, for staff, or when a learner's score did not change.
-func (s *Service) Recompute(ctx context.Context, tx *gorm.DB, platformID, linkID string, userIDs ...string) error {
+func (s *Service) Recompute(ctx context.Context, tx *gorm.DB, orgID, linkID string, userIDs ...string) error {
 	if len(userIDs) == 0 {
 		return nil
 	}
-	g, err := s.readGraded(ctx, tx, platformID, linkID)
+	g, err := s.readGraded(ctx, tx, orgID, linkID)
 	if err != nil || !g.scored() {
 		return err
 	}
-	return s.recomputeAll(ctx, tx, g, platformID, linkID, userIDs)
+	return s.recomputeAll(ctx, tx, g, orgID, linkID, userIDs)
 }
 
 // recomputeAll is Recompute for a scored activity g.
-func (s *Service) recomputeAll(ctx context.Context, tx *gorm.DB, g graded, platformID, linkID string, userIDs []string) error {
+func (s *Service) recomputeAll(ctx context.Context, tx *gorm.DB, g graded, orgID, linkID string, userIDs []string) error {
 	seen := map[string]bool{}
 	for _, u := range userIDs {
 		if u == "" || seen[u] {
 			continue
 		}
 		seen[u] = true
-		if err := s.recomputeOne(ctx, tx, g, platformID, linkID, u); err != nil {
+		if err := s.recomputeOne(ctx, tx, g, orgID, linkID, u); err != nil {
 			return err
 		}
 	}
@@ -113,22 +113,22 @@ func (s *Service) recomputeAll(ctx context.Context, tx *gorm.DB, g graded, platf
 // measure may concern — those its kind says did something it counts, and
 // those who already have a score — after its settings changed, inside tx
 // (the settings' transaction).
-func (s *Service) RecomputeActivity(ctx context.Context, tx *gorm.DB, platformID, linkID string) error {
-	g, err := s.readGraded(ctx, tx, platformID, linkID)
+func (s *Service) RecomputeActivity(ctx context.Context, tx *gorm.DB, orgID, linkID string) error {
+	g, err := s.readGraded(ctx, tx, orgID, linkID)
 	if err != nil || !g.scored() {
 		return err
 	}
-	users, err := g.Settings.Options.Learners(ctx, tx, activity.Ref{PlatformID: platformID, LinkID: linkID})
+	users, err := g.Settings.Options.Learners(ctx, tx, activity.Ref{OrgID: orgID, LinkID: linkID})
 	if err != nil {
 		return err
 	}
 	var scored []string
-	err = tx.WithContext(ctx).Raw(`SELECT user_id FROM grade_scores WHERE platform_id = ? AND link_id = ?`, platformID, linkID).
+	err = tx.WithContext(ctx).Raw(`SELECT user_id FROM grade_scores WHERE org_id = ? AND link_id = ?`, orgID, linkID).
 		Scan(&scored).Error
 	if err != nil {
 		return fmt.Errorf("list learners to re-score: %w", err)
 	}
-	return s.recomputeAll(ctx, tx, g, platformID, linkID, append(users, scored...))
+	return s.recomputeAll(ctx, tx, g, orgID, linkID, append(users, scored...))
 }
 
 type owedRow struct {
@@ -139,11 +139,11 @@ type owedRow struct {
 	State                   string
 }
 
-func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platformID, linkID, userID string) error {
+func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, orgID, linkID, userID string) error {
 	tx = tx.WithContext(ctx)
 	var roles string
-	err := tx.Raw(`SELECT roles FROM memberships WHERE platform_id = ? AND course_id = ? AND user_id = ?`,
-		platformID, g.CourseID, userID).Row().Scan(&roles)
+	err := tx.Raw(`SELECT roles FROM memberships WHERE org_id = ? AND course_id = ? AND user_id = ?`,
+		orgID, g.CourseID, userID).Row().Scan(&roles)
 	// Staff and observers (mentors) are never graded.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !course.ParseRoles(roles).Participant()) {
 		return nil
@@ -154,11 +154,11 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 	if s.db.Dialect == store.Postgres {
 		// Two changes for one learner at once must not interleave their
 		// read of the old score with their write of the new one.
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "grade/"+platformID+"/"+linkID+"/"+userID).Error; err != nil {
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "grade/"+orgID+"/"+linkID+"/"+userID).Error; err != nil {
 			return fmt.Errorf("lock score: %w", err)
 		}
 	}
-	p, err := g.Settings.Options.Measure(ctx, tx, activity.Ref{PlatformID: platformID, LinkID: linkID}, userID)
+	p, err := g.Settings.Options.Measure(ctx, tx, activity.Ref{OrgID: orgID, LinkID: linkID}, userID)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 	var old owedRow
 	found := true
 	err = tx.Raw(`SELECT score_given, score_maximum, activity_progress, grading_progress, comment, scored_at, version, state
-		FROM grade_scores WHERE platform_id = ? AND link_id = ? AND user_id = ?`, platformID, linkID, userID).Row().
+		FROM grade_scores WHERE org_id = ? AND link_id = ? AND user_id = ?`, orgID, linkID, userID).Row().
 		Scan(&old.Given, &old.Maximum, &old.Activity, &old.Grading, &old.Note, &old.ScoredAt, &old.Version, &old.State)
 	if errors.Is(err, sql.ErrNoRows) {
 		found = false
@@ -192,15 +192,15 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 	if found && !scoredAt.After(old.ScoredAt) {
 		scoredAt = old.ScoredAt.Truncate(time.Millisecond).Add(time.Millisecond)
 	}
-	err = tx.Exec(`INSERT INTO grade_scores (platform_id, link_id, user_id, course_id, score_given, score_maximum, activity_progress,
+	err = tx.Exec(`INSERT INTO grade_scores (org_id, link_id, user_id, course_id, score_given, score_maximum, activity_progress,
 			grading_progress, comment, scored_at, version, state, attempts, last_error, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 0, '', ?)
-		ON CONFLICT (platform_id, link_id, user_id) DO UPDATE SET score_given = excluded.score_given,
+		ON CONFLICT (org_id, link_id, user_id) DO UPDATE SET score_given = excluded.score_given,
 			score_maximum = excluded.score_maximum, activity_progress = excluded.activity_progress,
 			grading_progress = excluded.grading_progress, comment = excluded.comment, scored_at = excluded.scored_at,
 			version = grade_scores.version + 1, state = excluded.state, attempts = 0, last_error = '', retry_at = NULL,
 			updated_at = excluded.updated_at`,
-		platformID, linkID, userID, g.CourseID, owed.ScoreGiven, owed.ScoreMaximum, owed.ActivityProgress, owed.GradingProgress,
+		orgID, linkID, userID, g.CourseID, owed.ScoreGiven, owed.ScoreMaximum, owed.ActivityProgress, owed.GradingProgress,
 		owed.Comment, scoredAt, state, now).Error
 	if err != nil {
 		return fmt.Errorf("write score: %w", err)
@@ -208,5 +208,5 @@ func (s *Service) recomputeOne(ctx context.Context, tx *gorm.DB, g graded, platf
 	if state != StatePending {
 		return nil
 	}
-	return s.queue(ctx, tx, DeliverArgs{PlatformID: platformID, LinkID: linkID, UserID: userID})
+	return s.queue(ctx, tx, DeliverArgs{OrgID: orgID, LinkID: linkID, UserID: userID})
 }

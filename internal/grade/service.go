@@ -3,6 +3,7 @@ package grade
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,7 +78,7 @@ type Publisher interface {
 
 // Registrations finds the LMS registration a score goes to.
 type Registrations interface {
-	Registration(ctx context.Context, platformID string) (lti.Registration, error)
+	Registration(ctx context.Context, orgID string) (lti.Registration, error)
 }
 
 // Service computes scores and runs their delivery.
@@ -198,9 +199,28 @@ func (s *Service) sweep(ctx context.Context) {
 // DeliverArgs names the score to deliver; the job reads the score itself
 // when it runs, so it always sends the newest.
 type DeliverArgs struct {
-	PlatformID string `json:"platform_id"`
-	LinkID     string `json:"link_id"`
-	UserID     string `json:"user_id"`
+	OrgID  string `json:"org_id"`
+	LinkID string `json:"link_id"`
+	UserID string `json:"user_id"`
+}
+
+// UnmarshalJSON also reads a job queued before organisations, which named
+// the registration (platform_id): migration 00027 gave each registration's
+// organisation the registration's id.
+func (a *DeliverArgs) UnmarshalJSON(b []byte) error {
+	type plain DeliverArgs
+	var v struct {
+		plain
+		PlatformID string `json:"platform_id"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*a = DeliverArgs(v.plain)
+	if a.OrgID == "" {
+		a.OrgID = v.PlatformID
+	}
+	return nil
 }
 
 // Kind names the job in River's table.
@@ -232,8 +252,8 @@ func (s *Service) queueAt(ctx context.Context, tx *gorm.DB, args DeliverArgs, wa
 		return fmt.Errorf("queue delivery: %w", err)
 	}
 	var jobID int64
-	if err := tx.WithContext(ctx).Raw(`SELECT job_id FROM grade_scores WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
-		args.PlatformID, args.LinkID, args.UserID).Row().Scan(&jobID); err != nil {
+	if err := tx.WithContext(ctx).Raw(`SELECT job_id FROM grade_scores WHERE org_id = ? AND link_id = ? AND user_id = ?`,
+		args.OrgID, args.LinkID, args.UserID).Row().Scan(&jobID); err != nil {
 		return fmt.Errorf("queue delivery: %w", err)
 	}
 	if jobID != 0 {
@@ -250,8 +270,8 @@ func (s *Service) queueAt(ctx context.Context, tx *gorm.DB, args DeliverArgs, wa
 	if err != nil {
 		return fmt.Errorf("queue delivery: %w", err)
 	}
-	return tx.Exec(`UPDATE grade_scores SET job_id = ? WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
-		res.Job.ID, args.PlatformID, args.LinkID, args.UserID).Error
+	return tx.Exec(`UPDATE grade_scores SET job_id = ? WHERE org_id = ? AND link_id = ? AND user_id = ?`,
+		res.Job.ID, args.OrgID, args.LinkID, args.UserID).Error
 }
 
 // jobWaits reports whether a job is waiting to run: not running, not done.

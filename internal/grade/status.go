@@ -16,6 +16,8 @@ import (
 // Delivery is a score owed as people see it: instructors for their course,
 // administrators for every LMS.
 type Delivery struct {
+	OrgID string
+	// PlatformID and PlatformName name the registration the score goes to.
 	PlatformID    string
 	PlatformName  string
 	CourseID      string
@@ -36,9 +38,11 @@ type Delivery struct {
 	DeliveredAt   time.Time
 }
 
-// Filter scopes a list of deliveries. PlatformID and CourseID empty: every
-// LMS (administrators only). LinkID narrows to one activity.
+// Filter scopes a list of deliveries. OrgID and CourseID empty: every
+// LMS (administrators only). PlatformID narrows to the activities a
+// registration serves, LinkID to one activity.
 type Filter struct {
+	OrgID      string
 	PlatformID string
 	CourseID   string
 	LinkID     string
@@ -48,17 +52,23 @@ type Filter struct {
 }
 
 // where is the condition on grade_scores (columns prefixed by prefix) that
-// keeps the rows of the given platform, course, activity, state and
-// learner; an empty value does not narrow.
-func where(prefix, platformID, courseID, linkID, state, userID string) (string, []any) {
+// keeps the rows of f's registration, organisation, course and activity,
+// and of the given state and learner; an empty value does not narrow.
+func where(prefix string, f Filter, state, userID string) (string, []any) {
 	var cond strings.Builder
 	var args []any
-	for _, c := range []struct{ col, v string }{{"platform_id", platformID}, {"course_id", courseID}, {"link_id", linkID},
+	for _, c := range []struct{ col, v string }{{"org_id", f.OrgID}, {"course_id", f.CourseID}, {"link_id", f.LinkID},
 		{"state", state}, {"user_id", userID}} {
 		if c.v != "" {
 			cond.WriteString(" AND " + prefix + c.col + " = ?")
 			args = append(args, c.v)
 		}
+	}
+	if f.PlatformID != "" {
+		// The activities the registration serves (launched them last).
+		cond.WriteString(" AND EXISTS (SELECT 1 FROM resource_links wl WHERE wl.org_id = " + prefix + "org_id AND wl.id = " + prefix +
+			"link_id AND wl.platform_id = ?)")
+		args = append(args, f.PlatformID)
 	}
 	return cond.String(), args
 }
@@ -68,17 +78,17 @@ func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
-	q := `SELECT g.platform_id, p.name, g.course_id, c.title, g.link_id, l.title, g.user_id,
+	q := `SELECT g.org_id, l.platform_id, p.name, g.course_id, c.title, g.link_id, l.title, g.user_id,
 			CASE WHEN u.name <> '' THEN u.name ELSE u.pseudonym END,
 			g.score_given, g.score_maximum, g.activity_progress, g.grading_progress, g.state, g.attempts, g.last_error,
 			g.scored_at, g.last_attempt_at, g.delivered_at
 		FROM grade_scores g
-		JOIN platforms p ON p.id = g.platform_id
-		JOIN courses c ON c.platform_id = g.platform_id AND c.id = g.course_id
-		JOIN resource_links l ON l.platform_id = g.platform_id AND l.id = g.link_id
-		JOIN users u ON u.platform_id = g.platform_id AND u.id = g.user_id
+		JOIN courses c ON c.org_id = g.org_id AND c.id = g.course_id
+		JOIN resource_links l ON l.org_id = g.org_id AND l.id = g.link_id
+		JOIN platforms p ON p.id = l.platform_id
+		JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
 		WHERE 1 = 1`
-	cond, args := where("g.", f.PlatformID, f.CourseID, f.LinkID, f.State, "")
+	cond, args := where("g.", f, f.State, "")
 	q += cond + " ORDER BY g.updated_at DESC, g.user_id LIMIT ?"
 	args = append(args, f.Limit)
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
@@ -90,7 +100,7 @@ func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 	for rows.Next() {
 		var d Delivery
 		var attempted, delivered sql.NullTime
-		if err := rows.Scan(&d.PlatformID, &d.PlatformName, &d.CourseID, &d.CourseTitle, &d.LinkID, &d.ActivityTitle, &d.UserID,
+		if err := rows.Scan(&d.OrgID, &d.PlatformID, &d.PlatformName, &d.CourseID, &d.CourseTitle, &d.LinkID, &d.ActivityTitle, &d.UserID,
 			&d.LearnerName, &d.ScoreGiven, &d.ScoreMaximum, &d.Activity, &d.Grading, &d.State, &d.Attempts, &d.LastError,
 			&d.ScoredAt, &attempted, &delivered); err != nil {
 			return nil, fmt.Errorf("list deliveries: %w", err)
@@ -103,7 +113,7 @@ func (s *Service) Deliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 
 // StateCounts counts deliveries by state, for a summary line.
 func (s *Service) StateCounts(ctx context.Context, f Filter) (map[string]int, error) {
-	cond, args := where("", f.PlatformID, f.CourseID, f.LinkID, "", "")
+	cond, args := where("grade_scores.", f, "", "")
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT state, COUNT(*) FROM grade_scores WHERE 1 = 1`+cond+` GROUP BY state`, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
@@ -125,20 +135,20 @@ func (s *Service) StateCounts(ctx context.Context, f Filter) (map[string]int, er
 // activity's, one learner's with userID, or every LMS's for
 // administrators), and reports how many. Each gets fresh attempts.
 func (s *Service) Retry(ctx context.Context, f Filter, userID string) (int, error) {
-	if f.PlatformID == "" && f.CourseID != "" {
+	if f.OrgID == "" && f.CourseID != "" {
 		return 0, roundtable.Errorf(roundtable.EINVALID, "a course's retry needs its platform")
 	}
 	n := 0
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		cond, args := where("", f.PlatformID, f.CourseID, f.LinkID, StateFailed, userID)
+		cond, args := where("grade_scores.", f, StateFailed, userID)
 		var keys []DeliverArgs
-		rows, err := tx.WithContext(ctx).Raw(`SELECT platform_id, link_id, user_id FROM grade_scores WHERE 1 = 1`+cond+` LIMIT 10000`, args...).Rows()
+		rows, err := tx.WithContext(ctx).Raw(`SELECT org_id, link_id, user_id FROM grade_scores WHERE 1 = 1`+cond+` LIMIT 10000`, args...).Rows()
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var k DeliverArgs
-			if err := rows.Scan(&k.PlatformID, &k.LinkID, &k.UserID); err != nil {
+			if err := rows.Scan(&k.OrgID, &k.LinkID, &k.UserID); err != nil {
 				rows.Close()
 				return err
 			}
@@ -146,8 +156,8 @@ func (s *Service) Retry(ctx context.Context, f Filter, userID string) (int, erro
 		}
 		rows.Close()
 		for _, k := range keys {
-			if err := tx.Exec(`UPDATE grade_scores SET state = ?, attempts = 0, retry_at = NULL, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
-				StatePending, s.now(), k.PlatformID, k.LinkID, k.UserID, StateFailed).Error; err != nil {
+			if err := tx.Exec(`UPDATE grade_scores SET state = ?, attempts = 0, retry_at = NULL, updated_at = ? WHERE org_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
+				StatePending, s.now(), k.OrgID, k.LinkID, k.UserID, StateFailed).Error; err != nil {
 				return err
 			}
 			if err := s.queue(ctx, tx, k); err != nil {
@@ -168,16 +178,18 @@ func (s *Service) Retry(ctx context.Context, f Filter, userID string) (int, erro
 const releaseBatch = 500
 
 // Release queues the scores held while their LMS was disabled, once it is
-// active again (every LMS's, or one's with platformID); it reports how
-// many. Enabling an LMS in the console calls it; the sweep calls it every
+// active again (every LMS's, or those of registration platformID); it
+// reports how many. Enabling an LMS in the console calls it; the sweep calls it every
 // SweepInterval, whatever changed the LMS's status.
 func (s *Service) Release(ctx context.Context, platformID string) (int, error) {
 	return s.inBatches(ctx, "release held scores", func(tx *gorm.DB) (int, error) {
-		q := `SELECT g.platform_id, g.link_id, g.user_id FROM grade_scores g JOIN platforms p ON p.id = g.platform_id AND p.status = ?
+		q := `SELECT g.org_id, g.link_id, g.user_id FROM grade_scores g
+			JOIN resource_links l ON l.org_id = g.org_id AND l.id = g.link_id
+			JOIN platforms p ON p.id = l.platform_id AND p.status = ?
 			WHERE g.state = ?`
 		args := []any{tenant.StatusActive, StateHeld}
 		if platformID != "" {
-			q += ` AND g.platform_id = ?`
+			q += ` AND l.platform_id = ?`
 			args = append(args, platformID)
 		}
 		keys, err := scanKeys(tx.WithContext(ctx).Raw(q+` LIMIT ?`, append(args, releaseBatch)...))
@@ -185,8 +197,8 @@ func (s *Service) Release(ctx context.Context, platformID string) (int, error) {
 			return 0, err
 		}
 		for _, k := range keys {
-			if err := tx.Exec(`UPDATE grade_scores SET state = ?, updated_at = ? WHERE platform_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
-				StatePending, s.now(), k.PlatformID, k.LinkID, k.UserID, StateHeld).Error; err != nil {
+			if err := tx.Exec(`UPDATE grade_scores SET state = ?, updated_at = ? WHERE org_id = ? AND link_id = ? AND user_id = ? AND state = ?`,
+				StatePending, s.now(), k.OrgID, k.LinkID, k.UserID, StateHeld).Error; err != nil {
 				return 0, err
 			}
 			if err := s.queue(ctx, tx, k); err != nil {
@@ -203,17 +215,17 @@ func (s *Service) Release(ctx context.Context, platformID string) (int, error) {
 // many it re-counted.
 func (s *Service) RescoreWaiting(ctx context.Context) (int, error) {
 	return s.inBatches(ctx, "re-count scores", func(tx *gorm.DB) (int, error) {
-		keys, err := scanKeys(tx.WithContext(ctx).Raw(`SELECT platform_id, link_id, user_id FROM grade_rescores
-			ORDER BY platform_id, link_id LIMIT ?`, releaseBatch))
+		keys, err := scanKeys(tx.WithContext(ctx).Raw(`SELECT org_id, link_id, user_id FROM grade_rescores
+			ORDER BY org_id, link_id LIMIT ?`, releaseBatch))
 		if err != nil {
 			return 0, err
 		}
 		for _, k := range keys {
-			if err := s.Recompute(ctx, tx, k.PlatformID, k.LinkID, k.UserID); err != nil {
+			if err := s.Recompute(ctx, tx, k.OrgID, k.LinkID, k.UserID); err != nil {
 				return 0, err
 			}
-			if err := tx.Exec(`DELETE FROM grade_rescores WHERE platform_id = ? AND link_id = ? AND user_id = ?`,
-				k.PlatformID, k.LinkID, k.UserID).Error; err != nil {
+			if err := tx.Exec(`DELETE FROM grade_rescores WHERE org_id = ? AND link_id = ? AND user_id = ?`,
+				k.OrgID, k.LinkID, k.UserID).Error; err != nil {
 				return 0, err
 			}
 		}
@@ -244,7 +256,7 @@ func (s *Service) inBatches(ctx context.Context, what string, batch func(tx *gor
 	return total, nil
 }
 
-// scanKeys reads (platform_id, link_id, user_id) rows.
+// scanKeys reads (org_id, link_id, user_id) rows.
 func scanKeys(q *gorm.DB) ([]DeliverArgs, error) {
 	rows, err := q.Rows()
 	if err != nil {
@@ -254,7 +266,7 @@ func scanKeys(q *gorm.DB) ([]DeliverArgs, error) {
 	var keys []DeliverArgs
 	for rows.Next() {
 		var k DeliverArgs
-		if err := rows.Scan(&k.PlatformID, &k.LinkID, &k.UserID); err != nil {
+		if err := rows.Scan(&k.OrgID, &k.LinkID, &k.UserID); err != nil {
 			return nil, err
 		}
 		keys = append(keys, k)

@@ -94,7 +94,7 @@ func TestEventCrossesServerProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := space.NewStore(db).ForCohort(ctx, sess.PlatformID, sess.CourseID, sess.LinkID, sess.CohortID)
+	sp, err := space.NewStore(db).ForCohort(ctx, sess.OrgID, sess.CourseID, sess.LinkID, sess.CohortID)
 	if err != nil {
 		t.Fatal(err)
 	}

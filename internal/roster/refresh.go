@@ -17,17 +17,17 @@ const (
 	perCourse    = 2 * time.Minute
 )
 
-type dueCourse struct{ platformID, courseID string }
+type dueCourse struct{ orgID, courseID string }
 
 // due lists up to limit courses of active platforms whose roster was last
 // attempted before cutoff (or never) and that have an NRPS URL, oldest
 // first.
 func (s *Service) due(ctx context.Context, cutoff time.Time, limit int) ([]dueCourse, error) {
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT c.platform_id, c.id FROM courses c
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT c.org_id, c.id FROM courses c
 		JOIN platforms p ON p.id = c.platform_id AND p.status = 'active'
-		LEFT JOIN roster_syncs r ON r.platform_id = c.platform_id AND r.course_id = c.id AND r.link_id = ''
+		LEFT JOIN roster_syncs r ON r.org_id = c.org_id AND r.course_id = c.id AND r.link_id = ''
 		WHERE (r.attempted_at IS NULL OR r.attempted_at < ?)
-			AND EXISTS (SELECT 1 FROM resource_links l WHERE l.platform_id = c.platform_id AND l.course_id = c.id AND l.nrps_url <> '')
+			AND EXISTS (SELECT 1 FROM resource_links l WHERE l.org_id = c.org_id AND l.course_id = c.id AND l.nrps_url <> '')
 		ORDER BY r.attempted_at IS NOT NULL, r.attempted_at
 		LIMIT ?`, cutoff, limit).Rows()
 	if err != nil {
@@ -37,7 +37,7 @@ func (s *Service) due(ctx context.Context, cutoff time.Time, limit int) ([]dueCo
 	var out []dueCourse
 	for rows.Next() {
 		var d dueCourse
-		if err := rows.Scan(&d.platformID, &d.courseID); err != nil {
+		if err := rows.Scan(&d.orgID, &d.courseID); err != nil {
 			return nil, fmt.Errorf("roster: list due courses: %w", err)
 		}
 		out = append(out, d)
@@ -48,9 +48,9 @@ func (s *Service) due(ctx context.Context, cutoff time.Time, limit int) ([]dueCo
 // claim marks a due course as attempted now, unless another replica did
 // since it was listed: only the replica whose write lands syncs it.
 func (s *Service) claim(ctx context.Context, d dueCourse, now, cutoff time.Time) (bool, error) {
-	res := s.db.WithContext(ctx).Exec(`INSERT INTO roster_syncs (platform_id, course_id, link_id, attempted_at) VALUES (?, ?, '', ?)
-		ON CONFLICT (platform_id, course_id, link_id) DO UPDATE SET attempted_at = excluded.attempted_at
-		WHERE roster_syncs.attempted_at < ?`, d.platformID, d.courseID, now, cutoff)
+	res := s.db.WithContext(ctx).Exec(`INSERT INTO roster_syncs (org_id, course_id, link_id, attempted_at) VALUES (?, ?, '', ?)
+		ON CONFLICT (org_id, course_id, link_id) DO UPDATE SET attempted_at = excluded.attempted_at
+		WHERE roster_syncs.attempted_at < ?`, d.orgID, d.courseID, now, cutoff)
 	if res.Error != nil {
 		return false, fmt.Errorf("roster: claim course: %w", res.Error)
 	}
@@ -81,7 +81,7 @@ func (s *Service) RefreshDue(ctx context.Context, maxAge time.Duration, limit in
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, perCourse)
-		res, err := s.SyncCourse(cctx, d.platformID, d.courseID)
+		res, err := s.SyncCourse(cctx, d.orgID, d.courseID)
 		cancel()
 		if err != nil {
 			var se *SyncError
@@ -89,11 +89,11 @@ func (s *Service) RefreshDue(ctx context.Context, maxAge time.Duration, limit in
 			if errors.As(err, &se) {
 				level = slog.LevelWarn
 			}
-			s.logger.Log(ctx, level, "roster refresh failed", slog.String("platform", d.platformID), slog.String("course", d.courseID), slog.Any("error", err))
+			s.logger.Log(ctx, level, "roster refresh failed", slog.String("organisation", d.orgID), slog.String("course", d.courseID), slog.Any("error", err))
 			continue
 		}
 		synced++
-		s.logger.DebugContext(ctx, "roster refreshed", slog.String("platform", d.platformID), slog.String("course", d.courseID),
+		s.logger.DebugContext(ctx, "roster refreshed", slog.String("organisation", d.orgID), slog.String("course", d.courseID),
 			slog.Int("members", res.Members), slog.Int("added", res.Added), slog.Int("deactivated", res.Deactivated))
 	}
 	return synced, nil

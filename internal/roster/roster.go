@@ -37,7 +37,7 @@ type Members interface {
 
 // Registrations finds the LMS registration whose services a sync calls.
 type Registrations interface {
-	Registration(ctx context.Context, platformID string) (lti.Registration, error)
+	Registration(ctx context.Context, orgID string) (lti.Registration, error)
 }
 
 // Service syncs rosters and reads them for staff.
@@ -143,38 +143,40 @@ func scopeRefused(err error) bool {
 // activity (rlid) unless the LMS refused that before, and records it.
 // A scoped request the LMS refuses with a 4xx is retried for the whole
 // course, which is remembered.
-func (s *Service) SyncLink(ctx context.Context, platformID, linkID string) (Result, error) {
-	v, err, _ := s.inflight.Do("link\x00"+platformID+"\x00"+linkID, func() (any, error) {
-		l, err := s.link(ctx, platformID, linkID)
+func (s *Service) SyncLink(ctx context.Context, orgID, linkID string) (Result, error) {
+	v, err, _ := s.inflight.Do("link\x00"+orgID+"\x00"+linkID, func() (any, error) {
+		l, err := s.link(ctx, orgID, linkID)
 		if err != nil {
 			return Result{}, err
 		}
-		return s.sync(ctx, platformID, l.courseID, &l)
+		return s.sync(ctx, orgID, l.courseID, &l)
 	})
 	return v.(Result), err
 }
 
 // SyncCourse reads the whole roster of a course and records it; members
 // missing from it become inactive.
-func (s *Service) SyncCourse(ctx context.Context, platformID, courseID string) (Result, error) {
-	v, err, _ := s.inflight.Do("course\x00"+platformID+"\x00"+courseID, func() (any, error) {
-		return s.sync(ctx, platformID, courseID, nil)
+func (s *Service) SyncCourse(ctx context.Context, orgID, courseID string) (Result, error) {
+	v, err, _ := s.inflight.Do("course\x00"+orgID+"\x00"+courseID, func() (any, error) {
+		return s.sync(ctx, orgID, courseID, nil)
 	})
 	return v.(Result), err
 }
 
 // sync reads the roster (scoped to link when it is not nil) and applies it.
-func (s *Service) sync(ctx context.Context, platformID, courseID string, l *linkRef) (Result, error) {
+func (s *Service) sync(ctx context.Context, orgID, courseID string, l *linkRef) (Result, error) {
 	started := s.Now().UTC()
-	nrpsURL, refused, err := s.courseService(ctx, platformID, courseID)
+	cs, err := s.courseService(ctx, orgID, courseID)
 	if err != nil {
 		return Result{}, err
 	}
+	nrpsURL, refused, platformID := cs.nrpsURL, cs.rlidRefused, cs.platformID
 	if l != nil && l.nrpsURL != "" {
-		nrpsURL = l.nrpsURL
+		// The activity's own service, from the registration that launched it.
+		nrpsURL, platformID = l.nrpsURL, l.platformID
 	}
 	fail := func(se *SyncError) (Result, error) {
-		if err := s.recordFailure(ctx, platformID, courseID, l, started, se); err != nil {
+		if err := s.recordFailure(ctx, orgID, courseID, l, started, se); err != nil {
 			return Result{}, errors.Join(se, err)
 		}
 		return Result{}, se
@@ -184,7 +186,7 @@ func (s *Service) sync(ctx context.Context, platformID, courseID string, l *link
 	}
 	reg, err := s.regs.Registration(ctx, platformID)
 	if err != nil {
-		return Result{}, fmt.Errorf("roster: registration of platform %s: %w", platformID, err)
+		return Result{}, fmt.Errorf("roster: registration %s of course %s: %w", platformID, courseID, err)
 	}
 	scoped := l != nil && !refused && l.resourceLinkID != ""
 	var list []advantage.Member
@@ -194,7 +196,7 @@ func (s *Service) sync(ctx context.Context, platformID, courseID string, l *link
 			s.logger.InfoContext(ctx, "the LMS refused a roster scoped to a resource link; reading the whole course",
 				slog.String("platform", platformID), slog.String("course", courseID), slog.Any("error", err))
 			scoped, refused = false, true
-			if rerr := s.rememberRlidRefused(ctx, platformID, courseID, started); rerr != nil {
+			if rerr := s.rememberRlidRefused(ctx, orgID, courseID, started); rerr != nil {
 				return Result{}, rerr
 			}
 		}
@@ -211,7 +213,7 @@ func (s *Service) sync(ctx context.Context, platformID, courseID string, l *link
 		return fail(&SyncError{Kind: FailEmpty,
 			Message: "The LMS returned an empty roster for this course, so Roundtable changed nothing. Try again later."})
 	}
-	res, err := s.apply(ctx, platformID, courseID, l, scoped, unique(list), started)
+	res, err := s.apply(ctx, orgID, cs.issuer, courseID, l, scoped, unique(list), started)
 	if err != nil {
 		return Result{}, err
 	}

@@ -85,10 +85,7 @@ func member(id, name, role string) advantage.Member {
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
-	if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-		VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.AddPlatform(t, db, "p1", "https://lms.example")
 	e := &env{db: db, courses: course.NewStore(db), lms: &fakeLMS{}, now: now}
 	e.svc = roster.New(db, e.lms, regs{}, slog.New(slog.DiscardHandler))
 	e.svc.Now = func() time.Time { return e.now }
@@ -100,7 +97,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 func (e *env) launch(t *testing.T, subject, link string, role course.Role) course.Recorded {
 	t.Helper()
 	ctx := context.Background()
-	in := course.LaunchInput{PlatformID: "p1", DeploymentID: "d1", Subject: subject, Name: "Launched " + subject,
+	in := course.LaunchInput{OrgID: "p1", PlatformID: "p1", Issuer: "https://lms.example", DeploymentID: "d1", Subject: subject, Name: "Launched " + subject,
 		ContextID: "ctx", ContextTitle: "Biology 101", ResourceLinkID: link, Roles: course.Roles{role},
 		LTIRoles: []string{lti.RoleLearner}, NRPSURL: nrpsURL}
 	sessions := session.NewStore(e.db, []byte("a secret long enough for the session store"))
@@ -110,7 +107,7 @@ func (e *env) launch(t *testing.T, subject, link string, role course.Role) cours
 		if rec, err = e.courses.RecordLaunch(ctx, tx, in); err != nil {
 			return err
 		}
-		_, _, err = sessions.Create(ctx, tx, session.Session{PlatformID: "p1", UserID: rec.User.ID, CourseID: rec.Course.ID,
+		_, _, err = sessions.Create(ctx, tx, session.Session{OrgID: "p1", PlatformID: "p1", UserID: rec.User.ID, CourseID: rec.Course.ID,
 			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles})
 		return err
 	})
@@ -130,8 +127,8 @@ func (e *env) membership(t *testing.T, subject string) (row, bool) {
 	t.Helper()
 	var rows []row
 	err := e.db.Raw(`SELECT u.id AS user_id, u.name, u.email, m.roles, m.status, m.last_launch_at
-		FROM users u JOIN memberships m ON m.platform_id = u.platform_id AND m.user_id = u.id
-		WHERE u.platform_id = 'p1' AND u.subject = ? AND m.course_id = ?`, subject, e.link.Course.ID).Scan(&rows).Error
+		FROM users u JOIN memberships m ON m.org_id = u.org_id AND m.user_id = u.id
+		WHERE u.org_id = 'p1' AND u.subject = ? AND m.course_id = ?`, subject, e.link.Course.ID).Scan(&rows).Error
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,8 +194,8 @@ func TestSyncAddsPeopleWhoNeverLaunchedAsNotYetActive(t *testing.T) {
 			t.Errorf("ines: %+v", ines)
 		}
 		var pseudonym string
-		must(t, db.Raw(`SELECT pseudonym FROM users WHERE platform_id = 'p1' AND subject = 'cai'`).Scan(&pseudonym).Error)
-		if pseudonym != course.Pseudonym("p1", "cai") {
+		must(t, db.Raw(`SELECT pseudonym FROM users WHERE org_id = 'p1' AND subject = 'cai'`).Scan(&pseudonym).Error)
+		if pseudonym != course.Pseudonym("p1", "https://lms.example", "cai") {
 			t.Errorf("cai's pseudonym %q", pseudonym)
 		}
 		if got := e.lms.rlids(); len(got) != 1 || got[0] != "rl-1" {
@@ -212,7 +209,7 @@ func TestSyncAddsPeopleWhoNeverLaunchedAsNotYetActive(t *testing.T) {
 		if rec.User.ID != before.UserID || after.UserID != before.UserID || after.Status != roster.StatusActive || after.LastLaunchAt == nil {
 			t.Errorf("amy after her launch: %+v (user %s, was %s)", after, rec.User.ID, before.UserID)
 		}
-		if n := e.count(t, `SELECT COUNT(*) FROM users WHERE platform_id = 'p1' AND subject = 'amy'`); n != 1 {
+		if n := e.count(t, `SELECT COUNT(*) FROM users WHERE org_id = 'p1' AND subject = 'amy'`); n != 1 {
 			t.Errorf("%d users for amy", n)
 		}
 		// A later sync keeps her active.
@@ -260,7 +257,7 @@ func TestSyncOfTheWholeCourseDeactivatesWhoLeftAndDeletesNobody(t *testing.T) {
 		if bo, _ := e.membership(t, "bo"); bo.Status != roster.StatusNotYetActive {
 			t.Errorf("bo back in the activity's roster: %s, want not yet active", bo.Status)
 		}
-		if n := e.count(t, `SELECT COUNT(*) FROM users WHERE platform_id = 'p1'`); n != 4 {
+		if n := e.count(t, `SELECT COUNT(*) FROM users WHERE org_id = 'p1'`); n != 4 {
 			t.Errorf("%d users, want all 4 kept", n)
 		}
 
@@ -403,7 +400,7 @@ func TestRefreshDueSyncsStaleCoursesWithinItsBound(t *testing.T) {
 		// Three more courses, one without NRPS.
 		var courses []string
 		for i := range 3 {
-			in := course.LaunchInput{PlatformID: "p1", DeploymentID: "d1", Subject: "ines", ContextID: fmt.Sprintf("ctx-%d", i),
+			in := course.LaunchInput{OrgID: "p1", PlatformID: "p1", Issuer: "https://lms.example", DeploymentID: "d1", Subject: "ines", ContextID: fmt.Sprintf("ctx-%d", i),
 				ResourceLinkID: fmt.Sprintf("l-%d", i), Roles: course.Roles{course.Instructor}, NRPSURL: nrpsURL}
 			if i == 2 {
 				in.NRPSURL = ""
@@ -465,7 +462,7 @@ func TestOpeningsComeFromEachLaunchSession(t *testing.T) {
 		read := func() (first, last time.Time, n int) {
 			t.Helper()
 			var rows []struct{ FirstOpenedAt, LastOpenedAt time.Time }
-			must(t, db.Raw(`SELECT first_opened_at, last_opened_at FROM link_openings WHERE platform_id = 'p1' AND link_id = ? AND user_id = ?`,
+			must(t, db.Raw(`SELECT first_opened_at, last_opened_at FROM link_openings WHERE org_id = 'p1' AND link_id = ? AND user_id = ?`,
 				amy.Link.ID, amy.User.ID).Scan(&rows).Error)
 			if len(rows) != 1 {
 				return time.Time{}, time.Time{}, len(rows)

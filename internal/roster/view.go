@@ -70,21 +70,21 @@ const maxRoster = 10000
 
 // Roster reads an activity's roster: who can see it, who opened it, the
 // last sync's outcome.
-func (s *Service) Roster(ctx context.Context, platformID, linkID string) (LinkRoster, error) {
+func (s *Service) Roster(ctx context.Context, orgID, linkID string) (LinkRoster, error) {
 	var out LinkRoster
-	l, err := s.link(ctx, platformID, linkID)
+	l, err := s.link(ctx, orgID, linkID)
 	if err != nil {
 		return out, err
 	}
-	nrpsURL, _, err := s.courseService(ctx, platformID, l.courseID)
+	cs, err := s.courseService(ctx, orgID, l.courseID)
 	if err != nil {
 		return out, err
 	}
-	out.Service = nrpsURL != "" || l.nrpsURL != ""
-	if out.Course, out.HasCourse, err = s.lastSync(ctx, platformID, l.courseID, ""); err != nil {
+	out.Service = cs.nrpsURL != "" || l.nrpsURL != ""
+	if out.Course, out.HasCourse, err = s.lastSync(ctx, orgID, l.courseID, ""); err != nil {
 		return out, err
 	}
-	if out.Link, out.HasLink, err = s.lastSync(ctx, platformID, l.courseID, linkID); err != nil {
+	if out.Link, out.HasLink, err = s.lastSync(ctx, orgID, l.courseID, linkID); err != nil {
 		return out, err
 	}
 	// The audience counts once a scoped sync succeeded, and only when no
@@ -95,11 +95,11 @@ func (s *Service) Roster(ctx context.Context, platformID, linkID string) (LinkRo
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT u.id, u.subject, u.name, u.given_name, u.family_name, u.email, u.pseudonym,
 			m.roles, m.status, m.last_launch_at, o.first_opened_at, o.last_opened_at, a.user_id IS NOT NULL
 		FROM memberships m
-		JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id
-		LEFT JOIN link_openings o ON o.platform_id = m.platform_id AND o.link_id = ? AND o.user_id = m.user_id
-		LEFT JOIN roster_link_members a ON a.platform_id = m.platform_id AND a.link_id = ? AND a.user_id = m.user_id
-		WHERE m.platform_id = ? AND m.course_id = ?
-		LIMIT ?`, linkID, linkID, platformID, l.courseID, maxRoster).Rows()
+		JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id
+		LEFT JOIN link_openings o ON o.org_id = m.org_id AND o.link_id = ? AND o.user_id = m.user_id
+		LEFT JOIN roster_link_members a ON a.org_id = m.org_id AND a.link_id = ? AND a.user_id = m.user_id
+		WHERE m.org_id = ? AND m.course_id = ?
+		LIMIT ?`, linkID, linkID, orgID, l.courseID, maxRoster).Rows()
 	if err != nil {
 		return out, fmt.Errorf("roster: read roster: %w", err)
 	}
@@ -113,7 +113,7 @@ func (s *Service) Roster(ctx context.Context, platformID, linkID string) (LinkRo
 			&roles, &m.Status, &lastLaunch, &first, &last, &inAudience); err != nil {
 			return out, fmt.Errorf("roster: read roster: %w", err)
 		}
-		m.PlatformID, m.Roles = platformID, course.ParseRoles(roles)
+		m.OrgID, m.Roles = orgID, course.ParseRoles(roles)
 		m.LastLaunch, m.FirstOpened, m.LastOpened = lastLaunch.Time, first.Time, last.Time
 		if useAudience && !inAudience && !m.Opened() {
 			continue
@@ -135,11 +135,11 @@ func (s *Service) Roster(ctx context.Context, platformID, linkID string) (LinkRo
 }
 
 // lastSync reads the roster_syncs row of a course (linkID "") or activity.
-func (s *Service) lastSync(ctx context.Context, platformID, courseID, linkID string) (Sync, bool, error) {
+func (s *Service) lastSync(ctx context.Context, orgID, courseID, linkID string) (Sync, bool, error) {
 	var out Sync
 	var synced sql.NullTime
 	err := s.db.WithContext(ctx).Raw(`SELECT attempted_at, synced_at, scoped, members, added, updated, deactivated, error
-		FROM roster_syncs WHERE platform_id = ? AND course_id = ? AND link_id = ?`, platformID, courseID, linkID).Row().
+		FROM roster_syncs WHERE org_id = ? AND course_id = ? AND link_id = ?`, orgID, courseID, linkID).Row().
 		Scan(&out.AttemptedAt, &synced, &out.Scoped, &out.Members, &out.Added, &out.Updated, &out.Deactivated, &out.Error)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, false, nil

@@ -82,7 +82,8 @@ type Standing struct {
 // The cache keeps what concerns the person in the course apart from what
 // concerns one of their cohorts, so that a launch, which records the
 // person's roles afresh, updates every session of theirs at once.
-type personKey struct{ platformID, courseID, userID string }
+// The registration is part of the key: its status is part of the standing.
+type personKey struct{ orgID, platformID, courseID, userID string }
 
 type cohortKey struct {
 	personKey
@@ -95,7 +96,7 @@ type cohortStanding struct {
 }
 
 func keysOf(sess Session) (personKey, cohortKey) {
-	p := personKey{sess.PlatformID, sess.CourseID, sess.UserID}
+	p := personKey{sess.OrgID, sess.PlatformID, sess.CourseID, sess.UserID}
 	return p, cohortKey{p, sess.CohortID}
 }
 
@@ -146,7 +147,8 @@ func (a *Access) put(sess Session, st Standing, now time.Time) {
 	a.cohorts.Put(ck, cohortStanding{found: st.CohortFound, in: st.InCohort, key: st.CohortKey}, expiry)
 }
 
-// read is one indexed read: the platform by id, the membership and the
+// read is one indexed read: the session's registration by id (still in
+// the session's organisation), the membership and the
 // cohort by their keys, the cohort membership by its key.
 func (a *Access) read(ctx context.Context, sess Session) (Standing, error) {
 	var st Standing
@@ -157,10 +159,10 @@ func (a *Access) read(ctx context.Context, sess Session) (Standing, error) {
 			CASE WHEN co.id IS NULL THEN 0 ELSE 1 END, COALESCE(co.cohort_key, ''),
 			CASE WHEN cm.user_id IS NULL THEN 0 ELSE 1 END
 		FROM platforms p
-		LEFT JOIN memberships m ON m.platform_id = p.id AND m.course_id = ? AND m.user_id = ?
-		LEFT JOIN cohorts co ON co.platform_id = p.id AND co.course_id = ? AND co.id = ?
-		LEFT JOIN cohort_members cm ON cm.platform_id = p.id AND cm.cohort_id = co.id AND cm.user_id = ?
-		WHERE p.id = ?`, sess.CourseID, sess.UserID, sess.CourseID, sess.CohortID, sess.UserID, sess.PlatformID).
+		LEFT JOIN memberships m ON m.org_id = p.org_id AND m.course_id = ? AND m.user_id = ?
+		LEFT JOIN cohorts co ON co.org_id = p.org_id AND co.course_id = ? AND co.id = ?
+		LEFT JOIN cohort_members cm ON cm.org_id = p.org_id AND cm.cohort_id = co.id AND cm.user_id = ?
+		WHERE p.id = ? AND p.org_id = ?`, sess.CourseID, sess.UserID, sess.CourseID, sess.CohortID, sess.UserID, sess.PlatformID, sess.OrgID).
 		Scan(&st.PlatformStatus, &member, &st.MemberStatus, &roles, &sections, &cohortFound, &st.CohortKey, &inCohort)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The platform was removed (its sessions go with it).

@@ -25,19 +25,19 @@ func TestAccessFollowsThePlatformAndTheMembership(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
-		exec(`INSERT INTO users (platform_id, id, subject, pseudonym, created_at, updated_at) VALUES ('p1', 'u1', 's1', 'P', ?, ?)`, now, now)
-		exec(`INSERT INTO courses (platform_id, id, deployment_id, context_key, created_at, updated_at) VALUES ('p1', 'c1', 'd1', 'ctx', ?, ?)`, now, now)
-		exec(`INSERT INTO memberships (platform_id, course_id, user_id, roles, sections, status, created_at, updated_at)
+		storetest.AddPlatform(t, db, "p1", "https://lms.example")
+		exec(`INSERT INTO users (org_id, id, issuer, subject, pseudonym, created_at, updated_at) VALUES ('p1', 'u1', 'https://lms.example', 's1', 'P', ?, ?)`, now, now)
+		exec(`INSERT INTO courses (org_id, id, issuer, deployment_id, context_key, platform_id, created_at, updated_at)
+			VALUES ('p1', 'c1', 'https://lms.example', 'd1', 'ctx', 'p1', ?, ?)`, now, now)
+		exec(`INSERT INTO memberships (org_id, course_id, user_id, roles, sections, status, created_at, updated_at)
 			VALUES ('p1', 'c1', 'u1', 'teaching_assistant', '["section:A"]', 'active', ?, ?)`, now, now)
 		for _, co := range []struct{ id, key string }{{"coA", "section:A"}, {"coB", "section:B"}} {
-			exec(`INSERT INTO cohorts (platform_id, id, course_id, cohort_key, created_at) VALUES ('p1', ?, 'c1', ?, ?)`, co.id, co.key, now)
+			exec(`INSERT INTO cohorts (org_id, id, course_id, cohort_key, created_at) VALUES ('p1', ?, 'c1', ?, ?)`, co.id, co.key, now)
 		}
 
 		a := session.NewAccess(db)
 		a.Now = func() time.Time { return now }
-		sess := session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "coA", Roles: course.Roles{course.Instructor}}
+		sess := session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "coA", Roles: course.Roles{course.Instructor}}
 		check := func(s session.Session) (session.Session, error) {
 			t.Helper()
 			return a.Check(ctx, s)

@@ -149,12 +149,12 @@ func (s *Store) PeekLaunch(ctx context.Context, state, deploymentID string) (Pen
 	var pl PendingLaunch
 	ls, p := &pl.LoginState, &pl.Platform
 	err := s.db.QueryRow(ctx, `SELECT ls.state, ls.nonce, ls.platform_id, ls.browser_hash, ls.target_link_uri, ls.storage_target, ls.expires_at,
-			p.id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status,
+			p.id, p.org_id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status,
 			EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = ls.platform_id AND d.deployment_id = ?)
 		FROM login_states ls JOIN platforms p ON p.id = ls.platform_id
 		WHERE ls.state = ? AND ls.expires_at > ?`, deploymentID, state, s.Now().UTC()).
 		Scan(&ls.State, &ls.Nonce, &ls.PlatformID, &ls.BrowserHash, &ls.TargetLinkURI, &ls.StorageTarget, &ls.ExpiresAt,
-			&p.ID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &pl.DeploymentKnown)
+			&p.ID, &p.OrgID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &pl.DeploymentKnown)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PendingLaunch{}, false, nil
 	}

@@ -25,9 +25,12 @@ import (
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
-// Session is one launched user in one activity.
+// Session is one launched person in one activity: the person of the
+// organisation OrgID, come through the registration PlatformID (whose
+// services, frame origins and status the session uses).
 type Session struct {
 	IDHash     string
+	OrgID      string
 	PlatformID string
 	UserID     string
 	CourseID   string
@@ -43,6 +46,7 @@ type Session struct {
 
 type row struct {
 	IDHash         string `gorm:"primaryKey"`
+	OrgID          string
 	PlatformID     string
 	UserID         string
 	CourseID       string
@@ -132,8 +136,8 @@ func (s *Store) Create(ctx context.Context, tx *gorm.DB, sess Session) (string, 
 // consumeAndCreate uses up a login state and opens a session in one
 // Postgres statement.
 const consumeAndCreate = `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
-	INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
-	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`
+	INSERT INTO sessions (id_hash, org_id, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`
 
 // ConsumeAndCreate uses up a login state and opens a session in one atomic
 // step, committed without waiting for the disk (see store.TxRelaxed). used
@@ -143,7 +147,7 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 	if s.db.Dialect == store.Postgres {
 		secret, r := s.newRow(sess)
 		res, err := s.db.ExecRelaxed(ctx, consumeAndCreate,
-			state, r.CreatedAt, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
+			state, r.CreatedAt, r.IDHash, r.OrgID, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
 		if err != nil {
 			return "", Session{}, false, err
 		}
@@ -172,7 +176,7 @@ func (s *Store) ConsumeAndCreateIn(ctx context.Context, tx *gorm.DB, state strin
 	tx = tx.WithContext(ctx)
 	if s.db.Dialect == store.Postgres {
 		res := tx.Exec(consumeAndCreate,
-			state, r.CreatedAt, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
+			state, r.CreatedAt, r.IDHash, r.OrgID, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
 		if res.Error != nil || res.RowsAffected != 1 {
 			return "", Session{}, false, res.Error
 		}
@@ -190,18 +194,18 @@ func (s *Store) ConsumeAndCreateIn(ctx context.Context, tx *gorm.DB, state strin
 func (s *Store) newRow(sess Session) (string, row) {
 	secret := lti.RandomToken(32)
 	now := s.Now().UTC()
-	return secret, row{IDHash: HashSecret(secret), PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
+	return secret, row{IDHash: HashSecret(secret), OrgID: sess.OrgID, PlatformID: sess.PlatformID, UserID: sess.UserID, CourseID: sess.CourseID,
 		ResourceLinkID: sess.LinkID, CohortID: sess.CohortID, Roles: sess.Roles.String(),
 		FrameOrigins: strings.Join(sess.FrameOrigins, " "), CreatedAt: now, ExpiresAt: now.Add(s.TTL)}
 }
 
 func insertRow(tx *gorm.DB, r row) error {
-	return tx.Exec(`INSERT INTO sessions (id_hash, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.IDHash, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt).Error
+	return tx.Exec(`INSERT INTO sessions (id_hash, org_id, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.IDHash, r.OrgID, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt).Error
 }
 
 func (r row) session() Session {
-	return Session{IDHash: r.IDHash, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
+	return Session{IDHash: r.IDHash, OrgID: r.OrgID, PlatformID: r.PlatformID, UserID: r.UserID, CourseID: r.CourseID,
 		LinkID: r.ResourceLinkID, CohortID: r.CohortID, Roles: course.ParseRoles(r.Roles),
 		FrameOrigins: strings.Fields(r.FrameOrigins), CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 }

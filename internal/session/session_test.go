@@ -19,14 +19,13 @@ func TestSessionSecretsAndLinkTokens(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-		db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
+		storetest.AddPlatform(t, db, "p1", "https://lms.example")
 		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
 		s.Now = func() time.Time { return now }
 		var secret string
 		var sess session.Session
 		err := db.Tx(ctx, func(tx *gorm.DB) (err error) {
-			secret, sess, err = s.Create(ctx, tx, session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Learner}})
+			secret, sess, err = s.Create(ctx, tx, session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Learner}})
 			return err
 		})
 		if err != nil {
@@ -83,21 +82,20 @@ func TestLinkTokensExpireInMinutesAndSignOutEndsTheSession(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 		start := now
-		db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
+		storetest.AddPlatform(t, db, "p1", "https://lms.example")
 		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
 		s.Now = func() time.Time { return now }
 		if s.TokenTTL > 30*time.Minute || session.RefreshEvery >= s.TokenTTL/2 {
 			t.Fatalf("token lifetime %s refreshed every %s: not minutes, or refreshed too late", s.TokenTTL, session.RefreshEvery)
 		}
 		frames := []string{"https://lms.example", "https://school.example.edu"}
-		secret, _, used, err := s.ConsumeAndCreate(ctx, "no-such-state", session.Session{PlatformID: "p1"})
+		secret, _, used, err := s.ConsumeAndCreate(ctx, "no-such-state", session.Session{OrgID: "p1", PlatformID: "p1"})
 		if err != nil || used || secret != "" {
 			t.Fatalf("a session without a login state: %v %v", used, err)
 		}
 		var sess session.Session
 		err = db.Tx(ctx, func(tx *gorm.DB) (err error) {
-			secret, sess, err = s.Create(ctx, tx, session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1",
+			secret, sess, err = s.Create(ctx, tx, session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1",
 				Roles: course.Roles{course.Learner}, FrameOrigins: frames})
 			return err
 		})
@@ -151,14 +149,12 @@ func TestLinkTokensExpireInMinutesAndSignOutEndsTheSession(t *testing.T) {
 func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		now := time.Now().UTC()
-		db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
+		storetest.AddPlatform(t, db, "p1", "https://lms.example")
 		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
 		if err := s.SaveLoginState(ctx, session.LoginState{State: "st-1", Nonce: "n", PlatformID: "p1", BrowserHash: "b", TargetLinkURI: "https://tool/launch"}); err != nil {
 			t.Fatal(err)
 		}
-		want := session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Instructor},
+		want := session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Instructor},
 			FrameOrigins: []string{"https://lms.example"}}
 		secret, got, used, err := s.ConsumeAndCreate(ctx, "st-1", want)
 		if err != nil || !used || secret == "" || got.UserID != "u1" || !got.Roles.Has(course.Instructor) {
@@ -201,10 +197,7 @@ func TestPendingLoginsAreBoundedPerPlatform(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now().UTC()
 		for _, p := range []string{"p1", "p2"} {
-			if err := db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-				VALUES (?, 'LMS', ?, 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, p, "https://"+p+".example", now, now).Error; err != nil {
-				t.Fatal(err)
-			}
+			storetest.AddPlatform(t, db, p, "https://"+p+".example")
 		}
 		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
 		s.MaxPendingLogins = 2

@@ -19,8 +19,7 @@ func TestSwitchCohortIsSeenByEveryReplica(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-		db.Exec(`INSERT INTO platforms (id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
-			VALUES ('p1', 'LMS', 'https://lms.example', 'c1', 'https://lms.example/auth', 'https://lms.example/jwks', ?, ?)`, now, now)
+		storetest.AddPlatform(t, db, "p1", "https://lms.example")
 		key := []byte("a secret of sufficient length for tests")
 		here, there := session.NewStore(db, key), session.NewStore(db, key)
 		here.Now = func() time.Time { return now }
@@ -28,7 +27,7 @@ func TestSwitchCohortIsSeenByEveryReplica(t *testing.T) {
 		var secret string
 		var sess session.Session
 		err := db.Tx(ctx, func(tx *gorm.DB) (err error) {
-			secret, sess, err = here.Create(ctx, tx, session.Session{PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1",
+			secret, sess, err = here.Create(ctx, tx, session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1",
 				CohortID: "co1", Roles: course.Roles{course.Instructor}})
 			return err
 		})

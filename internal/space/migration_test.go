@@ -76,7 +76,7 @@ func TestMigrationKeysAnExistingDiscussionBySpace(t *testing.T) {
 			}
 
 			ds := discussion.NewStore(db)
-			bob := discussion.Viewer{SpaceID: a.ID, PlatformID: "p1", CourseID: "c1", LinkID: "l1", CohortID: "A", UserID: "bob"}
+			bob := discussion.Viewer{SpaceID: a.ID, OrgID: "p1", CourseID: "c1", LinkID: "l1", CohortID: "A", UserID: "bob"}
 			tv, err := ds.Thread(ctx, bob, "t-a")
 			must(t, err)
 			if tv.Title != "How do I read a p-value?" || tv.Opening.Body != "The lecture's slide on significance lost me" || tv.UnreadNotifications != 1 {

@@ -30,9 +30,9 @@ const (
 
 // Space is where threads live.
 type Space struct {
-	ID         string
-	PlatformID string
-	Kind       string
+	ID    string
+	OrgID string
+	Kind  string
 	// The owner in the course model; '' where the kind has none.
 	CourseID string
 	LinkID   string
@@ -93,7 +93,7 @@ type Store struct {
 	roles    memo.Map[roleKey, Roles]
 }
 
-type cohortKey struct{ platformID, linkID, cohortID string }
+type cohortKey struct{ orgID, linkID, cohortID string }
 
 type roleKey struct{ spaceID, userID string }
 
@@ -107,33 +107,33 @@ func NewStore(db *store.DB) *Store {
 
 var errNotFound = roundtable.Errorf(roundtable.ENOTFOUND, "That space does not exist.")
 
-const columns = `id, platform_id, kind, course_id, link_id, cohort_id`
+const columns = `id, org_id, kind, course_id, link_id, cohort_id`
 
 func scan(row *sql.Row) (Space, error) {
 	var sp Space
-	err := row.Scan(&sp.ID, &sp.PlatformID, &sp.Kind, &sp.CourseID, &sp.LinkID, &sp.CohortID)
+	err := row.Scan(&sp.ID, &sp.OrgID, &sp.Kind, &sp.CourseID, &sp.LinkID, &sp.CohortID)
 	return sp, err
 }
 
 // ForCohort finds, or creates, the space of one cohort of one activity of
 // a course. Once known it is answered from memory; otherwise it is one
 // indexed read (and, the first time anyone reaches the space, one insert).
-func (s *Store) ForCohort(ctx context.Context, platformID, courseID, linkID, cohortID string) (Space, error) {
-	k := cohortKey{platformID, linkID, cohortID}
+func (s *Store) ForCohort(ctx context.Context, orgID, courseID, linkID, cohortID string) (Space, error) {
+	k := cohortKey{orgID, linkID, cohortID}
 	if sp, ok := s.byCohort.Get(k, s.Now()); ok {
 		return sp, nil
 	}
 	find := func(db *gorm.DB) (Space, error) {
-		return scan(db.Raw(`SELECT `+columns+` FROM spaces WHERE platform_id = ? AND kind = ? AND link_id = ? AND cohort_id = ?`,
-			platformID, ActivityCohort, linkID, cohortID).Row())
+		return scan(db.Raw(`SELECT `+columns+` FROM spaces WHERE org_id = ? AND kind = ? AND link_id = ? AND cohort_id = ?`,
+			orgID, ActivityCohort, linkID, cohortID).Row())
 	}
 	db := s.db.WithContext(ctx)
 	sp, err := find(db)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Two requests may create it at once: the unique key keeps one.
-		err = db.Exec(`INSERT INTO spaces (id, platform_id, kind, course_id, link_id, cohort_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (platform_id, kind, link_id, cohort_id) DO NOTHING`,
-			store.NewID(), platformID, ActivityCohort, courseID, linkID, cohortID, s.Now().UTC()).Error
+		err = db.Exec(`INSERT INTO spaces (id, org_id, kind, course_id, link_id, cohort_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org_id, kind, link_id, cohort_id) DO NOTHING`,
+			store.NewID(), orgID, ActivityCohort, courseID, linkID, cohortID, s.Now().UTC()).Error
 		if err == nil {
 			sp, err = find(db)
 		}

@@ -16,7 +16,7 @@ func TestForCohortFindsOrCreatesOneSpace(t *testing.T) {
 		s := space.NewStore(db)
 		a, err := s.ForCohort(ctx, "p1", "c1", "l1", "A")
 		must(t, err)
-		if a.ID == "" || a.Kind != space.ActivityCohort || a.PlatformID != "p1" || a.CourseID != "c1" || a.LinkID != "l1" || a.CohortID != "A" {
+		if a.ID == "" || a.Kind != space.ActivityCohort || a.OrgID != "p1" || a.CourseID != "c1" || a.LinkID != "l1" || a.CohortID != "A" {
 			t.Fatalf("new space %+v", a)
 		}
 		// Another replica (a store with nothing in memory) finds the same.
@@ -71,7 +71,7 @@ func TestRolesHeldInASpace(t *testing.T) {
 }
 
 func TestRules(t *testing.T) {
-	sp := space.Space{ID: "s1", PlatformID: "p1", Kind: space.ActivityCohort, CourseID: "c1", LinkID: "l1", CohortID: "A"}
+	sp := space.Space{ID: "s1", OrgID: "p1", Kind: space.ActivityCohort, CourseID: "c1", LinkID: "l1", CohortID: "A"}
 	for _, c := range []struct {
 		name   string
 		course course.Roles

@@ -106,16 +106,26 @@ func TestOlderDatabaseUpgradesInPlace(t *testing.T) {
 					UserName, CourseTitle, Title, Body string
 				}
 				err = db.Raw(`SELECT u.name AS user_name, c.title AS course_title, t.title, p.body
-					FROM posts p JOIN threads t ON t.platform_id = p.platform_id AND t.id = p.thread_id
-					JOIN users u ON u.platform_id = p.platform_id AND u.id = p.author_id
-					JOIN courses c ON c.platform_id = t.platform_id AND c.id = t.course_id
-					WHERE p.platform_id = 'p1' AND p.id = 'post1'`).Scan(&kept).Error
+					FROM posts p JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+					JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
+					JOIN courses c ON c.org_id = t.org_id AND c.id = t.course_id
+					WHERE p.org_id = 'p1' AND p.id = 'post1'`).Scan(&kept).Error
 				if err != nil {
 					t.Fatal(err)
 				}
 				if kept.UserName != "Alice Mbeki" || kept.CourseTitle != "Workplace Safety" || kept.Title != "Ladders left in corridors" ||
 					kept.Body != "Someone left a stepladder by the fire door." {
 					t.Errorf("the discussion after the upgrade: %+v", kept)
+				}
+				// The registration became an organisation of its own, with its
+				// id, holding the person known by the registration's issuer.
+				var org struct{ OrgID, OrgName, Issuer string }
+				err = db.Raw(`SELECT o.id AS org_id, o.name AS org_name, u.issuer FROM platforms p
+					JOIN organisations o ON o.id = p.org_id
+					JOIN users u ON u.org_id = o.id AND u.id = 'u1'
+					WHERE p.id = 'p1'`).Scan(&org).Error
+				if err != nil || org.OrgID != "p1" || org.OrgName != "Moodle of Example U" || org.Issuer != "https://moodle.example.edu" {
+					t.Errorf("the organisation after the upgrade: %+v, %v", org, err)
 				}
 				// Search indexes what was written before it existed.
 				var found int64

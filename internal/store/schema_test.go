@@ -339,7 +339,7 @@ func TestSchemasMatchAcrossDialects(t *testing.T) {
 		`ALTER TABLE platforms ADD COLUMN probe TEXT`,
 		`CREATE INDEX platforms_probe ON platforms (probe)`,
 		`DROP INDEX threads_duplicate_of`,
-		`CREATE INDEX threads_duplicate_of ON threads (platform_id, duplicate_of)`,
+		`CREATE INDEX threads_duplicate_of ON threads (org_id, duplicate_of)`,
 	} {
 		if _, err := liteDB.SQL.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -354,7 +354,7 @@ func TestSchemasMatchAcrossDialects(t *testing.T) {
 	want := []string{
 		"column platforms.probe: only on sqlite",
 		"index platforms platforms_probe: only on sqlite (probe)",
-		"index threads threads_duplicate_of: (platform_id, duplicate_of) on sqlite, (platform_id, duplicate_of) WHERE ... on postgres",
+		"index threads threads_duplicate_of: (org_id, duplicate_of) on sqlite, (org_id, duplicate_of) WHERE ... on postgres",
 	}
 	if !slices.Equal(seen, want) {
 		t.Errorf("differences made on purpose were reported as\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))

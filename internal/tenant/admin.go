@@ -147,26 +147,43 @@ func (r *Registry) RemoveDeployment(ctx context.Context, platformID, deploymentI
 	return nil
 }
 
-// Usage counts what belongs to a platform: what removing it deletes.
+// Usage counts what a registration holds of its own (deployments, open
+// sessions: removing it deletes them) and what its organisation holds
+// (people, courses, activities: they stay when the registration is
+// removed, and go only with the organisation).
 type Usage struct {
-	Deployments   int64
+	Deployments int64
+	Sessions    int64
+
+	OrgID         string
+	OrgName       string
+	Registrations int64 // of the organisation, this one included
 	Courses       int64
 	Users         int64
 	ResourceLinks int64
-	Sessions      int64
 }
 
-// Usage counts the rows that belong to a platform.
+// Usage counts the rows that belong to a registration and to its
+// organisation.
 func (r *Registry) Usage(ctx context.Context, id string) (Usage, error) {
 	var u Usage
+	if err := r.db.WithContext(ctx).Raw(`SELECT o.id AS org_id, o.name AS org_name FROM platforms p JOIN organisations o ON o.id = p.org_id
+		WHERE p.id = ?`, id).Scan(&u).Error; err != nil {
+		return Usage{}, err
+	}
 	for _, c := range []struct {
-		table string
+		query string
+		arg   string
 		n     *int64
 	}{
-		{"deployments", &u.Deployments}, {"courses", &u.Courses}, {"users", &u.Users},
-		{"resource_links", &u.ResourceLinks}, {"sessions", &u.Sessions},
+		{`SELECT COUNT(*) FROM deployments WHERE platform_id = ?`, id, &u.Deployments},
+		{`SELECT COUNT(*) FROM sessions WHERE platform_id = ?`, id, &u.Sessions},
+		{`SELECT COUNT(*) FROM platforms WHERE org_id = ?`, u.OrgID, &u.Registrations},
+		{`SELECT COUNT(*) FROM courses WHERE org_id = ?`, u.OrgID, &u.Courses},
+		{`SELECT COUNT(*) FROM users WHERE org_id = ?`, u.OrgID, &u.Users},
+		{`SELECT COUNT(*) FROM resource_links WHERE org_id = ?`, u.OrgID, &u.ResourceLinks},
 	} {
-		if err := r.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM `+c.table+` WHERE platform_id = ?`, id).Scan(c.n).Error; err != nil {
+		if err := r.db.WithContext(ctx).Raw(c.query, c.arg).Scan(c.n).Error; err != nil {
 			return Usage{}, err
 		}
 	}

@@ -65,6 +65,13 @@ func platformName(family lms.Family, issuer string) string {
 // registration, so a failed registration leaves nothing behind.
 func (r *Registry) AddDynamic(ctx context.Context, p Platform) (Platform, error) {
 	p.RegisteredBy = RegisteredDynamically
+	// An organisation of its own: a registration that claims an issuer
+	// another customer's registration has (cloud LMSs share one) must never
+	// reach that customer's people.
+	p.OrgID = ""
+	if r.JoinDynamic != nil {
+		p.OrgID = r.JoinDynamic(p)
+	}
 	return r.Add(ctx, p)
 }
 

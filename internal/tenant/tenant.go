@@ -1,5 +1,6 @@
-// Package tenant keeps the LMS platforms registered with Roundtable and
-// their deployments. Every course row belongs to one of these platforms.
+// Package tenant keeps the organisations (tenants), the LMS registrations
+// (platforms) each holds and their deployments. Every course row belongs to
+// an organisation; every launch comes through one of its registrations.
 package tenant
 
 import (
@@ -28,7 +29,10 @@ const (
 
 // Platform is one registration: an issuer and the client id it gave us.
 type Platform struct {
-	ID            string `gorm:"primaryKey"`
+	ID string `gorm:"primaryKey"`
+	// OrgID is the organisation the registration belongs to: its launches
+	// record people and courses there. Add starts a new one when empty.
+	OrgID         string `gorm:"column:org_id"`
 	Name          string
 	Issuer        string
 	ClientID      string
@@ -101,6 +105,11 @@ type Registry struct {
 	// Keys, when set, gives every registration Add saves its own signing
 	// key, and Remove deletes them.
 	Keys Keys
+	// JoinDynamic, when set, names the organisation a dynamic registration
+	// joins ("" for a new one). Only the demo sets it, for the LMS it runs
+	// itself on this machine; a registration from anywhere else always
+	// starts an organisation of its own.
+	JoinDynamic func(p Platform) string
 
 	touches  touchLog
 	refusals touchLog
@@ -228,6 +237,15 @@ func (r *Registry) Add(ctx context.Context, p Platform) (Platform, error) {
 		if holder, err := clientIDHolder(tx, p.Issuer, p.ClientID, p.ID); err != nil || holder != "" {
 			return orRefuse(err, ClientIDTaken(p.Issuer, p.ClientID))
 		}
+		if p.OrgID == "" {
+			id, err := newOrganisation(tx, p.ID, p.Name, now)
+			if err != nil {
+				return err
+			}
+			p.OrgID = id
+		} else if ok, err := orgExists(tx, p.OrgID); err != nil || !ok {
+			return orRefuse(err, roundtable.Errorf(roundtable.EINVALID, "There is no organisation %s.", p.OrgID))
+		}
 		if err := tx.Create(&p).Error; err != nil {
 			if store.IsUniqueViolation(err) {
 				return ClientIDTaken(p.Issuer, p.ClientID)
@@ -314,9 +332,24 @@ func (r *Registry) Get(ctx context.Context, id string) (Platform, error) {
 	return p, nil
 }
 
-// Remove deletes a registration and, through the foreign keys, everything
-// that belongs to it.
+// Remove deletes a registration and what belongs to the registration
+// alone: its deployments, keys, unfinished logins and open sessions. Its
+// organisation keeps its people, courses and discussions while another of
+// its registrations reaches them; removing its last registration deletes
+// the organisation with all of it (DeleteOrganisation), as nothing could
+// reach it any more.
 func (r *Registry) Remove(ctx context.Context, id string) error {
+	p, err := r.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	var others int64
+	if err := r.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM platforms WHERE org_id = ? AND id <> ?`, p.OrgID, id).Scan(&others).Error; err != nil {
+		return err
+	}
+	if others == 0 {
+		return r.DeleteOrganisation(ctx, p.OrgID)
+	}
 	res := r.db.WithContext(ctx).Where("id = ?", id).Delete(&Platform{})
 	if res.Error != nil {
 		return res.Error

@@ -59,6 +59,9 @@ type Store struct {
 	CacheTTL time.Duration
 	// Bits is the RSA key size of new keys.
 	Bits int
+	// NewKey, when set, makes new keys in place of generating one of Bits
+	// bits: tests hand out keys made once per test process.
+	NewKey func() (*rsa.PrivateKey, error)
 
 	mu   sync.Mutex
 	sets map[string]*keySet // by platform id; sharedSet for the shared URL
@@ -140,7 +143,11 @@ func (s *Store) Rotate(ctx context.Context, platformID string) (Info, error) {
 	if platformID == "" {
 		return Info{}, ErrNoPlatform
 	}
-	priv, err := rsa.GenerateKey(rand.Reader, s.Bits)
+	newKey := s.NewKey
+	if newKey == nil {
+		newKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, s.Bits) }
+	}
+	priv, err := newKey()
 	if err != nil {
 		return Info{}, err
 	}

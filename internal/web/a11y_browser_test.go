@@ -323,8 +323,8 @@ func longThread(t *testing.T, env *apptest.Env, m *member, base string) string {
 	m.ask("discussion", "A thread of many replies", "Reply, everyone.", nil)
 	threadPath := pathOf(t, m.res.URL)
 	var v discussion.Viewer
-	if err := env.DB.Raw(`SELECT space_id, platform_id, course_id, link_id, cohort_id, author_id FROM threads WHERE id = ?`, threadPath[strings.LastIndex(threadPath, "/")+1:]).Row().
-		Scan(&v.SpaceID, &v.PlatformID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
+	if err := env.DB.Raw(`SELECT space_id, org_id, course_id, link_id, cohort_id, author_id FROM threads WHERE id = ?`, threadPath[strings.LastIndex(threadPath, "/")+1:]).Row().
+		Scan(&v.SpaceID, &v.OrgID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
 		t.Fatal(err)
 	}
 	s := discussion.NewStore(env.DB)

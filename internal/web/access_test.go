@@ -293,7 +293,7 @@ func streamEnds(t *testing.T, s *sseStream) {
 // cohort's space's in its activity.
 func activityTopic(t *testing.T, env *apptest.Env, sess session.Session) string {
 	t.Helper()
-	sp, err := space.NewStore(env.DB).ForCohort(context.Background(), sess.PlatformID, sess.CourseID, sess.LinkID, sess.CohortID)
+	sp, err := space.NewStore(env.DB).ForCohort(context.Background(), sess.OrgID, sess.CourseID, sess.LinkID, sess.CohortID)
 	if err != nil {
 		t.Fatal(err)
 	}

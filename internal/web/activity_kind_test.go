@@ -62,15 +62,15 @@ func (o reviewOptions) Grading() activity.Grading {
 
 func (o reviewOptions) Learners(ctx context.Context, db *gorm.DB, a activity.Ref) ([]string, error) {
 	var users []string
-	err := db.WithContext(ctx).Raw(`SELECT DISTINCT author_id FROM posts WHERE platform_id = ? AND link_id = ? AND opening = FALSE`,
-		a.PlatformID, a.LinkID).Scan(&users).Error
+	err := db.WithContext(ctx).Raw(`SELECT DISTINCT author_id FROM posts WHERE org_id = ? AND link_id = ? AND opening = FALSE`,
+		a.OrgID, a.LinkID).Scan(&users).Error
 	return users, err
 }
 
 func (o reviewOptions) Measure(ctx context.Context, db *gorm.DB, a activity.Ref, userID string) (activity.Progress, error) {
 	var n int
-	err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM posts WHERE platform_id = ? AND link_id = ? AND author_id = ? AND opening = FALSE AND deleted = FALSE`,
-		a.PlatformID, a.LinkID, userID).Row().Scan(&n)
+	err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM posts WHERE org_id = ? AND link_id = ? AND author_id = ? AND opening = FALSE AND deleted = FALSE`,
+		a.OrgID, a.LinkID, userID).Row().Scan(&n)
 	return activity.MeasureItems([]activity.Item{{Label: "reviews written", Have: n, Need: o.Reviews}}), err
 }
 

@@ -218,7 +218,7 @@ func (s *Server) activitySettings(c echo.Context) error {
 	if err := requireStaff(sess, "change this activity's settings"); err != nil {
 		return err
 	}
-	a, err := s.Courses.Activity(c.Request().Context(), sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID)
+	a, err := s.Courses.Activity(c.Request().Context(), sess.OrgID, sess.LinkID, sess.UserID, sess.CohortID)
 	if err != nil {
 		return err
 	}
@@ -238,14 +238,14 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	a, err := s.Courses.Activity(ctx, sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID)
+	a, err := s.Courses.Activity(ctx, sess.OrgID, sess.LinkID, sess.UserID, sess.CohortID)
 	if err != nil {
 		return err
 	}
 	st := a.Settings
 	setup := c.FormValue("setup") == "1"
 	if c.FormValue("use_defaults") == "1" {
-		st = course.DefaultSettings(sess.PlatformID, sess.LinkID)
+		st = course.DefaultSettings(sess.OrgID, sess.LinkID)
 	} else {
 		err = parseSettingsForm(c, &st)
 	}
@@ -257,7 +257,7 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 			}
 			// A changed rule or grading re-scores every learner it concerns,
 			// queued with the settings that changed it.
-			return s.Grades.RecomputeActivity(ctx, tx, sess.PlatformID, sess.LinkID)
+			return s.Grades.RecomputeActivity(ctx, tx, sess.OrgID, sess.LinkID)
 		})
 	}
 	var bad *activity.InvalidSetting
@@ -328,7 +328,7 @@ func (s *Server) activityView(c echo.Context, sess session.Session, a course.Act
 // noAnonymous reports whether the activity turned anonymous posts off, for
 // the forms that offer them.
 func (s *Server) noAnonymous(c echo.Context, sess session.Session) (bool, error) {
-	st, err := s.Courses.Settings(c.Request().Context(), sess.PlatformID, sess.LinkID)
+	st, err := s.Courses.Settings(c.Request().Context(), sess.OrgID, sess.LinkID)
 	if err != nil {
 		return false, fmt.Errorf("activity settings: %w", err)
 	}

@@ -57,6 +57,7 @@ func (s *Server) adminRoutes() {
 	a.POST("/platforms/:id/approve", s.adminPlatformStatus)
 	a.POST("/platforms/:id/disable", s.adminPlatformStatus)
 	a.POST("/platforms/:id/enable", s.adminPlatformStatus)
+	a.POST("/platforms/:id/organisation", s.adminPlatformAttach)
 	a.GET("/platforms/:id/delete", s.adminPlatformDeleteConfirm)
 	a.POST("/platforms/:id/delete", s.adminPlatformDelete)
 	a.POST("/platforms/:id/keys/rotate", s.adminPlatformKeysRotate)
@@ -156,6 +157,7 @@ var adminFlashes = map[string]string{
 	"deleted":            "Platform deleted, with everything that belonged to it.",
 	"deployment-added":   "Deployment added.",
 	"deployment-removed": "Deployment removed: launches from it are refused.",
+	"attached":           "Attached: this LMS's launches now record people and courses in its new organisation.",
 	"rotated":            "New signing key created for this LMS. The previous key stays published at its keyset URL until you retire it.",
 	"retired":            "Key retired: it is no longer published.",
 }

@@ -122,12 +122,24 @@ type adminPlatformPage struct {
 	Deployment formField
 	Errors     []formField
 	Keys       platformKeys
+	Org        platformOrg
+}
+
+// platformOrg is the registration's organisation, and the others it may
+// be attached to.
+type platformOrg struct {
+	ID, Name string
+	// Others counts the organisation's other registrations.
+	Others  int
+	Choices []tenant.Organisation
+	Error   string
 }
 
 // platformPageErrors are the problems a form of the platform page met.
 type platformPageErrors struct {
 	deployment string
 	keys       string
+	org        string
 }
 
 // platform loads the :id platform, or answers 404.
@@ -158,7 +170,12 @@ func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platfor
 	}
 	keys.Error = errs.keys
 	deploymentErr := errs.deployment
-	page := adminPlatformPage{L: s.layout(p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Keys: keys,
+	org, err := s.platformOrg(c, p)
+	if err != nil {
+		return err
+	}
+	org.Error = errs.org
+	page := adminPlatformPage{L: s.layout(p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Keys: keys, Org: org,
 		Deployment: formField{Name: "deployment_id", Label: "Deployment ID", Hint: "As the LMS shows it for the new place where Roundtable is installed.",
 			Required: true, Error: deploymentErr, Value: c.FormValue("deployment_id")}}
 	if deploymentErr == "" {
@@ -194,6 +211,47 @@ func (s *Server) adminDeploymentAdd(c echo.Context) error {
 	}
 	s.adminLog(c, "deployment added", slog.String("platform", p.ID), slog.String("deployment_id", d))
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+p.ID+"?done=deployment-added")
+}
+
+func (s *Server) platformOrg(c echo.Context, p tenant.Platform) (platformOrg, error) {
+	orgs, err := s.Registry.Organisations(c.Request().Context())
+	if err != nil {
+		return platformOrg{}, err
+	}
+	out := platformOrg{ID: p.OrgID}
+	for _, o := range orgs {
+		if o.ID == p.OrgID {
+			out.Name, out.Others = o.Name, len(o.Registrations)-1
+			continue
+		}
+		out.Choices = append(out.Choices, o)
+	}
+	return out, nil
+}
+
+// adminPlatformAttach attaches the registration to another organisation,
+// once the admin confirmed what it means. It is refused while the
+// registration's organisation holds people or courses: Roundtable does
+// not move them.
+func (s *Server) adminPlatformAttach(c echo.Context) error {
+	p, err := s.platform(c)
+	if err != nil {
+		return err
+	}
+	orgID := c.FormValue("org_id")
+	if c.FormValue("confirm") != "1" {
+		return s.renderPlatformPage(c, http.StatusUnprocessableEntity, p, platformPageErrors{
+			org: "Confirm that this LMS's people are the chosen organisation's before attaching it."})
+	}
+	if err := s.Registry.Attach(c.Request().Context(), p.ID, orgID); err != nil {
+		var re *roundtable.Error
+		if errors.As(err, &re) && (re.Code == roundtable.ECONFLICT || re.Code == roundtable.ENOTFOUND) {
+			return s.renderPlatformPage(c, http.StatusConflict, p, platformPageErrors{org: re.Message})
+		}
+		return err
+	}
+	s.adminLog(c, "platform attached to an organisation", slog.String("platform", p.ID), slog.String("from", p.OrgID), slog.String("organisation", orgID))
+	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+p.ID+"?done=attached")
 }
 
 func (s *Server) adminDeploymentRemove(c echo.Context) error {

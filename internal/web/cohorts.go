@@ -51,7 +51,7 @@ func cohortLabel(c course.CohortSummary) string {
 }
 
 func (s *Server) cohortSwitcher(c echo.Context, sess session.Session, b discussionBase, a course.Activity) (cohortSwitcher, error) {
-	list, err := s.Courses.Cohorts(c.Request().Context(), sess.PlatformID, sess.CourseID)
+	list, err := s.Courses.Cohorts(c.Request().Context(), sess.OrgID, sess.CourseID)
 	if err != nil {
 		return cohortSwitcher{}, err
 	}
@@ -85,7 +85,7 @@ func (s *Server) switchCohort(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	co, err := s.Courses.CohortOf(ctx, sess.PlatformID, sess.CourseID, c.FormValue("cohort"))
+	co, err := s.Courses.CohortOf(ctx, sess.OrgID, sess.CourseID, c.FormValue("cohort"))
 	if err != nil {
 		return err
 	}

@@ -287,7 +287,7 @@ func TestGroupsOfNBalancedStableAndConcurrent(t *testing.T) {
 			MemberCount int
 			Members     int
 		}
-		if err := env.DB.Raw(`SELECT co.name, co.member_count, (SELECT COUNT(*) FROM cohort_members cm WHERE cm.platform_id = co.platform_id AND cm.cohort_id = co.id) AS members
+		if err := env.DB.Raw(`SELECT co.name, co.member_count, (SELECT COUNT(*) FROM cohort_members cm WHERE cm.org_id = co.org_id AND cm.cohort_id = co.id) AS members
 			FROM cohorts co WHERE co.cohort_key LIKE 'groups:4:%'`).Scan(&rows).Error; err != nil {
 			t.Fatal(err)
 		}

@@ -159,7 +159,7 @@ func launchAndSyncRoster(t *testing.T, env *apptest.Env, lms *ltiplatform.Platfo
 		t.Fatalf("launch through %s: %v %+v", p.Name, err, res)
 	}
 	var linkID string
-	must(t, env.DB.Raw(`SELECT id FROM resource_links WHERE platform_id = ? AND resource_link_id = ?`, p.ID, link).Scan(&linkID).Error)
+	must(t, env.DB.Raw(`SELECT id FROM resource_links WHERE org_id = ? AND resource_link_id = ?`, p.ID, link).Scan(&linkID).Error)
 	_, err = env.App.Roster.SyncLink(ctx, p.ID, linkID)
 	return err
 }

@@ -42,7 +42,7 @@ func (s *Server) requireCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 func viewerOf(c echo.Context, sess session.Session) discussion.Viewer {
 	in := c.Get(ctxSpace).(inSpace)
 	may := in.Space.Rules(sess.Roles, in.Roles)
-	return discussion.Viewer{SpaceID: in.Space.ID, PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID,
+	return discussion.Viewer{SpaceID: in.Space.ID, OrgID: sess.OrgID, CourseID: sess.CourseID, LinkID: sess.LinkID,
 		CohortID: sess.CohortID, UserID: sess.UserID, Staff: may.Moderate, Observer: sess.Roles.IsObserver()}
 }
 
@@ -251,7 +251,7 @@ func (s *Server) discussionList(c echo.Context) error {
 	a, ok := s.prefetched.take(sess.IDHash, sess.LinkID)
 	if !ok {
 		var err error
-		if a, err = s.Courses.Activity(ctx, sess.PlatformID, sess.LinkID, sess.UserID, sess.CohortID); err != nil {
+		if a, err = s.Courses.Activity(ctx, sess.OrgID, sess.LinkID, sess.UserID, sess.CohortID); err != nil {
 			return err
 		}
 	}

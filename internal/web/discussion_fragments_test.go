@@ -217,7 +217,7 @@ func TestFragmentsKeepPostFirst(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := course.DefaultSettings(sess.PlatformID, sess.LinkID)
+		st := course.DefaultSettings(sess.OrgID, sess.LinkID)
 		st.Options = activity.DiscussionOptions{AllowAnonymous: true, PostFirst: true, Credit: activity.CreditFull}
 		must(t, env.App.Courses.SaveSettings(context.Background(), env.DB.DB, st))
 

@@ -213,8 +213,8 @@ func TestRevisionCapThroughTheForm(t *testing.T) {
 		threadURL := alice.res.URL
 		post := alice.postIDOf("draft 0")
 		for i := 1; i <= discussion.MaxRevisions; i++ {
-			env.DB.Exec(`INSERT INTO post_revisions (platform_id, id, cohort_id, post_id, body, editor_id, reason, created_at)
-				SELECT platform_id, ?, cohort_id, id, ?, author_id, 'edit', created_at FROM posts WHERE id = ?`, fmt.Sprintf("rev-%03d", i), fmt.Sprintf("draft %d", i), post)
+			env.DB.Exec(`INSERT INTO post_revisions (org_id, id, cohort_id, post_id, body, editor_id, reason, created_at)
+				SELECT org_id, ?, cohort_id, id, ?, author_id, 'edit', created_at FROM posts WHERE id = ?`, fmt.Sprintf("rev-%03d", i), fmt.Sprintf("draft %d", i), post)
 		}
 		alice.get(threadURL)
 		alice.postActionFollow("draft 0", "edit")
@@ -292,8 +292,8 @@ func TestLongThreadPages(t *testing.T) {
 		_, threadID := spaceOf(t, threadURL)
 		bob := join(t, env, apptest.Learner2)
 		var v discussion.Viewer
-		if err := env.DB.Raw(`SELECT t.space_id, t.platform_id, t.course_id, t.link_id, t.cohort_id, u.id FROM threads t JOIN users u ON u.platform_id = t.platform_id AND u.name = 'Bob Lindqvist'
-			WHERE t.id = ?`, threadID).Row().Scan(&v.SpaceID, &v.PlatformID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
+		if err := env.DB.Raw(`SELECT t.space_id, t.org_id, t.course_id, t.link_id, t.cohort_id, u.id FROM threads t JOIN users u ON u.org_id = t.org_id AND u.name = 'Bob Lindqvist'
+			WHERE t.id = ?`, threadID).Row().Scan(&v.SpaceID, &v.OrgID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
 			t.Fatal(err)
 		}
 		s := discussion.NewStore(env.DB)

@@ -10,11 +10,14 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/session"
 )
 
-// The viewer's notifications in this space: replies to them, mentions,
-// answers, accepted answers and activity in the threads they follow.
+// The viewer's notifications, in this space and the others they may read:
+// replies to them, mentions, answers, accepted answers and activity in the
+// threads they follow.
 
 type notificationView struct {
 	discussion.Notification
+	// URL opens the post; empty for a notification of another space,
+	// which this session does not reach (its course opens it).
 	URL string
 }
 
@@ -46,8 +49,11 @@ func (s *Server) notifications(c echo.Context) error {
 			page.UpTo = n.ID
 		}
 		page.Unseen = page.Unseen || n.Unseen
-		page.Notifications = append(page.Notifications, notificationView{Notification: n,
-			URL: postLink(b.L, b.Base, n.ThreadID, n.PostID)})
+		view := notificationView{Notification: n}
+		if !n.Elsewhere {
+			view.URL = postLink(b.L, b.Base, n.ThreadID, n.PostID)
+		}
+		page.Notifications = append(page.Notifications, view)
 	}
 	page.L.Scripts = []string{"js/mark-seen.js"}
 	return s.renderPage(c, http.StatusOK, notificationsView(page))

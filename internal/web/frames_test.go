@@ -198,12 +198,12 @@ func TestStoredBadOriginsNeverReachTheHeader(t *testing.T) {
 		_, res := env.Launch(t, apptest.Learner, nil)
 		mustSeeActivity(t, res, "Alice Mbeki", "Learner")
 		var opened struct {
-			PlatformID, UserID, CourseID, ResourceLinkID, CohortID string
+			OrgID, PlatformID, UserID, CourseID, ResourceLinkID, CohortID string
 		}
-		env.DB.Raw(`SELECT platform_id, user_id, course_id, resource_link_id, cohort_id FROM sessions`).Scan(&opened)
+		env.DB.Raw(`SELECT org_id, platform_id, user_id, course_id, resource_link_id, cohort_id FROM sessions`).Scan(&opened)
 		page := func(origins []string) *http.Response {
 			t.Helper()
-			_, sess, err := env.App.Sessions.Create(ctx, env.DB.DB, session.Session{PlatformID: opened.PlatformID, UserID: opened.UserID,
+			_, sess, err := env.App.Sessions.Create(ctx, env.DB.DB, session.Session{OrgID: opened.OrgID, PlatformID: opened.PlatformID, UserID: opened.UserID,
 				CourseID: opened.CourseID, LinkID: opened.ResourceLinkID, CohortID: opened.CohortID, Roles: course.Roles{course.Learner},
 				FrameOrigins: origins})
 			if err != nil {

@@ -104,18 +104,18 @@ func (s *Server) activityGrades(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	st, err := s.Courses.Settings(ctx, sess.PlatformID, sess.LinkID)
+	st, err := s.Courses.Settings(ctx, sess.OrgID, sess.LinkID)
 	if err != nil {
 		return err
 	}
 	// The counts are read before the rows, and a failure the rows show
 	// always counts: a delivery that fails between the two reads never
 	// leaves a failed row without its banner and retry button.
-	counts, err := s.Grades.StateCounts(ctx, grade.Filter{PlatformID: sess.PlatformID, CourseID: sess.CourseID})
+	counts, err := s.Grades.StateCounts(ctx, grade.Filter{OrgID: sess.OrgID, CourseID: sess.CourseID})
 	if err != nil {
 		return err
 	}
-	ds, err := s.Grades.Deliveries(ctx, grade.Filter{PlatformID: sess.PlatformID, CourseID: sess.CourseID, LinkID: sess.LinkID})
+	ds, err := s.Grades.Deliveries(ctx, grade.Filter{OrgID: sess.OrgID, CourseID: sess.CourseID, LinkID: sess.LinkID})
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (s *Server) retryGrades(c echo.Context) error {
 	if err := s.gradesFor(sess, "retry grade deliveries"); err != nil {
 		return err
 	}
-	n, err := s.Grades.Retry(c.Request().Context(), grade.Filter{PlatformID: sess.PlatformID, CourseID: sess.CourseID}, strings.TrimSpace(c.FormValue("user")))
+	n, err := s.Grades.Retry(c.Request().Context(), grade.Filter{OrgID: sess.OrgID, CourseID: sess.CourseID}, strings.TrimSpace(c.FormValue("user")))
 	if err != nil {
 		return err
 	}

@@ -408,7 +408,7 @@ func TestTogglesNeverDeadLetterAnotherLearnersScore(t *testing.T) {
 		state := func() (string, int) {
 			var st string
 			var attempts int
-			if err := env.DB.Raw(`SELECT state, attempts FROM grade_scores g JOIN users u ON u.platform_id = g.platform_id AND u.id = g.user_id
+			if err := env.DB.Raw(`SELECT state, attempts FROM grade_scores g JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
 				WHERE u.subject = ?`, apptest.Learner).Row().Scan(&st, &attempts); err != nil {
 				t.Fatal(err)
 			}

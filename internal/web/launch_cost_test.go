@@ -32,8 +32,8 @@ func growCourse(t *testing.T, env *apptest.Env, n int) {
 	ctx := context.Background()
 	var course struct{ ID, CohortID string }
 	if err := env.DB.WithContext(ctx).Raw(`SELECT c.id, co.id AS cohort_id FROM courses c
-		JOIN cohorts co ON co.platform_id = c.platform_id AND co.course_id = c.id AND co.cohort_key = 'course'
-		WHERE c.platform_id = ? AND c.context_key = ?`, env.Registered.ID, apptest.CourseID).Scan(&course).Error; err != nil || course.ID == "" {
+		JOIN cohorts co ON co.org_id = c.org_id AND co.course_id = c.id AND co.cohort_key = 'course'
+		WHERE c.org_id = ? AND c.context_key = ?`, env.Registered.ID, apptest.CourseID).Scan(&course).Error; err != nil || course.ID == "" {
 		t.Fatalf("read the seeded course: %v (%+v)", err, course)
 	}
 	if env.DB.Dialect == store.Postgres {
@@ -50,16 +50,16 @@ func growCourse(t *testing.T, env *apptest.Env, n int) {
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO users (platform_id, id, subject, name, pseudonym, created_at, updated_at) ` + series +
-			`SELECT ?, 'grown-' || CAST(n AS TEXT), 'grown-subject-' || CAST(n AS TEXT), 'Learner ' || CAST(n AS TEXT), 'Learner ' || CAST(n AS TEXT), ?, ? FROM g`,
-			[]any{n, env.Registered.ID, day, day}},
-		{`INSERT INTO memberships (platform_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at) ` + series +
+		{`INSERT INTO users (org_id, id, issuer, subject, name, pseudonym, created_at, updated_at) ` + series +
+			`SELECT ?, 'grown-' || CAST(n AS TEXT), ?, 'grown-subject-' || CAST(n AS TEXT), 'Learner ' || CAST(n AS TEXT), 'Learner ' || CAST(n AS TEXT), ?, ? FROM g`,
+			[]any{n, env.Registered.ID, env.Registered.Issuer, day, day}},
+		{`INSERT INTO memberships (org_id, course_id, user_id, roles, lti_roles, status, last_launch_at, created_at, updated_at) ` + series +
 			`SELECT ?, ?, 'grown-' || CAST(n AS TEXT), 'learner', ?, 'active', ?, ?, ? FROM g`,
 			[]any{n, env.Registered.ID, course.ID, lti.RoleLearner, day, day, day}},
-		{`INSERT INTO cohort_members (platform_id, cohort_id, user_id, created_at) ` + series +
+		{`INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) ` + series +
 			`SELECT ?, ?, 'grown-' || CAST(n AS TEXT), ? FROM g`,
 			[]any{n, env.Registered.ID, course.CohortID, day}},
-		{`UPDATE cohorts SET member_count = member_count + ? WHERE platform_id = ? AND id = ?`,
+		{`UPDATE cohorts SET member_count = member_count + ? WHERE org_id = ? AND id = ?`,
 			[]any{n, env.Registered.ID, course.CohortID}},
 	}
 	for _, s := range steps {

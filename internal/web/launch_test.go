@@ -147,7 +147,7 @@ func TestLaunchRecordsPeopleCourseLinkAndCohort(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		env.Launch(t, apptest.Learner, nil)
 		lastLaunch := func() (at string) {
-			env.DB.Raw(`SELECT CAST(m.last_launch_at AS TEXT) FROM memberships m JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id WHERE u.subject = ?`, apptest.Learner).Scan(&at)
+			env.DB.Raw(`SELECT CAST(m.last_launch_at AS TEXT) FROM memberships m JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id WHERE u.subject = ?`, apptest.Learner).Scan(&at)
 			return at
 		}
 		first := lastLaunch()
@@ -173,7 +173,7 @@ func TestLaunchRecordsPeopleCourseLinkAndCohort(t *testing.T) {
 			t.Errorf("cohort member_count %d, want 2 (one per distinct person)", counted)
 		}
 		var m struct{ Roles, LtiRoles string }
-		env.DB.Raw(`SELECT m.roles, m.lti_roles FROM memberships m JOIN users u ON u.platform_id = m.platform_id AND u.id = m.user_id WHERE u.subject = ?`, apptest.Instructor).Scan(&m)
+		env.DB.Raw(`SELECT m.roles, m.lti_roles FROM memberships m JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id WHERE u.subject = ?`, apptest.Instructor).Scan(&m)
 		if m.Roles != "instructor" || !strings.Contains(m.LtiRoles, "membership#Instructor") {
 			t.Errorf("instructor membership: %+v", m)
 		}
@@ -384,8 +384,10 @@ func TestPlatformChangesTakeEffectWithoutRestart(t *testing.T) {
 		if res.StatusCode != 403 {
 			t.Fatalf("launch after removal: %d", res.StatusCode)
 		}
+		// Registered anew, the LMS starts an organisation of its own: its
+		// last registration's removal took the old one with it.
 		reg := env.Registered
-		reg.ID = ""
+		reg.ID, reg.OrgID = "", ""
 		if _, err := env.App.Registry.Add(ctx, reg); err != nil {
 			t.Fatal(err)
 		}

@@ -70,7 +70,7 @@ func (s *Server) allowWrite(c echo.Context, kind string) error {
 		return nil
 	}
 	sess := c.Get(ctxSession).(session.Session)
-	if allowed, _ := l.store.Allow(sess.PlatformID + "/" + sess.UserID); allowed {
+	if allowed, _ := l.store.Allow(sess.OrgID + "/" + sess.UserID); allowed {
 		return nil
 	}
 	// One write comes back every 60/n seconds.

@@ -112,7 +112,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		return s.deepLinkLaunch(c, ls.State, launch)
 	}
 
-	secret, sess, view, setup, err := s.recordLaunch(ctx, ls.State, launchInput(launch), placementOf(launch), frames)
+	secret, sess, view, setup, err := s.recordLaunch(ctx, ls.State, launchInput(launch, pending.Platform.OrgID), placementOf(launch), frames)
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
 			return s.rejectLTI(c, reg.ID, le)
@@ -159,7 +159,7 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 	}
 	setup = !plan.HasSettings() && !adopted && in.Roles.IsStaff()
 	sessionOf := func(rec course.Recorded) session.Session {
-		return session.Session{PlatformID: rec.User.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
+		return session.Session{OrgID: rec.User.OrgID, PlatformID: in.PlatformID, UserID: rec.User.ID, CourseID: rec.Course.ID,
 			LinkID: rec.Link.ID, CohortID: rec.Cohort.ID, Roles: rec.Roles, FrameOrigins: frames}
 	}
 	// Nothing to write (a person reopening an activity), or a newcomer to
@@ -225,10 +225,11 @@ func (s *Server) storageTicket(ls session.LoginState) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// launchInput converts a verified launch into the course model's input.
-func launchInput(l *lti.Launch) course.LaunchInput {
+// launchInput converts a verified launch, come through a registration of
+// organisation orgID, into the course model's input.
+func launchInput(l *lti.Launch, orgID string) course.LaunchInput {
 	in := course.LaunchInput{
-		PlatformID: l.Registration.ID, DeploymentID: l.DeploymentID,
+		OrgID: orgID, PlatformID: l.Registration.ID, Issuer: l.Registration.Issuer, DeploymentID: l.DeploymentID,
 		Subject: l.Subject, Name: l.Name, GivenName: l.GivenName, FamilyName: l.FamilyName,
 		Email: l.Email, Picture: l.Picture, Locale: l.Locale,
 		LTIRoles: l.RoleURIs, Roles: course.RolesFromLTI(l.Roles),

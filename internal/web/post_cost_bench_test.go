@@ -39,8 +39,8 @@ func BenchmarkThreadPageWorstPost(b *testing.B) {
 	threadPath := askDirect(b, br, res)
 	threadID := threadPath[strings.LastIndex(threadPath, "/")+1:]
 	var v discussion.Viewer
-	if err := env.DB.Raw(`SELECT space_id, platform_id, course_id, link_id, cohort_id, author_id FROM threads WHERE id = ?`, threadID).Row().
-		Scan(&v.SpaceID, &v.PlatformID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
+	if err := env.DB.Raw(`SELECT space_id, org_id, course_id, link_id, cohort_id, author_id FROM threads WHERE id = ?`, threadID).Row().
+		Scan(&v.SpaceID, &v.OrgID, &v.CourseID, &v.LinkID, &v.CohortID, &v.UserID); err != nil {
 		b.Fatal(err)
 	}
 	s := discussion.NewStore(env.DB)

@@ -170,7 +170,7 @@ func TestPlatformURLsCannotReachPrivateAddresses(t *testing.T) {
 			t.Fatalf("launch: %d", res.StatusCode)
 		}
 		var linkID string
-		if err := env.DB.Raw("SELECT id FROM resource_links WHERE platform_id = ? AND resource_link_id = ?", env.Registered.ID, apptest.LinkID).Scan(&linkID).Error; err != nil {
+		if err := env.DB.Raw("SELECT id FROM resource_links WHERE org_id = ? AND resource_link_id = ?", env.Registered.ID, apptest.LinkID).Scan(&linkID).Error; err != nil {
 			t.Fatal(err)
 		}
 		if _, err := env.App.Roster.SyncLink(ctx, env.Registered.ID, linkID); err == nil {
@@ -266,7 +266,7 @@ func TestGrantedScopesLearnedFromTokens(t *testing.T) {
 			t.Fatalf("launch: %d", res.StatusCode)
 		}
 		var linkID string
-		if err := env.DB.Raw("SELECT id FROM resource_links WHERE platform_id = ?", p.ID).Scan(&linkID).Error; err != nil || linkID == "" {
+		if err := env.DB.Raw("SELECT id FROM resource_links WHERE org_id = ?", p.ID).Scan(&linkID).Error; err != nil || linkID == "" {
 			t.Fatalf("link %q %v", linkID, err)
 		}
 		if _, err := env.App.Roster.SyncLink(ctx, p.ID, linkID); err != nil {

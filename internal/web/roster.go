@@ -87,7 +87,7 @@ func (s *Server) rosterView(c echo.Context) error {
 		return err
 	}
 	b, _ := s.discussionBase(c, "Roster")
-	r, err := s.Roster.Roster(c.Request().Context(), sess.PlatformID, sess.LinkID)
+	r, err := s.Roster.Roster(c.Request().Context(), sess.OrgID, sess.LinkID)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *Server) refreshRoster(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	res, err := s.Roster.SyncLink(ctx, sess.PlatformID, sess.LinkID)
+	res, err := s.Roster.SyncLink(ctx, sess.OrgID, sess.LinkID)
 	var se *roster.SyncError
 	switch {
 	case errors.As(err, &se):

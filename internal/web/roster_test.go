@@ -39,7 +39,7 @@ func neverOpened(d *goquery.Document) []string {
 func userOf(t *testing.T, env *apptest.Env, subject string) (id, status string) {
 	t.Helper()
 	var rows []struct{ ID, Status string }
-	must(t, env.DB.Raw(`SELECT u.id, m.status FROM users u JOIN memberships m ON m.platform_id = u.platform_id AND m.user_id = u.id
+	must(t, env.DB.Raw(`SELECT u.id, m.status FROM users u JOIN memberships m ON m.org_id = u.org_id AND m.user_id = u.id
 		WHERE u.subject = ?`, subject).Scan(&rows).Error)
 	if len(rows) != 1 {
 		t.Fatalf("%d users and memberships for %s", len(rows), subject)

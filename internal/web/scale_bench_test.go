@@ -82,14 +82,14 @@ func newScaleEnv(b *testing.B, kind store.Dialect) *scaleEnv {
 	}
 	// The launches recorded the course, link and cohort: the fixture goes there.
 	var sp discussiontest.Space
-	rows, err := env.DB.SQL.Query(`SELECT s.platform_id, s.course_id, s.resource_link_id, s.cohort_id, s.user_id
-		FROM sessions s JOIN users u ON u.platform_id = s.platform_id AND u.id = s.user_id ORDER BY u.subject`)
+	rows, err := env.DB.SQL.Query(`SELECT s.org_id, s.course_id, s.resource_link_id, s.cohort_id, s.user_id
+		FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id ORDER BY u.subject`)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for rows.Next() {
 		var viewer string
-		if err := rows.Scan(&sp.PlatformID, &sp.CourseID, &sp.LinkID, &sp.CohortID, &viewer); err != nil {
+		if err := rows.Scan(&sp.OrgID, &sp.CourseID, &sp.LinkID, &sp.CohortID, &viewer); err != nil {
 			b.Fatal(err)
 		}
 		sp.Viewers = append(sp.Viewers, viewer)

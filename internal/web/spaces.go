@@ -29,7 +29,7 @@ type inSpace struct {
 // kept in memory (the space for good, the roles for a few seconds), so a
 // page pays no query for them most of the time.
 func (s *Server) spaceOf(ctx context.Context, sess session.Session) (inSpace, error) {
-	sp, err := s.Spaces.ForCohort(ctx, sess.PlatformID, sess.CourseID, sess.LinkID, sess.CohortID)
+	sp, err := s.Spaces.ForCohort(ctx, sess.OrgID, sess.CourseID, sess.LinkID, sess.CohortID)
 	if err != nil {
 		return inSpace{}, err
 	}
@@ -92,9 +92,9 @@ func (s *Server) enterSpace(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		// Persons are one LMS's; the only spaces so far are activities'
-		// cohorts, whose rules rest on the course.
-		if sp.PlatformID != sess.PlatformID || sp.Kind != space.ActivityCohort {
+		// Persons are one organisation's; the only spaces so far are
+		// activities' cohorts, whose rules rest on the course.
+		if sp.OrgID != sess.OrgID || sp.Kind != space.ActivityCohort {
 			return errNoSuchSpace
 		}
 		there := sess

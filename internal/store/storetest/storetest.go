@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -133,4 +134,25 @@ func schemaURL(t testing.TB, base, schema string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// AddPlatform writes registration id, of issuer, in an organisation of the
+// same id (as migration 00027 made of every earlier registration): the
+// fixture of tests that write the course model by hand.
+func AddPlatform(t testing.TB, db *store.DB, id, issuer string) {
+	t.Helper()
+	now := time.Now().UTC()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO organisations (id, name, created_at) VALUES (?, 'LMS', ?) ON CONFLICT DO NOTHING`, []any{id, now}},
+		{`INSERT INTO platforms (id, org_id, name, issuer, client_id, auth_url, jwks_url, created_at, updated_at)
+			VALUES (?, ?, 'LMS', ?, 'c1', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			[]any{id, id, issuer, issuer + "/auth", issuer + "/jwks", now, now}},
+	} {
+		if err := db.Exec(q.sql, q.args...).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
