@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,37 +19,25 @@ import (
 
 const ctxSession = "session"
 
-// requireSession finds the session from the link token or the cookie. The
-// token wins when both are present, so two activities open in two tabs
-// each keep their own session. The session's own LMS, and no other, may
-// frame its pages.
+// requireSession finds the activity's session from the link token or the
+// activity's own cookie. The token wins when both are present and name
+// different sessions; each activity has its own cookie, so two activities
+// open in two tabs each keep their own session whether or not their pages
+// carry a token. The session's own LMS, and no other, may frame its pages.
+//
+// A page carries the token in its links and forms only when the session
+// came from the token alone: when the cookie came back naming the same
+// session, the cookie works and the token is left out (see sessionLayout).
 func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		link := c.Param("link")
-		viaToken := false
-		var sess session.Session
-		var err error = session.ErrNoSession
-		token := c.QueryParam("rt")
-		if token == "" {
-			token = c.FormValue("rt")
-		}
-		if token != "" {
-			sess, err = s.Sessions.FromToken(ctx, token)
-			viaToken = err == nil
-		}
-		secret, hasCookie := s.cookie(c, sessionCookie)
-		if err != nil || sess.LinkID != link {
-			if hasCookie {
-				if cs, cerr := s.Sessions.FromSecret(ctx, secret); cerr == nil && cs.LinkID == link {
-					sess, err, viaToken = cs, nil, false
-				}
-			}
-		}
+		sess, viaToken, err := s.findSession(c, link)
 		if err != nil && !errors.Is(err, session.ErrNoSession) {
 			return err
 		}
-		if err != nil || sess.LinkID != link {
+		token := requestToken(c)
+		if err != nil {
 			// The page that says so is shown where the person is: in the
 			// frame of the LMS of the session a stale token still names.
 			if old, serr := s.Sessions.FromStaleToken(ctx, token); serr == nil && old.LinkID == link {
@@ -76,11 +66,105 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if viaToken {
 			// Keep the cookie-less page working: hand out a fresh token.
 			c.Set(ctxToken, s.Sessions.Token(current))
-			// The page may take the token out of its address when the
-			// cookie would carry the session without it.
-			c.Set(ctxCookieToo, hasCookie && session.HashSecret(secret) == current.IDHash)
 		}
 		return next(c)
+	}
+}
+
+// requestToken is the link token a request carries, in its query or form.
+func requestToken(c echo.Context) string {
+	if t := c.QueryParam("rt"); t != "" {
+		return t
+	}
+	return c.FormValue("rt")
+}
+
+// findSession finds the session of activity link that the request names:
+// by its token, else by the activity's cookie. viaToken is true when only
+// the token names it (the cookie did not come back, or names another
+// session of the activity): then the page's links must carry a token.
+func (s *Server) findSession(c echo.Context, link string) (sess session.Session, viaToken bool, err error) {
+	ctx := c.Request().Context()
+	found := false
+	if token := requestToken(c); token != "" {
+		ts, terr := s.Sessions.FromToken(ctx, token)
+		switch {
+		case terr == nil && ts.LinkID == link:
+			sess, found, viaToken = ts, true, true
+		case terr != nil && !errors.Is(terr, session.ErrNoSession):
+			return session.Session{}, false, terr
+		}
+	}
+	secret, hasCookie := s.cookie(c, sessionCookieName(link))
+	switch {
+	case hasCookie && found:
+		// The cookie came back with this very session: it works, and
+		// the page needs no token.
+		viaToken = session.HashSecret(secret) != sess.IDHash
+	case hasCookie:
+		cs, cerr := s.Sessions.FromSecret(ctx, secret)
+		if cerr != nil {
+			return session.Session{}, false, cerr
+		}
+		if cs.LinkID != link {
+			return session.Session{}, false, session.ErrNoSession
+		}
+		sess, found = cs, true
+	}
+	if !found {
+		return session.Session{}, false, session.ErrNoSession
+	}
+	return sess, viaToken, nil
+}
+
+// sessionCookiePrefix begins the name of every session cookie. Each
+// activity has a cookie of its own (see sessionCookieName), so a launch
+// of one activity does not take the cookie of another open in another tab.
+const sessionCookiePrefix = "rt_session_"
+
+// sessionCookieName names the cookie of activity link's session: a short
+// hash of the link's id, whatever characters the id holds.
+func sessionCookieName(link string) string {
+	sum := sha256.Sum256([]byte(link))
+	return sessionCookiePrefix + hex.EncodeToString(sum[:8])
+}
+
+// maxSessionCookies bounds the session cookies a browser holds for
+// Roundtable: a person who opened many activities in a day would
+// otherwise send a growing header with every request.
+const maxSessionCookies = 8
+
+// setSessionCookie gives the browser the cookie of the session of activity
+// link. Past maxSessionCookies, the oldest other session cookies go:
+// browsers send cookies of one path in the order they were first set
+// (RFC 6265, 5.4), so the first ones are the oldest; an activity whose
+// cookie went goes on with its link token or a new launch.
+func (s *Server) setSessionCookie(c echo.Context, link, secret string) {
+	name := sessionCookieName(link)
+	var others []string
+	seen := map[string]bool{name: true}
+	for _, ck := range c.Request().Cookies() {
+		plain, ok := strings.CutPrefix(ck.Name, s.cookieName(""))
+		if !ok || !strings.HasPrefix(plain, sessionCookiePrefix) || seen[plain] {
+			continue
+		}
+		seen[plain] = true
+		others = append(others, plain)
+	}
+	if extra := len(others) - (maxSessionCookies - 1); extra > 0 {
+		for _, old := range others[:extra] {
+			c.SetCookie(s.crossSiteCookie(old, "", -time.Second))
+		}
+	}
+	c.SetCookie(s.crossSiteCookie(name, secret, s.Sessions.TTL))
+}
+
+// clearSessionCookie removes the cookie of activity link's session when it
+// names the session idHash (and not a newer one of the activity).
+func (s *Server) clearSessionCookie(c echo.Context, link, idHash string) {
+	name := sessionCookieName(link)
+	if v, ok := s.cookie(c, name); ok && session.HashSecret(v) == idHash {
+		c.SetCookie(s.crossSiteCookie(name, "", -time.Second))
 	}
 }
 
@@ -116,22 +200,24 @@ func (s *Server) refuseObservers(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 const (
+	// ctxToken holds the fresh link token of a page whose session came
+	// from its token alone: its links and forms carry it.
 	ctxToken = "session_token"
-	// ctxCookieToo is true when the cookie names the same session as the
-	// token.
-	ctxCookieToo = "session_cookie_too"
 	// ctxSessionEnded marks the refusal of a page whose session has ended:
 	// its script may find the session again from the page's history.
 	ctxSessionEnded = "session_ended"
 )
 
-// sessionLayout is the layout of a page seen in a session.
+// sessionLayout is the layout of a page seen in a session: with the link
+// token for its links and forms only when the session came from the token
+// alone (see requireSession).
 func (s *Server) sessionLayout(c echo.Context, title string) Layout {
 	l := s.layout(title)
 	if t, ok := c.Get(ctxToken).(string); ok {
 		l.SessionToken = t
 		l.TokenRefresh = "/a/" + c.Param("link") + "/token"
-		l.CookieToo, _ = c.Get(ctxCookieToo).(bool)
+	} else {
+		_, l.SessionCookie = c.Get(ctxSession).(session.Session)
 	}
 	return l
 }

@@ -312,7 +312,9 @@ func (s *Server) activityView(c echo.Context, sess session.Session, a course.Act
 		}
 		v.PostFirst = must
 	}
-	if sess.Roles.IsStaff() {
+	// The settings and the cohort switcher are those of the session's
+	// own activity, not of a space it reached.
+	if sess.Roles.IsStaff() && !reachedSpace(c) {
 		v.SettingsURL = b.L.URL(b.Base + "/settings")
 		sw, err := s.cohortSwitcher(c, sess, b, a)
 		if err != nil {

@@ -105,7 +105,7 @@ func (s *Server) switchCohort(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.SetCookie(s.crossSiteCookie(sessionCookie, secret, s.Sessions.TTL))
+	s.setSessionCookie(c, moved.LinkID, secret)
 	if _, ok := c.Get(ctxToken).(string); ok {
 		// Without a cookie the next page finds the new session by its token.
 		c.Set(ctxToken, s.Sessions.Token(moved))

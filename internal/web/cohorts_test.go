@@ -105,8 +105,9 @@ func (m *member) switchTo(label string) *ltiplatform.Result {
 	v := fields(form)
 	v.Set("cohort", id)
 	res := m.visit(m.b.PostForm(context.Background(), m.abs(form.AttrOr("action", "")), v))
-	// The switch opens a new session: its token, when the page carries one.
-	if u, err := url.Parse(res.URL); err == nil && u.Query().Get("rt") != "" {
+	// The switch opens a new session: its token, when the page carries
+	// one; else the cookie carries it.
+	if u, err := url.Parse(res.URL); err == nil {
 		m.rt = u.Query().Get("rt")
 	}
 	return res

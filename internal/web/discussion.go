@@ -102,7 +102,7 @@ func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, s
 	sess := c.Get(ctxSession).(session.Session)
 	l := s.sessionLayout(c, title)
 	csrf := s.Sessions.CSRFToken(sess)
-	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: "/a/" + sess.LinkID,
+	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: basePath(c),
 		Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery()
 	if c.Request().Method == http.MethodGet {
 		st := s.standing(c, sess)
@@ -629,7 +629,7 @@ func (s *Server) redactRevision(c echo.Context) error {
 	if err := s.Discussions.RedactRevision(c.Request().Context(), viewerOf(c, sess), c.Param("post"), c.Param("rev"), c.FormValue("reason")); err != nil {
 		return err
 	}
-	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/history", "#revision-"+c.Param("rev"))
+	return s.seeOther(c, basePath(c)+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/history", "#revision-"+c.Param("rev"))
 }
 
 // postAction runs one of the small forms on a post, then returns to it.
@@ -639,7 +639,7 @@ func (s *Server) postAction(do func(s *Server, c echo.Context, v discussion.View
 		if err := do(s, c, viewerOf(c, sess), c.Param("post")); err != nil {
 			return err
 		}
-		return s.seeOtherPost(c, "/a/"+sess.LinkID, c.Param("thread"), c.Param("post"))
+		return s.seeOtherPost(c, basePath(c), c.Param("thread"), c.Param("post"))
 	}
 }
 
@@ -714,5 +714,5 @@ func (s *Server) threadFlag(c echo.Context) error {
 		}
 		s.announce(c, "thread.updated", threadID, "")
 	}
-	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+threadID, "#thread-actions")
+	return s.seeOther(c, basePath(c)+"/t/"+threadID, "#thread-actions")
 }

@@ -56,7 +56,7 @@ func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) 
 	l := s.sessionLayout(c, "")
 	csrf := s.Sessions.CSRFToken(sess)
 	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken},
-		Base: "/a/" + sess.LinkID, Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery(), sess
+		Base: basePath(c), Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery(), sess
 }
 
 // postFragment is one post as the thread page renders it: a top-level

@@ -347,7 +347,7 @@ func TestLongThreadPages(t *testing.T) {
 			postSel(bob.page, "The very last word.").Length() != 1 {
 			t.Errorf("a refused reply: %d", res.StatusCode)
 		}
-		bob.get(threadURL + "&page=99")
+		bob.get(withQuery(t, threadURL, "page", "99"))
 		if bob.page.Find("#post-"+ids[replies-1]).Length() != 1 {
 			t.Error("a page past the last does not show the last")
 		}

@@ -179,7 +179,7 @@ func (s *Server) moderationAction(do func(c echo.Context, v discussion.Viewer, r
 		if threadID != "" {
 			s.announce(c, "post.updated", threadID, postID)
 		}
-		base := "/a/" + sess.LinkID
+		base := basePath(c)
 		if c.FormValue("return") == "thread" && threadID != "" {
 			return s.seeOtherPost(c, base, threadID, postID)
 		}

@@ -106,5 +106,5 @@ func (s *Server) markDuplicate(c echo.Context) error {
 		return err
 	}
 	s.announce(c, "thread.updated", threadID, "")
-	return s.seeOther(c, "/a/"+sess.LinkID+"/t/"+threadID, "#duplicates")
+	return s.seeOther(c, basePath(c)+"/t/"+threadID, "#duplicates")
 }

@@ -18,6 +18,13 @@ func MarkdownRenders(body string) int {
 	return renderedPosts.renders[body]
 }
 
+// SessionCookieName names the session cookie of the activity whose id is
+// link (without the __Host- prefix of an https installation).
+func SessionCookieName(link string) string { return sessionCookieName(link) }
+
+// MaxSessionCookies is how many session cookies a browser keeps at most.
+const MaxSessionCookies = maxSessionCookies
+
 // RegisterKindForm registers fields as the settings fields of a kind's
 // form, as a kind built into Roundtable registers its components.
 func RegisterKindForm(form string, fields templ.Component) (withdraw func()) {

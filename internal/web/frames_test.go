@@ -20,6 +20,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/web"
 	"github.com/roundtable-lms/roundtable/lti"
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 )
@@ -310,7 +311,7 @@ func TestSignOutEndsTheSession(t *testing.T) {
 		token, activity := u.Query().Get("rt"), env.App.URL(u.Path)
 		var cookie *http.Cookie
 		for _, c := range b.Cookies(activity) {
-			if c.Name == "rt_session" {
+			if c.Name == web.SessionCookieName(strings.TrimPrefix(u.Path, "/a/")) {
 				cookie = c
 			}
 		}
@@ -360,20 +361,36 @@ func TestSignOutEndsTheSession(t *testing.T) {
 	})
 }
 
-// A page reached with the link token tells its script how to keep the
-// token fresh; a page whose session the cookie carries has no token.
+// A page reached with the link token alone tells its script how to keep
+// the token fresh; a page whose session the cookie carries, the first one
+// after the launch included, has no token and tells its script to take it
+// out of the address.
 func TestTokenPagesCarryTheirRefresh(t *testing.T) {
 	eachDB(t, func(t *testing.T, env *apptest.Env) {
 		b, res := env.Launch(t, apptest.Learner, nil)
-		d := mustSeeActivity(t, res, "Alice Mbeki", "Learner")
 		u, _ := url.Parse(res.URL)
+		if u.Query().Get("rt") == "" {
+			t.Fatalf("the launch's redirect carries no token: %s", res.URL)
+		}
+		first := mustSeeActivity(t, res, "Alice Mbeki", "Learner").Find("body")
+		if _, ok := first.Attr("data-rt"); ok {
+			t.Error("the page after the launch, whose cookie came back, carries a token")
+		}
+		if _, ok := first.Attr("data-session-cookie"); !ok {
+			t.Error("the page after the launch does not tell its script that the cookie carries its session")
+		}
+		cookieless, err := ltiplatform.NewBrowser().Get(context.Background(), res.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := mustSeeActivity(t, cookieless, "Alice Mbeki", "Learner")
 		body := d.Find("body")
 		if body.AttrOr("data-rt", "") == "" || body.AttrOr("data-rt-refresh", "") != u.Path+"/token" || body.AttrOr("data-rt-every", "") == "" {
-			t.Errorf("body of a page reached with a token: rt %q refresh %q every %q",
+			t.Errorf("body of a page reached with a token alone: rt %q refresh %q every %q",
 				body.AttrOr("data-rt", ""), body.AttrOr("data-rt-refresh", ""), body.AttrOr("data-rt-every", ""))
 		}
-		if _, ok := body.Attr("data-session-cookie"); !ok {
-			t.Error("the page does not know the cookie carries its session too")
+		if _, ok := body.Attr("data-session-cookie"); ok {
+			t.Error("a page with no cookie says the cookie carries its session")
 		}
 		if d.Find(`script[src^="/static/js/session.js"]`).Length() != 1 {
 			t.Error("no session script")
@@ -433,23 +450,24 @@ func TestHTTPSBaseURLSendsHSTSAndHostCookies(t *testing.T) {
 			for _, c := range b.Cookies(env.App.URL("/")) {
 				names[c.Name] = c
 			}
-			for _, want := range []string{"__Host-rt_session", "__Host-rt_browser"} {
+			u, _ := url.Parse(res.URL)
+			sessionCookie := web.SessionCookieName(strings.TrimPrefix(u.Path, "/a/"))
+			for _, want := range []string{"__Host-" + sessionCookie, "__Host-rt_browser"} {
 				if names[want] == nil {
 					t.Errorf("no %s cookie; have %v", want, names)
 				}
 			}
-			if names["rt_session"] != nil || names["rt_browser"] != nil {
+			if names[sessionCookie] != nil || names["rt_browser"] != nil {
 				t.Error("unprefixed cookies over https")
 			}
 			// The prefixed cookie carries the session.
-			u, _ := url.Parse(res.URL)
 			page, err := b.Get(ctx, env.App.URL(u.Path))
 			if err != nil || page.StatusCode != http.StatusOK {
 				t.Errorf("page by the __Host- cookie: %v", err)
 			}
 			// An unprefixed cookie, as a sibling host could set, opens nothing.
 			req, _ := http.NewRequest(http.MethodGet, env.App.URL(u.Path), nil)
-			req.AddCookie(&http.Cookie{Name: "rt_session", Value: names["__Host-rt_session"].Value})
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: names["__Host-"+sessionCookie].Value})
 			jarless := &http.Client{Transport: b.HTTPClient().Transport}
 			resp, err := jarless.Do(req)
 			if err != nil {

@@ -253,6 +253,11 @@ func eventID(v string) (int64, bool) {
 //	l := s.sessionLayout(c, title)
 //	l.LiveSrc = s.liveURL(c)
 func (s *Server) liveURL(c echo.Context) string {
+	if reachedSpace(c) {
+		// The stream is the session's own space's; a space it reached
+		// shows what changed on reload.
+		return ""
+	}
 	sess := c.Get(ctxSession).(session.Session)
 	p := "/a/" + url.PathEscape(sess.LinkID) + "/events"
 	if s.Live != nil {

@@ -17,9 +17,6 @@ import (
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
-// sessionCookie carries the session secret; see docs/sessions.md.
-const sessionCookie = "rt_session"
-
 type launchStoragePage struct {
 	L              Layout
 	Target         string
@@ -131,9 +128,9 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	if err := s.Registry.TouchLaunch(ctx, reg.ID); err != nil {
 		s.Logger.WarnContext(ctx, "cannot record the platform's last launch", slog.String("platform", reg.ID), slog.Any("error", err))
 	}
-	c.SetCookie(s.crossSiteCookie(sessionCookie, secret, s.Sessions.TTL))
+	s.setSessionCookie(c, sess.LinkID, secret)
 	// The token in the URL keeps the page working when the cookie does not
-	// come back from inside the LMS frame.
+	// come back from inside the LMS frame; when it does, the page drops it.
 	if setup {
 		// Nobody set this activity up: staff choose its settings first.
 		return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"/settings?setup=1&rt="+s.Sessions.Token(sess))

@@ -26,15 +26,18 @@ import (
 type Layout struct {
 	Title string
 	Lang  string
-	// SessionToken is set when the session came from a link token rather
-	// than the cookie: every link and form on the page must carry it.
+	// SessionToken is set when the session came from a link token and
+	// the session cookie did not come back with it: every link and form
+	// on the page must carry it. When the cookie works it is empty, and
+	// links and forms carry no token.
 	SessionToken string
 	// TokenRefresh is where the page's script asks for a fresh session
-	// token before this one expires (see static/js/session.js); CookieToo
-	// tells it that the cookie carries the session as well, so the token
-	// may leave the address bar even inside the LMS frame.
+	// token before this one expires (see static/js/session.js).
 	TokenRefresh string
-	CookieToo    bool
+	// SessionCookie is set when the session cookie carried the page's
+	// session: its script takes a token out of the page's address (the
+	// first page after a launch has one).
+	SessionCookie bool
 	// SessionEnded marks the page that refuses a request whose session
 	// has ended: its script may find the session again from the history
 	// entry the address was cleaned in.

@@ -65,6 +65,46 @@ func (s *Server) routes() {
 	a.GET("/grades", s.activityGrades)
 	a.POST("/grades/retry", s.retryGrades)
 
+	// Another space the session reaches without a launch (see enterSpace):
+	// its discussion, read and written as the person stands there now.
+	// The activity's own pages in the header lead back to the session's
+	// activity; live updates are the session's own space's.
+	sp := e.Group("/a/:link/s/:space", s.requireSession, s.requireCSRF, s.enterSpace, s.refuseObservers, s.turns.wait)
+	sp.GET("", s.discussionList)
+	sp.GET("/new", s.newThreadForm)
+	sp.GET("/search", s.search)
+	sp.GET("/suggest", s.suggest)
+	sp.POST("/threads", s.createThread)
+	sp.GET("/t/:thread", s.thread)
+	sp.GET("/t/:thread/row", s.threadRowFragment)
+	sp.GET("/t/:thread/p/:post/fragment", s.postFragment)
+	sp.POST("/t/:thread/replies", s.reply)
+	sp.POST("/t/:thread/flag", s.threadFlag)
+	sp.POST("/t/:thread/duplicate", s.markDuplicate)
+	sp.GET("/t/:thread/p/:post/edit", s.editForm)
+	sp.POST("/t/:thread/p/:post/edit", s.edit)
+	sp.GET("/t/:thread/p/:post/history", s.history)
+	sp.POST("/t/:thread/p/:post/history/:rev/redact", s.redactRevision)
+	sp.POST("/t/:thread/p/:post/vote", s.vote)
+	sp.POST("/t/:thread/p/:post/accept", s.accept)
+	sp.POST("/t/:thread/p/:post/endorse", s.endorse)
+	sp.POST("/t/:thread/p/:post/delete", s.deletePost)
+	sp.GET("/t/:thread/p/:post/flag", s.flagForm)
+	sp.POST("/t/:thread/p/:post/flag", s.flagPost)
+	sp.GET("/moderation", s.moderationQueue)
+	sp.GET("/moderation/log", s.moderationLog)
+	sp.POST("/moderation/p/:post/hide", s.hidePost)
+	sp.POST("/moderation/p/:post/restore", s.restorePost)
+	sp.POST("/moderation/p/:post/dismiss", s.dismissFlags)
+	sp.POST("/moderation/t/:thread/lock", s.lockFromQueue)
+	sp.POST("/moderation/u/:user/suspend", s.suspendMember)
+	sp.POST("/moderation/u/:user/lift", s.liftSuspension)
+	for _, p := range []string{"/notifications", "/participation", "/participation.csv", "/roster", "/grades", "/settings"} {
+		sp.GET(p, s.toSessionActivity)
+	}
+	sp.POST("/notifications/read", s.toSessionActivity)
+	sp.POST("/sign-out", s.toSessionActivity)
+
 	s.registrationRoutes()
 	s.adminRoutes()
 }

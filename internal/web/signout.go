@@ -19,9 +19,7 @@ func (s *Server) signOut(c echo.Context) error {
 		return err
 	}
 	// The cookie goes too, unless it is another (newer) session's.
-	if v, ok := s.cookie(c, sessionCookie); ok && session.HashSecret(v) == sess.IDHash {
-		c.SetCookie(s.crossSiteCookie(sessionCookie, "", -1))
-	}
+	s.clearSessionCookie(c, sess.LinkID, sess.IDHash)
 	s.Logger.InfoContext(ctx, "signed out", slog.String("platform", sess.PlatformID), slog.String("user", sess.UserID),
 		slog.String("link", sess.LinkID))
 	return s.renderPage(c, http.StatusOK, signedOutPage(s.layout("Signed out")))
