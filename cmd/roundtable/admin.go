@@ -17,7 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/toolkey"
-	"github.com/roundtable-lms/roundtable/internal/web"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 func warnSecret(cfg config.Config, logger *slog.Logger) {
@@ -210,7 +210,7 @@ func printToolValues(w io.Writer, cfg config.Config, platformID string) {
 	fmt.Fprintf(tw, "  Redirect / launch URL:\t%s/lti/launch\n", base)
 	fmt.Fprintf(tw, "  Target link URI:\t%s/lti/launch\n", base)
 	fmt.Fprintf(tw, "  Deep linking URL:\t%s/lti/launch\n", base)
-	fmt.Fprintf(tw, "  Public keyset (JWKS) URL:\t%s%s\n", base, web.JWKSPath(platformID))
+	fmt.Fprintf(tw, "  Public keyset (JWKS) URL:\t%s%s\n", base, kit.JWKSPath(platformID))
 	fmt.Fprintf(tw, "  Canvas configuration URL:\t%s/lti/config.json?platform=%s\n", base, url.QueryEscape(platformID))
 	tw.Flush()
 	fmt.Fprintln(w, "The keyset URL is this registration's own: Roundtable signs what it sends this LMS with keys no other LMS trusts.")
@@ -248,7 +248,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 				return err
 			}
 			fmt.Fprintf(stdout, "New signing key %s for platform %s. Its older keys stay published at %s until retired (roundtable keys retire --platform %s KID).\n",
-				in.KID, platformID, web.JWKSPath(platformID), platformID)
+				in.KID, platformID, kit.JWKSPath(platformID), platformID)
 			return nil
 		case "retire":
 			if fs.NArg() != 1 {

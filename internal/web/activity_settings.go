@@ -18,6 +18,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/activity"
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // An activity's settings (course.Settings): the staff's page at
@@ -193,7 +194,7 @@ func parseSettingsForm(c echo.Context, st *course.Settings) error {
 }
 
 type activitySettingsPage struct {
-	discussionBase
+	kit.ActivityBase
 	Settings settingsForm
 	Action   string
 	Saved    bool
@@ -214,7 +215,7 @@ func requireStaff(sess session.Session, what string) error {
 }
 
 func (s *Server) activitySettings(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Activity settings")
+	b, sess := s.ActivityBase(c, "Activity settings")
 	if err := requireStaff(sess, "change this activity's settings"); err != nil {
 		return err
 	}
@@ -227,13 +228,13 @@ func (s *Server) activitySettings(c echo.Context) error {
 	if setup {
 		b.L.Title = "Set up " + a.Title()
 	}
-	return s.renderPage(c, http.StatusOK, activitySettingsView(activitySettingsPage{discussionBase: b, Settings: settingsForm{S: st},
+	return s.RenderPage(c, http.StatusOK, activitySettingsView(activitySettingsPage{ActivityBase: b, Settings: settingsForm{S: st},
 		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1", Setup: setup,
 		ActivityTitle: a.Title(), CourseTitle: a.Course.Title}))
 }
 
 func (s *Server) saveActivitySettings(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Activity settings")
+	b, sess := s.ActivityBase(c, "Activity settings")
 	if err := requireStaff(sess, "change this activity's settings"); err != nil {
 		return err
 	}
@@ -264,16 +265,16 @@ func (s *Server) saveActivitySettings(c echo.Context) error {
 	if errors.As(err, &bad) {
 		form := settingsForm{S: st, Typed: typedValues(c.Request().PostForm), Field: bad.Field, Error: bad.Err.Message}
 		b.L.Title = "Fix the activity settings"
-		return s.renderPage(c, http.StatusUnprocessableEntity, activitySettingsView(activitySettingsPage{discussionBase: b, Settings: form,
+		return s.RenderPage(c, http.StatusUnprocessableEntity, activitySettingsView(activitySettingsPage{ActivityBase: b, Settings: form,
 			Action: b.L.URL(b.Base + "/settings"), Setup: setup, ActivityTitle: a.Title(), CourseTitle: a.Course.Title}))
 	}
 	if err != nil {
 		return err
 	}
 	if setup && c.FormValue("use_defaults") == "1" {
-		return s.seeOther(c, b.Base, "")
+		return s.SeeOther(c, b.Base, "")
 	}
-	return s.seeOther(c, b.Base+"/settings?saved=1", "")
+	return s.SeeOther(c, b.Base+"/settings?saved=1", "")
 }
 
 // activityView is what the discussion list shows of the activity's
@@ -293,7 +294,7 @@ type activityView struct {
 	Switcher    *cohortSwitcher
 }
 
-func (s *Server) activityView(c echo.Context, sess session.Session, a course.Activity, b discussionBase) (activityView, error) {
+func (s *Server) activityView(c echo.Context, sess session.Session, a course.Activity, b kit.ActivityBase) (activityView, error) {
 	ctx := c.Request().Context()
 	// The discussion pages serve the discussion kinds: their options say
 	// what the pages offer.
@@ -306,7 +307,7 @@ func (s *Server) activityView(c echo.Context, sess session.Session, a course.Act
 		v.CohortName = a.Cohort.Name
 	}
 	if opts.PostFirst && sess.Roles.Participant() {
-		must, err := s.Discussions.MustPostFirst(ctx, viewerOf(c, sess))
+		must, err := s.Discussions.MustPostFirst(ctx, kit.ViewerOf(c, sess))
 		if err != nil {
 			return v, err
 		}
@@ -314,7 +315,7 @@ func (s *Server) activityView(c echo.Context, sess session.Session, a course.Act
 	}
 	// The settings and the cohort switcher are those of the session's
 	// own activity, not of a space it reached.
-	if sess.Roles.IsStaff() && !reachedSpace(c) {
+	if sess.Roles.IsStaff() && !kit.ReachedSpace(c) {
 		v.SettingsURL = b.L.URL(b.Base + "/settings")
 		sw, err := s.cohortSwitcher(c, sess, b, a)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/admin"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -137,7 +138,7 @@ func (s *Server) adminCookieFor(name, value string, maxAge time.Duration) *http.
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}
 }
 
-// adminBar is what the console's layout needs besides Layout.
+// adminBar is what the console's layout needs besides kit.Layout.
 type adminBar struct {
 	Email   string
 	CSRF    string
@@ -172,7 +173,7 @@ func (s *Server) adminHome(c echo.Context) error {
 }
 
 type adminLoginPage struct {
-	L     Layout
+	L     kit.Layout
 	A     adminBar
 	Email string
 	Next  string
@@ -202,10 +203,10 @@ func (s *Server) adminLoginForm(c echo.Context) error {
 func (s *Server) renderLogin(c echo.Context, status int, p adminLoginPage) error {
 	token := lti.RandomToken(24)
 	c.SetCookie(s.adminCookieFor(adminLoginCookie, token, time.Hour))
-	p.L = s.layout("Sign in")
+	p.L = s.Layout("Sign in")
 	p.A.CSRF = token
 	p.Next = safeNext(p.Next)
-	return s.renderPage(c, status, adminLoginView(p))
+	return s.RenderPage(c, status, adminLoginView(p))
 }
 
 // adminLogin signs an administrator in. Every refusal of an email with no
@@ -249,7 +250,7 @@ func (s *Server) adminLogin(c echo.Context) error {
 	case errors.Is(err, admin.ErrBadCredentials):
 		b := s.Admins.AccountBackoff
 		page.Error = "That email and password do not match an administrator account. Check both and try again; after " +
-			plural(b.Free, "failed attempt") + ", each further attempt must wait, from " + adminWaitWords(int(b.First.Seconds())) +
+			kit.Plural(b.Free, "failed attempt") + ", each further attempt must wait, from " + adminWaitWords(int(b.First.Seconds())) +
 			" up to " + adminWaitWords(int(b.Max.Seconds())) + "."
 		s.Logger.InfoContext(ctx, "admin sign-in refused", typed, slog.String("client", c.RealIP()))
 		return s.renderLogin(c, http.StatusUnauthorized, page)
@@ -301,9 +302,9 @@ func adminRetryAfter(c echo.Context, d time.Duration) int {
 // minutes rounded up.
 func adminWaitWords(secs int) string {
 	if secs < 120 {
-		return plural(secs, "second")
+		return kit.Plural(secs, "second")
 	}
-	return plural((secs+59)/60, "minute")
+	return kit.Plural((secs+59)/60, "minute")
 }
 
 func (s *Server) adminLogout(c echo.Context) error {
@@ -314,11 +315,4 @@ func (s *Server) adminLogout(c echo.Context) error {
 	}
 	c.SetCookie(s.adminCookieFor(adminCookie, "", -time.Second))
 	return c.Redirect(http.StatusSeeOther, "/admin/login?out=1")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/toolkey"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Each registration signs with keys of its own, published at its own JWKS
@@ -19,8 +20,8 @@ import (
 
 type keyView struct {
 	KID       string
-	Created   timeView
-	Retired   timeView
+	Created   kit.TimeView
+	Retired   kit.TimeView
 	State     string
 	Signing   bool
 	Published bool
@@ -30,7 +31,7 @@ type keyView struct {
 }
 
 func (s *Server) keyView(in toolkey.Info) keyView {
-	v := keyView{KID: in.KID, Created: s.timeView(&in.CreatedAt), Retired: s.timeView(in.RetiredAt), Signing: in.Signing, Shared: in.Shared}
+	v := keyView{KID: in.KID, Created: s.TimeView(&in.CreatedAt), Retired: s.TimeView(in.RetiredAt), Signing: in.Signing, Shared: in.Shared}
 	switch {
 	case in.Signing:
 		v.State, v.Published = "Signing", true
@@ -84,7 +85,7 @@ type keysRow struct {
 }
 
 type adminKeysPage struct {
-	L         Layout
+	L         kit.Layout
 	A         adminBar
 	Rows      []keysRow
 	SharedURL string
@@ -103,7 +104,7 @@ func (s *Server) adminKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := adminKeysPage{L: s.layout("Keys"), A: s.adminBar(c, "keys"), SharedURL: s.URL("/.well-known/jwks.json")}
+	page := adminKeysPage{L: s.Layout("Keys"), A: s.adminBar(c, "keys"), SharedURL: s.URL("/.well-known/jwks.json")}
 	for _, p := range ps {
 		page.Rows = append(page.Rows, keysRow{P: s.platformView(p), platformKeys: s.platformKeys(all, p.ID)})
 	}
@@ -116,7 +117,7 @@ func (s *Server) adminKeys(c echo.Context) error {
 			page.SharedKIDs = append(page.SharedKIDs, k.KeyID())
 		}
 	}
-	return s.renderPage(c, http.StatusOK, adminKeysView(page))
+	return s.RenderPage(c, http.StatusOK, adminKeysView(page))
 }
 
 // adminPlatformKeysRotate gives the registration a new signing key.

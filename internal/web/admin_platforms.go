@@ -17,6 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -26,42 +27,15 @@ type platformView struct {
 	StatusLabel string
 	StatusClass string
 	Family      string
-	LastLaunch  timeView
+	LastLaunch  kit.TimeView
 	// ErrorReason names the latest recorded refusal's reason; the
 	// request's words are in LastError.
 	ErrorReason string
-	LastErrorAt timeView
-	Created     timeView
-	Updated     timeView
+	LastErrorAt kit.TimeView
+	Created     kit.TimeView
+	Updated     kit.TimeView
 	// ScopesGranted is when the granted scopes last changed.
-	ScopesGranted timeView
-}
-
-// timeView is a moment shown to people, with its machine-readable form.
-type timeView struct {
-	Text     string
-	ISO      string
-	Relative string
-}
-
-func (s *Server) timeView(t *time.Time) timeView {
-	if t == nil || t.IsZero() {
-		return timeView{}
-	}
-	u := t.UTC()
-	return timeView{Text: u.Format("2 Jan 2006 15:04 UTC"), ISO: u.Format(time.RFC3339), Relative: ago(s.Now().Sub(u))}
-}
-
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	}
-	return plural(int(d/(24*time.Hour)), "day") + " ago"
+	ScopesGranted kit.TimeView
 }
 
 // familyName is what people call a registration's LMS family; "" when
@@ -75,8 +49,8 @@ func familyName(code string) string {
 
 func (s *Server) platformView(p tenant.Platform) platformView {
 	v := platformView{Platform: p, Family: familyName(p.LMSFamily),
-		LastLaunch: s.timeView(p.LastLaunchAt), LastErrorAt: s.timeView(p.LastErrorAt),
-		Created: s.timeView(&p.CreatedAt), Updated: s.timeView(&p.UpdatedAt), ScopesGranted: s.timeView(p.ScopesGrantedAt)}
+		LastLaunch: s.TimeView(p.LastLaunchAt), LastErrorAt: s.TimeView(p.LastErrorAt),
+		Created: s.TimeView(&p.CreatedAt), Updated: s.TimeView(&p.UpdatedAt), ScopesGranted: s.TimeView(p.ScopesGrantedAt)}
 	if p.LastErrorReason != "" {
 		v.ErrorReason = refusalReason(p.LastErrorReason)
 	}
@@ -94,7 +68,7 @@ func (s *Server) platformView(p tenant.Platform) platformView {
 }
 
 type adminPlatformsPage struct {
-	L         Layout
+	L         kit.Layout
 	A         adminBar
 	Platforms []platformView
 	Pending   int
@@ -105,18 +79,18 @@ func (s *Server) adminPlatforms(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := adminPlatformsPage{L: s.layout("Platforms"), A: s.adminBar(c, "platforms")}
+	page := adminPlatformsPage{L: s.Layout("Platforms"), A: s.adminBar(c, "platforms")}
 	for _, p := range ps {
 		page.Platforms = append(page.Platforms, s.platformView(p))
 		if p.Status == tenant.StatusPending {
 			page.Pending++
 		}
 	}
-	return s.renderPage(c, http.StatusOK, adminPlatformsView(page))
+	return s.RenderPage(c, http.StatusOK, adminPlatformsView(page))
 }
 
 type adminPlatformPage struct {
-	L          Layout
+	L          kit.Layout
 	A          adminBar
 	P          platformView
 	Deployment formField
@@ -175,7 +149,7 @@ func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platfor
 		return err
 	}
 	org.Error = errs.org
-	page := adminPlatformPage{L: s.layout(p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Keys: keys, Org: org,
+	page := adminPlatformPage{L: s.Layout(p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Keys: keys, Org: org,
 		Deployment: formField{Name: "deployment_id", Label: "Deployment ID", Hint: "As the LMS shows it for the new place where Roundtable is installed.",
 			Required: true, Error: deploymentErr, Value: c.FormValue("deployment_id")}}
 	if deploymentErr == "" {
@@ -186,7 +160,7 @@ func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platfor
 		page.Deployment.Autofocus = true
 		page.Errors = []formField{page.Deployment}
 	}
-	return s.renderPage(c, status, adminPlatformView(page))
+	return s.RenderPage(c, status, adminPlatformView(page))
 }
 
 func (s *Server) adminDeploymentAdd(c echo.Context) error {
@@ -308,7 +282,7 @@ func (s *Server) adminPlatformStatus(c echo.Context) error {
 }
 
 type adminDeletePage struct {
-	L     Layout
+	L     kit.Layout
 	A     adminBar
 	P     platformView
 	Usage tenant.Usage
@@ -323,7 +297,7 @@ func (s *Server) adminPlatformDeleteConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderPage(c, http.StatusOK, adminDeleteView(adminDeletePage{L: s.layout("Delete " + p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Usage: u}))
+	return s.RenderPage(c, http.StatusOK, adminDeleteView(adminDeletePage{L: s.Layout("Delete " + p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Usage: u}))
 }
 
 func (s *Server) adminPlatformDelete(c echo.Context) error {
@@ -368,7 +342,7 @@ func (f *formField) prepare() {
 }
 
 type adminPlatformFormPage struct {
-	L       Layout
+	L       kit.Layout
 	A       adminBar
 	Editing bool
 	P       tenant.Platform
@@ -415,9 +389,9 @@ func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platfor
 	}
 	page := adminPlatformFormPage{A: s.adminBar(c, "platforms"), Editing: editing, P: p, Action: "/admin/platforms/new",
 		Keys: platformKeys{JWKSURL: s.JWKSURL(p.ID), CanvasConfigURL: s.canvasConfigURL(p.ID)}}
-	page.L = s.layout("Add a platform")
+	page.L = s.Layout("Add a platform")
 	if editing {
-		page.L = s.layout("Edit " + p.Name)
+		page.L = s.Layout("Edit " + p.Name)
 		page.Action = "/admin/platforms/" + p.ID + "/edit"
 	}
 	values := map[string]string{
@@ -434,7 +408,7 @@ func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platfor
 		}
 		page.Fields = append(page.Fields, f)
 	}
-	return s.renderPage(c, status, adminPlatformFormView(page))
+	return s.RenderPage(c, status, adminPlatformFormView(page))
 }
 
 func (s *Server) adminPlatformNew(c echo.Context) error {

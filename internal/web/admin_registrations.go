@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // failuresShown is how many failed registrations the console lists.
@@ -14,11 +15,11 @@ const failuresShown = 100
 
 type registrationFailureView struct {
 	tenant.RegistrationFailure
-	At timeView
+	At kit.TimeView
 }
 
 type adminRegistrationsPage struct {
-	L           Layout
+	L           kit.Layout
 	A           adminBar
 	Failures    []registrationFailureView
 	PendingDays int
@@ -33,10 +34,10 @@ func (s *Server) adminRegistrations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := adminRegistrationsPage{L: s.layout("Failed registrations"), A: s.adminBar(c, "registrations"),
+	page := adminRegistrationsPage{L: s.Layout("Failed registrations"), A: s.adminBar(c, "registrations"),
 		PendingDays: int(tenant.PendingLifetime / (24 * time.Hour)), PerHour: s.Registration.PerHour}
 	for _, f := range fs {
-		page.Failures = append(page.Failures, registrationFailureView{RegistrationFailure: f, At: s.timeView(&f.CreatedAt)})
+		page.Failures = append(page.Failures, registrationFailureView{RegistrationFailure: f, At: s.TimeView(&f.CreatedAt)})
 	}
-	return s.renderPage(c, http.StatusOK, adminRegistrationsView(page))
+	return s.RenderPage(c, http.StatusOK, adminRegistrationsView(page))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // setupValue is one value an LMS admin enters in the LMS.
@@ -18,7 +19,7 @@ type setupValue struct {
 }
 
 type adminSetupPage struct {
-	L      Layout
+	L      kit.Layout
 	A      adminBar
 	Values []setupValue
 	// NewID is the id of the next registration made by hand: the keyset
@@ -42,7 +43,7 @@ func (s *Server) adminLMSSetup(c echo.Context) error {
 		{"jwks", "Public keyset (JWKS) URL of a new registration", "Keyset URL, Public JWK URL, Tool JWKS URL. Each LMS registration has its own; this one belongs to the registration you then add by hand with the links below.", s.JWKSURL(id)},
 		{"domain", "Domain", "Tool domain, where the LMS asks for one", s.BaseURL.Host},
 	}
-	page := adminSetupPage{L: s.layout("Register Roundtable in your LMS"), A: s.adminBar(c, "lms-setup"), Values: values, NewID: id}
+	page := adminSetupPage{L: s.Layout("Register Roundtable in your LMS"), A: s.adminBar(c, "lms-setup"), Values: values, NewID: id}
 	page.L.Scripts = []string{"js/copy.js"}
-	return s.renderPage(c, http.StatusOK, adminLMSSetupView(page))
+	return s.RenderPage(c, http.StatusOK, adminLMSSetupView(page))
 }

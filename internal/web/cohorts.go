@@ -11,6 +11,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // The staff's cohort switcher: staff see every cohort of their course and
@@ -21,7 +22,7 @@ type cohortSwitcher struct {
 	Current cohortOption
 	Options []cohortOption
 	Action  string
-	Form    hiddenFields
+	Form    kit.HiddenFields
 }
 
 type cohortOption struct {
@@ -50,7 +51,7 @@ func cohortLabel(c course.CohortSummary) string {
 	return fmt.Sprintf("%s: %d %s", name, c.Size, people)
 }
 
-func (s *Server) cohortSwitcher(c echo.Context, sess session.Session, b discussionBase, a course.Activity) (cohortSwitcher, error) {
+func (s *Server) cohortSwitcher(c echo.Context, sess session.Session, b kit.ActivityBase, a course.Activity) (cohortSwitcher, error) {
 	list, err := s.Courses.Cohorts(c.Request().Context(), sess.OrgID, sess.CourseID)
 	if err != nil {
 		return cohortSwitcher{}, err
@@ -80,7 +81,7 @@ func (s *Server) cohortSwitcher(c echo.Context, sess session.Session, b discussi
 // switchCohort moves a staff member to another cohort of the course: a new
 // session for it (see session.SwitchCohort), then the list of that cohort.
 func (s *Server) switchCohort(c echo.Context) error {
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	if err := requireStaff(sess, "switch between cohorts"); err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func (s *Server) switchCohort(c echo.Context) error {
 		return err
 	}
 	if co.ID == sess.CohortID {
-		return s.seeOther(c, "/a/"+sess.LinkID, "")
+		return s.SeeOther(c, "/a/"+sess.LinkID, "")
 	}
 	// The same check every request of the new session passes.
 	to := sess
@@ -105,11 +106,11 @@ func (s *Server) switchCohort(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.setSessionCookie(c, moved.LinkID, secret)
-	if _, ok := c.Get(ctxToken).(string); ok {
+	s.SetSessionCookie(c, moved.LinkID, secret)
+	if _, ok := c.Get(kit.CtxToken).(string); ok {
 		// Without a cookie the next page finds the new session by its token.
-		c.Set(ctxToken, s.Sessions.Token(moved))
+		c.Set(kit.CtxToken, s.Sessions.Token(moved))
 	}
-	c.Set(ctxSession, moved)
-	return c.Redirect(http.StatusSeeOther, s.sessionLayout(c, "").URL("/a/"+sess.LinkID))
+	c.Set(kit.CtxSession, moved)
+	return c.Redirect(http.StatusSeeOther, s.SessionLayout(c, "").URL("/a/"+sess.LinkID))
 }

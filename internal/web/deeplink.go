@@ -17,6 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/markdown"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -50,7 +51,7 @@ func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch
 		}
 		s.Logger.InfoContext(ctx, "deep linking refused: not staff", slog.String("platform", launch.Registration.ID),
 			slog.String("roles", strings.Join(launch.RoleURIs, " ")))
-		return s.renderPage(c, http.StatusForbidden, errorView(errorPage{L: s.layout("Only instructors can add activities"),
+		return s.RenderPage(c, http.StatusForbidden, kit.ErrorView(kit.ErrorPage{L: s.Layout("Only instructors can add activities"),
 			Heading:   "Only instructors can add activities",
 			Message:   "Adding Roundtable activities to a course is for its instructors and teaching assistants. Go back to your course to open the activities already there.",
 			Reference: c.Response().Header().Get(echo.HeaderXRequestID)}))
@@ -116,7 +117,7 @@ func (s *Server) useLoginState(c echo.Context, platformID, state string) error {
 }
 
 type chooserPage struct {
-	L       Layout
+	L       kit.Layout
 	Secret  string
 	Request course.PlacementRequest
 	// Title is the activity's title as typed; empty takes its kind's
@@ -138,7 +139,7 @@ func (s *Server) deepLinkChooser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.frameByPlatform(c, req.PlatformID, req.ReturnURL)
+	s.FrameByPlatform(c, req.PlatformID, req.ReturnURL)
 	pg, err := s.chooser(c.Request().Context(), secret, req, "", settingsForm{S: course.DefaultSettings("", "")})
 	if err != nil {
 		return err
@@ -146,11 +147,11 @@ func (s *Server) deepLinkChooser(c echo.Context) error {
 	if c.QueryParam("added") != "" && len(pg.Placed) > 0 {
 		pg.Notice = "Added “" + pg.Placed[len(pg.Placed)-1].Title + "”. Choose another, or place them all."
 	}
-	return s.renderPage(c, http.StatusOK, chooserView(pg))
+	return s.RenderPage(c, http.StatusOK, chooserView(pg))
 }
 
 func (s *Server) chooser(ctx context.Context, secret string, req course.PlacementRequest, title string, form settingsForm) (chooserPage, error) {
-	pg := chooserPage{L: s.layout("Add a Roundtable activity"), Secret: secret, Request: req, Title: title, Settings: form}
+	pg := chooserPage{L: s.Layout("Add a Roundtable activity"), Secret: secret, Request: req, Title: title, Settings: form}
 	for _, id := range req.Placed {
 		p, err := s.Courses.Placement(ctx, req.PlatformID, id)
 		if err != nil {
@@ -175,7 +176,7 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.frameByPlatform(c, req.PlatformID, req.ReturnURL)
+	s.FrameByPlatform(c, req.PlatformID, req.ReturnURL)
 	action := r.PostForm.Get("action")
 	if action == "" {
 		action = "place" // a form sent with Enter, or by a script, names no button
@@ -228,7 +229,7 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 		} else {
 			pg.TitleError, pg.Field = pg.Error, "title"
 		}
-		return s.renderPage(c, http.StatusBadRequest, chooserView(pg))
+		return s.RenderPage(c, http.StatusBadRequest, chooserView(pg))
 	}
 	if action == "add" {
 		return c.Redirect(http.StatusSeeOther, "/lti/deep-link?"+url.Values{"dl": {secret}, "added": {"1"}}.Encode())
@@ -261,7 +262,7 @@ func (s *Server) contentItem(p course.Placement) lti.ContentItem {
 }
 
 type deepLinkReturnPage struct {
-	L       Layout
+	L       kit.Layout
 	Action  string
 	JWT     string
 	Heading string
@@ -291,13 +292,13 @@ func (s *Server) answerDeepLink(c echo.Context, status int, req course.Placement
 	}
 	s.Logger.InfoContext(ctx, "deep linking response", slog.String("platform", req.PlatformID), slog.Int("items", len(items)),
 		slog.String("log", resp.Log+resp.ErrorLog))
-	pg := deepLinkReturnPage{L: s.layout("Returning to your course"), Action: req.ReturnURL, JWT: jwt,
+	pg := deepLinkReturnPage{L: s.Layout("Returning to your course"), Action: req.ReturnURL, JWT: jwt,
 		Heading: heading, Message: message, Auto: heading == ""}
 	if pg.Auto {
 		pg.L.Scripts = []string{"js/autopost.js"}
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.renderPage(c, status, deepLinkReturnView(pg))
+	return s.RenderPage(c, status, deepLinkReturnView(pg))
 }
 
 // placementOf is the placement a launch names: its custom parameter, or

@@ -15,107 +15,12 @@ import (
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // The cohort discussion: the page an activity opens, its threads and the
 // small forms that act on them. Every form posts with the session's CSRF
 // token (see requireCSRF) and answers with a 303 to a page.
-
-// requireCSRF refuses a state-changing request of a session whose form
-// does not carry the session's CSRF token.
-func (s *Server) requireCSRF(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		switch c.Request().Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			return next(c)
-		}
-		sess := c.Get(ctxSession).(session.Session)
-		if !s.Sessions.CheckCSRF(sess, c.FormValue("csrf")) {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Roundtable. Go back, reload the page and try again.")
-		}
-		return next(c)
-	}
-}
-
-// viewerOf is the session's person in its space (see requireSession), with
-// what the space's rules let them do there.
-func viewerOf(c echo.Context, sess session.Session) discussion.Viewer {
-	in := c.Get(ctxSpace).(inSpace)
-	may := in.Space.Rules(sess.Roles, in.Roles)
-	return discussion.Viewer{SpaceID: in.Space.ID, OrgID: sess.OrgID, CourseID: sess.CourseID, LinkID: sess.LinkID,
-		CohortID: sess.CohortID, UserID: sess.UserID, Staff: may.Moderate, Observer: sess.Roles.IsObserver()}
-}
-
-// discussionBase is what every discussion page shares.
-type discussionBase struct {
-	L     Layout
-	CSRF  string
-	Form  hiddenFields
-	Base  string // /a/<link>
-	Staff bool
-	// ReadOnly is true for observers (mentors): their pages offer no form
-	// to post, reply or vote (see refuseObservers).
-	ReadOnly bool
-	// UnreadNotifications is the count in the header's Notifications link.
-	UnreadNotifications int
-	// NoAnonymous hides the anonymous option of the post forms: the
-	// activity turned anonymous posts off.
-	NoAnonymous bool
-	// rtQuery is the session token's query parameter, escaped once for
-	// the hundreds of links of a thread page (see URL).
-	rtQuery string
-	// suspended is true, on a GET, when the learner may not post in this
-	// course.
-	suspended bool
-}
-
-// URL is L.URL(p) with the token escaped once per page.
-func (b discussionBase) URL(p string) string {
-	q := b.sessionQuery()
-	if q == "" {
-		return p
-	}
-	if strings.Contains(p, "?") {
-		return p + "&" + q
-	}
-	return p + "?" + q
-}
-
-// sessionQuery is the query parameter that carries the session token in
-// links ("rt=..."), or empty when a cookie carries it.
-func (b discussionBase) sessionQuery() string {
-	if b.L.SessionToken == "" || b.rtQuery != "" {
-		return b.rtQuery
-	}
-	return "rt=" + url.QueryEscape(b.L.SessionToken)
-}
-
-// withQuery sets the escaped session token of b's links.
-func (b discussionBase) withQuery() discussionBase {
-	if b.L.SessionToken != "" {
-		b.rtQuery = "rt=" + url.QueryEscape(b.L.SessionToken)
-	}
-	return b
-}
-
-func (s *Server) discussionBase(c echo.Context, title string) (discussionBase, session.Session) {
-	sess := c.Get(ctxSession).(session.Session)
-	l := s.sessionLayout(c, title)
-	csrf := s.Sessions.CSRFToken(sess)
-	b := discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: basePath(c),
-		Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery()
-	if c.Request().Method == http.MethodGet {
-		st := s.standing(c, sess)
-		b.UnreadNotifications, b.suspended = st.UnseenNotifications, st.Suspended
-	}
-	return b, sess
-}
-
-// seeOther answers a POST with a 303 to path in this session (plus an
-// optional #fragment).
-func (s *Server) seeOther(c echo.Context, path, fragment string) error {
-	return c.Redirect(http.StatusSeeOther, s.sessionLayout(c, "").URL(path)+fragment)
-}
 
 // liveChange is what a live event says of a change: ids only, never text or
 // authors, so anonymity holds; pages fetch the post or the list's row in
@@ -128,8 +33,8 @@ type liveChange struct {
 
 // announce tells the cohort's open pages that something changed.
 func (s *Server) announce(c echo.Context, typ, threadID, postID string) {
-	sess := c.Get(ctxSession).(session.Session)
-	s.publishSpace(c.Request().Context(), spaceIDOf(c), typ, liveChange{LinkID: sess.LinkID, ThreadID: threadID, PostID: postID})
+	sess := c.Get(kit.CtxSession).(session.Session)
+	s.publishSpace(c.Request().Context(), kit.SpaceIDOf(c), typ, liveChange{LinkID: sess.LinkID, ThreadID: threadID, PostID: postID})
 }
 
 // formError is an error to show on a form beside its field; ok is false
@@ -161,7 +66,7 @@ type navLink struct {
 }
 
 type discussionListPage struct {
-	discussionBase
+	kit.ActivityBase
 	Activity       course.Activity
 	CohortSizeText string
 	Threads        []discussion.Thread
@@ -213,7 +118,7 @@ func (p listParams) url(base string) string {
 
 // nav is the list's sort and filter links, each keeping the other choices,
 // and the link that clears the tag.
-func (p listParams) nav(l Layout, base string) (sorts, filters []navLink, clearTag string) {
+func (p listParams) nav(l kit.Layout, base string) (sorts, filters []navLink, clearTag string) {
 	for _, o := range []struct{ sort, label string }{
 		{discussion.SortActivity, "Latest activity"}, {discussion.SortNewest, "Newest"}, {discussion.SortTop, "Top"}, {discussion.SortUnanswered, "Unanswered"},
 	} {
@@ -246,9 +151,9 @@ func (p listParams) nav(l Layout, base string) (sorts, filters []navLink, clearT
 
 // discussionList is the activity's page: the cohort's threads.
 func (s *Server) discussionList(c echo.Context) error {
-	b, sess := s.discussionBase(c, "")
+	b, sess := s.ActivityBase(c, "")
 	ctx := c.Request().Context()
-	a, ok := s.prefetched.take(sess.IDHash, sess.LinkID)
+	a, ok := s.Prefetched.Take(sess.IDHash, sess.LinkID)
 	if !ok {
 		var err error
 		if a, err = s.Courses.Activity(ctx, sess.OrgID, sess.LinkID, sess.UserID, sess.CohortID); err != nil {
@@ -266,7 +171,7 @@ func (s *Server) discussionList(c echo.Context) error {
 	if p.Kind != discussion.Question && p.Kind != discussion.Discussion {
 		p.Kind = ""
 	}
-	list, err := s.Discussions.List(ctx, viewerOf(c, sess), discussion.ListQuery{Sort: p.Sort, Kind: p.Kind, Tag: p.Tag,
+	list, err := s.Discussions.List(ctx, kit.ViewerOf(c, sess), discussion.ListQuery{Sort: p.Sort, Kind: p.Kind, Tag: p.Tag,
 		Mine: p.Mine, Following: p.Following, Cursor: c.QueryParam("cursor")})
 	if err != nil {
 		return err
@@ -276,15 +181,15 @@ func (s *Server) discussionList(c echo.Context) error {
 		size = fmt.Sprintf("%d people in your cohort", a.CohortSize)
 	}
 	b.L.LiveSrc = s.liveURL(c)
-	page := discussionListPage{discussionBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag,
+	page := discussionListPage{ActivityBase: b, Activity: a, CohortSizeText: size, Threads: list.Threads, Tag: p.Tag,
 		ModerationURL: b.L.URL(b.Base + "/moderation")}
-	if page.Waiting, err = s.Discussions.WaitingCount(ctx, viewerOf(c, sess)); err != nil {
+	if page.Waiting, err = s.Discussions.WaitingCount(ctx, kit.ViewerOf(c, sess)); err != nil {
 		return err
 	}
 	if page.View, err = s.activityView(c, sess, a, b); err != nil {
 		return err
 	}
-	page.Suspended = b.suspended
+	page.Suspended = b.Suspended
 	if page.Progress, err = s.learnerProgress(c, sess, a.Settings); err != nil {
 		return err
 	}
@@ -303,11 +208,11 @@ func (s *Server) discussionList(c echo.Context) error {
 			page.Empty = "No threads match."
 		}
 	}
-	return s.renderPage(c, http.StatusOK, discussionListView(&page))
+	return s.RenderPage(c, http.StatusOK, discussionListView(&page))
 }
 
 type threadFormPage struct {
-	discussionBase
+	kit.ActivityBase
 	Input  discussion.ThreadInput
 	Field  string
 	Error  string
@@ -317,7 +222,7 @@ type threadFormPage struct {
 }
 
 func (s *Server) newThreadForm(c echo.Context) error {
-	b, sess := s.discussionBase(c, "New post")
+	b, sess := s.ActivityBase(c, "New post")
 	kind := c.QueryParam("kind")
 	if kind != discussion.Discussion {
 		kind = discussion.Question
@@ -327,14 +232,14 @@ func (s *Server) newThreadForm(c echo.Context) error {
 	if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
 		return err
 	}
-	return s.renderThreadForm(c, http.StatusOK, threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: b.suspended})
+	return s.renderThreadForm(c, http.StatusOK, threadFormPage{ActivityBase: b, Input: discussion.ThreadInput{Kind: kind}, Action: b.L.URL(b.Base + "/threads"), Suspended: b.Suspended})
 }
 
 func (s *Server) createThread(c echo.Context) error {
-	b, sess := s.discussionBase(c, "New post")
+	b, sess := s.ActivityBase(c, "New post")
 	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: c.FormValue("body"),
 		Tags: c.FormValue("tags"), Anonymous: c.FormValue("anonymous") == "1"}
-	id, err := s.Discussions.CreateThread(c.Request().Context(), viewerOf(c, sess), in)
+	id, err := s.Discussions.CreateThread(c.Request().Context(), kit.ViewerOf(c, sess), in)
 	if err != nil {
 		field, msg, status, ok := formError(err)
 		if !ok {
@@ -344,17 +249,17 @@ func (s *Server) createThread(c echo.Context) error {
 		if b.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
 			return err
 		}
-		return s.renderThreadForm(c, status, threadFormPage{discussionBase: b, Input: in, Field: field, Error: msg, Action: b.L.URL(b.Base + "/threads")})
+		return s.renderThreadForm(c, status, threadFormPage{ActivityBase: b, Input: in, Field: field, Error: msg, Action: b.L.URL(b.Base + "/threads")})
 	}
 	s.announce(c, "thread.created", id, "")
-	return s.seeOther(c, b.Base+"/t/"+id, "")
+	return s.SeeOther(c, b.Base+"/t/"+id, "")
 }
 
 // renderThreadForm writes the new thread's form, with the script that
 // suggests similar threads as the title is typed.
 func (s *Server) renderThreadForm(c echo.Context, status int, page threadFormPage) error {
 	page.L.Scripts = append(page.L.Scripts, "js/suggest.js")
-	return s.renderPage(c, status, threadFormView(&page))
+	return s.RenderPage(c, status, threadFormView(&page))
 }
 
 // postView is a post as its page shows it.
@@ -371,20 +276,14 @@ type postView struct {
 	ReadOnly bool
 	Children []postView
 	// Form is what each of the post's small forms carries.
-	Form hiddenFields
+	Form kit.HiddenFields
 	// links are what the URLs of the post's actions share with the
 	// page's other posts.
 	links *postLinks
 }
 
-// hiddenFields are the CSRF token and, without a cookie, the session token.
-type hiddenFields struct {
-	CSRF string
-	RT   string
-}
-
 type threadPage struct {
-	discussionBase
+	kit.ActivityBase
 	Thread      discussion.ThreadView
 	Opening     postView
 	Replies     []postView
@@ -408,8 +307,8 @@ type flagForm struct{ Flag, On, Label string }
 // where live updates add new ones.
 func (p threadPage) LastPage() bool { return p.Thread.Page >= p.Thread.Pages }
 
-func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Session, rp discussion.ReplyPage) (threadPage, error) {
-	v := viewerOf(c, sess)
+func (s *Server) threadView(c echo.Context, b kit.ActivityBase, sess session.Session, rp discussion.ReplyPage) (threadPage, error) {
+	v := kit.ViewerOf(c, sess)
 	tv, err := s.Discussions.ThreadPage(c.Request().Context(), v, c.Param("thread"), rp)
 	if err != nil {
 		return threadPage{}, err
@@ -426,7 +325,7 @@ func (s *Server) threadView(c echo.Context, b discussionBase, sess session.Sessi
 		b.UnreadNotifications = tv.UnreadNotifications
 	}
 	conv := postViews(b, v.Staff, tv.Thread)
-	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
+	page := threadPage{ActivityBase: b, Thread: tv, Opening: conv(tv.Opening), CanReply: v.Staff || (!tv.Locked && !tv.Closed),
 		Suspended: tv.Suspended, PagesTop: pagesOf(b, tv, "Pages of replies"), PagesBottom: pagesOf(b, tv, "Pages of replies, below them")}
 	page.CanReply = page.CanReply && !page.Suspended && !b.ReadOnly
 	if v.Staff {
@@ -491,7 +390,7 @@ func (s *Server) thread(c echo.Context) error {
 
 // renderThread writes the thread page.
 func (s *Server) renderThread(c echo.Context, status int, page threadPage) error {
-	return s.renderPage(c, status, threadPageView(&page))
+	return s.RenderPage(c, status, threadPageView(&page))
 }
 
 // quote turns a post into a Markdown block quote that opens a reply.
@@ -506,10 +405,10 @@ func quote(who, body string) string {
 }
 
 func (s *Server) reply(c echo.Context) error {
-	b, sess := s.discussionBase(c, "")
+	b, sess := s.ActivityBase(c, "")
 	threadID := c.Param("thread")
 	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: c.FormValue("body"), Anonymous: c.FormValue("anonymous") == "1"}
-	id, err := s.Discussions.Reply(c.Request().Context(), viewerOf(c, sess), threadID, in)
+	id, err := s.Discussions.Reply(c.Request().Context(), kit.ViewerOf(c, sess), threadID, in)
 	if err != nil {
 		_, msg, status, ok := formError(err)
 		if !ok {
@@ -529,7 +428,7 @@ func (s *Server) reply(c echo.Context) error {
 }
 
 type editPage struct {
-	discussionBase
+	kit.ActivityBase
 	ThreadURL string
 	Action    string
 	Opening   bool
@@ -540,7 +439,7 @@ type editPage struct {
 }
 
 func (s *Server) editForm(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Edit post")
+	b, sess := s.ActivityBase(c, "Edit post")
 	page, err := s.threadView(c, b, sess, discussion.ReplyPage{At: c.Param("post")})
 	if err != nil {
 		return err
@@ -554,21 +453,21 @@ func (s *Server) editForm(c echo.Context) error {
 	}
 	b.L.Title = "Edit post"
 	ep := s.editPage(b, c, p.Opening, page.Thread.Title, p.Body)
-	return s.renderPage(c, http.StatusOK, editPostView(&ep))
+	return s.RenderPage(c, http.StatusOK, editPostView(&ep))
 }
 
-func (s *Server) editPage(b discussionBase, c echo.Context, opening bool, title, body string) editPage {
+func (s *Server) editPage(b kit.ActivityBase, c echo.Context, opening bool, title, body string) editPage {
 	t := b.Base + "/t/" + c.Param("thread")
-	return editPage{discussionBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post")), Action: b.L.URL(t + "/p/" + c.Param("post") + "/edit"),
+	return editPage{ActivityBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post")), Action: b.L.URL(t + "/p/" + c.Param("post") + "/edit"),
 		Opening: opening, Title: title, Body: body}
 }
 
 func (s *Server) edit(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Edit post")
+	b, sess := s.ActivityBase(c, "Edit post")
 	title, body := c.FormValue("title"), c.FormValue("body")
 	err := s.allowWrite(c, discussion.WriteEdit)
 	if err == nil {
-		err = s.Discussions.Edit(c.Request().Context(), viewerOf(c, sess), c.Param("post"), title, body)
+		err = s.Discussions.Edit(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("post"), title, body)
 	}
 	if err != nil {
 		field, msg, status, ok := formError(err)
@@ -577,14 +476,14 @@ func (s *Server) edit(c echo.Context) error {
 		}
 		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
 		page.Field, page.Error = field, msg
-		return s.renderPage(c, status, editPostView(&page))
+		return s.RenderPage(c, status, editPostView(&page))
 	}
 	s.announce(c, "post.updated", c.Param("thread"), c.Param("post"))
 	return s.seeOtherPost(c, b.Base, c.Param("thread"), c.Param("post"))
 }
 
 type historyPage struct {
-	discussionBase
+	kit.ActivityBase
 	ThreadURL string
 	Revisions []revisionView
 }
@@ -599,13 +498,13 @@ type revisionView struct {
 // history shows a post's earlier versions, each rendered once for every
 // reader (renderedPosts); staff may redact each.
 func (s *Server) history(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Earlier versions")
-	revs, err := s.Discussions.Revisions(c.Request().Context(), viewerOf(c, sess), c.Param("post"))
+	b, sess := s.ActivityBase(c, "Earlier versions")
+	revs, err := s.Discussions.Revisions(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("post"))
 	if err != nil {
 		return err
 	}
 	postPath := b.Base + "/t/" + c.Param("thread") + "/p/" + c.Param("post")
-	page := historyPage{discussionBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post"))}
+	page := historyPage{ActivityBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post"))}
 	for _, r := range revs {
 		rv := revisionView{Revision: r}
 		if !r.Redacted {
@@ -616,7 +515,7 @@ func (s *Server) history(c echo.Context) error {
 		}
 		page.Revisions = append(page.Revisions, rv)
 	}
-	return s.renderPage(c, http.StatusOK, postHistoryView(&page))
+	return s.RenderPage(c, http.StatusOK, postHistoryView(&page))
 }
 
 // redactRevision removes an earlier version's text (staff), then returns
@@ -626,20 +525,20 @@ func (s *Server) redactRevision(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Discussions.RedactRevision(c.Request().Context(), viewerOf(c, sess), c.Param("post"), c.Param("rev"), c.FormValue("reason")); err != nil {
+	if err := s.Discussions.RedactRevision(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("post"), c.Param("rev"), c.FormValue("reason")); err != nil {
 		return err
 	}
-	return s.seeOther(c, basePath(c)+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/history", "#revision-"+c.Param("rev"))
+	return s.SeeOther(c, kit.BasePath(c)+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/history", "#revision-"+c.Param("rev"))
 }
 
 // postAction runs one of the small forms on a post, then returns to it.
 func (s *Server) postAction(do func(s *Server, c echo.Context, v discussion.Viewer, postID string) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sess := c.Get(ctxSession).(session.Session)
-		if err := do(s, c, viewerOf(c, sess), c.Param("post")); err != nil {
+		sess := c.Get(kit.CtxSession).(session.Session)
+		if err := do(s, c, kit.ViewerOf(c, sess), c.Param("post")); err != nil {
 			return err
 		}
-		return s.seeOtherPost(c, basePath(c), c.Param("thread"), c.Param("post"))
+		return s.seeOtherPost(c, kit.BasePath(c), c.Param("thread"), c.Param("post"))
 	}
 }
 
@@ -698,8 +597,8 @@ func (s *Server) deletePost(c echo.Context) error {
 
 // threadFlag pins, locks or closes a thread (staff), or follows it.
 func (s *Server) threadFlag(c echo.Context) error {
-	sess := c.Get(ctxSession).(session.Session)
-	v, threadID := viewerOf(c, sess), c.Param("thread")
+	sess := c.Get(kit.CtxSession).(session.Session)
+	v, threadID := kit.ViewerOf(c, sess), c.Param("thread")
 	on := c.FormValue("on") == "1"
 	if flag := c.FormValue("flag"); flag == "following" {
 		if err := s.allowWrite(c, discussion.WriteFollow); err != nil {
@@ -714,5 +613,5 @@ func (s *Server) threadFlag(c echo.Context) error {
 		}
 		s.announce(c, "thread.updated", threadID, "")
 	}
-	return s.seeOther(c, basePath(c)+"/t/"+threadID, "#thread-actions")
+	return s.SeeOther(c, kit.BasePath(c)+"/t/"+threadID, "#thread-actions")
 }

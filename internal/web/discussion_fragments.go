@@ -7,6 +7,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Fragments: one post, or one thread of the list, rendered by the same
@@ -22,13 +23,13 @@ const postParentHeader = "Roundtable-Post-Parent"
 // postViews makes the views of a thread's posts as its page shows them
 // to a viewer (staff or not), with their forms and the URLs of their
 // actions in this session; what the URLs share is escaped once a page.
-func postViews(b discussionBase, staff bool, t discussion.Thread) func(discussion.Post) postView {
+func postViews(b kit.ActivityBase, staff bool, t discussion.Thread) func(discussion.Post) postView {
 	links := newPostLinks(b, t.ID)
 	canAccept := t.IsQuestion() && (staff || t.Author.Mine)
 	return func(p discussion.Post) postView {
 		pv := postView{Post: p, CanEdit: !p.Deleted && (staff || (p.Author.Mine && !t.Locked)),
 			CanAccept: canAccept && !p.Opening && !p.Deleted && acceptable(t, p), Staff: staff, Question: t.IsQuestion(), ReadOnly: b.ReadOnly,
-			Form: hiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}, links: links}
+			Form: kit.HiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}, links: links}
 		pv.CanFlag = !staff && !b.ReadOnly && !p.Author.Mine && !p.Deleted && !p.Hidden
 		if !p.Deleted {
 			pv.HTML = renderedPosts.render(p.Body)
@@ -50,13 +51,13 @@ func acceptable(t discussion.Thread, p discussion.Post) bool {
 }
 
 // fragmentBase is what a fragment's forms and links need of the page's
-// discussionBase, without the header's reads.
-func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) {
-	sess := c.Get(ctxSession).(session.Session)
-	l := s.sessionLayout(c, "")
+// kit.ActivityBase, without the header's reads.
+func (s *Server) fragmentBase(c echo.Context) (kit.ActivityBase, session.Session) {
+	sess := c.Get(kit.CtxSession).(session.Session)
+	l := s.SessionLayout(c, "")
 	csrf := s.Sessions.CSRFToken(sess)
-	return discussionBase{L: l, CSRF: csrf, Form: hiddenFields{CSRF: csrf, RT: l.SessionToken},
-		Base: basePath(c), Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.withQuery(), sess
+	return kit.ActivityBase{L: l, CSRF: csrf, Form: kit.HiddenFields{CSRF: csrf, RT: l.SessionToken},
+		Base: kit.BasePath(c), Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.WithQuery(), sess
 }
 
 // postFragment is one post as the thread page renders it: a top-level
@@ -64,7 +65,7 @@ func (s *Server) fragmentBase(c echo.Context) (discussionBase, session.Session) 
 // (the parent's id in the Roundtable-Post-Parent header). One read.
 func (s *Server) postFragment(c echo.Context) error {
 	b, sess := s.fragmentBase(c)
-	t, p, err := s.Discussions.Post(c.Request().Context(), viewerOf(c, sess), c.Param("thread"), c.Param("post"))
+	t, p, err := s.Discussions.Post(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("thread"), c.Param("post"))
 	if err != nil {
 		return err
 	}
@@ -73,17 +74,17 @@ func (s *Server) postFragment(c echo.Context) error {
 		c.Response().Header().Set(postParentHeader, p.ParentID)
 	}
 	if !p.Opening && p.ParentID == "" {
-		return s.renderPage(c, http.StatusOK, replyBlock(&pv))
+		return s.RenderPage(c, http.StatusOK, replyBlock(&pv))
 	}
-	return s.renderPage(c, http.StatusOK, postArticle(&pv))
+	return s.RenderPage(c, http.StatusOK, postArticle(&pv))
 }
 
 // threadRowFragment is one thread as the list renders it, in one read.
 func (s *Server) threadRowFragment(c echo.Context) error {
 	b, sess := s.fragmentBase(c)
-	t, err := s.Discussions.ListedThread(c.Request().Context(), viewerOf(c, sess), c.Param("thread"))
+	t, err := s.Discussions.ListedThread(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("thread"))
 	if err != nil {
 		return err
 	}
-	return s.renderPage(c, http.StatusOK, threadItem(&b, &t))
+	return s.RenderPage(c, http.StatusOK, threadItem(&b, &t))
 }

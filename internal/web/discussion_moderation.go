@@ -10,6 +10,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Moderation: a member flags a post; staff work through the queue of
@@ -20,7 +21,7 @@ import (
 // requireStaffSession refuses learners before any moderation handler runs;
 // the store checks again.
 func requireStaffSession(c echo.Context) (session.Session, error) {
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	if !sess.Roles.IsStaff() {
 		return sess, roundtable.Errorf(roundtable.EFORBIDDEN, "Only instructors and teaching assistants of this course can moderate its discussion.")
 	}
@@ -28,7 +29,7 @@ func requireStaffSession(c echo.Context) (session.Session, error) {
 }
 
 type flagPage struct {
-	discussionBase
+	kit.ActivityBase
 	ThreadURL string
 	Action    string
 	Post      discussion.Post
@@ -43,13 +44,13 @@ type flagPage struct {
 
 // flagForm asks why a member flags a post; after flagging it thanks them.
 func (s *Server) flagForm(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Flag a post")
+	b, sess := s.ActivityBase(c, "Flag a post")
 	page, err := s.flagPageFor(c, b, sess)
 	if err != nil {
 		return err
 	}
 	if !page.Done {
-		flagged, err := s.Discussions.Flagged(c.Request().Context(), viewerOf(c, sess), page.Post.ID)
+		flagged, err := s.Discussions.Flagged(c.Request().Context(), kit.ViewerOf(c, sess), page.Post.ID)
 		if err != nil {
 			return err
 		}
@@ -58,11 +59,11 @@ func (s *Server) flagForm(c echo.Context) error {
 	if page.Done {
 		page.L.Title = "Thank you for flagging"
 	}
-	return s.renderPage(c, http.StatusOK, flagView(page))
+	return s.RenderPage(c, http.StatusOK, flagView(page))
 }
 
-func (s *Server) flagPageFor(c echo.Context, b discussionBase, sess session.Session) (flagPage, error) {
-	tv, err := s.Discussions.ThreadPage(c.Request().Context(), viewerOf(c, sess), c.Param("thread"), discussion.ReplyPage{At: c.Param("post")})
+func (s *Server) flagPageFor(c echo.Context, b kit.ActivityBase, sess session.Session) (flagPage, error) {
+	tv, err := s.Discussions.ThreadPage(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("thread"), discussion.ReplyPage{At: c.Param("post")})
 	if err != nil {
 		return flagPage{}, err
 	}
@@ -74,16 +75,16 @@ func (s *Server) flagPageFor(c echo.Context, b discussionBase, sess session.Sess
 		return flagPage{}, roundtable.Errorf(roundtable.EINVALID, "You cannot flag your own post; edit or remove it instead.")
 	}
 	t := b.Base + "/t/" + tv.ID
-	return flagPage{discussionBase: b, ThreadURL: postLink(b.L, b.Base, tv.ID, p.ID), Action: b.L.URL(t + "/p/" + p.ID + "/flag"),
+	return flagPage{ActivityBase: b, ThreadURL: postLink(b.L, b.Base, tv.ID, p.ID), Action: b.L.URL(t + "/p/" + p.ID + "/flag"),
 		Post: p, HTML: renderedPosts.render(p.Body), Reasons: discussion.FlagReasons, Done: c.QueryParam("done") == "1"}, nil
 }
 
 func (s *Server) flagPost(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Flag a post")
+	b, sess := s.ActivityBase(c, "Flag a post")
 	in := discussion.FlagInput{Reason: c.FormValue("reason"), Note: c.FormValue("note")}
 	err := s.allowWrite(c, discussion.WriteFlag)
 	if err == nil {
-		err = s.Discussions.FlagPost(c.Request().Context(), viewerOf(c, sess), c.Param("post"), in)
+		err = s.Discussions.FlagPost(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("post"), in)
 	}
 	if err != nil {
 		field, msg, status, ok := formError(err)
@@ -99,10 +100,10 @@ func (s *Server) flagPost(c echo.Context) error {
 		}
 		page.L.Title = "Fix your flag"
 		page.Input, page.Field, page.Error = in, field, msg
-		return s.renderPage(c, status, flagView(page))
+		return s.RenderPage(c, status, flagView(page))
 	}
 	// Quiet: no live event, nothing for peers or the author.
-	return s.seeOther(c, b.Base+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/flag?done=1", "")
+	return s.SeeOther(c, b.Base+"/t/"+c.Param("thread")+"/p/"+c.Param("post")+"/flag?done=1", "")
 }
 
 // flaggedView is a post of the queue with its rendered text and forms.
@@ -112,11 +113,11 @@ type flaggedView struct {
 	PostURL                         string
 	HideURL, RestoreURL, DismissURL string
 	LockURL, SuspendURL, LiftURL    string
-	Form                            hiddenFields
+	Form                            kit.HiddenFields
 }
 
 type moderationPage struct {
-	discussionBase
+	kit.ActivityBase
 	Flagged   []flaggedView
 	Hidden    []flaggedView
 	Suspended []suspensionView
@@ -129,11 +130,11 @@ type suspensionView struct {
 }
 
 func (s *Server) moderationQueue(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Moderation")
+	b, sess := s.ActivityBase(c, "Moderation")
 	if _, err := requireStaffSession(c); err != nil {
 		return err
 	}
-	q, err := s.Discussions.Queue(c.Request().Context(), viewerOf(c, sess))
+	q, err := s.Discussions.Queue(c.Request().Context(), kit.ViewerOf(c, sess))
 	if err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func (s *Server) moderationQueue(c echo.Context) error {
 		}
 		return fv
 	}
-	page := moderationPage{discussionBase: b, LogURL: b.L.URL(m + "/log")}
+	page := moderationPage{ActivityBase: b, LogURL: b.L.URL(m + "/log")}
 	for _, fp := range q.Flagged {
 		page.Flagged = append(page.Flagged, conv(fp))
 	}
@@ -161,7 +162,7 @@ func (s *Server) moderationQueue(c echo.Context) error {
 	for _, su := range q.Suspended {
 		page.Suspended = append(page.Suspended, suspensionView{Suspension: su, LiftURL: b.L.URL(m + "/u/" + url.PathEscape(su.UserID) + "/lift")})
 	}
-	return s.renderPage(c, http.StatusOK, moderationView(page))
+	return s.RenderPage(c, http.StatusOK, moderationView(page))
 }
 
 // moderationAction runs one of the queue's forms, then returns to the
@@ -172,18 +173,18 @@ func (s *Server) moderationAction(do func(c echo.Context, v discussion.Viewer, r
 		if err != nil {
 			return err
 		}
-		threadID, postID, err := do(c, viewerOf(c, sess), c.FormValue("reason"))
+		threadID, postID, err := do(c, kit.ViewerOf(c, sess), c.FormValue("reason"))
 		if err != nil {
 			return err
 		}
 		if threadID != "" {
 			s.announce(c, "post.updated", threadID, postID)
 		}
-		base := basePath(c)
+		base := kit.BasePath(c)
 		if c.FormValue("return") == "thread" && threadID != "" {
 			return s.seeOtherPost(c, base, threadID, postID)
 		}
-		return s.seeOther(c, base+"/moderation", "#moderation-heading")
+		return s.SeeOther(c, base+"/moderation", "#moderation-heading")
 	}
 }
 
@@ -224,7 +225,7 @@ func (s *Server) liftSuspension(c echo.Context) error {
 }
 
 type moderationLogPage struct {
-	discussionBase
+	kit.ActivityBase
 	QueueURL string
 	Entries  []logEntryView
 	NextURL  string
@@ -273,17 +274,17 @@ func (e logEntryView) Label() string {
 }
 
 func (s *Server) moderationLog(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Moderation log")
+	b, sess := s.ActivityBase(c, "Moderation log")
 	if _, err := requireStaffSession(c); err != nil {
 		return err
 	}
 	cursor := c.QueryParam("cursor")
-	lp, err := s.Discussions.Log(c.Request().Context(), viewerOf(c, sess), cursor, 0)
+	lp, err := s.Discussions.Log(c.Request().Context(), kit.ViewerOf(c, sess), cursor, 0)
 	if err != nil {
 		return err
 	}
 	m := b.Base + "/moderation"
-	page := moderationLogPage{discussionBase: b, QueueURL: b.L.URL(m)}
+	page := moderationLogPage{ActivityBase: b, QueueURL: b.L.URL(m)}
 	for _, e := range lp.Entries {
 		ev := logEntryView{LogEntry: e}
 		if e.ThreadID != "" && e.LinkID == sess.LinkID && e.CohortID == sess.CohortID {
@@ -297,5 +298,5 @@ func (s *Server) moderationLog(c echo.Context) error {
 	if cursor != "" {
 		page.FirstURL = b.L.URL(m + "/log")
 	}
-	return s.renderPage(c, http.StatusOK, moderationLogView(page))
+	return s.RenderPage(c, http.StatusOK, moderationLogView(page))
 }

@@ -1,13 +1,12 @@
 package web
 
 import (
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // The viewer's notifications, in this space and the others they may read:
@@ -22,7 +21,7 @@ type notificationView struct {
 }
 
 type notificationsPage struct {
-	discussionBase
+	kit.ActivityBase
 	Notifications []notificationView
 	MarkReadURL   string
 	// UpTo is the newest notification shown: marking them read marks it
@@ -38,12 +37,12 @@ type notificationsPage struct {
 // seen). The page's "Mark all as read" form marks them; with JavaScript,
 // mark-seen.js posts it as the page opens, as opening the list once did.
 func (s *Server) notifications(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Notifications")
-	ns, err := s.Discussions.Notifications(c.Request().Context(), viewerOf(c, sess))
+	b, sess := s.ActivityBase(c, "Notifications")
+	ns, err := s.Discussions.Notifications(c.Request().Context(), kit.ViewerOf(c, sess))
 	if err != nil {
 		return err
 	}
-	page := notificationsPage{discussionBase: b, MarkReadURL: b.L.URL(b.Base + "/notifications/read")}
+	page := notificationsPage{ActivityBase: b, MarkReadURL: b.L.URL(b.Base + "/notifications/read")}
 	for i, n := range ns {
 		if i == 0 {
 			page.UpTo = n.ID
@@ -56,30 +55,19 @@ func (s *Server) notifications(c echo.Context) error {
 		page.Notifications = append(page.Notifications, view)
 	}
 	page.L.Scripts = []string{"js/mark-seen.js"}
-	return s.renderPage(c, http.StatusOK, notificationsView(page))
+	return s.RenderPage(c, http.StatusOK, notificationsView(page))
 }
 
 // markNotificationsRead marks the viewer's notifications as seen: all, or
 // those up to the one named (upto). mark-seen.js posts it with quiet=1
 // and needs no page back.
 func (s *Server) markNotificationsRead(c echo.Context) error {
-	b, sess := s.discussionBase(c, "")
-	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), viewerOf(c, sess), c.FormValue("upto")); err != nil {
+	b, sess := s.ActivityBase(c, "")
+	if err := s.Discussions.MarkNotificationsRead(c.Request().Context(), kit.ViewerOf(c, sess), c.FormValue("upto")); err != nil {
 		return err
 	}
 	if c.FormValue("quiet") == "1" {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return s.seeOther(c, b.Base+"/notifications", "")
-}
-
-// standing is the viewer's standing for a page's header and forms; a
-// failed read is logged and shows no count (posting still checks the
-// suspension).
-func (s *Server) standing(c echo.Context, sess session.Session) discussion.Standing {
-	st, err := s.Discussions.Standing(c.Request().Context(), viewerOf(c, sess))
-	if err != nil {
-		s.Logger.WarnContext(c.Request().Context(), "read the viewer's standing", slog.Any("err", err))
-	}
-	return st
+	return s.SeeOther(c, b.Base+"/notifications", "")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Pages of a long thread (see discussion.ReplyPage): ?page=N shows the
@@ -24,7 +25,7 @@ func postPath(base, threadID, postID string) (path, anchor string) {
 }
 
 // postLink is postPath's link in layout l's session.
-func postLink(l Layout, base, threadID, postID string) string {
+func postLink(l kit.Layout, base, threadID, postID string) string {
 	p, anchor := postPath(base, threadID, postID)
 	return l.URL(p) + anchor
 }
@@ -32,7 +33,7 @@ func postLink(l Layout, base, threadID, postID string) string {
 // seeOtherPost answers a POST with a 303 to a post, on its page.
 func (s *Server) seeOtherPost(c echo.Context, base, threadID, postID string) error {
 	p, anchor := postPath(base, threadID, postID)
-	return s.seeOther(c, p, anchor)
+	return s.SeeOther(c, p, anchor)
 }
 
 // replyPageOf is the page of replies a thread page's query asks for: the
@@ -61,7 +62,7 @@ type replyPages struct {
 
 // pagesOf are a thread page's links to its other pages (nil for one page):
 // the first, the last, and two either side of the current.
-func pagesOf(b discussionBase, tv discussion.ThreadView, label string) *replyPages {
+func pagesOf(b kit.ActivityBase, tv discussion.ThreadView, label string) *replyPages {
 	if tv.Pages <= 1 {
 		return nil
 	}

@@ -13,13 +13,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Participation, for staff: who takes part in the cohort's space, who has
 // not yet, and how fast questions get a first answer.
 
 type participationPage struct {
-	discussionBase
+	kit.ActivityBase
 	Report     discussion.Participation
 	Columns    []navLink
 	Missing    []discussion.LearnerParticipation
@@ -43,18 +44,18 @@ func participationSort(c echo.Context) string {
 }
 
 func (s *Server) participation(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Participation")
+	b, sess := s.ActivityBase(c, "Participation")
 	by := participationSort(c)
-	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(c, sess), by)
+	r, err := s.Discussions.Participation(c.Request().Context(), kit.ViewerOf(c, sess), by)
 	if err != nil {
 		return err
 	}
-	page := participationPage{discussionBase: b, Report: r, Missing: r.NotParticipated(), MedianText: medianText(r),
+	page := participationPage{ActivityBase: b, Report: r, Missing: r.NotParticipated(), MedianText: medianText(r),
 		CSVURL: b.L.URL(b.Base + "/participation.csv?sort=" + by)}
 	for _, col := range participationColumns {
 		page.Columns = append(page.Columns, navLink{Label: col.label, URL: b.L.URL(b.Base + "/participation?sort=" + col.by), Current: col.by == by})
 	}
-	return s.renderPage(c, http.StatusOK, participationView(page))
+	return s.RenderPage(c, http.StatusOK, participationView(page))
 }
 
 // medianText says the median time to a first answer in hours and minutes.
@@ -71,17 +72,17 @@ func durationText(d time.Duration) string {
 	case m < 1:
 		return "under a minute"
 	case m < 60:
-		return plural(m, "minute")
+		return kit.Plural(m, "minute")
 	case m%60 == 0:
-		return plural(m/60, "hour")
+		return kit.Plural(m/60, "hour")
 	}
-	return plural(m/60, "hour") + " " + plural(m%60, "minute")
+	return kit.Plural(m/60, "hour") + " " + kit.Plural(m%60, "minute")
 }
 
 // participationCSV is the table as a spreadsheet file.
 func (s *Server) participationCSV(c echo.Context) error {
-	_, sess := s.discussionBase(c, "")
-	r, err := s.Discussions.Participation(c.Request().Context(), viewerOf(c, sess), participationSort(c))
+	_, sess := s.ActivityBase(c, "")
+	r, err := s.Discussions.Participation(c.Request().Context(), kit.ViewerOf(c, sess), participationSort(c))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/a-h/templ"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // What the thread page's components (discussion_thread.templ) compute of
@@ -16,8 +17,8 @@ import (
 // ("rt=...", empty with a cookie).
 type postLinks struct{ thread, moderation, query string }
 
-func newPostLinks(b discussionBase, threadID string) *postLinks {
-	return &postLinks{thread: b.Base + "/t/" + url.PathEscape(threadID), moderation: b.Base + "/moderation/p/", query: b.sessionQuery()}
+func newPostLinks(b kit.ActivityBase, threadID string) *postLinks {
+	return &postLinks{thread: b.Base + "/t/" + url.PathEscape(threadID), moderation: b.Base + "/moderation/p/", query: b.SessionQuery()}
 }
 
 // postAction names one of a post's actions, for its URL.
@@ -88,16 +89,6 @@ func countOf(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
-}
-
-// threadURL is the URL of a thread of the page's space, in its session.
-func (b discussionBase) threadURL(threadID string) templ.SafeURL {
-	return templ.SafeURL(b.URL(b.Base + "/t/" + url.PathEscape(threadID)))
-}
-
-// tagURL is the URL of the list of the space's threads tagged tag.
-func (b discussionBase) tagURL(tag string) templ.SafeURL {
-	return templ.SafeURL(b.URL(b.Base + "?tag=" + url.QueryEscape(tag)))
 }
 
 // onThread is the URL of path under the page's thread (its forms).

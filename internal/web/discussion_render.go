@@ -2,11 +2,9 @@ package web
 
 import (
 	"html/template"
-	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/markdown"
 )
 
@@ -73,13 +71,4 @@ func (c *postHTML) put(body string, h template.HTML) {
 	}
 	c.cur[body] = h
 	c.size += len(body) + len(h)
-}
-
-// NotificationsBadge is the header's count of unseen notifications, "99+"
-// when the count reached discussion.MaxUnreadCounted.
-func (b discussionBase) NotificationsBadge() string {
-	if b.UnreadNotifications >= discussion.MaxUnreadCounted {
-		return strconv.Itoa(discussion.MaxUnreadCounted-1) + "+"
-	}
-	return strconv.Itoa(b.UnreadNotifications)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/markdown"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // TestPostHTMLCache: a cached post renders as Markdown would render it,
@@ -51,7 +52,7 @@ func TestPostHTMLCache(t *testing.T) {
 
 func TestNotificationsBadge(t *testing.T) {
 	for n, want := range map[int]string{1: "1", 42: "42", discussion.MaxUnreadCounted - 1: "99", discussion.MaxUnreadCounted: "99+"} {
-		if got := (discussionBase{UnreadNotifications: n}).NotificationsBadge(); got != want {
+		if got := (kit.ActivityBase{UnreadNotifications: n}).NotificationsBadge(); got != want {
 			t.Errorf("badge of %d: %q, want %q", n, got, want)
 		}
 	}

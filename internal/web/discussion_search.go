@@ -11,6 +11,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Search, similar-thread suggestions and duplicates in a cohort's space.
@@ -21,7 +22,7 @@ type searchResultView struct {
 }
 
 type searchPage struct {
-	discussionBase
+	kit.ActivityBase
 	Query   string
 	Message string
 	Results []searchResultView
@@ -29,14 +30,14 @@ type searchPage struct {
 
 // search shows the posts of the cohort's space that match ?q=.
 func (s *Server) search(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Search")
+	b, sess := s.ActivityBase(c, "Search")
 	q := strings.TrimSpace(c.QueryParam("q"))
-	page := searchPage{discussionBase: b, Query: q}
+	page := searchPage{ActivityBase: b, Query: q}
 	if q != "" {
 		b.L.Title = "Search: " + q
-		page.discussionBase = b
+		page.ActivityBase = b
 	}
-	res, err := s.Discussions.Search(c.Request().Context(), viewerOf(c, sess), q, discussion.DefaultSearch)
+	res, err := s.Discussions.Search(c.Request().Context(), kit.ViewerOf(c, sess), q, discussion.DefaultSearch)
 	switch {
 	case errors.Is(err, discussion.ErrQueryEmpty), errors.Is(err, discussion.ErrQueryTooShort):
 		page.Message = roundtable.ErrorMessage(err)
@@ -48,7 +49,7 @@ func (s *Server) search(c echo.Context) error {
 	for _, r := range res {
 		page.Results = append(page.Results, searchResultView{SearchResult: r, URL: postLink(b.L, b.Base, r.ThreadID, r.PostID)})
 	}
-	return s.renderPage(c, http.StatusOK, searchPageView(&page))
+	return s.RenderPage(c, http.StatusOK, searchPageView(&page))
 }
 
 type suggestion struct {
@@ -59,8 +60,8 @@ type suggestion struct {
 // suggest answers suggest.js with a fragment of HTML: threads of the cohort
 // similar to the ?title= being typed, or nothing.
 func (s *Server) suggest(c echo.Context) error {
-	b, sess := s.discussionBase(c, "")
-	similar, err := s.Discussions.Similar(c.Request().Context(), viewerOf(c, sess), c.QueryParam("title"), discussion.MaxSimilar)
+	b, sess := s.ActivityBase(c, "")
+	similar, err := s.Discussions.Similar(c.Request().Context(), kit.ViewerOf(c, sess), c.QueryParam("title"), discussion.MaxSimilar)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func (s *Server) suggest(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return c.HTMLBlob(http.StatusOK, nil)
 	}
-	return s.renderPage(c, http.StatusOK, suggestionList(items))
+	return s.RenderPage(c, http.StatusOK, suggestionList(items))
 }
 
 // threadRefID reads a thread id from what staff typed: the id itself, or a
@@ -94,7 +95,7 @@ func threadRefID(ref string) string {
 // markDuplicate marks the thread as a duplicate of another (staff), or
 // unmarks it.
 func (s *Server) markDuplicate(c echo.Context) error {
-	_, sess := s.discussionBase(c, "")
+	_, sess := s.ActivityBase(c, "")
 	threadID := c.Param("thread")
 	of := ""
 	if c.FormValue("unmark") != "1" {
@@ -102,9 +103,9 @@ func (s *Server) markDuplicate(c echo.Context) error {
 			return roundtable.Errorf(roundtable.EINVALID, "Give the link or id of the thread this one duplicates.")
 		}
 	}
-	if err := s.Discussions.MarkDuplicate(c.Request().Context(), viewerOf(c, sess), threadID, of); err != nil {
+	if err := s.Discussions.MarkDuplicate(c.Request().Context(), kit.ViewerOf(c, sess), threadID, of); err != nil {
 		return err
 	}
 	s.announce(c, "thread.updated", threadID, "")
-	return s.seeOther(c, basePath(c)+"/t/"+threadID, "#duplicates")
+	return s.SeeOther(c, kit.BasePath(c)+"/t/"+threadID, "#duplicates")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/roundtable-lms/roundtable/discussion"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // The discussion's components, rendered as their pages render them: what
@@ -20,11 +21,15 @@ import (
 // reader is offered, the session token on every link and form only when
 // the page has one, and what people write coming out as text.
 
+// viewKit renders the pages' layouts.
+var viewKit, _ = kit.NewBase(&kit.Base{})
+
 // viewBase is a discussion page's base in a session with token (empty:
 // the cookie carries the session).
-func viewBase(token string, staff bool) discussionBase {
-	l := Layout{Title: "Thread", Lang: "en", SessionToken: token, assets: &assets{hashes: map[string]string{}}}
-	return discussionBase{L: l, CSRF: "csrf-1", Form: hiddenFields{CSRF: "csrf-1", RT: token}, Base: "/a/link-1", Staff: staff}.withQuery()
+func viewBase(token string, staff bool) kit.ActivityBase {
+	l := viewKit.Layout("Thread")
+	l.SessionToken = token
+	return kit.ActivityBase{L: l, CSRF: "csrf-1", Form: kit.HiddenFields{CSRF: "csrf-1", RT: token}, Base: "/a/link-1", Staff: staff}.WithQuery()
 }
 
 // question is a question asked by someone other than the viewer.
@@ -36,7 +41,7 @@ var reply = discussion.Post{ID: "p-2", ThreadID: "t-1", Author: discussion.Autho
 
 // renderPost renders p of thread th as the thread page shows it to the
 // viewer of b.
-func renderPost(t *testing.T, b discussionBase, th discussion.Thread, p discussion.Post) *goquery.Selection {
+func renderPost(t *testing.T, b kit.ActivityBase, th discussion.Thread, p discussion.Post) *goquery.Selection {
 	t.Helper()
 	pv := postViews(b, b.Staff, th)(p)
 	return renderDoc(t, "view", postArticle(&pv)).Find("article.post")
@@ -87,7 +92,7 @@ func TestPostShowsItsStateToEachReader(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name   string
-		b      discussionBase
+		b      kit.ActivityBase
 		post   discussion.Post
 		checks []check
 	}{
@@ -154,7 +159,7 @@ func TestPostOffersTheActionsItsReaderMayTake(t *testing.T) {
 	observer.ReadOnly = true
 	for _, c := range []struct {
 		name   string
-		b      discussionBase
+		b      kit.ActivityBase
 		thread discussion.Thread
 		post   discussion.Post
 		want   []string
@@ -303,7 +308,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 	tv.Duplicates.Of = &discussion.ThreadRef{ID: "t-0", Title: xss}
 	tv.Duplicates.Marked = []discussion.ThreadRef{{ID: "t-9", Title: xss}}
 	conv := postViews(b, true, th)
-	page := threadPage{discussionBase: b, Thread: tv, Opening: conv(p), Replies: []postView{conv(p)}, CanReply: true,
+	page := threadPage{ActivityBase: b, Thread: tv, Opening: conv(p), Replies: []postView{conv(p)}, CanReply: true,
 		ReplyTo: xss, ReplyToName: xss, ReplyBody: xss, ReplyError: xss}
 	page.L.Title = xss
 
@@ -351,7 +356,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 		}
 	})
 	t.Run("search", func(t *testing.T) {
-		sp := searchPage{discussionBase: b, Query: xss, Message: "Nothing matches " + xss, Results: []searchResultView{{
+		sp := searchPage{ActivityBase: b, Query: xss, Message: "Nothing matches " + xss, Results: []searchResultView{{
 			SearchResult: discussion.SearchResult{Title: []discussion.Highlight{{Text: xss}, {Text: xss, Marked: true}},
 				Snippet: []discussion.Highlight{{Text: xss, Marked: true}}, Author: th.Author}, URL: "/a/link-1/t/t-1"}}}
 		doc := renderDoc(t, "view", searchPageView(&sp))
@@ -375,7 +380,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 		}
 	})
 	t.Run("forms", func(t *testing.T) {
-		fp := threadFormPage{discussionBase: b, Input: discussion.ThreadInput{Title: xss, Body: xss, Tags: xss}, Field: "title", Error: xss, Action: "/a/link-1/threads"}
+		fp := threadFormPage{ActivityBase: b, Input: discussion.ThreadInput{Title: xss, Body: xss, Tags: xss}, Field: "title", Error: xss, Action: "/a/link-1/threads"}
 		doc := renderDoc(t, "view", threadFormView(&fp))
 		noMarkupFrom(t, doc)
 		for sel, want := range map[string]string{"#title": xss, "#tags": xss} {
@@ -387,21 +392,21 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 			doc.Find("#title").AttrOr("aria-describedby", "") != "title-hint title-error" {
 			t.Errorf("the thread form shows its input and error wrongly")
 		}
-		ep := editPage{discussionBase: b, ThreadURL: "/a/link-1/t/t-1", Action: "/a/link-1/t/t-1/p/p-2/edit", Opening: true, Title: xss, Body: xss, Field: "body", Error: xss}
+		ep := editPage{ActivityBase: b, ThreadURL: "/a/link-1/t/t-1", Action: "/a/link-1/t/t-1/p/p-2/edit", Opening: true, Title: xss, Body: xss, Field: "body", Error: xss}
 		doc = renderDoc(t, "view", editPostView(&ep))
 		noMarkupFrom(t, doc)
 		if doc.Find("#title").AttrOr("value", "") != xss || doc.Find("#body").Text() != xss || doc.Find("#body-error").Text() != xss ||
 			doc.Find("#body").AttrOr("aria-describedby", "") != "body-error" || doc.Find("#title[aria-invalid]").Length() != 0 {
 			t.Errorf("the edit form shows its input and error wrongly")
 		}
-		hp := historyPage{discussionBase: b, ThreadURL: "/a/link-1/t/t-1", Revisions: []revisionView{{Revision: discussion.Revision{ID: "r-1", Title: xss}, HTML: renderedPosts.render(xss)}}}
+		hp := historyPage{ActivityBase: b, ThreadURL: "/a/link-1/t/t-1", Revisions: []revisionView{{Revision: discussion.Revision{ID: "r-1", Title: xss}, HTML: renderedPosts.render(xss)}}}
 		doc = renderDoc(t, "view", postHistoryView(&hp))
 		noMarkupFrom(t, doc)
 		if doc.Find("[data-testid=revision] strong").Text() != xss {
 			t.Errorf("revision title %q", doc.Find("[data-testid=revision] strong").Text())
 		}
-		errPage := discussionErrorPage{discussionBase: b, Heading: xss, Message: xss, Reference: xss}
-		doc = renderDoc(t, "view", discussionErrorView(&errPage))
+		errPage := kit.ActivityErrorPage{ActivityBase: b, Heading: xss, Message: xss, Reference: xss}
+		doc = renderDoc(t, "view", kit.ActivityErrorView(&errPage))
 		noMarkupFrom(t, doc)
 		if doc.Find(".error-page h1").Text() != xss || doc.Find("[data-testid=error-ref]").Text() != xss {
 			t.Errorf("the error page shows %q", doc.Find(".error-page").Text())
@@ -428,7 +433,7 @@ func BenchmarkThreadPageComponents(b *testing.B) {
 	base := viewBase("tok-abcdefghijklmnopqrstuvwxyz0123456789", false)
 	conv := postViews(base, false, question)
 	body := strings.Repeat("Some words of a reply, with *emphasis*. ", 40)
-	page := threadPage{discussionBase: base, Thread: discussion.ThreadView{Thread: question}, CanReply: true,
+	page := threadPage{ActivityBase: base, Thread: discussion.ThreadView{Thread: question}, CanReply: true,
 		Opening: conv(discussion.Post{ID: "p-0", ThreadID: "t-1", Opening: true, Body: body, Author: question.Author})}
 	for i := range 99 {
 		page.Replies = append(page.Replies, conv(discussion.Post{ID: "p-" + strconv.Itoa(i+1), ThreadID: "t-1", Body: body, Votes: i,

@@ -4,6 +4,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/roundtable-lms/roundtable/internal/activity"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Hooks for the web_test package.
@@ -20,10 +21,10 @@ func MarkdownRenders(body string) int {
 
 // SessionCookieName names the session cookie of the activity whose id is
 // link (without the __Host- prefix of an https installation).
-func SessionCookieName(link string) string { return sessionCookieName(link) }
+func SessionCookieName(link string) string { return kit.SessionCookieName(link) }
 
 // MaxSessionCookies is how many session cookies a browser keeps at most.
-const MaxSessionCookies = maxSessionCookies
+const MaxSessionCookies = kit.MaxSessionCookies
 
 // RegisterKindForm registers fields as the settings fields of a kind's
 // form, as a kind built into Roundtable registers its components.

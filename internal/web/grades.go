@@ -13,6 +13,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/grade"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Grades: learners see their progress toward completion; staff see what
@@ -54,7 +55,7 @@ func (s *Server) gradesFor(sess session.Session, action string) error {
 }
 
 type gradesPage struct {
-	discussionBase
+	kit.ActivityBase
 	Settings   course.Settings
 	Deliveries []gradeRow
 	Counts     map[string]int
@@ -65,8 +66,8 @@ type gradesPage struct {
 type gradeRow struct {
 	grade.Delivery
 	StateLabel string
-	ScoredAt   timeView
-	Attempted  timeView
+	ScoredAt   kit.TimeView
+	Attempted  kit.TimeView
 }
 
 func stateLabel(st string) string {
@@ -88,9 +89,9 @@ func stateLabel(st string) string {
 func (s *Server) gradeRows(ds []grade.Delivery) []gradeRow {
 	out := make([]gradeRow, len(ds))
 	for i, d := range ds {
-		out[i] = gradeRow{Delivery: d, StateLabel: stateLabel(d.State), ScoredAt: s.timeView(&d.ScoredAt)}
+		out[i] = gradeRow{Delivery: d, StateLabel: stateLabel(d.State), ScoredAt: s.TimeView(&d.ScoredAt)}
 		if !d.LastAttemptAt.IsZero() {
-			out[i].Attempted = s.timeView(&ds[i].LastAttemptAt)
+			out[i].Attempted = s.TimeView(&ds[i].LastAttemptAt)
 		}
 	}
 	return out
@@ -99,7 +100,7 @@ func (s *Server) gradeRows(ds []grade.Delivery) []gradeRow {
 // activityGrades shows staff the scores of this activity's learners and the
 // course's failed deliveries.
 func (s *Server) activityGrades(c echo.Context) error {
-	b, sess := s.discussionBase(c, "Grades")
+	b, sess := s.ActivityBase(c, "Grades")
 	if err := s.gradesFor(sess, "see the grades of an activity"); err != nil {
 		return err
 	}
@@ -125,20 +126,20 @@ func (s *Server) activityGrades(c echo.Context) error {
 			failedRows++
 		}
 	}
-	page := gradesPage{discussionBase: b, Settings: st, Deliveries: s.gradeRows(ds), Counts: counts, Failed: max(counts[grade.StateFailed], failedRows)}
+	page := gradesPage{ActivityBase: b, Settings: st, Deliveries: s.gradeRows(ds), Counts: counts, Failed: max(counts[grade.StateFailed], failedRows)}
 	switch c.QueryParam("done") {
 	case "retried":
 		page.Notice = "The failed scores are queued again; they are sent in the next moments."
 	case "none":
 		page.Notice = "There was nothing to retry."
 	}
-	return s.renderPage(c, http.StatusOK, gradesView(page))
+	return s.RenderPage(c, http.StatusOK, gradesView(page))
 }
 
 // retryGrades queues the course's failed deliveries again (or one
 // learner's, with user).
 func (s *Server) retryGrades(c echo.Context) error {
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	if err := s.gradesFor(sess, "retry grade deliveries"); err != nil {
 		return err
 	}
@@ -152,11 +153,11 @@ func (s *Server) retryGrades(c echo.Context) error {
 	if n == 0 {
 		done = "none"
 	}
-	return s.seeOther(c, "/a/"+sess.LinkID+"/grades?done="+done, "")
+	return s.SeeOther(c, "/a/"+sess.LinkID+"/grades?done="+done, "")
 }
 
 type adminGradesPage struct {
-	L        Layout
+	L        kit.Layout
 	A        adminBar
 	Failed   []gradeRow
 	Counts   map[string]int
@@ -179,11 +180,11 @@ func (s *Server) adminGrades(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := adminGradesPage{L: s.layout("Grade delivery"), A: s.adminBar(c, "grades"), Failed: s.gradeRows(ds), Counts: counts, Platform: f.PlatformID}
+	page := adminGradesPage{L: s.Layout("Grade delivery"), A: s.adminBar(c, "grades"), Failed: s.gradeRows(ds), Counts: counts, Platform: f.PlatformID}
 	if n := c.QueryParam("retried"); n != "" {
 		page.Notice = fmt.Sprintf("%s failed %s queued again.", n, map[bool]string{true: "score is", false: "scores are"}[n == "1"])
 	}
-	return s.renderPage(c, http.StatusOK, adminGradesView(page))
+	return s.RenderPage(c, http.StatusOK, adminGradesView(page))
 }
 
 // adminRetryGrades queues failed deliveries again: all, one LMS's, or one

@@ -14,6 +14,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Per-person write limits: how many upvotes, accepted answers,
@@ -69,7 +70,7 @@ func (s *Server) allowWrite(c echo.Context, kind string) error {
 	if !ok {
 		return nil
 	}
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	if allowed, _ := l.store.Allow(sess.OrgID + "/" + sess.UserID); allowed {
 		return nil
 	}

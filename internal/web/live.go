@@ -15,6 +15,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/internal/live"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 const (
@@ -42,7 +43,7 @@ func (s *Server) liveEvents(c echo.Context) error {
 	if s.Live == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Live updates are not available.")
 	}
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	release, refusal := s.openStreams.take(s.LiveLimits, c.RealIP(), sess.IDHash)
 	if refusal != "" {
 		return s.refuseStream(c, sess, refusal)
@@ -67,7 +68,7 @@ func (s *Server) liveEvents(c echo.Context) error {
 	// The replay is the session's space's, since the session began (its
 	// pages show what came before), and at most liveReplayMax events: a
 	// page that missed more is told to reload.
-	events, err := s.Live.SubscribeFrom(ctx, live.SpaceTopic(spaceIDOf(c)), live.Replay{After: after,
+	events, err := s.Live.SubscribeFrom(ctx, live.SpaceTopic(kit.SpaceIDOf(c)), live.Replay{After: after,
 		Since: sess.CreatedAt.Add(-liveClockSkew), Max: liveReplayMax})
 	if err != nil {
 		return err
@@ -113,7 +114,7 @@ func (s *Server) liveEvents(c echo.Context) error {
 		// ends, and the browser's reconnection gets the page that says why.
 		if now := s.Access.Now(); now.Sub(checked) >= s.Access.CacheFor {
 			if _, err := s.Access.Check(ctx, sess); err != nil {
-				s.refusedSession(c, sess, err)
+				s.RefusedSession(c, sess, err)
 				return nil
 			}
 			checked = now
@@ -229,7 +230,7 @@ func (s *Server) refuseStream(c echo.Context, sess session.Session, refusal stri
 	}
 	c.Response().Header().Set("Retry-After", strconv.Itoa(streamsRetryIn))
 	heading := http.StatusText(status)
-	return s.renderPage(c, status, errorView(errorPage{L: s.layout(heading), Heading: heading, Message: message,
+	return s.RenderPage(c, status, kit.ErrorView(kit.ErrorPage{L: s.Layout(heading), Heading: heading, Message: message,
 		Reference: c.Response().Header().Get(echo.HeaderXRequestID)}))
 }
 
@@ -250,25 +251,25 @@ func eventID(v string) (int64, bool) {
 // event ID, so the page's first connection misses nothing. Set it as the
 // layout's LiveSrc to turn live updates on:
 //
-//	l := s.sessionLayout(c, title)
+//	l := s.SessionLayout(c, title)
 //	l.LiveSrc = s.liveURL(c)
 func (s *Server) liveURL(c echo.Context) string {
-	if reachedSpace(c) {
+	if kit.ReachedSpace(c) {
 		// The stream is the session's own space's; a space it reached
 		// shows what changed on reload.
 		return ""
 	}
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	p := "/a/" + url.PathEscape(sess.LinkID) + "/events"
 	if s.Live != nil {
 		ctx := c.Request().Context()
-		if id, err := s.Live.Latest(ctx, live.SpaceTopic(spaceIDOf(c))); err == nil {
+		if id, err := s.Live.Latest(ctx, live.SpaceTopic(kit.SpaceIDOf(c))); err == nil {
 			p += "?lastEventId=" + strconv.FormatInt(id, 10)
 		} else {
 			s.Logger.WarnContext(ctx, "cannot read the newest live event", slog.Any("error", err))
 		}
 	}
-	return s.sessionLayout(c, "").URL(p)
+	return s.SessionLayout(c, "").URL(p)
 }
 
 // publishSpace announces a change to everyone watching the space (its

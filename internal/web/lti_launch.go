@@ -14,11 +14,12 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/session"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
 type launchStoragePage struct {
-	L              Layout
+	L              kit.Layout
 	Target         string
 	PlatformOrigin string
 	State          string
@@ -58,14 +59,14 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	}
 	ls := pending.LoginState
 	// Whatever happens next is shown in this platform's frame.
-	s.frameBy(c, tenant.FrameOrigins(pending.Platform.Issuer, pending.Platform.AuthURL))
+	s.FrameBy(c, tenant.FrameOrigins(pending.Platform.Issuer, pending.Platform.AuthURL))
 	reg, err := tenant.Usable(pending.Platform)
 	if err != nil {
 		return s.rejectLTI(c, ls.PlatformID, err)
 	}
 
 	bound := false
-	if v, ok := s.cookie(c, browserCookie); ok && hmac.Equal([]byte(hashBrowser(v)), []byte(ls.BrowserHash)) {
+	if v, ok := s.Cookie(c, browserCookie); ok && hmac.Equal([]byte(hashBrowser(v)), []byte(ls.BrowserHash)) {
 		bound = true
 	} else if ls.StorageTarget != "" {
 		if t := r.PostForm.Get("storage_ticket"); t != "" && hmac.Equal([]byte(t), []byte(s.storageTicket(ls))) {
@@ -79,14 +80,14 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	}
 	// The verified launch also tells where the course is shown.
 	frames := tenant.FrameOrigins(reg.Issuer, reg.AuthURL, launchFrameURLs(launch)...)
-	s.frameBy(c, frames)
+	s.FrameBy(c, frames)
 	if !bound {
 		if ls.StorageTarget == "" {
 			return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonStateNotBound, Message: "Roundtable could not confirm that this sign-in started in this browser.", Detail: "login state cookie missing or different"})
 		}
 		// No cookie came back, but the platform keeps our state: let the
 		// page confirm it from the platform's storage, then post again.
-		return s.renderPage(c, http.StatusOK, launchStorageView(launchStoragePage{
+		return s.RenderPage(c, http.StatusOK, launchStorageView(launchStoragePage{
 			L: s.storageLayout(), Target: ls.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
 			State: ls.State, Nonce: ls.Nonce, IDToken: idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
 		}))
@@ -121,14 +122,14 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	}
 	s.Sessions.Remember(sess)
 	if view != nil {
-		s.prefetched.put(sess.IDHash, *view)
+		s.Prefetched.Put(sess.IDHash, *view)
 	}
 	// Health for the admin console: at most one write a minute per platform,
 	// outside the launch's transaction; a failure is retried on a later launch.
 	if err := s.Registry.TouchLaunch(ctx, reg.ID); err != nil {
 		s.Logger.WarnContext(ctx, "cannot record the platform's last launch", slog.String("platform", reg.ID), slog.Any("error", err))
 	}
-	s.setSessionCookie(c, sess.LinkID, secret)
+	s.SetSessionCookie(c, sess.LinkID, secret)
 	// The token in the URL keeps the page working when the cookie does not
 	// come back from inside the LMS frame; when it does, the page drops it.
 	if setup {

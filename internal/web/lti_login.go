@@ -14,6 +14,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/internal/session"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -23,7 +24,7 @@ import (
 const browserCookie = "rt_browser"
 
 type loginStoragePage struct {
-	L              Layout
+	L              kit.Layout
 	Target         string
 	PlatformOrigin string
 	State          string
@@ -33,8 +34,8 @@ type loginStoragePage struct {
 
 // storageLayout is the layout of the sign-in pages that go through the
 // LMS's storage (platform-storage.js).
-func (s *Server) storageLayout() Layout {
-	l := s.layout("Signing in")
+func (s *Server) storageLayout() kit.Layout {
+	l := s.Layout("Signing in")
 	l.Scripts = []string{"js/platform-storage.js"}
 	return l
 }
@@ -98,8 +99,8 @@ func (s *Server) ltiLogin(c echo.Context) error {
 		return c.Redirect(http.StatusFound, authURL)
 	}
 	// The platform offers storage: keep state and nonce there too, then go on.
-	s.frameBy(c, tenant.FrameOrigins(reg.Issuer, reg.AuthURL))
-	return s.renderPage(c, http.StatusOK, loginStorageView(loginStoragePage{
+	s.FrameBy(c, tenant.FrameOrigins(reg.Issuer, reg.AuthURL))
+	return s.RenderPage(c, http.StatusOK, loginStorageView(loginStoragePage{
 		L: s.storageLayout(), Target: req.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
 		State: ls.State, Nonce: ls.Nonce, Next: authURL,
 	}))
@@ -140,11 +141,11 @@ func unknownDeployment(id string) *lti.Error {
 // browserID returns the browser's binding cookie, setting a new one when the
 // browser has none.
 func (s *Server) browserID(c echo.Context) string {
-	if v, ok := s.cookie(c, browserCookie); ok && len(v) >= 32 && len(v) <= 64 {
+	if v, ok := s.Cookie(c, browserCookie); ok && len(v) >= 32 && len(v) <= 64 {
 		return v
 	}
 	id := lti.RandomToken(32)
-	c.SetCookie(s.crossSiteCookie(browserCookie, id, time.Hour))
+	c.SetCookie(s.CrossSiteCookie(browserCookie, id, time.Hour))
 	return id
 }
 
@@ -186,12 +187,12 @@ func (s *Server) rejectLTI(c echo.Context, platformID string, err error) error {
 		slog.String("reason", string(le.Reason)), slog.String("detail", le.Detail), slog.String("platform", platformID))
 	// The page is shown in the frame of the platform it names, whatever
 	// its status, so the person reads it where they are.
-	if !framed(c) {
+	if !kit.Framed(c) {
 		framing := platformID
 		if framing == "" {
 			framing = le.RegistrationID
 		}
-		s.frameByPlatform(c, framing)
+		s.FrameByPlatform(c, framing)
 	}
 	if platformID != "" {
 		if _, rerr := s.Registry.RecordRefusal(ctx, platformID, le); rerr != nil {

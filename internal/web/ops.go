@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 func (s *Server) home(c echo.Context) error {
-	return s.renderPage(c, http.StatusOK, homePage(s.layout("Welcome")))
+	return s.RenderPage(c, http.StatusOK, homePage(s.Layout("Welcome")))
 }
 
 func (s *Server) healthz(c echo.Context) error {
@@ -31,20 +31,11 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.String(http.StatusOK, "ready\n")
 }
 
-// JWKSPath is the path of a registration's JWKS: the public keys of what
-// Roundtable signs for that LMS alone.
-func JWKSPath(platformID string) string {
-	return "/lti/platforms/" + url.PathEscape(platformID) + "/jwks.json"
-}
-
-// JWKSURL is the absolute URL of a registration's JWKS, given to its LMS.
-func (s *Server) JWKSURL(platformID string) string { return s.URL(JWKSPath(platformID)) }
-
 // registrationJWKS publishes one registration's public keys.
 func (s *Server) registrationJWKS(c echo.Context) error {
 	id := c.Param("id")
 	notFound := func() error {
-		return c.JSON(http.StatusNotFound, problem{Type: "about:blank", Title: "Not found", Status: http.StatusNotFound,
+		return c.JSON(http.StatusNotFound, kit.Problem{Type: "about:blank", Title: "Not found", Status: http.StatusNotFound,
 			Detail:    "Roundtable has no keys for this registration: check the platform id in the URL.",
 			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/grade"
 	"github.com/roundtable-lms/roundtable/internal/roster"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // hostile is what a person, or an LMS, could send as a name, a title, a
@@ -83,17 +84,17 @@ func mustHoldAttr(t *testing.T, name string, d *goquery.Document, sel, attr stri
 	}
 }
 
-func escapingLayout(t *testing.T) Layout {
+func escapingLayout(t *testing.T) kit.Layout {
 	t.Helper()
-	as, err := newAssets()
+	b, err := kit.NewBase(&kit.Base{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Layout{Title: hostile, Lang: "en", assets: as}
+	return b.Layout(hostile)
 }
 
-func escapingBase(t *testing.T) discussionBase {
-	return discussionBase{L: escapingLayout(t), Base: "/a/link-1", Staff: true, Form: hiddenFields{CSRF: "csrf-1"}}
+func escapingBase(t *testing.T) kit.ActivityBase {
+	return kit.ActivityBase{L: escapingLayout(t), Base: "/a/link-1", Staff: true, Form: kit.HiddenFields{CSRF: "csrf-1"}}
 }
 
 // The staff's discussion pages show what learners wrote and what the LMS
@@ -110,7 +111,7 @@ func TestStaffPagesEscapeWhatPeopleWrote(t *testing.T) {
 		PostURL: "/a/link-1/t/t-1", HideURL: "/h", RestoreURL: "/r", DismissURL: "/d", LockURL: "/l", SuspendURL: "/s", LiftURL: "/u", Form: b.Form}
 	hidden := flagged
 	hidden.Hidden = true
-	d := renderDoc(t, "moderation", moderationView(moderationPage{discussionBase: b, Flagged: []flaggedView{flagged}, Hidden: []flaggedView{hidden},
+	d := renderDoc(t, "moderation", moderationView(moderationPage{ActivityBase: b, Flagged: []flaggedView{flagged}, Hidden: []flaggedView{hidden},
 		Suspended: []suspensionView{{Suspension: discussion.Suspension{UserID: "u-2", Name: hostile, ByName: hostile, Reason: hostile, CreatedAt: at}, LiftURL: "/u"}},
 		LogURL:    "/log"}))
 	mustBeInert(t, "moderation", d)
@@ -118,20 +119,20 @@ func TestStaffPagesEscapeWhatPeopleWrote(t *testing.T) {
 		"[data-testid=flag-reason]", ".flag-notes li", "[data-testid=hidden-post] h3 a", "[data-testid=suspended-member] strong",
 		"[data-testid=suspended-member]")
 
-	d = renderDoc(t, "flag form", flagView(flagPage{discussionBase: b, ThreadURL: "/a/link-1/t/t-1", Action: "/flag",
+	d = renderDoc(t, "flag form", flagView(flagPage{ActivityBase: b, ThreadURL: "/a/link-1/t/t-1", Action: "/flag",
 		Post: discussion.Post{ID: "p-1", Author: author}, Reasons: discussion.FlagReasons,
 		Input: discussion.FlagInput{Reason: discussion.ReasonOther, Note: hostile}, Field: "note", Error: hostile}))
 	mustBeInert(t, "flag form", d)
 	mustShow(t, "flag form", d, ".flagged-post [data-testid=author]", "#note", "#note-error", "[data-testid=form-error]")
 
-	d = renderDoc(t, "moderation log", moderationLogView(moderationLogPage{discussionBase: b, QueueURL: "/q",
+	d = renderDoc(t, "moderation log", moderationLogView(moderationLogPage{ActivityBase: b, QueueURL: "/q",
 		Entries: []logEntryView{{LogEntry: discussion.LogEntry{ID: "e-1", Action: hostile, ActorName: hostile, TargetName: hostile, Reason: hostile, ThreadID: "t-1", CreatedAt: at}}}}))
 	mustBeInert(t, "moderation log", d)
 	mustShow(t, "moderation log", d, "[data-testid=log-actor]", "[data-testid=log-target]", "[data-testid=log-reason]")
 	mustHoldAttr(t, "moderation log", d, "[data-testid=log-entry]", "data-action")
 
 	learner := discussion.LearnerParticipation{UserID: hostile, Name: hostile}
-	d = renderDoc(t, "participation", participationView(participationPage{discussionBase: b,
+	d = renderDoc(t, "participation", participationView(participationPage{ActivityBase: b,
 		Report: discussion.Participation{Learners: []discussion.LearnerParticipation{learner}}, Missing: []discussion.LearnerParticipation{learner},
 		Columns: []navLink{{Label: hostile, URL: "/p", Current: true}}, MedianText: hostile, CSVURL: "/csv"}))
 	mustBeInert(t, "participation", d)
@@ -140,12 +141,12 @@ func TestStaffPagesEscapeWhatPeopleWrote(t *testing.T) {
 
 	member := rosterRow{Member: roster.Member{User: course.User{ID: "u-2", Name: hostile, Email: hostile}, Roles: course.Roles{course.Learner}},
 		StatusKey: "never-opened", StatusLabel: "Never opened this activity"}
-	d = renderDoc(t, "roster", rosterPageView(rosterPage{discussionBase: b, Rows: []rosterRow{member}, NeverOpened: []rosterRow{member},
+	d = renderDoc(t, "roster", rosterPageView(rosterPage{ActivityBase: b, Rows: []rosterRow{member}, NeverOpened: []rosterRow{member},
 		Course: syncView{Sync: roster.Sync{Error: hostile}}, Outcome: hostile, Action: "/refresh"}))
 	mustBeInert(t, "roster", d)
 	mustShow(t, "roster", d, "[data-testid=member] [data-testid=name]", "[data-testid=member] [data-testid=name] .muted", "[data-testid=never-opened] li",
 		"[data-testid=roster-outcome]", "[data-testid=roster-course-error]")
-	d = renderDoc(t, "roster refused", rosterPageView(rosterPage{discussionBase: b, Error: hostile, Action: "/refresh"}))
+	d = renderDoc(t, "roster refused", rosterPageView(rosterPage{ActivityBase: b, Error: hostile, Action: "/refresh"}))
 	mustBeInert(t, "roster refused", d)
 	mustShow(t, "roster refused", d, "[data-testid=roster-error]")
 
@@ -153,7 +154,7 @@ func TestStaffPagesEscapeWhatPeopleWrote(t *testing.T) {
 	failed := gradeRow{Delivery: grade.Delivery{UserID: "u-2", LearnerName: hostile, State: grade.StateFailed,
 		LastError: "lti advantage: post score: HTTP 500: " + hostile}, StateLabel: "Failed"}
 	retrying := gradeRow{Delivery: grade.Delivery{UserID: "u-3", LearnerName: hostile, State: grade.StatePending, Attempts: 1, LastError: hostile}}
-	d = renderDoc(t, "grades", gradesView(gradesPage{discussionBase: b, Settings: course.Settings{Graded: true, Points: 10, Options: activity.DefaultDiscussion},
+	d = renderDoc(t, "grades", gradesView(gradesPage{ActivityBase: b, Settings: course.Settings{Graded: true, Points: 10, Options: activity.DefaultDiscussion},
 		Deliveries: []gradeRow{failed, retrying}, Failed: 1, Notice: hostile}))
 	mustBeInert(t, "grades", d)
 	mustShow(t, "grades", d, "[data-testid=grade-row] th", "[data-testid=grade-error-detail]", "[data-testid=grade-row][data-user=u-3] td:last-child",
@@ -162,12 +163,12 @@ func TestStaffPagesEscapeWhatPeopleWrote(t *testing.T) {
 		t.Errorf("grades: the retry button is labelled %q", got)
 	}
 
-	d = renderDoc(t, "notifications", notificationsView(notificationsPage{discussionBase: b, MarkReadURL: "/read", UpTo: "n-1",
+	d = renderDoc(t, "notifications", notificationsView(notificationsPage{ActivityBase: b, MarkReadURL: "/read", UpTo: "n-1",
 		Notifications: []notificationView{{Notification: discussion.Notification{ID: "n-1", Kind: discussion.NotifyReply, Actor: author, ThreadTitle: hostile, CreatedAt: at}, URL: "/a/link-1/t/t-1"}}}))
 	mustBeInert(t, "notifications", d)
 	mustShow(t, "notifications", d, "[data-testid=notification-link]", "[data-testid=notification] q")
 
-	d = renderDoc(t, "activity settings", activitySettingsView(activitySettingsPage{discussionBase: b, Action: "/settings", ActivityTitle: hostile, CourseTitle: hostile + "!",
+	d = renderDoc(t, "activity settings", activitySettingsView(activitySettingsPage{ActivityBase: b, Action: "/settings", ActivityTitle: hostile, CourseTitle: hostile + "!",
 		Settings: settingsForm{S: course.Settings{Kind: activity.KindDiscussion, Instructions: hostile, Options: activity.DefaultDiscussion},
 			Typed: map[string]string{"group_size": hostile, "min_replies": hostile}, Field: "min_replies", Error: hostile}}))
 	mustBeInert(t, "activity settings", d)
@@ -233,7 +234,7 @@ func TestLMSPagesEscapeWhatTheLMSSent(t *testing.T) {
 		t.Errorf("login storage: Continue goes to %q", got)
 	}
 
-	d = renderDoc(t, "error", errorView(errorPage{L: l, Heading: hostile, Message: hostile, Hint: hostile, Reference: hostile}))
+	d = renderDoc(t, "error", kit.ErrorView(kit.ErrorPage{L: l, Heading: hostile, Message: hostile, Hint: hostile, Reference: hostile}))
 	mustBeInert(t, "error", d)
 	mustShow(t, "error", d, "title", "h1", "[role=alert] p", "[data-testid=error-ref]")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -68,7 +69,7 @@ const (
 )
 
 type registerPage struct {
-	L       Layout
+	L       kit.Layout
 	Outcome string
 	// Done is true when the LMS is registered (active or pending).
 	Done     bool
@@ -91,8 +92,8 @@ type registerPage struct {
 
 // registerLayout is the registration page's layout: its script asks the
 // LMS to close it.
-func (s *Server) registerLayout() Layout {
-	l := s.layout("Register Roundtable")
+func (s *Server) registerLayout() kit.Layout {
+	l := s.Layout("Register Roundtable")
 	l.Scripts = []string{"js/register-close.js"}
 	return l
 }
@@ -109,7 +110,7 @@ func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
 		RedirectURIs:  []string{launch},
 		TargetLinkURI: launch,
 		JWKSURL:       jwksURL,
-		LogoURL:       s.URL(s.assets.url("img/roundtable.svg")),
+		LogoURL:       s.URL(s.Asset("img/roundtable.svg")),
 		Scopes:        wantedScopes,
 		Claims:        []string{"iss", "sub", "name", "given_name", "family_name", "email", "picture", "locale"},
 		Custom:        registrationCustom(),
@@ -211,9 +212,9 @@ func (s *Server) registerTooOften(c echo.Context, ip string, _ error) error {
 	ref := c.Response().Header().Get(echo.HeaderXRequestID)
 	s.Logger.InfoContext(c.Request().Context(), "dynamic registration refused: too many attempts from one address",
 		slog.String("request_id", ref), slog.String("client_ip", ip))
-	s.frameBy(c, tenant.RegistrationFrameOrigins(strings.TrimSpace(c.QueryParam("openid_configuration"))))
+	s.FrameBy(c, tenant.RegistrationFrameOrigins(strings.TrimSpace(c.QueryParam("openid_configuration"))))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(registerEvery/time.Second)))
-	return s.renderPage(c, http.StatusTooManyRequests, registerView(registerPage{L: s.registerLayout(), Reference: ref,
+	return s.RenderPage(c, http.StatusTooManyRequests, registerView(registerPage{L: s.registerLayout(), Reference: ref,
 		Outcome: outcomeLimited, Heading: "Too many registration attempts",
 		Message: "Roundtable received several registration attempts from your address in a short time. Wait a few seconds, then start the registration again from your LMS."}))
 }
@@ -234,12 +235,12 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	// The LMS that registers frames this page from the origin of its
 	// configuration URL (for a Canvas school on its own domain, that
 	// domain), checked as every LMS URL is.
-	s.frameBy(c, tenant.RegistrationFrameOrigins(configURL))
+	s.FrameBy(c, tenant.RegistrationFrameOrigins(configURL))
 
 	if configURL == "" || len(configURL) > 2048 || len(token) > 8192 || !isWebURL(configURL) {
 		pg.Outcome, pg.Heading = outcomeFailed, "This registration link is incomplete"
 		pg.Message = "Roundtable registers with an LMS when the LMS opens this address with openid_configuration (the address of the LMS's configuration) and registration_token. Start the registration from your LMS's tool registration screen."
-		return s.renderPage(c, http.StatusBadRequest, registerView(pg))
+		return s.RenderPage(c, http.StatusBadRequest, registerView(pg))
 	}
 
 	p, err := s.RegisterPlatform(ctx, configURL, token, s.Registration.Open)
@@ -262,7 +263,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 			int(tenant.PendingLifetime/(24*time.Hour)))
 	}
 	pg.CloseAfter = 4000
-	return s.renderPage(c, http.StatusOK, registerView(pg))
+	return s.RenderPage(c, http.StatusOK, registerView(pg))
 }
 
 // registrationFailed answers a registration that did not happen: the
@@ -279,7 +280,7 @@ func (s *Server) registrationFailed(c echo.Context, pg registerPage, configURL s
 		pg.Outcome, pg.Heading = outcomeLimited, "Roundtable is not accepting registrations right now"
 		pg.Message = fmt.Sprintf("Roundtable has accepted as many LMS registrations in the last hour as it takes. Try again in about %d minutes, starting from your LMS.",
 			int(math.Ceil(capped.retryAfter.Minutes())))
-		return s.renderPage(c, http.StatusTooManyRequests, registerView(pg))
+		return s.RenderPage(c, http.StatusTooManyRequests, registerView(pg))
 	}
 	failure := tenant.RegistrationFailure{Reference: ref, ClientIP: c.RealIP(), OpenIDConfiguration: configURL}
 	var le *lti.Error
@@ -306,7 +307,7 @@ func (s *Server) registrationFailed(c echo.Context, pg registerPage, configURL s
 		s.Logger.ErrorContext(ctx, "cannot keep the failed registration for the console", slog.String("request_id", ref), slog.Any("error", rerr))
 	}
 	pg.Outcome, pg.Heading = outcomeFailed, "Roundtable could not register with your LMS"
-	return s.renderPage(c, http.StatusBadGateway, registerView(pg))
+	return s.RenderPage(c, http.StatusBadGateway, registerView(pg))
 }
 
 func isWebURL(raw string) bool {
@@ -322,7 +323,7 @@ func isWebURL(raw string) bool {
 func (s *Server) canvasConfig(c echo.Context) error {
 	id := c.QueryParam("platform")
 	if !tenant.ValidID(id) {
-		return c.JSON(http.StatusBadRequest, problem{Type: "about:blank", Title: "Name the registration", Status: http.StatusBadRequest,
+		return c.JSON(http.StatusBadRequest, kit.Problem{Type: "about:blank", Title: "Name the registration", Status: http.StatusBadRequest,
 			Detail: "Roundtable signs for each LMS registration with keys of its own, so its Canvas configuration is per registration. " +
 				"Use the Canvas configuration URL shown in Roundtable's admin console (Register Roundtable in your LMS), which ends in ?platform= and the registration's id.",
 			Reference: c.Response().Header().Get(echo.HeaderXRequestID)})
@@ -330,7 +331,7 @@ func (s *Server) canvasConfig(c echo.Context) error {
 	doc := lms.Canvas.DeveloperKey(lms.Tool{
 		ID: "roundtable", Title: "Roundtable", Description: s.toolDescription("").Description,
 		LoginURL: s.URL("/lti/login"), LaunchURL: s.URL("/lti/launch"),
-		JWKSURL: s.JWKSURL(id), IconURL: s.URL(s.assets.url("img/roundtable.svg")),
+		JWKSURL: s.JWKSURL(id), IconURL: s.URL(s.Asset("img/roundtable.svg")),
 		Domain: s.BaseURL.Host, Scopes: wantedScopes, Custom: registrationCustom(),
 	})
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")

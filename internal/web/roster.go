@@ -11,6 +11,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/roster"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // The roster, for staff: everyone the LMS lists in the course (or who can
@@ -18,7 +19,7 @@ import (
 // reads the roster from the LMS again.
 
 type rosterPage struct {
-	discussionBase
+	kit.ActivityBase
 	Roster      roster.LinkRoster
 	Rows        []rosterRow
 	NeverOpened []rosterRow
@@ -35,19 +36,19 @@ type rosterRow struct {
 	roster.Member
 	StatusLabel string
 	StatusKey   string
-	LastOpened  timeView
-	LastLaunch  timeView
+	LastOpened  kit.TimeView
+	LastLaunch  kit.TimeView
 }
 
 type syncView struct {
 	roster.Sync
-	Attempted timeView
-	Synced    timeView
+	Attempted kit.TimeView
+	Synced    kit.TimeView
 }
 
 // requireRosterStaff refuses learners and a Roundtable without rosters.
 func (s *Server) requireRosterStaff(c echo.Context) (session.Session, error) {
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	if !sess.Roles.IsStaff() {
 		return sess, roundtable.Errorf(roundtable.EFORBIDDEN, "Only instructors and teaching assistants of this course can see its roster.")
 	}
@@ -60,7 +61,7 @@ func (s *Server) requireRosterStaff(c echo.Context) (session.Session, error) {
 func (s *Server) rosterRows(ms []roster.Member) []rosterRow {
 	out := make([]rosterRow, len(ms))
 	for i, m := range ms {
-		r := rosterRow{Member: m, LastOpened: s.timeView(&ms[i].LastOpened), LastLaunch: s.timeView(&ms[i].LastLaunch)}
+		r := rosterRow{Member: m, LastOpened: s.TimeView(&ms[i].LastOpened), LastLaunch: s.TimeView(&ms[i].LastLaunch)}
 		switch {
 		case m.Inactive():
 			r.StatusKey, r.StatusLabel = "inactive", "Inactive in the LMS"
@@ -77,7 +78,7 @@ func (s *Server) rosterRows(ms []roster.Member) []rosterRow {
 }
 
 func (s *Server) syncView(st roster.Sync) syncView {
-	return syncView{Sync: st, Attempted: s.timeView(&st.AttemptedAt), Synced: s.timeView(&st.SyncedAt)}
+	return syncView{Sync: st, Attempted: s.TimeView(&st.AttemptedAt), Synced: s.TimeView(&st.SyncedAt)}
 }
 
 // rosterView shows the activity's roster.
@@ -86,12 +87,12 @@ func (s *Server) rosterView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, _ := s.discussionBase(c, "Roster")
+	b, _ := s.ActivityBase(c, "Roster")
 	r, err := s.Roster.Roster(c.Request().Context(), sess.OrgID, sess.LinkID)
 	if err != nil {
 		return err
 	}
-	page := rosterPage{discussionBase: b, Roster: r, Rows: s.rosterRows(r.Members), NeverOpened: s.rosterRows(r.NeverOpened),
+	page := rosterPage{ActivityBase: b, Roster: r, Rows: s.rosterRows(r.Members), NeverOpened: s.rosterRows(r.NeverOpened),
 		Course: s.syncView(r.Course), Link: s.syncView(r.Link), Action: b.Base + "/roster/refresh"}
 	if c.QueryParam("done") == "1" {
 		// The outcome of the refresh just made: the activity's own row
@@ -102,7 +103,7 @@ func (s *Server) rosterView(c echo.Context) error {
 			page.Outcome = outcomeText(r.Link)
 		}
 	}
-	return s.renderPage(c, http.StatusOK, rosterPageView(page))
+	return s.RenderPage(c, http.StatusOK, rosterPageView(page))
 }
 
 func outcomeText(st roster.Sync) string {
@@ -111,7 +112,7 @@ func outcomeText(st roster.Sync) string {
 		scope = "this activity's roster"
 	}
 	return fmt.Sprintf("Roster refreshed from the LMS (%s): %s, %d added, %d updated, %d made inactive.",
-		scope, plural(st.Members, "member"), st.Added, st.Updated, st.Deactivated)
+		scope, kit.Plural(st.Members, "member"), st.Added, st.Updated, st.Deactivated)
 }
 
 // refreshRoster reads the roster from the LMS now and shows the outcome.
@@ -134,5 +135,5 @@ func (s *Server) refreshRoster(c echo.Context) error {
 		s.Logger.InfoContext(ctx, "roster refreshed by staff", slog.String("platform", sess.PlatformID), slog.String("course", sess.CourseID),
 			slog.String("by", sess.UserID), slog.Int("members", res.Members), slog.Int("added", res.Added), slog.Bool("scoped", res.Scoped))
 	}
-	return s.seeOther(c, "/a/"+sess.LinkID+"/roster?done=1", "")
+	return s.SeeOther(c, "/a/"+sess.LinkID+"/roster?done=1", "")
 }

@@ -6,8 +6,8 @@ func (s *Server) routes() {
 	e.GET("/", s.home)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/static/*", s.static)
-	e.GET("/favicon.ico", s.favicon)
+	e.GET("/static/*", s.Static)
+	e.GET("/favicon.ico", s.Favicon)
 	e.GET("/.well-known/jwks.json", s.sharedJWKS)
 	e.GET("/lti/platforms/:id/jwks.json", s.registrationJWKS)
 
@@ -20,10 +20,10 @@ func (s *Server) routes() {
 
 	// Live event streams stay open, and a roster refresh waits on the
 	// LMS: neither takes one of the pages' turns.
-	e.GET("/a/:link/events", s.liveEvents, s.requireSession, s.requireCSRF)
-	e.POST("/a/:link/roster/refresh", s.refreshRoster, s.requireSession, s.requireCSRF)
-	e.GET("/a/:link/token", s.sessionToken, s.requireSession)
-	a := e.Group("/a/:link", s.requireSession, s.requireCSRF, s.refuseObservers, s.turns.wait)
+	e.GET("/a/:link/events", s.liveEvents, s.RequireSession, s.RequireCSRF)
+	e.POST("/a/:link/roster/refresh", s.refreshRoster, s.RequireSession, s.RequireCSRF)
+	e.GET("/a/:link/token", s.sessionToken, s.RequireSession)
+	a := e.Group("/a/:link", s.RequireSession, s.RequireCSRF, s.RefuseObservers, s.turns.Wait)
 	a.GET("", s.discussionList)
 	a.GET("/new", s.newThreadForm)
 	a.GET("/search", s.search)
@@ -69,7 +69,7 @@ func (s *Server) routes() {
 	// its discussion, read and written as the person stands there now.
 	// The activity's own pages in the header lead back to the session's
 	// activity; live updates are the session's own space's.
-	sp := e.Group("/a/:link/s/:space", s.requireSession, s.requireCSRF, s.enterSpace, s.refuseObservers, s.turns.wait)
+	sp := e.Group("/a/:link/s/:space", s.RequireSession, s.RequireCSRF, s.EnterSpace, s.RefuseObservers, s.turns.Wait)
 	sp.GET("", s.discussionList)
 	sp.GET("/new", s.newThreadForm)
 	sp.GET("/search", s.search)
@@ -100,10 +100,10 @@ func (s *Server) routes() {
 	sp.POST("/moderation/u/:user/suspend", s.suspendMember)
 	sp.POST("/moderation/u/:user/lift", s.liftSuspension)
 	for _, p := range []string{"/notifications", "/participation", "/participation.csv", "/roster", "/grades", "/settings"} {
-		sp.GET(p, s.toSessionActivity)
+		sp.GET(p, s.ToSessionActivity)
 	}
-	sp.POST("/notifications/read", s.toSessionActivity)
-	sp.POST("/sign-out", s.toSessionActivity)
+	sp.POST("/notifications/read", s.ToSessionActivity)
+	sp.POST("/sign-out", s.ToSessionActivity)
 
 	s.registrationRoutes()
 	s.adminRoutes()

@@ -1,3 +1,5 @@
+//go:generate go tool templ generate
+
 // Package web is Roundtable's HTTP face: routes, middleware, handlers and
 // server-rendered pages. Handlers parse, authorize, call the domain and
 // render; the domain packages know nothing of HTTP.
@@ -9,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,6 +27,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/toolkey"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -91,24 +93,24 @@ type Deps struct {
 	Access *session.Access
 }
 
-// Server holds the Echo instance and the static assets its pages name.
+// Server holds the Echo instance and what its handlers share.
 type Server struct {
-	Deps
-	echo   *echo.Echo
-	assets *assets
+	*kit.Base
+	echo *echo.Echo
 
-	prefetched prefetchedViews
+	// The settings of single areas.
+	Registration RegistrationConfig
+	LoginRate    int
+	LiveLimits   LiveLimits
+	Streams      context.Context
+
 	// turns bounds how many of the activities' pages work at once.
-	turns pageTurns
+	turns kit.PageTurns
 	// openStreams counts the live event streams against LiveLimits.
 	openStreams streamCounts
 	// writeLimits bounds each person's votes, accepts, endorsements,
 	// edits, flags and follows.
 	writeLimits writeLimits
-
-	// https is true when the base URL is https: then responses carry HSTS
-	// and cookies the __Host- prefix (see frames.go).
-	https bool
 }
 
 // New builds the server and its routes.
@@ -128,77 +130,27 @@ func New(d Deps) (*Server, error) {
 	if d.Spaces == nil {
 		d.Spaces = space.NewStore(d.DB)
 	}
-	as, err := newAssets()
+	base, err := kit.NewBase(&kit.Base{DB: d.DB, BaseURL: d.BaseURL, Registry: d.Registry, Keys: d.Keys, Validator: d.Validator,
+		Sessions: d.Sessions, Courses: d.Courses, Discussions: d.Discussions, Spaces: d.Spaces, Grades: d.Grades, Roster: d.Roster,
+		Logger: d.Logger, Secret: d.Secret, Now: d.Now, Admins: d.Admins, AdminHTTP: d.AdminHTTP, Live: d.Live, Access: d.Access})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, echo: echo.New(), assets: as, turns: newPageTurns(d.ActivePages),
-		https: d.BaseURL != nil && d.BaseURL.Scheme == "https", writeLimits: newWriteLimits(d.WriteLimits)}
+	s := &Server{Base: base, echo: echo.New(), turns: kit.NewPageTurns(d.ActivePages),
+		Registration: d.Registration, LoginRate: d.LoginRate, LiveLimits: d.LiveLimits, Streams: d.Streams,
+		writeLimits: newWriteLimits(d.WriteLimits)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = clientAddress(d.TrustedProxies)
+	e.HTTPErrorHandler = s.HandleError
+	e.IPExtractor = kit.ClientAddress(d.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return lti.RandomToken(9) }}))
-	e.Use(s.logRequests)
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}))
+	e.Use(s.LogRequests)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.LogPanic}))
 	e.Use(middleware.BodyLimit("1M"))
-	e.Use(s.securityHeaders)
+	e.Use(s.SecurityHeaders)
 	s.routes()
 	return s, nil
 }
 
-// clientAddress is how c.RealIP() finds the client: the connection's
-// address, or, behind trusted proxies, the nearest address in
-// X-Forwarded-For that is not one of them. Only the listed proxies are
-// trusted (not every private address, Echo's default), so a client on the
-// same network cannot name itself someone else.
-func clientAddress(proxies []*net.IPNet) echo.IPExtractor {
-	if len(proxies) == 0 {
-		return echo.ExtractIPDirect()
-	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, p := range proxies {
-		opts = append(opts, echo.TrustIPRange(p))
-	}
-	return echo.ExtractIPFromXFFHeader(opts...)
-}
-
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
-
-// URL is an absolute URL of this tool.
-func (s *Server) URL(path string) string {
-	return strings.TrimSuffix(s.BaseURL.String(), "/") + path
-}
-
-func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		req := c.Request()
-		status := c.Response().Status
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		} else if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || strings.HasPrefix(req.URL.Path, "/static/") || req.URL.Path == "/favicon.ico" {
-			level = slog.LevelDebug
-		}
-		s.Logger.LogAttrs(req.Context(), level, "request",
-			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			slog.String("method", req.Method),
-			slog.String("path", req.URL.Path),
-			slog.Int("status", status),
-			slog.Duration("took", time.Since(start)),
-		)
-		return nil
-	}
-}
-
-func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
-	s.Logger.Error("panic", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-		slog.Any("error", err), slog.String("stack", string(stack)))
-	return err
-}

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // signOut ends the session on the server, so that neither its cookie nor
@@ -14,15 +15,15 @@ import (
 // LMS's frame. Other activities' sessions of the same person go on.
 func (s *Server) signOut(c echo.Context) error {
 	ctx := c.Request().Context()
-	sess := c.Get(ctxSession).(session.Session)
+	sess := c.Get(kit.CtxSession).(session.Session)
 	if err := s.Sessions.End(ctx, sess); err != nil {
 		return err
 	}
 	// The cookie goes too, unless it is another (newer) session's.
-	s.clearSessionCookie(c, sess.LinkID, sess.IDHash)
+	s.ClearSessionCookie(c, sess.LinkID, sess.IDHash)
 	s.Logger.InfoContext(ctx, "signed out", slog.String("platform", sess.PlatformID), slog.String("user", sess.UserID),
 		slog.String("link", sess.LinkID))
-	return s.renderPage(c, http.StatusOK, signedOutPage(s.layout("Signed out")))
+	return s.RenderPage(c, http.StatusOK, signedOutPage(s.Layout("Signed out")))
 }
 
 // freshToken is the answer to a page that asks for a fresh session token.
@@ -35,7 +36,7 @@ type freshToken struct {
 // cookie carries the session needs none.
 func (s *Server) sessionToken(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	t, ok := c.Get(ctxToken).(string)
+	t, ok := c.Get(kit.CtxToken).(string)
 	if !ok {
 		return c.NoContent(http.StatusNoContent)
 	}

@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 // next one starts when a turn is given back, and one whose browser gave up
 // while it waited never runs.
 func TestPageTurns(t *testing.T) {
-	turns := newPageTurns(1)
+	turns := NewPageTurns(1)
 	e := echo.New()
 	release := make(chan struct{})
 	started := make(chan string, 3)
-	h := turns.wait(func(c echo.Context) error {
+	h := turns.Wait(func(c echo.Context) error {
 		started <- c.Request().URL.Path
 		if c.Request().URL.Path == "/first" {
 			<-release
@@ -49,7 +49,7 @@ func TestPageTurns(t *testing.T) {
 	cancel()
 	// Logged as the browser's doing, not as a server failure.
 	var he *echo.HTTPError
-	if err := <-abandoned; !errors.Is(err, context.Canceled) || !errors.As(err, &he) || he.Code != statusClientClosed {
+	if err := <-abandoned; !errors.Is(err, context.Canceled) || !errors.As(err, &he) || he.Code != StatusClientClosed {
 		t.Fatalf("a request whose browser gave up: %v", err)
 	}
 	close(release)

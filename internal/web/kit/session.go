@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"crypto/sha256"
@@ -17,9 +17,9 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/session"
 )
 
-const ctxSession = "session"
+const CtxSession = "session"
 
-// requireSession finds the activity's session from the link token or the
+// RequireSession finds the activity's session from the link token or the
 // activity's own cookie. The token wins when both are present and name
 // different sessions; each activity has its own cookie, so two activities
 // open in two tabs each keep their own session whether or not their pages
@@ -27,8 +27,8 @@ const ctxSession = "session"
 //
 // A page carries the token in its links and forms only when the session
 // came from the token alone: when the cookie came back naming the same
-// session, the cookie works and the token is left out (see sessionLayout).
-func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+// session, the cookie works and the token is left out (see SessionLayout).
+func (s *Base) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		link := c.Param("link")
@@ -53,19 +53,19 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		// the membership and its roles are as they are now.
 		current, err := s.Access.Check(ctx, sess)
 		if err != nil {
-			s.refusedSession(c, sess, err)
+			s.RefusedSession(c, sess, err)
 			return err
 		}
-		c.Set(ctxSession, current)
+		c.Set(CtxSession, current)
 		// Every page of the session reads and writes in its cohort's space.
 		in, err := s.spaceOf(ctx, current)
 		if err != nil {
 			return err
 		}
-		c.Set(ctxSpace, in)
+		c.Set(CtxSpace, in)
 		if viaToken {
 			// Keep the cookie-less page working: hand out a fresh token.
-			c.Set(ctxToken, s.Sessions.Token(current))
+			c.Set(CtxToken, s.Sessions.Token(current))
 		}
 		return next(c)
 	}
@@ -83,7 +83,7 @@ func requestToken(c echo.Context) string {
 // by its token, else by the activity's cookie. viaToken is true when only
 // the token names it (the cookie did not come back, or names another
 // session of the activity): then the page's links must carry a token.
-func (s *Server) findSession(c echo.Context, link string) (sess session.Session, viaToken bool, err error) {
+func (s *Base) findSession(c echo.Context, link string) (sess session.Session, viaToken bool, err error) {
 	ctx := c.Request().Context()
 	found := false
 	if token := requestToken(c); token != "" {
@@ -95,7 +95,7 @@ func (s *Server) findSession(c echo.Context, link string) (sess session.Session,
 			return session.Session{}, false, terr
 		}
 	}
-	secret, hasCookie := s.cookie(c, sessionCookieName(link))
+	secret, hasCookie := s.Cookie(c, SessionCookieName(link))
 	switch {
 	case hasCookie && found:
 		// The cookie came back with this very session: it works, and
@@ -118,29 +118,29 @@ func (s *Server) findSession(c echo.Context, link string) (sess session.Session,
 }
 
 // sessionCookiePrefix begins the name of every session cookie. Each
-// activity has a cookie of its own (see sessionCookieName), so a launch
+// activity has a cookie of its own (see SessionCookieName), so a launch
 // of one activity does not take the cookie of another open in another tab.
 const sessionCookiePrefix = "rt_session_"
 
-// sessionCookieName names the cookie of activity link's session: a short
+// SessionCookieName names the cookie of activity link's session: a short
 // hash of the link's id, whatever characters the id holds.
-func sessionCookieName(link string) string {
+func SessionCookieName(link string) string {
 	sum := sha256.Sum256([]byte(link))
 	return sessionCookiePrefix + hex.EncodeToString(sum[:8])
 }
 
-// maxSessionCookies bounds the session cookies a browser holds for
+// MaxSessionCookies bounds the session cookies a browser holds for
 // Roundtable: a person who opened many activities in a day would
 // otherwise send a growing header with every request.
-const maxSessionCookies = 8
+const MaxSessionCookies = 8
 
-// setSessionCookie gives the browser the cookie of the session of activity
-// link. Past maxSessionCookies, the oldest other session cookies go:
+// SetSessionCookie gives the browser the cookie of the session of activity
+// link. Past MaxSessionCookies, the oldest other session cookies go:
 // browsers send cookies of one path in the order they were first set
 // (RFC 6265, 5.4), so the first ones are the oldest; an activity whose
-// cookie went goes on with its link token or a new launch.
-func (s *Server) setSessionCookie(c echo.Context, link, secret string) {
-	name := sessionCookieName(link)
+// Cookie went goes on with its link token or a new launch.
+func (s *Base) SetSessionCookie(c echo.Context, link, secret string) {
+	name := SessionCookieName(link)
 	var others []string
 	seen := map[string]bool{name: true}
 	for _, ck := range c.Request().Cookies() {
@@ -151,26 +151,26 @@ func (s *Server) setSessionCookie(c echo.Context, link, secret string) {
 		seen[plain] = true
 		others = append(others, plain)
 	}
-	if extra := len(others) - (maxSessionCookies - 1); extra > 0 {
+	if extra := len(others) - (MaxSessionCookies - 1); extra > 0 {
 		for _, old := range others[:extra] {
-			c.SetCookie(s.crossSiteCookie(old, "", -time.Second))
+			c.SetCookie(s.CrossSiteCookie(old, "", -time.Second))
 		}
 	}
-	c.SetCookie(s.crossSiteCookie(name, secret, s.Sessions.TTL))
+	c.SetCookie(s.CrossSiteCookie(name, secret, s.Sessions.TTL))
 }
 
-// clearSessionCookie removes the cookie of activity link's session when it
+// ClearSessionCookie removes the cookie of activity link's session when it
 // names the session idHash (and not a newer one of the activity).
-func (s *Server) clearSessionCookie(c echo.Context, link, idHash string) {
-	name := sessionCookieName(link)
-	if v, ok := s.cookie(c, name); ok && session.HashSecret(v) == idHash {
-		c.SetCookie(s.crossSiteCookie(name, "", -time.Second))
+func (s *Base) ClearSessionCookie(c echo.Context, link, idHash string) {
+	name := SessionCookieName(link)
+	if v, ok := s.Cookie(c, name); ok && session.HashSecret(v) == idHash {
+		c.SetCookie(s.CrossSiteCookie(name, "", -time.Second))
 	}
 }
 
-// refusedSession logs, for the operator, which session the access check
+// RefusedSession logs, for the operator, which session the access check
 // refused and why; the person sees the error's page.
-func (s *Server) refusedSession(c echo.Context, sess session.Session, err error) {
+func (s *Base) RefusedSession(c echo.Context, sess session.Session, err error) {
 	if roundtable.ErrorCode(err) != roundtable.EFORBIDDEN {
 		return
 	}
@@ -183,16 +183,16 @@ func (s *Server) refusedSession(c echo.Context, sess session.Session, err error)
 var errObserver = roundtable.Errorf(roundtable.EFORBIDDEN,
 	"You follow this discussion as a mentor: you can read it, but not post, reply, vote or flag in it. Go back to the discussion to continue.")
 
-// refuseObservers refuses the state-changing requests of an observer (an
+// RefuseObservers refuses the state-changing requests of an observer (an
 // LMS mentor): they read their cohort's discussion and change nothing in
 // it, but for marking their own notifications read.
-func (s *Server) refuseObservers(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Base) RefuseObservers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
-		if sess := c.Get(ctxSession).(session.Session); sess.Roles.IsObserver() && !strings.HasSuffix(c.Path(), "/notifications/read") {
+		if sess := c.Get(CtxSession).(session.Session); sess.Roles.IsObserver() && !strings.HasSuffix(c.Path(), "/notifications/read") {
 			return errObserver
 		}
 		return next(c)
@@ -200,32 +200,32 @@ func (s *Server) refuseObservers(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 const (
-	// ctxToken holds the fresh link token of a page whose session came
+	// CtxToken holds the fresh link token of a page whose session came
 	// from its token alone: its links and forms carry it.
-	ctxToken = "session_token"
+	CtxToken = "session_token"
 	// ctxSessionEnded marks the refusal of a page whose session has ended:
 	// its script may find the session again from the page's history.
 	ctxSessionEnded = "session_ended"
 )
 
-// sessionLayout is the layout of a page seen in a session: with the link
+// SessionLayout is the layout of a page seen in a session: with the link
 // token for its links and forms only when the session came from the token
-// alone (see requireSession).
-func (s *Server) sessionLayout(c echo.Context, title string) Layout {
-	l := s.layout(title)
-	if t, ok := c.Get(ctxToken).(string); ok {
+// alone (see RequireSession).
+func (s *Base) SessionLayout(c echo.Context, title string) Layout {
+	l := s.Layout(title)
+	if t, ok := c.Get(CtxToken).(string); ok {
 		l.SessionToken = t
 		l.TokenRefresh = "/a/" + c.Param("link") + "/token"
 	} else {
-		_, l.SessionCookie = c.Get(ctxSession).(session.Session)
+		_, l.SessionCookie = c.Get(CtxSession).(session.Session)
 	}
 	return l
 }
 
-// prefetchedViews holds, for a few seconds, the activity page that a launch
+// PrefetchedViews holds, for a few seconds, the activity page that a launch
 // already knows everything about, for the page view that follows it. A
 // miss (another replica, a slow browser) reads the database as usual.
-type prefetchedViews struct {
+type PrefetchedViews struct {
 	mu    sync.Mutex
 	views map[string]prefetchedView
 }
@@ -237,7 +237,7 @@ type prefetchedView struct {
 
 const prefetchTTL = 10 * time.Second
 
-func (p *prefetchedViews) put(sessionHash string, a course.Activity) {
+func (p *PrefetchedViews) Put(sessionHash string, a course.Activity) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -254,8 +254,8 @@ func (p *prefetchedViews) put(sessionHash string, a course.Activity) {
 	p.views[sessionHash] = prefetchedView{activity: a, expiry: now.Add(prefetchTTL)}
 }
 
-// take returns the view once, if it is still fresh and for this activity.
-func (p *prefetchedViews) take(sessionHash, linkID string) (course.Activity, bool) {
+// Take returns the view once, if it is still fresh and for this activity.
+func (p *PrefetchedViews) Take(sessionHash, linkID string) (course.Activity, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	v, ok := p.views[sessionHash]

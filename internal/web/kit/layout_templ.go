@@ -2,7 +2,7 @@
 
 // templ: version: v0.3.1118
 
-package web
+package kit
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
@@ -11,10 +11,10 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import "strconv"
 
-// pageLayout is every Roundtable page inside the LMS frame: the head, the
+// PageLayout is every Roundtable page inside the LMS frame: the head, the
 // session token's data for session.js, the optional live region, and the
 // scripts every page loads. topnav may be nil; children are the page.
-func pageLayout(l Layout, topnav templ.Component) templ.Component {
+func PageLayout(l Layout, topnav templ.Component) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -63,7 +63,7 @@ func pageLayout(l Layout, topnav templ.Component) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
-		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(l.Asset(faviconAsset)).ResolveURL(ctx)
+		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(l.Asset(FaviconAsset)).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 16, Col: 69}
 		}

@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/space"
 )
 
-// ctxSpace holds the session's space and the roles its person holds there
-// (an inSpace), set by requireSession.
-const ctxSpace = "space"
+// CtxSpace holds the session's space and the roles its person holds there
+// (an inSpace), set by RequireSession.
+const CtxSpace = "space"
 
 // inSpace is the space a session reads and writes in, and the roles its
 // person holds in the space itself (besides the course's).
@@ -28,7 +28,7 @@ type inSpace struct {
 // the first time anyone reaches it, and the person's roles there. Both are
 // kept in memory (the space for good, the roles for a few seconds), so a
 // page pays no query for them most of the time.
-func (s *Server) spaceOf(ctx context.Context, sess session.Session) (inSpace, error) {
+func (s *Base) spaceOf(ctx context.Context, sess session.Session) (inSpace, error) {
 	sp, err := s.Spaces.ForCohort(ctx, sess.OrgID, sess.CourseID, sess.LinkID, sess.CohortID)
 	if err != nil {
 		return inSpace{}, err
@@ -40,25 +40,25 @@ func (s *Server) spaceOf(ctx context.Context, sess session.Session) (inSpace, er
 	return inSpace{Space: sp, Roles: roles}, nil
 }
 
-// spaceIDOf is the id of the request's space (see requireSession).
-func spaceIDOf(c echo.Context) string { return c.Get(ctxSpace).(inSpace).Space.ID }
+// SpaceIDOf is the id of the request's space (see RequireSession).
+func SpaceIDOf(c echo.Context) string { return c.Get(CtxSpace).(inSpace).Space.ID }
 
 // ctxReached holds, in a space the session reached rather than its own
-// (see enterSpace), the path its pages live under: /a/<link>/s/<space>.
+// (see EnterSpace), the path its pages live under: /a/<link>/s/<space>.
 const ctxReached = "reached_space"
 
-// basePath is where the request's discussion pages live: /a/<link> in the
+// BasePath is where the request's discussion pages live: /a/<link> in the
 // session's own space, /a/<link>/s/<space> in a space it reached.
-func basePath(c echo.Context) string {
+func BasePath(c echo.Context) string {
 	if p, ok := c.Get(ctxReached).(string); ok {
 		return p
 	}
 	return "/a/" + c.Param("link")
 }
 
-// reachedSpace reports whether the request is in a space the session
+// ReachedSpace reports whether the request is in a space the session
 // reached, not the one it was launched into.
-func reachedSpace(c echo.Context) bool {
+func ReachedSpace(c echo.Context) bool {
 	_, ok := c.Get(ctxReached).(string)
 	return ok
 }
@@ -73,7 +73,7 @@ var (
 		"This discussion belongs to a cohort that is not yours, so you cannot read it. Go back to your activity to continue.")
 )
 
-// enterSpace lets a session into another space, named by id in the path,
+// EnterSpace lets a session into another space, named by id in the path,
 // without another launch: the way communities will be reached. The
 // session's launch (its activity, roles and cohort) stays what it
 // remembers; in the space the person holds the roles they hold now, in
@@ -81,10 +81,10 @@ var (
 // and in the space itself, and may enter only when the space's rules let
 // them read it. The pages of the request then see the session as it
 // stands in that space, under /a/<link>/s/<space>.
-func (s *Server) enterSpace(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Base) EnterSpace(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		sess := c.Get(ctxSession).(session.Session)
+		sess := c.Get(CtxSession).(session.Session)
 		sp, err := s.Spaces.Get(ctx, c.Param("space"))
 		if roundtable.ErrorCode(err) == roundtable.ENOTFOUND {
 			return errNoSuchSpace
@@ -123,19 +123,19 @@ func (s *Server) enterSpace(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return refusal
 		}
-		c.Set(ctxSession, there)
-		c.Set(ctxSpace, inSpace{Space: sp, Roles: held})
+		c.Set(CtxSession, there)
+		c.Set(CtxSpace, inSpace{Space: sp, Roles: held})
 		c.Set(ctxReached, "/a/"+c.Param("link")+"/s/"+sp.ID)
 		return next(c)
 	}
 }
 
-// toSessionActivity sends a request for one of the activity's own pages
+// ToSessionActivity sends a request for one of the activity's own pages
 // (notifications, participation, sign out...), made from a space the
 // session reached, to that page of the session's activity: the query,
 // token included, goes along, and a form is posted again there (307).
-func (s *Server) toSessionActivity(c echo.Context) error {
-	rest := strings.TrimPrefix(c.Request().URL.Path, basePath(c))
+func (s *Base) ToSessionActivity(c echo.Context) error {
+	rest := strings.TrimPrefix(c.Request().URL.Path, BasePath(c))
 	to := "/a/" + c.Param("link") + rest
 	if q := c.Request().URL.RawQuery; q != "" {
 		to += "?" + q

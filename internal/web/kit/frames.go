@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"log/slog"
@@ -14,7 +14,7 @@ import (
 
 // Which LMS may show a page in a frame: the session's own LMS for the pages
 // of a session, the LMS a refusal names for the page that refuses, and
-// nobody else. Handlers say so with frameBy; the Content-Security-Policy
+// nobody else. Handlers say so with FrameBy; the Content-Security-Policy
 // is written when the response starts, from what they said.
 
 const ctxFrameOrigins = "frame_origins"
@@ -29,11 +29,11 @@ const cspBase = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 // never try plain http to it again.
 const hstsMaxAge = "max-age=31536000"
 
-// securityHeaders sets the headers every response carries, and the CSP
+// SecurityHeaders sets the headers every response carries, and the CSP
 // when the response starts: its frame-ancestors are Roundtable itself and
-// the origins the handler allowed with frameBy. A route that sets its own
+// the origins the handler allowed with FrameBy. A route that sets its own
 // CSP (the admin console) keeps it.
-func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Base) SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -50,21 +50,21 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// frameBy lets origins show this response in a frame, besides Roundtable.
-func (s *Server) frameBy(c echo.Context, origins []string) {
+// FrameBy lets origins show this response in a frame, besides Roundtable.
+func (s *Base) FrameBy(c echo.Context, origins []string) {
 	c.Set(ctxFrameOrigins, origins)
 }
 
-// framed reports whether a handler already said who may frame the response.
-func framed(c echo.Context) bool {
+// Framed reports whether a handler already said who may frame the response.
+func Framed(c echo.Context) bool {
 	_, ok := c.Get(ctxFrameOrigins).([]string)
 	return ok
 }
 
-// frameByPlatform lets the LMS of a registration, whatever its status, show
+// FrameByPlatform lets the LMS of a registration, whatever its status, show
 // this response in a frame, with the origins of URLs from its signed launch
 // (see tenant.FrameOrigins). An unknown platform frames nothing.
-func (s *Server) frameByPlatform(c echo.Context, platformID string, launchURLs ...string) {
+func (s *Base) FrameByPlatform(c echo.Context, platformID string, launchURLs ...string) {
 	if platformID == "" {
 		return
 	}
@@ -74,23 +74,23 @@ func (s *Server) frameByPlatform(c echo.Context, platformID string, launchURLs .
 			slog.String("platform", platformID), slog.Any("error", err))
 		return
 	}
-	s.frameBy(c, origins)
+	s.FrameBy(c, origins)
 }
 
 // frameBySession lets the session's own LMS frame the response. A session
 // opened before sessions kept their LMS's origins takes its platform's.
-func (s *Server) frameBySession(c echo.Context, sess session.Session) {
+func (s *Base) frameBySession(c echo.Context, sess session.Session) {
 	if len(sess.FrameOrigins) == 0 {
-		s.frameByPlatform(c, sess.PlatformID)
+		s.FrameByPlatform(c, sess.PlatformID)
 		return
 	}
-	s.frameBy(c, sess.FrameOrigins)
+	s.FrameBy(c, sess.FrameOrigins)
 }
 
 // frameAncestors is the value of frame-ancestors: 'self' and each allowed
 // origin checked again as it goes into the header, so that a bad value
 // that reached the database is logged and left out, never pasted.
-func (s *Server) frameAncestors(c echo.Context) string {
+func (s *Base) frameAncestors(c echo.Context) string {
 	origins, _ := c.Get(ctxFrameOrigins).([]string)
 	var b strings.Builder
 	b.WriteString("'self'")
@@ -113,24 +113,24 @@ func (s *Server) frameAncestors(c echo.Context) string {
 // no plain-http page can set or shadow them. On http (the demo on
 // localhost) they keep their plain names: browsers differ on whether an
 // http page, even on localhost, may set a __Host- cookie.
-func (s *Server) cookieName(name string) string {
+func (s *Base) cookieName(name string) string {
 	if s.https {
 		return "__Host-" + name
 	}
 	return name
 }
 
-// crossSiteCookie is a cookie that an LMS iframe sends back: SameSite=None
+// CrossSiteCookie is a cookie that an LMS iframe sends back: SameSite=None
 // needs Secure, and Partitioned keeps it when third-party cookies are blocked.
-func (s *Server) crossSiteCookie(name, value string, maxAge time.Duration) *http.Cookie {
+func (s *Base) CrossSiteCookie(name, value string, maxAge time.Duration) *http.Cookie {
 	return &http.Cookie{
 		Name: s.cookieName(name), Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true,
 	}
 }
 
-// cookie is the value of one of Roundtable's cookies by its plain name.
-func (s *Server) cookie(c echo.Context, name string) (string, bool) {
+// Cookie is the value of one of Roundtable's cookies by its plain name.
+func (s *Base) Cookie(c echo.Context, name string) (string, bool) {
 	ck, err := c.Cookie(s.cookieName(name))
 	if err != nil {
 		return "", false

@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"bytes"
@@ -16,10 +16,10 @@ func TestLayoutLiveSrc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{assets: as}
+	s := &Base{assets: as}
 	render := func(l Layout) *goquery.Document {
 		var buf bytes.Buffer
-		if err := errorView(errorPage{L: l, Heading: "h", Message: "m"}).Render(context.Background(), &buf); err != nil {
+		if err := ErrorView(ErrorPage{L: l, Heading: "h", Message: "m"}).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
 		d, err := goquery.NewDocumentFromReader(&buf)
@@ -29,12 +29,12 @@ func TestLayoutLiveSrc(t *testing.T) {
 		return d
 	}
 
-	d := render(s.layout("Plain"))
+	d := render(s.Layout("Plain"))
 	if d.Find("[data-live-src], [data-live-status], script[src*='live.js']").Length() != 0 {
 		t.Fatal("a page without LiveSrc loads live updates")
 	}
 
-	l := s.layout("Live")
+	l := s.Layout("Live")
 	l.SessionToken = "tok+/="
 	l.LiveSrc = l.URL("/a/link-1/events?lastEventId=42")
 	d = render(l)

@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
-type errorPage struct {
+type ErrorPage struct {
 	L         Layout
 	Heading   string
 	Message   string
@@ -22,18 +22,18 @@ type errorPage struct {
 	Reference string
 }
 
-// discussionErrorPage is an error met inside an activity: the page keeps
+// ActivityErrorPage is an error met inside an activity: the page keeps
 // the activity's navigation and a way back to the discussion.
-type discussionErrorPage struct {
-	discussionBase
+type ActivityErrorPage struct {
+	ActivityBase
 	Heading   string
 	Message   string
 	Hint      string
 	Reference string
 }
 
-// problem is an RFC 9457 problem document for API clients.
-type problem struct {
+// Problem is an RFC 9457 problem document for API clients.
+type Problem struct {
 	Type      string `json:"type"`
 	Title     string `json:"title"`
 	Status    int    `json:"status"`
@@ -41,9 +41,9 @@ type problem struct {
 	Reference string `json:"reference"`
 }
 
-// handleError turns every error into one answer: a page a person
+// HandleError turns every error into one answer: a page a person
 // understands, or a JSON problem for API clients, with the detail logged.
-func (s *Server) handleError(err error, c echo.Context) {
+func (s *Base) HandleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
@@ -87,7 +87,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// failed for that: the client's doing, not a failure of ours.
 		s.Logger.InfoContext(c.Request().Context(), "request abandoned: the browser closed the connection",
 			slog.String("request_id", ref), slog.String("path", c.Request().URL.Path), slog.Any("error", err))
-		c.NoContent(statusClientClosed)
+		c.NoContent(StatusClientClosed)
 		return
 	}
 	if status >= 500 {
@@ -100,20 +100,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		c.JSON(status, problem{Type: "about:blank", Title: heading, Status: status, Detail: message, Reference: ref})
+		c.JSON(status, Problem{Type: "about:blank", Title: heading, Status: status, Detail: message, Reference: ref})
 		return
 	}
 	var rerr error
-	if _, inActivity := c.Get(ctxSession).(session.Session); inActivity && le == nil {
-		b, _ := s.discussionBase(c, heading)
-		rerr = s.renderPage(c, status, discussionErrorView(&discussionErrorPage{discussionBase: b, Heading: heading, Message: message, Reference: ref}))
+	if _, inActivity := c.Get(CtxSession).(session.Session); inActivity && le == nil {
+		b, _ := s.ActivityBase(c, heading)
+		rerr = s.RenderPage(c, status, ActivityErrorView(&ActivityErrorPage{ActivityBase: b, Heading: heading, Message: message, Reference: ref}))
 	} else {
-		page := errorPage{L: s.layout(heading), Heading: heading, Message: message, Reference: ref}
+		page := ErrorPage{L: s.Layout(heading), Heading: heading, Message: message, Reference: ref}
 		page.L.SessionEnded, _ = c.Get(ctxSessionEnded).(bool)
 		if le != nil {
 			page.Hint = ltiHint(le.Reason)
 		}
-		rerr = s.renderPage(c, status, errorView(page))
+		rerr = s.RenderPage(c, status, ErrorView(page))
 	}
 	if rerr != nil {
 		c.String(status, message+" Reference: "+ref)

@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"bytes"
@@ -23,12 +23,12 @@ func TestAbandonedRequestIsNotAServerFailure(t *testing.T) {
 		wantStatus int
 		wantLevel  string
 	}{
-		{"browser gone", true, statusClientClosed, "level=INFO"},
+		{"browser gone", true, StatusClientClosed, "level=INFO"},
 		{"browser waiting", false, http.StatusInternalServerError, "level=ERROR"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			s := &Server{Deps: Deps{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
+			s := &Base{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 			ctx, cancel := context.WithCancel(context.Background())
 			if c.gone {
 				cancel()
@@ -37,7 +37,7 @@ func TestAbandonedRequestIsNotAServerFailure(t *testing.T) {
 			}
 			req := httptest.NewRequest(http.MethodHead, "/a/link/t/thread", nil).WithContext(ctx)
 			rec := httptest.NewRecorder()
-			s.handleError(errors.New("interrupted (9)"), echo.New().NewContext(req, rec))
+			s.HandleError(errors.New("interrupted (9)"), echo.New().NewContext(req, rec))
 			if rec.Code != c.wantStatus || !strings.Contains(logs.String(), c.wantLevel) {
 				t.Errorf("status %d, log %q; want %d at %s", rec.Code, logs.String(), c.wantStatus, c.wantLevel)
 			}

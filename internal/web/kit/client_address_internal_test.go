@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"net"
@@ -39,7 +39,7 @@ func TestClientAddressTrustsOnlyTheListedProxies(t *testing.T) {
 			if tc.xff != "" {
 				r.Header.Set("X-Forwarded-For", tc.xff)
 			}
-			if got := clientAddress(tc.proxies)(r); got != tc.want {
+			if got := ClientAddress(tc.proxies)(r); got != tc.want {
 				t.Errorf("client %q, want %q", got, tc.want)
 			}
 		})

@@ -1,6 +1,4 @@
-//go:generate go tool templ generate
-
-package web
+package kit
 
 import (
 	"bytes"
@@ -70,10 +68,10 @@ func (l Layout) URL(p string) string {
 	return p + sep + "rt=" + url.QueryEscape(l.SessionToken)
 }
 
-// renderPage writes a page made of templ components (see layout.templ),
+// RenderPage writes a page made of templ components (see layout.templ),
 // or a fragment of one, straight into a pooled buffer. Every page is
 // written with templ: typed, compiled, escaped by context.
-func (s *Server) renderPage(c echo.Context, status int, page templ.Component) error {
+func (s *Base) RenderPage(c echo.Context, status int, page templ.Component) error {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= maxPooledPage {
@@ -96,8 +94,8 @@ var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // maxPooledPage bounds the buffers kept, so one huge page does not stay.
 const maxPooledPage = 1 << 20
 
-// layout returns the layout for a page title.
-func (s *Server) layout(title string) Layout {
+// Layout returns the layout for a page title.
+func (s *Base) Layout(title string) Layout {
 	return Layout{Title: title, Lang: "en", assets: s.assets}
 }
 
@@ -128,21 +126,21 @@ func (as *assets) url(name string) string {
 	return "/static/" + name + "?v=" + as.hashes[name]
 }
 
-// favicon answers the browsers that ask for /favicon.ico on their own (a
+// Favicon answers the browsers that ask for /favicon.ico on their own (a
 // page opened in a new window) with Roundtable's icon.
-func (s *Server) favicon(c echo.Context) error {
+func (s *Base) Favicon(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
-	b, err := fs.ReadFile(static.FS, faviconAsset)
+	b, err := fs.ReadFile(static.FS, FaviconAsset)
 	if err != nil {
 		return err
 	}
 	return c.Blob(http.StatusOK, "image/svg+xml", b)
 }
 
-// faviconAsset is the icon every page names and /favicon.ico serves.
-const faviconAsset = "img/roundtable.svg"
+// FaviconAsset is the icon every page names and /favicon.ico serves.
+const FaviconAsset = "img/roundtable.svg"
 
-func (s *Server) static(c echo.Context) error {
+func (s *Base) Static(c echo.Context) error {
 	name := c.Param("*")
 	hash, ok := s.assets.hashes[name]
 	if !ok {
