@@ -200,7 +200,7 @@ func activitySettingsView(p activitySettingsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = settingsFields(p.Settings).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = kit.SettingsFields(p.Settings).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
+	"github.com/roundtable-lms/roundtable/internal/web/kit/pagetest"
 )
 
 // The discussion's components, rendered as their pages render them: what
@@ -44,7 +45,7 @@ var reply = discussion.Post{ID: "p-2", ThreadID: "t-1", Author: discussion.Autho
 func renderPost(t *testing.T, b kit.ActivityBase, th discussion.Thread, p discussion.Post) *goquery.Selection {
 	t.Helper()
 	pv := postViews(b, b.Staff, th)(p)
-	return renderDoc(t, "view", postArticle(&pv)).Find("article.post")
+	return pagetest.RenderDoc(t, "view", postArticle(&pv)).Find("article.post")
 }
 
 func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
@@ -245,7 +246,7 @@ func TestThreadRowShowsTheThread(t *testing.T) {
 	th.Tags = []string{"ppe", "lab safety"}
 	th.Original = discussion.ThreadRef{ID: "t-0", Title: "Gloves?"}
 	th.LastActivity = time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
-	li := renderDoc(t, "view", threadItem(&b, &th)).Find("li.thread-item[data-testid=thread]")
+	li := pagetest.RenderDoc(t, "view", threadItem(&b, &th)).Find("li.thread-item[data-testid=thread]")
 	if li.AttrOr("data-thread-id", "") != "t-1" {
 		t.Fatalf("row %q", li.AttrOr("data-thread-id", ""))
 	}
@@ -275,11 +276,11 @@ func TestThreadRowShowsTheThread(t *testing.T) {
 		}
 	}
 	th.AcceptedPostID, th.Kind = "p-2", discussion.Question
-	if got := text(renderDoc(t, "view", threadItem(&b, &th)).Find("[data-testid=answered]")); got != "Answered" {
+	if got := text(pagetest.RenderDoc(t, "view", threadItem(&b, &th)).Find("[data-testid=answered]")); got != "Answered" {
 		t.Errorf("answered: %q", got)
 	}
 	th.Kind = discussion.Discussion
-	doc := renderDoc(t, "view", threadItem(&b, &th))
+	doc := pagetest.RenderDoc(t, "view", threadItem(&b, &th))
 	if doc.Find("[data-testid=answered], [data-testid=unanswered]").Length() != 0 || text(doc.Find(".badge.kind")) != "Discussion" {
 		t.Errorf("a discussion shows %q", text(doc.Find(".thread-title")))
 	}
@@ -313,7 +314,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 	page.L.Title = xss
 
 	t.Run("thread", func(t *testing.T) {
-		doc := renderDoc(t, "view", threadPageView(&page))
+		doc := pagetest.RenderDoc(t, "view", threadPageView(&page))
 		noMarkupFrom(t, doc)
 		for sel, want := range map[string]string{
 			"title": xss + " · Roundtable", "#thread-title": xss, "a.tag": "#" + xss, "[data-testid=duplicate-of] a": xss,
@@ -346,7 +347,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 		}
 	})
 	t.Run("row", func(t *testing.T) {
-		doc := renderDoc(t, "view", threadItem(&b, &th))
+		doc := pagetest.RenderDoc(t, "view", threadItem(&b, &th))
 		noMarkupFrom(t, doc)
 		if got := doc.Find("[data-testid=thread-link]").Text(); got != xss {
 			t.Errorf("title %q", got)
@@ -359,7 +360,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 		sp := searchPage{ActivityBase: b, Query: xss, Message: "Nothing matches " + xss, Results: []searchResultView{{
 			SearchResult: discussion.SearchResult{Title: []discussion.Highlight{{Text: xss}, {Text: xss, Marked: true}},
 				Snippet: []discussion.Highlight{{Text: xss, Marked: true}}, Author: th.Author}, URL: "/a/link-1/t/t-1"}}}
-		doc := renderDoc(t, "view", searchPageView(&sp))
+		doc := pagetest.RenderDoc(t, "view", searchPageView(&sp))
 		noMarkupFrom(t, doc)
 		if got := doc.Find("#search-q").AttrOr("value", ""); got != xss {
 			t.Errorf("query %q", got)
@@ -373,7 +374,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 		if got := doc.Find("[data-testid=snippet] mark").Text(); got != xss {
 			t.Errorf("snippet %q", got)
 		}
-		sug := renderDoc(t, "view", suggestionList([]suggestion{{SimilarThread: discussion.SimilarThread{Title: xss}, URL: "/a/link-1/t/t-1"}}))
+		sug := pagetest.RenderDoc(t, "view", suggestionList([]suggestion{{SimilarThread: discussion.SimilarThread{Title: xss}, URL: "/a/link-1/t/t-1"}}))
 		noMarkupFrom(t, sug)
 		if got := sug.Find("[data-testid=suggestion]").Text(); got != xss {
 			t.Errorf("suggestion %q", got)
@@ -381,7 +382,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 	})
 	t.Run("forms", func(t *testing.T) {
 		fp := threadFormPage{ActivityBase: b, Input: discussion.ThreadInput{Title: xss, Body: xss, Tags: xss}, Field: "title", Error: xss, Action: "/a/link-1/threads"}
-		doc := renderDoc(t, "view", threadFormView(&fp))
+		doc := pagetest.RenderDoc(t, "view", threadFormView(&fp))
 		noMarkupFrom(t, doc)
 		for sel, want := range map[string]string{"#title": xss, "#tags": xss} {
 			if got := doc.Find(sel).AttrOr("value", ""); got != want {
@@ -393,20 +394,20 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 			t.Errorf("the thread form shows its input and error wrongly")
 		}
 		ep := editPage{ActivityBase: b, ThreadURL: "/a/link-1/t/t-1", Action: "/a/link-1/t/t-1/p/p-2/edit", Opening: true, Title: xss, Body: xss, Field: "body", Error: xss}
-		doc = renderDoc(t, "view", editPostView(&ep))
+		doc = pagetest.RenderDoc(t, "view", editPostView(&ep))
 		noMarkupFrom(t, doc)
 		if doc.Find("#title").AttrOr("value", "") != xss || doc.Find("#body").Text() != xss || doc.Find("#body-error").Text() != xss ||
 			doc.Find("#body").AttrOr("aria-describedby", "") != "body-error" || doc.Find("#title[aria-invalid]").Length() != 0 {
 			t.Errorf("the edit form shows its input and error wrongly")
 		}
 		hp := historyPage{ActivityBase: b, ThreadURL: "/a/link-1/t/t-1", Revisions: []revisionView{{Revision: discussion.Revision{ID: "r-1", Title: xss}, HTML: renderedPosts.render(xss)}}}
-		doc = renderDoc(t, "view", postHistoryView(&hp))
+		doc = pagetest.RenderDoc(t, "view", postHistoryView(&hp))
 		noMarkupFrom(t, doc)
 		if doc.Find("[data-testid=revision] strong").Text() != xss {
 			t.Errorf("revision title %q", doc.Find("[data-testid=revision] strong").Text())
 		}
 		errPage := kit.ActivityErrorPage{ActivityBase: b, Heading: xss, Message: xss, Reference: xss}
-		doc = renderDoc(t, "view", kit.ActivityErrorView(&errPage))
+		doc = pagetest.RenderDoc(t, "view", kit.ActivityErrorView(&errPage))
 		noMarkupFrom(t, doc)
 		if doc.Find(".error-page h1").Text() != xss || doc.Find("[data-testid=error-ref]").Text() != xss {
 			t.Errorf("the error page shows %q", doc.Find(".error-page").Text())

@@ -29,5 +29,5 @@ const MaxSessionCookies = kit.MaxSessionCookies
 // RegisterKindForm registers fields as the settings fields of a kind's
 // form, as a kind built into Roundtable registers its components.
 func RegisterKindForm(form string, fields templ.Component) (withdraw func()) {
-	return registerKindForm(form, func(settingsForm, activity.Options) templ.Component { return fields }, nil)
+	return kit.RegisterKindForm(form, func(kit.SettingsForm, activity.Options) templ.Component { return fields }, nil)
 }

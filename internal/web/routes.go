@@ -2,27 +2,27 @@ package web
 
 // routes lists every route of the service.
 func (s *Server) routes() {
-	e := s.echo
+	e, l := s.echo, s.launch
 	e.GET("/", s.home)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/*", s.Static)
 	e.GET("/favicon.ico", s.Favicon)
-	e.GET("/.well-known/jwks.json", s.sharedJWKS)
-	e.GET("/lti/platforms/:id/jwks.json", s.registrationJWKS)
+	e.GET("/.well-known/jwks.json", l.SharedJWKS)
+	e.GET("/lti/platforms/:id/jwks.json", l.RegistrationJWKS)
 
-	loginLimit := s.loginLimit()
-	e.GET("/lti/login", s.ltiLogin, loginLimit)
-	e.POST("/lti/login", s.ltiLogin, loginLimit)
-	e.POST("/lti/launch", s.ltiLaunch)
-	e.GET("/lti/deep-link", s.deepLinkChooser)
-	e.POST("/lti/deep-link", s.deepLinkChoose)
+	loginLimit := l.LoginLimit()
+	e.GET("/lti/login", l.Login, loginLimit)
+	e.POST("/lti/login", l.Login, loginLimit)
+	e.POST("/lti/launch", l.Launch)
+	e.GET("/lti/deep-link", l.DeepLinkChooser)
+	e.POST("/lti/deep-link", l.DeepLinkChoose)
 
 	// Live event streams stay open, and a roster refresh waits on the
 	// LMS: neither takes one of the pages' turns.
 	e.GET("/a/:link/events", s.liveEvents, s.RequireSession, s.RequireCSRF)
 	e.POST("/a/:link/roster/refresh", s.refreshRoster, s.RequireSession, s.RequireCSRF)
-	e.GET("/a/:link/token", s.sessionToken, s.RequireSession)
+	e.GET("/a/:link/token", l.SessionToken, s.RequireSession)
 	a := e.Group("/a/:link", s.RequireSession, s.RequireCSRF, s.RefuseObservers, s.turns.Wait)
 	a.GET("", s.discussionList)
 	a.GET("/new", s.newThreadForm)
@@ -59,7 +59,7 @@ func (s *Server) routes() {
 	a.GET("/participation.csv", s.participationCSV)
 	a.GET("/roster", s.rosterView)
 	a.POST("/cohort", s.switchCohort)
-	a.POST("/sign-out", s.signOut)
+	a.POST("/sign-out", l.SignOut)
 	a.GET("/settings", s.activitySettings)
 	a.POST("/settings", s.saveActivitySettings)
 	a.GET("/grades", s.activityGrades)
@@ -105,6 +105,9 @@ func (s *Server) routes() {
 	sp.POST("/notifications/read", s.ToSessionActivity)
 	sp.POST("/sign-out", s.ToSessionActivity)
 
-	s.registrationRoutes()
+	// LTI Dynamic Registration and the Canvas JSON configuration.
+	e.GET("/lti/register", l.Register, l.RegisterLimit())
+	e.GET("/lti/config.json", l.CanvasConfig)
+
 	s.adminRoutes()
 }

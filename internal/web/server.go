@@ -28,6 +28,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/toolkey"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
+	"github.com/roundtable-lms/roundtable/internal/web/launch"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -93,6 +94,9 @@ type Deps struct {
 	Access *session.Access
 }
 
+// RegistrationConfig says how LMSs register by LTI Dynamic Registration.
+type RegistrationConfig = launch.RegistrationConfig
+
 // Server holds the Echo instance and what its handlers share.
 type Server struct {
 	*kit.Base
@@ -100,9 +104,10 @@ type Server struct {
 
 	// The settings of single areas.
 	Registration RegistrationConfig
-	LoginRate    int
 	LiveLimits   LiveLimits
 	Streams      context.Context
+
+	launch *launch.Handlers
 
 	// turns bounds how many of the activities' pages work at once.
 	turns kit.PageTurns
@@ -137,8 +142,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Base: base, echo: echo.New(), turns: kit.NewPageTurns(d.ActivePages),
-		Registration: d.Registration, LoginRate: d.LoginRate, LiveLimits: d.LiveLimits, Streams: d.Streams,
+		Registration: d.Registration, LiveLimits: d.LiveLimits, Streams: d.Streams,
 		writeLimits: newWriteLimits(d.WriteLimits)}
+	s.launch = &launch.Handlers{Base: base, Registration: d.Registration, LoginRate: d.LoginRate}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.HandleError
@@ -150,6 +156,12 @@ func New(d Deps) (*Server, error) {
 	e.Use(s.SecurityHeaders)
 	s.routes()
 	return s, nil
+}
+
+// RegisterPlatform registers an LMS by LTI Dynamic Registration (see
+// launch.Handlers.RegisterPlatform).
+func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, open bool) (tenant.Platform, error) {
+	return s.launch.RegisterPlatform(ctx, configURL, token, open)
 }
 
 // Handler is the server's http.Handler.

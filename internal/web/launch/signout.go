@@ -1,4 +1,4 @@
-package web
+package launch
 
 import (
 	"log/slog"
@@ -10,10 +10,10 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
-// signOut ends the session on the server, so that neither its cookie nor
+// SignOut ends the session on the server, so that neither its cookie nor
 // any of its link tokens opens the activity again, and says so in the
 // LMS's frame. Other activities' sessions of the same person go on.
-func (s *Server) signOut(c echo.Context) error {
+func (s *Handlers) SignOut(c echo.Context) error {
 	ctx := c.Request().Context()
 	sess := c.Get(kit.CtxSession).(session.Session)
 	if err := s.Sessions.End(ctx, sess); err != nil {
@@ -31,10 +31,10 @@ type freshToken struct {
 	Token string `json:"token"`
 }
 
-// sessionToken hands a page whose session came from its link token a fresh
+// SessionToken hands a page whose session came from its link token a fresh
 // token before that one expires (static/js/session.js); a page whose
 // cookie carries the session needs none.
-func (s *Server) sessionToken(c echo.Context) error {
+func (s *Handlers) SessionToken(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	t, ok := c.Get(kit.CtxToken).(string)
 	if !ok {

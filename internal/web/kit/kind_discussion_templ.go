@@ -2,7 +2,7 @@
 
 // templ: version: v0.3.1118
 
-package web
+package kit
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
@@ -12,10 +12,10 @@ import templruntime "github.com/a-h/templ/runtime"
 import "github.com/roundtable-lms/roundtable/internal/activity"
 
 // The discussion kinds' own settings fields (activity.DiscussionOptions).
-func init() { registerKindForm("discussion", discussionKindFields, discussionKindCompletion) }
+func init() { RegisterKindForm("discussion", discussionKindFields, discussionKindCompletion) }
 
 // discussionKindFields are how learners may post.
-func discussionKindFields(f settingsForm, o activity.DiscussionOptions) templ.Component {
+func discussionKindFields(f SettingsForm, o activity.DiscussionOptions) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -62,7 +62,7 @@ func discussionKindFields(f settingsForm, o activity.DiscussionOptions) templ.Co
 
 // discussionKindCompletion is the completion rule's minimums and how
 // credit follows it.
-func discussionKindCompletion(f settingsForm, o activity.DiscussionOptions) templ.Component {
+func discussionKindCompletion(f SettingsForm, o activity.DiscussionOptions) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

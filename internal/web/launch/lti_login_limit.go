@@ -1,4 +1,4 @@
-package web
+package launch
 
 import (
 	"log/slog"
@@ -15,12 +15,12 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/config"
 )
 
-// loginLimit bounds how many LTI logins one client address starts: each
+// LoginLimit bounds how many LTI logins one client address starts: each
 // stores a login state, and anyone may start one. A client over its budget
 // (LoginRate a minute, the whole minute's worth at once) gets a 429 page
 // telling when to try again. A class behind one school address opening the
 // activity together stays well inside the default.
-func (s *Server) loginLimit() echo.MiddlewareFunc {
+func (s *Handlers) LoginLimit() echo.MiddlewareFunc {
 	perMinute := s.LoginRate
 	if perMinute <= 0 {
 		perMinute = config.DefaultLoginRate

@@ -1,4 +1,4 @@
-package web
+package launch
 
 import (
 	"context"
@@ -47,17 +47,15 @@ const (
 	registerBurst = 5
 )
 
-// registrationRoutes serves LTI Dynamic Registration and the Canvas JSON
-// configuration.
-func (s *Server) registrationRoutes() {
-	limit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+// RegisterLimit bounds how often one client address opens LTI Dynamic
+// Registration (see registerEvery).
+func (s *Handlers) RegisterLimit() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(registerEvery), Burst: registerBurst, ExpiresIn: 10 * time.Minute}),
 		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
 		DenyHandler:         s.registerTooOften,
 	})
-	s.echo.GET("/lti/register", s.ltiRegister, limit)
-	s.echo.GET("/lti/config.json", s.canvasConfig)
 }
 
 // Outcomes of a registration, shown on the register page.
@@ -92,7 +90,7 @@ type registerPage struct {
 
 // registerLayout is the registration page's layout: its script asks the
 // LMS to close it.
-func (s *Server) registerLayout() kit.Layout {
+func (s *Handlers) registerLayout() kit.Layout {
 	l := s.Layout("Register Roundtable")
 	l.Scripts = []string{"js/register-close.js"}
 	return l
@@ -100,7 +98,7 @@ func (s *Server) registerLayout() kit.Layout {
 
 // toolDescription is what Roundtable asks of every LMS it registers with;
 // jwksURL is the new registration's own JWKS URL.
-func (s *Server) toolDescription(jwksURL string) lti.ToolDescription {
+func (s *Handlers) toolDescription(jwksURL string) lti.ToolDescription {
 	launch := s.URL("/lti/launch")
 	resourceLink, deepLinking := lms.Placements()
 	return lti.ToolDescription{
@@ -145,7 +143,7 @@ func (e *errRegistrationsCapped) Error() string {
 // pending approval. Nothing is saved unless the LMS accepted the
 // registration, and nothing is asked of the LMS once the hour's
 // registrations are spent.
-func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, open bool) (_ tenant.Platform, err error) {
+func (s *Handlers) RegisterPlatform(ctx context.Context, configURL, token string, open bool) (_ tenant.Platform, err error) {
 	if err := s.registrationAllowance(ctx); err != nil {
 		return tenant.Platform{}, err
 	}
@@ -190,7 +188,7 @@ func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, 
 // registrationAllowance refuses a registration when the last hour already
 // saw Registration.PerHour of them. Two registrations racing for the last
 // place may both pass: the bound is for floods, not for exact counts.
-func (s *Server) registrationAllowance(ctx context.Context) error {
+func (s *Handlers) registrationAllowance(ctx context.Context) error {
 	limit := s.Registration.PerHour
 	if limit <= 0 {
 		limit = 20
@@ -208,7 +206,7 @@ func (s *Server) registrationAllowance(ctx context.Context) error {
 
 // registerTooOften answers a client address that opened /lti/register
 // too often.
-func (s *Server) registerTooOften(c echo.Context, ip string, _ error) error {
+func (s *Handlers) registerTooOften(c echo.Context, ip string, _ error) error {
 	ref := c.Response().Header().Get(echo.HeaderXRequestID)
 	s.Logger.InfoContext(c.Request().Context(), "dynamic registration refused: too many attempts from one address",
 		slog.String("request_id", ref), slog.String("client_ip", ip))
@@ -219,13 +217,13 @@ func (s *Server) registerTooOften(c echo.Context, ip string, _ error) error {
 		Message: "Roundtable received several registration attempts from your address in a short time. Wait a few seconds, then start the registration again from your LMS."}))
 }
 
-// ltiRegister is the tool's LTI Dynamic Registration initiation URL. The
+// Register is the tool's LTI Dynamic Registration initiation URL. The
 // LMS opens it, usually in a frame, with openid_configuration and
 // registration_token; the page tells the admin what happened and then asks
 // the LMS to close it. Whoever opens it is not authenticated: the page
 // says what went wrong in Roundtable's words, and what the LMS answered
 // goes to the log and the admin console, under the page's reference.
-func (s *Server) ltiRegister(c echo.Context) error {
+func (s *Handlers) Register(c echo.Context) error {
 	ctx := c.Request().Context()
 	ref := c.Response().Header().Get(echo.HeaderXRequestID)
 	configURL := strings.TrimSpace(c.QueryParam("openid_configuration"))
@@ -269,7 +267,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 // registrationFailed answers a registration that did not happen: the
 // page in Roundtable's words, a log line and a console entry with what
 // the LMS said.
-func (s *Server) registrationFailed(c echo.Context, pg registerPage, configURL string, err error) error {
+func (s *Handlers) registrationFailed(c echo.Context, pg registerPage, configURL string, err error) error {
 	ctx := c.Request().Context()
 	ref := pg.Reference
 	var capped *errRegistrationsCapped
@@ -314,13 +312,13 @@ func isWebURL(raw string) bool {
 	return strings.HasPrefix(raw, "https://") || strings.HasPrefix(raw, "http://")
 }
 
-// canvasConfig serves the JSON configuration a Canvas admin pastes (or
+// CanvasConfig serves the JSON configuration a Canvas admin pastes (or
 // points to) when adding Roundtable as an LTI 1.3 developer key. Each
 // registration signs with keys of its own, so the configuration names the
 // registration it is for (?platform=ID, the id the admin console chose
 // for it) and gives that registration's JWKS URL; there is no key every
 // Canvas would share.
-func (s *Server) canvasConfig(c echo.Context) error {
+func (s *Handlers) CanvasConfig(c echo.Context) error {
 	id := c.QueryParam("platform")
 	if !tenant.ValidID(id) {
 		return c.JSON(http.StatusBadRequest, kit.Problem{Type: "about:blank", Title: "Name the registration", Status: http.StatusBadRequest,

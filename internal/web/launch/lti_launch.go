@@ -1,4 +1,4 @@
-package web
+package launch
 
 import (
 	"context"
@@ -29,9 +29,9 @@ type launchStoragePage struct {
 	Action         string
 }
 
-// ltiLaunch receives the platform's id_token and state, verifies both, and
+// Launch receives the platform's id_token and state, verifies both, and
 // records the launch. A rejected launch stores nothing.
-func (s *Server) ltiLaunch(c echo.Context) error {
+func (s *Handlers) Launch(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, 256<<10)
@@ -147,7 +147,7 @@ var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-i
 // statement. A launch lost in a crash is redone by opening the activity
 // again, so its commit need not wait for the disk. setup tells that staff
 // opened an activity nobody set up (no settings, no placement).
-func (s *Server) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string, frames []string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
+func (s *Handlers) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string, frames []string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
 	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
 	if err != nil {
 		return "", session.Session{}, nil, false, err
@@ -220,7 +220,7 @@ func launchFrameURLs(l *lti.Launch) []string {
 
 // storageTicket proves that the launch page this server rendered, and not
 // a forged form, posts the launch confirmed from platform storage.
-func (s *Server) storageTicket(ls session.LoginState) string {
+func (s *Handlers) storageTicket(ls session.LoginState) string {
 	mac := hmac.New(sha256.New, s.Secret)
 	mac.Write([]byte("platform storage\x00" + ls.State + "\x00" + ls.Nonce))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))

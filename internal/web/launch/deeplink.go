@@ -1,4 +1,4 @@
-package web
+package launch
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func registrationCustom() map[string]string {
 // deepLinkLaunch answers a verified LtiDeepLinkingRequest: staff get the
 // page that chooses what to place; the request's settings stay on the
 // server, named by a secret the page carries.
-func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch) error {
+func (s *Handlers) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch) error {
 	ctx := c.Request().Context()
 	roles := course.RolesFromLTI(launch.Roles)
 	settings := launch.DeepLinking
@@ -101,7 +101,7 @@ func (s *Server) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch
 
 // useLoginState spends a launch's login state that opens no session; a
 // state already spent is a replay, refused as a launch is.
-func (s *Server) useLoginState(c echo.Context, platformID, state string) error {
+func (s *Handlers) useLoginState(c echo.Context, platformID, state string) error {
 	ctx := c.Request().Context()
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)
@@ -124,7 +124,7 @@ type chooserPage struct {
 	// default title.
 	Title      string
 	TitleError string
-	Settings   settingsForm
+	Settings   kit.SettingsForm
 	Placed     []course.Placement
 	Error      string
 	Notice     string
@@ -132,15 +132,15 @@ type chooserPage struct {
 	Field string
 }
 
-// deepLinkChooser shows what an instructor can place.
-func (s *Server) deepLinkChooser(c echo.Context) error {
+// DeepLinkChooser shows what an instructor can place.
+func (s *Handlers) DeepLinkChooser(c echo.Context) error {
 	secret := c.QueryParam("dl")
 	req, err := s.Courses.PlacementRequest(c.Request().Context(), secret)
 	if err != nil {
 		return err
 	}
 	s.FrameByPlatform(c, req.PlatformID, req.ReturnURL)
-	pg, err := s.chooser(c.Request().Context(), secret, req, "", settingsForm{S: course.DefaultSettings("", "")})
+	pg, err := s.chooser(c.Request().Context(), secret, req, "", kit.SettingsForm{S: course.DefaultSettings("", "")})
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (s *Server) deepLinkChooser(c echo.Context) error {
 	return s.RenderPage(c, http.StatusOK, chooserView(pg))
 }
 
-func (s *Server) chooser(ctx context.Context, secret string, req course.PlacementRequest, title string, form settingsForm) (chooserPage, error) {
+func (s *Handlers) chooser(ctx context.Context, secret string, req course.PlacementRequest, title string, form kit.SettingsForm) (chooserPage, error) {
 	pg := chooserPage{L: s.Layout("Add a Roundtable activity"), Secret: secret, Request: req, Title: title, Settings: form}
 	for _, id := range req.Placed {
 		p, err := s.Courses.Placement(ctx, req.PlatformID, id)
@@ -162,9 +162,9 @@ func (s *Server) chooser(ctx context.Context, secret string, req course.Placemen
 	return pg, nil
 }
 
-// deepLinkChoose takes the chooser's form: place the activity (and any
+// DeepLinkChoose takes the chooser's form: place the activity (and any
 // added before), add it and choose another, or cancel.
-func (s *Server) deepLinkChoose(c echo.Context) error {
+func (s *Handlers) DeepLinkChoose(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, 64<<10)
@@ -204,7 +204,7 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 	}
 	title := r.PostForm.Get("title")
 	st := course.DefaultSettings("", "")
-	perr := parseSettingsForm(c, &st)
+	perr := kit.ParseSettingsForm(c, &st)
 	if perr == nil {
 		placed := title
 		if strings.TrimSpace(placed) == "" {
@@ -217,7 +217,7 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 		if roundtable.ErrorCode(perr) != roundtable.EINVALID {
 			return perr
 		}
-		form := settingsForm{S: st, Typed: typedValues(r.PostForm)}
+		form := kit.SettingsForm{S: st, Typed: kit.TypedValues(r.PostForm)}
 		pg, err := s.chooser(ctx, secret, req, title, form)
 		if err != nil {
 			return err
@@ -252,7 +252,7 @@ func (s *Server) deepLinkChoose(c echo.Context) error {
 
 // contentItem is the LMS link of a placement: it launches Roundtable and
 // names the placement, and asks for a gradebook column when graded.
-func (s *Server) contentItem(p course.Placement) lti.ContentItem {
+func (s *Handlers) contentItem(p course.Placement) lti.ContentItem {
 	it := lti.ContentItem{Type: lti.ContentTypeLTIResourceLink, Title: p.Title, Text: markdown.PlainText(p.Settings.Instructions, 300),
 		URL: s.URL("/lti/launch?" + url.Values{placementParam: {p.ID}}.Encode()), Custom: map[string]string{placementParam: p.ID}}
 	if p.Settings.Graded {
@@ -274,7 +274,7 @@ type deepLinkReturnPage struct {
 
 // answerDeepLink signs the response to req and posts it back to the LMS
 // from the browser: at once, or after the person read heading and message.
-func (s *Server) answerDeepLink(c echo.Context, status int, req course.PlacementRequest, items []lti.ContentItem, resp lti.DeepLinkingResponse, heading, message string) error {
+func (s *Handlers) answerDeepLink(c echo.Context, status int, req course.PlacementRequest, items []lti.ContentItem, resp lti.DeepLinkingResponse, heading, message string) error {
 	ctx := c.Request().Context()
 	reg, err := s.Registry.Get(ctx, req.PlatformID)
 	if err != nil {
@@ -317,7 +317,7 @@ func placementOf(l *lti.Launch) string {
 // and reports whether it did. An unknown id, another platform's, or one
 // placed in another deployment or course (see course.Placement.AdoptableBy)
 // is ignored with a log line: the link then behaves as one added by hand.
-func (s *Server) adoptPlacement(ctx context.Context, plan *course.LaunchPlan, in course.LaunchInput, placementID string) (bool, error) {
+func (s *Handlers) adoptPlacement(ctx context.Context, plan *course.LaunchPlan, in course.LaunchInput, placementID string) (bool, error) {
 	if placementID == "" || plan.HasSettings() {
 		return false, nil
 	}

@@ -1,4 +1,4 @@
-package web
+package launch
 
 import (
 	"crypto/sha256"
@@ -34,16 +34,16 @@ type loginStoragePage struct {
 
 // storageLayout is the layout of the sign-in pages that go through the
 // LMS's storage (platform-storage.js).
-func (s *Server) storageLayout() kit.Layout {
+func (s *Handlers) storageLayout() kit.Layout {
 	l := s.Layout("Signing in")
 	l.Scripts = []string{"js/platform-storage.js"}
 	return l
 }
 
-// ltiLogin answers an OIDC third-party initiated login (GET or POST).
+// Login answers an OIDC third-party initiated login (GET or POST).
 // Anyone can start one: loginLimit bounds how many one client address
 // starts, and the session store how many one platform has unfinished.
-func (s *Server) ltiLogin(c echo.Context) error {
+func (s *Handlers) Login(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := c.Request().ParseForm(); err != nil {
 		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonMalformedRequest, Message: "The sign-in request from your course was malformed.", Detail: err.Error()})
@@ -110,7 +110,7 @@ func (s *Server) ltiLogin(c echo.Context) error {
 // registry knows it (issuer and client id, or an issuer with one
 // registration), so the refusal shows on that platform's health; empty
 // otherwise.
-func (s *Server) loginPlatform(c echo.Context, req lti.LoginRequest) string {
+func (s *Handlers) loginPlatform(c echo.Context, req lti.LoginRequest) string {
 	if req.Issuer == "" || len(req.Issuer) > 1024 || len(req.ClientID) > 1024 {
 		return ""
 	}
@@ -125,7 +125,7 @@ func (s *Server) loginPlatform(c echo.Context, req lti.LoginRequest) string {
 // tooManyLogins refuses a login while its platform has too many unfinished
 // ones: someone is starting logins without finishing them. Real sign-ins
 // succeed again as those expire.
-func (s *Server) tooManyLogins(c echo.Context, platformID string) error {
+func (s *Handlers) tooManyLogins(c echo.Context, platformID string) error {
 	c.Response().Header().Set("Retry-After", "60")
 	return s.rejectLTI(c, platformID, &lti.Error{Reason: lti.ReasonTooManyLogins,
 		Message: "Too many sign-ins to Roundtable from your LMS are under way right now. Please wait a minute, then open the activity again from your course.",
@@ -140,7 +140,7 @@ func unknownDeployment(id string) *lti.Error {
 
 // browserID returns the browser's binding cookie, setting a new one when the
 // browser has none.
-func (s *Server) browserID(c echo.Context) string {
+func (s *Handlers) browserID(c echo.Context) string {
 	if v, ok := s.Cookie(c, browserCookie); ok && len(v) >= 32 && len(v) <= 64 {
 		return v
 	}
@@ -155,7 +155,7 @@ func hashBrowser(id string) string {
 }
 
 // ours reports whether a URL is under the tool's base URL.
-func (s *Server) ours(raw string) bool {
+func (s *Handlers) ours(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return false
@@ -175,7 +175,7 @@ func origin(raw string) string {
 // it on the platform's health (its typed reason and, labelled as the
 // request's, the values it names; at most once a minute per platform), and
 // answers the person with a clear page.
-func (s *Server) rejectLTI(c echo.Context, platformID string, err error) error {
+func (s *Handlers) rejectLTI(c echo.Context, platformID string, err error) error {
 	le, ok := err.(*lti.Error)
 	if !ok {
 		return err

@@ -2,20 +2,20 @@
 
 // templ: version: v0.3.1118
 
-package web
+package kit
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-// settingsFields are the fields of an activity's settings (course.Settings),
+// SettingsFields are the fields of an activity's settings (course.Settings),
 // for the settings page and the deep-linking chooser. Each field shows its
 // error beside it; numbers keep what was typed. The fields every kind has
 // are here; each kind's own are its registered components (see
-// registerKindForm): its fields after who talks to whom, its completion
+// RegisterKindForm): its fields after who talks to whom, its completion
 // inside grading.
-func settingsFields(f settingsForm) templ.Component {
+func SettingsFields(f SettingsForm) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -220,7 +220,7 @@ func settingsFields(f settingsForm) templ.Component {
 
 // settingsNumber is a number field of the settings without a hint: its
 // error, when it is the field in error, describes it.
-func settingsNumber(f settingsForm, name, value, low, high string) templ.Component {
+func settingsNumber(f SettingsForm, name, value, low, high string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
