@@ -30,95 +30,165 @@ type launchStoragePage struct {
 }
 
 // Launch receives the platform's id_token and state, verifies both, and
-// records the launch. A rejected launch stores nothing.
+// records the launch. A rejected launch stores nothing. It is four steps:
+// validate what the platform posted, record the launch and open a
+// session, set the session in the browser, and choose where the person
+// lands.
 func (s *Handlers) Launch(c echo.Context) error {
+	v, err := s.validateLaunch(c)
+	if err != nil {
+		return err
+	}
+	if !v.bound {
+		// The login's cookie did not come back: nothing is written until
+		// the platform's storage confirms the login in this browser.
+		return s.confirmFromStorage(c, v)
+	}
+	if err := s.checkDeploymentAndTarget(c, v); err != nil {
+		return err
+	}
+	if v.launch.MessageType == lti.MessageDeepLinking {
+		return s.deepLinkLaunch(c, v.state.State, v.launch)
+	}
+	opened, err := s.record(c, v)
+	if err != nil {
+		return err
+	}
+	s.SetSessionCookie(c, opened.sess.LinkID, opened.secret)
+	return s.land(c, opened)
+}
+
+// validatedLaunch is a launch whose id_token verified, with the login
+// state it answers.
+type validatedLaunch struct {
+	pending session.PendingLaunch
+	state   session.LoginState
+	reg     lti.Registration
+	launch  *lti.Launch
+	idToken string
+	// claimedDeployment is the deployment the token named before it was
+	// verified (the peek looked it up).
+	claimedDeployment string
+	// frames are the origins that may show the pages of the launch.
+	frames []string
+	// bound is true when the login started in this browser: its cookie
+	// came back, or the platform's storage confirmed it.
+	bound bool
+}
+
+// validateLaunch reads the posted form, finds its login state and
+// verifies the id_token against the state's platform. From the state on,
+// whatever happens next is shown in that platform's frame.
+func (s *Handlers) validateLaunch(c echo.Context) (validatedLaunch, error) {
 	ctx := c.Request().Context()
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, 256<<10)
 	if err := r.ParseForm(); err != nil {
-		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonMalformedRequest, Message: "The sign-in message from your course was malformed or too large.", Detail: err.Error()})
+		return validatedLaunch{}, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonMalformedRequest, Message: "The sign-in message from your course was malformed or too large.", Detail: err.Error()})
 	}
 	if e := r.PostForm.Get("error"); e != "" {
 		// The platform refused the login (Canvas does when its message hint
 		// expired during a slow login).
-		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonPlatformError,
+		return validatedLaunch{}, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonPlatformError,
 			Message: "Your course could not complete the sign-in. Please go back to your course and open the activity again.",
 			Detail:  "platform answered error=" + e + ": " + r.PostForm.Get("error_description")})
 	}
-	idToken, state := r.PostForm.Get("id_token"), r.PostForm.Get("state")
+	v := validatedLaunch{idToken: r.PostForm.Get("id_token")}
+	state := r.PostForm.Get("state")
 	if state == "" {
-		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
+		return v, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
 	}
-	claimedDeployment := lti.TokenDeploymentID(idToken)
-	pending, found, err := s.Sessions.PeekLaunch(ctx, state, claimedDeployment)
+	v.claimedDeployment = lti.TokenDeploymentID(v.idToken)
+	pending, found, err := s.Sessions.PeekLaunch(ctx, state, v.claimedDeployment)
 	if err != nil {
-		return err
+		return v, err
 	}
 	if !found {
-		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used or has expired. Please open the activity again from your course.", Detail: "state unknown, expired or already used"})
+		return v, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used or has expired. Please open the activity again from your course.", Detail: "state unknown, expired or already used"})
 	}
-	ls := pending.LoginState
+	v.pending, v.state = pending, pending.LoginState
+	ls := v.state
 	// Whatever happens next is shown in this platform's frame.
 	s.FrameBy(c, tenant.FrameOrigins(pending.Platform.Issuer, pending.Platform.AuthURL))
-	reg, err := tenant.Usable(pending.Platform)
-	if err != nil {
-		return s.rejectLTI(c, ls.PlatformID, err)
+	if v.reg, err = tenant.Usable(pending.Platform); err != nil {
+		return v, s.rejectLTI(c, ls.PlatformID, err)
 	}
 
-	bound := false
-	if v, ok := s.Cookie(c, browserCookie); ok && hmac.Equal([]byte(hashBrowser(v)), []byte(ls.BrowserHash)) {
-		bound = true
+	if ck, ok := s.Cookie(c, browserCookie); ok && hmac.Equal([]byte(hashBrowser(ck)), []byte(ls.BrowserHash)) {
+		v.bound = true
 	} else if ls.StorageTarget != "" {
 		if t := r.PostForm.Get("storage_ticket"); t != "" && hmac.Equal([]byte(t), []byte(s.storageTicket(ls))) {
-			bound = true
+			v.bound = true
 		}
 	}
 
-	launch, err := s.Validator.Validate(ctx, idToken, reg, ls.Nonce)
-	if err != nil {
-		return s.rejectLTI(c, reg.ID, err)
+	if v.launch, err = s.Validator.Validate(ctx, v.idToken, v.reg, ls.Nonce); err != nil {
+		return v, s.rejectLTI(c, v.reg.ID, err)
 	}
 	// The verified launch also tells where the course is shown.
-	frames := tenant.FrameOrigins(reg.Issuer, reg.AuthURL, launchFrameURLs(launch)...)
-	s.FrameBy(c, frames)
-	if !bound {
-		if ls.StorageTarget == "" {
-			return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonStateNotBound, Message: "Roundtable could not confirm that this sign-in started in this browser.", Detail: "login state cookie missing or different"})
-		}
-		// No cookie came back, but the platform keeps our state: let the
-		// page confirm it from the platform's storage, then post again.
-		return s.RenderPage(c, http.StatusOK, launchStorageView(launchStoragePage{
-			L: s.storageLayout(), Target: ls.StorageTarget, PlatformOrigin: origin(reg.AuthURL),
-			State: ls.State, Nonce: ls.Nonce, IDToken: idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
-		}))
+	v.frames = tenant.FrameOrigins(v.reg.Issuer, v.reg.AuthURL, launchFrameURLs(v.launch)...)
+	s.FrameBy(c, v.frames)
+	return v, nil
+}
+
+// confirmFromStorage answers a verified launch whose login cookie did not
+// come back: with the page that confirms the login from the platform's
+// storage, when the login kept its state there, else with a refusal.
+func (s *Handlers) confirmFromStorage(c echo.Context, v validatedLaunch) error {
+	ls := v.state
+	if ls.StorageTarget == "" {
+		return s.rejectLTI(c, v.reg.ID, &lti.Error{Reason: lti.ReasonStateNotBound, Message: "Roundtable could not confirm that this sign-in started in this browser.", Detail: "login state cookie missing or different"})
 	}
+	return s.RenderPage(c, http.StatusOK, launchStorageView(launchStoragePage{
+		L: s.storageLayout(), Target: ls.StorageTarget, PlatformOrigin: origin(v.reg.AuthURL),
+		State: ls.State, Nonce: ls.Nonce, IDToken: v.idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
+	}))
+}
+
+// checkDeploymentAndTarget refuses a verified launch from a deployment
+// the registration does not know, or to an address outside this
+// Roundtable.
+func (s *Handlers) checkDeploymentAndTarget(c echo.Context, v validatedLaunch) error {
 	// The token verified, so the deployment it names is the one the peek
 	// already looked up.
-	ok := pending.DeploymentKnown && launch.DeploymentID == claimedDeployment
-	if err == nil && !ok {
+	launch := v.launch
+	ok := v.pending.DeploymentKnown && launch.DeploymentID == v.claimedDeployment
+	if !ok {
 		// The id_token is verified: a dynamic registration that returned
 		// no deployment id takes this one as its first.
-		ok, err = s.Registry.AcceptDeployment(ctx, reg.ID, launch.DeploymentID)
-	}
-	if err != nil {
-		return err
+		var err error
+		if ok, err = s.Registry.AcceptDeployment(c.Request().Context(), v.reg.ID, launch.DeploymentID); err != nil {
+			return err
+		}
 	}
 	if !ok {
-		return s.rejectLTI(c, reg.ID, unknownDeployment(launch.DeploymentID))
+		return s.rejectLTI(c, v.reg.ID, unknownDeployment(launch.DeploymentID))
 	}
 	if launch.TargetLinkURI != "" && !s.ours(launch.TargetLinkURI) {
-		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonBadTargetLinkURI, Message: "Your course asked to open an address that is not part of this Roundtable.", Detail: "target_link_uri claim " + launch.TargetLinkURI})
+		return s.rejectLTI(c, v.reg.ID, &lti.Error{Reason: lti.ReasonBadTargetLinkURI, Message: "Your course asked to open an address that is not part of this Roundtable.", Detail: "target_link_uri claim " + launch.TargetLinkURI})
 	}
-	if launch.MessageType == lti.MessageDeepLinking {
-		return s.deepLinkLaunch(c, ls.State, launch)
-	}
+	return nil
+}
 
-	secret, sess, view, setup, err := s.recordLaunch(ctx, ls.State, launchInput(launch, pending.Platform.OrgID), placementOf(launch), frames)
+// openedSession is what recording a launch opened.
+type openedSession struct {
+	secret string
+	sess   session.Session
+	// setup tells that staff opened an activity nobody set up.
+	setup bool
+}
+
+// record records the launch and opens its session (see recordLaunch),
+// keeps what the page that follows will read, and notes the platform's
+// last launch for the admin console.
+func (s *Handlers) record(c echo.Context, v validatedLaunch) (openedSession, error) {
+	ctx := c.Request().Context()
+	secret, sess, view, setup, err := s.recordLaunch(ctx, v.state.State, launchInput(v.launch, v.pending.Platform.OrgID), placementOf(v.launch), v.frames)
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
-			return s.rejectLTI(c, reg.ID, le)
+			return openedSession{}, s.rejectLTI(c, v.reg.ID, le)
 		}
-		return err
+		return openedSession{}, err
 	}
 	s.Sessions.Remember(sess)
 	if view != nil {
@@ -126,17 +196,22 @@ func (s *Handlers) Launch(c echo.Context) error {
 	}
 	// Health for the admin console: at most one write a minute per platform,
 	// outside the launch's transaction; a failure is retried on a later launch.
-	if err := s.Registry.TouchLaunch(ctx, reg.ID); err != nil {
-		s.Logger.WarnContext(ctx, "cannot record the platform's last launch", slog.String("platform", reg.ID), slog.Any("error", err))
+	if err := s.Registry.TouchLaunch(ctx, v.reg.ID); err != nil {
+		s.Logger.WarnContext(ctx, "cannot record the platform's last launch", slog.String("platform", v.reg.ID), slog.Any("error", err))
 	}
-	s.SetSessionCookie(c, sess.LinkID, secret)
-	// The token in the URL keeps the page working when the cookie does not
-	// come back from inside the LMS frame; when it does, the page drops it.
-	if setup {
+	return openedSession{secret: secret, sess: sess, setup: setup}, nil
+}
+
+// land sends the person to the activity's first page: its settings when
+// staff open an activity nobody set up, else its discussion. The token in
+// the URL keeps the page working when the cookie does not come back from
+// inside the LMS frame; when it does, the page drops it.
+func (s *Handlers) land(c echo.Context, o openedSession) error {
+	if o.setup {
 		// Nobody set this activity up: staff choose its settings first.
-		return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"/settings?setup=1&rt="+s.Sessions.Token(sess))
+		return c.Redirect(http.StatusSeeOther, "/a/"+o.sess.LinkID+"/settings?setup=1&rt="+s.Sessions.Token(o.sess))
 	}
-	return c.Redirect(http.StatusSeeOther, "/a/"+sess.LinkID+"?rt="+s.Sessions.Token(sess))
+	return c.Redirect(http.StatusSeeOther, "/a/"+o.sess.LinkID+"?rt="+s.Sessions.Token(o.sess))
 }
 
 var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used. Please open the activity again from your course.", Detail: "state consumed by a concurrent launch (replay)"}
