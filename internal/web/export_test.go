@@ -4,20 +4,17 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/roundtable-lms/roundtable/internal/activity"
+	"github.com/roundtable-lms/roundtable/internal/web/discuss"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Hooks for the web_test package.
 
-func init() { renderedPosts.renders = map[string]int{} }
+func init() { discuss.CountMarkdownRenders() }
 
 // MarkdownRenders is how many times the process rendered a post's text
 // (its cache missed).
-func MarkdownRenders(body string) int {
-	renderedPosts.mu.Lock()
-	defer renderedPosts.mu.Unlock()
-	return renderedPosts.renders[body]
-}
+func MarkdownRenders(body string) int { return discuss.MarkdownRenders(body) }
 
 // SessionCookieName names the session cookie of the activity whose id is
 // link (without the __Host- prefix of an https installation).

@@ -27,8 +27,10 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/toolkey"
+	"github.com/roundtable-lms/roundtable/internal/web/discuss"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/internal/web/launch"
+	"github.com/roundtable-lms/roundtable/internal/web/staff"
 	"github.com/roundtable-lms/roundtable/lti"
 )
 
@@ -97,6 +99,9 @@ type Deps struct {
 // RegistrationConfig says how LMSs register by LTI Dynamic Registration.
 type RegistrationConfig = launch.RegistrationConfig
 
+// LiveLimits bound the open live event streams.
+type LiveLimits = discuss.LiveLimits
+
 // Server holds the Echo instance and what its handlers share.
 type Server struct {
 	*kit.Base
@@ -104,18 +109,13 @@ type Server struct {
 
 	// The settings of single areas.
 	Registration RegistrationConfig
-	LiveLimits   LiveLimits
-	Streams      context.Context
 
-	launch *launch.Handlers
+	launch  *launch.Handlers
+	discuss *discuss.Handlers
+	staff   *staff.Handlers
 
 	// turns bounds how many of the activities' pages work at once.
 	turns kit.PageTurns
-	// openStreams counts the live event streams against LiveLimits.
-	openStreams streamCounts
-	// writeLimits bounds each person's votes, accepts, endorsements,
-	// edits, flags and follows.
-	writeLimits writeLimits
 }
 
 // New builds the server and its routes.
@@ -142,9 +142,10 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Base: base, echo: echo.New(), turns: kit.NewPageTurns(d.ActivePages),
-		Registration: d.Registration, LiveLimits: d.LiveLimits, Streams: d.Streams,
-		writeLimits: newWriteLimits(d.WriteLimits)}
+		Registration: d.Registration}
 	s.launch = &launch.Handlers{Base: base, Registration: d.Registration, LoginRate: d.LoginRate}
+	s.discuss = discuss.New(base, d.Streams, d.LiveLimits, d.WriteLimits)
+	s.staff = &staff.Handlers{Base: base}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.HandleError
@@ -163,6 +164,9 @@ func New(d Deps) (*Server, error) {
 func (s *Server) RegisterPlatform(ctx context.Context, configURL, token string, open bool) (tenant.Platform, error) {
 	return s.launch.RegisterPlatform(ctx, configURL, token, open)
 }
+
+// OpenLiveStreams is how many live event streams are open.
+func (s *Server) OpenLiveStreams() int { return s.discuss.OpenLiveStreams() }
 
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }

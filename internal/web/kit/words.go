@@ -54,3 +54,11 @@ func People(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " people"
 }
+
+// PluralWord is one or many.
+func PluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

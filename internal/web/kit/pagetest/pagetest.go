@@ -89,3 +89,9 @@ func Layout(t *testing.T) kit.Layout {
 	}
 	return b.Layout(Hostile)
 }
+
+// Base is a staff member's activity page base, with a Layout titled
+// Hostile.
+func Base(t *testing.T) kit.ActivityBase {
+	return kit.ActivityBase{L: Layout(t), Base: "/a/link-1", Staff: true, Form: kit.HiddenFields{CSRF: "csrf-1"}}
+}

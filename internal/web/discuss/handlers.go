@@ -1,0 +1,35 @@
+//go:generate go tool templ generate
+
+// Package discuss is the discussion's pages: the list, threads and posts,
+// moderation, search and suggestions, notifications, participation, the
+// fragments and live events that keep open pages current, and the
+// discussions of other spaces a session reaches.
+package discuss
+
+import (
+	"context"
+
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
+)
+
+// Handlers serve the discussion's pages.
+type Handlers struct {
+	*kit.Base
+	// Streams ends when the app shuts down: live event streams end with
+	// it, so a graceful shutdown does not wait on them.
+	Streams context.Context
+	// LiveLimits bounds the open live event streams (zero: no bound).
+	LiveLimits LiveLimits
+
+	// openStreams counts the live event streams against LiveLimits.
+	openStreams streamCounts
+	// writeLimits bounds each person's votes, accepts, endorsements,
+	// edits, flags and follows.
+	writeLimits writeLimits
+}
+
+// New builds the discussion's handlers; writeLimits is how many writes of
+// each kind one person may make in a minute (see newWriteLimits).
+func New(base *kit.Base, streams context.Context, liveLimits LiveLimits, writeLimits map[string]int) *Handlers {
+	return &Handlers{Base: base, Streams: streams, LiveLimits: liveLimits, writeLimits: newWriteLimits(writeLimits)}
+}
