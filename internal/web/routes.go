@@ -2,10 +2,10 @@ package web
 
 // routes lists every route of the service.
 func (s *Server) routes() {
-	e, l, d, st := s.echo, s.launch, s.discuss, s.staff
-	e.GET("/", s.home)
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	e, l, d, st, ad := s.echo, s.launch, s.discuss, s.staff, s.console
+	e.GET("/", s.Home)
+	e.GET("/healthz", s.Healthz)
+	e.GET("/readyz", s.Readyz)
 	e.GET("/static/*", s.Static)
 	e.GET("/favicon.ico", s.Favicon)
 	e.GET("/.well-known/jwks.json", l.SharedJWKS)
@@ -109,5 +109,34 @@ func (s *Server) routes() {
 	e.GET("/lti/register", l.Register, l.RegisterLimit())
 	e.GET("/lti/config.json", l.CanvasConfig)
 
-	s.adminRoutes()
+	// The admin console, a first-party site never shown in an LMS frame.
+	adm := e.Group("/admin", ad.Headers)
+	adm.GET("/login", ad.LoginForm)
+	adm.POST("/login", ad.Login, ad.SignInRate())
+
+	con := adm.Group("", ad.RequireAdmin)
+	con.GET("", ad.Home)
+	con.GET("/", ad.Home)
+	con.POST("/logout", ad.Logout)
+	con.GET("/platforms", ad.Platforms)
+	con.GET("/platforms/new", ad.PlatformNew)
+	con.POST("/platforms/new", ad.PlatformCreate)
+	con.GET("/platforms/:id", ad.Platform)
+	con.GET("/platforms/:id/edit", ad.PlatformEdit)
+	con.POST("/platforms/:id/edit", ad.PlatformUpdate)
+	con.POST("/platforms/:id/deployments", ad.DeploymentAdd)
+	con.POST("/platforms/:id/deployments/remove", ad.DeploymentRemove)
+	con.POST("/platforms/:id/approve", ad.PlatformStatus)
+	con.POST("/platforms/:id/disable", ad.PlatformStatus)
+	con.POST("/platforms/:id/enable", ad.PlatformStatus)
+	con.POST("/platforms/:id/organisation", ad.PlatformAttach)
+	con.GET("/platforms/:id/delete", ad.PlatformDeleteConfirm)
+	con.POST("/platforms/:id/delete", ad.PlatformDelete)
+	con.POST("/platforms/:id/keys/rotate", ad.PlatformKeysRotate)
+	con.POST("/platforms/:id/keys/retire", ad.PlatformKeysRetire)
+	con.GET("/keys", ad.KeysPage)
+	con.GET("/lms-setup", ad.LMSSetup)
+	con.GET("/registrations", ad.Registrations)
+	con.GET("/grades", ad.GradesPage)
+	con.POST("/grades/retry", ad.RetryGrades)
 }

@@ -1,7 +1,7 @@
-//go:generate go tool templ generate
-
-// Package web is Roundtable's HTTP face: routes, middleware, handlers and
-// server-rendered pages. Handlers parse, authorize, call the domain and
+// Package web is Roundtable's HTTP face, assembled: the server, and in
+// routes.go the one table of every route, naming the handlers of each
+// product area (launch, discuss, staff, console) and the middleware of
+// the kit they share. Handlers parse, authorize, call the domain and
 // render; the domain packages know nothing of HTTP.
 package web
 
@@ -27,6 +27,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/toolkey"
+	"github.com/roundtable-lms/roundtable/internal/web/console"
 	"github.com/roundtable-lms/roundtable/internal/web/discuss"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/internal/web/launch"
@@ -102,17 +103,15 @@ type RegistrationConfig = launch.RegistrationConfig
 // LiveLimits bound the open live event streams.
 type LiveLimits = discuss.LiveLimits
 
-// Server holds the Echo instance and what its handlers share.
+// Server holds the Echo instance and each area's handlers.
 type Server struct {
 	*kit.Base
 	echo *echo.Echo
 
-	// The settings of single areas.
-	Registration RegistrationConfig
-
 	launch  *launch.Handlers
 	discuss *discuss.Handlers
 	staff   *staff.Handlers
+	console *console.Handlers
 
 	// turns bounds how many of the activities' pages work at once.
 	turns kit.PageTurns
@@ -135,17 +134,20 @@ func New(d Deps) (*Server, error) {
 	if d.Spaces == nil {
 		d.Spaces = space.NewStore(d.DB)
 	}
-	base, err := kit.NewBase(&kit.Base{DB: d.DB, BaseURL: d.BaseURL, Registry: d.Registry, Keys: d.Keys, Validator: d.Validator,
-		Sessions: d.Sessions, Courses: d.Courses, Discussions: d.Discussions, Spaces: d.Spaces, Grades: d.Grades, Roster: d.Roster,
-		Logger: d.Logger, Secret: d.Secret, Now: d.Now, Admins: d.Admins, AdminHTTP: d.AdminHTTP, Live: d.Live, Access: d.Access})
+	base, err := kit.NewBase(&kit.Base{DB: d.DB, BaseURL: d.BaseURL, Registry: d.Registry, Keys: d.Keys,
+		Sessions: d.Sessions, Courses: d.Courses, Discussions: d.Discussions, Spaces: d.Spaces, Grades: d.Grades,
+		Logger: d.Logger, Now: d.Now, Access: d.Access})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Base: base, echo: echo.New(), turns: kit.NewPageTurns(d.ActivePages),
-		Registration: d.Registration}
-	s.launch = &launch.Handlers{Base: base, Registration: d.Registration, LoginRate: d.LoginRate}
-	s.discuss = discuss.New(base, d.Streams, d.LiveLimits, d.WriteLimits)
-	s.staff = &staff.Handlers{Base: base}
+	s := &Server{Base: base, echo: echo.New(), turns: kit.NewPageTurns(d.ActivePages)}
+	s.launch = &launch.Handlers{Base: base, Validator: d.Validator, Secret: d.Secret, Registration: d.Registration, LoginRate: d.LoginRate}
+	s.discuss = discuss.New(base, d.Live, d.Streams, d.LiveLimits, d.WriteLimits)
+	s.staff = &staff.Handlers{Base: base, Roster: d.Roster}
+	if d.Admins == nil && d.DB != nil {
+		d.Admins = admin.NewStore(d.DB)
+	}
+	s.console = &console.Handlers{Base: base, Admins: d.Admins, AdminHTTP: d.AdminHTTP, RegistrationsPerHour: d.Registration.PerHour}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.HandleError

@@ -9,12 +9,15 @@ package discuss
 import (
 	"context"
 
+	"github.com/roundtable-lms/roundtable/internal/live"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // Handlers serve the discussion's pages.
 type Handlers struct {
 	*kit.Base
+	// Live carries live updates to the pages of a cohort (nil: none).
+	Live live.Bus
 	// Streams ends when the app shuts down: live event streams end with
 	// it, so a graceful shutdown does not wait on them.
 	Streams context.Context
@@ -30,6 +33,6 @@ type Handlers struct {
 
 // New builds the discussion's handlers; writeLimits is how many writes of
 // each kind one person may make in a minute (see newWriteLimits).
-func New(base *kit.Base, streams context.Context, liveLimits LiveLimits, writeLimits map[string]int) *Handlers {
-	return &Handlers{Base: base, Streams: streams, LiveLimits: liveLimits, writeLimits: newWriteLimits(writeLimits)}
+func New(base *kit.Base, bus live.Bus, streams context.Context, liveLimits LiveLimits, writeLimits map[string]int) *Handlers {
+	return &Handlers{Base: base, Live: bus, Streams: streams, LiveLimits: liveLimits, writeLimits: newWriteLimits(writeLimits)}
 }

@@ -8,46 +8,35 @@ package kit
 
 import (
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/roundtable-lms/roundtable/discussion"
-	"github.com/roundtable-lms/roundtable/internal/admin"
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/grade"
-	"github.com/roundtable-lms/roundtable/internal/live"
-	"github.com/roundtable-lms/roundtable/internal/roster"
 	"github.com/roundtable-lms/roundtable/internal/session"
 	"github.com/roundtable-lms/roundtable/internal/space"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/toolkey"
-	"github.com/roundtable-lms/roundtable/lti"
 )
 
 // Base is what every area's handlers hold: the domain's stores and
-// services (see web.Deps for each), the static assets, and the state the
-// areas share.
+// services more than one area uses (see web.Deps for each), the static
+// assets, and the state the areas share.
 type Base struct {
 	DB          *store.DB
 	BaseURL     *url.URL
 	Registry    *tenant.Registry
 	Keys        *toolkey.Store
-	Validator   *lti.Validator
 	Sessions    *session.Store
 	Courses     *course.Store
 	Discussions *discussion.Store
 	Spaces      *space.Store
 	Grades      *grade.Service
-	Roster      *roster.Service
 	Logger      *slog.Logger
-	Secret      []byte
 	Now         func() time.Time
-	Admins      *admin.Store
-	AdminHTTP   *http.Client
-	Live        live.Bus
 	Access      *session.Access
 
 	// Prefetched holds, for the page view that follows a launch, the

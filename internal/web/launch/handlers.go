@@ -5,11 +5,18 @@
 // registration, the keysets Roundtable publishes, and signing out.
 package launch
 
-import "github.com/roundtable-lms/roundtable/internal/web/kit"
+import (
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
+	"github.com/roundtable-lms/roundtable/lti"
+)
 
 // Handlers serve the LTI entry points.
 type Handlers struct {
 	*kit.Base
+	Validator *lti.Validator
+	// Secret signs values the server hands to browsers (platform-storage
+	// tickets).
+	Secret []byte
 	// Registration is how LMSs register by LTI Dynamic Registration.
 	Registration RegistrationConfig
 	// LoginRate is how many LTI logins one client address may start a

@@ -5,9 +5,14 @@
 // between its cohorts.
 package staff
 
-import "github.com/roundtable-lms/roundtable/internal/web/kit"
+import (
+	"github.com/roundtable-lms/roundtable/internal/roster"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
+)
 
 // Handlers serve the staff's pages.
 type Handlers struct {
 	*kit.Base
+	// Roster reads course rosters from the LMS (nil: no roster page).
+	Roster *roster.Service
 }

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"errors"
@@ -30,7 +30,7 @@ type keyView struct {
 	Shared bool
 }
 
-func (s *Server) keyView(in toolkey.Info) keyView {
+func (s *Handlers) keyView(in toolkey.Info) keyView {
 	v := keyView{KID: in.KID, Created: s.TimeView(&in.CreatedAt), Retired: s.TimeView(in.RetiredAt), Signing: in.Signing, Shared: in.Shared}
 	switch {
 	case in.Signing:
@@ -59,7 +59,7 @@ type platformKeys struct {
 	Error         string
 }
 
-func (s *Server) platformKeys(infos []toolkey.Info, platformID string) platformKeys {
+func (s *Handlers) platformKeys(infos []toolkey.Info, platformID string) platformKeys {
 	k := platformKeys{JWKSURL: s.JWKSURL(platformID), CanvasConfigURL: s.canvasConfigURL(platformID), SharedURL: s.URL("/.well-known/jwks.json")}
 	for _, in := range infos {
 		if in.PlatformID != platformID {
@@ -75,7 +75,7 @@ func (s *Server) platformKeys(infos []toolkey.Info, platformID string) platformK
 }
 
 // canvasConfigURL is the Canvas JSON configuration for a registration.
-func (s *Server) canvasConfigURL(platformID string) string {
+func (s *Handlers) canvasConfigURL(platformID string) string {
 	return s.URL("/lti/config.json?" + url.Values{"platform": {platformID}}.Encode())
 }
 
@@ -93,8 +93,8 @@ type adminKeysPage struct {
 	SharedKIDs []string
 }
 
-// adminKeys lists every registration with its JWKS URL and signing key.
-func (s *Server) adminKeys(c echo.Context) error {
+// KeysPage lists every registration with its JWKS URL and signing key.
+func (s *Handlers) KeysPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	ps, err := s.Registry.List(ctx)
 	if err != nil {
@@ -120,8 +120,8 @@ func (s *Server) adminKeys(c echo.Context) error {
 	return s.RenderPage(c, http.StatusOK, adminKeysView(page))
 }
 
-// adminPlatformKeysRotate gives the registration a new signing key.
-func (s *Server) adminPlatformKeysRotate(c echo.Context) error {
+// PlatformKeysRotate gives the registration a new signing key.
+func (s *Handlers) PlatformKeysRotate(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -134,8 +134,8 @@ func (s *Server) adminPlatformKeysRotate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+p.ID+"?done=rotated#keys")
 }
 
-// adminPlatformKeysRetire stops publishing one of the registration's keys.
-func (s *Server) adminPlatformKeysRetire(c echo.Context) error {
+// PlatformKeysRetire stops publishing one of the registration's keys.
+func (s *Handlers) PlatformKeysRetire(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -155,7 +155,7 @@ func (s *Server) adminPlatformKeysRetire(c echo.Context) error {
 }
 
 // registrationKeys reads one registration's keys for its page.
-func (s *Server) registrationKeys(c echo.Context, p tenant.Platform) (platformKeys, error) {
+func (s *Handlers) registrationKeys(c echo.Context, p tenant.Platform) (platformKeys, error) {
 	infos, err := s.Keys.List(c.Request().Context(), p.ID)
 	if err != nil {
 		return platformKeys{}, err

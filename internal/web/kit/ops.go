@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"context"
@@ -8,16 +8,16 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-func (s *Server) home(c echo.Context) error {
+func (s *Base) Home(c echo.Context) error {
 	return s.RenderPage(c, http.StatusOK, homePage(s.Layout("Welcome")))
 }
 
-func (s *Server) healthz(c echo.Context) error {
+func (s *Base) Healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
-// readyz reports whether the database answers.
-func (s *Server) readyz(c echo.Context) error {
+// Readyz reports whether the database answers.
+func (s *Base) Readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.DB.Ping(ctx); err != nil {

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func familyName(code string) string {
 	return lms.ByCode(code).Name()
 }
 
-func (s *Server) platformView(p tenant.Platform) platformView {
+func (s *Handlers) platformView(p tenant.Platform) platformView {
 	v := platformView{Platform: p, Family: familyName(p.LMSFamily),
 		LastLaunch: s.TimeView(p.LastLaunchAt), LastErrorAt: s.TimeView(p.LastErrorAt),
 		Created: s.TimeView(&p.CreatedAt), Updated: s.TimeView(&p.UpdatedAt), ScopesGranted: s.TimeView(p.ScopesGrantedAt)}
@@ -74,7 +74,7 @@ type adminPlatformsPage struct {
 	Pending   int
 }
 
-func (s *Server) adminPlatforms(c echo.Context) error {
+func (s *Handlers) Platforms(c echo.Context) error {
 	ps, err := s.Registry.List(c.Request().Context())
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ type platformPageErrors struct {
 }
 
 // platform loads the :id platform, or answers 404.
-func (s *Server) platform(c echo.Context) (tenant.Platform, error) {
+func (s *Handlers) platform(c echo.Context) (tenant.Platform, error) {
 	p, err := s.Registry.Get(c.Request().Context(), c.Param("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		return p, echo.NewHTTPError(http.StatusNotFound, "There is no such platform. It may have been deleted.")
@@ -125,7 +125,7 @@ func (s *Server) platform(c echo.Context) (tenant.Platform, error) {
 	return p, err
 }
 
-func (s *Server) adminPlatform(c echo.Context) error {
+func (s *Handlers) Platform(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -133,11 +133,11 @@ func (s *Server) adminPlatform(c echo.Context) error {
 	return s.renderPlatformPage(c, http.StatusOK, p, platformPageErrors{})
 }
 
-func (s *Server) renderPlatform(c echo.Context, status int, p tenant.Platform, deploymentErr string) error {
+func (s *Handlers) renderPlatform(c echo.Context, status int, p tenant.Platform, deploymentErr string) error {
 	return s.renderPlatformPage(c, status, p, platformPageErrors{deployment: deploymentErr})
 }
 
-func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platform, errs platformPageErrors) error {
+func (s *Handlers) renderPlatformPage(c echo.Context, status int, p tenant.Platform, errs platformPageErrors) error {
 	keys, err := s.registrationKeys(c, p)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (s *Server) renderPlatformPage(c echo.Context, status int, p tenant.Platfor
 	return s.RenderPage(c, status, adminPlatformView(page))
 }
 
-func (s *Server) adminDeploymentAdd(c echo.Context) error {
+func (s *Handlers) DeploymentAdd(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -187,7 +187,7 @@ func (s *Server) adminDeploymentAdd(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+p.ID+"?done=deployment-added")
 }
 
-func (s *Server) platformOrg(c echo.Context, p tenant.Platform) (platformOrg, error) {
+func (s *Handlers) platformOrg(c echo.Context, p tenant.Platform) (platformOrg, error) {
 	orgs, err := s.Registry.Organisations(c.Request().Context())
 	if err != nil {
 		return platformOrg{}, err
@@ -203,11 +203,11 @@ func (s *Server) platformOrg(c echo.Context, p tenant.Platform) (platformOrg, er
 	return out, nil
 }
 
-// adminPlatformAttach attaches the registration to another organisation,
+// PlatformAttach attaches the registration to another organisation,
 // once the admin confirmed what it means. It is refused while the
 // registration's organisation holds people or courses: Roundtable does
 // not move them.
-func (s *Server) adminPlatformAttach(c echo.Context) error {
+func (s *Handlers) PlatformAttach(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -228,7 +228,7 @@ func (s *Server) adminPlatformAttach(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+p.ID+"?done=attached")
 }
 
-func (s *Server) adminDeploymentRemove(c echo.Context) error {
+func (s *Handlers) DeploymentRemove(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -244,9 +244,9 @@ func (s *Server) adminDeploymentRemove(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+p.ID+"?done=deployment-removed")
 }
 
-// adminPlatformStatus approves a pending platform, disables one, or
+// PlatformStatus approves a pending platform, disables one, or
 // enables a disabled one; the last path segment says which.
-func (s *Server) adminPlatformStatus(c echo.Context) error {
+func (s *Handlers) PlatformStatus(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -288,7 +288,7 @@ type adminDeletePage struct {
 	Usage tenant.Usage
 }
 
-func (s *Server) adminPlatformDeleteConfirm(c echo.Context) error {
+func (s *Handlers) PlatformDeleteConfirm(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -300,7 +300,7 @@ func (s *Server) adminPlatformDeleteConfirm(c echo.Context) error {
 	return s.RenderPage(c, http.StatusOK, adminDeleteView(adminDeletePage{L: s.Layout("Delete " + p.Name), A: s.adminBar(c, "platforms"), P: s.platformView(p), Usage: u}))
 }
 
-func (s *Server) adminPlatformDelete(c echo.Context) error {
+func (s *Handlers) PlatformDelete(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -383,7 +383,7 @@ var platformPresets = func() map[string]tenant.Platform {
 	return presets
 }()
 
-func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platform, editing bool, errs map[string]string) error {
+func (s *Handlers) renderPlatformForm(c echo.Context, status int, p tenant.Platform, editing bool, errs map[string]string) error {
 	if !editing && !tenant.ValidID(p.ID) {
 		p.ID = store.NewID()
 	}
@@ -411,14 +411,14 @@ func (s *Server) renderPlatformForm(c echo.Context, status int, p tenant.Platfor
 	return s.RenderPage(c, status, adminPlatformFormView(page))
 }
 
-func (s *Server) adminPlatformNew(c echo.Context) error {
+func (s *Handlers) PlatformNew(c echo.Context) error {
 	p := platformPresets[c.QueryParam("preset")]
 	// The LMS setup page chose the id whose URLs it showed.
 	p.ID = c.QueryParam("id")
 	return s.renderPlatformForm(c, http.StatusOK, p, false, nil)
 }
 
-func (s *Server) adminPlatformEdit(c echo.Context) error {
+func (s *Handlers) PlatformEdit(c echo.Context) error {
 	p, err := s.platform(c)
 	if err != nil {
 		return err
@@ -449,7 +449,7 @@ func platformFromForm(c echo.Context) tenant.Platform {
 
 // checkPlatform validates a submitted registration field by field, then
 // downloads and parses its key set.
-func (s *Server) checkPlatform(ctx context.Context, p tenant.Platform) map[string]string {
+func (s *Handlers) checkPlatform(ctx context.Context, p tenant.Platform) map[string]string {
 	errs := map[string]string{}
 	for _, fe := range p.FieldErrors() {
 		errs[fe.Field] = fe.Message
@@ -474,7 +474,7 @@ func (s *Server) checkPlatform(ctx context.Context, p tenant.Platform) map[strin
 
 // adminHTTP fetches key sets from URLs an admin typed, which can name
 // any address: it is guarded like every request to an LMS.
-func (s *Server) adminHTTP() *http.Client {
+func (s *Handlers) adminHTTP() *http.Client {
 	if s.AdminHTTP != nil {
 		return s.AdminHTTP
 	}
@@ -482,7 +482,7 @@ func (s *Server) adminHTTP() *http.Client {
 }
 
 // savePlatform answers a failed save with the form and its errors.
-func (s *Server) savePlatformError(c echo.Context, p tenant.Platform, editing bool, err error) error {
+func (s *Handlers) savePlatformError(c echo.Context, p tenant.Platform, editing bool, err error) error {
 	switch roundtable.ErrorCode(err) {
 	case roundtable.ECONFLICT:
 		if !tenant.IsClientIDTaken(err) {
@@ -496,7 +496,7 @@ func (s *Server) savePlatformError(c echo.Context, p tenant.Platform, editing bo
 	return err
 }
 
-func (s *Server) adminPlatformCreate(c echo.Context) error {
+func (s *Handlers) PlatformCreate(c echo.Context) error {
 	p := platformFromForm(c)
 	if errs := s.checkPlatform(c.Request().Context(), p); len(errs) > 0 {
 		return s.renderPlatformForm(c, http.StatusUnprocessableEntity, p, false, errs)
@@ -510,7 +510,7 @@ func (s *Server) adminPlatformCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms/"+saved.ID+"?done=added")
 }
 
-func (s *Server) adminPlatformUpdate(c echo.Context) error {
+func (s *Handlers) PlatformUpdate(c echo.Context) error {
 	old, err := s.platform(c)
 	if err != nil {
 		return err
@@ -528,7 +528,7 @@ func (s *Server) adminPlatformUpdate(c echo.Context) error {
 }
 
 // adminLog notes what an admin changed, and who.
-func (s *Server) adminLog(c echo.Context, msg string, attrs ...slog.Attr) {
+func (s *Handlers) adminLog(c echo.Context, msg string, attrs ...slog.Attr) {
 	sess, _ := c.Get(ctxAdmin).(admin.Session)
 	attrs = append(attrs, slog.String("admin_id", sess.AdminID), slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)))
 	s.Logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "admin: "+msg, attrs...)

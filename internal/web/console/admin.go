@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"crypto/subtle"
@@ -34,44 +34,8 @@ const (
 	csrfField        = "csrf"
 )
 
-// adminRoutes serves the administration console under /admin.
-func (s *Server) adminRoutes() {
-	if s.Admins == nil && s.DB != nil {
-		s.Admins = admin.NewStore(s.DB)
-	}
-	g := s.echo.Group("/admin", s.adminHeaders)
-	g.GET("/login", s.adminLoginForm)
-	g.POST("/login", s.adminLogin, s.adminSignInRate())
-
-	a := g.Group("", s.requireAdmin)
-	a.GET("", s.adminHome)
-	a.GET("/", s.adminHome)
-	a.POST("/logout", s.adminLogout)
-	a.GET("/platforms", s.adminPlatforms)
-	a.GET("/platforms/new", s.adminPlatformNew)
-	a.POST("/platforms/new", s.adminPlatformCreate)
-	a.GET("/platforms/:id", s.adminPlatform)
-	a.GET("/platforms/:id/edit", s.adminPlatformEdit)
-	a.POST("/platforms/:id/edit", s.adminPlatformUpdate)
-	a.POST("/platforms/:id/deployments", s.adminDeploymentAdd)
-	a.POST("/platforms/:id/deployments/remove", s.adminDeploymentRemove)
-	a.POST("/platforms/:id/approve", s.adminPlatformStatus)
-	a.POST("/platforms/:id/disable", s.adminPlatformStatus)
-	a.POST("/platforms/:id/enable", s.adminPlatformStatus)
-	a.POST("/platforms/:id/organisation", s.adminPlatformAttach)
-	a.GET("/platforms/:id/delete", s.adminPlatformDeleteConfirm)
-	a.POST("/platforms/:id/delete", s.adminPlatformDelete)
-	a.POST("/platforms/:id/keys/rotate", s.adminPlatformKeysRotate)
-	a.POST("/platforms/:id/keys/retire", s.adminPlatformKeysRetire)
-	a.GET("/keys", s.adminKeys)
-	a.GET("/lms-setup", s.adminLMSSetup)
-	a.GET("/registrations", s.adminRegistrations)
-	a.GET("/grades", s.adminGrades)
-	a.POST("/grades/retry", s.adminRetryGrades)
-}
-
-// adminHeaders keeps console pages out of every frame and every cache.
-func (s *Server) adminHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// Headers keeps console pages out of every frame and every cache.
+func (s *Handlers) Headers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
@@ -82,10 +46,10 @@ func (s *Server) adminHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireAdmin lets a request through only with a live admin session, and
+// RequireAdmin lets a request through only with a live admin session, and
 // a POST only with that session's CSRF token. Without a session a page
 // request goes to the sign-in page and a form post is refused.
-func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Handlers) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess, err := s.adminSession(c)
 		if err != nil {
@@ -113,7 +77,7 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // adminSession returns the session of the rt_admin cookie, or nil.
-func (s *Server) adminSession(c echo.Context) (*admin.Session, error) {
+func (s *Handlers) adminSession(c echo.Context) (*admin.Session, error) {
 	ck, err := c.Cookie(adminCookie)
 	if err != nil || ck.Value == "" || s.Admins == nil {
 		return nil, nil
@@ -133,7 +97,7 @@ func sameToken(got, want string) bool {
 }
 
 // adminCookieFor is a console cookie: first-party only.
-func (s *Server) adminCookieFor(name, value string, maxAge time.Duration) *http.Cookie {
+func (s *Handlers) adminCookieFor(name, value string, maxAge time.Duration) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/admin", MaxAge: int(maxAge.Seconds()),
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}
 }
@@ -163,12 +127,12 @@ var adminFlashes = map[string]string{
 	"retired":            "Key retired: it is no longer published.",
 }
 
-func (s *Server) adminBar(c echo.Context, section string) adminBar {
+func (s *Handlers) adminBar(c echo.Context, section string) adminBar {
 	sess, _ := c.Get(ctxAdmin).(admin.Session)
 	return adminBar{Email: sess.Email, CSRF: sess.CSRFToken, Section: section, Flash: adminFlashes[c.QueryParam("done")]}
 }
 
-func (s *Server) adminHome(c echo.Context) error {
+func (s *Handlers) Home(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/platforms")
 }
 
@@ -192,7 +156,7 @@ func safeNext(next string) string {
 	return next
 }
 
-func (s *Server) adminLoginForm(c echo.Context) error {
+func (s *Handlers) LoginForm(c echo.Context) error {
 	if sess, err := s.adminSession(c); err == nil && sess != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
@@ -200,7 +164,7 @@ func (s *Server) adminLoginForm(c echo.Context) error {
 }
 
 // renderLogin renders the sign-in form with a fresh double-submit token.
-func (s *Server) renderLogin(c echo.Context, status int, p adminLoginPage) error {
+func (s *Handlers) renderLogin(c echo.Context, status int, p adminLoginPage) error {
 	token := lti.RandomToken(24)
 	c.SetCookie(s.adminCookieFor(adminLoginCookie, token, time.Hour))
 	p.L = s.Layout("Sign in")
@@ -209,13 +173,13 @@ func (s *Server) renderLogin(c echo.Context, status int, p adminLoginPage) error
 	return s.RenderPage(c, status, adminLoginView(p))
 }
 
-// adminLogin signs an administrator in. Every refusal of an email with no
+// Login signs an administrator in. Every refusal of an email with no
 // account is the same page, status and headers as the refusal of an
 // account's wrong password at that point, so the answers never tell which
 // emails have an account: the admin store counts and paces attempts per
 // email typed, whether or not it has an account, and checks a dummy hash
 // for an unknown one.
-func (s *Server) adminLogin(c echo.Context) error {
+func (s *Handlers) Login(c echo.Context) error {
 	ck, err := c.Cookie(adminLoginCookie)
 	if err != nil || !sameToken(c.FormValue(csrfField), ck.Value) {
 		return echo.NewHTTPError(http.StatusForbidden, "This sign-in form has expired or did not come from the admin console. Reload the sign-in page and try again.")
@@ -276,7 +240,7 @@ const (
 	adminSignInBurst     = 10
 )
 
-func (s *Server) adminSignInRate() echo.MiddlewareFunc {
+func (s *Handlers) SignInRate() echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Limit(adminSignInPerMinute / 60.0), Burst: adminSignInBurst, ExpiresIn: 10 * time.Minute}),
@@ -307,7 +271,7 @@ func adminWaitWords(secs int) string {
 	return kit.Plural((secs+59)/60, "minute")
 }
 
-func (s *Server) adminLogout(c echo.Context) error {
+func (s *Handlers) Logout(c echo.Context) error {
 	if ck, err := c.Cookie(adminCookie); err == nil {
 		if err := s.Admins.DeleteSession(c.Request().Context(), ck.Value); err != nil {
 			return err

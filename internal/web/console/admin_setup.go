@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"net/http"
@@ -27,12 +27,12 @@ type adminSetupPage struct {
 	NewID string
 }
 
-// adminLMSSetup tells an LMS administrator what to enter in the LMS, with
+// LMSSetup tells an LMS administrator what to enter in the LMS, with
 // this installation's exact values. Each registration signs with keys of
 // its own, so the keyset and Canvas configuration URLs are those of a new
 // registration, whose id the page chooses and the "add by hand" links
 // carry; dynamic registration makes its own.
-func (s *Server) adminLMSSetup(c echo.Context) error {
+func (s *Handlers) LMSSetup(c echo.Context) error {
 	id := store.NewID()
 	values := []setupValue{
 		{"register", "Dynamic registration URL", lms.RegistrationURLLabels(), s.URL("/lti/register")},

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"net/http"
@@ -26,16 +26,16 @@ type adminRegistrationsPage struct {
 	PerHour     int
 }
 
-// adminRegistrations lists the dynamic registrations that failed, with
+// Registrations lists the dynamic registrations that failed, with
 // what each LMS answered: the registration page shows its visitor only
 // Roundtable's words and a reference, so the LMS's own reason is here.
-func (s *Server) adminRegistrations(c echo.Context) error {
+func (s *Handlers) Registrations(c echo.Context) error {
 	fs, err := s.Registry.RegistrationFailures(c.Request().Context(), failuresShown)
 	if err != nil {
 		return err
 	}
 	page := adminRegistrationsPage{L: s.Layout("Failed registrations"), A: s.adminBar(c, "registrations"),
-		PendingDays: int(tenant.PendingLifetime / (24 * time.Hour)), PerHour: s.Registration.PerHour}
+		PendingDays: int(tenant.PendingLifetime / (24 * time.Hour)), PerHour: s.RegistrationsPerHour}
 	for _, f := range fs {
 		page.Failures = append(page.Failures, registrationFailureView{RegistrationFailure: f, At: s.TimeView(&f.CreatedAt)})
 	}

@@ -1,4 +1,4 @@
-package web
+package console
 
 import "github.com/roundtable-lms/roundtable/lti"
 

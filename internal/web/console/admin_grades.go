@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"fmt"
@@ -20,8 +20,8 @@ type adminGradesPage struct {
 	Platform string
 }
 
-// adminGrades lists failed deliveries of every LMS.
-func (s *Server) adminGrades(c echo.Context) error {
+// GradesPage lists failed deliveries of every LMS.
+func (s *Handlers) GradesPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	if s.Grades == nil {
 		return kit.ErrNoGrades
@@ -42,9 +42,9 @@ func (s *Server) adminGrades(c echo.Context) error {
 	return s.RenderPage(c, http.StatusOK, adminGradesView(page))
 }
 
-// adminRetryGrades queues failed deliveries again: all, one LMS's, or one
+// RetryGrades queues failed deliveries again: all, one LMS's, or one
 // learner's in one activity.
-func (s *Server) adminRetryGrades(c echo.Context) error {
+func (s *Handlers) RetryGrades(c echo.Context) error {
 	if s.Grades == nil {
 		return kit.ErrNoGrades
 	}

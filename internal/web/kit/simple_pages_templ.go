@@ -2,18 +2,16 @@
 
 // templ: version: v0.3.1118
 
-package web
+package kit
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/roundtable-lms/roundtable/internal/web/kit"
-
 // homePage is what a browser finds at Roundtable's root: Roundtable opens
 // from inside an LMS, so it says so.
-func homePage(l kit.Layout) templ.Component {
+func homePage(l Layout) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -48,7 +46,7 @@ func homePage(l kit.Layout) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = kit.PageLayout(l, nil).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = PageLayout(l, nil).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
