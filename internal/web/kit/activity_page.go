@@ -37,7 +37,7 @@ func (s *Base) RequireCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 // ViewerOf is the session's person in its space (see RequireSession), with
 // what the space's rules let them do there.
 func ViewerOf(c echo.Context, sess session.Session) discussion.Viewer {
-	in := c.Get(CtxSpace).(inSpace)
+	in := c.Get(ctxSpace).(inSpace)
 	may := in.Space.Rules(sess.Roles, in.Roles)
 	return discussion.Viewer{SpaceID: in.Space.ID, OrgID: sess.OrgID, CourseID: sess.CourseID, LinkID: sess.LinkID,
 		CohortID: sess.CohortID, UserID: sess.UserID, Staff: may.Moderate, Observer: sess.Roles.IsObserver()}

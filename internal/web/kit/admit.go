@@ -23,10 +23,10 @@ func NewPageTurns(n int) PageTurns {
 	return make(PageTurns, n)
 }
 
-// StatusClientClosed is the status logged for a request whose browser
+// statusClientClosed is the status logged for a request whose browser
 // went away before it was answered (nginx's convention): not a server
 // failure, so not logged as one.
-const StatusClientClosed = 499
+const statusClientClosed = 499
 
 // Wait is the middleware: it holds a turn for the request's duration, or
 // gives up when the browser does.
@@ -36,7 +36,7 @@ func (t PageTurns) Wait(next echo.HandlerFunc) echo.HandlerFunc {
 		select {
 		case t <- struct{}{}:
 		case <-ctx.Done():
-			return &echo.HTTPError{Code: StatusClientClosed, Message: "The browser stopped waiting for this page.", Internal: ctx.Err()}
+			return &echo.HTTPError{Code: statusClientClosed, Message: "The browser stopped waiting for this page.", Internal: ctx.Err()}
 		}
 		defer func() { <-t }()
 		return next(c)

@@ -49,7 +49,7 @@ func TestPageTurns(t *testing.T) {
 	cancel()
 	// Logged as the browser's doing, not as a server failure.
 	var he *echo.HTTPError
-	if err := <-abandoned; !errors.Is(err, context.Canceled) || !errors.As(err, &he) || he.Code != StatusClientClosed {
+	if err := <-abandoned; !errors.Is(err, context.Canceled) || !errors.As(err, &he) || he.Code != statusClientClosed {
 		t.Fatalf("a request whose browser gave up: %v", err)
 	}
 	close(release)

@@ -87,7 +87,7 @@ func (s *Base) HandleError(err error, c echo.Context) {
 		// failed for that: the client's doing, not a failure of ours.
 		s.Logger.InfoContext(c.Request().Context(), "request abandoned: the browser closed the connection",
 			slog.String("request_id", ref), slog.String("path", c.Request().URL.Path), slog.Any("error", err))
-		c.NoContent(StatusClientClosed)
+		c.NoContent(statusClientClosed)
 		return
 	}
 	if status >= 500 {

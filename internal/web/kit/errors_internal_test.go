@@ -23,7 +23,7 @@ func TestAbandonedRequestIsNotAServerFailure(t *testing.T) {
 		wantStatus int
 		wantLevel  string
 	}{
-		{"browser gone", true, StatusClientClosed, "level=INFO"},
+		{"browser gone", true, statusClientClosed, "level=INFO"},
 		{"browser waiting", false, http.StatusInternalServerError, "level=ERROR"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -62,7 +62,7 @@ func (s *Base) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Set(CtxSpace, in)
+		c.Set(ctxSpace, in)
 		if viaToken {
 			// Keep the cookie-less page working: hand out a fresh token.
 			c.Set(CtxToken, s.Sessions.Token(current))

@@ -13,9 +13,9 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/space"
 )
 
-// CtxSpace holds the session's space and the roles its person holds there
+// ctxSpace holds the session's space and the roles its person holds there
 // (an inSpace), set by RequireSession.
-const CtxSpace = "space"
+const ctxSpace = "space"
 
 // inSpace is the space a session reads and writes in, and the roles its
 // person holds in the space itself (besides the course's).
@@ -41,7 +41,7 @@ func (s *Base) spaceOf(ctx context.Context, sess session.Session) (inSpace, erro
 }
 
 // SpaceIDOf is the id of the request's space (see RequireSession).
-func SpaceIDOf(c echo.Context) string { return c.Get(CtxSpace).(inSpace).Space.ID }
+func SpaceIDOf(c echo.Context) string { return c.Get(ctxSpace).(inSpace).Space.ID }
 
 // ctxReached holds, in a space the session reached rather than its own
 // (see EnterSpace), the path its pages live under: /a/<link>/s/<space>.
@@ -124,7 +124,7 @@ func (s *Base) EnterSpace(next echo.HandlerFunc) echo.HandlerFunc {
 			return refusal
 		}
 		c.Set(CtxSession, there)
-		c.Set(CtxSpace, inSpace{Space: sp, Roles: held})
+		c.Set(ctxSpace, inSpace{Space: sp, Roles: held})
 		c.Set(ctxReached, "/a/"+c.Param("link")+"/s/"+sp.ID)
 		return next(c)
 	}
