@@ -65,11 +65,11 @@ func (s *Server) routes() {
 	a.GET("/grades", st.GradesPage)
 	a.POST("/grades/retry", st.RetryGrades)
 
-	// Another space the session reaches without a launch (see enterSpace):
+	// Another space the session reaches without a launch (see discuss.Handlers.EnterSpace):
 	// its discussion, read and written as the person stands there now.
 	// The activity's own pages in the header lead back to the session's
 	// activity; live updates are the session's own space's.
-	sp := e.Group("/a/:link/s/:space", s.RequireSession, s.RequireCSRF, s.EnterSpace, s.RefuseObservers, s.turns.Wait)
+	sp := e.Group("/a/:link/s/:space", s.RequireSession, s.RequireCSRF, d.EnterSpace, s.RefuseObservers, s.turns.Wait)
 	sp.GET("", d.List)
 	sp.GET("/new", d.NewThreadForm)
 	sp.GET("/search", d.Search)
@@ -100,10 +100,10 @@ func (s *Server) routes() {
 	sp.POST("/moderation/u/:user/suspend", d.SuspendMember)
 	sp.POST("/moderation/u/:user/lift", d.LiftSuspension)
 	for _, p := range []string{"/notifications", "/participation", "/participation.csv", "/roster", "/grades", "/settings"} {
-		sp.GET(p, s.ToSessionActivity)
+		sp.GET(p, d.ToSessionActivity)
 	}
-	sp.POST("/notifications/read", s.ToSessionActivity)
-	sp.POST("/sign-out", s.ToSessionActivity)
+	sp.POST("/notifications/read", d.ToSessionActivity)
+	sp.POST("/sign-out", d.ToSessionActivity)
 
 	// LTI Dynamic Registration and the Canvas JSON configuration.
 	e.GET("/lti/register", l.Register, l.RegisterLimit())
