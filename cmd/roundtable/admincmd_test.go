@@ -17,8 +17,10 @@ func runWithStdin(t *testing.T, getenv func(string) string, stdin string, args .
 }
 
 func TestAdminCommands(t *testing.T) {
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			getenv := env(t, kind)
 			out, err := runWithStdin(t, getenv, "a long enough password\n", "admin", "create", "--email", "Ada@Example.edu",
 				"--base-url", "https://roundtable.example.org")

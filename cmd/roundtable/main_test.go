@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,15 +15,22 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
-// env returns a getenv for a fresh database of the given kind.
+// env returns a getenv for a fresh database of the given kind. The SQLite
+// database is written migrated, as a first command leaves it (a copy of one
+// migrated once per test process), so each test does not pay for the
+// migrations again; TestServeShutsDownGracefully starts from an empty data
+// directory.
 func env(t *testing.T, kind store.Dialect) func(string) string {
+	dir := t.TempDir()
 	vars := map[string]string{
-		"ROUNDTABLE_DATA_DIR": t.TempDir(),
+		"ROUNDTABLE_DATA_DIR": dir,
 		"ROUNDTABLE_SECRET":   "command test secret, long enough to use",
 		"ROUNDTABLE_LISTEN":   "127.0.0.1:0",
 	}
 	if kind == store.Postgres {
 		vars["DATABASE_URL"] = storetest.PostgresURL(t)
+	} else {
+		storetest.WriteMigratedSQLite(t, filepath.Join(dir, "roundtable.db"))
 	}
 	return func(k string) string { return vars[k] }
 }
@@ -35,8 +43,10 @@ func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, e
 }
 
 func TestPlatformAndKeyCommands(t *testing.T) {
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			getenv := env(t, kind)
 			out, err := runCmd(t, getenv, "platform", "add", "--name", "Moodle", "--issuer", "https://moodle.example.edu",
 				"--client-id", "abc123", "--auth-url", "https://moodle.example.edu/mod/lti/auth.php",
@@ -147,8 +157,10 @@ func TestPlatformAndKeyCommands(t *testing.T) {
 // Issue 9: a host with a semicolon went into every page's frame-ancestors.
 // platform add refuses it, naming the field, and saves nothing.
 func TestPlatformAddRefusesAnInjectedHost(t *testing.T) {
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			getenv := env(t, kind)
 			for flag, value := range map[string]string{
 				"--auth-url": "https://lms6.example;sandbox/auth",
@@ -192,6 +204,7 @@ func TestBadSettingStopsWithOneLine(t *testing.T) {
 // serve answers health checks and stops cleanly when its context ends, as
 // on SIGTERM.
 func TestServeShutsDownGracefully(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -262,8 +275,10 @@ func TestDemoIgnoresTheServiceData(t *testing.T) {
 // they listen, with a message that says what happened, which database it
 // is and what to do; the database is left as it was.
 func TestServeAndDemoRefuseADatabaseTheyCannotHandle(t *testing.T) {
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			// spoil opens the database getenv names through the given
 			// settings, migrates it and spoils its recorded versions.
@@ -311,6 +326,8 @@ func TestServeAndDemoRefuseADatabaseTheyCannotHandle(t *testing.T) {
 			vars := map[string]string{"ROUNDTABLE_DEMO_DATA_DIR": demoDir}
 			if kind == store.Postgres {
 				vars["ROUNDTABLE_DEMO_DATABASE_URL"] = storetest.PostgresURL(t)
+			} else {
+				storetest.WriteMigratedSQLite(t, filepath.Join(demoDir, "roundtable.db"))
 			}
 			demoEnv := func(k string) string { return vars[k] }
 			spoil(demoEnv, "ROUNDTABLE_DEMO_DATABASE_URL", "ROUNDTABLE_DEMO_DATA_DIR", `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, TRUE)`)

@@ -32,6 +32,7 @@ func startDemo(t *testing.T) *demo.Demo {
 // A person opens the demo course, presses "Open as" a learner, and the
 // activity inside the LMS iframe greets that learner.
 func TestDemoOpenAsLearnerShowsTheLearnerInTheFrame(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	ctx := browsertest.New(t)
 	if err := chromedp.Do(ctx,
@@ -59,6 +60,7 @@ func TestDemoOpenAsLearnerShowsTheLearnerInTheFrame(t *testing.T) {
 // launch still succeeds: state and nonce go through the LMS's postMessage
 // storage, and the session through the link token.
 func TestLaunchWithoutCookiesUsesPlatformStorage(t *testing.T) {
+	t.Parallel()
 	// Roundtable is served as http://tool.test, which Chromium maps to
 	// loopback but does not treat as a secure context, so it refuses every
 	// Secure cookie the tool sets: the strictest cookie blocking there is.
@@ -133,6 +135,7 @@ func (b *syncBuffer) String() string {
 // page: Roundtable's page opens in a frame, registers, and its
 // org.imsglobal.lti.close message tells the LMS page it is done.
 func TestRegisterToolPageClosesOnLTIClose(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	ctx := browsertest.New(t)
 	if err := chromedp.Do(ctx,
@@ -160,6 +163,7 @@ func TestRegisterToolPageClosesOnLTIClose(t *testing.T) {
 // discussion from Roundtable's chooser inside the LMS frame, and comes back
 // to the course with the new activity listed; a learner then opens it.
 func TestAddActivityFromTheDemoCourse(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	ctx := browsertest.New(t)
 	if err := chromedp.Do(ctx,

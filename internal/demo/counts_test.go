@@ -65,6 +65,7 @@ func leadingNumber(t *testing.T, s string) int {
 // active at different times of the past days, not all when the demo
 // started.
 func TestDemoCountsAgreeAcrossPages(t *testing.T) {
+	t.Parallel()
 	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: dataDir(t), Secret: []byte("demo test secret, long enough for keys"),
 		SecretSource: "env", LogFormat: "text"}
 	started := time.Now()

@@ -34,6 +34,7 @@ func launch(t *testing.T, d *demo.Demo, clientID, linkID string) *ltiplatform.Re
 // registration from the LMS's "Register a tool" page waits for approval,
 // in the first one's organisation.
 func TestDemoRegistersOnceAndSurvivesRestarts(t *testing.T) {
+	t.Parallel()
 	dir := dataDir(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,6 +119,7 @@ func TestDemoRegistersOnceAndSurvivesRestarts(t *testing.T) {
 // The demo prints an admin account that signs in to the console, the same
 // on every start.
 func TestDemoAdminAccountSignsIn(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	if d.AdminPassword == "" {
 		t.Fatal("the demo has no admin password to print")
@@ -130,6 +132,7 @@ func TestDemoAdminAccountSignsIn(t *testing.T) {
 // A newcomer's first "Open as" lands in the seeded discussion: the demo's
 // own registration adds no second, empty activity to the course.
 func TestDemoCourseOffersTheSeededDiscussion(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	links := d.Platform.Links(demo.CourseID)
 	if len(links) != 1 || links[0].ID != demo.DiscussionID {

@@ -43,6 +43,7 @@ func inFrame(t *testing.T, ctx context.Context, what string, act func(frame *chr
 // question, replies and sees the reply: every link and form carries the
 // session token and the CSRF token, and nothing needs a script.
 func TestCookielessLearnerRepliesInTheFrame(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

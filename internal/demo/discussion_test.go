@@ -18,6 +18,7 @@ import (
 // The demo course's discussion is seeded once: questions answered and not,
 // discussions and replies, in the cohort a learner's launch opens.
 func TestDemoDiscussionIsSeededOnce(t *testing.T) {
+	t.Parallel()
 	dir := dataDir(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

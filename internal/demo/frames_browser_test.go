@@ -20,6 +20,7 @@ import (
 // inside the LMS's frame, on the LMS's origin (127.0.0.1) while Roundtable
 // is on localhost, though no active registration names that origin.
 func TestPendingPlatformsRefusalShowsInTheLMSFrame(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	ctx := browsertest.New(t)
 	bg := context.Background()
@@ -71,6 +72,7 @@ func TestPendingPlatformsRefusalShowsInTheLMSFrame(t *testing.T) {
 // window), takes the token out of the address bar; a reload, which then
 // asks without a token, finds the session again from the history entry.
 func TestLinkTokenLeavesTheAddressBar(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	res := launch(t, d, d.ClientID, demo.DiscussionID)
 	if !strings.Contains(res.URL, "rt=") {

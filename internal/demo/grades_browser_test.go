@@ -17,6 +17,7 @@ import (
 // gradebook shows the score; with the LMS's services switched to failing,
 // another learner's score waits, and arrives once they recover.
 func TestDemoGradedActivityReachesTheGradebook(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	ctx := browsertest.New(t)
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {

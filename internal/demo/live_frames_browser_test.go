@@ -76,6 +76,7 @@ func askAs(t *testing.T, d *demo.Demo, user, title string) {
 // the whole page (the demo LMS, Canvas), where it must be within the part
 // of the page the browser shows.
 func TestLiveNoticeIsVisibleInBothKindsOfFrame(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 
 	for _, kind := range []string{"fixed", "resized"} {

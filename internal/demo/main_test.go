@@ -1,8 +1,10 @@
 package demo_test
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/roundtable-lms/roundtable/internal/apptest"
@@ -10,9 +12,22 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
+// waitingTests is how many of the package's tests run at once unless
+// -test.parallel says otherwise. Each runs a demo (Roundtable and its LMS)
+// of its own and a browser context of its own, and spends most of its time
+// waiting on the browser's navigations.
+const waitingTests = 3
+
 // TestMain shares one Chromium and a pool of migrated Postgres schemas
-// among the package's tests, and ends them after.
+// among the package's tests, which run at the same time, and ends them
+// after.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		flag.Set("test.parallel", strconv.Itoa(waitingTests))
+	}
 	storetest.ReusePostgresSchemas()
 	code := m.Run()
 	browsertest.Close()

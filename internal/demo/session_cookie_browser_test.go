@@ -23,6 +23,7 @@ const carriesNoToken = `(function () {
 // neither it nor the pages after it carry one in their links and forms:
 // the cookie carries the session.
 func TestFramedPagesWhoseCookieWorksCarryNoToken(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	w := openAs(t, browsertest.New(t), d, "aisha.rahman")
 	w.try("the first page drops the token and carries none", carriesNoToken)

@@ -138,8 +138,10 @@ var unreadCount = regexp.MustCompile(`\((\d+)\)`)
 // a reload; the asker accepts it and sees the notification; a flagged post
 // is hidden from the moderation queue; participation counts both learners.
 func TestWalkthroughTwoLearnersAndTheInstructor(t *testing.T) {
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			dbURL := ""
 			if kind == store.Postgres {
 				// Live events then go through LISTEN/NOTIFY.

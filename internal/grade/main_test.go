@@ -15,9 +15,9 @@ import (
 
 // waitingTests is how many of the package's tests run at once unless
 // -test.parallel says otherwise. They spend their time waiting on the
-// delivery queue (River moves a job scheduled for later to the queue every
-// few seconds, and the tests' LMSs answer late on purpose), not on the
-// CPU, so more of them than there are cores can wait together.
+// delivery queue (workers look for due jobs every PollInterval, and the
+// tests' LMSs answer late on purpose), not on the CPU, so more of them
+// than there are cores can wait together.
 const waitingTests = 6
 
 // TestMain shares a pool of migrated Postgres schemas and one build of

@@ -125,6 +125,7 @@ func New(db *store.DB, pub Publisher, regs Registrations, cfg Config, logger *sl
 		// unexpected errors (the database); a job it gives up on
 		// dead-letters its score first (see Work).
 		MaxAttempts: riverAttempts,
+		Hooks:       []rivertype.Hook{river.HookInsertBeginFunc(soonIsAvailable)},
 	}
 	if pub != nil && regs != nil {
 		workers := river.NewWorkers()
@@ -138,6 +139,26 @@ func New(db *store.DB, pub Publisher, regs Registrations, cfg Config, logger *sl
 	}
 	s.river = client
 	return s, nil
+}
+
+// schedulerInterval is how often River moves jobs scheduled for later to
+// the queue (its maintenance JobScheduler; River 0.51 does not let a client
+// set it).
+const schedulerInterval = 5 * time.Second
+
+// soonIsAvailable inserts a job due within schedulerInterval as available
+// with its later scheduled_at, instead of scheduled: workers fetch only
+// available jobs whose time has come (every PollInterval), so it runs when
+// it is due instead of when River's scheduler next runs, up to 5 s late. A
+// delivery waiting for its LMS's slot (a fraction of a second), a short
+// back-off or a short Retry-After then keeps its own wait. River does the
+// same for a retry of its own due that soon (JobSetStateErrorAvailable).
+// Longer waits stay scheduled: a few seconds more do not matter there.
+func soonIsAvailable(_ context.Context, p *rivertype.JobInsertParams) error {
+	if p.State == rivertype.JobStateScheduled && p.ScheduledAt != nil && time.Until(*p.ScheduledAt) <= schedulerInterval {
+		p.State = rivertype.JobStateAvailable
+	}
+	return nil
 }
 
 // riverAttempts bounds River's own tries of a delivery job.

@@ -18,8 +18,11 @@ import (
 	"github.com/roundtable-lms/roundtable/lti/ltiplatform"
 )
 
-// eachDB runs fn against a fresh tool and platform on each database kind.
+// eachDB runs fn against a fresh tool and platform on each database kind,
+// both at the same time and alongside the package's other tests that use
+// it (each has its own app, database and LMS).
 func eachDB(t *testing.T, fn func(t *testing.T, env *apptest.Env)) {
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()

@@ -24,6 +24,7 @@ import (
 
 // eachDBOpen is eachDB with the open registration policy.
 func eachDBOpen(t *testing.T, fn func(t *testing.T, env *apptest.Env)) {
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
