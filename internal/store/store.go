@@ -379,6 +379,14 @@ func isIdentChar(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
+// Stmt is one statement, with ? placeholders, and its arguments, for one
+// package to hand to another that runs it within its own statement or
+// transaction.
+type Stmt struct {
+	SQL  string
+	Args []any
+}
+
 // QueryRow runs a query expected to return at most one row.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.SQL.QueryRowContext(ctx, db.Rebind(q), args...)
