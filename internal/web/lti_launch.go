@@ -13,6 +13,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/lti"
 )
@@ -166,7 +167,16 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 	// a recorded course and activity, as at the start of a term, recorded
 	// in one statement: the session is then opened in a statement of its
 	// own. Any other launch is recorded in a transaction.
+	// A person returning a day later only brings their membership up to
+	// date, in the same statement as the session.
 	rec, recorded := plan.Settled()
+	var touch []store.Stmt
+	if !recorded {
+		var t store.Stmt
+		if rec, t, recorded = s.Courses.Touched(plan); recorded {
+			touch = append(touch, t)
+		}
+	}
 	if !recorded {
 		if rec, recorded, err = s.Courses.RecordNewcomer(ctx, plan); err != nil {
 			return "", session.Session{}, nil, false, err
@@ -174,7 +184,7 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 	}
 	if recorded {
 		var used bool
-		secret, sess, used, err = s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
+		secret, sess, used, err = s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec), touch...)
 		if err == nil && !used {
 			err = errReplay
 		}
