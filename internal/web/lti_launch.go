@@ -49,7 +49,9 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	if state == "" {
 		return s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
 	}
-	claimedDeployment := lti.TokenDeploymentID(idToken)
+	// Decoded once: what the peek looks up, and what is verified below.
+	token := lti.ParseToken(idToken)
+	claimedDeployment := token.DeploymentID()
 	pending, found, err := s.Sessions.PeekLaunch(ctx, state, claimedDeployment)
 	if err != nil {
 		return err
@@ -74,7 +76,7 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 		}
 	}
 
-	launch, err := s.Validator.Validate(ctx, idToken, reg, ls.Nonce)
+	launch, err := s.Validator.ValidateToken(ctx, token, reg, ls.Nonce)
 	if err != nil {
 		return s.rejectLTI(c, reg.ID, err)
 	}
