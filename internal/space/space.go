@@ -161,7 +161,8 @@ func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, err
 	if rs, ok := s.roles.Get(k, now); ok {
 		return rs, nil
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`, spaceID, userID).Rows()
+	// Read on every page of a launch: straight through database/sql.
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`), spaceID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("read roles in space %s: %w", spaceID, err)
 	}
