@@ -182,6 +182,14 @@ func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, err
 	return rs, nil
 }
 
+// NewPerson records that userID, a person the launch this process just
+// recorded created, holds no role in the space (nobody could grant one to
+// an id that did not exist), so that their first pages need not ask. A
+// grant since is seen as any grant is.
+func (s *Store) NewPerson(spaceID, userID string) {
+	s.roles.Put(roleKey{spaceID, userID}, nil, s.Now().Add(s.RolesFor))
+}
+
 // Grant gives userID a role in the space; granting it again changes nothing.
 func (s *Store) Grant(ctx context.Context, spaceID, userID string, role Role, grantedBy string) error {
 	if !role.Valid() {
