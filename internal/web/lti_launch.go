@@ -179,10 +179,12 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 			touch = append(touch, t)
 		}
 	}
+	newcomer := false
 	if !recorded {
 		if rec, recorded, err = s.Courses.RecordNewcomer(ctx, plan); err != nil {
 			return "", session.Session{}, nil, false, err
 		}
+		newcomer = recorded
 	}
 	if recorded {
 		var used bool
@@ -211,8 +213,23 @@ func (s *Server) recordLaunch(ctx context.Context, state string, in course.Launc
 	// Committed: the page that follows reads no standing of its own, and
 	// shows what the launch recorded.
 	s.Access.Remember(sess, rec.Sections)
+	if newcomer {
+		s.newPerson(ctx, sess)
+	}
 	shown := rec.Activity()
 	return secret, sess, &shown, setup, nil
+}
+
+// newPerson tells the space and the discussion that the person a launch
+// just created holds no role and has no standing yet in their cohort's
+// space: the page after the launch reads neither.
+func (s *Server) newPerson(ctx context.Context, sess session.Session) {
+	sp, err := s.Spaces.ForCohort(ctx, sess.OrgID, sess.CourseID, sess.LinkID, sess.CohortID)
+	if err != nil {
+		return // the page finds the space itself, and reads
+	}
+	s.Spaces.NewPerson(sp.ID, sess.UserID)
+	s.Discussions.NewPerson(sp.ID, sess.UserID)
 }
 
 // launchFrameURLs are the URLs of a verified launch that name the page
