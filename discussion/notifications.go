@@ -289,8 +289,25 @@ type Standing struct {
 	Suspended           bool
 }
 
+// newcomerFor bounds how long a launch's word that its person is new
+// (NewPerson) waits for their first page.
+const newcomerFor = 10 * time.Second
+
+// NewPerson records that userID is a person the launch this process just
+// recorded created: no notification and no suspension can name an id
+// that did not exist, so the first Standing read in the space after it
+// (the page the launch leads to) is answered without the database.
+func (s *Store) NewPerson(spaceID, userID string) {
+	s.newcomers.Put(newcomerKey{spaceID, userID}, struct{}{}, s.now().Add(newcomerFor))
+}
+
 // Standing reads the viewer's standing, in one statement.
 func (s *Store) Standing(ctx context.Context, v Viewer) (Standing, error) {
+	k := newcomerKey{v.SpaceID, v.UserID}
+	if _, ok := s.newcomers.Get(k, s.now()); ok {
+		s.newcomers.Delete(k)
+		return Standing{}, nil
+	}
 	var st Standing
 	err := s.db.QueryRow(ctx, `SELECT (`+unreadCount+`), `+viewerSuspended,
 		append([]any{v.SpaceID, v.UserID, v.Staff, MaxUnreadCounted}, suspendedArgs(v)...)...).

@@ -122,3 +122,32 @@ func TestNotifyManyFollowers(t *testing.T) {
 		}
 	})
 }
+
+// TestNewPersonsFirstStandingIsNotRead: the standing of a person a launch
+// just created is known for their first page only; every later read asks
+// the database. (The notification below stands for what no new person can
+// have yet: it shows that the first read did not look.)
+func TestNewPersonsFirstStandingIsNotRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := discussion.NewStore(db)
+		alice, bob := viewer("alice", "A", false), viewer("bob", "A", false)
+		id, err := s.CreateThread(ctx, alice, discussion.ThreadInput{Kind: discussion.Question, Title: "A question", Body: "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Reply(ctx, bob, id, discussion.ReplyInput{Body: "an answer"}); err != nil {
+			t.Fatal(err)
+		}
+		s.NewPerson(alice.SpaceID, alice.UserID)
+		if st, err := s.Standing(ctx, viewer("alice", "B", false)); err != nil || st.UnseenNotifications != 0 {
+			t.Fatalf("another space's standing: %+v %v", st, err)
+		}
+		if st, err := s.Standing(ctx, alice); err != nil || st.UnseenNotifications != 0 {
+			t.Fatalf("the first standing after NewPerson: %+v %v, want none read", st, err)
+		}
+		if st, err := s.Standing(ctx, alice); err != nil || st.UnseenNotifications != 1 {
+			t.Fatalf("the second standing: %+v %v, want the notification read", st, err)
+		}
+	})
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/activity"
 	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/memo"
 	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
@@ -31,7 +32,14 @@ type Store struct {
 	// replies, accepted answers, upvotes received): completion and grades
 	// follow in the same commit.
 	OnParticipation func(ctx context.Context, tx *gorm.DB, orgID, linkID string, userIDs []string) error
+
+	// newcomers are people just created by a launch this process recorded,
+	// whose standing in a space their first page knows without reading
+	// (see NewPerson).
+	newcomers memo.Map[newcomerKey, struct{}]
 }
+
+type newcomerKey struct{ spaceID, userID string }
 
 // participationChanged tells OnParticipation whose participation may have
 // moved.

@@ -160,16 +160,60 @@ func peekClaims(idToken string) peekedClaims {
 	return c
 }
 
+// Token is an id_token split and its payload decoded, not yet verified:
+// read once, for what a launch looks up before verifying it
+// (DeploymentID) and for ValidateToken after.
+type Token struct {
+	raw        string
+	parts      []string
+	payload    []byte
+	payloadErr error
+	claims     idTokenClaims
+	claimsErr  error
+}
+
+// ParseToken splits and decodes idToken without verifying anything: a
+// malformed token is refused by ValidateToken.
+func ParseToken(idToken string) *Token {
+	t := &Token{raw: idToken}
+	if idToken == "" || len(idToken) > maxIDToken {
+		return t
+	}
+	if t.parts = strings.Split(idToken, "."); len(t.parts) != 3 {
+		return t
+	}
+	if t.payload, t.payloadErr = base64.RawURLEncoding.DecodeString(t.parts[1]); t.payloadErr == nil {
+		t.claimsErr = json.Unmarshal(t.payload, &t.claims)
+	}
+	return t
+}
+
+// DeploymentID is the token's unverified deployment_id claim (see
+// TokenDeploymentID).
+func (t *Token) DeploymentID() string {
+	if t.claimsErr != nil || t.claims.DeploymentID == nil {
+		return ""
+	}
+	return *t.claims.DeploymentID
+}
+
 // Validate verifies idToken for reg with the nonce the tool issued at login
 // and returns the launch it carries. Every failure is an *Error.
 func (v *Validator) Validate(ctx context.Context, idToken string, reg Registration, nonce string) (*Launch, error) {
+	return v.ValidateToken(ctx, ParseToken(idToken), reg, nonce)
+}
+
+// ValidateToken is Validate of a token already parsed: its claims are
+// trusted only once its signature verifies.
+func (v *Validator) ValidateToken(ctx context.Context, t *Token, reg Registration, nonce string) (*Launch, error) {
+	idToken := t.raw
 	if idToken == "" {
 		return nil, reject(ReasonMalformedToken, msgRelaunch, "no id_token posted")
 	}
 	if len(idToken) > maxIDToken {
 		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "id_token longer than %d bytes", maxIDToken)
 	}
-	parts := strings.Split(idToken, ".")
+	parts := t.parts
 	if len(parts) != 3 {
 		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "id_token is not a compact JWS (%d parts)", len(parts))
 	}
@@ -194,41 +238,36 @@ func (v *Validator) Validate(ctx context.Context, idToken string, reg Registrati
 	if alg := key.Algorithm(); alg != nil && alg.String() != "" && alg.String() != "RS256" {
 		return nil, reject(ReasonBadAlgorithm, msgTokenInvalid, "platform key %q is for %s, not RS256", hdr.Kid, alg)
 	}
-	payload, err := verifyRS256(parts, key)
-	if err != nil {
+	if err := verifyRS256(parts, key); err != nil {
 		return nil, reject(ReasonBadSignature, msgTokenInvalid, "signature does not verify with key %q: %v", hdr.Kid, err)
 	}
-	var c idTokenClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "claims are not the expected JSON: %v", err)
+	// The signature covers the payload decoded at parsing.
+	if t.payloadErr != nil {
+		return nil, reject(ReasonBadSignature, msgTokenInvalid, "signature does not verify with key %q: %v", hdr.Kid, fmt.Errorf("payload is not base64url: %w", t.payloadErr))
 	}
-	return v.check(&c, reg, nonce)
+	if t.claimsErr != nil {
+		return nil, reject(ReasonMalformedToken, msgTokenInvalid, "claims are not the expected JSON: %v", t.claimsErr)
+	}
+	return v.check(&t.claims, reg, nonce)
 }
 
-// verifyRS256 checks an RS256 signature over a compact JWS split in parts
-// and returns the decoded payload. The header was already read and
-// checked; verifying here spares parsing the token a second time.
-func verifyRS256(parts []string, key jwk.Key) ([]byte, error) {
+// verifyRS256 checks an RS256 signature over a compact JWS split in parts.
+// The header was already read and checked; verifying here spares parsing
+// the token a second time.
+func verifyRS256(parts []string, key jwk.Key) error {
 	var pub rsa.PublicKey
 	if err := key.Raw(&pub); err != nil {
-		return nil, fmt.Errorf("key is not an RSA public key: %w", err)
+		return fmt.Errorf("key is not an RSA public key: %w", err)
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return nil, fmt.Errorf("signature is not base64url: %w", err)
+		return fmt.Errorf("signature is not base64url: %w", err)
 	}
 	h := sha256.New()
 	h.Write([]byte(parts[0]))
 	h.Write([]byte{'.'})
 	h.Write([]byte(parts[1]))
-	if err := rsa.VerifyPKCS1v15(&pub, crypto.SHA256, h.Sum(nil), sig); err != nil {
-		return nil, err
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("payload is not base64url: %w", err)
-	}
-	return payload, nil
+	return rsa.VerifyPKCS1v15(&pub, crypto.SHA256, h.Sum(nil), sig)
 }
 
 func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*Launch, error) {

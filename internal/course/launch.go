@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -346,12 +347,37 @@ func (p *LaunchPlan) linkChanged() bool {
 // Settled returns what the launch would record when all of it is recorded
 // already, as for a person reopening an activity: nothing to write.
 func (p *LaunchPlan) Settled() (Recorded, bool) {
-	ex := &p.ex
-	if ex.UserID == "" || ex.CourseID == "" || ex.LinkID == "" || ex.CohortID == "" || ex.CohortMemberID == "" || p.adopted != nil ||
-		p.userChanged() || p.courseChanged() || !p.membershipCurrent() || p.linkChanged() {
+	if !p.settledButMembership() || !p.membershipCurrent() {
 		return Recorded{}, false
 	}
 	return p.recorded(p.foundCohort(), p.ex.CohortSize, p.ex.Settings), true
+}
+
+// settledButMembership: the person, course, activity, cohort and cohort
+// membership are recorded as the launch has them; the membership may not
+// be.
+func (p *LaunchPlan) settledButMembership() bool {
+	ex := &p.ex
+	return ex.UserID != "" && ex.CourseID != "" && ex.LinkID != "" && ex.CohortID != "" && ex.CohortMemberID != "" && p.adopted == nil &&
+		!p.userChanged() && !p.courseChanged() && !p.linkChanged()
+}
+
+// Touched returns, on Postgres, what the launch would record when all of
+// it is recorded already but the person's membership, which the launch
+// brings up to date: its last launch, as for a person returning a day
+// later, or its roles, sections or status. touch is that membership's
+// update, to run in the statement that uses up the login state and opens
+// the session (session.Store.ConsumeAndCreate), so that it is written only
+// when the state is used, as in the launch's transaction. ok is false for
+// any other launch, which the caller records as before.
+func (s *Store) Touched(p *LaunchPlan) (rec Recorded, touch store.Stmt, ok bool) {
+	if s.db.Dialect != store.Postgres || p.ex.MemberUserID == "" || p.membershipCurrent() || !p.settledButMembership() {
+		return Recorded{}, store.Stmt{}, false
+	}
+	touch = store.Stmt{SQL: `UPDATE memberships SET roles = ?, lti_roles = ?, sections = ?, status = 'active', last_launch_at = ?, updated_at = ?
+		WHERE org_id = ? AND course_id = ? AND user_id = ?`,
+		Args: []any{p.roles.String(), p.ltiRoles, p.sections, p.now, p.now, p.c.OrgID, p.c.ID, p.u.ID}}
+	return p.recorded(p.foundCohort(), p.ex.CohortSize, p.ex.Settings), touch, true
 }
 
 // RecordNewcomer records, on Postgres, a person's first launch into a
@@ -373,30 +399,31 @@ func (s *Store) RecordNewcomer(ctx context.Context, p *LaunchPlan) (rec Recorded
 		return Recorded{}, false, nil
 	}
 	co := p.foundCohort()
-	var row struct {
-		ID   string
-		Size int
-	}
-	err = s.db.Relaxed().WithContext(ctx).Raw(`WITH person AS (INSERT INTO users (org_id, id, issuer, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
+	// Straight through database/sql, as every statement of a launch: the
+	// ORM's reflection cost more CPU than the rest of this call.
+	var id string
+	var size int
+	err = s.db.RelaxedSQL().QueryRowContext(ctx, s.db.Rebind(`WITH person AS (INSERT INTO users (org_id, id, issuer, subject, name, given_name, family_name, email, picture, locale, pseudonym, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, issuer, subject) DO NOTHING RETURNING id),
 		member AS (INSERT INTO memberships (org_id, course_id, user_id, roles, lti_roles, sections, status, last_launch_at, created_at, updated_at)
 			SELECT ?, ?, id, ?, ?, ?, 'active', ?, ?, ? FROM person),
 		joined AS (INSERT INTO cohort_members (org_id, cohort_id, user_id, created_at) SELECT ?, ?, id, ? FROM person RETURNING 1),
 		counted AS (UPDATE cohorts SET member_count = member_count + 1 WHERE org_id = ? AND id = ? AND EXISTS (SELECT 1 FROM joined)
 			RETURNING member_count)
-		SELECT person.id, counted.member_count AS size FROM person, counted`,
+		SELECT person.id, counted.member_count FROM person, counted`),
 		u.OrgID, newID(), u.Issuer, u.Subject, u.Name, u.GivenName, u.FamilyName, u.Email, u.Picture, u.Locale, u.Pseudonym, now, now,
 		c.OrgID, c.ID, p.roles.String(), p.ltiRoles, p.sections, now, now, now,
 		co.OrgID, co.ID, now,
-		co.OrgID, co.ID).Scan(&row).Error
+		co.OrgID, co.ID).Scan(&id, &size)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A concurrent launch recorded the person first.
+		return Recorded{}, false, nil
+	}
 	if err != nil {
 		return Recorded{}, false, fmt.Errorf("record a newcomer: %w", err)
 	}
-	if row.ID == "" {
-		return Recorded{}, false, nil
-	}
-	u.ID = row.ID
-	return p.recorded(co, row.Size, ex.Settings), true, nil
+	u.ID = id
+	return p.recorded(co, size, ex.Settings), true, nil
 }
 
 // foundCohort is the cohort the plan's query found for the link's policy.

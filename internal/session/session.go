@@ -133,21 +133,38 @@ func (s *Store) Create(ctx context.Context, tx *gorm.DB, sess Session) (string, 
 	return secret, r.session(), nil
 }
 
+// consumeUsed uses up a login state; the statements after it in
+// consumeAndCreate take effect only if it did.
+const consumeUsed = `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)`
+
 // consumeAndCreate uses up a login state and opens a session in one
 // Postgres statement.
-const consumeAndCreate = `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)
+const consumeAndCreate = consumeUsed + `
 	INSERT INTO sessions (id_hash, org_id, platform_id, user_id, course_id, resource_link_id, cohort_id, roles, frame_origins, created_at, expires_at)
 	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM used`
 
 // ConsumeAndCreate uses up a login state and opens a session in one atomic
 // step, committed without waiting for the disk (see store.TxRelaxed). used
 // is false, and nothing is created, when the state was already used or has
-// expired.
-func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session) (secret string, created Session, used bool, err error) {
+// expired. Each of also, an UPDATE ending in its WHERE clause, is written
+// in the same step only when the state is used: on Postgres all of it is
+// one statement.
+func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session, also ...store.Stmt) (secret string, created Session, used bool, err error) {
 	if s.db.Dialect == store.Postgres {
 		secret, r := s.newRow(sess)
-		res, err := s.db.ExecRelaxed(ctx, consumeAndCreate,
-			state, r.CreatedAt, r.IDHash, r.OrgID, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
+		q, args := consumeAndCreate, []any{state, r.CreatedAt}
+		if len(also) > 0 {
+			var b strings.Builder
+			b.WriteString(consumeAndCreate[:len(consumeUsed)])
+			for i, st := range also {
+				fmt.Fprintf(&b, ", also%d AS (%s AND EXISTS (SELECT 1 FROM used))", i, st.SQL)
+				args = append(args, st.Args...)
+			}
+			b.WriteString(consumeAndCreate[len(consumeUsed):])
+			q = b.String()
+		}
+		args = append(args, r.IDHash, r.OrgID, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
+		res, err := s.db.ExecRelaxed(ctx, q, args...)
 		if err != nil {
 			return "", Session{}, false, err
 		}
@@ -158,7 +175,15 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 	}
 	err = s.db.TxRelaxed(ctx, func(tx *gorm.DB) error {
 		secret, created, used, err = s.ConsumeAndCreateIn(ctx, tx, state, sess)
-		return err
+		if err != nil || !used {
+			return err
+		}
+		for _, st := range also {
+			if err := tx.WithContext(ctx).Exec(st.SQL, st.Args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil || !used {
 		return "", Session{}, false, err

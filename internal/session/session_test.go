@@ -176,6 +176,41 @@ func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
 	})
 }
 
+func TestConsumeAndCreateWritesAlsoOnlyWithTheState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		storetest.AddPlatform(t, db, "p1", "https://lms.example")
+		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
+		if err := s.SaveLoginState(ctx, session.LoginState{State: "st-1", Nonce: "n", PlatformID: "p1", BrowserHash: "b", TargetLinkURI: "https://tool/launch"}); err != nil {
+			t.Fatal(err)
+		}
+		touch := func(at time.Time) store.Stmt {
+			return store.Stmt{SQL: `UPDATE platforms SET last_launch_at = ? WHERE id = ?`, Args: []any{at, "p1"}}
+		}
+		lastLaunch := func() time.Time {
+			var at time.Time
+			if err := db.QueryRow(ctx, `SELECT last_launch_at FROM platforms WHERE id = ?`, "p1").Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			return at.UTC()
+		}
+		first := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+		sess := session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Learner}}
+		if _, _, used, err := s.ConsumeAndCreate(ctx, "st-1", sess, touch(first)); err != nil || !used {
+			t.Fatalf("first use: used=%v err=%v", used, err)
+		}
+		if got := lastLaunch(); !got.Equal(first) {
+			t.Fatalf("the launch's own write is %v, want %v", got, first)
+		}
+		if _, _, used, err := s.ConsumeAndCreate(ctx, "st-1", sess, touch(first.Add(time.Hour))); err != nil || used {
+			t.Fatalf("replayed state: used=%v err=%v", used, err)
+		}
+		if got := lastLaunch(); !got.Equal(first) {
+			t.Fatalf("a replayed state wrote %v", got)
+		}
+	})
+}
+
 func TestCSRFTokenIsBoundToTheSessionAndKey(t *testing.T) {
 	a := session.NewStore(nil, []byte("a secret of sufficient length for tests"))
 	b := session.NewStore(nil, []byte("another secret of sufficient length"))

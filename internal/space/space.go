@@ -161,7 +161,8 @@ func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, err
 	if rs, ok := s.roles.Get(k, now); ok {
 		return rs, nil
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`, spaceID, userID).Rows()
+	// Read on every page of a launch: straight through database/sql.
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`), spaceID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("read roles in space %s: %w", spaceID, err)
 	}
@@ -179,6 +180,14 @@ func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, err
 	}
 	s.roles.Put(k, rs, now.Add(s.RolesFor))
 	return rs, nil
+}
+
+// NewPerson records that userID, a person the launch this process just
+// recorded created, holds no role in the space (nobody could grant one to
+// an id that did not exist), so that their first pages need not ask. A
+// grant since is seen as any grant is.
+func (s *Store) NewPerson(spaceID, userID string) {
+	s.roles.Put(roleKey{spaceID, userID}, nil, s.Now().Add(s.RolesFor))
 }
 
 // Grant gives userID a role in the space; granting it again changes nothing.

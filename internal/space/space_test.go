@@ -70,6 +70,25 @@ func TestRolesHeldInASpace(t *testing.T) {
 	})
 }
 
+// TestNewPersonHoldsNoRoles: a person a launch just created is known to
+// hold no role without a read; a grant since is seen at once.
+func TestNewPersonHoldsNoRoles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := space.NewStore(db)
+		sp, err := s.ForCohort(ctx, "p1", "c1", "l1", "A")
+		must(t, err)
+		s.NewPerson(sp.ID, "noor")
+		if rs, err := s.RolesOf(ctx, sp.ID, "noor"); err != nil || len(rs) != 0 {
+			t.Fatalf("a new person's roles: %v %v", rs, err)
+		}
+		must(t, s.Grant(ctx, sp.ID, "noor", space.Expert, "ines"))
+		if rs, err := s.RolesOf(ctx, sp.ID, "noor"); err != nil || !rs.Has(space.Expert) {
+			t.Fatalf("roles after a grant to a new person: %v %v", rs, err)
+		}
+	})
+}
+
 func TestRules(t *testing.T) {
 	sp := space.Space{ID: "s1", OrgID: "p1", Kind: space.ActivityCohort, CourseID: "c1", LinkID: "l1", CohortID: "A"}
 	for _, c := range []struct {

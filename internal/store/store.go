@@ -16,6 +16,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -57,7 +59,16 @@ type DB struct {
 	Logger *slog.Logger
 	// path is the SQLite file (empty on Postgres).
 	path string
+	// rebound keeps Rebind's answers (maxRebound of them at most): the
+	// statements of a launch are long and the same every time.
+	rebound  sync.Map
+	nRebound atomic.Int32
 }
+
+// maxRebound bounds the statements Rebind keeps: those written in the
+// code, whose number is fixed; text built with values in it would not be
+// worth keeping.
+const maxRebound = 1024
 
 // Config says which database to open.
 type Config struct {
@@ -283,6 +294,19 @@ func (db *DB) Rebind(q string) string {
 	if db.Dialect != Postgres || !strings.Contains(q, "?") {
 		return q
 	}
+	if r, ok := db.rebound.Load(q); ok {
+		return r.(string)
+	}
+	r := rebind(q)
+	if db.nRebound.Load() < maxRebound {
+		if _, loaded := db.rebound.LoadOrStore(q, r); !loaded {
+			db.nRebound.Add(1)
+		}
+	}
+	return r
+}
+
+func rebind(q string) string {
 	var b strings.Builder
 	b.Grow(len(q) + 16)
 	n := 0
@@ -377,6 +401,14 @@ func skipQuoted(q string, i int, quote byte, escapes bool) int {
 
 func isIdentChar(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+// Stmt is one statement, with ? placeholders, and its arguments, for one
+// package to hand to another that runs it within its own statement or
+// transaction.
+type Stmt struct {
+	SQL  string
+	Args []any
 }
 
 // QueryRow runs a query expected to return at most one row.

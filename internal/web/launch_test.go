@@ -160,7 +160,17 @@ func TestLaunchRecordsPeopleCourseLinkAndCohort(t *testing.T) {
 		if again := lastLaunch(); first == "" || again != first {
 			t.Errorf("membership rewritten by a quick relaunch: %q then %q", first, again)
 		}
-		for table, want := range map[string]int64{"users": 2, "courses": 1, "memberships": 2, "resource_links": 1, "cohorts": 1, "cohort_members": 2, "sessions": 3} {
+		// A day later the launch records it again, and nothing else.
+		if err := env.DB.Exec(`UPDATE memberships SET last_launch_at = ? WHERE user_id IN (SELECT id FROM users WHERE subject = ?)`,
+			time.Now().UTC().Add(-24*time.Hour), apptest.Learner).Error; err != nil {
+			t.Fatal(err)
+		}
+		dayAgo := lastLaunch()
+		env.Launch(t, apptest.Learner, nil)
+		if later := lastLaunch(); later == dayAgo {
+			t.Errorf("a launch a day later left the membership's last launch at %q", later)
+		}
+		for table, want := range map[string]int64{"users": 2, "courses": 1, "memberships": 2, "resource_links": 1, "cohorts": 1, "cohort_members": 2, "sessions": 4} {
 			if got := env.Count(t, table); got != want {
 				t.Errorf("%s: %d rows, want %d", table, got, want)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/session"
+	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -66,6 +67,9 @@ type validatedLaunch struct {
 	reg     lti.Registration
 	launch  *lti.Launch
 	idToken string
+	// token is the id_token decoded once: what the peek looks up, and
+	// what is verified.
+	token *lti.Token
 	// claimedDeployment is the deployment the token named before it was
 	// verified (the peek looked it up).
 	claimedDeployment string
@@ -98,7 +102,8 @@ func (s *Handlers) validateLaunch(c echo.Context) (validatedLaunch, error) {
 	if state == "" {
 		return v, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
 	}
-	v.claimedDeployment = lti.TokenDeploymentID(v.idToken)
+	v.token = lti.ParseToken(v.idToken)
+	v.claimedDeployment = v.token.DeploymentID()
 	pending, found, err := s.Sessions.PeekLaunch(ctx, state, v.claimedDeployment)
 	if err != nil {
 		return v, err
@@ -122,7 +127,7 @@ func (s *Handlers) validateLaunch(c echo.Context) (validatedLaunch, error) {
 		}
 	}
 
-	if v.launch, err = s.Validator.Validate(ctx, v.idToken, v.reg, ls.Nonce); err != nil {
+	if v.launch, err = s.Validator.ValidateToken(ctx, v.token, v.reg, ls.Nonce); err != nil {
 		return v, s.rejectLTI(c, v.reg.ID, err)
 	}
 	// The verified launch also tells where the course is shown.
@@ -242,15 +247,26 @@ func (s *Handlers) recordLaunch(ctx context.Context, state string, in course.Lau
 	// a recorded course and activity, as at the start of a term, recorded
 	// in one statement: the session is then opened in a statement of its
 	// own. Any other launch is recorded in a transaction.
+	// A person returning a day later only brings their membership up to
+	// date, in the same statement as the session.
 	rec, recorded := plan.Settled()
+	var touch []store.Stmt
+	if !recorded {
+		var t store.Stmt
+		if rec, t, recorded = s.Courses.Touched(plan); recorded {
+			touch = append(touch, t)
+		}
+	}
+	newcomer := false
 	if !recorded {
 		if rec, recorded, err = s.Courses.RecordNewcomer(ctx, plan); err != nil {
 			return "", session.Session{}, nil, false, err
 		}
+		newcomer = recorded
 	}
 	if recorded {
 		var used bool
-		secret, sess, used, err = s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec))
+		secret, sess, used, err = s.Sessions.ConsumeAndCreate(ctx, state, sessionOf(rec), touch...)
 		if err == nil && !used {
 			err = errReplay
 		}
@@ -275,8 +291,23 @@ func (s *Handlers) recordLaunch(ctx context.Context, state string, in course.Lau
 	// Committed: the page that follows reads no standing of its own, and
 	// shows what the launch recorded.
 	s.Access.Remember(sess, rec.Sections)
+	if newcomer {
+		s.newPerson(ctx, sess)
+	}
 	shown := rec.Activity()
 	return secret, sess, &shown, setup, nil
+}
+
+// newPerson tells the space and the discussion that the person a launch
+// just created holds no role and has no standing yet in their cohort's
+// space: the page after the launch reads neither.
+func (s *Handlers) newPerson(ctx context.Context, sess session.Session) {
+	sp, err := s.Spaces.ForCohort(ctx, sess.OrgID, sess.CourseID, sess.LinkID, sess.CohortID)
+	if err != nil {
+		return // the page finds the space itself, and reads
+	}
+	s.Spaces.NewPerson(sp.ID, sess.UserID)
+	s.Discussions.NewPerson(sp.ID, sess.UserID)
 }
 
 // launchFrameURLs are the URLs of a verified launch that name the page
