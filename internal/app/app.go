@@ -132,9 +132,6 @@ func (a *App) init(ctx context.Context) error {
 	a.Registry = tenant.NewRegistry(a.DB)
 	a.Registry.Keys = keys
 	a.Sessions = session.NewStore(a.DB, cfg.Secret)
-	if cfg.PendingLogins > 0 {
-		a.Sessions.MaxPendingLogins = cfg.PendingLogins
-	}
 	a.Courses = course.NewStore(a.DB)
 	a.Admins = admin.NewStore(a.DB)
 	a.Live = live.New(a.DB, a.Logger)
