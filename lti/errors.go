@@ -43,8 +43,10 @@ const (
 	ReasonMissingSubject     Reason = "missing_sub"
 	ReasonMissingClaim       Reason = "missing_claim"
 	ReasonBadClaim           Reason = "bad_claim"
-	// ReasonTooManyLogins refuses a login while the platform has too many
-	// started and unfinished ones (see session.ErrTooManyLogins).
+	// ReasonTooManyLogins refused a login while the platform had too many
+	// started and unfinished ones. Logins store nothing since migration
+	// 00028 and are no longer refused so; the reason stays for the
+	// platforms' recorded last errors.
 	ReasonTooManyLogins Reason = "too_many_logins"
 )
 

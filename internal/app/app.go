@@ -132,9 +132,6 @@ func (a *App) init(ctx context.Context) error {
 	a.Registry = tenant.NewRegistry(a.DB)
 	a.Registry.Keys = keys
 	a.Sessions = session.NewStore(a.DB, cfg.Secret)
-	if cfg.PendingLogins > 0 {
-		a.Sessions.MaxPendingLogins = cfg.PendingLogins
-	}
 	a.Courses = course.NewStore(a.DB)
 	a.Admins = admin.NewStore(a.DB)
 	a.Live = live.New(a.DB, a.Logger)
@@ -304,7 +301,7 @@ func (a *App) Shutdown() error {
 	return errors.Join(err, a.DB.Close())
 }
 
-// janitor removes expired login states, sessions, deep linking requests,
+// janitor removes the ids of spent, expired login states, sessions, deep linking requests,
 // the keys of registrations that were never saved, registrations nobody
 // approved in time, old failed registrations and old counts of admin
 // sign-in attempts.
@@ -318,9 +315,9 @@ func (a *App) janitor(ctx context.Context) {
 		case <-t.C:
 		}
 		if n, err := a.Sessions.DeleteExpiredLoginStates(ctx); err != nil {
-			a.Logger.Warn("cannot delete expired login states", slog.Any("error", err))
+			a.Logger.Warn("cannot forget expired spent login states", slog.Any("error", err))
 		} else if n > 0 {
-			a.Logger.Debug("expired login states deleted", slog.Int64("count", n))
+			a.Logger.Debug("expired spent login states forgotten", slog.Int64("count", n))
 		}
 		if _, err := a.Admins.DeleteExpired(ctx); err != nil {
 			a.Logger.Warn("cannot delete expired admin sessions", slog.Any("error", err))

@@ -57,8 +57,9 @@ type Config struct {
 	// LoginRate is how many LTI logins one client address may start a
 	// minute; 0 is DefaultLoginRate.
 	LoginRate int
-	// PendingLogins bounds the logins of one platform that were started and
-	// not yet finished; 0 is DefaultPendingLogins.
+	// PendingLogins is no longer used: a login stores nothing, so
+	// unfinished ones cost nothing to bound. Still accepted (and checked),
+	// so that a deployment that sets it starts as before.
 	PendingLogins int
 	// LiveStreams bounds the open live event streams: in all, per client
 	// address and per session.
@@ -174,7 +175,7 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.RegistrationsPerHour, "registrations-per-hour", env(EnvRegistrationsPerHour, strconv.Itoa(DefaultRegistrationsPerHour)), "how many LTI Dynamic Registrations are accepted in an hour, all LMSs together ("+EnvRegistrationsPerHour+")")
 	fs.StringVar(&s.TrustedProxies, "trusted-proxies", env(EnvTrustedProxies, ""), "addresses or CIDR ranges of the reverse proxies in front of Roundtable, comma-separated; their X-Forwarded-For names the client. Empty: none ("+EnvTrustedProxies+")")
 	fs.StringVar(&s.LoginRate, "login-rate", env(EnvLoginRate, strconv.Itoa(DefaultLoginRate)), "how many LTI logins one client address may start a minute ("+EnvLoginRate+")")
-	fs.StringVar(&s.PendingLogins, "pending-logins", env(EnvPendingLogins, strconv.Itoa(DefaultPendingLogins)), "how many started, unfinished LTI logins one LMS platform may have at once ("+EnvPendingLogins+")")
+	fs.StringVar(&s.PendingLogins, "pending-logins", env(EnvPendingLogins, strconv.Itoa(DefaultPendingLogins)), "no longer used: LTI logins store nothing, so unfinished ones need no bound ("+EnvPendingLogins+")")
 	d := DefaultLiveStreams
 	fs.StringVar(&s.LiveStreams, "live-streams", env(EnvLiveStreams, ""), fmt.Sprintf("how many live event streams this process keeps open in all; past it a stream is answered 503 (%s; default %d)", EnvLiveStreams, d.Total))
 	fs.StringVar(&s.LiveStreamsPerAddress, "live-streams-per-address", env(EnvLiveStreamsPerAddress, ""), fmt.Sprintf("how many live event streams one client address keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerAddress, d.PerAddress))

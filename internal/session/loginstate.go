@@ -2,135 +2,168 @@ package session
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"time"
 
 	"gorm.io/gorm"
 
-	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
-	"github.com/roundtable-lms/roundtable/lti"
 )
 
 // LoginState is what the tool remembers between an OIDC login initiation
-// and the launch that answers it. Single use and short-lived.
+// and the launch that answers it. It is kept nowhere: the login hands it
+// to the platform, sealed, as the OIDC state, and the launch gets it back
+// (see NewLoginState). Single use and short-lived: a launch spends it by
+// recording its ID in used_login_states.
 type LoginState struct {
-	State         string `gorm:"primaryKey"`
+	// State is the sealed form, as posted by the platform.
+	State string
+	// ID names the state once it is spent.
+	ID            string
 	Nonce         string
 	PlatformID    string
 	BrowserHash   string
-	TargetLinkURI string
 	StorageTarget string
 	ExpiresAt     time.Time
 }
-
-func (LoginState) TableName() string { return "login_states" }
 
 // LoginStateTTL bounds how long a person may take between the login
 // redirect and the launch post.
 const LoginStateTTL = 10 * time.Minute
 
-// DefaultMaxPendingLogins is how many unfinished logins a platform may
-// have at once unless the Store says otherwise.
-const DefaultMaxPendingLogins = 10000
+// usedGrace keeps a spent state's record a little past its expiry, so that
+// a server whose clock is behind the janitor's still finds it.
+const usedGrace = 2 * time.Minute
 
-// ErrTooManyLogins refuses a login while its platform already has
-// MaxPendingLogins unfinished ones: whoever starts logins without finishing
-// them cannot fill the database, only wait until some expire.
-var ErrTooManyLogins = errors.New("too many unfinished logins for this platform")
+// The sealed state is base64url of
+//
+//	version (1) | expiry, unix seconds (8) | id (16) | nonce (24) |
+//	browser hash (32) | len(platform id) (1) | platform id |
+//	len(storage target) (1) | storage target | HMAC-SHA256 (32)
+//
+// the MAC taken under a key of its own (loginStateLabel) over everything
+// before it. Nothing in it is secret from the browser or the platform:
+// the nonce goes to the platform in the same redirect, and the browser
+// hash is a SHA-256 of a random cookie. A MAC is enough; a cipher would
+// only hide what both already see.
+const (
+	loginStateVersion = 1
+	loginStateLabel   = "roundtable oidc login state v1"
+	loginStateFixed   = 1 + 8 + 16 + 24 + 32
+	loginStateMAC     = sha256.Size
+	// maxLoginStateField bounds the platform id and storage target.
+	maxLoginStateField = 255
+	// MaxLoginStateLen bounds a sealed state's length.
+	MaxLoginStateLen = (loginStateFixed + 2 + 2*maxLoginStateField + loginStateMAC + 2) / 3 * 4
+)
 
-// pendingBelowMax is true while a platform (the first argument) has fewer
-// unexpired login states (expiring after the second) than the maximum (the
-// third and fourth). The count stops at the maximum, so it reads at most
-// that many index entries, whatever the table holds.
-const pendingBelowMax = `(SELECT COUNT(*) FROM (SELECT 1 FROM login_states WHERE platform_id = ? AND expires_at > ? LIMIT ?) pending) < ?`
+// ErrLoginStateField refuses to seal a platform id or storage target
+// longer than a state carries.
+var ErrLoginStateField = errors.New("login state field too long")
 
-// SaveLoginState stores a login state, unless its platform has too many
-// unfinished logins already (ErrTooManyLogins).
-func (s *Store) SaveLoginState(ctx context.Context, ls LoginState) error {
-	now := s.Now().UTC()
-	ls.ExpiresAt = now.Add(LoginStateTTL)
-	max := s.PendingLoginLimit()
-	// A login state lost in a crash only means opening the activity again.
-	res, err := s.db.ExecRelaxed(ctx, `INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
-		SELECT ?, ?, ?, ?, ?, ?, ? WHERE `+pendingBelowMax,
-		ls.State, ls.Nonce, ls.PlatformID, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt,
-		ls.PlatformID, now, max, max)
-	if err != nil {
-		return err
+// NewLoginState returns a fresh login state for a platform: a random id
+// and nonce, expiring after LoginStateTTL, sealed.
+func (s *Store) NewLoginState(platformID, browserHash, storageTarget string) (LoginState, error) {
+	var id [16]byte
+	var nonce [24]byte
+	rand.Read(id[:])
+	rand.Read(nonce[:])
+	bh, err := hex.DecodeString(browserHash)
+	if err != nil || len(bh) != sha256.Size {
+		return LoginState{}, errors.New("login state: browser hash is not a hex SHA-256")
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return errors.Join(err, ErrTooManyLogins)
+	if len(platformID) > maxLoginStateField || len(storageTarget) > maxLoginStateField {
+		return LoginState{}, ErrLoginStateField
 	}
-	return nil
+	exp := s.Now().Add(LoginStateTTL).Truncate(time.Second)
+	b := make([]byte, 0, loginStateFixed+2+len(platformID)+len(storageTarget)+loginStateMAC)
+	b = append(b, loginStateVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(exp.Unix()))
+	b = append(b, id[:]...)
+	b = append(b, nonce[:]...)
+	b = append(b, bh...)
+	b = append(b, byte(len(platformID)))
+	b = append(b, platformID...)
+	b = append(b, byte(len(storageTarget)))
+	b = append(b, storageTarget...)
+	b = s.loginStateMAC(b)
+	return LoginState{
+		State:         base64.RawURLEncoding.EncodeToString(b),
+		ID:            base64.RawURLEncoding.EncodeToString(id[:]),
+		Nonce:         base64.RawURLEncoding.EncodeToString(nonce[:]),
+		PlatformID:    platformID,
+		BrowserHash:   browserHash,
+		StorageTarget: storageTarget,
+		ExpiresAt:     exp.UTC(),
+	}, nil
 }
 
-// PendingLoginLimit is how many unfinished logins one platform may have.
-func (s *Store) PendingLoginLimit() int {
-	if s.MaxPendingLogins > 0 {
-		return s.MaxPendingLogins
-	}
-	return DefaultMaxPendingLogins
+// loginStateMAC appends the MAC of b to it.
+func (s *Store) loginStateMAC(b []byte) []byte {
+	mac := hmac.New(sha256.New, s.stateKey)
+	mac.Write(b)
+	return mac.Sum(b)
 }
 
-// BeginLogin finds the registration a login names and, when it is usable
-// and the deployment is one of its own (or none was named), saves the login
-// state for it: on Postgres in one statement. saved is false when the state
-// still needs saving (an unknown deployment that the caller may accept);
-// err explains an unknown, ambiguous, disabled or pending platform (reg
-// then names the platform when there is one), or is ErrTooManyLogins.
-func (s *Store) BeginLogin(ctx context.Context, registry *tenant.Registry, issuer, clientID, deploymentID string, ls LoginState) (reg lti.Registration, deploymentKnown, saved bool, err error) {
-	now := s.Now().UTC()
-	ls.ExpiresAt = now.Add(LoginStateTTL)
-	if s.db.Dialect != store.Postgres {
-		reg, deploymentKnown, err = registry.FindForLogin(ctx, issuer, clientID, deploymentID)
-		if err != nil || (deploymentID != "" && !deploymentKnown) {
-			return reg, deploymentKnown, false, err
-		}
-		ls.PlatformID = reg.ID
-		err = s.SaveLoginState(ctx, ls)
-		return reg, deploymentKnown, err == nil, err
+// ErrBadLoginState means a state that this server did not seal (or sealed
+// with another secret), that was altered, or that has expired.
+var ErrBadLoginState = errors.New("login state forged, altered or expired")
+
+// OpenLoginState checks a sealed state's MAC, in constant time, and its
+// expiry, and returns what it carries. It reads nothing: whether the state
+// was already spent is learnt when it is spent.
+func (s *Store) OpenLoginState(state string) (LoginState, error) {
+	if len(state) > MaxLoginStateLen {
+		return LoginState{}, ErrBadLoginState
 	}
-	q := `WITH p AS (
-			SELECT id, issuer, client_id, auth_url, token_url, token_audience, jwks_url, status,
-				EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = platforms.id AND d.deployment_id = ?) AS has_deployment
-			FROM platforms WHERE issuer = ? AND (? = '' OR client_id = ?) LIMIT 2
-		), ins AS (
-			INSERT INTO login_states (state, nonce, platform_id, browser_hash, target_link_uri, storage_target, expires_at)
-			SELECT ?, ?, p.id, ?, ?, ?, ? FROM p
-			WHERE (SELECT COUNT(*) FROM p) = 1 AND p.status = 'active' AND (? = '' OR p.has_deployment)
-				AND (SELECT COUNT(*) FROM (SELECT 1 FROM login_states WHERE platform_id = p.id AND expires_at > ? LIMIT ?) pending) < ?
-			RETURNING platform_id
-		)
-		SELECT p.id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status, p.has_deployment,
-			EXISTS (SELECT 1 FROM ins)
-		FROM p`
-	max := s.PendingLoginLimit()
-	rows, err := s.db.RelaxedSQL().QueryContext(ctx, s.db.Rebind(q), deploymentID, issuer, clientID, clientID,
-		ls.State, ls.Nonce, ls.BrowserHash, ls.TargetLinkURI, ls.StorageTarget, ls.ExpiresAt, deploymentID, now, max, max)
-	if err != nil {
-		return lti.Registration{}, false, false, err
+	// One encoding only: no stray padding bits, no line breaks.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(state)
+	if err != nil || len(b) < loginStateFixed+2+loginStateMAC || base64.RawURLEncoding.EncodedLen(len(b)) != len(state) {
+		return LoginState{}, ErrBadLoginState
 	}
-	defer rows.Close()
-	var found []tenant.Platform
-	var hasDeployment bool
-	for rows.Next() {
-		var p tenant.Platform
-		if err := rows.Scan(&p.ID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &hasDeployment, &saved); err != nil {
-			return lti.Registration{}, false, false, err
-		}
-		found = append(found, p)
+	body, sum := b[:len(b)-loginStateMAC], b[len(b)-loginStateMAC:]
+	want := s.loginStateMAC(body[:len(body):len(body)])[len(body):]
+	if !hmac.Equal(sum, want) {
+		return LoginState{}, ErrBadLoginState
 	}
-	if err := rows.Err(); err != nil {
-		return lti.Registration{}, false, false, err
+	// Sealed by this server: the layout is its own.
+	if body[0] != loginStateVersion {
+		return LoginState{}, ErrBadLoginState
 	}
-	reg, deploymentKnown, err = tenant.ChooseForLogin(found, hasDeployment, issuer, clientID, deploymentID)
-	if err == nil && !saved && (deploymentID == "" || deploymentKnown) {
-		// Everything else allowed the insert: the platform is full.
-		err = ErrTooManyLogins
+	exp := time.Unix(int64(binary.BigEndian.Uint64(body[1:9])), 0).UTC()
+	if !s.Now().Before(exp) {
+		return LoginState{}, ErrBadLoginState
 	}
-	return reg, deploymentKnown, saved && err == nil, err
+	ls := LoginState{State: state, ExpiresAt: exp,
+		ID:          base64.RawURLEncoding.EncodeToString(body[9:25]),
+		Nonce:       base64.RawURLEncoding.EncodeToString(body[25:49]),
+		BrowserHash: hex.EncodeToString(body[49:81]),
+	}
+	rest := body[loginStateFixed:]
+	var ok bool
+	if ls.PlatformID, rest, ok = field(rest); !ok {
+		return LoginState{}, ErrBadLoginState
+	}
+	if ls.StorageTarget, rest, ok = field(rest); !ok || len(rest) != 0 {
+		return LoginState{}, ErrBadLoginState
+	}
+	return ls, nil
+}
+
+// field reads a length-prefixed string.
+func field(b []byte) (string, []byte, bool) {
+	if len(b) == 0 || len(b) < 1+int(b[0]) {
+		return "", nil, false
+	}
+	n := int(b[0])
+	return string(b[1 : 1+n]), b[1+n:], true
 }
 
 // PendingLaunch is a live login state with the platform it belongs to.
@@ -142,19 +175,17 @@ type PendingLaunch struct {
 	DeploymentKnown bool
 }
 
-// PeekLaunch returns a live login state, without using it up, with its
-// platform and whether deploymentID is registered for that platform: all
-// that a launch needs before it verifies the token, in one query.
-func (s *Store) PeekLaunch(ctx context.Context, state, deploymentID string) (PendingLaunch, bool, error) {
-	var pl PendingLaunch
-	ls, p := &pl.LoginState, &pl.Platform
-	err := s.db.QueryRow(ctx, `SELECT ls.state, ls.nonce, ls.platform_id, ls.browser_hash, ls.target_link_uri, ls.storage_target, ls.expires_at,
-			p.id, p.org_id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status,
-			EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = ls.platform_id AND d.deployment_id = ?)
-		FROM login_states ls JOIN platforms p ON p.id = ls.platform_id
-		WHERE ls.state = ? AND ls.expires_at > ?`, deploymentID, state, s.Now().UTC()).
-		Scan(&ls.State, &ls.Nonce, &ls.PlatformID, &ls.BrowserHash, &ls.TargetLinkURI, &ls.StorageTarget, &ls.ExpiresAt,
-			&p.ID, &p.OrgID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &pl.DeploymentKnown)
+// PeekLaunch returns the platform of an opened login state and whether
+// deploymentID is registered for that platform: all that a launch needs
+// before it verifies the token, in one query. found is false when the
+// platform is gone.
+func (s *Store) PeekLaunch(ctx context.Context, ls LoginState, deploymentID string) (PendingLaunch, bool, error) {
+	pl := PendingLaunch{LoginState: ls}
+	p := &pl.Platform
+	err := s.db.QueryRow(ctx, `SELECT p.id, p.org_id, p.issuer, p.client_id, p.auth_url, p.token_url, p.token_audience, p.jwks_url, p.status,
+			EXISTS (SELECT 1 FROM deployments d WHERE d.platform_id = p.id AND d.deployment_id = ?)
+		FROM platforms p WHERE p.id = ?`, deploymentID, ls.PlatformID).
+		Scan(&p.ID, &p.OrgID, &p.Issuer, &p.ClientID, &p.AuthURL, &p.TokenURL, &p.TokenAudience, &p.JWKSURL, &p.Status, &pl.DeploymentKnown)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PendingLaunch{}, false, nil
 	}
@@ -164,16 +195,25 @@ func (s *Store) PeekLaunch(ctx context.Context, state, deploymentID string) (Pen
 	return pl, true, nil
 }
 
-// ConsumeLoginState deletes the state inside tx and reports whether this
-// call was the one that used it: of two concurrent launches with the same
-// state, exactly one gets true.
-func (s *Store) ConsumeLoginState(ctx context.Context, tx *gorm.DB, state string) (bool, error) {
-	res := tx.WithContext(ctx).Exec(`DELETE FROM login_states WHERE state = ? AND expires_at > ?`, state, s.Now().UTC())
+// spendState records a login state as spent; the statements after it in
+// consumeAndCreate take effect only if this was its first spending.
+const spendState = `INSERT INTO used_login_states (id, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING`
+
+// ConsumeLoginState spends the state inside tx and reports whether this
+// call was the one that spent it: of two concurrent launches with the
+// same state, exactly one gets true (the other waits for the first to
+// commit, then finds its id taken). An expired state is never spent.
+func (s *Store) ConsumeLoginState(ctx context.Context, tx *gorm.DB, ls LoginState) (bool, error) {
+	if ls.ID == "" || !s.Now().Before(ls.ExpiresAt) {
+		return false, nil
+	}
+	res := tx.WithContext(ctx).Exec(spendState, ls.ID, ls.ExpiresAt.UTC())
 	return res.RowsAffected == 1, res.Error
 }
 
-// DeleteExpiredLoginStates removes abandoned logins.
+// DeleteExpiredLoginStates forgets spent states once they have expired:
+// an expired state is refused before anything looks for it.
 func (s *Store) DeleteExpiredLoginStates(ctx context.Context) (int64, error) {
-	res := s.db.WithContext(ctx).Where("expires_at < ?", s.Now().UTC()).Delete(&LoginState{})
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM used_login_states WHERE expires_at < ?`, s.Now().UTC().Add(-usedGrace))
 	return res.RowsAffected, res.Error
 }

@@ -67,13 +67,12 @@ var ErrNoSession = errors.New("no session")
 type Store struct {
 	db  *store.DB
 	key []byte
+	// stateKey seals login states (see NewLoginState).
+	stateKey []byte
 	// TTL is a session's lifetime; TokenTTL a link token's.
 	TTL      time.Duration
 	TokenTTL time.Duration
 	Now      func() time.Time
-	// MaxPendingLogins bounds the unfinished logins of one platform (0:
-	// DefaultMaxPendingLogins).
-	MaxPendingLogins int
 
 	cache memo.Map[string, Session]
 }
@@ -114,7 +113,10 @@ const RefreshEvery = 5 * time.Minute
 func NewStore(db *store.DB, secret []byte) *Store {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("roundtable session tokens v1"))
-	return &Store{db: db, key: mac.Sum(nil), TTL: 12 * time.Hour, TokenTTL: DefaultTokenTTL, Now: time.Now}
+	key := mac.Sum(nil)
+	mac = hmac.New(sha256.New, secret)
+	mac.Write([]byte(loginStateLabel))
+	return &Store{db: db, key: key, stateKey: mac.Sum(nil), TTL: 12 * time.Hour, TokenTTL: DefaultTokenTTL, Now: time.Now}
 }
 
 // HashSecret is the hash a session is stored and named under.
@@ -133,9 +135,9 @@ func (s *Store) Create(ctx context.Context, tx *gorm.DB, sess Session) (string, 
 	return secret, r.session(), nil
 }
 
-// consumeUsed uses up a login state; the statements after it in
-// consumeAndCreate take effect only if it did.
-const consumeUsed = `WITH used AS (DELETE FROM login_states WHERE state = ? AND expires_at > ? RETURNING state)`
+// consumeUsed spends a login state; the statements after it in
+// consumeAndCreate take effect only if this was its first spending.
+const consumeUsed = `WITH used AS (` + spendState + ` RETURNING id)`
 
 // consumeAndCreate uses up a login state and opens a session in one
 // Postgres statement.
@@ -149,10 +151,13 @@ const consumeAndCreate = consumeUsed + `
 // expired. Each of also, an UPDATE ending in its WHERE clause, is written
 // in the same step only when the state is used: on Postgres all of it is
 // one statement.
-func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session, also ...store.Stmt) (secret string, created Session, used bool, err error) {
+func (s *Store) ConsumeAndCreate(ctx context.Context, state LoginState, sess Session, also ...store.Stmt) (secret string, created Session, used bool, err error) {
+	if state.ID == "" || !s.Now().Before(state.ExpiresAt) {
+		return "", Session{}, false, nil
+	}
 	if s.db.Dialect == store.Postgres {
 		secret, r := s.newRow(sess)
-		q, args := consumeAndCreate, []any{state, r.CreatedAt}
+		q, args := consumeAndCreate, []any{state.ID, state.ExpiresAt.UTC()}
 		if len(also) > 0 {
 			var b strings.Builder
 			b.WriteString(consumeAndCreate[:len(consumeUsed)])
@@ -196,12 +201,15 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state string, sess Session
 // Postgres one statement, saving the launch a round trip. Of two launches
 // with the same state, the second waits for the first to commit and finds
 // the state used; its caller rolls back what it wrote.
-func (s *Store) ConsumeAndCreateIn(ctx context.Context, tx *gorm.DB, state string, sess Session) (secret string, created Session, used bool, err error) {
+func (s *Store) ConsumeAndCreateIn(ctx context.Context, tx *gorm.DB, state LoginState, sess Session) (secret string, created Session, used bool, err error) {
+	if state.ID == "" || !s.Now().Before(state.ExpiresAt) {
+		return "", Session{}, false, nil
+	}
 	secret, r := s.newRow(sess)
 	tx = tx.WithContext(ctx)
 	if s.db.Dialect == store.Postgres {
 		res := tx.Exec(consumeAndCreate,
-			state, r.CreatedAt, r.IDHash, r.OrgID, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
+			state.ID, state.ExpiresAt.UTC(), r.IDHash, r.OrgID, r.PlatformID, r.UserID, r.CourseID, r.ResourceLinkID, r.CohortID, r.Roles, r.FrameOrigins, r.CreatedAt, r.ExpiresAt)
 		if res.Error != nil || res.RowsAffected != 1 {
 			return "", Session{}, false, res.Error
 		}

@@ -89,7 +89,7 @@ func TestLinkTokensExpireInMinutesAndSignOutEndsTheSession(t *testing.T) {
 			t.Fatalf("token lifetime %s refreshed every %s: not minutes, or refreshed too late", s.TokenTTL, session.RefreshEvery)
 		}
 		frames := []string{"https://lms.example", "https://school.example.edu"}
-		secret, _, used, err := s.ConsumeAndCreate(ctx, "no-such-state", session.Session{OrgID: "p1", PlatformID: "p1"})
+		secret, _, used, err := s.ConsumeAndCreate(ctx, session.LoginState{}, session.Session{OrgID: "p1", PlatformID: "p1"})
 		if err != nil || used || secret != "" {
 			t.Fatalf("a session without a login state: %v %v", used, err)
 		}
@@ -151,12 +151,13 @@ func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
 		ctx := context.Background()
 		storetest.AddPlatform(t, db, "p1", "https://lms.example")
 		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
-		if err := s.SaveLoginState(ctx, session.LoginState{State: "st-1", Nonce: "n", PlatformID: "p1", BrowserHash: "b", TargetLinkURI: "https://tool/launch"}); err != nil {
+		st, err := s.NewLoginState("p1", browserHash, "")
+		if err != nil {
 			t.Fatal(err)
 		}
 		want := session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Instructor},
 			FrameOrigins: []string{"https://lms.example"}}
-		secret, got, used, err := s.ConsumeAndCreate(ctx, "st-1", want)
+		secret, got, used, err := s.ConsumeAndCreate(ctx, st, want)
 		if err != nil || !used || secret == "" || got.UserID != "u1" || !got.Roles.Has(course.Instructor) {
 			t.Fatalf("first use: %+v used=%v err=%v", got, used, err)
 		}
@@ -164,7 +165,7 @@ func TestConsumeAndCreateUsesTheStateOnce(t *testing.T) {
 			strings.Join(found.FrameOrigins, " ") != "https://lms.example" {
 			t.Fatalf("the created session is not found as created: %+v %v", found, err)
 		}
-		_, _, used, err = s.ConsumeAndCreate(ctx, "st-1", want)
+		_, _, used, err = s.ConsumeAndCreate(ctx, st, want)
 		if err != nil || used {
 			t.Fatalf("second use: used=%v err=%v", used, err)
 		}
@@ -181,7 +182,8 @@ func TestConsumeAndCreateWritesAlsoOnlyWithTheState(t *testing.T) {
 		ctx := context.Background()
 		storetest.AddPlatform(t, db, "p1", "https://lms.example")
 		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
-		if err := s.SaveLoginState(ctx, session.LoginState{State: "st-1", Nonce: "n", PlatformID: "p1", BrowserHash: "b", TargetLinkURI: "https://tool/launch"}); err != nil {
+		st, err := s.NewLoginState("p1", browserHash, "")
+		if err != nil {
 			t.Fatal(err)
 		}
 		touch := func(at time.Time) store.Stmt {
@@ -196,13 +198,13 @@ func TestConsumeAndCreateWritesAlsoOnlyWithTheState(t *testing.T) {
 		}
 		first := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 		sess := session.Session{OrgID: "p1", PlatformID: "p1", UserID: "u1", CourseID: "c1", LinkID: "l1", CohortID: "co1", Roles: course.Roles{course.Learner}}
-		if _, _, used, err := s.ConsumeAndCreate(ctx, "st-1", sess, touch(first)); err != nil || !used {
+		if _, _, used, err := s.ConsumeAndCreate(ctx, st, sess, touch(first)); err != nil || !used {
 			t.Fatalf("first use: used=%v err=%v", used, err)
 		}
 		if got := lastLaunch(); !got.Equal(first) {
 			t.Fatalf("the launch's own write is %v, want %v", got, first)
 		}
-		if _, _, used, err := s.ConsumeAndCreate(ctx, "st-1", sess, touch(first.Add(time.Hour))); err != nil || used {
+		if _, _, used, err := s.ConsumeAndCreate(ctx, st, sess, touch(first.Add(time.Hour))); err != nil || used {
 			t.Fatalf("replayed state: used=%v err=%v", used, err)
 		}
 		if got := lastLaunch(); !got.Equal(first) {
@@ -225,39 +227,4 @@ func TestCSRFTokenIsBoundToTheSessionAndKey(t *testing.T) {
 	}
 }
 
-// A platform holds at most MaxPendingLogins unexpired login states; expired
-// ones do not count, and other platforms are not affected.
-func TestPendingLoginsAreBoundedPerPlatform(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		now := time.Now().UTC()
-		for _, p := range []string{"p1", "p2"} {
-			storetest.AddPlatform(t, db, p, "https://"+p+".example")
-		}
-		s := session.NewStore(db, []byte("a secret of sufficient length for tests"))
-		s.MaxPendingLogins = 2
-		clock := now
-		s.Now = func() time.Time { return clock }
-		save := func(state, platform string) error {
-			return s.SaveLoginState(ctx, session.LoginState{State: state, Nonce: "n", PlatformID: platform, BrowserHash: "b", TargetLinkURI: "https://tool/launch"})
-		}
-		if err := errors.Join(save("a", "p1"), save("b", "p1")); err != nil {
-			t.Fatal(err)
-		}
-		if err := save("c", "p1"); !errors.Is(err, session.ErrTooManyLogins) {
-			t.Fatalf("third pending login: %v, want ErrTooManyLogins", err)
-		}
-		if err := save("d", "p2"); err != nil {
-			t.Fatalf("another platform's login: %v", err)
-		}
-		clock = clock.Add(session.LoginStateTTL + time.Second)
-		if err := save("e", "p1"); err != nil {
-			t.Fatalf("a login once the others expired: %v", err)
-		}
-		var n int64
-		db.Raw(`SELECT COUNT(*) FROM login_states WHERE platform_id = 'p1'`).Scan(&n)
-		if n != 3 {
-			t.Errorf("%d login states of p1, want 3 (two expired, one live)", n)
-		}
-	})
-}
+var browserHash = strings.Repeat("ab", 32)

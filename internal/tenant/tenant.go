@@ -392,7 +392,8 @@ func (r *Registry) FindForLogin(ctx context.Context, issuer, clientID, deploymen
 		q += ` AND p.client_id = ?`
 		args = append(args, clientID)
 	}
-	rows, err := r.db.WithContext(ctx).Raw(q+` LIMIT 2`, args...).Rows()
+	// The login's one statement: straight through database/sql.
+	rows, err := r.db.SQL.QueryContext(ctx, r.db.Rebind(q+` LIMIT 2`), args...)
 	if err != nil {
 		return lti.Registration{}, false, err
 	}

@@ -382,8 +382,11 @@ func TestDeepLinkingWithoutResourceLinks(t *testing.T) {
 		if err != nil || back.StatusCode != http.StatusOK || !strings.Contains(back.Body, "cannot be added") {
 			t.Fatalf("platform return: %v %+v", err, back)
 		}
-		if env.Count(t, "deep_link_requests") != 0 || env.Count(t, "login_states") != 0 {
+		if env.Count(t, "deep_link_requests") != 0 {
 			t.Error("rows left behind")
+		}
+		if n := env.Count(t, "used_login_states"); n != 1 {
+			t.Errorf("%d spent login states, want the launch's", n)
 		}
 	})
 }
@@ -400,10 +403,14 @@ func TestDeepLinkingRefusedToLearners(t *testing.T) {
 		if d.Find("form").Length() != 0 {
 			t.Error("a form on the learner's page")
 		}
-		for _, table := range []string{"deep_link_requests", "placements", "sessions", "login_states"} {
+		for _, table := range []string{"deep_link_requests", "placements", "sessions"} {
 			if n := env.Count(t, table); n != 0 {
 				t.Errorf("%d rows in %s", n, table)
 			}
+		}
+		// Its login state is spent all the same: it cannot be replayed.
+		if n := env.Count(t, "used_login_states"); n != 1 {
+			t.Errorf("%d spent login states, want the launch's", n)
 		}
 	})
 }

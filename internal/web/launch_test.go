@@ -351,8 +351,8 @@ func TestLoginInitiationRefusals(t *testing.T) {
 				}
 			})
 		}
-		if n := env.Count(t, "login_states"); n != 0 {
-			t.Errorf("refused logins stored %d states", n)
+		if n := env.Count(t, "used_login_states"); n != 0 {
+			t.Errorf("refused logins spent %d states", n)
 		}
 
 		// A good login redirects to the platform with every parameter.

@@ -17,6 +17,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/lms"
 	"github.com/roundtable-lms/roundtable/internal/markdown"
+	"github.com/roundtable-lms/roundtable/internal/session"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
 )
@@ -41,7 +42,7 @@ func registrationCustom() map[string]string {
 // deepLinkLaunch answers a verified LtiDeepLinkingRequest: staff get the
 // page that chooses what to place; the request's settings stay on the
 // server, named by a secret the page carries.
-func (s *Handlers) deepLinkLaunch(c echo.Context, state string, launch *lti.Launch) error {
+func (s *Handlers) deepLinkLaunch(c echo.Context, state session.LoginState, launch *lti.Launch) error {
 	ctx := c.Request().Context()
 	roles := course.RolesFromLTI(launch.Roles)
 	settings := launch.DeepLinking
@@ -101,7 +102,7 @@ func (s *Handlers) deepLinkLaunch(c echo.Context, state string, launch *lti.Laun
 
 // useLoginState spends a launch's login state that opens no session; a
 // state already spent is a replay, refused as a launch is.
-func (s *Handlers) useLoginState(c echo.Context, platformID, state string) error {
+func (s *Handlers) useLoginState(c echo.Context, platformID string, state session.LoginState) error {
 	ctx := c.Request().Context()
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		used, err := s.Sessions.ConsumeLoginState(ctx, tx, state)

@@ -49,7 +49,7 @@ func (s *Handlers) Launch(c echo.Context) error {
 		return err
 	}
 	if v.launch.MessageType == lti.MessageDeepLinking {
-		return s.deepLinkLaunch(c, v.state.State, v.launch)
+		return s.deepLinkLaunch(c, v.state, v.launch)
 	}
 	opened, err := s.record(c, v)
 	if err != nil {
@@ -58,6 +58,8 @@ func (s *Handlers) Launch(c echo.Context) error {
 	s.SetSessionCookie(c, opened.sess.LinkID, opened.secret)
 	return s.land(c, opened)
 }
+
+const stateUnknownMessage = "This sign-in has already been used or has expired. Please open the activity again from your course."
 
 // validatedLaunch is a launch whose id_token verified, with the login
 // state it answers.
@@ -102,14 +104,21 @@ func (s *Handlers) validateLaunch(c echo.Context) (validatedLaunch, error) {
 	if state == "" {
 		return v, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateMissing, Message: "The sign-in message from your course was incomplete. Please open the activity again.", Detail: "no state posted"})
 	}
+	// The state is checked before anything is read: a forged, altered or
+	// expired one costs the server a MAC and nothing else. Whether it was
+	// already used is learnt when the launch spends it.
+	opened, err := s.Sessions.OpenLoginState(state)
+	if err != nil {
+		return v, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: stateUnknownMessage, Detail: "state forged, altered or expired"})
+	}
 	v.token = lti.ParseToken(v.idToken)
 	v.claimedDeployment = v.token.DeploymentID()
-	pending, found, err := s.Sessions.PeekLaunch(ctx, state, v.claimedDeployment)
+	pending, found, err := s.Sessions.PeekLaunch(ctx, opened, v.claimedDeployment)
 	if err != nil {
 		return v, err
 	}
 	if !found {
-		return v, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used or has expired. Please open the activity again from your course.", Detail: "state unknown, expired or already used"})
+		return v, s.rejectLTI(c, "", &lti.Error{Reason: lti.ReasonStateUnknown, Message: stateUnknownMessage, Detail: "the state's platform is no longer registered"})
 	}
 	v.pending, v.state = pending, pending.LoginState
 	ls := v.state
@@ -188,7 +197,7 @@ type openedSession struct {
 // last launch for the admin console.
 func (s *Handlers) record(c echo.Context, v validatedLaunch) (openedSession, error) {
 	ctx := c.Request().Context()
-	secret, sess, view, setup, err := s.recordLaunch(ctx, v.state.State, launchInput(v.launch, v.pending.Platform.OrgID), placementOf(v.launch), v.frames)
+	secret, sess, view, setup, err := s.recordLaunch(ctx, v.state, launchInput(v.launch, v.pending.Platform.OrgID), placementOf(v.launch), v.frames)
 	if err != nil {
 		if le, ok := err.(*lti.Error); ok {
 			return openedSession{}, s.rejectLTI(c, v.reg.ID, le)
@@ -227,7 +236,7 @@ var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-i
 // statement. A launch lost in a crash is redone by opening the activity
 // again, so its commit need not wait for the disk. setup tells that staff
 // opened an activity nobody set up (no settings, no placement).
-func (s *Handlers) recordLaunch(ctx context.Context, state string, in course.LaunchInput, placementID string, frames []string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
+func (s *Handlers) recordLaunch(ctx context.Context, state session.LoginState, in course.LaunchInput, placementID string, frames []string) (secret string, sess session.Session, view *course.Activity, setup bool, err error) {
 	plan, err := s.Courses.PlanLaunch(ctx, s.DB.SQL, in)
 	if err != nil {
 		return "", session.Session{}, nil, false, err

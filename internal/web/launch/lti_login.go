@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/roundtable-lms/roundtable/internal/session"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -42,7 +40,7 @@ func (s *Handlers) storageLayout() kit.Layout {
 
 // Login answers an OIDC third-party initiated login (GET or POST).
 // Anyone can start one: loginLimit bounds how many one client address
-// starts, and the session store how many one platform has unfinished.
+// starts. A login writes nothing, so unfinished ones cost no storage.
 func (s *Handlers) Login(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := c.Request().ParseForm(); err != nil {
@@ -57,24 +55,15 @@ func (s *Handlers) Login(c echo.Context) error {
 			Message: "Your course asked to open an address that is not part of this Roundtable. Please tell your LMS administrator.",
 			Detail:  "target_link_uri " + req.TargetLinkURI + " is not under " + s.BaseURL.String()}).WithGiven("target_link_uri", req.TargetLinkURI))
 	}
-	ls := session.LoginState{
-		State:         lti.RandomToken(24),
-		Nonce:         lti.RandomToken(24),
-		BrowserHash:   hashBrowser(s.browserID(c)),
-		TargetLinkURI: req.TargetLinkURI,
-		StorageTarget: req.StorageTarget,
-	}
-	reg, _, saved, err := s.Sessions.BeginLogin(ctx, s.Registry, req.Issuer, req.ClientID, req.DeploymentID, ls)
-	if errors.Is(err, session.ErrTooManyLogins) {
-		return s.tooManyLogins(c, reg.ID)
-	}
+	// The login stores nothing: its state goes to the platform sealed, and
+	// comes back with the launch.
+	reg, deploymentKnown, err := s.Registry.FindForLogin(ctx, req.Issuer, req.ClientID, req.DeploymentID)
 	if err != nil {
 		// A disabled or pending platform is named; an unknown or
 		// ambiguous one is not.
 		return s.rejectLTI(c, reg.ID, err)
 	}
-	ls.PlatformID = reg.ID
-	if !saved {
+	if req.DeploymentID != "" && !deploymentKnown {
 		// An unknown deployment: a dynamic registration that returned no
 		// deployment id learns it from its first launch, recorded once the
 		// id_token is verified.
@@ -85,11 +74,10 @@ func (s *Handlers) Login(c echo.Context) error {
 		if !awaits {
 			return s.rejectLTI(c, reg.ID, unknownDeployment(req.DeploymentID))
 		}
-		if err := s.Sessions.SaveLoginState(ctx, ls); errors.Is(err, session.ErrTooManyLogins) {
-			return s.tooManyLogins(c, reg.ID)
-		} else if err != nil {
-			return err
-		}
+	}
+	ls, err := s.Sessions.NewLoginState(reg.ID, hashBrowser(s.browserID(c)), req.StorageTarget)
+	if err != nil {
+		return s.rejectLTI(c, reg.ID, &lti.Error{Reason: lti.ReasonMalformedRequest, Message: "The sign-in request from your course was malformed.", Detail: err.Error()})
 	}
 	authURL, err := lti.AuthRequestURL(reg, req, s.URL("/lti/launch"), ls.State, ls.Nonce)
 	if err != nil {
@@ -120,16 +108,6 @@ func (s *Handlers) loginPlatform(c echo.Context, req lti.LoginRequest) string {
 		s.Logger.WarnContext(c.Request().Context(), "cannot find the platform of a refused login", slog.Any("error", err))
 	}
 	return reg.ID
-}
-
-// tooManyLogins refuses a login while its platform has too many unfinished
-// ones: someone is starting logins without finishing them. Real sign-ins
-// succeed again as those expire.
-func (s *Handlers) tooManyLogins(c echo.Context, platformID string) error {
-	c.Response().Header().Set("Retry-After", "60")
-	return s.rejectLTI(c, platformID, &lti.Error{Reason: lti.ReasonTooManyLogins,
-		Message: "Too many sign-ins to Roundtable from your LMS are under way right now. Please wait a minute, then open the activity again from your course.",
-		Detail:  fmt.Sprintf("the platform has %d unfinished logins, its limit (ROUNDTABLE_PENDING_LOGINS)", s.Sessions.PendingLoginLimit())})
 }
 
 func unknownDeployment(id string) *lti.Error {
