@@ -15,8 +15,12 @@ import (
 // whatever its sort, filter or depth, three for a 100-post thread, one
 // for the header's notification count.
 func TestReadsAtScaleDoNotGrow(t *testing.T) {
+	// The package's two seeded tests (4,000 and 10,000 posts) and their
+	// halves run at the same time, after the rest.
+	t.Parallel()
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			db, counted, n := countedDB(t, kind)
 			sp, err := discussiontest.NewSpace(ctx, db, 2)

@@ -16,89 +16,97 @@ import (
 // matching posts alone; on Postgres every way the executed plan reaches
 // posts starts from the space.
 func TestSearchReadsOnlyTheSpacesPosts(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := NewStore(db)
-		s.PostsPerMinute = 0
-		ours := Viewer{SpaceID: "space-ours", OrgID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
-		theirs := Viewer{SpaceID: "space-theirs", OrgID: "p-theirs", CourseID: "c9", LinkID: "l-9", CohortID: "cohort-z", UserID: "zed", Staff: true}
+	t.Parallel() // with TestReadsAtScaleDoNotGrow
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			searchReadsOnlyTheSpacesPosts(t, storetest.Open(t, kind))
+		})
+	}
+}
 
-		// Ours: 2,000 posts, 3 of them about gloves.
-		thread, err := s.CreateThread(ctx, ours, ThreadInput{Kind: Question, Title: "Gloves in the lab", Body: "Which gloves for solvents?"})
+func searchReadsOnlyTheSpacesPosts(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	s := NewStore(db)
+	s.PostsPerMinute = 0
+	ours := Viewer{SpaceID: "space-ours", OrgID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
+	theirs := Viewer{SpaceID: "space-theirs", OrgID: "p-theirs", CourseID: "c9", LinkID: "l-9", CohortID: "cohort-z", UserID: "zed", Staff: true}
+
+	// Ours: 2,000 posts, 3 of them about gloves.
+	thread, err := s.CreateThread(ctx, ours, ThreadInput{Kind: Question, Title: "Gloves in the lab", Body: "Which gloves for solvents?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.Reply(ctx, ours, thread, ReplyInput{Body: "Nitrile gloves, and change them often."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copies(t, db, ours, 1997, "'Ask the technician about the fume hood, ' || n.i")
+	// Theirs: 8,000 posts, 500 of them about gloves.
+	if _, err := s.CreateThread(ctx, theirs, ThreadInput{Kind: Discussion, Title: "Gloves everywhere", Body: "gloves gloves gloves"}); err != nil {
+		t.Fatal(err)
+	}
+	copies(t, db, theirs, 7999, "CASE WHEN n.i % 16 = 0 THEN 'more gloves ' ELSE 'safety goggles ' END || n.i")
+	if err := db.Exec(`ANALYZE`).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := s.Search(ctx, ours, "gloves", 50)
+	if err != nil || len(res) != 3 {
+		t.Fatalf("search found %d posts (%v), want 3", len(res), err)
+	}
+	query, args := s.searchStatement(ours, []string{ours.SpaceID}, []string{"gloves"}, 50)
+	query = db.Rebind(query)
+	switch db.Dialect {
+	case store.Postgres:
+		var plan string
+		if err := db.SQL.QueryRowContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+query, args...).Scan(&plan); err != nil {
+			t.Fatal(err)
+		}
+		// Every way the plan reaches posts starts from the space: the
+		// full-text index of documents with their space's word, or the
+		// index of the space's posts. Never the full-text index of all
+		// documents, which holds their 500 posts with the word, nor a
+		// scan of the table.
+		read, ways := postsReads(t, plan)
+		for _, w := range ways {
+			if w != "posts_space_search" && !strings.HasPrefix(w, "posts_space_hidden (space_id = 'space-ours'::text)") {
+				t.Errorf("the search reads posts by %s:\n%s", w, plan)
+			}
+		}
+		if read > 2000 {
+			t.Errorf("the search read %.0f rows of posts, more than the space's 2,000:\n%s", read, plan)
+		}
+	default:
+		rows, err := db.SQL.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 2 {
-			if _, err := s.Reply(ctx, ours, thread, ReplyInput{Body: "Nitrile gloves, and change them often."}); err != nil {
+		var steps []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
 				t.Fatal(err)
 			}
+			steps = append(steps, detail)
 		}
-		copies(t, db, ours, 1997, "'Ask the technician about the fume hood, ' || n.i")
-		// Theirs: 8,000 posts, 500 of them about gloves.
-		if _, err := s.CreateThread(ctx, theirs, ThreadInput{Kind: Discussion, Title: "Gloves everywhere", Body: "gloves gloves gloves"}); err != nil {
-			t.Fatal(err)
+		rows.Close()
+		if len(steps) == 0 || !strings.HasPrefix(steps[0], "SCAN post_fts VIRTUAL TABLE") {
+			t.Fatalf("the statement is not driven by its full-text match: %q", steps)
 		}
-		copies(t, db, theirs, 7999, "CASE WHEN n.i % 16 = 0 THEN 'more gloves ' ELSE 'safety goggles ' END || n.i")
-		if err := db.Exec(`ANALYZE`).Error; err != nil {
-			t.Fatal(err)
-		}
-
-		res, err := s.Search(ctx, ours, "gloves", 50)
-		if err != nil || len(res) != 3 {
-			t.Fatalf("search found %d posts (%v), want 3", len(res), err)
-		}
-		query, args := s.searchStatement(ours, []string{ours.SpaceID}, []string{"gloves"}, 50)
-		query = db.Rebind(query)
-		switch db.Dialect {
-		case store.Postgres:
-			var plan string
-			if err := db.SQL.QueryRowContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+query, args...).Scan(&plan); err != nil {
-				t.Fatal(err)
-			}
-			// Every way the plan reaches posts starts from the space: the
-			// full-text index of documents with their space's word, or the
-			// index of the space's posts. Never the full-text index of all
-			// documents, which holds their 500 posts with the word, nor a
-			// scan of the table.
-			read, ways := postsReads(t, plan)
-			for _, w := range ways {
-				if w != "posts_space_search" && !strings.HasPrefix(w, "posts_space_hidden (space_id = 'space-ours'::text)") {
-					t.Errorf("the search reads posts by %s:\n%s", w, plan)
-				}
-			}
-			if read > 2000 {
-				t.Errorf("the search read %.0f rows of posts, more than the space's 2,000:\n%s", read, plan)
-			}
-		default:
-			rows, err := db.SQL.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var steps []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				steps = append(steps, detail)
-			}
-			rows.Close()
-			if len(steps) == 0 || !strings.HasPrefix(steps[0], "SCAN post_fts VIRTUAL TABLE") {
-				t.Fatalf("the statement is not driven by its full-text match: %q", steps)
-			}
-			var match string
-			for _, a := range args {
-				if m, ok := a.(string); ok && strings.Contains(m, "space :") {
-					match = m
-				}
-			}
-			var n int
-			if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM post_fts WHERE post_fts MATCH ?`, match).Scan(&n); err != nil || n != 3 {
-				t.Errorf("the full-text match %q yields %d posts (%v), want the space's 3", match, n, err)
+		var match string
+		for _, a := range args {
+			if m, ok := a.(string); ok && strings.Contains(m, "space :") {
+				match = m
 			}
 		}
-	})
+		var n int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM post_fts WHERE post_fts MATCH ?`, match).Scan(&n); err != nil || n != 3 {
+			t.Errorf("the full-text match %q yields %d posts (%v), want the space's 3", match, n, err)
+		}
+	}
 }
 
 // copies adds n posts to v's space, copies of its opening post with the

@@ -16,7 +16,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/roundtable-lms/roundtable/internal/app"
 	"github.com/roundtable-lms/roundtable/internal/config"
@@ -43,12 +45,36 @@ const (
 
 // Env is a running tool and platform.
 type Env struct {
-	App         *app.App
-	Platform    *ltiplatform.Platform
-	Registered  tenant.Platform
-	DB          *store.DB
+	App        *app.App
+	Platform   *ltiplatform.Platform
+	Registered tenant.Platform
+	DB         *store.DB
+	// Clock is the web handlers' clock (kit.Base.Now).
+	Clock       *Clock
 	platformSrv *http.Server
 }
+
+// Clock is a test app's web clock: the real time, unless a test holds it
+// still, as the tests of the per-person write limits do so that no
+// token comes back while they count.
+type Clock struct{ held atomic.Pointer[time.Time] }
+
+// Now is the held time, or the real one.
+func (c *Clock) Now() time.Time {
+	if t := c.held.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
+}
+
+// Hold stops the clock at the current time, until Release.
+func (c *Clock) Hold() {
+	now := time.Now()
+	c.held.Store(&now)
+}
+
+// Release lets the clock follow the real time again.
+func (c *Clock) Release() { c.held.Store(nil) }
 
 // Secret is the tests' ROUNDTABLE_SECRET.
 var Secret = []byte("test secret that is long enough for roundtable")
@@ -105,6 +131,8 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 		t.Fatal(err)
 	}
 	a.Keys.NewKey = toolKeySource()
+	clock := &Clock{}
+	a.Web.Now = clock.Now
 	a.Start()
 	t.Cleanup(func() { a.Shutdown() })
 
@@ -137,7 +165,7 @@ func StartWith(t testing.TB, kind store.Dialect, edit func(*config.Config)) *Env
 	}
 	must(t, p.AddResourceLink(ltiplatform.ResourceLink{ID: LinkID, CourseID: CourseID, Title: "Week 1 discussion", Description: "Share one hazard you noticed at work this week."}))
 	must(t, p.AddResourceLink(ltiplatform.ResourceLink{ID: LooseLinkID, Title: "Open forum"}))
-	return &Env{App: a, Platform: p, Registered: reg, DB: a.DB, platformSrv: psrv}
+	return &Env{App: a, Platform: p, Registered: reg, DB: a.DB, Clock: clock, platformSrv: psrv}
 }
 
 // platformKey is the test platforms' RSA key in PEM, made once per test

@@ -60,11 +60,13 @@ func recorded(t *testing.T, db *store.DB) []int64 {
 // upgrades in place: after the migrations every row is still there, the
 // product reads it and search finds the old post.
 func TestOlderDatabaseUpgradesInPlace(t *testing.T) {
+	// Each upgrade has a database of its own; they run at the same time.
 	// 4 is the first schema with a discussion; 14 the last before the
 	// per-registration keys; 22 the last release before this one.
 	for _, from := range []int64{4, 14, 22} {
 		for _, kind := range storetest.Kinds {
 			t.Run(fmt.Sprintf("%s/from-%d", kind, from), func(t *testing.T) {
+				t.Parallel()
 				ctx := context.Background()
 				db, _ := openAt(t, kind, from)
 				now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
@@ -146,6 +148,7 @@ func TestOlderDatabaseUpgradesInPlace(t *testing.T) {
 func TestUnusableDatabaseIsRefusedUnchanged(t *testing.T) {
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind)+"/newer", func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			db := storetest.Open(t, kind)
 			known := knownVersion(t, db)
@@ -163,6 +166,7 @@ func TestUnusableDatabaseIsRefusedUnchanged(t *testing.T) {
 			}
 		})
 		t.Run(string(kind)+"/gap", func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			db := storetest.Open(t, kind)
 			// A build without migration 15 (another branch) wrote this one.
@@ -178,6 +182,7 @@ func TestUnusableDatabaseIsRefusedUnchanged(t *testing.T) {
 			}
 		})
 		t.Run(string(kind)+"/half-applied", func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			db, _ := openAt(t, kind, 21)
 			now := time.Now().UTC()
@@ -217,6 +222,7 @@ func wantIn(t *testing.T, err error, parts ...string) {
 func TestConcurrentStartsMigrateOnce(t *testing.T) {
 	for _, kind := range storetest.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			cfg := storetest.Config(t, kind)
 			var dbs []*store.DB

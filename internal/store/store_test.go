@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,7 +71,20 @@ func TestMigrationsApplyAndErrorsTranslate(t *testing.T) {
 }
 
 func TestRelaxedCommitsOnlyWhereAsked(t *testing.T) {
-	db := storetest.Open(t, store.Postgres)
+	// storetest's URLs relax every commit (synchronous_commit=off);
+	// a deployment's URL says nothing of it.
+	u, err := url.Parse(storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("synchronous_commit")
+	u.RawQuery = q.Encode()
+	db, err := store.Open(context.Background(), store.Config{URL: u.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	var main, relaxed string
 	db.Raw("SHOW synchronous_commit").Scan(&main)
 	db.Relaxed().Raw("SHOW synchronous_commit").Scan(&relaxed)

@@ -5,10 +5,10 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
 	"github.com/roundtable-lms/roundtable"
@@ -21,20 +21,55 @@ import (
 // endorsements, edits, flags and follows one person makes in a minute,
 // each kind on its own (posting has its own count in the discussion
 // store). Each write re-scores someone or keeps an earlier version, so a
-// script must not make thousands. Echo's rate limiter counts them: a token
-// bucket per person and kind, as big as the minute's limit and refilled
-// over the minute, in this process's memory (with several replicas a
-// person may reach the limit on each).
+// script must not make thousands. A token bucket per person and kind
+// counts them, as big as the minute's limit and refilled over the minute
+// on the handlers' clock (kit.Base.Now), in this process's memory (with
+// several replicas a person may reach the limit on each).
 
 // writeLimiter is one kind's limit.
 type writeLimiter struct {
 	perMinute int
-	store     *middleware.RateLimiterMemoryStore
+
+	mu sync.Mutex
+	// people holds each person's bucket, forgotten once unused for
+	// writeLimitKept.
+	people map[string]*writeBucket
+	swept  time.Time
+}
+
+type writeBucket struct {
+	tokens *rate.Limiter
+	seen   time.Time
+}
+
+// writeLimitKept is how long an unused bucket is kept: long enough to
+// have refilled.
+const writeLimitKept = 3 * time.Minute
+
+// allow takes one of key's tokens at now, if there is one.
+func (l *writeLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > time.Minute {
+		for k, b := range l.people {
+			if now.Sub(b.seen) > writeLimitKept {
+				delete(l.people, k)
+			}
+		}
+		l.swept = now
+	}
+	b := l.people[key]
+	if b == nil {
+		b = &writeBucket{tokens: rate.NewLimiter(rate.Limit(float64(l.perMinute)/60), l.perMinute)}
+		l.people[key] = b
+	}
+	b.seen = now
+	return b.tokens.AllowN(now, 1)
 }
 
 // writeLimits holds a limiter per kind of write; a kind without one has no
 // limit.
-type writeLimits map[string]writeLimiter
+type writeLimits map[string]*writeLimiter
 
 // newWriteLimits builds the limiters of limits (per minute; a kind missing
 // takes its default, 0 is no limit).
@@ -51,8 +86,7 @@ func newWriteLimits(limits map[string]int) writeLimits {
 		if n <= 0 {
 			continue
 		}
-		out[kind] = writeLimiter{perMinute: n, store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(float64(n) / 60), Burst: n, ExpiresIn: 3 * time.Minute})}
+		out[kind] = &writeLimiter{perMinute: n, people: map[string]*writeBucket{}}
 	}
 	return out
 }
@@ -71,7 +105,7 @@ func (s *Handlers) allowWrite(c echo.Context, kind string) error {
 		return nil
 	}
 	sess := c.Get(kit.CtxSession).(session.Session)
-	if allowed, _ := l.store.Allow(sess.OrgID + "/" + sess.UserID); allowed {
+	if l.allow(sess.OrgID+"/"+sess.UserID, s.Now()) {
 		return nil
 	}
 	// One write comes back every 60/n seconds.
