@@ -35,7 +35,10 @@ func TestDemoGradedActivityReachesTheGradebook(t *testing.T) {
 	inFrame(t, ctx, "fill in the chooser", func(f *chromedp.Node) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
 			chromedp.SetValue(chromedp.CSS(`#title`), title, chromedp.FromNode(f)),
-			chromedp.Click(chromedp.CSS(`input[name=graded]`), chromedp.FromNode(f)),
+			// Ticked from the keyboard: a mouse click lands by coordinates,
+			// which a page still laying out can move under it.
+			chromedp.SendKeys(chromedp.CSS(`input[name=graded]`), " ", chromedp.FromNode(f)),
+			chromedp.WaitReady(chromedp.CSS(`input[name=graded]:checked`), chromedp.FromNode(f)),
 			chromedp.SetValue(chromedp.CSS(`#points`), "10", chromedp.FromNode(f)),
 			chromedp.SetValue(chromedp.CSS(`#min_threads`), "1", chromedp.FromNode(f)),
 			chromedp.Submit(chromedp.CSS(`form[data-testid=chooser]`), chromedp.FromNode(f)),

@@ -102,13 +102,14 @@ func TestGradedDiscussionReachesTheGradebook(t *testing.T) {
 		// access token it no longer accepts. The score waits and arrives.
 		bob := join(t, env, apptest.Learner2)
 		bob.follow("[data-testid=thread-link]")
-		env.Platform.FailServices(ltiplatform.Fault{Status: http.StatusInternalServerError, Count: 1})
+		// One sequence, set before the reply: a retry due a few
+		// milliseconds later must not overtake the test setting up the next
+		// failure.
+		env.Platform.FailServices(ltiplatform.Fault{Status: http.StatusInternalServerError, Count: 1},
+			ltiplatform.Fault{Status: http.StatusTooManyRequests, Count: 1, RetryAfter: "1"},
+			ltiplatform.Fault{Status: http.StatusUnauthorized, Count: 1})
 		alice.get(bob.res.URL)
 		alice.reply("Nitrile: latex dissolves in most solvents.")
-		waitUntil(t, "the 500 to be answered", func() bool { _, ok := env.Platform.ServiceFault(); return !ok })
-		env.Platform.FailServices(ltiplatform.Fault{Status: http.StatusTooManyRequests, Count: 1, RetryAfter: "1"})
-		waitUntil(t, "the 429 to be answered", func() bool { _, ok := env.Platform.ServiceFault(); return !ok })
-		env.Platform.FailServices(ltiplatform.Fault{Status: http.StatusUnauthorized, Count: 1})
 		waitUntil(t, "alice's completed score", func() bool {
 			s, ok := latestScore(env, apptest.Learner)
 			return ok && s.ActivityProgress == grade.ActivityCompleted
@@ -125,6 +126,9 @@ func TestGradedDiscussionReachesTheGradebook(t *testing.T) {
 		}
 		if !containsInOrder(statuses, http.StatusInternalServerError, http.StatusTooManyRequests) {
 			t.Errorf("score requests answered %v, want a 500 then a 429 before success", statuses)
+		}
+		if f, ok := env.Platform.ServiceFault(); ok {
+			t.Errorf("the LMS still holds a failure nobody met: %+v", f)
 		}
 		alice.get(alice.activityURL(""))
 		if p := alice.page.Find("[data-testid=progress]").Text(); !strings.Contains(p, "complete") {

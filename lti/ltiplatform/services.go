@@ -33,6 +33,8 @@ type services struct {
 	latency  time.Duration
 	fault    Fault
 	faultN   int // requests the fault still applies to; -1 until cleared
+	// nextFaults follow the fault in force, in order, once it has run out.
+	nextFaults []Fault
 
 	log       []ServiceRequest
 	inflight  map[string]int
@@ -81,15 +83,24 @@ type Fault struct {
 }
 
 // FailServices makes the next f.Count service requests (every one, with 0)
-// answer f.Status. A 401 stands for an access token the platform no longer
-// accepts: the tool is expected to fetch a new one.
-func (p *Platform) FailServices(f Fault) {
+// answer f.Status; faults given after the first follow it in order, each
+// once the one before has run out, so a test sets up a whole sequence
+// before the tool's retries can overtake it. A 401 stands for an access
+// token the platform no longer accepts: the tool is expected to fetch a
+// new one.
+func (p *Platform) FailServices(f Fault, then ...Fault) {
 	p.svc.mu.Lock()
 	defer p.svc.mu.Unlock()
-	p.svc.fault = f
-	p.svc.faultN = f.Count
+	p.svc.setFault(f)
+	p.svc.nextFaults = then
+}
+
+// setFault puts f in force; the caller holds s.mu.
+func (s *services) setFault(f Fault) {
+	s.fault = f
+	s.faultN = f.Count
 	if f.Count <= 0 {
-		p.svc.faultN = -1
+		s.faultN = -1
 	}
 }
 
@@ -97,7 +108,7 @@ func (p *Platform) FailServices(f Fault) {
 func (p *Platform) ClearServiceFault() {
 	p.svc.mu.Lock()
 	defer p.svc.mu.Unlock()
-	p.svc.fault, p.svc.faultN = Fault{}, 0
+	p.svc.fault, p.svc.faultN, p.svc.nextFaults = Fault{}, 0, nil
 }
 
 // ServiceFault returns the fault in force, if any.
@@ -220,6 +231,10 @@ func (p *Platform) service(h func(w http.ResponseWriter, r *http.Request, c serv
 			fault = s.fault
 			if s.faultN > 0 {
 				s.faultN--
+			}
+			if s.faultN == 0 && len(s.nextFaults) > 0 {
+				s.setFault(s.nextFaults[0])
+				s.nextFaults = s.nextFaults[1:]
 			}
 		}
 		s.mu.Unlock()
