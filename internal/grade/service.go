@@ -285,7 +285,10 @@ func (s *Service) queueAt(ctx context.Context, tx *gorm.DB, args DeliverArgs, wa
 	}
 	opts := &river.InsertOpts{Queue: queueName}
 	if wait > 0 {
+		// Only a delivery queued again waits (a busy LMS slot, a back-off,
+		// a Retry-After); its metadata says so to whoever reads the queue.
 		opts.ScheduledAt = time.Now().Add(wait)
+		opts.Metadata = requeuedMetadata
 	}
 	res, err := s.river.InsertTx(ctx, sqlTx, args, opts)
 	if err != nil {
@@ -294,6 +297,10 @@ func (s *Service) queueAt(ctx context.Context, tx *gorm.DB, args DeliverArgs, wa
 	return tx.Exec(`UPDATE grade_scores SET job_id = ? WHERE org_id = ? AND link_id = ? AND user_id = ?`,
 		res.Job.ID, args.OrgID, args.LinkID, args.UserID).Error
 }
+
+// requeuedMetadata marks the job of a delivery queued again, to tell it
+// from the one a change of score queued.
+var requeuedMetadata = []byte(`{"requeued":true}`)
 
 // jobWaits reports whether a job is waiting to run: not running, not done.
 func (s *Service) jobWaits(job *rivertype.JobRow, err error) (bool, error) {

@@ -376,14 +376,23 @@ func TestVoteTogglesAreLimitedAndDeliveriesBounded(t *testing.T) {
 		env.Clock.Release()
 		want := map[bool]float64{true: 10, false: 5}[passed%2 == 1]
 		waitForScore(t, env, apptest.Learner, want)
-		var jobs int
-		if err := env.DB.Raw(`SELECT COUNT(*) FROM river_job WHERE kind = 'grade.deliver'`).Scan(&jobs).Error; err != nil {
+		// A change of score queues a job; a delivery that waits its turn
+		// behind another for the same LMS is queued again, marked so, as
+		// often as the slot is busy: those are counted apart.
+		var metadata []string
+		if err := env.DB.Raw(`SELECT CAST(metadata AS TEXT) FROM river_job WHERE kind = 'grade.deliver'`).Scan(&metadata).Error; err != nil {
 			t.Fatal(err)
 		}
+		jobs, requeued := len(metadata), 0
+		for _, m := range metadata {
+			if strings.Contains(m, `"requeued"`) {
+				requeued++
+			}
+		}
 		calls := scoreRequests(env) - before
-		t.Logf("%d toggles passed, %d limited: %d delivery jobs in all, %d score requests", passed, limited, jobs, calls)
-		if jobs > passed+2 || calls > passed {
-			t.Errorf("%d toggles made %d delivery jobs and %d score requests", passed, jobs, calls)
+		t.Logf("%d toggles passed, %d limited: %d delivery jobs (%d of them queued again), %d score requests", passed, limited, jobs, requeued, calls)
+		if jobs-requeued > passed+2 || calls > passed {
+			t.Errorf("%d toggles made %d delivery jobs (not counting %d queued again) and %d score requests", passed, jobs-requeued, requeued, calls)
 		}
 	})
 }
