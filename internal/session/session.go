@@ -108,15 +108,19 @@ const DefaultTokenTTL = 15 * time.Minute
 // cut off.
 const RefreshEvery = 5 * time.Minute
 
-// NewStore returns a session store whose link tokens are signed with a key
-// derived from secret.
+// NewStore returns a session store whose link tokens and login states are
+// signed with keys derived from secret, one for each.
 func NewStore(db *store.DB, secret []byte) *Store {
+	return &Store{db: db, key: deriveKey(secret, "roundtable session tokens v1"), stateKey: deriveKey(secret, loginStateLabel),
+		TTL: 12 * time.Hour, TokenTTL: DefaultTokenTTL, Now: time.Now}
+}
+
+// deriveKey is the key of one purpose, named by label, derived from the
+// server's secret: a value signed for one purpose is no use for another.
+func deriveKey(secret []byte, label string) []byte {
 	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("roundtable session tokens v1"))
-	key := mac.Sum(nil)
-	mac = hmac.New(sha256.New, secret)
-	mac.Write([]byte(loginStateLabel))
-	return &Store{db: db, key: key, stateKey: mac.Sum(nil), TTL: 12 * time.Hour, TokenTTL: DefaultTokenTTL, Now: time.Now}
+	mac.Write([]byte(label))
+	return mac.Sum(nil)
 }
 
 // HashSecret is the hash a session is stored and named under.
