@@ -123,13 +123,14 @@ func (r *Registry) Attach(ctx context.Context, platformID, orgID string) error {
 
 // orgTables are the product's tables keyed by organisation without a
 // foreign key to it: deleting an organisation deletes their rows itself.
-// (users and courses, and everything hanging on them, follow by cascade.)
+// (users and courses, and the activities, cohorts and grades hanging on
+// them, follow by cascade; memberships keep no key, see migration 00029.)
 // Posts go before threads: SQLite's search index forgets a post by its
 // thread's title.
 var orgTables = []string{
 	"posts", "threads", "thread_tags", "post_revisions", "post_votes", "thread_follows", "thread_visits",
 	"participation_events", "post_flags", "course_suspensions", "moderation_log", "notifications",
-	"roster_link_members", "link_openings", "grade_rescores", "spaces",
+	"roster_link_members", "link_openings", "grade_rescores", "spaces", "memberships", "cohort_members",
 }
 
 // DeleteOrganisation deletes an organisation with its registrations and
