@@ -91,7 +91,15 @@ type Store struct {
 	// long as the map holds them.
 	byCohort memo.Map[cohortKey, Space]
 	roles    memo.Map[roleKey, Roles]
+	// held keeps every grant of a space that has few (most have none),
+	// so that one read answers for everyone in it; a space with more is
+	// read person by person.
+	held memo.Map[string, map[string]Roles]
 }
+
+// maxHeldRead is how many grants a space may hold and still be read
+// whole by RolesOf.
+const maxHeldRead = 50
 
 type cohortKey struct{ orgID, linkID, cohortID string }
 
@@ -102,7 +110,9 @@ const DefaultRolesCache = 5 * time.Second
 
 // NewStore returns the spaces on db.
 func NewStore(db *store.DB) *Store {
-	return &Store{db: db, Now: time.Now, RolesFor: DefaultRolesCache}
+	s := &Store{db: db, Now: time.Now, RolesFor: DefaultRolesCache}
+	s.held.Size = 10000
+	return s
 }
 
 var errNotFound = roundtable.Errorf(roundtable.ENOTFOUND, "That space does not exist.")
@@ -155,31 +165,53 @@ func (s *Store) Get(ctx context.Context, id string) (Space, error) {
 }
 
 // RolesOf returns the roles userID holds in the space, reused for RolesFor.
+// A space with few grants (most hold none) is read whole, once for
+// everyone in it; a space with many, person by person.
 func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, error) {
 	k := roleKey{spaceID, userID}
 	now := s.Now()
 	if rs, ok := s.roles.Get(k, now); ok {
 		return rs, nil
 	}
+	if held, ok := s.held.Get(spaceID, now); ok {
+		return held[userID], nil
+	}
 	// Read on every page of a launch: straight through database/sql.
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`), spaceID, userID)
+	held, n, err := s.readRoles(ctx, `SELECT user_id, role FROM space_roles WHERE space_id = ? ORDER BY user_id, role LIMIT ?`,
+		spaceID, maxHeldRead+1)
 	if err != nil {
 		return nil, fmt.Errorf("read roles in space %s: %w", spaceID, err)
 	}
+	if n <= maxHeldRead {
+		s.held.Put(spaceID, held, now.Add(s.RolesFor))
+		return held[userID], nil
+	}
+	held, _, err = s.readRoles(ctx, `SELECT user_id, role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`, spaceID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("read roles in space %s: %w", spaceID, err)
+	}
+	s.roles.Put(k, held[userID], now.Add(s.RolesFor))
+	return held[userID], nil
+}
+
+// readRoles runs q, which selects user_id and role, and groups the roles
+// by person. n counts the grants read.
+func (s *Store) readRoles(ctx context.Context, q string, args ...any) (byUser map[string]Roles, n int, err error) {
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return nil, 0, err
+	}
 	defer rows.Close()
-	var rs Roles
+	byUser = map[string]Roles{}
 	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
+		var u, r string
+		if err := rows.Scan(&u, &r); err != nil {
+			return nil, 0, err
 		}
-		rs = append(rs, Role(r))
+		byUser[u] = append(byUser[u], Role(r))
+		n++
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	s.roles.Put(k, rs, now.Add(s.RolesFor))
-	return rs, nil
+	return byUser, n, rows.Err()
 }
 
 // NewPerson records that userID, a person the launch this process just
@@ -214,4 +246,7 @@ func (s *Store) Revoke(ctx context.Context, spaceID, userID string, role Role) e
 	return nil
 }
 
-func (s *Store) forget(spaceID, userID string) { s.roles.Delete(roleKey{spaceID, userID}) }
+func (s *Store) forget(spaceID, userID string) {
+	s.roles.Delete(roleKey{spaceID, userID})
+	s.held.Delete(spaceID)
+}

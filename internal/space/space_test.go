@@ -2,7 +2,9 @@ package space_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/space"
@@ -110,4 +112,52 @@ func TestRules(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
 		}
 	}
+}
+
+// TestRolesReadOncePerSpace: a space with few grants is read whole, so one
+// read answers for everyone in it until RolesFor has passed (a grant made
+// by another replica shows then, as a grant to one person always did); a
+// space with more grants than are read whole is read person by person.
+func TestRolesReadOncePerSpace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		s := space.NewStore(db)
+		s.Now = func() time.Time { return now }
+		grantElsewhere := func(spaceID, userID string, role space.Role) {
+			t.Helper()
+			must(t, db.Exec(`INSERT INTO space_roles (space_id, user_id, role, granted_by, created_at) VALUES (?, ?, ?, 'ines', ?)`,
+				spaceID, userID, string(role), now).Error)
+		}
+
+		few, err := s.ForCohort(ctx, "p1", "c1", "l1", "A")
+		must(t, err)
+		must(t, s.Grant(ctx, few.ID, "mia", space.Moderator, "ines"))
+		if rs, err := s.RolesOf(ctx, few.ID, "mia"); err != nil || !rs.Has(space.Moderator) {
+			t.Fatalf("mia's roles: %v %v", rs, err)
+		}
+		grantElsewhere(few.ID, "noor", space.Expert)
+		if rs, err := s.RolesOf(ctx, few.ID, "noor"); err != nil || len(rs) != 0 {
+			t.Fatalf("noor's roles within the space's read: %v %v, want none yet", rs, err)
+		}
+		now = now.Add(s.RolesFor)
+		if rs, err := s.RolesOf(ctx, few.ID, "noor"); err != nil || !rs.Has(space.Expert) {
+			t.Fatalf("noor's roles once the space's read expired: %v %v", rs, err)
+		}
+
+		many, err := s.ForCohort(ctx, "p1", "c1", "l1", "B")
+		must(t, err)
+		for i := range 60 {
+			must(t, s.Grant(ctx, many.ID, fmt.Sprintf("expert-%02d", i), space.Expert, "ines"))
+		}
+		for _, who := range []string{"expert-00", "expert-59"} {
+			if rs, err := s.RolesOf(ctx, many.ID, who); err != nil || !rs.Has(space.Expert) || len(rs) != 1 {
+				t.Fatalf("%s's roles in a space of 60 grants: %v %v", who, rs, err)
+			}
+		}
+		grantElsewhere(many.ID, "omar", space.Moderator)
+		if rs, err := s.RolesOf(ctx, many.ID, "omar"); err != nil || !rs.Has(space.Moderator) {
+			t.Fatalf("omar's roles, read alone in a space of many grants: %v %v", rs, err)
+		}
+	})
 }
