@@ -57,8 +57,8 @@ func TestRoundtableKeysAuthenticateToTheLMS(t *testing.T) {
 			}
 			tokens.Invalidate(reg, []string{lti.NRPSScopeMembershipReadOnly})
 			// The platform refetches a tool's JWKS for an unknown kid at most
-			// once a second.
-			time.Sleep(1100 * time.Millisecond)
+			// once a second, on its clock.
+			p.AdvanceClock(1100 * time.Millisecond)
 			if _, err := client.Members(ctx, reg, p.MembershipsURL(apptest.CourseID), ""); err != nil {
 				t.Errorf("after rotating to %s: %v", next.KeyID(), err)
 			}

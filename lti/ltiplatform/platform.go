@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roundtable-lms/roundtable/lti"
@@ -138,9 +139,11 @@ type Member struct {
 // Platform is an in-memory LTI 1.3 platform. It is safe for concurrent use.
 type Platform struct {
 	cfg Config
-	key *rsa.PrivateKey
-	kid string
-	log *slog.Logger
+	// ahead is how far AdvanceClock moved the clock, in nanoseconds.
+	ahead atomic.Int64
+	key   *rsa.PrivateKey
+	kid   string
+	log   *slog.Logger
 
 	mu        sync.RWMutex
 	tools     map[string]Tool
@@ -196,7 +199,7 @@ func New(cfg Config) (*Platform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ltiplatform: %w", err)
 	}
-	return &Platform{
+	p := &Platform{
 		cfg:     cfg,
 		key:     key,
 		kid:     Thumbprint(&key.PublicKey),
@@ -215,7 +218,11 @@ func New(cfg Config) (*Platform, error) {
 		dlNonces:  map[string]time.Time{},
 		dlResults: map[string]*DeepLinkResult{},
 		linkItems: map[string]lti.ContentItem{},
-	}, nil
+	}
+	// The tools' keys are refetched on the platform's clock, so a test
+	// that advances it needs not wait out the refetch limit.
+	p.svc.keys.Now = p.now
+	return p, nil
 }
 
 // Errors returned by the data model and StartLaunch.
@@ -261,8 +268,12 @@ func (p *Platform) AuthURL() string { return p.URL("/auth") }
 // TokenURL is the OAuth2 token endpoint for LTI Advantage services.
 func (p *Platform) TokenURL() string { return p.URL("/token") }
 
-// now is the injectable clock.
-func (p *Platform) now() time.Time { return p.cfg.Now() }
+// now is the injectable clock, moved ahead by AdvanceClock.
+func (p *Platform) now() time.Time { return p.cfg.Now().Add(time.Duration(p.ahead.Load())) }
+
+// AdvanceClock moves the platform's clock forward by d, for tests that wait
+// out one of its limits (a tool's keys refetched at most once a second).
+func (p *Platform) AdvanceClock(d time.Duration) { p.ahead.Add(int64(d)) }
 
 // AddTool registers a tool, replacing one with the same client id.
 func (p *Platform) AddTool(t Tool) error {
