@@ -3,6 +3,7 @@ package discuss
 import (
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
@@ -15,10 +16,14 @@ import (
 // escaped once a page: the thread's path (/a/<link>/t/<thread>), the
 // moderators' (/a/<link>/moderation/p/), and the session's query
 // ("rt=...", empty with a cookie).
-type postLinks struct{ thread, moderation, query string }
+type postLinks struct {
+	thread, moderation, query string
+	// now is when the page is written, for the posts' times.
+	now time.Time
+}
 
 func newPostLinks(b kit.ActivityBase, threadID string) *postLinks {
-	return &postLinks{thread: b.Base + "/t/" + url.PathEscape(threadID), moderation: b.Base + "/moderation/p/", query: b.SessionQuery()}
+	return &postLinks{thread: b.Base + "/t/" + url.PathEscape(threadID), moderation: b.Base + "/moderation/p/", query: b.SessionQuery(), now: b.Now}
 }
 
 // postAction names one of a post's actions, for its URL.

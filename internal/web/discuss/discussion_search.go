@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,6 +20,8 @@ import (
 type searchResultView struct {
 	discussion.SearchResult
 	URL string
+	// Now is when the page is written, for the result's time.
+	Now time.Time
 }
 
 type searchPage struct {
@@ -47,7 +50,7 @@ func (s *Handlers) Search(c echo.Context) error {
 		page.Message = fmt.Sprintf("Nothing in your cohort's discussion matches %q. Try fewer or other words.", q)
 	}
 	for _, r := range res {
-		page.Results = append(page.Results, searchResultView{SearchResult: r, URL: postLink(b.L, b.Base, r.ThreadID, r.PostID)})
+		page.Results = append(page.Results, searchResultView{SearchResult: r, URL: postLink(b.L, b.Base, r.ThreadID, r.PostID), Now: b.Now})
 	}
 	return s.RenderPage(c, http.StatusOK, searchPageView(&page))
 }

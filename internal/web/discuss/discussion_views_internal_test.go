@@ -30,8 +30,12 @@ var viewKit, _ = kit.NewBase(&kit.Base{})
 func viewBase(token string, staff bool) kit.ActivityBase {
 	l := viewKit.Layout("Thread")
 	l.SessionToken = token
-	return kit.ActivityBase{L: l, CSRF: "csrf-1", Form: kit.HiddenFields{CSRF: "csrf-1", RT: token}, Base: "/a/link-1", Staff: staff}.WithQuery()
+	return kit.ActivityBase{L: l, CSRF: "csrf-1", Form: kit.HiddenFields{CSRF: "csrf-1", RT: token}, Base: "/a/link-1", Staff: staff,
+		Now: viewNow}.WithQuery()
 }
+
+// viewNow is when the views are written: three hours after the reply.
+var viewNow = time.Date(2026, 3, 4, 8, 10, 0, 0, time.UTC)
 
 // question is a question asked by someone other than the viewer.
 var question = discussion.Thread{ID: "t-1", Kind: discussion.Question, Title: "Which gloves?", Author: discussion.Author{ID: "u-ann", Name: "Ann"}}
@@ -131,7 +135,7 @@ func TestPostShowsItsStateToEachReader(t *testing.T) {
 			[]check{has("span[data-testid=votes]", "1 upvote"), hasNo("button[data-testid=vote]")}},
 		{"the reader's own, three upvotes", learner, with(func(p *discussion.Post) { p.Author.Mine, p.Votes = true, 3 }),
 			[]check{has("span[data-testid=votes]", "3 upvotes")}},
-		{"when", learner, reply, []check{has("time[datetime='2026-03-04T05:06:00Z']", "4 Mar 2026, 05:06 UTC")}},
+		{"when", learner, reply, []check{has("time[datetime='2026-03-04T05:06:00Z'][title='4 Mar 2026, 05:06 UTC']", "3 hours ago")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := renderPost(t, c.b, question, c.post)
@@ -254,13 +258,13 @@ func TestThreadRowShowsTheThread(t *testing.T) {
 		"[data-testid=pinned]": "Pinned", ".badge.kind": "Question", "[data-testid=unanswered]": "Unanswered",
 		"[data-testid=thread-link]": "Which gloves?", "[data-testid=duplicate-of]": "Duplicate of Gloves?",
 		"[data-testid=reply-count]": "1 reply", "[data-testid=vote-count]": "5 votes", "[data-testid=unread]": "2 new",
-		"[data-testid=author]": "Ann", "time[datetime='2026-03-04T05:06:00Z']": "4 Mar, 05:06",
+		"[data-testid=author]": "Ann", "time[datetime='2026-03-04T05:06:00Z'][title='4 Mar 2026, 05:06 UTC']": "3 hours ago",
 	} {
 		if got := text(li.Find(sel)); got != want {
 			t.Errorf("%s: %q, want %q", sel, got, want)
 		}
 	}
-	if got := text(li.Find(".thread-meta")); got != "Ann · 1 reply · 5 votes · 2 new · Following · last activity 4 Mar, 05:06 #ppe #lab safety" {
+	if got := text(li.Find(".thread-meta")); got != "Ann · 1 reply · 5 votes · 2 new · Following · last activity 3 hours ago #ppe #lab safety" {
 		t.Errorf("meta %q", got)
 	}
 	if got := text(li.Find(".thread-title .badge:not(.kind)")); !strings.Contains(got, "Locked") || !strings.Contains(got, "Closed") {

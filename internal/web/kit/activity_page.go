@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -53,6 +54,8 @@ type ActivityBase struct {
 	// ReadOnly is true for observers (mentors): their pages offer no form
 	// to post, reply or vote (see RefuseObservers).
 	ReadOnly bool
+	// Now is when the page is written: its times say how long ago.
+	Now time.Time
 	// UnreadNotifications is the count in the header's Notifications link.
 	UnreadNotifications int
 	// NoAnonymous hides the anonymous option of the post forms: the
@@ -100,7 +103,7 @@ func (s *Base) ActivityBase(c echo.Context, title string) (ActivityBase, session
 	l := s.SessionLayout(c, title)
 	csrf := s.Sessions.CSRFToken(sess)
 	b := ActivityBase{L: l, CSRF: csrf, Form: HiddenFields{CSRF: csrf, RT: l.SessionToken}, Base: BasePath(c),
-		Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver()}.WithQuery()
+		Staff: sess.Roles.IsStaff(), ReadOnly: sess.Roles.IsObserver(), Now: s.Now()}.WithQuery()
 	if c.Request().Method == http.MethodGet {
 		st := s.standing(c, sess)
 		b.UnreadNotifications, b.Suspended = st.UnseenNotifications, st.Suspended

@@ -17,20 +17,34 @@ func (s *Base) TimeView(t *time.Time) TimeView {
 		return TimeView{}
 	}
 	u := t.UTC()
-	return TimeView{Text: u.Format("2 Jan 2006 15:04 UTC"), ISO: u.Format(time.RFC3339), Relative: ago(s.Now().Sub(u))}
+	return TimeView{Text: ExactTime(u), ISO: u.Format(time.RFC3339), Relative: Ago(u, s.Now())}
 }
 
-func ago(d time.Duration) string {
+// Ago is how long before now t was, as people say it: "just now",
+// "5 minutes ago", "3 hours ago", "yesterday", "4 days ago", then the
+// date ("4 Mar", with the year when it is not now's).
+func Ago(t, now time.Time) string {
+	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
 		return Plural(int(d/time.Minute), "minute") + " ago"
-	case d < 48*time.Hour:
+	case d < 24*time.Hour:
 		return Plural(int(d/time.Hour), "hour") + " ago"
+	case d < 48*time.Hour:
+		return "yesterday"
+	case d < 7*24*time.Hour:
+		return Plural(int(d/(24*time.Hour)), "day") + " ago"
+	case t.UTC().Year() == now.UTC().Year():
+		return t.UTC().Format("2 Jan")
 	}
-	return Plural(int(d/(24*time.Hour)), "day") + " ago"
+	return t.UTC().Format("2 Jan 2006")
 }
+
+// ExactTime is t to the minute, in UTC: what a page without its script
+// shows in a time's title (the script shows the reader's own zone).
+func ExactTime(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
 
 func Plural(n int, word string) string {
 	if n == 1 {
