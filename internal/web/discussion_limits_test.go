@@ -258,7 +258,7 @@ func TestStaffRedactARevision(t *testing.T) {
 		}
 		ines.submit("[data-testid=redact-form]", map[string]string{"reason": "a locker code"})
 		if ines.page.Find("[data-testid=redacted]").Length() != 1 || strings.Contains(ines.res.Body, "4711") ||
-			!strings.Contains(text(ines.page, "[data-testid=redacted]"), "Redacted by staff on") {
+			!strings.Contains(text(ines.page, "[data-testid=redacted]"), "Redacted by staff just now") {
 			t.Errorf("history after redaction:\n%.2000s", ines.res.Body)
 		}
 		var stored int64
