@@ -1,6 +1,7 @@
-// Copy buttons of the admin console: each button names, in data-copy, the
-// id of a read-only field whose value it copies. Without JavaScript the
-// buttons stay hidden and the fields can be selected by hand.
+// Copy buttons: in the admin console each names, in data-copy, the id of a
+// read-only field whose value it copies; on a thread, each post's "Copy
+// link" names its link. Without JavaScript the buttons stay hidden (the
+// fields can be selected by hand).
 (function () {
   "use strict";
   var status = document.getElementById("copy-status");
@@ -32,6 +33,22 @@
       announce(label + " selected: press Control+C, or Command+C on a Mac, to copy it");
     }
   }
+  // A post's "Copy link" names its link in data-copy-link, without any
+  // session token: the classmate who opens it comes with their own.
+  var links = document.querySelectorAll("button[data-copy-link]");
+  Array.prototype.forEach.call(links, function (button) {
+    var link = new URL(button.getAttribute("data-copy-link"), window.location.href).href;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var copied = function () { done(button, "link"); };
+      var ask = function () { window.prompt("Copy this link:", link); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(link).then(copied, ask);
+      } else {
+        ask();
+      }
+    });
+  });
   var buttons = document.querySelectorAll("button[data-copy]");
   Array.prototype.forEach.call(buttons, function (button) {
     var field = document.getElementById(button.getAttribute("data-copy"));

@@ -72,6 +72,12 @@ func (pv *postView) actionURL(a postAction) templ.SafeURL {
 	return templ.SafeURL(l.thread + "/p/" + url.PathEscape(pv.ID) + actionPaths[a] + sep + l.query)
 }
 
+// shareURL is the post's link to share: its place in the thread, with
+// no session token, for a classmate to open with their own session.
+func (pv *postView) shareURL() string {
+	return pv.links.thread + "?post=" + url.QueryEscape(pv.ID) + "#post-" + pv.ID
+}
+
 // articleClass is the class of the article of a post that is the
 // opening post, the accepted answer or removed (most are none: "post").
 func (pv *postView) articleClass() string {

@@ -453,3 +453,22 @@ func BenchmarkThreadPageComponents(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len()), "page-bytes")
 }
+
+// TestPostLinkToShareCarriesNoToken: a post's "Copy link" copies its place
+// in the thread without the session token, even on a page whose links
+// carry one (cookies blocked): a classmate opens it with their own session.
+func TestPostLinkToShareCarriesNoToken(t *testing.T) {
+	for _, token := range []string{"", "tok-1"} {
+		a := renderPost(t, viewBase(token, false), question, reply)
+		b := a.Find("button[data-testid=copy-link]")
+		if b.Length() != 1 {
+			t.Fatalf("token %q: %d copy-link buttons", token, b.Length())
+		}
+		if got := b.AttrOr("data-copy-link", ""); got != "/a/link-1/t/t-1?post=p-2#post-p-2" {
+			t.Errorf("token %q: the link to share is %q", token, got)
+		}
+		if _, hidden := b.Attr("hidden"); !hidden {
+			t.Errorf("token %q: the button shows without the script that copies", token)
+		}
+	}
+}
