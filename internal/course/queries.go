@@ -100,3 +100,24 @@ func (s *Store) Activity(ctx context.Context, orgID, linkID, userID, cohortID st
 	}
 	return a, nil
 }
+
+// Place is what a link into an activity tells someone who may not open it:
+// the activity's title and its course's, nothing of what is inside.
+type Place struct {
+	Activity, Course string
+}
+
+// PlaceOf names the activity linkID (Roundtable's id of a resource link)
+// and its course, for a page opened without a session; ok is false when
+// there is no such activity.
+func (s *Store) PlaceOf(ctx context.Context, linkID string) (p Place, ok bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT l.title, COALESCE(c.title, '') FROM resource_links l
+		LEFT JOIN courses c ON c.org_id = l.org_id AND c.id = l.course_id WHERE l.id = ?`, linkID).Scan(&p.Activity, &p.Course)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Place{}, false, nil
+	}
+	if err != nil {
+		return Place{}, false, fmt.Errorf("name activity %s: %w", linkID, err)
+	}
+	return p, true, nil
+}

@@ -426,7 +426,7 @@ func TestSessionWorksWithoutCookies(t *testing.T) {
 		mustSeeActivity(t, r, "Alice Mbeki", "Learner")
 		// Without the token or cookie: a clear 401.
 		r, _ = cookieless.Get(context.Background(), env.App.URL(u.Path))
-		if r.StatusCode != 401 || !strings.Contains(r.Body, "open the activity again") {
+		if r.StatusCode != 401 || !strings.Contains(r.Body, "Open that activity from your course") {
 			t.Fatalf("no session: %d %.200s", r.StatusCode, r.Body)
 		}
 		// A forged token: 401.

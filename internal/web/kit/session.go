@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -44,7 +45,7 @@ func (s *Base) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 				s.frameBySession(c, old)
 			}
 			c.Set(ctxSessionEnded, true)
-			return echo.NewHTTPError(http.StatusUnauthorized, "Your session for this activity has ended. Please open the activity again from your course.")
+			return echo.NewHTTPError(http.StatusUnauthorized, s.openFromCourse(ctx, link))
 		}
 		// The session's own LMS, and no other, may frame its pages, the
 		// refusals below included.
@@ -267,4 +268,24 @@ func (p *PrefetchedViews) Take(sessionHash, linkID string) (course.Activity, boo
 		return course.Activity{}, false
 	}
 	return v.activity, true
+}
+
+// openFromCourse is what a page opened without a session for its activity
+// says: a classmate's shared link, or a session that has ended. It names
+// the activity and course to open it from, and nothing of the page.
+func (s *Base) openFromCourse(ctx context.Context, link string) string {
+	const ended = "Your session for this activity has ended, or this link was shared with you. Please open the activity from your course."
+	p, ok, err := s.Courses.PlaceOf(ctx, link)
+	if err != nil {
+		s.Logger.WarnContext(ctx, "name the activity of a page opened without a session", slog.Any("err", err))
+	}
+	if !ok || p.Activity == "" {
+		return ended
+	}
+	in := ""
+	if p.Course != "" {
+		in = " in your course \u201c" + p.Course + "\u201d"
+	}
+	return "This page belongs to the activity \u201c" + p.Activity + "\u201d" + in +
+		". Open that activity from your course (again, if your session there has ended), then follow this link once more: it shows only what you may see there."
 }
