@@ -97,3 +97,47 @@ func containsAny(s string, subs []string) bool {
 	}
 	return false
 }
+
+// copy.js shows each post's Copy link, on the page as loaded, on a post a
+// live update inserts, and on one brought up to date in place (which
+// takes the fresh version's hidden attribute).
+func TestCopyLinkButtonsShowWithTheScript(t *testing.T) {
+	js, err := fs.ReadFile(static.FS, "js/copy.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main>`+
+			`<p id="copy-status" role="status"></p>`+
+			`<article id="a"><button type="button" data-copy-link="/a/l/t/t1?post=p1#post-p1" hidden>Copy link</button></article>`+
+			`</main><script src="/copy.js"></script></body></html>`)
+	})
+	mux.HandleFunc("/copy.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write(js)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/page")); err != nil {
+		t.Fatal(err)
+	}
+	shown := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Errorf("%s: the Copy link stays hidden: %v", what, err)
+		}
+	}
+	shown("the page as loaded", `!document.querySelector("#a button").hidden`)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`(function () {
+		var p = document.createElement("article"); p.id = "b";
+		p.innerHTML = '<header><button type="button" data-copy-link="/a/l/t/t1?post=p2#post-p2" hidden>Copy link</button></header>';
+		document.querySelector("main").appendChild(p);
+		document.querySelector("#a button").setAttribute("hidden", ""); })()`)); err != nil {
+		t.Fatal(err)
+	}
+	shown("a post a live update inserted", `!document.querySelector("#b button").hidden`)
+	shown("a post brought up to date in place", `!document.querySelector("#a button").hidden`)
+}

@@ -34,20 +34,38 @@
     }
   }
   // A post's "Copy link" names its link in data-copy-link, without any
-  // session token: the classmate who opens it comes with their own.
-  var links = document.querySelectorAll("button[data-copy-link]");
-  Array.prototype.forEach.call(links, function (button) {
+  // session token: the classmate who opens it comes with their own. Posts
+  // a live update inserts get theirs shown too.
+  function showLinks(root) {
+    var links = root.querySelectorAll ? root.querySelectorAll("button[data-copy-link]") : [];
+    Array.prototype.forEach.call(links, function (button) { button.hidden = false; });
+    if (root.matches && root.matches("button[data-copy-link]")) root.hidden = false;
+  }
+  showLinks(document);
+  if (window.MutationObserver) {
+    // A post brought up to date in place takes the fresh version's
+    // attributes, hidden among them.
+    new MutationObserver(function (records) {
+      records.forEach(function (r) {
+        if (r.type === "attributes") {
+          if (r.target.hidden && r.target.matches("button[data-copy-link]")) r.target.hidden = false;
+          return;
+        }
+        Array.prototype.forEach.call(r.addedNodes, function (n) { if (n.nodeType === 1) showLinks(n); });
+      });
+    }).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["hidden"] });
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-copy-link]");
+    if (!button) return;
     var link = new URL(button.getAttribute("data-copy-link"), window.location.href).href;
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var copied = function () { done(button, "link"); };
-      var ask = function () { window.prompt("Copy this link:", link); };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(link).then(copied, ask);
-      } else {
-        ask();
-      }
-    });
+    var copied = function () { done(button, "link"); };
+    var ask = function () { window.prompt("Copy this link:", link); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(link).then(copied, ask);
+    } else {
+      ask();
+    }
   });
   var buttons = document.querySelectorAll("button[data-copy]");
   Array.prototype.forEach.call(buttons, function (button) {
