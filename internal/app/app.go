@@ -174,7 +174,7 @@ func (a *App) init(ctx context.Context) error {
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, BaseURL: a.BaseURL, Registry: a.Registry, Keys: keys,
 		Validator: lti.NewValidator(lti.NewKeyCache(egress.NewClient(egress.Config{Allow: allow, Timeout: 10 * time.Second}))),
-		Sessions:  a.Sessions, Courses: a.Courses, Logger: a.Logger, Secret: cfg.Secret,
+		Sessions:  a.Sessions, Courses: a.Courses, Logger: a.Logger,
 		Registration: web.RegistrationConfig{Open: cfg.Registration == config.RegistrationOpen,
 			Client:  egress.NewClient(egress.Config{Allow: allow, Timeout: 15 * time.Second}),
 			PerHour: cfg.RegistrationsPerHour},

@@ -157,6 +157,15 @@ func (s *Store) OpenLoginState(state string) (LoginState, error) {
 	return ls, nil
 }
 
+// StorageTicket proves that the launch page this server rendered, and not
+// a forged form, posts the launch confirmed from platform storage for the
+// login state ls.
+func (s *Store) StorageTicket(ls LoginState) string {
+	mac := hmac.New(sha256.New, s.ticketKey)
+	mac.Write([]byte(ls.State + "\x00" + ls.Nonce))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
 // field reads a length-prefixed string.
 func field(b []byte) (string, []byte, bool) {
 	if len(b) == 0 || len(b) < 1+int(b[0]) {

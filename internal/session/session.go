@@ -69,6 +69,8 @@ type Store struct {
 	key []byte
 	// stateKey seals login states (see NewLoginState).
 	stateKey []byte
+	// ticketKey signs platform-storage tickets (see StorageTicket).
+	ticketKey []byte
 	// TTL is a session's lifetime; TokenTTL a link token's.
 	TTL      time.Duration
 	TokenTTL time.Duration
@@ -108,11 +110,13 @@ const DefaultTokenTTL = 15 * time.Minute
 // cut off.
 const RefreshEvery = 5 * time.Minute
 
-// NewStore returns a session store whose link tokens and login states are
-// signed with keys derived from secret, one for each.
+// NewStore returns a session store whose link tokens, login states and
+// platform-storage tickets are signed with keys derived from secret, one
+// for each.
 func NewStore(db *store.DB, secret []byte) *Store {
 	return &Store{db: db, key: deriveKey(secret, "roundtable session tokens v1"), stateKey: deriveKey(secret, loginStateLabel),
-		TTL: 12 * time.Hour, TokenTTL: DefaultTokenTTL, Now: time.Now}
+		ticketKey: deriveKey(secret, "roundtable platform storage ticket v1"),
+		TTL:       12 * time.Hour, TokenTTL: DefaultTokenTTL, Now: time.Now}
 }
 
 // deriveKey is the key of one purpose, named by label, derived from the

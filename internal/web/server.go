@@ -55,9 +55,6 @@ type Deps struct {
 	// Roster reads course rosters from the LMS (nil: no roster page).
 	Roster *roster.Service
 	Logger *slog.Logger
-	// Secret signs values the server hands to browsers (platform-storage
-	// tickets).
-	Secret []byte
 	Now    func() time.Time
 	// Registration is how LMSs register by LTI Dynamic Registration.
 	Registration RegistrationConfig
@@ -141,7 +138,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Base: base, echo: echo.New(), turns: kit.NewPageTurns(d.ActivePages)}
-	s.launch = &launch.Handlers{Base: base, Validator: d.Validator, Secret: d.Secret, Registration: d.Registration, LoginRate: d.LoginRate}
+	s.launch = &launch.Handlers{Base: base, Validator: d.Validator, Registration: d.Registration, LoginRate: d.LoginRate}
 	s.discuss = discuss.New(base, d.Live, d.Streams, d.LiveLimits, d.WriteLimits)
 	s.staff = &staff.Handlers{Base: base, Roster: d.Roster}
 	if d.Admins == nil && d.DB != nil {

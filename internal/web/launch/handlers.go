@@ -14,9 +14,6 @@ import (
 type Handlers struct {
 	*kit.Base
 	Validator *lti.Validator
-	// Secret signs values the server hands to browsers (platform-storage
-	// tickets).
-	Secret []byte
 	// Registration is how LMSs register by LTI Dynamic Registration.
 	Registration RegistrationConfig
 	// LoginRate is how many LTI logins one client address may start a

@@ -3,8 +3,6 @@ package launch
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"log/slog"
 	"net/http"
 
@@ -131,7 +129,7 @@ func (s *Handlers) validateLaunch(c echo.Context) (validatedLaunch, error) {
 	if ck, ok := s.Cookie(c, browserCookie); ok && hmac.Equal([]byte(hashBrowser(ck)), []byte(ls.BrowserHash)) {
 		v.bound = true
 	} else if ls.StorageTarget != "" {
-		if t := r.PostForm.Get("storage_ticket"); t != "" && hmac.Equal([]byte(t), []byte(s.storageTicket(ls))) {
+		if t := r.PostForm.Get("storage_ticket"); t != "" && hmac.Equal([]byte(t), []byte(s.Sessions.StorageTicket(ls))) {
 			v.bound = true
 		}
 	}
@@ -155,7 +153,7 @@ func (s *Handlers) confirmFromStorage(c echo.Context, v validatedLaunch) error {
 	}
 	return s.RenderPage(c, http.StatusOK, launchStorageView(launchStoragePage{
 		L: s.storageLayout(), Target: ls.StorageTarget, PlatformOrigin: origin(v.reg.AuthURL),
-		State: ls.State, Nonce: ls.Nonce, IDToken: v.idToken, Ticket: s.storageTicket(ls), Action: s.URL("/lti/launch"),
+		State: ls.State, Nonce: ls.Nonce, IDToken: v.idToken, Ticket: s.Sessions.StorageTicket(ls), Action: s.URL("/lti/launch"),
 	}))
 }
 
@@ -331,14 +329,6 @@ func launchFrameURLs(l *lti.Launch) []string {
 		urls = append(urls, l.DeepLinking.DeepLinkReturnURL)
 	}
 	return urls
-}
-
-// storageTicket proves that the launch page this server rendered, and not
-// a forged form, posts the launch confirmed from platform storage.
-func (s *Handlers) storageTicket(ls session.LoginState) string {
-	mac := hmac.New(sha256.New, s.Secret)
-	mac.Write([]byte("platform storage\x00" + ls.State + "\x00" + ls.Nonce))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // launchInput converts a verified launch, come through a registration of
