@@ -23,6 +23,15 @@
     announce("Copied " + label);
     window.setTimeout(function () { button.textContent = text; }, 2000);
   }
+  // write puts text on the clipboard where the page may, then calls copied;
+  // otherwise, or when the browser refuses, it calls instead.
+  function write(text, copied, instead) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(copied, instead);
+    } else {
+      instead();
+    }
+  }
   function fallback(field, button, label) {
     selectField(field);
     var ok = false;
@@ -59,13 +68,7 @@
     var button = e.target.closest && e.target.closest("button[data-copy-link]");
     if (!button) return;
     var link = new URL(button.getAttribute("data-copy-link"), window.location.href).href;
-    var copied = function () { done(button, "link"); };
-    var ask = function () { window.prompt("Copy this link:", link); };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(link).then(copied, ask);
-    } else {
-      ask();
-    }
+    write(link, function () { done(button, "link"); }, function () { window.prompt("Copy this link:", link); });
   });
   var buttons = document.querySelectorAll("button[data-copy]");
   Array.prototype.forEach.call(buttons, function (button) {
@@ -74,13 +77,7 @@
     var label = (button.getAttribute("aria-label") || "Copy value").replace(/^Copy /, "");
     button.hidden = false;
     button.addEventListener("click", function () {
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(field.value).then(
-          function () { done(button, label); },
-          function () { fallback(field, button, label); });
-      } else {
-        fallback(field, button, label);
-      }
+      write(field.value, function () { done(button, label); }, function () { fallback(field, button, label); });
     });
   });
 })();
