@@ -93,7 +93,7 @@ type Store struct {
 	roles    memo.Map[roleKey, Roles]
 	// held keeps every grant of a space that has few (most have none),
 	// so that one read answers for everyone in it; a space with more is
-	// read person by person.
+	// kept as nil, and read person by person.
 	held memo.Map[string, map[string]Roles]
 }
 
@@ -173,20 +173,25 @@ func (s *Store) RolesOf(ctx context.Context, spaceID, userID string) (Roles, err
 	if rs, ok := s.roles.Get(k, now); ok {
 		return rs, nil
 	}
-	if held, ok := s.held.Get(spaceID, now); ok {
-		return held[userID], nil
-	}
-	// Read on every page of a launch: straight through database/sql.
-	held, n, err := s.readRoles(ctx, `SELECT user_id, role FROM space_roles WHERE space_id = ? ORDER BY user_id, role LIMIT ?`,
-		spaceID, maxHeldRead+1)
-	if err != nil {
-		return nil, fmt.Errorf("read roles in space %s: %w", spaceID, err)
-	}
-	if n <= maxHeldRead {
+	held, known := s.held.Get(spaceID, now)
+	if !known {
+		// Read on every page of a launch: straight through database/sql.
+		var n int
+		var err error
+		held, n, err = s.readRoles(ctx, `SELECT user_id, role FROM space_roles WHERE space_id = ? ORDER BY user_id, role LIMIT ?`,
+			spaceID, maxHeldRead+1)
+		if err != nil {
+			return nil, fmt.Errorf("read roles in space %s: %w", spaceID, err)
+		}
+		if n > maxHeldRead {
+			held = nil // kept as such: the space's next people are read alone
+		}
 		s.held.Put(spaceID, held, now.Add(s.RolesFor))
+	}
+	if held != nil {
 		return held[userID], nil
 	}
-	held, _, err = s.readRoles(ctx, `SELECT user_id, role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`, spaceID, userID)
+	held, _, err := s.readRoles(ctx, `SELECT user_id, role FROM space_roles WHERE space_id = ? AND user_id = ? ORDER BY role`, spaceID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("read roles in space %s: %w", spaceID, err)
 	}
