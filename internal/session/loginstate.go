@@ -204,6 +204,10 @@ func (s *Store) PeekLaunch(ctx context.Context, ls LoginState, deploymentID stri
 	return pl, true, nil
 }
 
+// spendable reports whether a state may still be spent: opened, and not
+// expired since.
+func (s *Store) spendable(ls LoginState) bool { return ls.ID != "" && s.Now().Before(ls.ExpiresAt) }
+
 // spendState records a login state as spent; the statements after it in
 // consumeAndCreate take effect only if this was its first spending.
 const spendState = `INSERT INTO used_login_states (id, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING`
@@ -213,7 +217,7 @@ const spendState = `INSERT INTO used_login_states (id, expires_at) VALUES (?, ?)
 // same state, exactly one gets true (the other waits for the first to
 // commit, then finds its id taken). An expired state is never spent.
 func (s *Store) ConsumeLoginState(ctx context.Context, tx *gorm.DB, ls LoginState) (bool, error) {
-	if ls.ID == "" || !s.Now().Before(ls.ExpiresAt) {
+	if !s.spendable(ls) {
 		return false, nil
 	}
 	res := tx.WithContext(ctx).Exec(spendState, ls.ID, ls.ExpiresAt.UTC())

@@ -160,7 +160,7 @@ const consumeAndCreate = consumeUsed + `
 // in the same step only when the state is used: on Postgres all of it is
 // one statement.
 func (s *Store) ConsumeAndCreate(ctx context.Context, state LoginState, sess Session, also ...store.Stmt) (secret string, created Session, used bool, err error) {
-	if state.ID == "" || !s.Now().Before(state.ExpiresAt) {
+	if !s.spendable(state) {
 		return "", Session{}, false, nil
 	}
 	if s.db.Dialect == store.Postgres {
@@ -210,7 +210,7 @@ func (s *Store) ConsumeAndCreate(ctx context.Context, state LoginState, sess Ses
 // with the same state, the second waits for the first to commit and finds
 // the state used; its caller rolls back what it wrote.
 func (s *Store) ConsumeAndCreateIn(ctx context.Context, tx *gorm.DB, state LoginState, sess Session) (secret string, created Session, used bool, err error) {
-	if state.ID == "" || !s.Now().Before(state.ExpiresAt) {
+	if !s.spendable(state) {
 		return "", Session{}, false, nil
 	}
 	secret, r := s.newRow(sess)
