@@ -16,8 +16,13 @@ func (s *Base) TimeView(t *time.Time) TimeView {
 	if t == nil || t.IsZero() {
 		return TimeView{}
 	}
+	return TimeOf(*t, s.Now())
+}
+
+// TimeOf is t as a page written at now shows it.
+func TimeOf(t, now time.Time) TimeView {
 	u := t.UTC()
-	return TimeView{Text: ExactTime(u), ISO: u.Format(time.RFC3339), Relative: Ago(u, s.Now())}
+	return TimeView{Text: ExactTime(u), ISO: u.Format(time.RFC3339), Relative: Ago(u, now)}
 }
 
 // Ago is how long before now t was, as people say it: "just now",
