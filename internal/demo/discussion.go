@@ -177,6 +177,44 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	r := reply("kenji.watanabe", messy, "", "A temperature sensor that reported -273.15 °C whenever it lost power. Absolute zero in a bakery oven.")
 	reply("priya.natarajan", messy, r, "@kenji.watanabe that is both terrible and beautiful.")
 	reply("tomas.garcia", messy, "", "Excel turned our gene names into dates (`MARCH1` → 1 March). Now I import everything as text first.")
+
+	// A busier week: the kinds of threads a cohort writes once it settles
+	// in, over the last three days.
+	thread = func(who string, in discussion.ThreadInput) string {
+		tick(6 * time.Hour)
+		id, err := s.CreateThread(ctx, viewers[who], in)
+		check(err)
+		return id
+	}
+	dupes := thread("lucas.moreau", discussion.ThreadInput{Kind: discussion.Question, Title: "How do I find duplicate customers whose names are spelled differently?",
+		Tags: "cleaning", Body: "Our CRM has *Jon Smith*, *John Smith* and *J. Smith* at the same address. `drop_duplicates()` keeps all three. Is there a standard way to match near-duplicates?"})
+	fuzzy := reply("samuel.okoro", dupes, "", "Look up *record linkage*. Normalise first (lower case, strip titles and punctuation), then compare with a string similarity such as Jaro-Winkler, and only within a block that must match exactly, like the postcode. The `recordlinkage` package does all three.")
+	vote(fuzzy, "lucas.moreau", "aisha.rahman")
+	check2(s.Accept(ctx, viewers["lucas.moreau"], fuzzy))
+
+	thread("kenji.watanabe", discussion.ThreadInput{Kind: discussion.Question, Title: "Rolling average over sensor data with gaps in the timestamps",
+		Tags: "pandas time-series", Body: "My readings should come every second but sometimes skip a minute. `df.rolling(60).mean()` then averages over more than a minute. How do I make the window one minute of *time*?"})
+
+	charts := thread("olivia.bennett", discussion.ThreadInput{Kind: discussion.Discussion, Title: "Which chart would you use to compare survey answers across regions?",
+		Tags: "visualisation", Body: "Five regions, a 1–5 agreement scale, about 2,000 answers. Stacked bars feel cluttered. What has worked for you?"})
+	reply("priya.natarajan", charts, "", "Diverging stacked bars centred on the neutral answer. They read much better than plain stacked bars.")
+	reply("hannah.schmidt", charts, "", "Small multiples: one small bar chart per region, same axes.")
+
+	thread("tomas.garcia", discussion.ThreadInput{Kind: discussion.Question, Title: "Excel shows 1.23E+15 instead of my order numbers",
+		Tags: "excel", Body: "When I open the export, long order numbers turn into scientific notation and the last digits become zeros. Can I get them back?"})
+
+	thread("maya.chen", discussion.ThreadInput{Kind: discussion.Discussion, Title: "Week 2 office hours: bring your messiest column",
+		Tags: "announcements", Body: "Thursday at 17:00 UTC I'll clean a column you send me, live. Reply here with a sample (no personal data, please)."})
+
+	outliers := thread("aisha.rahman", discussion.ThreadInput{Kind: discussion.Question, Title: "When is an outlier an error and when is it real?",
+		Tags: "statistics cleaning", Body: "One delivery took 19 days. It might be a typo for 1.9, or a lost parcel. How do people decide?"})
+	reply("kenji.watanabe", outliers, "", "I check the other columns of the same row. If the dates around it agree with 19 days, it's real.")
+
+	thread("mateus.silva", discussion.ThreadInput{Kind: discussion.Question, Title: "Why does groupby drop the rows where the region is empty?",
+		Tags: "pandas", Body: "`df.groupby(\"region\").size()` adds up to fewer rows than the table has. Where did the others go?"})
+
+	thread("priya.natarajan", discussion.ThreadInput{Kind: discussion.Discussion, Title: "Tips for naming columns so future-you understands them",
+		Tags: "cleaning", Body: "I inherited a table with columns `x1` to `x48`. What conventions do you follow?"})
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("demo: seed discussion: %w", err)
 	}

@@ -67,7 +67,8 @@ func TestCookielessLearnerRepliesInTheFrame(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	title := "How do I merge two CSVs whose key columns have different names?"
+	// The seeded discussion's latest unanswered question, first of its kind in the list.
+	title := "Why does groupby drop the rows where the region is empty?"
 	// Follow the link as a click would, inside the frame (chromedp cannot
 	// click into a cross-site frame): read its href, navigate the frame.
 	if _, err := browsertest.FrameText(ctx, "iframe#activity", "[data-testid=user-name]"); err != nil {

@@ -54,7 +54,7 @@ func TestDemoDiscussionIsSeededOnce(t *testing.T) {
 	}
 	items := page.Find("[data-testid=thread]")
 	if items.Length() != int(threads) || page.Find("[data-testid=thread] [data-testid=answered]").Length() < 2 ||
-		page.Find("[data-testid=thread] [data-testid=unanswered]").Length() != 1 || page.Find("[data-testid=pinned]").Length() != 1 {
+		page.Find("[data-testid=thread] [data-testid=unanswered]").Length() < 1 || page.Find("[data-testid=pinned]").Length() != 1 {
 		t.Errorf("the learner's list: %s", items.Text())
 	}
 	if count(d, "users") != 10 || count(d, "cohorts") != 1 {

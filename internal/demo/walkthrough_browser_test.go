@@ -288,10 +288,10 @@ func walkthrough(t *testing.T, dbURL string) {
 			}
 			return "missing"; })()`)
 	}
-	if got := row("Mateus Silva"); got != "threads 2, replies 0, accepted 0" {
+	if got := row("Mateus Silva"); got != "threads 3, replies 0, accepted 0" {
 		t.Errorf("Mateus: %s", got)
 	}
-	if got := row("Tomás García"); got != "threads 0, replies 3, accepted 1" {
+	if got := row("Tomás García"); got != "threads 1, replies 3, accepted 1" {
 		t.Errorf("Tomás: %s", got)
 	}
 }

@@ -350,8 +350,8 @@
       }
       var to = rowEl(id).querySelector("[data-testid=thread-link]");
       if (ev.type === "thread.created") {
-        var kind = rowEl(id).querySelector(".badge.kind");
-        say("New " + (kind ? kind.textContent.toLowerCase() : "thread") + ": ", to);
+        var kind = rowEl(id).querySelector("[data-kind]");
+        say("New " + (kind ? kind.getAttribute("data-kind") : "thread") + ": ", to);
       } else if (ev.type === "post.created") {
         say("New reply in ", to);
       } else if (ev.type === "answer.accepted") {

@@ -85,6 +85,20 @@ type discussionListPage struct {
 	Progress *progressView
 	// View is what the page shows of the activity's settings and cohorts.
 	View activityView
+	// ReadBefore is true once the viewer has read in the discussion: its
+	// instructions are then folded.
+	ReadBefore bool
+}
+
+// readBefore reports whether the viewer has read or written any of the
+// listed threads: a person who has not is new to the discussion.
+func readBefore(threads []discussion.Thread) bool {
+	for _, t := range threads {
+		if t.Author.Mine || t.Following || t.Unread < t.Replies+1 {
+			return true
+		}
+	}
+	return false
 }
 
 // listParams are the list's query parameters, kept across its links.
@@ -190,6 +204,7 @@ func (s *Handlers) List(c echo.Context) error {
 		return err
 	}
 	page.Suspended = b.Suspended
+	page.ReadBefore = readBefore(list.Threads)
 	if page.Progress, err = s.learnerProgress(c, sess, a.Settings); err != nil {
 		return err
 	}

@@ -255,7 +255,7 @@ func TestThreadRowShowsTheThread(t *testing.T) {
 		t.Fatalf("row %q", li.AttrOr("data-thread-id", ""))
 	}
 	for sel, want := range map[string]string{
-		"[data-testid=pinned]": "Pinned", ".badge.kind": "Question", "[data-testid=unanswered]": "Unanswered",
+		"[data-testid=pinned]": "Pinned", "[data-kind=question]": "QQuestion:", "[data-testid=unanswered]": "Unanswered",
 		"[data-testid=thread-link]": "Which gloves?", "[data-testid=duplicate-of]": "Duplicate of Gloves?",
 		"[data-testid=reply-count]": "1 reply", "[data-testid=vote-count]": "5 votes", "[data-testid=unread]": "2 new",
 		"[data-testid=author]": "Ann", "time[datetime='2026-03-04T05:06:00Z'][title='4 Mar 2026, 05:06 UTC']": "3 hours ago",
@@ -264,10 +264,13 @@ func TestThreadRowShowsTheThread(t *testing.T) {
 			t.Errorf("%s: %q, want %q", sel, got, want)
 		}
 	}
-	if got := text(li.Find(".thread-meta")); got != "Ann · 1 reply · 5 votes · 2 new · Following · last activity 3 hours ago #ppe #lab safety" {
+	if got := text(li.Find(".thread-meta")); got != "Ann · 3 hours ago · Following #ppe #lab safety" {
 		t.Errorf("meta %q", got)
 	}
-	if got := text(li.Find(".thread-title .badge:not(.kind)")); !strings.Contains(got, "Locked") || !strings.Contains(got, "Closed") {
+	if got := text(li.Find(".thread-stats")); got != "2 new 1 reply 5 votes" {
+		t.Errorf("counts %q", got)
+	}
+	if got := text(li.Find(".thread-title .badge")); !strings.Contains(got, "Locked") || !strings.Contains(got, "Closed") {
 		t.Errorf("badges %q", got)
 	}
 	for sel, want := range map[string]string{
@@ -285,7 +288,7 @@ func TestThreadRowShowsTheThread(t *testing.T) {
 	}
 	th.Kind = discussion.Discussion
 	doc := pagetest.RenderDoc(t, "view", threadItem(&b, &th))
-	if doc.Find("[data-testid=answered], [data-testid=unanswered]").Length() != 0 || text(doc.Find(".badge.kind")) != "Discussion" {
+	if doc.Find("[data-testid=answered], [data-testid=unanswered]").Length() != 0 || doc.Find("[data-kind=discussion]").Length() != 1 {
 		t.Errorf("a discussion shows %q", text(doc.Find(".thread-title")))
 	}
 }
