@@ -938,12 +938,12 @@ func threadItem(b *kit.ActivityBase, t *discussion.Thread) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if t.IsQuestion() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "<span class=\"kind kind-question\" title=\"Question\" data-kind=\"question\"><span aria-hidden=\"true\">Q</span><span class=\"visually-hidden\">Question:</span></span> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "<span class=\"kind-mark kind-question\" title=\"Question\" data-kind=\"question\"><span aria-hidden=\"true\">Q</span><span class=\"visually-hidden\">Question:</span></span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, "<span class=\"kind kind-discussion\" title=\"Discussion\" data-kind=\"discussion\"><span aria-hidden=\"true\">D</span><span class=\"visually-hidden\">Discussion:</span></span> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, "<span class=\"kind-mark kind-discussion\" title=\"Discussion\" data-kind=\"discussion\"><span aria-hidden=\"true\">D</span><span class=\"visually-hidden\">Discussion:</span></span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
