@@ -140,7 +140,4 @@ func TestScreenshotsForTheReadme(t *testing.T) {
 	learner.try("the thread shows its accepted answer", `document.querySelector("[data-testid=accepted-answer], .post.accepted")`)
 	shoot(learner, "thread-accepted.png")
 	shoot(openOn(t, d, laptop, "maya.chen"), "instructor-list.png")
-	if os.Getenv("SHOOT_PHONE") != "" {
-		shoot(openOn(t, d, phone, "aisha.rahman"), "phone-list.png")
-	}
 }
