@@ -153,8 +153,10 @@ func TestSimilarQuestions(t *testing.T) {
 			}
 			return id
 		}
-		unanswered := create(discussion.Question, "Merge conflict in the lab notebook", "Git says both modified.")
-		answered := create(discussion.Question, "How to resolve a merging conflict?", "My notebook will not merge.")
+		// The unanswered question shares more words than the answered one,
+		// which still comes first.
+		unanswered := create(discussion.Question, "Merge conflict in my lab notebook", "How do I resolve it? Git says both modified.")
+		answered := create(discussion.Question, "Resolving a merging conflict", "Git stopped me.")
 		// One word in common out of six.
 		create(discussion.Question, "Notebook kernel keeps dying", "It restarts every minute.")
 		// The same words, but not a question.
