@@ -375,6 +375,29 @@ func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, titl
 	if limit <= 0 || limit > MaxSimilar {
 		limit = MaxSimilar
 	}
+	query, args := s.similarStatement(v, spaceIDs, terms, limit)
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("similar threads: %w", err)
+	}
+	defer rows.Close()
+	var out []SimilarThread
+	for rows.Next() {
+		var t SimilarThread
+		var accepted string
+		if err := rows.Scan(&t.ID, &t.Kind, &t.Title, &accepted, &t.Replies); err != nil {
+			return nil, fmt.Errorf("similar threads: %w", err)
+		}
+		t.Answered = accepted != ""
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// similarStatement is Similar's statement for the spaces and terms. Like
+// searchStatement, it reaches posts through the full-text index of the
+// spaces' documents, and each term's count reads only the spaces' posts.
+func (s *Store) similarStatement(v Viewer, spaceIDs []string, terms []string, limit int) (string, []any) {
 	// Threads moderators hid are suggested to staff only.
 	visible := ` AND t.kind = ? AND t.duplicate_of = ''`
 	if !v.Staff {
@@ -426,22 +449,7 @@ func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, titl
 		args = append(args, id)
 	}
 	args = append(append(append(args, Question), gateArgs...), minMatched(len(terms)), limit)
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("similar threads: %w", err)
-	}
-	defer rows.Close()
-	var out []SimilarThread
-	for rows.Next() {
-		var t SimilarThread
-		var accepted string
-		if err := rows.Scan(&t.ID, &t.Kind, &t.Title, &accepted, &t.Replies); err != nil {
-			return nil, fmt.Errorf("similar threads: %w", err)
-		}
-		t.Answered = accepted != ""
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return query, args
 }
 
 // minMatched is how many of n significant words a suggested question must
