@@ -266,6 +266,8 @@ func (s *Store) searchStatement(v Viewer, spaceIDs []string, terms []string, lim
 	}
 	gate, gateArgs := othersGate(v)
 	visible += gate
+	// A query of no words Postgres keeps (numnode 0) would leave the
+	// space's word alone to match: every post of the space.
 	switch s.db.Dialect {
 	case store.Postgres:
 		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
@@ -277,7 +279,7 @@ func (s *Store) searchStatement(v Viewer, spaceIDs []string, terms []string, lim
 			JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
 			LEFT JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
 			LEFT JOIN memberships m ON m.org_id = p.org_id AND m.course_id = ? AND m.user_id = p.author_id
-			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND numnode(q) > 0 AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
 		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
 			v.CourseID, pgSpaceQuery(spaceIDs)}
@@ -429,7 +431,7 @@ func (s *Store) similarStatement(v Viewer, spaceIDs []string, terms []string, li
 			FROM posts p
 			CROSS JOIN to_tsquery('` + pgTextSearch + `', ?) q
 			JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
-			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND numnode(q) > 0 AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			) c WHERE matched >= ?
 			ORDER BY accepted_post_id <> '' DESC, matched DESC, rank DESC, id DESC LIMIT ?`
 		args = append(args, TSQuery(terms, true, true), pgSpaceQuery(spaceIDs))

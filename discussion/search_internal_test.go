@@ -179,3 +179,37 @@ func postsReads(t *testing.T, plan string) (float64, []string) {
 	walk(doc[0].Plan)
 	return sum, ways
 }
+
+// A query Postgres reads as no words at all finds nothing, rather than
+// the whole space (Search leaves common words out before; this is the
+// statements' own guard).
+func TestQueryOfNoWordsFindsNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := NewStore(db)
+		v := Viewer{SpaceID: "space-ours", OrgID: "p-ours", CourseID: "c1", LinkID: "l-1", CohortID: "cohort-a", UserID: "ines", Staff: true}
+		if _, err := s.CreateThread(ctx, v, ThreadInput{Kind: Question, Title: "The lab", Body: "Where is the lab?"}); err != nil {
+			t.Fatal(err)
+		}
+		for what, stmt := range map[string]func() (string, []any){
+			"search":     func() (string, []any) { return s.searchStatement(v, []string{v.SpaceID}, []string{"where"}, 10) },
+			"suggestion": func() (string, []any) { return s.similarStatement(v, []string{v.SpaceID}, []string{"where"}, 5) },
+		} {
+			query, args := stmt()
+			// A suggestion of one word needs it matched once; the query of
+			// a common word has it matched nowhere.
+			rows, err := db.SQL.QueryContext(ctx, db.Rebind(query), args...)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			rows.Close()
+			if db.Dialect == store.Postgres && n != 0 {
+				t.Errorf("the %s of a stop word alone found %d posts", what, n)
+			}
+		}
+	})
+}
