@@ -201,8 +201,9 @@ func Highlights(s string) []Highlight {
 }
 
 // Search finds the posts of the viewer's space that contain every word of
-// q, best first: removed posts never, nor hidden ones for learners; an
-// anonymous author stays anonymous to peers.
+// q but the common ones (stopWords), in any of its forms, best first:
+// removed posts never, nor hidden ones for learners; an anonymous author
+// stays anonymous to peers.
 func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]SearchResult, error) {
 	return s.SearchIn(ctx, v, []string{v.SpaceID}, q, limit)
 }
