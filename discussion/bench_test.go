@@ -89,6 +89,7 @@ func BenchmarkReadsAtScale(b *testing.B) {
 				{"thread-100-posts", func() error { _, err := s.Thread(ctx, v, f.Hundred); return err }},
 				{"standing", func() error { _, err := s.Standing(ctx, v); return err }},
 				{"search", func() error { _, err := s.Search(ctx, v, f.SearchWord, discussion.DefaultSearch); return err }},
+				{"similar", func() error { _, err := s.Similar(ctx, v, f.SearchWords, discussion.MaxSimilar); return err }},
 			} {
 				b.Run(r.name, func(b *testing.B) {
 					for b.Loop() {

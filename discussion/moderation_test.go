@@ -18,7 +18,7 @@ func TestModerationStore(t *testing.T) {
 		ines := viewer("ines", "A", true)
 		otherStaff := viewer("olga", "B", true)
 
-		th, err := s.CreateThread(ctx, alice, discussion.ThreadInput{Kind: discussion.Discussion, Title: "Safety tips", Body: "Wear boots"})
+		th, err := s.CreateThread(ctx, alice, discussion.ThreadInput{Kind: discussion.Question, Title: "Safety tips", Body: "Wear boots"})
 		if err != nil {
 			t.Fatal(err)
 		}

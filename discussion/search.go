@@ -13,12 +13,19 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/internal/markdown"
 	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
 // Search: full text over the posts of the viewer's space (Postgres tsvector
-// with a GIN index, SQLite FTS5; see migrations 00006 and 00018),
-// similar-thread suggestions, and duplicates.
+// with a GIN index, SQLite FTS5; see migrations 00006, 00018 and 00032),
+// similar-question suggestions, and duplicates.
+//
+// Words are matched by their stem, in English: Postgres documents and
+// queries go through the pgTextSearch configuration and SQLite's index
+// through the Porter stemmer, which knows English only. Courses carry no
+// language of their own, so every course searches in English. The index
+// holds a post's text as readers see it (BodyText), not its Markdown.
 
 // Limits of a search.
 const (
@@ -44,6 +51,10 @@ const (
 	// parsed (see migration 00006); Highlights turns them back.
 	pgAngles = "\uE002\uE003"
 )
+
+// pgTextSearch is the Postgres text search configuration of documents
+// (the trigger of migration 00032) and of queries: both must stem alike.
+const pgTextSearch = "english"
 
 // ErrQueryEmpty and ErrQueryTooShort say why a search was not run.
 var (
@@ -190,8 +201,9 @@ func Highlights(s string) []Highlight {
 }
 
 // Search finds the posts of the viewer's space that contain every word of
-// q, best first: removed posts never, nor hidden ones for learners; an
-// anonymous author stays anonymous to peers.
+// q but the common ones (stopWords), in any of its forms, best first:
+// removed posts never, nor hidden ones for learners; an anonymous author
+// stays anonymous to peers.
 func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]SearchResult, error) {
 	return s.SearchIn(ctx, v, []string{v.SpaceID}, q, limit)
 }
@@ -204,7 +216,9 @@ func (s *Store) SearchIn(ctx context.Context, v Viewer, spaceIDs []string, q str
 	if err != nil {
 		return nil, err
 	}
-	if len(spaceIDs) == 0 {
+	// Common words match nothing on Postgres: none matches anything on
+	// either database.
+	if terms = significant(terms); len(terms) == 0 || len(spaceIDs) == 0 {
 		return nil, nil
 	}
 	if limit <= 0 || limit > 100 {
@@ -253,18 +267,20 @@ func (s *Store) searchStatement(v Viewer, spaceIDs []string, terms []string, lim
 	}
 	gate, gateArgs := othersGate(v)
 	visible += gate
+	// A query of no words Postgres keeps (numnode 0) would leave the
+	// space's word alone to match: every post of the space.
 	switch s.db.Dialect {
 	case store.Postgres:
 		query = `SELECT p.id, p.thread_id, t.kind, p.opening, t.title, p.author_id, p.anonymous,
 			COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(m.roles, ''), p.created_at,
-			CASE WHEN p.opening THEN ts_headline('simple', translate(t.title, '<>', ?), q, ?) ELSE '' END,
-			ts_headline('simple', translate(p.body, '<>', ?), q, ?)
+			CASE WHEN p.opening THEN ts_headline('` + pgTextSearch + `', translate(t.title, '<>', ?), q, ?) ELSE '' END,
+			ts_headline('` + pgTextSearch + `', translate(COALESCE(p.body_text, p.body), '<>', ?), q, ?)
 			FROM posts p
-			CROSS JOIN to_tsquery('simple', ?) q
+			CROSS JOIN to_tsquery('` + pgTextSearch + `', ?) q
 			JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
 			LEFT JOIN users u ON u.org_id = p.org_id AND u.id = p.author_id
 			LEFT JOIN memberships m ON m.org_id = p.org_id AND m.course_id = ? AND m.user_id = p.author_id
-			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND numnode(q) > 0 AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
 			ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT ?`
 		args = []any{pgAngles, headlineOptions(true), pgAngles, headlineOptions(false), TSQuery(terms, false, false),
 			v.CourseID, pgSpaceQuery(spaceIDs)}
@@ -333,10 +349,14 @@ func headlineOptions(whole bool) string {
 	return o + `, MaxWords=30, MinWords=12, ShortWord=1, MaxFragments=2, FragmentDelimiter=" … "`
 }
 
-// Similar finds up to MaxSimilar threads of the viewer's space whose title
-// or opening post has any word of title (the last word may be half typed),
-// best first: suggestions while someone writes a question. Threads marked
-// as duplicates are left out; their original is suggested instead.
+// Similar finds up to MaxSimilar questions of the viewer's space that
+// look like the one someone is writing (title; its last word may be half
+// typed): suggestions shown before a question is asked again. A question
+// is suggested only when its title or opening post holds at least half
+// of the title's words, not counting the common ones (stopWords), so a
+// question sharing one word of six is left out. Answered questions come
+// first, then those sharing more words, then the best ranked. Threads
+// marked as duplicates are left out; their original is suggested instead.
 func (s *Store) Similar(ctx context.Context, v Viewer, title string, limit int) ([]SimilarThread, error) {
 	return s.SimilarIn(ctx, v, []string{v.SpaceID}, title, limit)
 }
@@ -347,7 +367,7 @@ func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, titl
 	if len(spaceIDs) == 0 {
 		return nil, nil
 	}
-	terms := SearchTerms(title)
+	terms := significant(SearchTerms(title))
 	var n int
 	for _, t := range terms {
 		n += utf8.RuneCountInString(t)
@@ -358,38 +378,7 @@ func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, titl
 	if limit <= 0 || limit > MaxSimilar {
 		limit = MaxSimilar
 	}
-	// Threads moderators hid are suggested to staff only.
-	visible := ` AND t.duplicate_of = ''`
-	if !v.Staff {
-		visible += ` AND t.hidden = FALSE`
-	}
-	gate, gateArgs := othersGate(v)
-	visible += gate
-	var query string
-	var args []any
-	switch s.db.Dialect {
-	case store.Postgres:
-		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
-			FROM posts p
-			CROSS JOIN to_tsquery('simple', ?) q
-			JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
-			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
-			ORDER BY ts_rank(p.search, q) DESC, t.id DESC LIMIT ?`
-		args = []any{TSQuery(terms, true, true), pgSpaceQuery(spaceIDs)}
-	default:
-		query = `SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count
-			FROM post_fts
-			CROSS JOIN post_search_ids x ON x.rid = post_fts.rowid
-			CROSS JOIN posts p ON p.org_id = x.org_id AND p.id = x.post_id
-			CROSS JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
-			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
-			ORDER BY bm25(post_fts, 10.0, 1.0, 0.0), t.id DESC LIMIT ?`
-		args = []any{fts5SpaceQuery(spaceIDs, terms, true, true)}
-	}
-	for _, id := range spaceIDs {
-		args = append(args, id)
-	}
-	args = append(append(args, gateArgs...), limit)
+	query, args := s.similarStatement(v, spaceIDs, terms, limit)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("similar threads: %w", err)
@@ -406,6 +395,142 @@ func (s *Store) SimilarIn(ctx context.Context, v Viewer, spaceIDs []string, titl
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// similarStatement is Similar's statement for the spaces and terms. Like
+// searchStatement, it reaches posts through the full-text index of the
+// spaces' documents, and each term's count reads only the spaces' posts.
+func (s *Store) similarStatement(v Viewer, spaceIDs []string, terms []string, limit int) (string, []any) {
+	// Threads moderators hid are suggested to staff only.
+	visible := ` AND t.kind = ? AND t.duplicate_of = ''`
+	if !v.Staff {
+		visible += ` AND t.hidden = FALSE`
+	}
+	gate, gateArgs := othersGate(v)
+	visible += gate
+	// matched counts the title's words a question holds, each its own
+	// match: the last as a prefix, as the query has it.
+	matched := make([]string, len(terms))
+	var args []any
+	for i, t := range terms {
+		prefix := i == len(terms)-1
+		switch s.db.Dialect {
+		case store.Postgres:
+			matched[i] = `(p.search @@ to_tsquery('` + pgTextSearch + `', ?))::int`
+			args = append(args, TSQuery([]string{t}, false, prefix))
+		default:
+			// Each term's posts in the spaces are read once for the statement.
+			matched[i] = `(x.rid IN (SELECT rowid FROM post_fts WHERE post_fts MATCH ?))`
+			args = append(args, fts5SpaceQuery(spaceIDs, []string{t}, false, prefix))
+		}
+	}
+	var query string
+	switch s.db.Dialect {
+	case store.Postgres:
+		query = `SELECT id, kind, title, accepted_post_id, reply_count FROM (
+			SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count, ts_rank(p.search, q) AS rank, ` + strings.Join(matched, " + ") + ` AS matched
+			FROM posts p
+			CROSS JOIN to_tsquery('` + pgTextSearch + `', ?) q
+			JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+			WHERE ` + pgSpaceDocument + ` @@ (q && ?::tsquery) AND numnode(q) > 0 AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
+			) c WHERE matched >= ?
+			ORDER BY accepted_post_id <> '' DESC, matched DESC, rank DESC, id DESC LIMIT ?`
+		args = append(args, TSQuery(terms, true, true), pgSpaceQuery(spaceIDs))
+	default:
+		query = `SELECT id, kind, title, accepted_post_id, reply_count FROM (
+			SELECT t.id, t.kind, t.title, t.accepted_post_id, t.reply_count, bm25(post_fts, 10.0, 1.0, 0.0) AS rank, ` + strings.Join(matched, " + ") + ` AS matched
+			FROM post_fts
+			CROSS JOIN post_search_ids x ON x.rid = post_fts.rowid
+			CROSS JOIN posts p ON p.org_id = x.org_id AND p.id = x.post_id
+			CROSS JOIN threads t ON t.org_id = p.org_id AND t.id = p.thread_id
+			WHERE post_fts MATCH ? AND p.opening = TRUE AND p.space_id IN (` + placeholders(len(spaceIDs)) + `)` + visible + `
+			) WHERE matched >= ?
+			ORDER BY accepted_post_id <> '' DESC, matched DESC, rank, id DESC LIMIT ?`
+		args = append(args, fts5SpaceQuery(spaceIDs, terms, true, true))
+	}
+	for _, id := range spaceIDs {
+		args = append(args, id)
+	}
+	args = append(append(append(args, Question), gateArgs...), minMatched(len(terms)), limit)
+	return query, args
+}
+
+// minMatched is how many of n significant words a suggested question must
+// hold: at least half of them.
+func minMatched(n int) int { return (n + 1) / 2 }
+
+// significant leaves out of terms the words too common to tell one post
+// from another (stopWords).
+func significant(terms []string) []string {
+	var out []string
+	for _, t := range terms {
+		if !stopWords[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// stopWords are the English words Postgres's 'english' configuration
+// drops from documents and queries. Search leaves them out on SQLite too,
+// whose stemmer keeps them, so both databases find the same posts; and a
+// suggestion does not count them as words in common.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`i me my myself we our ours ourselves you your yours yourself yourselves
+		he him his himself she her hers herself it its itself they them their theirs themselves what which who whom
+		this that these those am is are was were be been being have has had having do does did doing a an the and
+		but if or because as until while of at by for with about against between into through during before after
+		above below to from up down in out on off over under again further then once here there when where why how
+		all any both each few more most other some such no nor not only own same so than too very s t can will just
+		don should now`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// BodyText is the text of a post's body as readers see it, without its
+// Markdown: what search indexes and shows excerpts of.
+func BodyText(body string) string { return markdown.PlainText(body, 0) }
+
+// fillBatch is how many posts FillBodyText writes in one transaction.
+const fillBatch = 200
+
+// FillBodyText writes the text of the posts written before Roundtable
+// kept it (migration 00032), a batch per transaction, which re-indexes
+// each; until then their Markdown stands in. It returns how many posts
+// it wrote. Run again, or by several replicas at once, it writes each
+// post once: only posts without the text are read, in order, and a post
+// edited meanwhile keeps the text its edit wrote.
+func (s *Store) FillBodyText(ctx context.Context) (int, error) {
+	total := 0
+	lastOrg, lastID := "", ""
+	for {
+		type row struct{ OrgID, ID, Body string }
+		var rows []row
+		err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+			if err := tx.Raw(`SELECT org_id, id, body FROM posts
+				WHERE body_text IS NULL AND (org_id > ? OR (org_id = ? AND id > ?))
+				ORDER BY org_id, id LIMIT ?`, lastOrg, lastOrg, lastID, fillBatch).Scan(&rows).Error; err != nil {
+				return err
+			}
+			for _, r := range rows {
+				res := tx.Exec(`UPDATE posts SET body_text = ? WHERE org_id = ? AND id = ? AND body_text IS NULL`, BodyText(r.Body), r.OrgID, r.ID)
+				if res.Error != nil {
+					return res.Error
+				}
+				total += int(res.RowsAffected)
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("fill the text of posts: %w", err)
+		}
+		if len(rows) < fillBatch {
+			return total, nil
+		}
+		lastOrg, lastID = rows[len(rows)-1].OrgID, rows[len(rows)-1].ID
+	}
 }
 
 // ThreadRef names a thread: its id and title.

@@ -51,10 +51,11 @@ type App struct {
 	Web      *web.Server
 	BaseURL  *url.URL
 
-	listener net.Listener
-	server   *http.Server
-	stop     context.CancelFunc
-	done     chan struct{}
+	listener    net.Listener
+	server      *http.Server
+	discussions *discussion.Store
+	stop        context.CancelFunc
+	done        chan struct{}
 	// endStreams ends the live event streams at shutdown.
 	endStreams context.CancelFunc
 }
@@ -163,6 +164,7 @@ func (a *App) init(ctx context.Context) error {
 	}
 	a.Roster = roster.New(a.DB, ags, a.Registry, a.Logger)
 	discussions := discussion.NewStore(a.DB)
+	a.discussions = discussions
 	if n, ok := cfg.WriteLimits[discussion.WritePost]; ok {
 		discussions.PostsPerMinute = n
 	}
@@ -228,6 +230,7 @@ func (a *App) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
 	go a.janitor(ctx)
+	go a.fillBodyText(ctx)
 	go a.Roster.Run(ctx)
 	// Scores waiting from before a restart are delivered now.
 	if err := a.Grades.Start(context.Background()); err != nil {
@@ -299,6 +302,19 @@ func (a *App) Shutdown() error {
 	a.Live.Close()
 	a.Logger.Info("Roundtable stopped")
 	return errors.Join(err, a.DB.Close())
+}
+
+// fillBodyText writes the text of posts written before search indexed it
+// (migration 00032), in the background: their Markdown is searched until
+// then. A start cut short leaves the rest to the next one.
+func (a *App) fillBodyText(ctx context.Context) {
+	n, err := a.discussions.FillBodyText(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.Logger.Warn("cannot write the text search reads of older posts; it is tried again at the next start", slog.Int("written", n), slog.Any("error", err))
+	case n > 0:
+		a.Logger.Info("search reads the text of older posts", slog.Int("posts", n))
+	}
 }
 
 // janitor removes the ids of spent, expired login states, sessions, deep linking requests,
