@@ -162,6 +162,16 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		}
 		browsertest.CheckAxe(ctx, t, axeJS, "thread with its staff menus open")
 		axeAt(t, ctx, axeJS, "mark as duplicate", openAs(ines, threadPath+"/duplicate", "q", "depot"), "[data-testid=duplicate-candidate]")
+		// With the script, typing lists the matches without a page load.
+		axeAt(t, ctx, axeJS, "mark as duplicate, before a search", openAs(ines, threadPath+"/duplicate"), "#duplicate-q")
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#duplicate-q"), "hazard"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=duplicate-candidate]"))); err != nil {
+			t.Fatalf("typing did not list the matching thread: %v", err)
+		}
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("duplicate-status").textContent`)); err != nil || got != "1 matching thread" {
+			t.Errorf("the status says %q (%v), want 1 matching thread", got, err)
+		}
+		browsertest.CheckAxe(ctx, t, axeJS, "mark as duplicate, listed while typing")
 		axeAt(t, ctx, axeJS, "moderation queue", openAs(ines, base+"/moderation"), "[data-testid=flagged]")
 		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=flagged]").length`)); err != nil || n != 1 {
 			t.Errorf("the queue shows %d flagged posts (%v), want 1", n, err)

@@ -61,5 +61,6 @@ func (s *Handlers) DuplicateForm(c echo.Context) error {
 			page.Candidates = append(page.Candidates, duplicateCandidate{ThreadRef: f, URL: b.L.URL(b.Base + "/t/" + url.PathEscape(f.ID))})
 		}
 	}
+	page.L.Scripts = append(page.L.Scripts, "js/duplicate-search.js")
 	return s.RenderPage(c, http.StatusOK, duplicateView(&page))
 }
