@@ -13,6 +13,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable"
 	"github.com/roundtable-lms/roundtable/internal/course"
+	"github.com/roundtable-lms/roundtable/internal/markdown"
 	"github.com/roundtable-lms/roundtable/internal/store"
 )
 
@@ -178,7 +179,21 @@ type LogEntry struct {
 	LinkID     string
 	CohortID   string
 	CreatedAt  time.Time
+	// ThreadTitle names the thread concerned, when there is one.
+	ThreadTitle string
+	// PostAuthor, PostOpening and PostExcerpt name the post concerned,
+	// when there is one, as staff see it (hidden and removed alike):
+	// its author, whether it opens its thread, the start of its text.
+	PostAuthor  Author
+	PostOpening bool
+	PostExcerpt string
+	// PostRemoved is true when the post was removed since (its text is
+	// gone from the post; its history keeps it).
+	PostRemoved bool
 }
+
+// LogExcerpt is how many characters of a post the log quotes.
+const LogExcerpt = 80
 
 // LogPage is a page of the log, newest first, and the cursor of the next.
 type LogPage struct {
@@ -605,11 +620,20 @@ func (s *Store) Log(ctx context.Context, v Viewer, after string, limit int) (Log
 		args = append(args, c.id)
 	}
 	args = append(args, limit+1)
+	// One statement names each entry's thread and post: the log reads the
+	// same at 50 entries as at one. The post's text is cut in the database
+	// (enough for an excerpt once its Markdown is gone).
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT l.id, l.action, COALESCE(a.name, ''), COALESCE(a.pseudonym, ''), l.thread_id, l.post_id,
-		COALESCE(tu.name, ''), COALESCE(tu.pseudonym, ''), l.reason, l.link_id, l.cohort_id, l.created_at
+		COALESCE(tu.name, ''), COALESCE(tu.pseudonym, ''), l.reason, l.link_id, l.cohort_id, l.created_at,
+		COALESCE(t.title, ''), COALESCE(p.author_id, ''), COALESCE(p.anonymous, FALSE), COALESCE(pu.name, ''), COALESCE(pu.pseudonym, ''),
+		COALESCE(pm.roles, ''), COALESCE(p.opening, FALSE), COALESCE(p.deleted, FALSE), COALESCE(SUBSTR(p.body, 1, 400), '')
 		FROM moderation_log l
 		LEFT JOIN users a ON a.org_id = l.org_id AND a.id = l.actor_id
 		LEFT JOIN users tu ON tu.org_id = l.org_id AND tu.id = l.target_user_id
+		LEFT JOIN threads t ON t.org_id = l.org_id AND t.id = l.thread_id
+		LEFT JOIN posts p ON p.org_id = l.org_id AND p.id = l.post_id
+		LEFT JOIN users pu ON pu.org_id = p.org_id AND pu.id = p.author_id
+		LEFT JOIN memberships pm ON pm.org_id = l.org_id AND pm.course_id = l.course_id AND pm.user_id = p.author_id
 		WHERE l.org_id = ? AND l.course_id = ?`+where+` ORDER BY l.id DESC LIMIT ?`), args...)
 	if err != nil {
 		return out, fmt.Errorf("moderation log: %w", err)
@@ -618,8 +642,10 @@ func (s *Store) Log(ctx context.Context, v Viewer, after string, limit int) (Log
 	for rows.Next() {
 		var e LogEntry
 		var actorPseudonym, targetPseudonym string
+		var authorID, authorName, authorPseudonym, authorRoles, body string
 		if err := rows.Scan(&e.ID, &e.Action, &e.ActorName, &actorPseudonym, &e.ThreadID, &e.PostID, &e.TargetName, &targetPseudonym,
-			&e.Reason, &e.LinkID, &e.CohortID, &e.CreatedAt); err != nil {
+			&e.Reason, &e.LinkID, &e.CohortID, &e.CreatedAt,
+			&e.ThreadTitle, &authorID, &e.PostAuthor.Anonymous, &authorName, &authorPseudonym, &authorRoles, &e.PostOpening, &e.PostRemoved, &body); err != nil {
 			return out, fmt.Errorf("moderation log: %w", err)
 		}
 		if e.ActorName == "" {
@@ -627,6 +653,10 @@ func (s *Store) Log(ctx context.Context, v Viewer, after string, limit int) (Log
 		}
 		if e.TargetName == "" {
 			e.TargetName = targetPseudonym
+		}
+		if e.PostID != "" && authorID != "" {
+			e.PostAuthor = author(v, authorID, authorName, authorPseudonym, authorRoles, e.PostAuthor.Anonymous)
+			e.PostExcerpt = markdown.PlainText(body, LogExcerpt)
 		}
 		out.Entries = append(out.Entries, e)
 	}

@@ -145,6 +145,33 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		}
 		browsertest.CheckAxe(ctx, t, axeJS, "thread list with news in the live region")
 		axeAt(t, ctx, axeJS, "thread with a hidden post", openAs(ines, threadPath), "[data-testid=hidden]")
+		// The staff menus open from their summary; Escape closes one and
+		// puts the focus back on its summary. Open, every menu passes too.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=thread-staff-menu] summary")),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=thread-staff-menu] [data-testid=flag-pinned]"))); err != nil {
+			t.Fatalf("open the thread's staff menu: %v", err)
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("\u001b")); err != nil {
+			t.Fatalf("press Escape: %v", err)
+		}
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.querySelector("[data-testid=thread-staff-menu]").open && document.activeElement.matches("[data-testid=thread-staff-menu] summary")`)); err != nil || !ok {
+			t.Errorf("Escape did not close the menu back to its summary (%v)", err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("details.menu").forEach(function (d) { d.open = true; }), 0`)); err != nil {
+			t.Fatalf("open the staff menus: %v", err)
+		}
+		browsertest.CheckAxe(ctx, t, axeJS, "thread with its staff menus open")
+		axeAt(t, ctx, axeJS, "mark as duplicate", openAs(ines, threadPath+"/duplicate", "q", "depot"), "[data-testid=duplicate-candidate]")
+		// With the script, typing lists the matches without a page load.
+		axeAt(t, ctx, axeJS, "mark as duplicate, before a search", openAs(ines, threadPath+"/duplicate"), "#duplicate-q")
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#duplicate-q"), "hazard"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=duplicate-candidate]"))); err != nil {
+			t.Fatalf("typing did not list the matching thread: %v", err)
+		}
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("duplicate-status").textContent`)); err != nil || got != "1 matching thread" {
+			t.Errorf("the status says %q (%v), want 1 matching thread", got, err)
+		}
+		browsertest.CheckAxe(ctx, t, axeJS, "mark as duplicate, listed while typing")
 		axeAt(t, ctx, axeJS, "moderation queue", openAs(ines, base+"/moderation"), "[data-testid=flagged]")
 		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=flagged]").length`)); err != nil || n != 1 {
 			t.Errorf("the queue shows %d flagged posts (%v), want 1", n, err)

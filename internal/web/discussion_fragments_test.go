@@ -74,6 +74,7 @@ func TestFragmentsAreWhatThePagesShow(t *testing.T) {
 		bob.ask("question", "Gloves for acetone?", "Same question really.", nil)
 		_, dupID := spaceOf(t, bob.res.URL)
 		ines.get(bob.res.URL)
+		ines.follow("[data-testid=mark-duplicate-link]")
 		ines.submit("[data-testid=duplicate-form]", map[string]string{"of": threadID})
 		bob.get(bob.abs(base))
 		bob.ask("discussion", "Off topic chatter", "Anyone for football?", nil)

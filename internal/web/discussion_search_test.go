@@ -203,9 +203,12 @@ func TestStaffMarkDuplicates(t *testing.T) {
 		bob.ask("question", "What is a p value", "Again.", nil)
 		dup2 := strings.Split(bob.res.URL, "?")[0]
 
-		// Learners have no such form, and may not post it.
-		if bob.page.Find("[data-testid=duplicate-form]").Length() != 0 {
-			t.Error("a learner sees the duplicate form")
+		// Learners have no staff menu nor duplicate page, and may not post the form.
+		if bob.page.Find("[data-testid=thread-staff-menu], [data-testid=mark-duplicate-link]").Length() != 0 {
+			t.Error("a learner sees the staff menu")
+		}
+		if r, _ := bob.b.Get(context.Background(), bob.abs(dupPath+"/duplicate?rt="+url.QueryEscape(bob.rt))); r.StatusCode != http.StatusForbidden {
+			t.Errorf("a learner opens the duplicate page: %d", r.StatusCode)
 		}
 		csrf := fields(bob.page.Find("#reply form")).Get("csrf")
 		r, _ := bob.b.PostForm(context.Background(), bob.abs(dupPath+"/duplicate?rt="+url.QueryEscape(bob.rt)), url.Values{"csrf": {csrf}, "of": {original}})
@@ -216,8 +219,10 @@ func TestStaffMarkDuplicates(t *testing.T) {
 		ines := join(t, env, apptest.Instructor)
 		// dup2 → dup first, then dup → original (by its link): dup2 follows, no chains.
 		ines.get(dup2)
+		ines.follow("[data-testid=mark-duplicate-link]")
 		ines.submit("[data-testid=duplicate-form]", map[string]string{"of": dup})
 		ines.get(dup)
+		ines.follow("[data-testid=mark-duplicate-link]")
 		ines.submit("[data-testid=duplicate-form]", map[string]string{"of": original + "?rt=whatever#post-1"})
 		if !strings.Contains(ines.res.URL, "#duplicates") || text(ines.page, "[data-testid=duplicate-of] a") != "How do I read a p-value?" {
 			t.Fatalf("after marking: %s %s", ines.res.URL, ines.page.Find("main").Text())
@@ -240,6 +245,7 @@ func TestStaffMarkDuplicates(t *testing.T) {
 			want   int
 		}{{original, original, http.StatusBadRequest}, {original, dup, http.StatusBadRequest}, {dup, "no-such-thread", http.StatusNotFound}} {
 			ines.get(c.on)
+			ines.follow("[data-testid=mark-duplicate-link]")
 			if res := ines.submit("[data-testid=duplicate-form]", map[string]string{"of": c.of}); res.StatusCode != c.want {
 				t.Errorf("mark %s as a duplicate of %s: %d, want %d", c.on, c.of, res.StatusCode, c.want)
 			}
@@ -247,6 +253,7 @@ func TestStaffMarkDuplicates(t *testing.T) {
 		yara := otherCourseMember(t, env)
 		yara.ask("question", "Biology p-value", "Elsewhere.", nil)
 		ines.get(dup)
+		ines.follow("[data-testid=mark-duplicate-link]")
 		if res := ines.submit("[data-testid=duplicate-form]", map[string]string{"of": strings.Split(yara.res.URL, "?")[0]}); res.StatusCode != http.StatusNotFound {
 			t.Errorf("a duplicate of another course's thread: %d", res.StatusCode)
 		}

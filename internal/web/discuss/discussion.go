@@ -406,6 +406,9 @@ func (s *Handlers) Thread(c echo.Context) error {
 // renderThread writes the thread page.
 func (s *Handlers) renderThread(c echo.Context, status int, page threadPage) error {
 	page.L.Scripts = append(page.L.Scripts, "js/copy.js")
+	if page.Staff {
+		page.L.Scripts = append(page.L.Scripts, "js/menu.js")
+	}
 	return s.RenderPage(c, status, threadPageView(&page))
 }
 

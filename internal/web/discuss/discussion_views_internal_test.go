@@ -175,8 +175,8 @@ func TestPostOffersTheActionsItsReaderMayTake(t *testing.T) {
 		{"the asker, on an answer", viewBase("", false), asked, reply, []string{"vote", "reply", "quote", "accept", "flag"}},
 		{"the asker, on a reply in a discussion", viewBase("", false), func() discussion.Thread { t := talk; t.Author.Mine = true; return t }(), reply,
 			[]string{"vote", "reply", "quote", "flag"}},
-		{"staff, on a learner's answer", viewBase("", true), question, reply, []string{"vote", "reply", "quote", "accept", "endorse", "edit", "delete", "hide"}},
-		{"staff, on a learner's opening post", viewBase("", true), question, opening, []string{"vote", "quote", "endorse", "edit", "delete", "hide"}},
+		{"staff, on a learner's answer", viewBase("", true), question, reply, []string{"vote", "reply", "quote", "accept", "endorse", "edit", "hide", "delete"}},
+		{"staff, on a learner's opening post", viewBase("", true), question, opening, []string{"vote", "quote", "endorse", "edit", "hide", "delete"}},
 		{"a learner, on the opening post", viewBase("", false), question, opening, []string{"vote", "quote", "flag"}},
 		{"an observer", observer, question, reply, nil},
 	} {
@@ -192,6 +192,13 @@ func TestPostOffersTheActionsItsReaderMayTake(t *testing.T) {
 			})
 			if !slices.Equal(got, c.want) {
 				t.Errorf("actions %q, want %q", got, c.want)
+			}
+			// Staff's actions on another's post are in the post's staff
+			// menu, the everyday ones outside it.
+			var inMenu []string
+			a.Find(".post-actions details.menu [data-testid]").Each(func(_ int, s *goquery.Selection) { inMenu = append(inMenu, s.AttrOr("data-testid", "")) })
+			if want := []string{"endorse", "edit", "hide", "delete"}; c.b.Staff && !slices.Equal(inMenu, want) || !c.b.Staff && len(inMenu) > 0 {
+				t.Errorf("in the staff menu: %q", inMenu)
 			}
 			if c.b.ReadOnly && text(a.Find(".post-actions")) != "1 upvote" {
 				t.Errorf("an observer sees %q, want the count of upvotes alone", text(a.Find(".post-actions")))

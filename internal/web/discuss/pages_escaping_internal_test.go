@@ -37,10 +37,19 @@ func TestStaffPagesEscapeWhatPeopleWrote(t *testing.T) {
 	pagetest.MustShow(t, "flag form", d, ".flagged-post [data-testid=author]", "#note", "#note-error", "[data-testid=form-error]")
 
 	d = pagetest.RenderDoc(t, "moderation log", moderationLogView(moderationLogPage{ActivityBase: b, QueueURL: "/q",
-		Entries: []logEntryView{{LogEntry: discussion.LogEntry{ID: "e-1", Action: pagetest.Hostile, ActorName: pagetest.Hostile, TargetName: pagetest.Hostile, Reason: pagetest.Hostile, ThreadID: "t-1", CreatedAt: at}}}}))
+		Entries: []logEntryView{{LogEntry: discussion.LogEntry{ID: "e-1", Action: pagetest.Hostile, ActorName: pagetest.Hostile, TargetName: pagetest.Hostile, Reason: pagetest.Hostile, ThreadID: "t-1", CreatedAt: at}},
+			{LogEntry: discussion.LogEntry{ID: "e-2", Action: pagetest.Hostile, ActorName: pagetest.Hostile, Reason: pagetest.Hostile, ThreadID: "t-1", PostID: "p-1", ThreadTitle: pagetest.Hostile,
+				PostAuthor: discussion.Author{ID: "u-2", Name: pagetest.Hostile, Anonymous: true}, PostExcerpt: pagetest.Hostile, CreatedAt: at}, ThreadURL: "/a/link-1/t/t-1"}}}))
 	pagetest.MustBeInert(t, "moderation log", d)
-	pagetest.MustShow(t, "moderation log", d, "[data-testid=log-actor]", "[data-testid=log-target]", "[data-testid=log-reason]")
+	pagetest.MustShow(t, "moderation log", d, "[data-testid=log-actor]", "[data-testid=log-target]", "[data-testid=log-reason]",
+		"[data-testid=log-thread]", "[data-testid=log-post] [data-testid=author]", "[data-testid=log-excerpt]")
 	pagetest.MustHoldAttr(t, "moderation log", d, "[data-testid=log-entry]", "data-action")
+
+	d = pagetest.RenderDoc(t, "mark as duplicate", duplicateView(&duplicatePage{ActivityBase: b, Thread: discussion.Thread{ID: "t-1", Title: pagetest.Hostile,
+		Original: discussion.ThreadRef{ID: "t-2", Title: pagetest.Hostile}}, ThreadURL: "/a/link-1/t/t-1", Action: "/dup", SearchAction: "/a/link-1/t/t-1/duplicate",
+		OriginalURL: "/a/link-1/t/t-2", Query: pagetest.Hostile, Candidates: []duplicateCandidate{{ThreadRef: discussion.ThreadRef{ID: "t-3", Title: pagetest.Hostile}, URL: "/a/link-1/t/t-3"}}}))
+	pagetest.MustBeInert(t, "mark as duplicate", d)
+	pagetest.MustShow(t, "mark as duplicate", d, "[data-testid=candidate-title]", "[data-testid=current-original] a")
 
 	learner := discussion.LearnerParticipation{UserID: pagetest.Hostile, Name: pagetest.Hostile}
 	d = pagetest.RenderDoc(t, "participation", participationView(participationPage{ActivityBase: b,
