@@ -62,7 +62,7 @@ func (pv *postView) actionURL(a postAction) templ.SafeURL {
 		}
 		// The page puts the reply form under the post (#reply-<post>);
 		// the opening post is answered at the end of the thread.
-		anchor := "#reply-" + pv.ID
+		anchor := "#reply-" + url.PathEscape(pv.ID)
 		if pv.Opening {
 			anchor = "#reply"
 		}
