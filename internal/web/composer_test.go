@@ -160,7 +160,9 @@ func TestMentionAndTagCompletionStayInTheCohort(t *testing.T) {
 				sep = "&"
 			}
 			status, body, _ := m.raw(http.MethodGet, u+sep+"for="+what+"&q="+url.QueryEscape(q), "application/json", nil, "")
-			var got struct{ Items []struct{ Label, Value string } }
+			var got struct {
+				Items []struct{ Label, Value string }
+			}
 			if status != http.StatusOK || json.Unmarshal([]byte(body), &got) != nil {
 				t.Fatalf("complete %s %q: %d %.300s", what, q, status, body)
 			}
