@@ -151,7 +151,7 @@
     field.setAttribute("aria-autocomplete", "list");
     field.setAttribute("aria-expanded", "false");
     field.setAttribute("aria-controls", list.id);
-    var items = [], active = -1, token = null, timer = 0, seq = 0;
+    var items = [], active = -1, token = null, timer = 0, seq = 0, picked = false;
     function close() {
       list.hidden = true;
       list.innerHTML = "";
@@ -221,11 +221,16 @@
       timer = setTimeout(ask, 150);
     });
     field.addEventListener("blur", function () { setTimeout(close, 100); });
+    // The Enter that picked writes no line break, whichever events follow it.
+    field.addEventListener("keypress", function (e) {
+      if (picked && e.key === "Enter") e.preventDefault();
+      picked = false;
+    });
     field.addEventListener("keydown", function (e) {
       if (list.hidden) return;
       if (e.key === "ArrowDown") { e.preventDefault(); highlight((active + 1) % items.length); }
       else if (e.key === "ArrowUp") { e.preventDefault(); highlight((active - 1 + items.length) % items.length); }
-      else if (e.key === "Enter" || e.key === "Tab") { if (active >= 0) { e.preventDefault(); pick(active); } }
+      else if (e.key === "Enter" || e.key === "Tab") { if (active >= 0) { e.preventDefault(); picked = true; pick(active); } }
       else if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); close(); }
     });
   }
@@ -251,7 +256,9 @@
     ta.setAttribute("data-composer-ready", "1");
     var form = ta.form;
     var panel = document.querySelector("[data-composer-preview='" + ta.id + "']");
-    var key = ta.getAttribute("data-draft-key") || "";
+    // Read each time: moving the reply form changes the post it answers.
+    function draftOf() { return ta.getAttribute("data-draft-key") || ""; }
+    var key = draftOf();
 
     // Tabs: Write shows the textarea and toolbar, Preview the rendered text.
     var tabs = document.createElement("div");
@@ -370,17 +377,17 @@
       var saveTimer = 0;
       ta.addEventListener("input", function () {
         clearTimeout(saveTimer);
-        saveTimer = setTimeout(function () { saveDraft(key, ta.value); }, 400);
+        saveTimer = setTimeout(function () { saveDraft(draftOf(), ta.value); }, 400);
       });
       // Leaving the page saves at once what the pause had not.
-      window.addEventListener("pagehide", function () { if (ta.value.trim() !== "") saveDraft(key, ta.value); });
+      window.addEventListener("pagehide", function () { if (ta.value.trim() !== "") saveDraft(draftOf(), ta.value); });
     }
     if (form) {
       form.addEventListener("submit", function (e) {
         var sub = e.submitter;
         if (sub && sub.name === "preview") return;
-        saveDraft(key, ta.value);
-        try { window.sessionStorage.setItem(SENT, key); } catch (err) { /* the draft stays */ }
+        saveDraft(draftOf(), ta.value);
+        try { window.sessionStorage.setItem(SENT, draftOf()); } catch (err) { /* the draft stays */ }
       });
     }
   }
