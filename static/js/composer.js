@@ -100,7 +100,7 @@
   var buttons = [
     ["bold", "Bold (Ctrl+B)", "B"], ["italic", "Italic (Ctrl+I)", "I"], ["code", "Code", "</>"],
     ["link", "Link (Ctrl+K)", "Link"], ["quote", "Quote", "\u201C"], ["bullets", "Bulleted list", "\u2022"],
-    ["numbers", "Numbered list", "1."]
+    ["numbers", "Numbered list: 1, 2, 3", "1."]
   ];
 
   // ---- Preview ----
@@ -293,6 +293,7 @@
       btn.className = "small secondary";
       btn.setAttribute("aria-label", b[1]);
       btn.title = b[1];
+      // The label holds the visible text too, for those who speak it.
       btn.textContent = b[2];
       btn.setAttribute("data-format", b[0]);
       // One tab stop: arrows move along the toolbar.
