@@ -364,10 +364,11 @@
     completer(ta, "mention", mentionToken);
 
     // Drafts: restored into an empty box (a box the server filled, with
-    // a refused post or a quote, keeps what it holds).
+    // a refused post or a quote, keeps what it holds), or over the post's
+    // own text on an edit form first opened.
     if (key) {
       var kept = readDraft(key);
-      if (kept && ta.value.trim() === "") {
+      if (kept && kept !== ta.value && (ta.value.trim() === "" || ta.hasAttribute("data-draft-over"))) {
         ta.value = kept;
         var note = document.createElement("p");
         note.className = "hint composer-draft-note";

@@ -161,6 +161,10 @@ type composerView struct {
 	Previewed bool
 	// Anonymous keeps the reply's anonymous box as it was sent.
 	Anonymous bool
+	// DraftOver lets a draft replace the text the box opens with: the
+	// post's own text, on the edit form first opened (a form sent back
+	// keeps what was sent).
+	DraftOver bool
 }
 
 // composerURLs are what a page's composers call: the preview and the
@@ -179,5 +183,5 @@ func draftKey(b kit.ActivityBase, what string) string {
 // textarea and what it calls.
 func composerAttrs(cv composerView) templ.OrderedAttributes {
 	return templ.OrderedAttributes{{Key: "data-composer", Value: true}, {Key: "data-preview-url", Value: cv.PreviewURL},
-		{Key: "data-complete-url", Value: cv.CompleteURL}, {Key: "data-draft-key", Value: cv.DraftKey}}
+		{Key: "data-complete-url", Value: cv.CompleteURL}, {Key: "data-draft-key", Value: cv.DraftKey}, {Key: "data-draft-over", Value: cv.DraftOver}}
 }

@@ -437,6 +437,9 @@ func (p *threadPage) answer(id string) (discussion.Post, bool) {
 
 // postView finds the view of one of the page's replies.
 func (p *threadPage) postView(id string) *postView {
+	if id == "" {
+		return nil
+	}
 	for i := range p.Replies {
 		r := &p.Replies[i]
 		if r.ID == id {
@@ -458,12 +461,11 @@ func (s *Handlers) renderThread(c echo.Context, status int, page threadPage) err
 	page.Composer.PreviewURL, page.Composer.CompleteURL = composerURLs(page.ActivityBase)
 	page.Composer.DraftKey = draftKey(page.ActivityBase, "t/"+page.Thread.ID+"/reply/"+page.ReplyTo)
 	p := &page
-	if p.CanReply && p.ReplyAt != "" {
-		if pv := p.postView(p.ReplyAt); pv != nil {
-			pv.ReplyForm = replySection(p)
-		} else {
-			p.ReplyAt = ""
-		}
+	if pv := p.postView(p.ReplyAt); pv != nil && p.CanReply {
+		pv.ReplyForm = replySection(p)
+	} else {
+		// A thread that takes no reply says so at its end.
+		p.ReplyAt = ""
 	}
 	return s.RenderPage(c, status, threadPageView(p))
 }
@@ -552,6 +554,7 @@ func (s *Handlers) EditForm(c echo.Context) error {
 	}
 	b.L.Title = "Edit post"
 	ep := s.editPage(b, c, p.Opening, page.Thread.Title, p.Body)
+	ep.Composer.DraftOver = true
 	return s.renderEdit(c, http.StatusOK, ep)
 }
 
