@@ -31,7 +31,7 @@ func poll(t *testing.T, ctx context.Context, what, js string) {
 func TestComposerInBrowser(t *testing.T) {
 	env := apptest.Start(t, store.SQLite)
 	alice := join(t, env, apptest.Learner)
-	alice.ask("question", "Where are the spare gloves?", "I looked in the cupboard.", nil)
+	alice.ask("question", "Where are the spare gloves?", "I looked in the cupboard.", map[string]string{"tags": "safety gloves"})
 	threadPath := pathOf(t, alice.res.URL)
 	alice.reply("Maybe the store room.")
 	alice.get(alice.abs(threadPath))
@@ -146,6 +146,33 @@ func TestComposerInBrowser(t *testing.T) {
 	}
 	if got := evalJS[string](t, ctx, `document.getElementById("reply-body").value`); got != "" {
 		t.Errorf("after posting the box holds %q", got)
+	}
+
+	// Quote what is selected of a post: the reply opens under it, quoting it.
+	evalJS[bool](t, ctx, `(function () {
+		var body = document.querySelector("#post-`+replyID+` [data-testid=post-body] p");
+		var r = document.createRange(); r.selectNodeContents(body);
+		var sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+		return true; })()`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#post-"+replyID+" [data-testid=quote]"))); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the quote is not in the reply box", `document.getElementById("reply-body").value.indexOf("> **Alice Mbeki** wrote:\n>\n> Maybe the store room.") === 0`)
+	if !evalJS[bool](t, ctx, `document.querySelector("#post-`+replyID+`").nextElementSibling.contains(document.getElementById("reply"))`) {
+		t.Error("the quoting reply is not under the post")
+	}
+
+	// #sa on the new-question form's tags completes to a tag of the cohort.
+	if err := chromedp.Do(ctx, chromedp.Navigate(openAs(bob, threadPath[:strings.Index(threadPath, "/t/")]+"/new")),
+		chromedp.WaitReady(chromedp.CSS("#tags")), chromedp.SendKeys(chromedp.CSS("#tags"), "saf")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "no listbox of tags", `document.getElementById("tags").getAttribute("aria-expanded") === "true"`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#tags"), kb.Tab)); err != nil {
+		t.Fatal(err)
+	}
+	if got := evalJS[string](t, ctx, `document.getElementById("tags").value`); got != "safety " {
+		t.Errorf("the tags field holds %q", got)
 	}
 }
 

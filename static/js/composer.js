@@ -464,10 +464,10 @@
       if (!article.classList.contains("opening")) moveTo(article, link.getAttribute("data-quote-link"), name);
       var q = "> **" + name.replace(/[*_]/g, "") + "** wrote:\n>\n" +
         sel.trim().split("\n").map(function (l) { return "> " + l; }).join("\n") + "\n\n";
+      // After what is already typed, on a paragraph of its own.
       var start = replyBox.value.length;
-      replyBox.focus();
-      replaceRange(replyBox, start, start, (start && !/\n$/.test(replyBox.value) ? "\n\n" : "") + q, replyBox.value.length + q.length + 2, replyBox.value.length + q.length + 2);
-      replyBox.setSelectionRange(replyBox.value.length, replyBox.value.length);
+      var text = (start && !/\n\n$/.test(replyBox.value) ? "\n\n" : "") + q;
+      replaceRange(replyBox, start, start, text, start + text.length, start + text.length);
       return;
     }
     e.preventDefault();
