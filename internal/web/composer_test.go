@@ -264,3 +264,39 @@ func TestReplyFormUnderThePostItAnswers(t *testing.T) {
 		}
 	})
 }
+
+// In a space the session reached, the composer previews and completes
+// in that space, by the space's own routes.
+func TestComposerInAReachedSpace(t *testing.T) {
+	eachDB(t, func(t *testing.T, env *apptest.Env) {
+		addLink(t, env, "link-second", nil)
+		ines := launchAs(t, env, apptest.Instructor, ltiplatform.LaunchRequest{ResourceLinkID: "link-second"})
+		ines.visit(pastSetup(t, ines.b, ines.res), nil)
+		second := linkIDOf(t, ines.res.URL)
+		ines.ask("discussion", "Welcome to the second activity", "Say hello here.", map[string]string{"tags": "welcome"})
+
+		alice := join(t, env, apptest.Learner)
+		reached := "/a/" + linkIDOf(t, alice.res.URL) + "/s/" + cohortSpace(t, env, second, "course")
+		alice.visit(alice.b.Get(context.Background(), env.App.URL(reached)))
+		alice.follow("[data-testid=thread-link]")
+		box := alice.page.Find("#reply-body")
+		previewURL, completeURL := box.AttrOr("data-preview-url", ""), box.AttrOr("data-complete-url", "")
+		if pathOf(t, alice.abs(previewURL)) != reached+"/preview" || pathOf(t, alice.abs(completeURL)) != reached+"/complete" {
+			t.Fatalf("the composer calls %q and %q", previewURL, completeURL)
+		}
+		v := url.Values{"csrf": {fields(alice.page.Find("#reply form")).Get("csrf")}, "body": {"**hi**"}}
+		if status, body, _ := alice.raw(http.MethodPost, previewURL, "text/html", strings.NewReader(v.Encode()), "application/x-www-form-urlencoded"); status != http.StatusOK || !strings.Contains(body, "<strong>hi</strong>") {
+			t.Errorf("preview in the reached space: %d %q", status, body)
+		}
+		if status, body, _ := alice.raw(http.MethodGet, completeURL+"?for=tag&q=wel", "application/json", nil, ""); status != http.StatusOK || !strings.Contains(body, `"value":"welcome"`) {
+			t.Errorf("tags in the reached space: %d %s", status, body)
+		}
+		// Her own activity's threads have no such tag.
+		alice.visit(alice.b.Get(context.Background(), env.App.URL("/a/"+linkIDOf(t, alice.res.URL))))
+		alice.follow("[data-testid=ask]")
+		own := alice.page.Find("#body").AttrOr("data-complete-url", "")
+		if status, body, _ := alice.raw(http.MethodGet, own+"?for=tag&q=wel", "application/json", nil, ""); status != http.StatusOK || strings.Contains(body, "welcome") {
+			t.Errorf("tags in her own activity: %d %s", status, body)
+		}
+	})
+}
