@@ -73,7 +73,7 @@
     var v = ta.value, s = ta.selectionStart, e = ta.selectionEnd;
     var from = v.lastIndexOf("\n", s - 1) + 1;
     var to = v.indexOf("\n", e);
-    if (to < 0 || e === from && s === e) to = to < 0 ? v.length : to;
+    if (to < 0) to = v.length;
     var lines = v.slice(from, to).split("\n");
     var out = lines.map(function (l, i) { return (numbered ? (i + 1) + ". " : prefix) + l; }).join("\n");
     replaceRange(ta, from, to, out, from, from + out.length);
