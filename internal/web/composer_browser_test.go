@@ -174,6 +174,33 @@ func TestComposerInBrowser(t *testing.T) {
 	if got := evalJS[string](t, ctx, `document.getElementById("tags").value`); got != "safety " {
 		t.Errorf("the tags field holds %q", got)
 	}
+	// Escape closes the list and leaves what was typed.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#tags"), "gl")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "no listbox of tags for gl", `document.getElementById("tags").getAttribute("aria-expanded") === "true"`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#tags"), kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if got := evalJS[string](t, ctx, `document.getElementById("tags").getAttribute("aria-expanded") + " " + document.getElementById("tags").value`); got != "false safety gl" {
+		t.Errorf("after Escape: %q", got)
+	}
+
+	// An edit's draft comes back over the post's text.
+	bob.get(bob.abs(threadPath))
+	editPath := pathOf(t, bob.abs(postSel(bob.page, "it was there").Find("[data-testid=edit]").AttrOr("href", "")))
+	if err := chromedp.Do(ctx, chromedp.Navigate(openAs(bob, editPath)), chromedp.WaitReady(chromedp.CSS("#body")),
+		chromedp.SendKeys(chromedp.CSS("#body"), " (edited)")); err != nil {
+		t.Fatal(err)
+	}
+	editKey := evalJS[string](t, ctx, `document.getElementById("body").getAttribute("data-draft-key")`)
+	poll(t, ctx, "the edit's draft is not kept", `(localStorage.getItem(`+strconv.Quote(editKey)+`) || "").indexOf("(edited)") >= 0`)
+	if err := chromedp.Do(ctx, chromedp.Navigate(openAs(bob, threadPath)), chromedp.Navigate(openAs(bob, editPath)), chromedp.WaitReady(chromedp.CSS("#body"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := evalJS[string](t, ctx, `document.getElementById("body").value`); !strings.Contains(got, "(edited)") || !strings.Contains(got, "it was there") {
+		t.Errorf("the edit form opened again holds %q", got)
+	}
 }
 
 // evalURL is the page's address, or "" while it changes.
