@@ -100,7 +100,18 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		ctx := browsertest.New(t)
 		axeAt(t, ctx, axeJS, "thread list", openAs(alice, base), "[data-testid=thread]")
 		axeAt(t, ctx, axeJS, "thread", openAs(alice, threadPath), "[data-testid=accepted]")
-		axeAt(t, ctx, axeJS, "reply to a post", openAs(alice, threadPath, "reply_to", endorsedID)+"#reply", "#reply-body")
+		axeAt(t, ctx, axeJS, "reply to a post", openAs(alice, threadPath, "reply", endorsedID)+"#reply-"+endorsedID, "#reply-"+endorsedID+" #reply-body")
+		// The composer: its Preview tab, and the listbox of names.
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#reply-body"), "See **this**"), chromedp.Click(chromedp.CSS("#reply [data-composer-tab=preview]")),
+			chromedp.WaitVisible(chromedp.CSS("#reply-body-preview .post-body strong"))); err != nil {
+			t.Fatalf("the Preview tab: %v", err)
+		}
+		browsertest.CheckAxe(ctx, t, axeJS, "reply on its Preview tab")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#reply [data-composer-tab=write]")), chromedp.SendKeys(chromedp.CSS("#reply-body"), " @bo"),
+			chromedp.WaitVisible(chromedp.CSS("#reply [role=listbox] [role=option]"))); err != nil {
+			t.Fatalf("the listbox of names: %v", err)
+		}
+		browsertest.CheckAxe(ctx, t, axeJS, "reply with the listbox of names")
 		axeAt(t, ctx, axeJS, "new question", openAs(alice, base+"/new", "kind", "question"), "form.post-form")
 		// Typing a title shows similar questions in the form's live region.
 		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#title"), "report a near miss"),
@@ -124,6 +135,12 @@ func TestDiscussionPagesPassAxe(t *testing.T) {
 		flagHref := postSel(alice.page, "near-miss form").Find("[data-testid=flag]").AttrOr("href", "")
 		axeAt(t, ctx, axeJS, "flag form", openAs(alice, pathOf(t, alice.abs(flagHref))), "form.flag-form")
 		axeAt(t, ctx, axeJS, "edit form", openAs(alice, editPath), "[data-testid=save]")
+		// The edit form sent back to show its preview, without the script's tabs.
+		evalJS[bool](t, ctx, `(document.querySelector("[data-composer-preview-button]").hidden = false, true)`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-composer-preview-button]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=preview-body] p"))); err != nil {
+			t.Fatalf("preview the edit: %v", err)
+		}
+		browsertest.CheckAxe(ctx, t, axeJS, "edit form with its preview")
 		axeAt(t, ctx, axeJS, "earlier versions", openAs(alice, historyPath), "[data-testid=revision]")
 		axeAt(t, ctx, axeJS, "a thread not found", openAs(alice, base+"/t/no-such-thread"), "main h1")
 	})

@@ -1,5 +1,7 @@
 package web
 
+import "github.com/roundtable-lms/roundtable/internal/web/discuss"
+
 // routes lists every route of the service.
 func (s *Server) routes() {
 	e, l, d, st, ad := s.echo, s.launch, s.discuss, s.staff, s.console
@@ -23,11 +25,15 @@ func (s *Server) routes() {
 	e.GET("/a/:link/events", d.LiveEvents, s.RequireSession, s.RequireCSRF)
 	e.POST("/a/:link/roster/refresh", st.RefreshRoster, s.RequireSession, s.RequireCSRF)
 	e.GET("/a/:link/token", l.SessionToken, s.RequireSession)
+	// A preview's body is bounded before the session's checks read it.
+	e.POST("/a/:link/preview", d.Preview, discuss.LimitPreviewBody, s.RequireSession, s.RequireCSRF, s.RefuseObservers, s.turns.Wait)
+	e.POST("/a/:link/s/:space/preview", d.Preview, discuss.LimitPreviewBody, s.RequireSession, s.RequireCSRF, d.EnterSpace, s.RefuseObservers, s.turns.Wait)
 	a := e.Group("/a/:link", s.RequireSession, s.RequireCSRF, s.RefuseObservers, s.turns.Wait)
 	a.GET("", d.List)
 	a.GET("/new", d.NewThreadForm)
 	a.GET("/search", d.Search)
 	a.GET("/suggest", d.Suggest)
+	a.GET("/complete", d.Complete)
 	a.POST("/threads", d.CreateThread)
 	a.GET("/t/:thread", d.Thread)
 	a.GET("/t/:thread/row", d.ThreadRowFragment)
@@ -75,6 +81,7 @@ func (s *Server) routes() {
 	sp.GET("/new", d.NewThreadForm)
 	sp.GET("/search", d.Search)
 	sp.GET("/suggest", d.Suggest)
+	sp.GET("/complete", d.Complete)
 	sp.POST("/threads", d.CreateThread)
 	sp.GET("/t/:thread", d.Thread)
 	sp.GET("/t/:thread/row", d.ThreadRowFragment)

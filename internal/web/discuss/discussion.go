@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/roundtable-lms/roundtable"
@@ -232,6 +233,8 @@ type threadFormPage struct {
 	Field  string
 	Error  string
 	Action string
+	// Composer is what the body's composer needs.
+	Composer composerView
 	// Suspended replaces the form with a notice.
 	Suspended bool
 }
@@ -254,6 +257,25 @@ func (s *Handlers) CreateThread(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "New post")
 	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: c.FormValue("body"),
 		Tags: c.FormValue("tags"), Anonymous: c.FormValue("anonymous") == "1"}
+	if c.FormValue("preview") != "" {
+		// The form comes back as sent, with the text rendered; nothing is stored.
+		page := threadFormPage{ActivityBase: b, Input: in, Action: b.L.URL(b.Base + "/threads")}
+		page.L.Title = "Preview your post"
+		var err error
+		if page.Composer.Preview, err = s.previewOf(c, in.Body); err != nil {
+			field, msg, _, ok := formError(err)
+			if !ok {
+				return err
+			}
+			page.Field, page.Error = field, msg
+		} else {
+			page.Composer.Previewed = true
+		}
+		if page.NoAnonymous, err = s.noAnonymous(c, sess); err != nil {
+			return err
+		}
+		return s.renderThreadForm(c, http.StatusOK, page)
+	}
 	id, err := s.Discussions.CreateThread(c.Request().Context(), kit.ViewerOf(c, sess), in)
 	if err != nil {
 		field, msg, status, ok := formError(err)
@@ -273,7 +295,9 @@ func (s *Handlers) CreateThread(c echo.Context) error {
 // renderThreadForm writes the new thread's form, with the script that
 // suggests similar threads as the title is typed.
 func (s *Handlers) renderThreadForm(c echo.Context, status int, page threadFormPage) error {
-	page.L.Scripts = append(page.L.Scripts, "js/suggest.js")
+	page.L.Scripts = append(page.L.Scripts, "js/suggest.js", "js/composer.js")
+	page.Composer.PreviewURL, page.Composer.CompleteURL = composerURLs(page.ActivityBase)
+	page.Composer.DraftKey = draftKey(page.ActivityBase, "new")
 	return s.RenderPage(c, status, threadFormView(&page))
 }
 
@@ -290,6 +314,9 @@ type postView struct {
 	// ReadOnly shows the post without its vote, reply and quote actions.
 	ReadOnly bool
 	Children []postView
+	// ReplyForm, on the post being answered, is the reply form placed
+	// under it (nil on the others).
+	ReplyForm templ.Component
 	// Form is what each of the post's small forms carries.
 	Form kit.HiddenFields
 	// links are what the URLs of the post's actions share with the
@@ -307,6 +334,12 @@ type threadPage struct {
 	ReplyToName string
 	ReplyBody   string
 	ReplyError  string
+	// ReplyAt is the post the reply form is placed under ("" : at the
+	// end of the thread); ReplyTo is the post the reply answers (ReplyAt,
+	// or its parent: replies nest one level).
+	ReplyAt string
+	// Composer is what the reply's composer needs.
+	Composer composerView
 	// Flags are the staff's pin, lock and close buttons.
 	Flags []flagForm
 	// Suspended is true when the learner may not post in this course.
@@ -377,20 +410,16 @@ func (s *Handlers) Thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// ?reply_to= answers a reply; ?quote= also quotes it in the reply box
-	// (the page is the one that shows it).
+	// ?reply= (or the older ?reply_to=) answers a post, with the form
+	// under it; ?quote= also quotes it in the reply box (the page is the
+	// one that shows it).
 	target := c.QueryParam("quote")
-	if target == "" {
-		target = c.QueryParam("reply_to")
-	}
-	if p, ok := page.Thread.Post(target); ok && !p.Deleted {
-		if !p.Opening {
-			page.ReplyTo = p.ID
-			if p.ParentID != "" {
-				page.ReplyTo = p.ParentID
-			}
-			page.ReplyToName = p.Author.Label()
+	for _, q := range []string{"reply", "reply_to"} {
+		if target == "" {
+			target = c.QueryParam(q)
 		}
+	}
+	if p, ok := page.answer(target); ok {
 		if c.QueryParam("quote") != "" {
 			// The quote is read by learners: never the name behind an anonymous post.
 			who := p.Author.Label()
@@ -403,13 +432,60 @@ func (s *Handlers) Thread(c echo.Context) error {
 	return s.renderThread(c, http.StatusOK, page)
 }
 
-// renderThread writes the thread page.
+// answer places the reply form under post id, to answer it (or its
+// parent: replies nest one level); the opening post, a removed one or
+// none leave it at the end. It returns the post found.
+func (p *threadPage) answer(id string) (discussion.Post, bool) {
+	post, ok := p.Thread.Post(id)
+	if !ok || id == "" || post.Deleted {
+		return discussion.Post{}, false
+	}
+	if !post.Opening {
+		p.ReplyTo, p.ReplyAt = post.ID, post.ID
+		if post.ParentID != "" {
+			p.ReplyTo = post.ParentID
+		}
+		p.ReplyToName = post.Author.Label()
+	}
+	return post, true
+}
+
+// postView finds the view of one of the page's replies.
+func (p *threadPage) postView(id string) *postView {
+	if id == "" {
+		return nil
+	}
+	for i := range p.Replies {
+		r := &p.Replies[i]
+		if r.ID == id {
+			return r
+		}
+		for j := range r.Children {
+			if r.Children[j].ID == id {
+				return &r.Children[j]
+			}
+		}
+	}
+	return nil
+}
+
+// renderThread writes the thread page, its reply form under the post it
+// answers when that is on the page.
 func (s *Handlers) renderThread(c echo.Context, status int, page threadPage) error {
-	page.L.Scripts = append(page.L.Scripts, "js/copy.js")
+	page.L.Scripts = append(page.L.Scripts, "js/copy.js", "js/composer.js")
 	if page.Staff {
 		page.L.Scripts = append(page.L.Scripts, "js/menu.js")
 	}
-	return s.RenderPage(c, status, threadPageView(&page))
+	page.Composer.PreviewURL, page.Composer.CompleteURL = composerURLs(page.ActivityBase)
+	page.Composer.DraftKey = draftKey(page.ActivityBase, "t/"+page.Thread.ID+"/reply/"+page.ReplyTo)
+	p := &page
+	if pv := p.postView(p.ReplyAt); pv != nil && p.CanReply {
+		pv.ReplyForm = replySection(p)
+	} else {
+		// A thread that takes no reply says so at its end.
+		p.ReplyAt = ""
+	}
+	return s.RenderPage(c, status, threadPageView(p))
 }
 
 // quote turns a post into a Markdown block quote that opens a reply.
@@ -427,20 +503,42 @@ func (s *Handlers) Reply(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "")
 	threadID := c.Param("thread")
 	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: c.FormValue("body"), Anonymous: c.FormValue("anonymous") == "1"}
-	id, err := s.Discussions.Reply(c.Request().Context(), kit.ViewerOf(c, sess), threadID, in)
-	if err != nil {
-		_, msg, status, ok := formError(err)
-		if !ok {
-			return err
-		}
+	// again shows the form as sent, under the post it answers, with msg
+	// as its error or the preview.
+	again := func(status int, msg string, preview template.HTML, previewed bool) error {
 		// The page of the reply answered, or the last, where a reply goes.
 		rp := discussion.ReplyPage{At: in.ParentID, Number: math.MaxInt32}
 		page, verr := s.threadView(c, b, sess, rp)
 		if verr != nil {
 			return verr
 		}
+		at := c.FormValue("at")
+		if at == "" {
+			at = in.ParentID
+		}
+		page.answer(at)
 		page.ReplyTo, page.ReplyBody, page.ReplyError = in.ParentID, in.Body, msg
+		page.Composer.Preview, page.Composer.Previewed, page.Composer.Anonymous = preview, previewed, in.Anonymous
 		return s.renderThread(c, status, page)
+	}
+	if c.FormValue("preview") != "" {
+		html, err := s.previewOf(c, in.Body)
+		if err != nil {
+			_, msg, _, ok := formError(err)
+			if !ok {
+				return err
+			}
+			return again(http.StatusOK, msg, "", false)
+		}
+		return again(http.StatusOK, "", html, true)
+	}
+	id, err := s.Discussions.Reply(c.Request().Context(), kit.ViewerOf(c, sess), threadID, in)
+	if err != nil {
+		_, msg, status, ok := formError(err)
+		if !ok {
+			return err
+		}
+		return again(status, msg, "", false)
 	}
 	s.announce(c, "post.created", threadID, id)
 	return s.seeOtherPost(c, b.Base, threadID, id)
@@ -455,6 +553,8 @@ type editPage struct {
 	Body      string
 	Field     string
 	Error     string
+	// Composer is what the text's composer needs.
+	Composer composerView
 }
 
 func (s *Handlers) EditForm(c echo.Context) error {
@@ -472,18 +572,42 @@ func (s *Handlers) EditForm(c echo.Context) error {
 	}
 	b.L.Title = "Edit post"
 	ep := s.editPage(b, c, p.Opening, page.Thread.Title, p.Body)
-	return s.RenderPage(c, http.StatusOK, editPostView(&ep))
+	ep.Composer.DraftOver = true
+	return s.renderEdit(c, http.StatusOK, ep)
 }
 
 func (s *Handlers) editPage(b kit.ActivityBase, c echo.Context, opening bool, title, body string) editPage {
 	t := b.Base + "/t/" + c.Param("thread")
-	return editPage{ActivityBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post")), Action: b.L.URL(t + "/p/" + c.Param("post") + "/edit"),
+	ep := editPage{ActivityBase: b, ThreadURL: postLink(b.L, b.Base, c.Param("thread"), c.Param("post")), Action: b.L.URL(t + "/p/" + c.Param("post") + "/edit"),
 		Opening: opening, Title: title, Body: body}
+	ep.Composer.PreviewURL, ep.Composer.CompleteURL = composerURLs(b)
+	ep.Composer.DraftKey = draftKey(b, "t/"+c.Param("thread")+"/edit/"+c.Param("post"))
+	return ep
+}
+
+// renderEdit writes the edit form, with its composer's script.
+func (s *Handlers) renderEdit(c echo.Context, status int, page editPage) error {
+	page.L.Scripts = append(page.L.Scripts, "js/composer.js")
+	return s.RenderPage(c, status, editPostView(&page))
 }
 
 func (s *Handlers) Edit(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "Edit post")
 	title, body := c.FormValue("title"), c.FormValue("body")
+	if c.FormValue("preview") != "" {
+		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
+		html, err := s.previewOf(c, body)
+		if err != nil {
+			field, msg, _, ok := formError(err)
+			if !ok {
+				return err
+			}
+			page.Field, page.Error = field, msg
+		} else {
+			page.Composer.Preview, page.Composer.Previewed = html, true
+		}
+		return s.renderEdit(c, http.StatusOK, page)
+	}
 	err := s.allowWrite(c, discussion.WriteEdit)
 	if err == nil {
 		err = s.Discussions.Edit(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("post"), title, body)
@@ -495,7 +619,7 @@ func (s *Handlers) Edit(c echo.Context) error {
 		}
 		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
 		page.Field, page.Error = field, msg
-		return s.RenderPage(c, status, editPostView(&page))
+		return s.renderEdit(c, status, page)
 	}
 	s.announce(c, "post.updated", c.Param("thread"), c.Param("post"))
 	return s.seeOtherPost(c, b.Base, c.Param("thread"), c.Param("post"))

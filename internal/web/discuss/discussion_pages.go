@@ -40,7 +40,7 @@ func (s *Handlers) seeOtherPost(c echo.Context, base, threadID, postID string) e
 // page of ?post=, or of the post quoted or answered, else ?page=.
 func replyPageOf(c echo.Context) discussion.ReplyPage {
 	at := c.QueryParam("post")
-	for _, q := range []string{"quote", "reply_to"} {
+	for _, q := range []string{"quote", "reply", "reply_to"} {
 		if at == "" {
 			at = c.QueryParam(q)
 		}

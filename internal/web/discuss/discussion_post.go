@@ -47,7 +47,7 @@ const (
 // then these), of the moderators' (/moderation/p/<post> then these), and
 // the thread page's query that quotes or answers the post.
 var actionPaths = [...]string{voteAction: "/vote", acceptAction: "/accept", endorseAction: "/endorse", editAction: "/edit",
-	deleteAction: "/delete", historyAction: "/history", flagAction: "/flag", quoteAction: "?quote=", replyAction: "?reply_to=",
+	deleteAction: "/delete", historyAction: "/history", flagAction: "/flag", quoteAction: "?quote=", replyAction: "?reply=",
 	hideAction: "/hide", restoreAction: "/restore"}
 
 // actionURL is the URL of action a on the post, in the page's session:
@@ -60,7 +60,13 @@ func (pv *postView) actionURL(a postAction) templ.SafeURL {
 		if l.query != "" {
 			sep = "&"
 		}
-		return templ.SafeURL(l.thread + actionPaths[a] + url.QueryEscape(pv.ID) + sep + l.query + "#reply")
+		// The page puts the reply form under the post (#reply-<post>);
+		// the opening post is answered at the end of the thread.
+		anchor := "#reply-" + url.PathEscape(pv.ID)
+		if pv.Opening {
+			anchor = "#reply"
+		}
+		return templ.SafeURL(l.thread + actionPaths[a] + url.QueryEscape(pv.ID) + sep + l.query + anchor)
 	}
 	sep := ""
 	if l.query != "" {
@@ -135,4 +141,22 @@ func listSeparator(i, n int) string {
 		return ", "
 	}
 	return ""
+}
+
+// quoteName is who a quote of the post names: never the name behind an
+// anonymous post, which staff see but learners read in the quote.
+func (pv *postView) quoteName() string {
+	if pv.Author.Anonymous {
+		return "Anonymous learner"
+	}
+	return pv.Author.Label()
+}
+
+// replyParent is the post a reply to this one answers: replies nest one
+// level, so a reply to a nested reply answers its parent.
+func (pv *postView) replyParent() string {
+	if pv.ParentID != "" {
+		return pv.ParentID
+	}
+	return pv.ID
 }

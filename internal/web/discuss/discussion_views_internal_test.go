@@ -244,7 +244,7 @@ func TestPostLinksCarryTheSessionTokenOnlyWhenThePageHasOne(t *testing.T) {
 			}
 		})
 		quote := a.Find("[data-testid=quote]").AttrOr("href", "")
-		if u, _ := url.Parse(quote); u.Query().Get("quote") != "p-2" || u.Fragment != "reply" || u.Path != "/a/link-1/t/t-1" {
+		if u, _ := url.Parse(quote); u.Query().Get("quote") != "p-2" || u.Fragment != "reply-p-2" || u.Path != "/a/link-1/t/t-1" {
 			t.Errorf("quote link %q", quote)
 		}
 	}
@@ -352,7 +352,7 @@ func TestWhatPeopleWriteComesOutAsText(t *testing.T) {
 			t.Errorf("vote form %q: %v", vote, err)
 		}
 		quote := doc.Find("[data-testid=quote]").AttrOr("href", "")
-		if u, err := url.Parse(quote); err != nil || u.Query().Get("quote") != p.ID || u.Fragment != "reply" {
+		if u, err := url.Parse(quote); err != nil || u.Query().Get("quote") != p.ID || u.Fragment != "reply-"+p.ID {
 			t.Errorf("quote link %q: %v", quote, err)
 		}
 		tag := doc.Find("a.tag").AttrOr("href", "")

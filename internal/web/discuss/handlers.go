@@ -29,10 +29,12 @@ type Handlers struct {
 	// writeLimits bounds each person's votes, accepts, endorsements,
 	// edits, flags and follows.
 	writeLimits writeLimits
+	// composer bounds each person's previews and completions.
+	composer composerLimits
 }
 
 // New builds the discussion's handlers; writeLimits is how many writes of
 // each kind one person may make in a minute (see newWriteLimits).
 func New(base *kit.Base, bus live.Bus, streams context.Context, liveLimits LiveLimits, writeLimits map[string]int) *Handlers {
-	return &Handlers{Base: base, Live: bus, Streams: streams, LiveLimits: liveLimits, writeLimits: newWriteLimits(writeLimits)}
+	return &Handlers{Base: base, Live: bus, Streams: streams, LiveLimits: liveLimits, writeLimits: newWriteLimits(writeLimits), composer: newComposerLimits()}
 }
