@@ -12,7 +12,8 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 	"gorm.io/gorm"
 
-	"github.com/roundtable-lms/roundtable")
+	"github.com/roundtable-lms/roundtable"
+)
 
 // Attachment is a file or image uploaded into a space's discussion. Its
 // bytes are in the blob store under BlobKey.
