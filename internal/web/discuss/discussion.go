@@ -237,9 +237,15 @@ func (s *Handlers) NewThreadForm(c echo.Context) error {
 
 func (s *Handlers) CreateThread(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "New post")
-	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: c.FormValue("body"),
+	// Files chosen in the form (without JavaScript) go into the body as
+	// links; a refused one leaves the form to fix, with those stored.
+	body, err := s.formAttachments(c, c.FormValue("body"))
+	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: body,
 		Tags: c.FormValue("tags"), Anonymous: c.FormValue("anonymous") == "1"}
-	id, err := s.Discussions.CreateThread(c.Request().Context(), kit.ViewerOf(c, sess), in)
+	var id string
+	if err == nil {
+		id, err = s.Discussions.CreateThread(c.Request().Context(), kit.ViewerOf(c, sess), in)
+	}
 	if err != nil {
 		field, msg, status, ok := formError(err)
 		if !ok {
@@ -408,8 +414,12 @@ func quote(who, body string) string {
 func (s *Handlers) Reply(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "")
 	threadID := c.Param("thread")
-	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: c.FormValue("body"), Anonymous: c.FormValue("anonymous") == "1"}
-	id, err := s.Discussions.Reply(c.Request().Context(), kit.ViewerOf(c, sess), threadID, in)
+	body, err := s.formAttachments(c, c.FormValue("body"))
+	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: body, Anonymous: c.FormValue("anonymous") == "1"}
+	var id string
+	if err == nil {
+		id, err = s.Discussions.Reply(c.Request().Context(), kit.ViewerOf(c, sess), threadID, in)
+	}
 	if err != nil {
 		_, msg, status, ok := formError(err)
 		if !ok {
@@ -509,7 +519,7 @@ func (s *Handlers) History(c echo.Context) error {
 	for _, r := range revs {
 		rv := revisionView{Revision: r}
 		if !r.Redacted {
-			rv.HTML = renderedPosts.render(r.Body)
+			rv.HTML = localFiles(b.Base, b.L, renderedPosts.render(r.Body))
 			if b.Staff {
 				rv.RedactURL = b.L.URL(postPath + "/history/" + url.PathEscape(r.ID) + "/redact")
 			}

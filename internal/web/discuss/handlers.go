@@ -29,6 +29,8 @@ type Handlers struct {
 	// writeLimits bounds each person's votes, accepts, endorsements,
 	// edits, flags and follows.
 	writeLimits writeLimits
+	// Files are the images and files in posts.
+	Files Files
 }
 
 // New builds the discussion's handlers; writeLimits is how many writes of
