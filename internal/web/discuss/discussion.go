@@ -264,7 +264,7 @@ func (s *Handlers) CreateThread(c echo.Context) error {
 // renderThreadForm writes the new thread's form, with the script that
 // suggests similar threads as the title is typed.
 func (s *Handlers) renderThreadForm(c echo.Context, status int, page threadFormPage) error {
-	page.L.Scripts = append(page.L.Scripts, "js/suggest.js")
+	page.L.Scripts = append(page.L.Scripts, "js/suggest.js", "js/attach.js")
 	return s.RenderPage(c, status, threadFormView(&page))
 }
 
@@ -396,7 +396,7 @@ func (s *Handlers) Thread(c echo.Context) error {
 
 // renderThread writes the thread page.
 func (s *Handlers) renderThread(c echo.Context, status int, page threadPage) error {
-	page.L.Scripts = append(page.L.Scripts, "js/copy.js")
+	page.L.Scripts = append(page.L.Scripts, "js/copy.js", "js/attach.js")
 	return s.RenderPage(c, status, threadPageView(&page))
 }
 
@@ -464,6 +464,7 @@ func (s *Handlers) EditForm(c echo.Context) error {
 	}
 	b.L.Title = "Edit post"
 	ep := s.editPage(b, c, p.Opening, page.Thread.Title, p.Body)
+	ep.L.Scripts = append(ep.L.Scripts, "js/attach.js")
 	return s.RenderPage(c, http.StatusOK, editPostView(&ep))
 }
 
@@ -487,6 +488,7 @@ func (s *Handlers) Edit(c echo.Context) error {
 		}
 		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
 		page.Field, page.Error = field, msg
+		page.L.Scripts = append(page.L.Scripts, "js/attach.js")
 		return s.RenderPage(c, status, editPostView(&page))
 	}
 	s.announce(c, "post.updated", c.Param("thread"), c.Param("post"))
