@@ -240,3 +240,34 @@ func TestFilesAttachedWithoutJavaScript(t *testing.T) {
 		}
 	})
 }
+
+// A file put in another activity's discussion is read from a session that
+// reaches that space (/a/<own>/s/<space>/files/...), and not from the
+// session's own space, where it is not.
+func TestFilesOfAReachedSpace(t *testing.T) {
+	eachDBSmallUploads(t, func(t *testing.T, env *apptest.Env) {
+		addLink(t, env, "link-second", nil)
+		ines := launchAs(t, env, apptest.Instructor, ltiplatform.LaunchRequest{ResourceLinkID: "link-second"})
+		ines.visit(pastSetup(t, ines.b, ines.res), nil)
+		second := linkIDOf(t, ines.res.URL)
+		ines.ask("discussion", "The second activity's chart", "Look.", nil)
+		secondThread := pathOf(t, ines.res.URL)
+		_, up := ines.upload("chart.png", onePixelPNG)
+		ines.reply(up.Markdown)
+
+		alice := join(t, env, apptest.Learner)
+		own := linkIDOf(t, alice.res.URL)
+		reached := "/a/" + own + "/s/" + cohortSpace(t, env, second, "course")
+		alice.visit(alice.b.Get(context.Background(), env.App.URL(reached+secondThread[strings.Index(secondThread, "/t/"):])))
+		src := alice.page.Find("[data-testid=post-body] img").AttrOr("src", "")
+		if !strings.HasPrefix(src, reached+"/files/") {
+			t.Fatalf("the image in the reached space is at %q", src)
+		}
+		if got, body := alice.fetch(src); got.StatusCode != http.StatusOK || !bytes.Equal(body, onePixelPNG) {
+			t.Errorf("the reached space's file: %d", got.StatusCode)
+		}
+		if got, _ := alice.fetch("/a/" + own + src[len(reached):]); got.StatusCode != http.StatusNotFound {
+			t.Errorf("the file from the session's own space: %d, want 404", got.StatusCode)
+		}
+	})
+}
