@@ -223,6 +223,12 @@ func TestFilesAttachedWithoutJavaScript(t *testing.T) {
 		if post.Find("img[src*='/files/']").Length() != 1 || post.Find("a[href*='/files/'][href*='notes.txt']").Length() != 1 {
 			t.Errorf("the reply does not carry its files: %d %.1500s", res.StatusCode, post.Find("[data-testid=post-body]").Text())
 		}
+		// A form without files is still bounded to 1 MB.
+		v = fields(alice.page.Find("#reply form"))
+		v.Set("body", strings.Repeat("a", 1<<20))
+		if res, err := alice.b.HTTPClient().PostForm(alice.abs(alice.page.Find("#reply form").AttrOr("action", "")), v); err != nil || res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("a 1 MB reply without files: %v %d", err, res.StatusCode)
+		}
 		// A disguised file leaves the reply unsent, its text in the form.
 		v = fields(alice.page.Find("#reply form"))
 		v.Set("body", "This one carries a page.")

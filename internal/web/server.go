@@ -160,11 +160,12 @@ func New(d Deps) (*Server, error) {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return lti.RandomToken(9) }}))
 	e.Use(s.LogRequests)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.LogPanic}))
-	// The forms that may carry files take bodies as large as their files;
-	// every other request 1 MB.
+	// The forms that may carry files, sent as multipart, take bodies as
+	// large as their files; every other request 1 MB.
 	carriesFiles := func(c echo.Context) bool {
 		p := c.Path()
-		return strings.HasSuffix(p, "/files") || strings.HasSuffix(p, "/threads") || strings.HasSuffix(p, "/replies")
+		return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) &&
+			(strings.HasSuffix(p, "/files") || strings.HasSuffix(p, "/threads") || strings.HasSuffix(p, "/replies"))
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: carriesFiles}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
