@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -25,7 +26,9 @@ type Attachment struct {
 	ContentType string
 	Size        int64
 	Name        string
-	CreatedAt   time.Time
+	// PostID is the first post that named the file ('' until one does).
+	PostID    string
+	CreatedAt time.Time
 }
 
 // Image reports whether the attachment is an image shown in a post.
@@ -148,12 +151,12 @@ func (s *Store) AddAttachment(ctx context.Context, v Viewer, a Attachment) (Atta
 // cohort, course or organisation is not found, as one that never was.
 func (s *Store) Attachment(ctx context.Context, v Viewer, id string) (Attachment, error) {
 	var rows []struct {
-		ID, SpaceID, UploaderID, BlobKey, ContentType, Name string
-		Size                                                int64
-		CreatedAt                                           time.Time
+		ID, SpaceID, UploaderID, BlobKey, ContentType, Name, PostID string
+		Size                                                        int64
+		CreatedAt                                                   time.Time
 	}
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		return tx.Raw(`SELECT id, space_id, uploader_id, blob_key, content_type, name, size, created_at
+		return tx.Raw(`SELECT id, space_id, uploader_id, blob_key, content_type, name, post_id, size, created_at
 			FROM attachments WHERE org_id = ? AND space_id = ? AND id = ?`, v.OrgID, v.SpaceID, id).Scan(&rows).Error
 	})
 	if err != nil {
@@ -164,7 +167,28 @@ func (s *Store) Attachment(ctx context.Context, v Viewer, id string) (Attachment
 	}
 	r := rows[0]
 	return Attachment{ID: r.ID, SpaceID: r.SpaceID, UploaderID: r.UploaderID, BlobKey: r.BlobKey, ContentType: r.ContentType,
-		Name: r.Name, Size: r.Size, CreatedAt: r.CreatedAt}, nil
+		Name: r.Name, PostID: r.PostID, Size: r.Size, CreatedAt: r.CreatedAt}, nil
+}
+
+// attachmentRef finds the attachments a post's text names (see Path).
+var attachmentRef = regexp.MustCompile(`/files/([a-z2-7]{26})/`)
+
+// linkAttachments notes, on the files of the viewer's space that body
+// names and no post claimed yet, that they ended up in post postID: a
+// file no post names is one its uploader never used.
+func linkAttachments(tx *gorm.DB, v Viewer, postID, body string) error {
+	if !strings.Contains(body, "/files/") {
+		return nil
+	}
+	var ids []string
+	for _, m := range attachmentRef.FindAllStringSubmatch(body, 50) {
+		ids = append(ids, m[1])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return tx.Exec(`UPDATE attachments SET post_id = ? WHERE org_id = ? AND space_id = ? AND post_id = '' AND id IN ?`,
+		postID, v.OrgID, v.SpaceID, ids).Error
 }
 
 // UploadedSince is how many bytes the viewer uploaded in the organisation

@@ -41,6 +41,31 @@ func TestAttachmentStore(t *testing.T) {
 		if _, err := s.AddAttachment(ctx, alice, discussion.Attachment{BlobKey: "k2", ContentType: "application/pdf", Size: 500, Name: "notes.pdf"}); err != nil {
 			t.Fatal(err)
 		}
+		// The first post that names the file claims it; another space's
+		// post naming it claims nothing.
+		if _, err := s.CreateThread(ctx, zoe, discussion.ThreadInput{Kind: discussion.Discussion, Title: "Borrowed", Body: a.Markdown()}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Attachment(ctx, alice, a.ID); got.PostID != "" {
+			t.Errorf("another cohort's post claimed the file: %q", got.PostID)
+		}
+		th, err := s.CreateThread(ctx, alice, discussion.ThreadInput{Kind: discussion.Discussion, Title: "My photo", Body: "Look:\n\n" + a.Markdown()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tv, err := s.ThreadPage(ctx, alice, th, discussion.ReplyPage{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Attachment(ctx, alice, a.ID); got.PostID == "" || got.PostID != tv.OpeningPostID {
+			t.Errorf("the file ended up in post %q, want %q", got.PostID, tv.OpeningPostID)
+		}
+		if _, err := s.Reply(ctx, bob, th, discussion.ReplyInput{Body: "Again: " + a.Markdown()}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Attachment(ctx, alice, a.ID); got.PostID != tv.OpeningPostID {
+			t.Errorf("a later post took the file: %q", got.PostID)
+		}
 		if n, err := s.UploadedSince(ctx, alice, time.Now().Add(-time.Hour)); err != nil || n != 1500 {
 			t.Errorf("uploaded = %d, %v", n, err)
 		}
