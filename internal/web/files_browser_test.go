@@ -57,6 +57,25 @@ func TestFilesPastedIntoAReplyInBrowser(t *testing.T) {
 	if status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=attach-status]").textContent`)); status != "Attached chart.png." {
 		t.Errorf("the live region says %q", status)
 	}
+	// An SVG called .png is refused, said in the live region, and leaves
+	// the text as it was.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function () {
+		var dt = new DataTransfer();
+		dt.items.add(new File(['<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'], "trap.png", { type: "image/png" }));
+		var area = document.getElementById("reply-body");
+		return area.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	refusal, err := chromedp.Run(ctx, chromedp.Poll[string](`(function () {
+		var s = document.querySelector("[data-testid=attach-status]").textContent;
+		return s.indexOf("not attached") >= 0 ? s : null; })()`, chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil || !strings.HasPrefix(refusal, "trap.png was not attached: ") || !strings.Contains(refusal, "whatever its name says") {
+		t.Errorf("the refusal said %q (%v)", refusal, err)
+	}
+	if after, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("reply-body").value`)); strings.TrimSpace(after) != strings.TrimSpace(text) {
+		t.Errorf("the refused file changed the text: %q", after)
+	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=reply-submit]")), chromedp.WaitReady(chromedp.CSS("[data-testid=post-body] img"))); err != nil {
 		t.Fatal(err)
 	}
