@@ -47,18 +47,19 @@ const (
 	WriteEdit    = "edit"
 	WriteFlag    = "flag"
 	WriteFollow  = "follow"
+	WriteUpload  = "upload"
 )
 
 // WriteKinds lists the kinds of write in the order settings and pages
 // name them.
-var WriteKinds = []string{WritePost, WriteVote, WriteAccept, WriteEndorse, WriteEdit, WriteFlag, WriteFollow}
+var WriteKinds = []string{WritePost, WriteVote, WriteAccept, WriteEndorse, WriteEdit, WriteFlag, WriteFollow, WriteUpload}
 
 // DefaultWriteLimits is how many writes of each kind one person may make
 // in a minute: enough for anyone taking part, not for a script. An
 // upvote or an accepted answer re-scores a learner and may send a score
 // to the LMS; an edit keeps the earlier version.
 var DefaultWriteLimits = map[string]int{WritePost: DefaultPostsPerMinute, WriteVote: 30, WriteAccept: 10, WriteEndorse: 30,
-	WriteEdit: 10, WriteFlag: 10, WriteFollow: 30}
+	WriteEdit: 10, WriteFlag: 10, WriteFollow: 30, WriteUpload: 20}
 
 // Viewer is who asks, and the space they ask in: its id, and the
 // session's platform, course, activity (link) and cohort that own it.

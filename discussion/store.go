@@ -178,8 +178,11 @@ func (s *Store) CreateThread(ctx context.Context, v Viewer, in ThreadInput) (str
 }
 
 func insertPost(tx *gorm.DB, v Viewer, id, threadID, parentID string, opening bool, body string, anonymous bool, now time.Time) error {
-	return tx.Exec(`INSERT INTO posts (org_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, body_text, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.OrgID, id, v.CohortID, v.LinkID, v.SpaceID, threadID, parentID, opening, v.UserID, anonymous, body, BodyText(body), now).Error
+	if err := tx.Exec(`INSERT INTO posts (org_id, id, cohort_id, link_id, space_id, thread_id, parent_id, opening, author_id, anonymous, body, body_text, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.OrgID, id, v.CohortID, v.LinkID, v.SpaceID, threadID, parentID, opening, v.UserID, anonymous, body, BodyText(body), now).Error; err != nil {
+		return err
+	}
+	return linkAttachments(tx, v, id, body)
 }
 
 // Reply adds a reply to a thread, or to a top-level reply (a reply to a
@@ -291,7 +294,10 @@ func (s *Store) Edit(ctx context.Context, v Viewer, postID, title, body string) 
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'edit', ?)`, v.OrgID, store.NewID(), v.CohortID, v.SpaceID, p.ID, oldTitle, p.Body, v.UserID, now).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE posts SET body = ?, body_text = ?, edited_at = ? WHERE org_id = ? AND id = ?`, body, BodyText(body), now, v.OrgID, p.ID).Error
+		if err := tx.Exec(`UPDATE posts SET body = ?, body_text = ?, edited_at = ? WHERE org_id = ? AND id = ?`, body, BodyText(body), now, v.OrgID, p.ID).Error; err != nil {
+			return err
+		}
+		return linkAttachments(tx, v, p.ID, body)
 	})
 }
 

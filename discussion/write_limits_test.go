@@ -24,7 +24,7 @@ func TestWriteLimitsFromASetting(t *testing.T) {
 	if _, err := discussion.WriteLimits(map[string]int{"votes": 10}); err == nil || !strings.Contains(err.Error(), `"votes"`) {
 		t.Errorf("a misspelt kind: %v", err)
 	}
-	if got := discussion.FormatWriteLimits(discussion.DefaultWriteLimits); got != "post=6,vote=30,accept=10,endorse=30,edit=10,flag=10,follow=30" {
+	if got := discussion.FormatWriteLimits(discussion.DefaultWriteLimits); got != "post=6,vote=30,accept=10,endorse=30,edit=10,flag=10,follow=30,upload=20" {
 		t.Errorf("defaults written as %q", got)
 	}
 }

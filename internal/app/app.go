@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/admin"
+	"github.com/roundtable-lms/roundtable/internal/blob"
 	"github.com/roundtable-lms/roundtable/internal/config"
 	"github.com/roundtable-lms/roundtable/internal/course"
 	"github.com/roundtable-lms/roundtable/internal/egress"
@@ -171,6 +173,12 @@ func (a *App) init(ctx context.Context) error {
 	discussions.OnParticipation = func(ctx context.Context, tx *gorm.DB, orgID, linkID string, userIDs []string) error {
 		return a.Grades.Recompute(ctx, tx, orgID, linkID, userIDs...)
 	}
+	files, err := openFiles(cfg)
+	if err != nil {
+		ln.Close()
+		a.Live.Close()
+		return err
+	}
 	streams, endStreams := context.WithCancel(context.Background())
 	a.endStreams = endStreams
 	a.Web, err = web.New(web.Deps{
@@ -188,6 +196,7 @@ func (a *App) init(ctx context.Context) error {
 		TrustedProxies: cfg.TrustedProxies, LoginRate: cfg.LoginRate,
 		LiveLimits:  liveLimits(cfg.LiveStreams),
 		WriteLimits: cfg.WriteLimits,
+		Files:       files,
 	})
 	if err != nil {
 		endStreams()
@@ -364,4 +373,21 @@ func (a *App) janitor(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// openFiles opens the blob store of the files in posts, with their bounds
+// (each unset one, in a configuration built by hand, at its default).
+func openFiles(cfg config.Config) (web.Files, error) {
+	blobs, err := blob.Open(cfg.BlobURL, cfg.DataDir, os.Getenv)
+	if err != nil {
+		return web.Files{}, fmt.Errorf("%s / --blob-url: %w", config.EnvBlobURL, err)
+	}
+	u, d := cfg.Uploads, config.DefaultUploads
+	or := func(n, def int64) int64 {
+		if n > 0 {
+			return n
+		}
+		return def
+	}
+	return web.Files{Blobs: blobs, MaxImage: or(u.MaxImage, d.MaxImage), MaxFile: or(u.MaxFile, d.MaxFile), PerDay: or(u.PerDay, d.PerDay)}, nil
 }

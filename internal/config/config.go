@@ -69,6 +69,12 @@ type Config struct {
 	// are, and the limits of those not named, are the discussion's:
 	// discussion.WriteLimits checks these against them.
 	WriteLimits map[string]int
+	// BlobURL names where uploaded files are kept: empty for the
+	// directory "files" in DataDir, file:///path, or s3://bucket?... for
+	// a bucket several replicas share (see blob.Open).
+	BlobURL string
+	// Uploads bound the files people put in posts.
+	Uploads Uploads
 }
 
 // GradeDelivery tunes score delivery to LMS gradebooks (grade.Config has
@@ -110,12 +116,22 @@ type LiveStreams struct {
 // holds a connection, a file descriptor and a subscription.
 var DefaultLiveStreams = LiveStreams{Total: 2000, PerAddress: 200, PerSession: 6}
 
+// Uploads bound the files people put in posts, in bytes.
+type Uploads struct {
+	MaxImage, MaxFile, PerDay int64
+}
+
+// DefaultUploads: a photo of a whiteboard or a screenshot fits in 10 MB,
+// a document in 20 MB; a person uploads at most 200 MB a day.
+var DefaultUploads = Uploads{MaxImage: 10 << 20, MaxFile: 20 << 20, PerDay: 200 << 20}
+
 // Settings is the raw values before validation; flags bind to it.
 type Settings struct {
 	Listen, BaseURL, DatabaseURL, DataDir, LogLevel, LogFormat, Registration, DebugListen, ActivePages, WriteLimits string
 	AllowPrivateNetworks, RegistrationsPerHour                                                                      string
 	TrustedProxies, LoginRate, PendingLogins                                                                        string
 	LiveStreams, LiveStreamsPerAddress, LiveStreamsPerSession                                                       string
+	BlobURL, MaxImageMB, MaxFileMB, UploadMBPerDay                                                                  string
 
 	// DebugListenPublic allows a non-loopback DebugListen (safety.go).
 	DebugListenPublic string
@@ -143,6 +159,10 @@ const (
 	EnvLiveStreamsPerAddress = "ROUNDTABLE_LIVE_STREAMS_PER_ADDRESS"
 	EnvLiveStreamsPerSession = "ROUNDTABLE_LIVE_STREAMS_PER_SESSION"
 	EnvWriteLimits           = "ROUNDTABLE_WRITE_LIMITS"
+	EnvBlobURL               = "ROUNDTABLE_BLOB_URL"
+	EnvMaxImageMB            = "ROUNDTABLE_MAX_IMAGE_MB"
+	EnvMaxFileMB             = "ROUNDTABLE_MAX_FILE_MB"
+	EnvUploadMBPerDay        = "ROUNDTABLE_UPLOAD_MB_PER_DAY"
 )
 
 // Registration policies: an LMS that registers by LTI Dynamic Registration
@@ -181,7 +201,36 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, defaultListen string) *S
 	fs.StringVar(&s.LiveStreamsPerAddress, "live-streams-per-address", env(EnvLiveStreamsPerAddress, ""), fmt.Sprintf("how many live event streams one client address keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerAddress, d.PerAddress))
 	fs.StringVar(&s.LiveStreamsPerSession, "live-streams-per-session", env(EnvLiveStreamsPerSession, ""), fmt.Sprintf("how many live event streams one session keeps open; past it 429 (%s; default %d)", EnvLiveStreamsPerSession, d.PerSession))
 	fs.StringVar(&s.WriteLimits, "write-limits", env(EnvWriteLimits, ""), "writes one person may make in a minute, per kind, for example vote=30,edit=10 (0: no limit); kinds not named keep their default ("+EnvWriteLimits+")")
+	u := DefaultUploads
+	fs.StringVar(&s.BlobURL, "blob-url", env(EnvBlobURL, ""), "where uploaded files are kept: empty for the directory files/ in the data dir, file:///path, or s3://bucket?endpoint=host:port&region=r&prefix=p&insecure=1&path_style=1 with the keys in ROUNDTABLE_BLOB_ACCESS_KEY and ROUNDTABLE_BLOB_SECRET_KEY ("+EnvBlobURL+")")
+	fs.StringVar(&s.MaxImageMB, "max-image-mb", env(EnvMaxImageMB, strconv.FormatInt(u.MaxImage>>20, 10)), "largest image a post may carry, in MB ("+EnvMaxImageMB+")")
+	fs.StringVar(&s.MaxFileMB, "max-file-mb", env(EnvMaxFileMB, strconv.FormatInt(u.MaxFile>>20, 10)), "largest other file a post may carry, in MB ("+EnvMaxFileMB+")")
+	fs.StringVar(&s.UploadMBPerDay, "upload-mb-per-day", env(EnvUploadMBPerDay, strconv.FormatInt(u.PerDay>>20, 10)), "how many MB of files one person may upload in a day ("+EnvUploadMBPerDay+")")
 	return s
+}
+
+// loadUploads reads the upload bounds; an unset one keeps its default.
+func (s *Settings) loadUploads(cfg *Config) error {
+	cfg.BlobURL = strings.TrimSpace(s.BlobURL)
+	cfg.Uploads = DefaultUploads
+	for _, f := range []struct {
+		env, flag, v string
+		to           *int64
+	}{
+		{EnvMaxImageMB, "max-image-mb", s.MaxImageMB, &cfg.Uploads.MaxImage},
+		{EnvMaxFileMB, "max-file-mb", s.MaxFileMB, &cfg.Uploads.MaxFile},
+		{EnvUploadMBPerDay, "upload-mb-per-day", s.UploadMBPerDay, &cfg.Uploads.PerDay},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(f.v))
+		if err != nil || n < 1 || n > 1024 {
+			return fmt.Errorf("%s / --%s: %q is not a number of MB from 1 to 1024", f.env, f.flag, f.v)
+		}
+		*f.to = int64(n) << 20
+	}
+	return nil
 }
 
 // Load validates the settings and resolves the secret. A bad setting is an
@@ -230,6 +279,9 @@ func (s *Settings) Load(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("%s / --write-limits: %w", EnvWriteLimits, err)
 	}
 	cfg.WriteLimits = limits
+	if err := s.loadUploads(&cfg); err != nil {
+		return cfg, err
+	}
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return cfg, fmt.Errorf("%s / --listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", EnvListen, s.Listen)
 	}

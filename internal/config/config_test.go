@@ -53,6 +53,9 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"write limits number", nil, []string{"--write-limits", "vote=many", "--data-dir", dir}, "ROUNDTABLE_WRITE_LIMITS"},
 		{"write limits negative", nil, []string{"--write-limits", "edit=-1", "--data-dir", dir}, "ROUNDTABLE_WRITE_LIMITS"},
 		{"write limits no kind", nil, []string{"--write-limits", "30", "--data-dir", dir}, "ROUNDTABLE_WRITE_LIMITS"},
+		{"image size", map[string]string{EnvMaxImageMB: "0"}, []string{"--data-dir", dir}, "ROUNDTABLE_MAX_IMAGE_MB"},
+		{"file size", nil, []string{"--max-file-mb", "big", "--data-dir", dir}, "ROUNDTABLE_MAX_FILE_MB"},
+		{"upload per day", nil, []string{"--upload-mb-per-day", "5000", "--data-dir", dir}, "ROUNDTABLE_UPLOAD_MB_PER_DAY"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -218,4 +221,16 @@ func FuzzParseWriteLimits(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestUploads(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := load(t, nil, "--data-dir", dir)
+	if err != nil || cfg.Uploads != DefaultUploads || cfg.BlobURL != "" {
+		t.Fatalf("defaults: %+v %q (%v)", cfg.Uploads, cfg.BlobURL, err)
+	}
+	cfg, err = load(t, map[string]string{EnvMaxImageMB: "5", EnvBlobURL: " s3://files?endpoint=minio:9000 "}, "--data-dir", dir, "--max-file-mb", "50", "--upload-mb-per-day", "1000")
+	if want := (Uploads{MaxImage: 5 << 20, MaxFile: 50 << 20, PerDay: 1000 << 20}); err != nil || cfg.Uploads != want || cfg.BlobURL != "s3://files?endpoint=minio:9000" {
+		t.Errorf("set: %+v %q (%v), want %+v", cfg.Uploads, cfg.BlobURL, err, want)
+	}
 }

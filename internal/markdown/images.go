@@ -1,6 +1,8 @@
 package markdown
 
 import (
+	"regexp"
+
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
@@ -12,13 +14,16 @@ import (
 // Roundtable's own address it is a request in the reader's session. So an
 // image is shown as a link: its alt text, marked "(external image)",
 // linking to its address, which the reader may choose to open. Only
-// images of Roundtable's own file store would be shown as images.
+// images of Roundtable's own file store are shown as images.
+
+// ownFile matches the address of a file in Roundtable's file store as a
+// post names it: /files/<id>/<name>, the same wherever the post is read
+// (each page points it at its own discussion, see discuss.localFiles).
+var ownFile = regexp.MustCompile(`^/files/[a-z2-7]{26}/[^/?#]+$`)
 
 // ownImage reports whether an image's address is in Roundtable's own file
-// store, whose images are shown in place. There is no file store yet:
-// when it comes, this recognises its addresses (and the CSP's img-src
-// already allows 'self').
-var ownImage = func(dest []byte) bool { return false }
+// store, whose images are shown in place (the CSP's img-src allows 'self').
+func ownImage(dest []byte) bool { return ownFile.Match(dest) }
 
 // imagesAsLinks turns every image not in the file store into a link to its
 // address, or, inside a link (where a link cannot go), into its alt text.

@@ -130,7 +130,7 @@ func (r *Registry) Attach(ctx context.Context, platformID, orgID string) error {
 var orgTables = []string{
 	"posts", "threads", "thread_tags", "post_revisions", "post_votes", "thread_follows", "thread_visits",
 	"participation_events", "post_flags", "course_suspensions", "moderation_log", "notifications",
-	"roster_link_members", "link_openings", "grade_rescores", "spaces", "memberships", "cohort_members",
+	"roster_link_members", "link_openings", "grade_rescores", "spaces", "memberships", "cohort_members", "attachments",
 }
 
 // DeleteOrganisation deletes an organisation with its registrations and

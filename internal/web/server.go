@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -89,6 +91,8 @@ type Deps struct {
 	Streams context.Context
 	// LiveLimits bounds the open live event streams (zero: no bound).
 	LiveLimits LiveLimits
+	// Files keeps the images and files in posts, and bounds them.
+	Files Files
 	// Access checks on each request that a session still holds; one on
 	// DB when nil.
 	Access *session.Access
@@ -99,6 +103,9 @@ type RegistrationConfig = launch.RegistrationConfig
 
 // LiveLimits bound the open live event streams.
 type LiveLimits = discuss.LiveLimits
+
+// Files keeps and bounds the images and files in posts.
+type Files = discuss.Files
 
 // Server holds the Echo instance and each area's handlers.
 type Server struct {
@@ -140,6 +147,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{Base: base, echo: echo.New(), turns: kit.NewPageTurns(d.ActivePages)}
 	s.launch = &launch.Handlers{Base: base, Validator: d.Validator, Registration: d.Registration, LoginRate: d.LoginRate}
 	s.discuss = discuss.New(base, d.Live, d.Streams, d.LiveLimits, d.WriteLimits)
+	s.discuss.Files = d.Files
 	s.staff = &staff.Handlers{Base: base, Roster: d.Roster}
 	if d.Admins == nil && d.DB != nil {
 		d.Admins = admin.NewStore(d.DB)
@@ -152,7 +160,17 @@ func New(d Deps) (*Server, error) {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return lti.RandomToken(9) }}))
 	e.Use(s.LogRequests)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.LogPanic}))
-	e.Use(middleware.BodyLimit("1M"))
+	// The forms that may carry files, sent as multipart, take bodies as
+	// large as their files; every other request 1 MB.
+	carriesFiles := func(c echo.Context) bool {
+		p := c.Path()
+		return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) &&
+			(strings.HasSuffix(p, "/files") || strings.HasSuffix(p, "/threads") || strings.HasSuffix(p, "/replies"))
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: carriesFiles}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   strconv.FormatInt(max(d.Files.MaxUploadBody()>>20, 1), 10) + "M",
+		Skipper: func(c echo.Context) bool { return !carriesFiles(c) }}))
 	e.Use(s.SecurityHeaders)
 	s.routes()
 	return s, nil

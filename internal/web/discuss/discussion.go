@@ -255,10 +255,14 @@ func (s *Handlers) NewThreadForm(c echo.Context) error {
 
 func (s *Handlers) CreateThread(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "New post")
-	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: c.FormValue("body"),
+	// Files chosen in the form (without JavaScript) go into the body as
+	// links; a refused one leaves the form to fix, with those stored.
+	body, err := s.formAttachments(c, c.FormValue("body"))
+	in := discussion.ThreadInput{Kind: c.FormValue("kind"), Title: c.FormValue("title"), Body: body,
 		Tags: c.FormValue("tags"), Anonymous: c.FormValue("anonymous") == "1"}
-	if c.FormValue("preview") != "" {
-		// The form comes back as sent, with the text rendered; nothing is stored.
+	if err == nil && c.FormValue("preview") != "" {
+		// The form comes back as sent, with the text rendered; nothing is
+		// stored but the files chosen, whose links the text now holds.
 		page := threadFormPage{ActivityBase: b, Input: in, Action: b.L.URL(b.Base + "/threads")}
 		page.L.Title = "Preview your post"
 		var err error
@@ -276,7 +280,10 @@ func (s *Handlers) CreateThread(c echo.Context) error {
 		}
 		return s.renderThreadForm(c, http.StatusOK, page)
 	}
-	id, err := s.Discussions.CreateThread(c.Request().Context(), kit.ViewerOf(c, sess), in)
+	var id string
+	if err == nil {
+		id, err = s.Discussions.CreateThread(c.Request().Context(), kit.ViewerOf(c, sess), in)
+	}
 	if err != nil {
 		field, msg, status, ok := formError(err)
 		if !ok {
@@ -295,7 +302,7 @@ func (s *Handlers) CreateThread(c echo.Context) error {
 // renderThreadForm writes the new thread's form, with the script that
 // suggests similar threads as the title is typed.
 func (s *Handlers) renderThreadForm(c echo.Context, status int, page threadFormPage) error {
-	page.L.Scripts = append(page.L.Scripts, "js/suggest.js", "js/composer.js")
+	page.L.Scripts = append(page.L.Scripts, "js/suggest.js", "js/composer.js", "js/attach.js")
 	page.Composer.PreviewURL, page.Composer.CompleteURL = composerURLs(page.ActivityBase)
 	page.Composer.DraftKey = draftKey(page.ActivityBase, "new")
 	return s.RenderPage(c, status, threadFormView(&page))
@@ -472,7 +479,7 @@ func (p *threadPage) postView(id string) *postView {
 // renderThread writes the thread page, its reply form under the post it
 // answers when that is on the page.
 func (s *Handlers) renderThread(c echo.Context, status int, page threadPage) error {
-	page.L.Scripts = append(page.L.Scripts, "js/copy.js", "js/composer.js")
+	page.L.Scripts = append(page.L.Scripts, "js/copy.js", "js/composer.js", "js/attach.js")
 	if page.Staff {
 		page.L.Scripts = append(page.L.Scripts, "js/menu.js")
 	}
@@ -502,7 +509,10 @@ func quote(who, body string) string {
 func (s *Handlers) Reply(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "")
 	threadID := c.Param("thread")
-	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: c.FormValue("body"), Anonymous: c.FormValue("anonymous") == "1"}
+	// Files chosen in the form (without JavaScript) go into the body as
+	// links; a refused one leaves the form to fix, with those stored.
+	body, attachErr := s.formAttachments(c, c.FormValue("body"))
+	in := discussion.ReplyInput{ParentID: c.FormValue("parent_id"), Body: body, Anonymous: c.FormValue("anonymous") == "1"}
 	// again shows the form as sent, under the post it answers, with msg
 	// as its error or the preview.
 	again := func(status int, msg string, preview template.HTML, previewed bool) error {
@@ -520,6 +530,13 @@ func (s *Handlers) Reply(c echo.Context) error {
 		page.ReplyTo, page.ReplyBody, page.ReplyError = in.ParentID, in.Body, msg
 		page.Composer.Preview, page.Composer.Previewed, page.Composer.Anonymous = preview, previewed, in.Anonymous
 		return s.renderThread(c, status, page)
+	}
+	if attachErr != nil {
+		_, msg, status, ok := formError(attachErr)
+		if !ok {
+			return attachErr
+		}
+		return again(status, msg, "", false)
 	}
 	if c.FormValue("preview") != "" {
 		html, err := s.previewOf(c, in.Body)
@@ -587,7 +604,7 @@ func (s *Handlers) editPage(b kit.ActivityBase, c echo.Context, opening bool, ti
 
 // renderEdit writes the edit form, with its composer's script.
 func (s *Handlers) renderEdit(c echo.Context, status int, page editPage) error {
-	page.L.Scripts = append(page.L.Scripts, "js/composer.js")
+	page.L.Scripts = append(page.L.Scripts, "js/composer.js", "js/attach.js")
 	return s.RenderPage(c, status, editPostView(&page))
 }
 
@@ -651,7 +668,7 @@ func (s *Handlers) History(c echo.Context) error {
 	for _, r := range revs {
 		rv := revisionView{Revision: r}
 		if !r.Redacted {
-			rv.HTML = renderedPosts.render(r.Body)
+			rv.HTML = localFiles(b.Base, b.L, renderedPosts.render(r.Body))
 			if b.Staff {
 				rv.RedactURL = b.L.URL(postPath + "/history/" + url.PathEscape(r.ID) + "/redact")
 			}

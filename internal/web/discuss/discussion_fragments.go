@@ -32,7 +32,7 @@ func postViews(b kit.ActivityBase, staff bool, t discussion.Thread) func(discuss
 			Form: kit.HiddenFields{CSRF: b.CSRF, RT: b.L.SessionToken}, links: links}
 		pv.CanFlag = !staff && !b.ReadOnly && !p.Author.Mine && !p.Deleted && !p.Hidden
 		if !p.Deleted {
-			pv.HTML = renderedPosts.render(p.Body)
+			pv.HTML = localFiles(b.Base, b.L, renderedPosts.render(p.Body))
 		}
 		return pv
 	}

@@ -76,7 +76,7 @@ func (s *Handlers) flagPageFor(c echo.Context, b kit.ActivityBase, sess session.
 	}
 	t := b.Base + "/t/" + tv.ID
 	return flagPage{ActivityBase: b, ThreadURL: postLink(b.L, b.Base, tv.ID, p.ID), Action: b.L.URL(t + "/p/" + p.ID + "/flag"),
-		Post: p, HTML: renderedPosts.render(p.Body), Reasons: discussion.FlagReasons, Done: c.QueryParam("done") == "1"}, nil
+		Post: p, HTML: localFiles(b.Base, b.L, renderedPosts.render(p.Body)), Reasons: discussion.FlagReasons, Done: c.QueryParam("done") == "1"}, nil
 }
 
 func (s *Handlers) FlagPost(c echo.Context) error {
@@ -148,7 +148,7 @@ func (s *Handlers) ModerationQueue(c echo.Context) error {
 			fv.LiftURL = b.L.URL(m + "/u/" + url.PathEscape(fp.Author.ID) + "/lift")
 		}
 		if !fp.Deleted {
-			fv.HTML = renderedPosts.render(fp.Body)
+			fv.HTML = localFiles(b.Base, b.L, renderedPosts.render(fp.Body))
 		}
 		return fv
 	}

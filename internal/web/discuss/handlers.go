@@ -31,6 +31,8 @@ type Handlers struct {
 	writeLimits writeLimits
 	// composer bounds each person's previews and completions.
 	composer composerLimits
+	// Files are the images and files in posts.
+	Files Files
 }
 
 // New builds the discussion's handlers; writeLimits is how many writes of

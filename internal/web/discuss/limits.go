@@ -95,6 +95,7 @@ func newWriteLimits(limits map[string]int) writeLimits {
 var writeNouns = map[string]string{
 	discussion.WriteVote: "upvotes", discussion.WriteAccept: "accepted answers", discussion.WriteEndorse: "endorsements",
 	discussion.WriteEdit: "edits", discussion.WriteFlag: "flags", discussion.WriteFollow: "follows",
+	discussion.WriteUpload: "files",
 }
 
 // allowWrite counts a write of kind by the session's person and refuses

@@ -120,7 +120,17 @@ func (s *Base) HandleError(err error, c echo.Context) {
 	}
 }
 
+// ctxJSON marks a request whose errors are JSON problems whatever it accepts.
+const ctxJSON = "answer_json"
+
+// AnswerJSON makes the request's errors JSON problems (an endpoint that
+// scripts call, such as an upload).
+func AnswerJSON(c echo.Context) { c.Set(ctxJSON, true) }
+
 func wantsJSON(c echo.Context) bool {
+	if j, _ := c.Get(ctxJSON).(bool); j {
+		return true
+	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		return true
 	}
