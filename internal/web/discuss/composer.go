@@ -86,7 +86,7 @@ func LimitPreviewBody(next echo.HandlerFunc) echo.HandlerFunc {
 
 // previewOf renders body as its post would show it, counting one of the
 // person's previews; nothing is stored.
-func (s *Handlers) previewOf(c echo.Context, body string) (template.HTML, error) {
+func (s *Handlers) previewOf(c echo.Context, b kit.ActivityBase, body string) (template.HTML, error) {
 	if err := s.allowComposer(c, s.composer.previews, "previews"); err != nil {
 		return "", err
 	}
@@ -94,13 +94,15 @@ func (s *Handlers) previewOf(c echo.Context, body string) (template.HTML, error)
 		return "", roundtable.Errorf(roundtable.ETOOLARGE, "A post has at most %d characters; this text has %d.", discussion.MaxBody, utf8.RuneCountInString(body))
 	}
 	// Not through renderedPosts: a draft's every version would fill it.
-	return markdown.Render(body), nil
+	// Its files show from this discussion, as the post's will.
+	return localFiles(b.Base, b.L, markdown.Render(body)), nil
 }
 
 // Preview answers composer.js's Preview tab: the HTML of ?body as its
 // post would show it, sanitised as posts are.
 func (s *Handlers) Preview(c echo.Context) error {
-	html, err := s.previewOf(c, c.FormValue("body"))
+	b, _ := s.ActivityBase(c, "")
+	html, err := s.previewOf(c, b, c.FormValue("body"))
 	if err != nil {
 		return err
 	}

@@ -266,7 +266,7 @@ func (s *Handlers) CreateThread(c echo.Context) error {
 		page := threadFormPage{ActivityBase: b, Input: in, Action: b.L.URL(b.Base + "/threads")}
 		page.L.Title = "Preview your post"
 		var err error
-		if page.Composer.Preview, err = s.previewOf(c, in.Body); err != nil {
+		if page.Composer.Preview, err = s.previewOf(c, b, in.Body); err != nil {
 			field, msg, _, ok := formError(err)
 			if !ok {
 				return err
@@ -539,7 +539,7 @@ func (s *Handlers) Reply(c echo.Context) error {
 		return again(status, msg, "", false)
 	}
 	if c.FormValue("preview") != "" {
-		html, err := s.previewOf(c, in.Body)
+		html, err := s.previewOf(c, b, in.Body)
 		if err != nil {
 			_, msg, _, ok := formError(err)
 			if !ok {
@@ -613,7 +613,7 @@ func (s *Handlers) Edit(c echo.Context) error {
 	title, body := c.FormValue("title"), c.FormValue("body")
 	if c.FormValue("preview") != "" {
 		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
-		html, err := s.previewOf(c, body)
+		html, err := s.previewOf(c, b, body)
 		if err != nil {
 			field, msg, _, ok := formError(err)
 			if !ok {
