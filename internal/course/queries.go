@@ -105,14 +105,17 @@ func (s *Store) Activity(ctx context.Context, orgID, linkID, userID, cohortID st
 // the activity's title and its course's, nothing of what is inside.
 type Place struct {
 	Activity, Course string
+	// PlatformID is the LMS that placed the activity, whose pages may
+	// show the page in their frame.
+	PlatformID string
 }
 
 // PlaceOf names the activity linkID (Roundtable's id of a resource link)
 // and its course, for a page opened without a session; ok is false when
 // there is no such activity.
 func (s *Store) PlaceOf(ctx context.Context, linkID string) (p Place, ok bool, err error) {
-	err = s.db.QueryRow(ctx, `SELECT l.title, COALESCE(c.title, '') FROM resource_links l
-		LEFT JOIN courses c ON c.org_id = l.org_id AND c.id = l.course_id WHERE l.id = ?`, linkID).Scan(&p.Activity, &p.Course)
+	err = s.db.QueryRow(ctx, `SELECT l.title, COALESCE(c.title, ''), COALESCE(l.platform_id, '') FROM resource_links l
+		LEFT JOIN courses c ON c.org_id = l.org_id AND c.id = l.course_id WHERE l.id = ?`, linkID).Scan(&p.Activity, &p.Course, &p.PlatformID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Place{}, false, nil
 	}

@@ -133,7 +133,7 @@ func TestOlderDatabaseUpgradesInPlace(t *testing.T) {
 				var found int64
 				q := `SELECT count(*) FROM post_fts WHERE post_fts MATCH 'stepladder'`
 				if kind == store.Postgres {
-					q = `SELECT count(*) FROM posts WHERE search @@ to_tsquery('simple', 'stepladder')`
+					q = `SELECT count(*) FROM posts WHERE search @@ to_tsquery('english', 'stepladder')`
 				}
 				if err := db.Raw(q).Scan(&found).Error; err != nil || found != 1 {
 					t.Errorf("search for the old post after the upgrade: %d found, %v", found, err)

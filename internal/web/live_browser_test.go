@@ -313,7 +313,7 @@ func liveRow(id, title string, pinned bool, replies int) string {
 	if pinned {
 		badge = `<span class="badge" data-testid="pinned">Pinned</span>`
 	}
-	return fmt.Sprintf(`<li class="thread-item" data-testid="thread" data-thread-id="%s"><div class="thread-title">%s<span class="badge kind">Question</span> `+
+	return fmt.Sprintf(`<li class="thread-item" data-testid="thread" data-thread-id="%s"><div class="thread-title">%s<span class="kind-mark kind-question" data-kind="question">Q</span> `+
 		`<a href="/a/link-1/t/%s?rt=tok" data-testid="thread-link">%s</a></div><div class="thread-meta"><span data-testid="reply-count">%d replies</span></div></li>`,
 		id, badge, id, title, replies)
 }

@@ -63,6 +63,9 @@ func (s *Base) HandleError(err error, c echo.Context) {
 		if he.Code == http.StatusRequestEntityTooLarge {
 			message = "What you sent is larger than Roundtable accepts."
 		}
+		if he.Code == http.StatusUnauthorized {
+			heading = "Open this from your course"
+		}
 	default:
 		switch roundtable.ErrorCode(err) {
 		case roundtable.EINVALID:

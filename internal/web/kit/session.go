@@ -41,11 +41,17 @@ func (s *Base) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			// The page that says so is shown where the person is: in the
 			// frame of the LMS of the session a stale token still names.
+			// A shared link opened in another activity's frame is shown in
+			// the frame of the LMS that placed its own activity: the page
+			// names only that activity and its course.
+			place := s.placeOf(ctx, link)
 			if old, serr := s.Sessions.FromStaleToken(ctx, token); serr == nil && old.LinkID == link {
 				s.frameBySession(c, old)
+			} else {
+				s.FrameByPlatform(c, place.PlatformID)
 			}
 			c.Set(ctxSessionEnded, true)
-			return echo.NewHTTPError(http.StatusUnauthorized, s.openFromCourse(ctx, link))
+			return echo.NewHTTPError(http.StatusUnauthorized, openFromCourse(place))
 		}
 		// The session's own LMS, and no other, may frame its pages, the
 		// refusals below included.
@@ -270,16 +276,25 @@ func (p *PrefetchedViews) Take(sessionHash, linkID string) (course.Activity, boo
 	return v.activity, true
 }
 
-// openFromCourse is what a page opened without a session for its activity
-// says: a classmate's shared link, or a session that has ended. It names
-// the activity and course to open it from, and nothing of the page.
-func (s *Base) openFromCourse(ctx context.Context, link string) string {
-	const ended = "Your session for this activity has ended, or this link was shared with you. Please open the activity from your course."
+// placeOf names the activity of a page opened without a session for it;
+// the zero Place when it cannot.
+func (s *Base) placeOf(ctx context.Context, link string) course.Place {
 	p, ok, err := s.Courses.PlaceOf(ctx, link)
 	if err != nil {
 		s.Logger.WarnContext(ctx, "name the activity of a page opened without a session", slog.Any("err", err))
 	}
-	if !ok || p.Activity == "" {
+	if !ok {
+		return course.Place{}
+	}
+	return p
+}
+
+// openFromCourse is what a page opened without a session for its activity
+// says: a classmate's shared link, or a session that has ended. It names
+// the activity and course to open it from, and nothing of the page.
+func openFromCourse(p course.Place) string {
+	const ended = "Your session for this activity has ended, or this link was shared with you. Please open the activity from your course."
+	if p.Activity == "" {
 		return ended
 	}
 	in := ""
