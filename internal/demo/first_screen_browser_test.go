@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -137,7 +138,16 @@ func TestScreenshotsForTheReadme(t *testing.T) {
 	learner := openOn(t, d, laptop, "aisha.rahman")
 	shoot(learner, "learner-list.png")
 	learner.click("open the answered question", `Array.prototype.filter.call(document.querySelectorAll("[data-testid=thread-link]"), function (a) { return a.textContent.indexOf("delivery dates") >= 0; })[0]`)
-	learner.try("the thread shows its accepted answer", `document.querySelector("[data-testid=accepted-answer], .post.accepted")`)
+	learner.try("the thread shows its accepted answer", `document.querySelector(".post.accepted")`)
+	learner.settle()
+	// The page scrolled to the question's title, the accepted answer below.
+	top, err := frameJS[float64](learner.ctx, `document.getElementById("thread-title").getBoundingClientRect().top`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(learner.ctx, chromedp.Evaluate[any](`window.scrollTo(0, document.querySelector("iframe#activity").getBoundingClientRect().top + window.scrollY + `+strconv.FormatFloat(top, 'f', 0, 64)+` - 16); 1`)); err != nil {
+		t.Fatal(err)
+	}
 	shoot(learner, "thread-accepted.png")
 	shoot(openOn(t, d, laptop, "maya.chen"), "instructor-list.png")
 }
