@@ -113,7 +113,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		"duplicate_of", "hidden", "hidden_replies"}}
 	tags := &table{name: "thread_tags", cols: []string{"org_id", "cohort_id", "space_id", "thread_id", "tag"}}
 	posts := &table{name: "posts", cols: []string{"org_id", "id", "cohort_id", "link_id", "thread_id", "parent_id", "opening", "author_id", "anonymous",
-		"body", "vote_count", "endorsed", "deleted", "edited_at", "created_at", "hidden", "hidden_by", "hidden_at", "space_id"}}
+		"body", "vote_count", "endorsed", "deleted", "edited_at", "created_at", "hidden", "hidden_by", "hidden_at", "space_id", "body_text"}}
 	revisions := &table{name: "post_revisions", cols: []string{"org_id", "id", "cohort_id", "space_id", "post_id", "title", "body", "editor_id", "reason", "created_at"}}
 	votes := &table{name: "post_votes", cols: []string{"org_id", "post_id", "user_id", "cohort_id", "space_id", "created_at"}}
 	follows := &table{name: "thread_follows", cols: []string{"org_id", "thread_id", "user_id", "cohort_id", "space_id", "created_at"}}
@@ -252,7 +252,10 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				threadVotes = votesN
 			}
 			endorsed := !deleted && !hidden && strings.HasPrefix(by, "scale-") && rng.Float64() < 0.02
-			posts.add(sp.OrgID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt, sp.SpaceID)
+			// The text search reads, as Roundtable writes it with the body:
+			// a fixture without it would leave the server filling it in
+			// the background while it is measured.
+			posts.add(sp.OrgID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt, sp.SpaceID, discussion.BodyText(body))
 			kind := discussion.EventReplyCreated
 			if opening {
 				kind = discussion.EventThreadCreated
