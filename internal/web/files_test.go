@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"image/jpeg"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roundtable-lms/roundtable/discussion/discussiontest"
 	"github.com/roundtable-lms/roundtable/internal/apptest"
 	"github.com/roundtable-lms/roundtable/internal/config"
 	"github.com/roundtable-lms/roundtable/lti"
@@ -274,6 +276,34 @@ func TestFilesOfAReachedSpace(t *testing.T) {
 		}
 		if got, _ := alice.fetch("/a/" + own + src[len(reached):]); got.StatusCode != http.StatusNotFound {
 			t.Errorf("the file from the session's own space: %d, want 404", got.StatusCode)
+		}
+	})
+}
+
+// A photo uploaded from a phone is kept without its EXIF (where and when
+// it was taken), turned upright as the phone held it.
+func TestPhotosLoseTheirMetadata(t *testing.T) {
+	eachDBSmallUploads(t, func(t *testing.T, env *apptest.Env) {
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "Is this the right ladder?", "Photo below.", nil)
+		photo := discussiontest.PhotoWithEXIF(t, 60, 30, 6, "GPS 51.5007 N 0.1246 W, Alice's phone")
+		res, up := alice.upload("ladder.jpg", photo)
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("upload: %d %+v", res.StatusCode, up)
+		}
+		alice.reply("Here:\n\n" + up.Markdown)
+		src := alice.page.Find("[data-testid=post-body] img").AttrOr("src", "")
+		got, body := alice.fetch(src)
+		if got.StatusCode != http.StatusOK || got.Header.Get("Content-Type") != "image/jpeg" {
+			t.Fatalf("the photo: %d %s", got.StatusCode, got.Header.Get("Content-Type"))
+		}
+		for _, secret := range []string{"Exif", "51.5007", "Alice's phone"} {
+			if bytes.Contains(body, []byte(secret)) {
+				t.Errorf("the photo served still holds %q", secret)
+			}
+		}
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(body)); err != nil || cfg.Width != 30 || cfg.Height != 60 {
+			t.Errorf("the photo served is %+v (%v), want 30×60", cfg, err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package discuss
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -116,7 +117,16 @@ func (s *Handlers) storeFile(c echo.Context, fh *multipart.FileHeader) (discussi
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return discussion.Attachment{}, err
 	}
-	key, size, err := s.Files.Blobs.Put(ctx, f, limit)
+	var content io.Reader = f
+	if ctype == "image/jpeg" {
+		// A photo goes in without where and when it was taken.
+		clean, err := discussion.CleanPhoto(io.LimitReader(f, limit), discussion.SafeFileName(fh.Filename))
+		if err != nil {
+			return discussion.Attachment{}, err
+		}
+		content = bytes.NewReader(clean)
+	}
+	key, size, err := s.Files.Blobs.Put(ctx, content, limit)
 	if errors.Is(err, blob.ErrTooLarge) {
 		return discussion.Attachment{}, tooLarge
 	}
