@@ -307,3 +307,33 @@ func TestPhotosLoseTheirMetadata(t *testing.T) {
 		}
 	})
 }
+
+// The edit form takes files too, without JavaScript: they are linked at
+// the end of the edited text.
+func TestFilesAddedByAnEdit(t *testing.T) {
+	eachDBSmallUploads(t, func(t *testing.T, env *apptest.Env) {
+		alice := join(t, env, apptest.Learner)
+		alice.ask("question", "Which cable is this?", "I will add a photo.", nil)
+		threadURL := strings.Split(alice.res.URL, "?")[0]
+		alice.follow("[data-testid=edit]")
+		form := alice.page.Find("form:has([data-testid=save])")
+		if form.AttrOr("enctype", "") != "multipart/form-data" || form.Find("input[type=file][name=attachment]").Length() != 1 {
+			t.Fatal("the edit form takes no files")
+		}
+		v := fields(form)
+		v.Set("body", "Here is the photo I promised.")
+		body, ctype := multipartBody(t, v, [3]string{"attachment", "cable.png", string(onePixelPNG)})
+		req, _ := http.NewRequest(http.MethodPost, alice.abs(form.AttrOr("action", "")), body)
+		req.Header.Set("Content-Type", ctype)
+		res, err := alice.b.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		alice.get(threadURL)
+		post := postSel(alice.page, "Here is the photo I promised.")
+		if post.Find("img[src*='/files/'][src*='cable.png']").Length() != 1 {
+			t.Errorf("the edited post does not show its file: %d %.800s", res.StatusCode, post.Find("[data-testid=post-body]").Text())
+		}
+	})
+}

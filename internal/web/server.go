@@ -165,7 +165,7 @@ func New(d Deps) (*Server, error) {
 	carriesFiles := func(c echo.Context) bool {
 		p := c.Path()
 		return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) &&
-			(strings.HasSuffix(p, "/files") || strings.HasSuffix(p, "/threads") || strings.HasSuffix(p, "/replies"))
+			(strings.HasSuffix(p, "/files") || strings.HasSuffix(p, "/threads") || strings.HasSuffix(p, "/replies") || strings.HasSuffix(p, "/edit"))
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: carriesFiles}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{

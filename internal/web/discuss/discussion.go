@@ -610,8 +610,11 @@ func (s *Handlers) renderEdit(c echo.Context, status int, page editPage) error {
 
 func (s *Handlers) Edit(c echo.Context) error {
 	b, sess := s.ActivityBase(c, "Edit post")
-	title, body := c.FormValue("title"), c.FormValue("body")
-	if c.FormValue("preview") != "" {
+	// Files chosen in the form (without JavaScript) go into the text as
+	// links, as a new post's do.
+	title := c.FormValue("title")
+	body, err := s.formAttachments(c, c.FormValue("body"))
+	if err == nil && c.FormValue("preview") != "" {
 		page := s.editPage(b, c, c.FormValue("opening") == "1", title, body)
 		html, err := s.previewOf(c, b, body)
 		if err != nil {
@@ -625,7 +628,9 @@ func (s *Handlers) Edit(c echo.Context) error {
 		}
 		return s.renderEdit(c, http.StatusOK, page)
 	}
-	err := s.allowWrite(c, discussion.WriteEdit)
+	if err == nil {
+		err = s.allowWrite(c, discussion.WriteEdit)
+	}
 	if err == nil {
 		err = s.Discussions.Edit(c.Request().Context(), kit.ViewerOf(c, sess), c.Param("post"), title, body)
 	}
