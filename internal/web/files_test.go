@@ -61,7 +61,19 @@ func (m *member) upload(name string, content []byte) (*http.Response, uploaded) 
 		m.t.Fatalf("no data-attach-url on the reply's text on %s", m.res.URL)
 	}
 	form := fields(m.page.Find("#reply form"))
-	body, ctype := multipartBody(m.t, url.Values{"csrf": {form.Get("csrf")}, "rt": {form.Get("rt")}}, [3]string{"file", name, string(content)})
+	res, raw := m.postFiles(action, url.Values{"csrf": {form.Get("csrf")}, "rt": {form.Get("rt")}}, [3]string{"file", name, string(content)})
+	var u uploaded
+	if err := json.Unmarshal([]byte(raw), &u); err != nil {
+		m.t.Fatalf("upload answered %d, not JSON: %.500s", res.StatusCode, raw)
+	}
+	return res, u
+}
+
+// postFiles sends fields and files as a multipart form to action, in m's
+// browser, and returns the answer with its body read.
+func (m *member) postFiles(action string, fields url.Values, files ...[3]string) (*http.Response, string) {
+	m.t.Helper()
+	body, ctype := multipartBody(m.t, fields, files...)
 	req, _ := http.NewRequest(http.MethodPost, m.abs(action), body)
 	req.Header.Set("Content-Type", ctype)
 	res, err := m.b.HTTPClient().Do(req)
@@ -69,12 +81,8 @@ func (m *member) upload(name string, content []byte) (*http.Response, uploaded) 
 		m.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var u uploaded
-	raw, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(raw, &u); err != nil {
-		m.t.Fatalf("upload answered %d, not JSON: %.500s", res.StatusCode, raw)
-	}
-	return res, u
+	page, _ := io.ReadAll(res.Body)
+	return res, string(page)
 }
 
 // fetch gets a URL in m's browser, without following the page.
@@ -190,12 +198,9 @@ func TestFilesRefusedByContentAndSize(t *testing.T) {
 			}
 		}
 		// Without the form's CSRF token, nothing.
-		body, ctype := multipartBody(t, url.Values{}, [3]string{"file", "a.png", string(onePixelPNG)})
 		action := alice.page.Find("#reply-body").AttrOr("data-attach-url", "")
-		req, _ := http.NewRequest(http.MethodPost, alice.abs(action), body)
-		req.Header.Set("Content-Type", ctype)
-		if res, err := alice.b.HTTPClient().Do(req); err != nil || res.StatusCode != http.StatusForbidden {
-			t.Errorf("upload without CSRF: %v %d", err, res.StatusCode)
+		if res, _ := alice.postFiles(action, url.Values{}, [3]string{"file", "a.png", string(onePixelPNG)}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("upload without CSRF: %d", res.StatusCode)
 		}
 	})
 }
@@ -212,14 +217,7 @@ func TestFilesAttachedWithoutJavaScript(t *testing.T) {
 		}
 		v := fields(form)
 		v.Set("body", "My notes and a picture.")
-		body, ctype := multipartBody(t, v, [3]string{"attachment", "pic.png", string(onePixelPNG)}, [3]string{"attachment", "notes.txt", "Some notes."})
-		req, _ := http.NewRequest(http.MethodPost, alice.abs(form.AttrOr("action", "")), body)
-		req.Header.Set("Content-Type", ctype)
-		res, err := alice.b.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := alice.postFiles(form.AttrOr("action", ""), v, [3]string{"attachment", "pic.png", string(onePixelPNG)}, [3]string{"attachment", "notes.txt", "Some notes."})
 		alice.get(strings.Split(alice.res.URL, "?")[0])
 		post := postSel(alice.page, "My notes and a picture.")
 		if post.Find("img[src*='/files/']").Length() != 1 || post.Find("a[href*='/files/'][href*='notes.txt']").Length() != 1 {
@@ -234,16 +232,8 @@ func TestFilesAttachedWithoutJavaScript(t *testing.T) {
 		// A disguised file leaves the reply unsent, its text in the form.
 		v = fields(alice.page.Find("#reply form"))
 		v.Set("body", "This one carries a page.")
-		body, ctype = multipartBody(t, v, [3]string{"attachment", "x.png", "<html><script>alert(1)</script></html>"})
-		req, _ = http.NewRequest(http.MethodPost, alice.abs(alice.page.Find("#reply form").AttrOr("action", "")), body)
-		req.Header.Set("Content-Type", ctype)
-		res, err = alice.b.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(page), "whatever its name says") || !strings.Contains(string(page), "This one carries a page.") {
+		res, page := alice.postFiles(alice.page.Find("#reply form").AttrOr("action", ""), v, [3]string{"attachment", "x.png", "<html><script>alert(1)</script></html>"})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "whatever its name says") || !strings.Contains(page, "This one carries a page.") {
 			t.Errorf("a disguised attachment: %d", res.StatusCode)
 		}
 	})
@@ -322,14 +312,7 @@ func TestFilesAddedByAnEdit(t *testing.T) {
 		}
 		v := fields(form)
 		v.Set("body", "Here is the photo I promised.")
-		body, ctype := multipartBody(t, v, [3]string{"attachment", "cable.png", string(onePixelPNG)})
-		req, _ := http.NewRequest(http.MethodPost, alice.abs(form.AttrOr("action", "")), body)
-		req.Header.Set("Content-Type", ctype)
-		res, err := alice.b.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := alice.postFiles(form.AttrOr("action", ""), v, [3]string{"attachment", "cable.png", string(onePixelPNG)})
 		alice.get(threadURL)
 		post := postSel(alice.page, "Here is the photo I promised.")
 		if post.Find("img[src*='/files/'][src*='cable.png']").Length() != 1 {
