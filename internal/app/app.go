@@ -179,6 +179,7 @@ func (a *App) init(ctx context.Context) error {
 		a.Live.Close()
 		return err
 	}
+	a.Registry.Files = files.Blobs
 	streams, endStreams := context.WithCancel(context.Background())
 	a.endStreams = endStreams
 	a.Web, err = web.New(web.Deps{

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -137,12 +138,15 @@ var orgTables = []string{
 // everything its people wrote: people, courses, activities, discussions,
 // grades. Nothing of it can be brought back.
 func (r *Registry) DeleteOrganisation(ctx context.Context, orgID string) error {
-	var regs []string
+	var regs, files []string
 	err := r.db.Tx(ctx, func(tx *gorm.DB) error {
 		if ok, err := orgExists(tx, orgID); err != nil || !ok {
 			return orRefuse(err, fmt.Errorf("organisation %q: %w", orgID, store.ErrNotFound))
 		}
 		if err := tx.Raw(`SELECT id FROM platforms WHERE org_id = ?`, orgID).Scan(&regs).Error; err != nil {
+			return err
+		}
+		if err := tx.Raw(`SELECT blob_key FROM attachments WHERE org_id = ?`, orgID).Scan(&files).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`DELETE FROM space_roles WHERE space_id IN (SELECT id FROM spaces WHERE org_id = ?)`, orgID).Error; err != nil {
@@ -158,14 +162,26 @@ func (r *Registry) DeleteOrganisation(ctx context.Context, orgID string) error {
 		}
 		return tx.Exec(`DELETE FROM organisations WHERE id = ?`, orgID).Error
 	})
-	if err != nil || r.Keys == nil {
+	if err != nil {
 		return err
 	}
-	for _, id := range regs {
-		// Their JWKS URLs stop publishing at once.
-		if err := r.Keys.Forget(ctx, id); err != nil {
-			return err
+	var errs []error
+	if r.Files != nil {
+		// The files' bytes go once no row names them: a failure here
+		// leaves bytes nobody can reach, never a row without its file.
+		for _, key := range files {
+			if err := r.Files.Delete(ctx, key); err != nil {
+				errs = append(errs, fmt.Errorf("delete a file of organisation %q: %w", orgID, err))
+			}
 		}
 	}
-	return nil
+	if r.Keys != nil {
+		for _, id := range regs {
+			// Their JWKS URLs stop publishing at once.
+			if err := r.Keys.Forget(ctx, id); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

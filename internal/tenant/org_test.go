@@ -2,9 +2,11 @@ package tenant_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/roundtable-lms/roundtable/internal/blob"
 	"github.com/roundtable-lms/roundtable/internal/store"
 	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 	"github.com/roundtable-lms/roundtable/internal/tenant"
@@ -17,6 +19,9 @@ func TestRemovingTheLastRegistrationDeletesTheOrganisation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		reg := tenant.NewRegistry(db)
+		files, err := blob.NewDir(t.TempDir())
+		must(t, err)
+		reg.Files = files
 		first, err := reg.Add(ctx, canvas("10000000000001"))
 		must(t, err)
 		second := canvas("10000000000002")
@@ -29,6 +34,7 @@ func TestRemovingTheLastRegistrationDeletesTheOrganisation(t *testing.T) {
 			t.Fatalf("organisations %q, %q, %q", first.OrgID, second.OrgID, other.OrgID)
 		}
 		now := time.Now().UTC()
+		fileOf := map[string]string{}
 		for _, org := range []string{first.OrgID, other.OrgID} {
 			for _, q := range []string{
 				`INSERT INTO users (org_id, id, issuer, subject, pseudonym, created_at, updated_at) VALUES (?, 'u1', 'https://canvas.instructure.com', 's1', 'P', ?, ?)`,
@@ -41,6 +47,18 @@ func TestRemovingTheLastRegistrationDeletesTheOrganisation(t *testing.T) {
 			}
 			must(t, db.Exec(`INSERT INTO posts (org_id, id, cohort_id, link_id, thread_id, opening, author_id, body, created_at)
 				VALUES (?, 'p1', 'h1', 'l1', 't1', TRUE, 'u1', 'A post about ladders', ?)`, org, now).Error)
+			key, size, err := files.Put(ctx, strings.NewReader("a photo of "+org), 1<<10)
+			must(t, err)
+			must(t, db.Exec(`INSERT INTO attachments (org_id, id, space_id, cohort_id, uploader_id, blob_key, content_type, size, name, created_at)
+				VALUES (?, 'f1', 's1', 'h1', 'u1', ?, 'image/jpeg', ?, 'ladder.jpg', ?)`, org, key, size, now).Error)
+			fileOf[org] = key
+		}
+		kept := func(org string) bool {
+			b, err := files.Open(ctx, fileOf[org])
+			if err == nil {
+				b.Close()
+			}
+			return err == nil
 		}
 		count := func(org string) (n int64) {
 			t.Helper()
@@ -65,6 +83,9 @@ func TestRemovingTheLastRegistrationDeletesTheOrganisation(t *testing.T) {
 		}
 		if n := count(other.OrgID); n != 4 {
 			t.Errorf("another organisation kept %d of its 4 rows", n)
+		}
+		if kept(first.OrgID) || !kept(other.OrgID) {
+			t.Errorf("after the organisation went, its file is kept: %v, the other organisation's: %v", kept(first.OrgID), kept(other.OrgID))
 		}
 		if db.Dialect == store.SQLite {
 			var found int64

@@ -88,6 +88,12 @@ func (p Platform) Registration() lti.Registration {
 	}
 }
 
+// Files is the blob store of the files in posts (blob.Store).
+type Files interface {
+	// Delete removes the blob under key; a missing one is no error.
+	Delete(ctx context.Context, key string) error
+}
+
 // Keys gives each registration signing keys of its own (toolkey.Store).
 type Keys interface {
 	// EnsureKey makes the registration's first key when it has none, and
@@ -105,6 +111,9 @@ type Registry struct {
 	// Keys, when set, gives every registration Add saves its own signing
 	// key, and Remove deletes them.
 	Keys Keys
+	// Files, when set, is where the files people put in posts are kept:
+	// deleting an organisation deletes its files there too.
+	Files Files
 	// JoinDynamic, when set, names the organisation a dynamic registration
 	// joins ("" for a new one). Only the demo sets it, for the LMS it runs
 	// itself on this machine; a registration from anywhere else always
