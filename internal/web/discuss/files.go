@@ -86,21 +86,19 @@ func (s *Handlers) storeFile(c echo.Context, fh *multipart.FileHeader) (discussi
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return discussion.Attachment{}, err
 	}
+	name := discussion.SafeFileName(fh.Filename)
 	if n == 0 {
-		return discussion.Attachment{}, roundtable.Errorf(roundtable.EINVALID, "%s is empty.", discussion.SafeFileName(fh.Filename))
+		return discussion.Attachment{}, roundtable.Errorf(roundtable.EINVALID, "%s is empty.", name)
 	}
 	ctype, err := discussion.FileType(head[:n])
 	if err != nil {
 		return discussion.Attachment{}, err
 	}
-	limit, what := s.Files.MaxFile, "file"
+	limit, what := s.Files.MaxFile, "a file"
 	if strings.HasPrefix(ctype, "image/") {
-		limit, what = s.Files.MaxImage, "image"
+		limit, what = s.Files.MaxImage, "an image"
 	}
-	tooLarge := roundtable.Errorf(roundtable.ETOOLARGE, "%s is too large: an %s may be at most %d MB.", discussion.SafeFileName(fh.Filename), what, limit>>20)
-	if what == "file" {
-		tooLarge = roundtable.Errorf(roundtable.ETOOLARGE, "%s is too large: a file may be at most %d MB.", discussion.SafeFileName(fh.Filename), limit>>20)
-	}
+	tooLarge := roundtable.Errorf(roundtable.ETOOLARGE, "%s is too large: %s may be at most %d MB.", name, what, limit>>20)
 	if fh.Size > limit {
 		return discussion.Attachment{}, tooLarge
 	}
@@ -120,7 +118,7 @@ func (s *Handlers) storeFile(c echo.Context, fh *multipart.FileHeader) (discussi
 	var content io.Reader = f
 	if ctype == "image/jpeg" {
 		// A photo goes in without where and when it was taken.
-		clean, err := discussion.CleanPhoto(io.LimitReader(f, limit), discussion.SafeFileName(fh.Filename))
+		clean, err := discussion.CleanPhoto(io.LimitReader(f, limit), name)
 		if err != nil {
 			return discussion.Attachment{}, err
 		}
