@@ -11,9 +11,9 @@
 // is a self-assessment: it is reported on the author's grade but never
 // counts toward any score, weight or outlier. Criteria without levels are
 // comment-only and carry no points; the rubric's maximum is the sum of each
-// scored criterion's highest level. Points a completed review leaves blank
-// for a scored criterion count as 0, and points are kept between 0 and the
-// criterion's maximum.
+// scored criterion's highest level. Points a completed review or a
+// calibration leaves blank for a scored criterion count as 0, and points
+// are kept between 0 and the criterion's maximum.
 //
 // # Submission score
 //
@@ -43,7 +43,8 @@
 //
 // The weight is the mean of the measures available, but never below 0.1, so
 // every review still counts a little. A reviewer with neither measure has
-// the weight 1, like everyone in the unweighted aggregations.
+// the weight 1, like everyone in the unweighted aggregations. [WeightFormula]
+// says this to instructors.
 //
 // # Outliers and traded marks
 //

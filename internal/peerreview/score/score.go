@@ -20,6 +20,14 @@ const (
 	Accuracy    = "accuracy"
 )
 
+// WeightFormula explains reviewer weights to instructors, in the words of
+// the package documentation.
+const WeightFormula = "A reviewer's weight says how closely their judgement matches yours and their peers'. " +
+	"Calibration is the share of criteria, on the example submissions you graded, where the reviewer's level was within one level of yours. " +
+	"Agreement is the share of criteria, on the submissions they reviewed, where their level was within one level of the median of the other reviewers, counted only where at least two others reviewed the same submission. " +
+	"The weight is the mean of the two, or the one available, but never below 0.1, so every review still counts a little; " +
+	"a reviewer with neither has the weight 1."
+
 // Defaults and bounds.
 const (
 	DefaultSubmissionWeight = 0.8
@@ -177,8 +185,8 @@ type Grade struct {
 	SubmissionReviews int
 	// PerCriterion is the aggregated points by criterion ID.
 	PerCriterion map[string]float64
-	// SelfAssessment is the latest completed self-assessment's fraction,
-	// shown but never counted.
+	// SelfAssessment is the fraction given by the last completed
+	// self-assessment listed, shown but never counted.
 	SelfAssessment float64
 	SelfAssessed   bool
 	Reviewing      float64
