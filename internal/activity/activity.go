@@ -116,6 +116,11 @@ type Progress struct {
 	Completed bool
 	// Fraction is the share of the measure met, 0 to 1.
 	Fraction float64
+	// Score is the grade a kind computes itself, 0 to 1, where its grade is
+	// more than completion (peer review: the reviews' verdict); Final says
+	// the kind's grading of it is over (peer review: results released).
+	Score float64
+	Final bool
 }
 
 // Item is one part of a completion measure: at least Need of Label.

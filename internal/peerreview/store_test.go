@@ -1,0 +1,212 @@
+package peerreview_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/internal/activity"
+	"github.com/roundtable-lms/roundtable/internal/peerreview"
+	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
+)
+
+// clock is a settable time for the store.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func learner(id string) peerreview.Viewer {
+	return peerreview.Viewer{OrgID: "org", CourseID: "course", LinkID: "link", CohortID: "cohort", UserID: id}
+}
+
+var teacher = peerreview.Viewer{OrgID: "org", CourseID: "course", LinkID: "link", CohortID: "cohort", UserID: "teacher", Staff: true}
+
+// fullMarks is an assessment giving every scored criterion of r its
+// level at index pick(levels), with comments long enough.
+func assess(r peerreview.Rubric, pick func(n int) int) peerreview.Assessment {
+	a := peerreview.Assessment{Criteria: map[string]peerreview.Answer{}}
+	for _, c := range r.Criteria {
+		ans := peerreview.Answer{Level: -1, Comment: "A careful comment on this part of the work."}
+		if c.Scored() {
+			ans.Level = pick(len(c.Levels))
+		}
+		a.Criteria[c.ID] = ans
+	}
+	return a
+}
+
+func TestSubmitReviewReleaseGrades(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
+		s := peerreview.NewStore(db)
+		s.Now = clk.now
+		regraded := map[string]int{}
+		s.OnGrades = func(_ context.Context, _ *gorm.DB, orgID, linkID string, users []string) error {
+			for _, u := range users {
+				regraded[u]++
+			}
+			return nil
+		}
+		o := peerreview.Defaults()
+		o.Due = clk.t.Add(48 * time.Hour)
+		o.LateUntil = clk.t.Add(72 * time.Hour)
+		o.ReviewsDue = clk.t.Add(120 * time.Hour)
+		if err := o.Validate(true); err != nil {
+			t.Fatal(err)
+		}
+
+		// An empty submission is refused with a message for the learner.
+		_, err := s.Submit(ctx, learner("ana"), o, peerreview.WorkInput{Body: "  "})
+		if roundtable.ErrorCode(err) != roundtable.EINVALID {
+			t.Fatalf("empty submission: %v", err)
+		}
+		// Four learners submit on time; the first waits for the second.
+		for i, who := range []string{"ana", "ben", "cleo", "dev"} {
+			clk.t = clk.t.Add(time.Hour)
+			if _, err := s.Submit(ctx, learner(who), o, peerreview.WorkInput{Body: fmt.Sprintf("Essay %d\n\nSecond paragraph.", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Every learner reviews three others, and is reviewed by three.
+		given := map[string]int{}
+		for _, who := range []string{"ana", "ben", "cleo", "dev"} {
+			rs, err := s.ReviewsBy(ctx, learner(who))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 3 {
+				t.Fatalf("%s has %d reviews to do, want 3", who, len(rs))
+			}
+			for _, r := range rs {
+				if r.AuthorID == who {
+					t.Fatalf("%s reviews their own work", who)
+				}
+				given[r.AuthorID]++
+			}
+		}
+		for _, who := range []string{"ana", "ben", "cleo", "dev"} {
+			if given[who] != 3 {
+				t.Fatalf("%s's work went to %d reviewers, want 3", who, given[who])
+			}
+		}
+
+		// A late submitter still gets three reviews, and three to do.
+		clk.t = o.Due.Add(time.Hour)
+		sub, err := s.Submit(ctx, learner("eve"), o, peerreview.WorkInput{Body: "Late essay"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sub.Late {
+			t.Fatal("a submission after the due date is not marked late")
+		}
+		revs, err := s.ReviewsOfSubmission(ctx, "org", sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(revs) != 3 {
+			t.Fatalf("the late submission has %d reviewers, want 3", len(revs))
+		}
+		// Past the late cut-off, work is refused.
+		clk.t = o.LateUntil.Add(time.Minute)
+		if _, err := s.Submit(ctx, learner("fay"), o, peerreview.WorkInput{Body: "Too late"}); roundtable.ErrorCode(err) != roundtable.ECONFLICT {
+			t.Fatalf("submission after the cut-off: %v", err)
+		}
+
+		// Reviewers cannot read or write another's review.
+		mine, _ := s.ReviewsBy(ctx, learner("ana"))
+		if _, err := s.SaveReview(ctx, learner("ben"), o, mine[0].ID, assess(o.Rubric, func(n int) int { return n - 1 }), true); !errors.Is(err, roundtable.Errorf(roundtable.ENOTFOUND, "")) && roundtable.ErrorCode(err) != roundtable.ENOTFOUND {
+			t.Fatalf("another's review: %v", err)
+		}
+		// A submitted review needs every level and the required comments.
+		if _, err := s.SaveReview(ctx, learner("ana"), o, mine[0].ID, peerreview.Assessment{}, true); roundtable.ErrorCode(err) != roundtable.EINVALID {
+			t.Fatalf("an empty review submitted: %v", err)
+		}
+		// Everyone reviews: top marks, except dev who gives the lowest.
+		for _, who := range []string{"ana", "ben", "cleo", "dev", "eve"} {
+			rs, _ := s.ReviewsBy(ctx, learner(who))
+			for _, r := range rs {
+				pick := func(n int) int { return n - 1 }
+				if who == "dev" {
+					pick = func(int) int { return 0 }
+				}
+				if _, err := s.SaveReview(ctx, learner(who), o, r.ID, assess(o.Rubric, pick), true); err != nil {
+					t.Fatalf("%s reviews: %v", who, err)
+				}
+			}
+		}
+		// Before release the author reads nothing of their reviews.
+		theirs, _ := s.ReviewsOfSubmission(ctx, "org", sub.ID)
+		if _, err := s.ReviewFor(ctx, learner("eve"), o, theirs[0].ID); roundtable.ErrorCode(err) != roundtable.ENOTFOUND {
+			t.Fatalf("an author read a review before release: %v", err)
+		}
+		if err := s.Release(ctx, learner("eve"), o); roundtable.ErrorCode(err) != roundtable.EFORBIDDEN {
+			t.Fatalf("a learner released results: %v", err)
+		}
+		if err := s.Release(ctx, teacher, o); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ReviewFor(ctx, learner("eve"), o, theirs[0].ID); err != nil {
+			t.Fatalf("the author cannot read a review after release: %v", err)
+		}
+		c, err := s.Compute(ctx, nil, teacher, o, func(id string) string { return id })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, who := range []string{"ana", "ben", "cleo", "eve"} {
+			g := c.Grades[who]
+			if g.Combined < 0.9 || g.Explanation == "" {
+				t.Errorf("%s: grade %.2f (%s), want at least 0.9 with an explanation", who, g.Combined, g.Explanation)
+			}
+		}
+		if len(c.Outliers) == 0 {
+			t.Error("dev's lowest marks against everyone else's top marks are no outliers")
+		}
+		if regraded["eve"] == 0 {
+			t.Error("the gradebook was never told of eve's grade")
+		}
+
+		// The author rates and flags; a stranger cannot.
+		if err := s.Rate(ctx, learner("eve"), o, theirs[0].ID, 4, "Useful"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Rate(ctx, learner("ana"), o, theirs[0].ID, 1, ""); roundtable.ErrorCode(err) != roundtable.ENOTFOUND && theirs[0].ReviewerID != "ana" {
+			t.Fatalf("a stranger rated a review: %v", err)
+		}
+		if err := s.Flag(ctx, learner("eve"), o, theirs[0].ID, "It ignores my second paragraph."); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.ReviewFor(ctx, teacher, o, theirs[0].ID)
+		if got.Flagged == "" || got.Helpfulness != 4 {
+			t.Fatalf("flag and rating not kept: %+v", got)
+		}
+
+		// An override wins, and stays when reviews change.
+		if err := s.Override(ctx, teacher, o, "dev", 0.5, "Reviews were careless."); err != nil {
+			t.Fatal(err)
+		}
+		c, _ = s.Compute(ctx, nil, teacher, o, func(id string) string { return id })
+		if g := c.Grades["dev"]; !g.Overridden || g.Combined != 0.5 {
+			t.Fatalf("override: %+v", g)
+		}
+		p, err := o.Measure(ctx, db.DB, activityRef(), "dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Score != 0.5 || !p.Final {
+			t.Fatalf("the gradebook's measure reads %+v, want the override, final", p)
+		}
+		owed := o.Owe(10, p)
+		if owed.ScoreGiven != 5 || owed.GradingProgress != "FullyGraded" {
+			t.Fatalf("owed %+v", owed)
+		}
+	})
+}
+
+func activityRef() activity.Ref { return activity.Ref{OrgID: "org", LinkID: "link"} }
