@@ -149,7 +149,7 @@ func (s *Store) apply(tx *gorm.DB, v Viewer, o Options, subs map[string]pooled, 
 }
 
 // assign writes the assignments allocation made, and logs each with its
-// reason; actor is the staff member who asked ('' for Roundtable).
+// reason; actor is the staff member who asked (” for Roundtable).
 func (s *Store) assign(tx *gorm.DB, v Viewer, o Options, subs map[string]pooled, as []allocate.Assignment, actor string, now time.Time) ([]string, error) {
 	var touched []string
 	for _, a := range as {

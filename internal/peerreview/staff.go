@@ -198,7 +198,7 @@ func (s *Store) RemoveReview(ctx context.Context, v Viewer, o Options, reviewID 
 
 // LogEntry is one line of the allocation log.
 type LogEntry struct {
-	At                                    time.Time
+	At                                   time.Time
 	Action, Author, Reviewer, Reason, By string
 }
 
