@@ -23,6 +23,9 @@ const (
 	NotifyReply       = "reply"
 	NotifyReplyToPost = "reply_to_post"
 	NotifyFollowed    = "followed"
+	// NotifyReviewReminder is staff reminding a learner of what they owe
+	// in a peer review; Detail says what.
+	NotifyReviewReminder = "review_reminder"
 )
 
 // MaxNotifications is how many notifications the list shows.
@@ -37,6 +40,8 @@ type Notification struct {
 	ThreadID    string
 	ThreadTitle string
 	PostID      string
+	// Detail says in words what a notification about no post is about.
+	Detail string
 	// Unseen is true when the viewer had not seen it before this read.
 	Unseen    bool
 	CreatedAt time.Time
@@ -65,6 +70,8 @@ func (n Notification) Text() string {
 		return who + " replied to your post"
 	case NotifyFollowed:
 		return who + " replied in a thread you follow"
+	case NotifyReviewReminder:
+		return who + " reminded you: " + n.Detail
 	}
 	return who + " posted"
 }
@@ -335,7 +342,7 @@ const spaceReadable = `EXISTS (SELECT 1 FROM memberships rm WHERE rm.org_id = n.
 // learners is listed and anonymous actors stay anonymous.
 func personNotifications(tx *gorm.DB, orgID, userID, here string, staffHere bool, limit int) ([]Notification, error) {
 	rows, err := tx.Raw(`SELECT n.id, n.kind, n.actor_id, n.anonymous, COALESCE(u.name, ''), COALESCE(u.pseudonym, ''), COALESCE(am.roles, ''),
-			n.thread_id, COALESCE(t.title, ''), n.post_id, n.seen_at, n.created_at, n.space_id, COALESCE(l.title, ''), COALESCE(c.title, '')
+			n.thread_id, COALESCE(t.title, ''), n.post_id, n.detail, n.seen_at, n.created_at, n.space_id, COALESCE(l.title, ''), COALESCE(c.title, '')
 		FROM notifications n
 		LEFT JOIN spaces s ON s.id = n.space_id
 		LEFT JOIN resource_links l ON l.org_id = n.org_id AND l.id = s.link_id
@@ -358,7 +365,7 @@ func personNotifications(tx *gorm.DB, orgID, userID, here string, staffHere bool
 		var actorID, name, pseudonym, roles string
 		var seenAt sql.NullTime
 		if err := rows.Scan(&n.ID, &n.Kind, &actorID, &n.Actor.Anonymous, &name, &pseudonym, &roles,
-			&n.ThreadID, &n.ThreadTitle, &n.PostID, &seenAt, &n.CreatedAt, &n.SpaceID, &n.ActivityTitle, &n.CourseTitle); err != nil {
+			&n.ThreadID, &n.ThreadTitle, &n.PostID, &n.Detail, &seenAt, &n.CreatedAt, &n.SpaceID, &n.ActivityTitle, &n.CourseTitle); err != nil {
 			return nil, err
 		}
 		n.Elsewhere = n.SpaceID != here

@@ -3,6 +3,7 @@ package peerreview
 import (
 	"context"
 	"encoding/json"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -203,4 +204,44 @@ func (s *Store) examplesTx(tx *gorm.DB, v Viewer) ([]Example, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// GradeRow is a learner's grade as last computed.
+type GradeRow struct {
+	Submission, Reviewing, Combined float64
+	Scored                          bool
+	Explanation                     string
+}
+
+// GradeOf is the grade last computed for userID: the viewer's own, or
+// anyone's for staff.
+func (s *Store) GradeOf(ctx context.Context, v Viewer, userID string) (GradeRow, bool, error) {
+	var g GradeRow
+	if !v.Staff && userID != v.UserID {
+		return g, false, errStaffOnly
+	}
+	err := s.db.DB.WithContext(ctx).Raw(`SELECT submission, reviewing, combined, scored, explanation FROM pr_grades
+		WHERE org_id = ? AND link_id = ? AND user_id = ?`, v.OrgID, v.LinkID, userID).Row().
+		Scan(&g.Submission, &g.Reviewing, &g.Combined, &g.Scored, &g.Explanation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, false, nil
+	}
+	if err != nil {
+		return g, false, fmt.Errorf("read grade: %w", err)
+	}
+	return g, true, nil
+}
+
+// DropUploads forgets uploads of the viewer no version took (a refused
+// form); the caller deletes their blobs.
+func (s *Store) DropUploads(ctx context.Context, v Viewer, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.db.DB.WithContext(ctx).Exec(`DELETE FROM pr_files WHERE org_id = ? AND uploader_id = ? AND submission_id = '' AND id IN ?`,
+		v.OrgID, v.UserID, ids).Error
+	if err != nil {
+		return fmt.Errorf("drop uploads: %w", err)
+	}
+	return nil
 }

@@ -352,3 +352,74 @@ func (s *Store) Calibrate(ctx context.Context, v Viewer, o Options, exampleID st
 		return s.gradesMoved(ctx, tx, v, o, []string{v.UserID})
 	})
 }
+
+// Remind notifies, in the app, each learner who is behind with what they
+// owe: their work while submissions are taken, the reviews not yet
+// submitted and when they are due. spaceID is the activity's space for
+// the viewer's cohort, where notifications are listed. It returns how many
+// were reminded.
+func (s *Store) Remind(ctx context.Context, v Viewer, o Options, spaceID string, members []Member) (int, error) {
+	if !v.Staff {
+		return 0, errStaffOnly
+	}
+	now := s.now()
+	released, err := s.Released(ctx, v.OrgID, v.LinkID)
+	if err != nil {
+		return 0, err
+	}
+	accepting, _ := o.AcceptsWork(now, released)
+	reviews, err := s.ReviewsOfActivity(ctx, v.OrgID, v.LinkID)
+	if err != nil {
+		return 0, err
+	}
+	owed := map[string]int{}
+	for _, r := range reviews {
+		if r.State != StateDone {
+			owed[r.ReviewerID]++
+		}
+	}
+	subs, err := s.Submissions(ctx, v)
+	if err != nil {
+		return 0, err
+	}
+	submitted := map[string]bool{}
+	for _, sub := range subs {
+		submitted[sub.AuthorID] = !sub.Withdrawn
+	}
+	due := ""
+	if !o.ReviewsDue.IsZero() {
+		due = ", due " + o.ReviewsDue.In(o.Location()).Format("Mon 2 Jan 15:04")
+	}
+	n := 0
+	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+		for _, m := range members {
+			var parts []string
+			if !submitted[m.UserID] && accepting {
+				work := "your work to submit"
+				if !o.Due.IsZero() {
+					work += ", due " + o.Due.In(o.Location()).Format("Mon 2 Jan 15:04")
+				}
+				parts = append(parts, work)
+			}
+			if k := owed[m.UserID]; k > 0 {
+				word := "reviews"
+				if k == 1 {
+					word = "review"
+				}
+				parts = append(parts, fmt.Sprintf("%d %s to do%s", k, word, due))
+			}
+			if len(parts) == 0 {
+				continue
+			}
+			if err := tx.Exec(`INSERT INTO notifications (org_id, id, cohort_id, link_id, space_id, user_id, kind, actor_id, anonymous,
+					thread_id, post_id, hidden, detail, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, 'review_reminder', ?, FALSE, '', '', FALSE, ?, ?)`,
+				v.OrgID, store.NewID(), v.CohortID, v.LinkID, spaceID, m.UserID, v.UserID, strings.Join(parts, "; "), now).Error; err != nil {
+				return fmt.Errorf("remind: %w", err)
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

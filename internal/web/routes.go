@@ -1,10 +1,13 @@
 package web
 
-import "github.com/roundtable-lms/roundtable/internal/web/discuss"
+import (
+	"github.com/roundtable-lms/roundtable/internal/web/discuss"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
+)
 
 // routes lists every route of the service.
 func (s *Server) routes() {
-	e, l, d, st, ad := s.echo, s.launch, s.discuss, s.staff, s.console
+	e, l, d, r, st, ad := s.echo, s.launch, s.discuss, s.review, s.staff, s.console
 	e.GET("/", s.Home)
 	e.GET("/healthz", s.Healthz)
 	e.GET("/readyz", s.Readyz)
@@ -28,6 +31,8 @@ func (s *Server) routes() {
 	// A preview's body is bounded before the session's checks read it.
 	e.POST("/a/:link/preview", d.Preview, discuss.LimitPreviewBody, s.RequireSession, s.RequireCSRF, s.RefuseObservers, s.turns.Wait)
 	e.POST("/a/:link/s/:space/preview", d.Preview, discuss.LimitPreviewBody, s.RequireSession, s.RequireCSRF, d.EnterSpace, s.RefuseObservers, s.turns.Wait)
+	// A peer review's work streams in: its tokens are in the query.
+	e.POST("/a/:link/review/work", r.SubmitWork, kit.StreamedBody, s.RequireSession, s.RequireQueryCSRF, s.RefuseObservers, s.turns.Wait)
 	a := e.Group("/a/:link", s.RequireSession, s.RequireCSRF, s.RefuseObservers, s.turns.Wait)
 	a.GET("", d.List)
 	a.GET("/new", d.NewThreadForm)
@@ -66,6 +71,31 @@ func (s *Server) routes() {
 	a.POST("/notifications/read", d.MarkNotificationsRead)
 	a.GET("/participation", d.Participation)
 	a.GET("/participation.csv", d.ParticipationCSV)
+	// The peer review (an activity of kind peer review; its address
+	// /a/:link opens its home through the discussion's list).
+	a.GET("/review", r.HomePage)
+	a.GET("/review/work", r.WorkForm)
+	a.GET("/review/r/:review", r.ReviewPage)
+	a.POST("/review/r/:review", r.SaveReview)
+	a.POST("/review/r/:review/rate", r.Rate)
+	a.POST("/review/r/:review/flag", r.Flag)
+	a.GET("/review/feedback", r.Feedback)
+	a.GET("/review/calibrate/:example", r.CalibratePage)
+	a.POST("/review/calibrate/:example", r.Calibrate)
+	a.GET("/review/files/:id/:name", r.ServeFile)
+	a.GET("/review/dashboard", r.Dashboard)
+	a.GET("/review/export.csv", r.ExportCSV)
+	a.POST("/review/fill", r.Fill)
+	a.POST("/review/release", r.Release)
+	a.POST("/review/remind", r.Remind)
+	a.GET("/review/u/:user", r.LearnerPage)
+	a.POST("/review/u/:user/override", r.Override)
+	a.POST("/review/u/:user/assign", r.Assign)
+	a.POST("/review/r/:review/remove", r.RemoveReview)
+	a.POST("/review/r/:review/resolve", r.Resolve)
+	a.GET("/review/examples/new", r.ExampleForm)
+	a.GET("/review/examples/:example", r.ExampleForm)
+	a.POST("/review/examples", r.SaveExample)
 	a.GET("/roster", st.RosterPage)
 	a.POST("/cohort", st.SwitchCohort)
 	a.POST("/sign-out", l.SignOut)

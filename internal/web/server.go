@@ -7,6 +7,8 @@ package web
 
 import (
 	"context"
+	"github.com/roundtable-lms/roundtable/internal/peerreview"
+	"github.com/roundtable-lms/roundtable/internal/web/review"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"gorm.io/gorm"
 
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/admin"
@@ -48,6 +51,9 @@ type Deps struct {
 	Courses   *course.Store
 	// Discussions is the cohort discussion; one on DB when nil.
 	Discussions *discussion.Store
+	// Reviews are the peer reviews; one on DB when nil (its grades then
+	// reach the gradebook through Grades).
+	Reviews *peerreview.Store
 	// Spaces finds the space of a session's cohort and the roles held in
 	// it; one on DB when nil.
 	Spaces *space.Store
@@ -114,6 +120,7 @@ type Server struct {
 
 	launch  *launch.Handlers
 	discuss *discuss.Handlers
+	review  *review.Handlers
 	staff   *staff.Handlers
 	console *console.Handlers
 
@@ -132,6 +139,14 @@ func New(d Deps) (*Server, error) {
 	if d.Discussions == nil {
 		d.Discussions = discussion.NewStore(d.DB)
 	}
+	if d.Reviews == nil {
+		d.Reviews = peerreview.NewStore(d.DB)
+		if d.Grades != nil {
+			d.Reviews.OnGrades = func(ctx context.Context, tx *gorm.DB, orgID, linkID string, users []string) error {
+				return d.Grades.Recompute(ctx, tx, orgID, linkID, users...)
+			}
+		}
+	}
 	if d.Access == nil {
 		d.Access = session.NewAccess(d.DB)
 	}
@@ -148,6 +163,8 @@ func New(d Deps) (*Server, error) {
 	s.launch = &launch.Handlers{Base: base, Validator: d.Validator, Registration: d.Registration, LoginRate: d.LoginRate}
 	s.discuss = discuss.New(base, d.Live, d.Streams, d.LiveLimits, d.WriteLimits)
 	s.discuss.Files = d.Files
+	s.review = &review.Handlers{Base: base, Reviews: d.Reviews, Blobs: d.Files.Blobs, PerDay: d.Files.PerDay}
+	s.discuss.KindHomes = map[string]func(echo.Context, course.Activity) error{peerreview.KindName: s.review.Home}
 	s.staff = &staff.Handlers{Base: base, Roster: d.Roster}
 	if d.Admins == nil && d.DB != nil {
 		d.Admins = admin.NewStore(d.DB)
@@ -167,10 +184,17 @@ func New(d Deps) (*Server, error) {
 		return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) &&
 			(strings.HasSuffix(p, "/files") || strings.HasSuffix(p, "/threads") || strings.HasSuffix(p, "/replies") || strings.HasSuffix(p, "/edit"))
 	}
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: carriesFiles}))
+	// A peer review's work is read as a stream, bounded by the largest
+	// an activity may take (its own bounds apply as it streams).
+	carriesWork := func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/review/work") }
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
+		Skipper: func(c echo.Context) bool { return carriesFiles(c) || carriesWork(c) }}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   strconv.FormatInt(max(d.Files.MaxUploadBody()>>20, 1), 10) + "M",
 		Skipper: func(c echo.Context) bool { return !carriesFiles(c) }}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   strconv.Itoa(peerreview.MaxFileMB*peerreview.MaxFilesPerWork+1) + "M",
+		Skipper: func(c echo.Context) bool { return !carriesWork(c) }}))
 	e.Use(s.SecurityHeaders)
 	s.routes()
 	return s, nil

@@ -175,6 +175,9 @@ func (s *Handlers) List(c echo.Context) error {
 			return err
 		}
 	}
+	if home, ok := s.KindHomes[a.Settings.Kind]; ok {
+		return home(c, a)
+	}
 	b.L.Title = a.Title()
 	p := listParams{Sort: c.QueryParam("sort"), Kind: c.QueryParam("kind"), Tag: strings.ToLower(strings.TrimSpace(c.QueryParam("tag"))),
 		Mine: c.QueryParam("mine") == "1", Following: c.QueryParam("following") == "1"}

@@ -49,7 +49,12 @@ func (s *Handlers) Notifications(c echo.Context) error {
 		}
 		page.Unseen = page.Unseen || n.Unseen
 		view := notificationView{Notification: n}
-		if !n.Elsewhere {
+		switch {
+		case n.Elsewhere:
+		case n.ThreadID == "":
+			// About the activity, not a post (a peer review's reminder).
+			view.URL = b.L.URL(b.Base)
+		default:
 			view.URL = postLink(b.L, b.Base, n.ThreadID, n.PostID)
 		}
 		page.Notifications = append(page.Notifications, view)

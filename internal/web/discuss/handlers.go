@@ -9,6 +9,9 @@ package discuss
 import (
 	"context"
 
+	"github.com/labstack/echo/v4"
+	"github.com/roundtable-lms/roundtable/internal/course"
+
 	"github.com/roundtable-lms/roundtable/internal/live"
 	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
@@ -33,6 +36,9 @@ type Handlers struct {
 	composer composerLimits
 	// Files are the images and files in posts.
 	Files Files
+	// KindHomes are the pages of activities of other kinds than the
+	// discussion's, by kind: the activity's address opens them.
+	KindHomes map[string]func(echo.Context, course.Activity) error
 }
 
 // New builds the discussion's handlers; writeLimits is how many writes of

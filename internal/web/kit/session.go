@@ -78,12 +78,40 @@ func (s *Base) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requestToken is the link token a request carries, in its query or form.
+// requestToken is the link token a request carries, in its query or form
+// (the query only, for a body read as a stream: see StreamedBody).
 func requestToken(c echo.Context) string {
 	if t := c.QueryParam("rt"); t != "" {
 		return t
 	}
+	if streamed, _ := c.Get(ctxStreamed).(bool); streamed {
+		return ""
+	}
 	return c.FormValue("rt")
+}
+
+const ctxStreamed = "streamedBody"
+
+// StreamedBody marks a route whose handler reads its body as a stream (a
+// large upload): nothing before it parses the form, so the session token
+// and the CSRF token come in the query (see RequireQueryCSRF).
+func StreamedBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(ctxStreamed, true)
+		return next(c)
+	}
+}
+
+// RequireQueryCSRF is RequireCSRF for a streamed body: the token is in
+// the form's action URL.
+func (s *Base) RequireQueryCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess := c.Get(CtxSession).(session.Session)
+		if !s.Sessions.CheckCSRF(sess, c.QueryParam("csrf")) {
+			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Roundtable. Go back, reload the page and try again.")
+		}
+		return next(c)
+	}
 }
 
 // findSession finds the session of activity link that the request names:

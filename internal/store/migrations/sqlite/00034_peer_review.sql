@@ -186,7 +186,12 @@ CREATE TABLE pr_activity_state (
     PRIMARY KEY (org_id, link_id)
 );
 
+-- A notification about no post (a peer review's reminder) says what it
+-- is about in words.
+ALTER TABLE notifications ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE notifications DROP COLUMN detail;
 DROP TABLE pr_activity_state;
 DROP TABLE pr_grades;
 DROP TABLE pr_overrides;

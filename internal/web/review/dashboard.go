@@ -1,0 +1,347 @@
+package review
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roundtable-lms/roundtable"
+	"github.com/roundtable-lms/roundtable/internal/peerreview"
+	"github.com/roundtable-lms/roundtable/internal/peerreview/score"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
+)
+
+// learnerRow is one learner on the dashboard.
+type learnerRow struct {
+	UserID, Name, URL string
+	Submitted, Late   bool
+	SubmittedAt       string
+	Done, Assigned    int
+	Grade             string
+	Explanation       string
+	Overridden        bool
+	Weight            string
+	WeightWhy         string
+	Behind            bool
+}
+
+type flagRow struct {
+	ReviewID, URL, Author, Reviewer, Reason, Resolution, ResolveURL string
+}
+
+type noteRow struct{ Text, URL string }
+
+type dashboardPage struct {
+	page
+	Timeline                            []phaseStep
+	Rows                                []learnerRow
+	OnTime, Late, Missing               int
+	ReviewsDone, ReviewsAssigned        int
+	Flags                               []flagRow
+	Outliers                            []noteRow
+	Pairs                               []noteRow
+	Log                                 []logRow
+	Examples                            []peerreview.Example
+	Behind                              int
+	Notice                              string
+	WeightFormula                       string
+	FillURL, ReleaseURL, RemindURL, CSV string
+}
+
+type logRow struct {
+	When, Text string
+}
+
+// dashboard reads everything the dashboard shows: one computation of the
+// grades, which names every weight, outlier and pair.
+func (s *Handlers) dashboard(c echo.Context, p page) (dashboardPage, error) {
+	ctx := c.Request().Context()
+	d := dashboardPage{page: p, Timeline: p.timeline(), WeightFormula: score.WeightFormula,
+		FillURL: p.L.URL(p.Base + "/review/fill"), ReleaseURL: p.L.URL(p.Base + "/review/release"),
+		RemindURL: p.L.URL(p.Base + "/review/remind"), CSV: p.URL(p.Base + "/review/export.csv")}
+	members, err := s.Reviews.Members(ctx, p.V)
+	if err != nil {
+		return d, err
+	}
+	subs, err := s.Reviews.Submissions(ctx, p.V)
+	if err != nil {
+		return d, err
+	}
+	names := map[string]string{}
+	for _, m := range members {
+		names[m.UserID] = m.Name
+	}
+	var others []string
+	for _, sub := range subs {
+		if _, ok := names[sub.AuthorID]; !ok {
+			others = append(others, sub.AuthorID)
+		}
+	}
+	if len(others) > 0 {
+		more, err := s.Reviews.Names(ctx, p.V.OrgID, others)
+		if err != nil {
+			return d, err
+		}
+		for _, id := range others {
+			names[id] = more[id]
+			members = append(members, peerreview.Member{UserID: id, Name: more[id]})
+		}
+	}
+	name := func(id string) string { return orSomeone(names[id]) }
+	comp, err := s.Reviews.Compute(ctx, nil, p.V, p.O, name)
+	if err != nil {
+		return d, err
+	}
+	bySub := map[string]peerreview.Submission{}
+	for _, sub := range subs {
+		bySub[sub.AuthorID] = sub
+	}
+	done, assigned := map[string]int{}, map[string]int{}
+	for _, r := range comp.Reviews {
+		if r.Self() {
+			continue
+		}
+		assigned[r.ReviewerID]++
+		d.ReviewsAssigned++
+		if r.State == peerreview.StateDone {
+			done[r.ReviewerID]++
+			d.ReviewsDone++
+		}
+		if r.Flagged != "" {
+			d.Flags = append(d.Flags, flagRow{ReviewID: r.ID, URL: p.URL(p.Base + "/review/r/" + r.ID), Author: name(r.AuthorID),
+				Reviewer: name(r.ReviewerID), Reason: r.Flagged, Resolution: r.Resolution,
+				ResolveURL: p.L.URL(p.Base + "/review/r/" + r.ID + "/resolve")})
+		}
+	}
+	for _, m := range members {
+		row := learnerRow{UserID: m.UserID, Name: orSomeone(m.Name), URL: p.URL(p.Base + "/review/u/" + m.UserID),
+			Done: done[m.UserID], Assigned: assigned[m.UserID]}
+		if sub, ok := bySub[m.UserID]; ok && !sub.Withdrawn {
+			row.Submitted, row.Late, row.SubmittedAt = true, sub.Late, p.when(sub.SubmittedAt)
+			if sub.Late {
+				d.Late++
+			} else {
+				d.OnTime++
+			}
+		} else {
+			d.Missing++
+		}
+		if g, ok := comp.Grades[m.UserID]; ok {
+			row.Grade, row.Explanation, row.Overridden = pct(g.Combined), g.Explanation, g.Overridden
+		}
+		if w, ok := comp.Weights[m.UserID]; ok {
+			row.Weight, row.WeightWhy = fmt.Sprintf("%.2f", w.Value), w.Explanation
+		}
+		row.Behind = p.Phase != peerreview.PhaseReleased && ((!row.Submitted && p.Phase <= peerreview.PhaseLate) || row.Done < row.Assigned)
+		if row.Behind {
+			d.Behind++
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	for _, o := range comp.Outliers {
+		d.Outliers = append(d.Outliers, noteRow{Text: o.Explanation, URL: p.URL(p.Base + "/review/r/" + o.ReviewID)})
+	}
+	for _, pr := range comp.TitForTat {
+		d.Pairs = append(d.Pairs, noteRow{Text: pr.Explanation})
+	}
+	if d.Examples, err = s.Reviews.Examples(ctx, p.V); err != nil {
+		return d, err
+	}
+	log, err := s.Reviews.Log(ctx, p.V, 50)
+	if err != nil {
+		return d, err
+	}
+	for _, e := range log {
+		d.Log = append(d.Log, logRow{When: p.when(e.At), Text: logText(e, name)})
+	}
+	return d, nil
+}
+
+// reasons say in words why an assignment was made.
+var reasons = map[string]string{
+	"submitted": "when they submitted", "new_submission": "as a new submission, to a reviewer with the fewest",
+	"fill": "at the end of the submission phase", "staff": "by hand", "review_one_more": "as one more review they asked for",
+	"replaced": "to replace a reviewer", "rebalanced": "to even out reviewers' loads", "extra_reviewer": "to a non-submitter allowed to review",
+	peerreview.ReasonSelf: "as a self-assessment",
+}
+
+func logText(e peerreview.LogEntry, name func(string) string) string {
+	why := reasons[e.Reason]
+	if why == "" {
+		why = e.Reason
+	}
+	verb := "was given"
+	if e.Action == "remove" {
+		verb = "was relieved of"
+	}
+	by := ""
+	if e.By != "" {
+		by = " (" + name(e.By) + ")"
+	}
+	return fmt.Sprintf("%s %s %s’s work, %s%s.", name(e.Reviewer), verb, name(e.Author), why, by)
+}
+
+// Dashboard is GET /a/:link/review/dashboard, for staff.
+func (s *Handlers) Dashboard(c echo.Context) error {
+	p, err := s.open(c, "Peer review dashboard")
+	if err != nil {
+		return err
+	}
+	if err := requireStaff(p, "open the peer review's dashboard"); err != nil {
+		return err
+	}
+	d, err := s.dashboard(c, p)
+	if err != nil {
+		return err
+	}
+	d.Notice = notices[c.QueryParam("done")]
+	return s.RenderPage(c, http.StatusOK, dashboardView(d))
+}
+
+var notices = map[string]string{
+	"filled": "Every submission now has its reviewers.", "released": "Results are released: learners read their feedback, and the gradebook has their grades.",
+	"withdrawn": "Results are withdrawn: learners no longer see them.", "reminded": "The learners who are behind were reminded.",
+	"overridden": "The grade is kept.", "assigned": "The review is assigned.", "removed": "The review is removed.",
+	"resolved": "The flag is answered.", "example": "The example is kept.",
+}
+
+// staffAction runs an action of the dashboard and goes back to it.
+func (s *Handlers) staffAction(c echo.Context, what string, act func(p page) (string, error)) error {
+	p, err := s.open(c, "Peer review dashboard")
+	if err != nil {
+		return err
+	}
+	if err := requireStaff(p, what); err != nil {
+		return err
+	}
+	back, err := act(p)
+	if err != nil {
+		return err
+	}
+	return s.seeOther(c, p, back)
+}
+
+// Fill is POST /a/:link/review/fill: allocate the rest now.
+func (s *Handlers) Fill(c echo.Context) error {
+	return s.staffAction(c, "allocate reviews", func(p page) (string, error) {
+		_, err := s.Reviews.Fill(c.Request().Context(), p.V, p.O)
+		return "/review/dashboard?done=filled", err
+	})
+}
+
+// Release is POST /a/:link/review/release (withdraw=1 takes results back).
+func (s *Handlers) Release(c echo.Context) error {
+	return s.staffAction(c, "release results", func(p page) (string, error) {
+		if c.FormValue("withdraw") == "1" {
+			return "/review/dashboard?done=withdrawn", s.Reviews.Unrelease(c.Request().Context(), p.V, p.O)
+		}
+		return "/review/dashboard?done=released", s.Reviews.Release(c.Request().Context(), p.V, p.O)
+	})
+}
+
+// Override is POST /a/:link/review/u/:user/override.
+func (s *Handlers) Override(c echo.Context) error {
+	return s.staffAction(c, "set a grade", func(p page) (string, error) {
+		fraction := -1.0
+		if c.FormValue("clear") != "1" {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(c.FormValue("percent")), "%"), 64)
+			if err != nil {
+				return "", roundtable.Errorf(roundtable.EINVALID, "Give the grade as a percentage between 0 and 100.")
+			}
+			fraction = v / 100
+		}
+		err := s.Reviews.Override(c.Request().Context(), p.V, p.O, c.Param("user"), fraction, c.FormValue("note"))
+		return "/review/u/" + c.Param("user") + "?done=overridden", err
+	})
+}
+
+// Assign is POST /a/:link/review/u/:user/assign: a reviewer by hand.
+func (s *Handlers) Assign(c echo.Context) error {
+	return s.staffAction(c, "assign reviews", func(p page) (string, error) {
+		err := s.Reviews.Assign(c.Request().Context(), p.V, p.O, c.Param("user"), c.FormValue("reviewer"))
+		return "/review/u/" + c.Param("user") + "?done=assigned", err
+	})
+}
+
+// RemoveReview is POST /a/:link/review/r/:review/remove.
+func (s *Handlers) RemoveReview(c echo.Context) error {
+	return s.staffAction(c, "remove reviews", func(p page) (string, error) {
+		back := "/review/dashboard?done=removed"
+		if u := c.FormValue("back"); u != "" {
+			back = "/review/u/" + u + "?done=removed"
+		}
+		return back, s.Reviews.RemoveReview(c.Request().Context(), p.V, p.O, c.Param("review"))
+	})
+}
+
+// Resolve is POST /a/:link/review/r/:review/resolve: staff answer a flag.
+func (s *Handlers) Resolve(c echo.Context) error {
+	return s.staffAction(c, "answer flags", func(p page) (string, error) {
+		return "/review/dashboard?done=resolved", s.Reviews.ResolveFlag(c.Request().Context(), p.V, c.Param("review"), c.FormValue("resolution"))
+	})
+}
+
+// ExportCSV is GET /a/:link/review/export.csv: a line per learner, every
+// cell safe from spreadsheet formulas.
+func (s *Handlers) ExportCSV(c echo.Context) error {
+	p, err := s.open(c, "")
+	if err != nil {
+		return err
+	}
+	if err := requireStaff(p, "export the peer review"); err != nil {
+		return err
+	}
+	d, err := s.dashboard(c, p)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="peer-review.csv"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"Learner", "Submitted", "Late", "Reviews done", "Reviews assigned", "Grade", "Overridden", "Reviewer weight", "How the grade was computed"})
+	rows := append([]learnerRow(nil), d.Rows...)
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	for _, r := range rows {
+		_ = w.Write([]string{safeCell(r.Name), yesNo(r.Submitted), yesNo(r.Late), strconv.Itoa(r.Done), strconv.Itoa(r.Assigned),
+			safeCell(r.Grade), yesNo(r.Overridden), r.Weight, safeCell(r.Explanation)})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// safeCell keeps a spreadsheet from reading a cell as a formula.
+func safeCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// Remind is POST /a/:link/review/remind: every learner who is behind gets
+// a notification naming what they owe.
+func (s *Handlers) Remind(c echo.Context) error {
+	return s.staffAction(c, "remind learners", func(p page) (string, error) {
+		ctx := c.Request().Context()
+		members, err := s.Reviews.Members(ctx, p.V)
+		if err != nil {
+			return "", err
+		}
+		_, err = s.Reviews.Remind(ctx, p.V, p.O, kit.SpaceIDOf(c), members)
+		return "/review/dashboard?done=reminded", err
+	})
+}
