@@ -41,7 +41,9 @@ func (s *Store) Members(ctx context.Context, v Viewer) ([]Member, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name || (out[i].Name == out[j].Name && out[i].UserID < out[j].UserID) })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Name < out[j].Name || (out[i].Name == out[j].Name && out[i].UserID < out[j].UserID)
+	})
 	return out, nil
 }
 
