@@ -333,7 +333,7 @@ func (s *Store) attachFiles(tx *gorm.DB, v Viewer, sub Submission, in WorkInput)
 		if err != nil {
 			return fmt.Errorf("keep file: %w", err)
 		}
-		if err := tx.Exec(`INSERT INTO pr_files (org_id, id, link_id, uploader_id, submission_id, version, position, blob_key, content_type, size, name, created_at)
+		if err := tx.Exec(`INSERT INTO pr_files (org_id, id, link_id, uploader_id, submission_id, version, seq, blob_key, content_type, size, name, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.OrgID, store.NewID(), v.LinkID, v.UserID, sub.ID, sub.Version, pos,
 			f.BlobKey, f.ContentType, f.Size, f.Name, sub.UpdatedAt).Error; err != nil {
 			return fmt.Errorf("keep file: %w", err)
@@ -341,7 +341,7 @@ func (s *Store) attachFiles(tx *gorm.DB, v Viewer, sub Submission, in WorkInput)
 		pos++
 	}
 	for _, id := range in.NewFiles {
-		res := tx.Exec(`UPDATE pr_files SET submission_id = ?, version = ?, position = ? WHERE org_id = ? AND id = ? AND link_id = ?
+		res := tx.Exec(`UPDATE pr_files SET submission_id = ?, version = ?, seq = ? WHERE org_id = ? AND id = ? AND link_id = ?
 			AND uploader_id = ? AND submission_id = ''`, sub.ID, sub.Version, pos, v.OrgID, id, v.LinkID, v.UserID)
 		if res.Error != nil {
 			return fmt.Errorf("attach file: %w", res.Error)
@@ -415,7 +415,7 @@ func (s *Store) WorkOf(ctx context.Context, orgID, submissionID string, version 
 		return w, fmt.Errorf("read version: %w", err)
 	}
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT id, name, content_type, blob_key, size FROM pr_files
-		WHERE org_id = ? AND submission_id = ? AND version = ? ORDER BY position`), orgID, submissionID, version)
+		WHERE org_id = ? AND submission_id = ? AND version = ? ORDER BY seq`), orgID, submissionID, version)
 	if err != nil {
 		return w, fmt.Errorf("read files: %w", err)
 	}

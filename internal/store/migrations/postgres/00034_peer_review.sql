@@ -41,7 +41,7 @@ CREATE TABLE pr_files (
     uploader_id   TEXT NOT NULL,
     submission_id TEXT NOT NULL DEFAULT '',
     version       INTEGER NOT NULL DEFAULT 0,
-    position      INTEGER NOT NULL DEFAULT 0,
+    seq      INTEGER NOT NULL DEFAULT 0,
     blob_key      TEXT NOT NULL,
     content_type  TEXT NOT NULL,
     size          BIGINT NOT NULL,
@@ -49,7 +49,7 @@ CREATE TABLE pr_files (
     created_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (org_id, id)
 );
-CREATE INDEX pr_files_version ON pr_files (org_id, submission_id, version, position);
+CREATE INDEX pr_files_version ON pr_files (org_id, submission_id, version, seq);
 CREATE INDEX pr_files_uploader ON pr_files (org_id, uploader_id, created_at);
 
 -- One review: a submission given to a reviewer (why, when, by whom), the
