@@ -89,16 +89,23 @@ func (p *Pool) Withdraw(author string) (Change, error) {
 		}
 		return ReasonReplaced
 	})
-	m := &p.members[x]
-	for len(m.in) > 0 {
-		p.unlink(x, m.in[len(m.in)-1].reviewer)
+	// Canonical order, so that the Change does not depend on how the pool
+	// was built.
+	var revs []int
+	for _, e := range p.members[x].in {
+		revs = append(revs, e.reviewer)
 	}
-	for _, a := range slices.Clone(m.out) {
+	slices.SortFunc(revs, p.cmpMembers)
+	for _, r := range revs {
+		p.unlink(x, r)
+	}
+	authors := slices.SortedFunc(slices.Values(p.members[x].out), p.cmpMembers)
+	for _, a := range authors {
 		if !p.edge(a, x).started {
 			p.unlink(a, x)
 		}
 	}
-	m.class = gone
+	p.members[x].class = gone
 	p.eligible--
 	return p.end(true), nil
 }
