@@ -57,7 +57,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 )
 
@@ -108,6 +107,14 @@ type edge struct {
 	reviewer int
 	reason   string
 	started  bool
+	op       int // the operation that made it, to net out moves made within one
+	at       int // its index in that operation's list of additions
+}
+
+// made is an assignment made by the current operation; dead once unmade.
+type made struct {
+	a, r int
+	dead bool
 }
 
 type member struct {
@@ -127,14 +134,16 @@ type Pool struct {
 	members  []member
 	index    map[string]int
 	seqs     [2]int // next seq for submitters and extras
+	seedHash uint64 // FNV-1a state after the seed and a NUL
 	eligible int
 
 	// per operation
-	change  *Change
-	added   map[[2]int]int // pair -> index in change.Added
-	blocked [2]int         // a pair the current operation must not make; -1 if none
-	actor   int
-	reason  func(a, r int, moved bool) string
+	recording bool
+	op        int // counts operations
+	removed   []Assignment
+	made      []made
+	blocked   [2]int // a pair the current operation must not make; -1 if none
+	reason    func(a, r int, moved bool) string
 }
 
 // New returns an empty pool wanting k reviewers per submission; seed
@@ -143,7 +152,8 @@ func New(k int, seed string) *Pool {
 	if k < 0 {
 		k = 0
 	}
-	return &Pool{k: k, seed: seed, index: map[string]int{}, blocked: [2]int{-1, -1}, actor: -1}
+	return &Pool{k: k, seed: seed, seedHash: fnv1a(fnv1a(fnvOffset, seed), "\x00"),
+		index: map[string]int{}, blocked: [2]int{-1, -1}}
 }
 
 // Restore rebuilds a pool from stored state: submitters in order of arrival
@@ -155,6 +165,7 @@ func New(k int, seed string) *Pool {
 func Restore(k int, seed string, submitters, extraReviewers []string, existing []Assignment) (*Pool, error) {
 	p := New(k, seed)
 	p.members = make([]member, 0, len(submitters)+len(extraReviewers))
+	p.index = make(map[string]int, len(submitters)+len(extraReviewers))
 	for _, id := range submitters {
 		if id == "" {
 			return nil, fmt.Errorf("%w: empty submitter id", ErrUnknown)
@@ -204,11 +215,7 @@ func (p *Pool) member(id string) int {
 	if i, ok := p.index[id]; ok {
 		return i
 	}
-	h := fnv.New64a()
-	h.Write([]byte(p.seed))
-	h.Write([]byte{0})
-	h.Write([]byte(id))
-	p.members = append(p.members, member{id: id, class: gone, base: h.Sum64()})
+	p.members = append(p.members, member{id: id, class: gone, base: fnv1a(p.seedHash, id)})
 	p.index[id] = len(p.members) - 1
 	return len(p.members) - 1
 }
@@ -251,6 +258,20 @@ func (p *Pool) cmpMembers(i, j int) int {
 	}
 }
 
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnv1a continues an FNV-1a 64 hash h over s, without allocating.
+func fnv1a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
 // tie is the seeded hash that orders reviewers of equal load.
 func (p *Pool) tie(r int) uint64 {
 	x := p.members[r].base ^ uint64(len(p.members[r].out))*0x9e3779b97f4a7c15
@@ -290,13 +311,20 @@ func (p *Pool) canReview(a, r int) bool {
 }
 
 func (p *Pool) link(a, r int, reason string, started bool) {
-	p.members[a].in = append(p.members[a].in, edge{r, reason, started})
-	p.members[r].out = append(p.members[r].out, a)
-	if p.change != nil {
-		as := p.assignment(a, edge{r, reason, started})
-		p.added[[2]int{a, r}] = len(p.change.Added)
-		p.change.Added = append(p.change.Added, as)
+	e := edge{reviewer: r, reason: reason, started: started}
+	if p.recording {
+		e.op, e.at = p.op, len(p.made)
+		p.made = append(p.made, made{a: a, r: r})
 	}
+	ma, mr := &p.members[a], &p.members[r]
+	if ma.in == nil {
+		ma.in = make([]edge, 0, max(p.k, 1)) // most submissions end with k
+	}
+	if mr.out == nil {
+		mr.out = make([]int, 0, max(p.k+1, 2)) // most loads end at k or k+1
+	}
+	ma.in = append(ma.in, e)
+	mr.out = append(mr.out, a)
 }
 
 func (p *Pool) unlink(a, r int) edge {
@@ -305,14 +333,12 @@ func (p *Pool) unlink(a, r int) edge {
 	e := ma.in[i]
 	ma.in = slices.Delete(ma.in, i, i+1)
 	mr.out = slices.Delete(mr.out, slices.Index(mr.out, a), slices.Index(mr.out, a)+1)
-	if p.change != nil {
-		key := [2]int{a, r}
-		if j, ok := p.added[key]; ok {
+	if p.recording {
+		if e.op == p.op {
 			// Made and unmade in one operation: the caller never sees it.
-			p.change.Added[j].Reason = "" // mark; compacted in end
-			delete(p.added, key)
+			p.made[e.at].dead = true
 		} else {
-			p.change.Removed = append(p.change.Removed, p.assignment(a, e))
+			p.removed = append(p.removed, p.assignment(a, e))
 		}
 	}
 	return e
@@ -323,10 +349,10 @@ func (p *Pool) assignment(a int, e edge) Assignment {
 }
 
 // begin starts recording an operation's changes.
-func (p *Pool) begin(actor int, reason func(a, r int, moved bool) string) {
-	p.change = &Change{}
-	p.added = map[[2]int]int{}
-	p.actor = actor
+func (p *Pool) begin(reason func(a, r int, moved bool) string) {
+	p.op++
+	p.recording = true
+	p.removed, p.made = nil, p.made[:0]
 	p.reason = reason
 }
 
@@ -336,9 +362,22 @@ func (p *Pool) end(settle bool) Change {
 		p.complete()
 		p.rebalance()
 	}
-	c := *p.change
-	c.Added = slices.DeleteFunc(c.Added, func(a Assignment) bool { return a.Reason == "" })
-	p.change, p.added, p.actor, p.reason = nil, nil, -1, nil
+	c := Change{Removed: p.removed}
+	n := 0
+	for _, m := range p.made {
+		if !m.dead {
+			n++
+		}
+	}
+	if n > 0 {
+		c.Added = make([]Assignment, 0, n)
+	}
+	for _, m := range p.made {
+		if !m.dead {
+			c.Added = append(c.Added, p.assignment(m.a, p.edge(m.a, m.r)))
+		}
+	}
+	p.recording, p.removed, p.reason = false, nil, nil
 	p.blocked = [2]int{-1, -1}
 	return c
 }
@@ -375,16 +414,16 @@ func (p *Pool) complete() {
 		}
 		return p.cmpMembers(x.a, y.a)
 	})
-	h := reviewerHeap{p: p}
+	h := reviewerHeap{p: p, keys: make([]key, 0, p.eligible)}
 	for r := range p.members {
 		if p.isEligible(r) {
-			h.items = append(h.items, r)
+			h.keys = append(h.keys, h.keyOf(r))
 		}
 	}
 	h.init()
 	var aside []int
 	for _, nd := range needs {
-		for n := nd.n; n > 0 && len(h.items) > 0; {
+		for n := nd.n; n > 0 && len(h.keys) > 0; {
 			r := h.pop()
 			if !p.canReview(nd.a, r) {
 				aside = append(aside, r)
@@ -404,9 +443,8 @@ func (p *Pool) complete() {
 // reviewerHeap is a binary min-heap of reviewers by lessKey. Keys change
 // only while a reviewer is out of the heap.
 type reviewerHeap struct {
-	p     *Pool
-	items []int
-	keys  []key
+	p    *Pool
+	keys []key
 }
 
 type key struct {
@@ -431,17 +469,12 @@ func (h *reviewerHeap) keyOf(r int) key {
 }
 
 func (h *reviewerHeap) init() {
-	h.keys = make([]key, len(h.items))
-	for i, r := range h.items {
-		h.keys[i] = h.keyOf(r)
-	}
 	for i := len(h.keys)/2 - 1; i >= 0; i-- {
 		h.down(i)
 	}
 }
 
 func (h *reviewerHeap) push(r int) {
-	h.items = append(h.items, r)
 	h.keys = append(h.keys, h.keyOf(r))
 	h.up(len(h.keys) - 1)
 }
@@ -451,7 +484,6 @@ func (h *reviewerHeap) pop() int {
 	n := len(h.keys) - 1
 	h.keys[0] = h.keys[n]
 	h.keys = h.keys[:n]
-	h.items = h.items[:n]
 	if n > 0 {
 		h.down(0)
 	}

@@ -24,7 +24,7 @@ func (p *Pool) Add(author string) (Change, error) {
 		p.members[x].class = gone
 	}
 	p.join(x, submitter)
-	p.begin(x, func(a, r int, moved bool) string {
+	p.begin(func(a, r int, moved bool) string {
 		switch {
 		case r == x:
 			return ReasonSubmitted
@@ -49,7 +49,7 @@ func (p *Pool) AddReviewer(id string) (Change, error) {
 		return Change{}, fmt.Errorf("%w: %q may review already", ErrDuplicate, id)
 	}
 	p.join(x, extra)
-	p.begin(x, func(a, r int, moved bool) string {
+	p.begin(func(a, r int, moved bool) string {
 		switch {
 		case r == x:
 			return ReasonExtraReviewer
@@ -65,7 +65,7 @@ func (p *Pool) AddReviewer(id string) (Change, error) {
 // target, min(k, eligible reviewers - 1) plus kept started reviews, and loads
 // are evened out as far as not-started assignments allow.
 func (p *Pool) Fill() Change {
-	p.begin(-1, func(a, r int, moved bool) string {
+	p.begin(func(a, r int, moved bool) string {
 		if moved {
 			return ReasonRebalanced
 		}
@@ -83,7 +83,7 @@ func (p *Pool) Withdraw(author string) (Change, error) {
 	if !ok || p.members[x].class != submitter {
 		return Change{}, fmt.Errorf("%w: %q is not a submitter", ErrUnknown, author)
 	}
-	p.begin(x, func(a, r int, moved bool) string {
+	p.begin(func(a, r int, moved bool) string {
 		if moved {
 			return ReasonRebalanced
 		}
@@ -122,7 +122,7 @@ func (p *Pool) Remove(author, reviewer string) (Change, error) {
 	if !p.has(a, r) {
 		return Change{}, fmt.Errorf("%w: %q does not review %q", ErrUnknown, reviewer, author)
 	}
-	p.begin(-1, func(a, r int, moved bool) string {
+	p.begin(func(a, r int, moved bool) string {
 		if moved {
 			return ReasonRebalanced
 		}
@@ -149,7 +149,7 @@ func (p *Pool) Assign(author, reviewer, reason string) (Assignment, error) {
 		reason = ReasonStaff
 	}
 	p.link(a, r, reason, false)
-	return p.assignment(a, edge{r, reason, false}), nil
+	return p.assignment(a, edge{reviewer: r, reason: reason}), nil
 }
 
 // Reassign is a staff move of one assignment, started or not, from one
@@ -171,7 +171,7 @@ func (p *Pool) Reassign(author, from, to string) (removed, added Assignment, err
 	}
 	removed = p.assignment(a, p.unlink(a, f))
 	p.link(a, t, ReasonStaff, false)
-	return removed, p.assignment(a, edge{t, ReasonStaff, false}), nil
+	return removed, p.assignment(a, edge{reviewer: t, reason: ReasonStaff}), nil
 }
 
 // Start marks an assignment started: from now on no rebalancing moves it.
