@@ -2,7 +2,7 @@
 // It is pure and deterministic: no database, no I/O, no clock, no global
 // state. The caller stores the state (submitters, extra reviewers,
 // assignments), rebuilds a Pool with Restore before each operation, and
-// applies the returned Change (Removed first, then Added).
+// applies the returned Change.
 //
 // # Algorithm
 //
@@ -80,8 +80,10 @@ type Assignment struct {
 	Started  bool // the reviewer has begun; never moved by rebalancing
 }
 
-// A Change is what an operation did. Apply Removed before Added: a pair may
-// be removed and made again in one operation.
+// A Change is what an operation did, net: an assignment made and then
+// moved within the operation shows only where it ended, and one moved away
+// and back does not show at all, so Removed and Added never name the same
+// pair.
 type Change struct {
 	Removed []Assignment
 	Added   []Assignment
@@ -117,6 +119,14 @@ type made struct {
 	dead bool
 }
 
+// unmade is an assignment the current operation removed; dead once made
+// again (a chain of moves may hand it back).
+type unmade struct {
+	a    int
+	e    edge
+	dead bool
+}
+
 type member struct {
 	id    string
 	class class
@@ -140,9 +150,10 @@ type Pool struct {
 	// per operation
 	recording bool
 	op        int // counts operations
-	removed   []Assignment
 	made      []made
-	blocked   [2]int // a pair the current operation must not make; -1 if none
+	unmade    []unmade       // assignments the current operation removed
+	unmadeAt  map[[2]int]int // their index in unmade, made lazily
+	blocked   [2]int         // a pair the current operation must not make; -1 if none
 	reason    func(a, r int, moved bool) string
 }
 
@@ -312,7 +323,12 @@ func (p *Pool) canReview(a, r int) bool {
 
 func (p *Pool) link(a, r int, reason string, started bool) {
 	e := edge{reviewer: r, reason: reason, started: started}
-	if p.recording {
+	if i, ok := p.unmadeAt[[2]int{a, r}]; ok && p.recording {
+		// Removed and made again in one operation: the stored row stays.
+		e = p.unmade[i].e
+		p.unmade[i].dead = true
+		delete(p.unmadeAt, [2]int{a, r})
+	} else if p.recording {
 		e.op, e.at = p.op, len(p.made)
 		p.made = append(p.made, made{a: a, r: r})
 	}
@@ -338,7 +354,11 @@ func (p *Pool) unlink(a, r int) edge {
 			// Made and unmade in one operation: the caller never sees it.
 			p.made[e.at].dead = true
 		} else {
-			p.removed = append(p.removed, p.assignment(a, e))
+			if p.unmadeAt == nil {
+				p.unmadeAt = map[[2]int]int{}
+			}
+			p.unmadeAt[[2]int{a, r}] = len(p.unmade)
+			p.unmade = append(p.unmade, unmade{a: a, e: e})
 		}
 	}
 	return e
@@ -352,7 +372,7 @@ func (p *Pool) assignment(a int, e edge) Assignment {
 func (p *Pool) begin(reason func(a, r int, moved bool) string) {
 	p.op++
 	p.recording = true
-	p.removed, p.made = nil, p.made[:0]
+	p.made, p.unmade, p.unmadeAt = p.made[:0], p.unmade[:0], nil
 	p.reason = reason
 }
 
@@ -362,7 +382,12 @@ func (p *Pool) end(settle bool) Change {
 		p.complete()
 		p.rebalance()
 	}
-	c := Change{Removed: p.removed}
+	var c Change
+	for _, u := range p.unmade {
+		if !u.dead {
+			c.Removed = append(c.Removed, p.assignment(u.a, u.e))
+		}
+	}
 	n := 0
 	for _, m := range p.made {
 		if !m.dead {
@@ -377,7 +402,7 @@ func (p *Pool) end(settle bool) Change {
 			c.Added = append(c.Added, p.assignment(m.a, p.edge(m.a, m.r)))
 		}
 	}
-	p.recording, p.removed, p.reason = false, nil, nil
+	p.recording, p.reason = false, nil
 	p.blocked = [2]int{-1, -1}
 	return c
 }
@@ -539,15 +564,23 @@ func (p *Pool) loadRange() (lo, hi int, ok bool) {
 // rebalance moves not-started assignments along chains until loads differ
 // by at most one, or no chain exists.
 func (p *Pool) rebalance() {
+	var order []int // canonical, whatever the loads: sorted once
+	for r := range p.members {
+		if p.isEligible(r) {
+			order = append(order, r)
+		}
+	}
+	slices.SortFunc(order, p.cmpMembers)
 	for {
 		lo, hi, ok := p.loadRange()
 		if !ok || hi-lo <= 1 {
 			return
 		}
 		load := func(r int) int { return len(p.members[r].out) }
-		path := p.chain(func(r int) bool { return load(r) == hi }, func(r int) bool { return load(r) <= hi-2 })
+		// First lower the greatest load, then raise the least.
+		path := p.chain(order, func(r int) bool { return load(r) == hi }, func(r int) bool { return load(r) <= hi-2 })
 		if path == nil {
-			path = p.chain(func(r int) bool { return load(r) >= lo+2 }, func(r int) bool { return load(r) == lo })
+			path = p.chain(order, func(r int) bool { return load(r) >= lo+2 }, func(r int) bool { return load(r) == lo })
 		}
 		if path == nil {
 			return
@@ -562,19 +595,21 @@ func (p *Pool) rebalance() {
 type step struct{ a, from, to int }
 
 // chain finds, breadth first, a shortest chain of moves from a source
-// reviewer to a target reviewer; nil if none.
-func (p *Pool) chain(source, target func(int) bool) []step {
-	var order, targets []int
-	for r := range p.members {
-		if p.isEligible(r) {
-			order = append(order, r)
-			if target(r) {
-				targets = append(targets, r)
-			}
+// reviewer to a target reviewer; nil if none. order is the eligible
+// reviewers in canonical order. The search is exhaustive: if any allocation
+// that moves only not-started assignments gives a source fewer and a target
+// more, a chain exists (the difference of the two allocations decomposes
+// into such chains).
+func (p *Pool) chain(order []int, source, target func(int) bool) []step {
+	var targets []int
+	for _, r := range order {
+		if target(r) {
+			targets = append(targets, r)
 		}
 	}
-	slices.SortFunc(order, p.cmpMembers)
-	slices.SortFunc(targets, p.cmpMembers)
+	if len(targets) == 0 {
+		return nil
+	}
 	type via struct {
 		from, a int
 		seen    bool

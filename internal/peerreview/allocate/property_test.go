@@ -1,6 +1,7 @@
 package allocate
 
 import (
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -35,6 +36,11 @@ func newSim(t testing.TB, choose func(int) int, k, n int, pinning bool) *sim {
 }
 
 func (s *sim) apply(c Change) {
+	for _, a := range c.Added {
+		if slices.ContainsFunc(c.Removed, func(r Assignment) bool { return r.Author == a.Author && r.Reviewer == a.Reviewer }) {
+			s.t.Fatalf("step %d: %s/%s both removed and added", s.steps, a.Author, a.Reviewer)
+		}
+	}
 	for _, a := range c.Removed {
 		key := [2]string{a.Author, a.Reviewer}
 		if _, ok := s.stored[key]; !ok {
@@ -188,10 +194,12 @@ func (s *sim) verify(o op, as []Assignment) {
 	}
 }
 
+var propertyRuns = flag.Int("allocate.runs", 90, "random runs of TestProperties")
+
 func TestProperties(t *testing.T) {
-	runs := 90
+	runs := *propertyRuns
 	if testing.Short() {
-		runs = 30
+		runs = min(runs, 30)
 	}
 	for run := range runs {
 		rng := rand.New(rand.NewPCG(uint64(run), 14))
