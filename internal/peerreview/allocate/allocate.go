@@ -2,7 +2,7 @@
 // It is pure and deterministic: no database, no I/O, no clock, no global
 // state. The caller stores the state (submitters, extra reviewers,
 // assignments), rebuilds a Pool with Restore before each operation, and
-// applies the returned Change.
+// stores the Change the operation returns.
 //
 // # Algorithm
 //
@@ -10,47 +10,62 @@
 // min(k, E-1+R), where E is the number of eligible reviewers (submitters who
 // have not withdrawn, plus extra reviewers allowed by the instructor) and R
 // the number of its reviewers who are no longer eligible but whose review is
-// kept because it had started (see Withdraw). Every operation runs the same
-// two steps:
+// kept because it had started (see Withdraw). Every automatic operation
+// (Add, AddReviewer, Withdraw, Remove, Fill) runs the same two steps:
 //
 //  1. Complete: each submission below its target, fewest reviewers first and
 //     then in order of arrival, is given to the eligible reviewers with the
 //     smallest key, skipping its author and its present reviewers. The key is
-//     (load, tie), where load is the reviewer's number of active assignments
-//     and tie is a 64-bit hash of (seed, reviewer id, load): FNV-1a of seed
-//     and id, mixed with the load. Among equal loads the winner is therefore
-//     pseudo-random, changes from one load level to the next, and owes nothing
-//     to the order of arrival, so early submitters are not favoured. A heap
-//     on the key makes this O(m log n) for m new assignments.
+//     (load, tie, canonical order): load is the reviewer's number of active
+//     assignments ("the fewest assignments given"); tie is FNV-1a of the
+//     seed and the reviewer's id, mixed with the load by a splitmix64
+//     finaliser. Among equal loads the winner is therefore pseudo-random,
+//     changes from one load level to the next, and owes nothing to the order
+//     of arrival, so early submitters are not favoured. The tie does not
+//     depend on the submission, so that one heap serves a whole Fill:
+//     O(m log n) for m new assignments among n reviewers.
 //  2. Rebalance: while the loads of eligible reviewers differ by two or more,
-//     a breadth-first search looks for a chain r0 → r1 → … → rm where each
-//     ri hands one of its not-started assignments to ri+1 (who must not be its
-//     author nor already review it); r0 is among the most loaded, rm has at
-//     least two fewer. Applying the chain lowers the sum of squared loads, so
-//     the loop ends. Started assignments are never moved.
+//     a breadth-first search looks for a chain r0 → r1 → … → rm in which each
+//     ri hands one of its movable assignments to ri+1 (not its author, not
+//     already reviewing it): first from a most-loaded reviewer to one with at
+//     least two fewer, else from any reviewer to a least-loaded one with at
+//     least two fewer. Each chain lowers the sum of squared loads, so the
+//     loop ends. Movable means not started and not made by hand by staff.
 //
-// A new submitter X in a cohort where every submission is complete thus first
-// gives its submission to the k least-loaded reviewers and then takes k
-// not-started reviews over from the most loaded ones: every load and every
-// count stay as they were, and X has k of each. Early submitters start at
-// once; late submitters still get k reviews.
+// A new submitter X in a cohort where every submission is complete thus
+// gives its submission to the k least-loaded reviewers, then takes k
+// not-started reviews over from the most loaded, who are those k: every
+// other load and count stays as it was, and X has k of each. Early
+// submitters start at once; late submitters, even after a Fill, still get k
+// reviews.
 //
 // # Invariants
 //
-// Check verifies, after any Add, AddReviewer, Withdraw or Fill on a pool that
-// staff have not touched by hand: (1) no self-review; (2) no pair twice;
-// (3) every submission has exactly its target number of reviewers, never
-// more than k; (4) loads of eligible reviewers differ by at most one; (5)
-// every reviewer is eligible, or kept a started review after withdrawing.
-// Point (4) needs a free hand with not-started assignments: when started
-// assignments pin the loads, or a Remove found no replacement, the pool does
-// what it can and CheckDuring (all but (4)) is what holds. Assign and
-// Reassign are staff decisions: they may exceed k and unbalance loads, and
-// only CheckStaff ((1), (2), (5)) holds after them. Determinism (6) holds
-// because every choice is ordered by load, the seeded hash and then a
-// canonical order (submitters by arrival, extra reviewers by when they were
-// allowed, withdrawn reviewers by id) — never by map iteration or by the
-// order in which assignments were restored.
+// Check verifies (1) no self-review; (2) no pair twice; (3) every
+// submission has exactly its target number of reviewers, so never more
+// than k; (4) loads of eligible reviewers differ by at most one; (5) every
+// reviewer is eligible, or kept a started review after withdrawing.
+//
+// After every automatic operation (1), (2), (3) and (5) hold — CheckDuring —
+// except that staff can break (3) by hand (Assign beyond k, or a Remove
+// whose only possible replacement was the removed reviewer; the next
+// automatic operation completes the latter). As for (4), the search is
+// exhaustive: two allocations that differ only in movable assignments
+// differ by such chains, so when none is left the greatest load is the
+// least possible and the least load the greatest possible, given the pinned
+// assignments and each submission's count (a brute-force test checks this
+// on small pools). Hence max−min ≤ 1 holds after Add, as after Fill,
+// whenever any allocation achieves it; when nothing is pinned it has held
+// after every step of every random run of the property tests, so Check
+// holds. Only reviews that started or staff made can leave it above one.
+// Assign and Reassign are staff decisions and do not rebalance: after them
+// only CheckStaff ((1), (2), (5)) is guaranteed.
+//
+// Determinism (6) holds because every choice is ordered by load, the
+// seeded hash and then a canonical order (submitters by arrival, extra
+// reviewers by when they were allowed, withdrawn reviewers by id) — never
+// by map iteration nor by the order in which assignments were restored, so
+// a restored pool does exactly what the live one would.
 package allocate
 
 import (
@@ -111,6 +126,21 @@ type edge struct {
 	started  bool
 	op       int // the operation that made it, to net out moves made within one
 	at       int // its index in that operation's list of additions
+}
+
+// pinned says whether rebalancing must leave the assignment where it is:
+// the reviewer has begun, or staff put it there by hand.
+func (e edge) pinned() bool { return e.started || ByHand(e.reason) }
+
+// ByHand says whether reason is one the pool never gives itself, i.e. the
+// assignment was made by staff (Assign, Reassign). Such assignments are
+// never moved by rebalancing, like started ones.
+func ByHand(reason string) bool {
+	switch reason {
+	case ReasonSubmitted, ReasonNewSubmission, ReasonFill, ReasonReplaced, ReasonRebalanced, ReasonExtraReviewer:
+		return false
+	}
+	return true
 }
 
 // made is an assignment made by the current operation; dead once unmade.
@@ -638,7 +668,7 @@ func (p *Pool) chain(order []int, source, target func(int) bool) []step {
 		queue = queue[1:]
 		authors = authors[:0]
 		for _, e := range p.members[r].out {
-			if !p.edge(e, r).started {
+			if !p.edge(e, r).pinned() {
 				authors = append(authors, e)
 			}
 		}

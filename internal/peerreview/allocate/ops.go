@@ -135,9 +135,13 @@ func (p *Pool) Remove(author, reviewer string) (Change, error) {
 
 // Assign is a staff assignment by hand, with reason (ReasonStaff if empty,
 // or e.g. ReasonReviewOneMore). It may exceed k and unbalance loads: staff
-// decide. It refuses self-review, duplicates, unknown authors and reviewers
-// who are not eligible.
+// decide, and no later rebalancing moves it. It refuses self-review,
+// duplicates, unknown authors, reviewers who are not eligible, and the
+// reasons the pool gives itself (see ByHand).
 func (p *Pool) Assign(author, reviewer, reason string) (Assignment, error) {
+	if reason != "" && !ByHand(reason) {
+		return Assignment{}, fmt.Errorf("allocate: reason %q is not one staff give by hand", reason)
+	}
 	a, r, err := p.pair(author, reviewer)
 	if err != nil {
 		return Assignment{}, err
@@ -153,7 +157,8 @@ func (p *Pool) Assign(author, reviewer, reason string) (Assignment, error) {
 }
 
 // Reassign is a staff move of one assignment, started or not, from one
-// reviewer to another (ReasonStaff). Like Assign, it may unbalance loads.
+// reviewer to another (ReasonStaff). Like Assign, it may unbalance loads,
+// and no later rebalancing moves the new assignment.
 func (p *Pool) Reassign(author, from, to string) (removed, added Assignment, err error) {
 	a, f, err := p.pair(author, from)
 	if err != nil {

@@ -25,14 +25,15 @@ type sim struct {
 	stored  map[[2]string]Assignment
 	overK   bool // staff assigned by hand: counts may exceed k
 	pinning bool // the run marks assignments started
+	byHand  bool // the run has staff assign and reassign by hand
 	steps   int
 	as      []Assignment // the pool's assignments before the next operation
 }
 
-func newSim(t testing.TB, choose func(int) int, k, n int, pinning bool) *sim {
+func newSim(t testing.TB, choose func(int) int, k, n int, pinning, byHand bool) *sim {
 	seed := fmt.Sprint("seed", choose(1000))
 	return &sim{t: t, choose: choose, p: New(k, seed), k: k, seed: seed, people: ids(n),
-		stored: map[[2]string]Assignment{}, pinning: pinning}
+		stored: map[[2]string]Assignment{}, pinning: pinning, byHand: byHand}
 }
 
 func (s *sim) apply(c Change) {
@@ -110,7 +111,7 @@ func (s *sim) pick() (op, bool) {
 			return p.Remove(a.Author, a.Reviewer)
 		}}, true
 	case c < 19:
-		if len(as) == 0 {
+		if !s.byHand || len(as) == 0 {
 			return op{}, false
 		}
 		a := as[s.choose(len(as))]
@@ -123,7 +124,7 @@ func (s *sim) pick() (op, bool) {
 			return Change{Removed: []Assignment{rm}, Added: []Assignment{add}}, nil
 		}}, true
 	default:
-		if len(subs) == 0 || s.choose(4) != 0 {
+		if !s.byHand || len(subs) == 0 || s.choose(4) != 0 {
 			return op{}, false
 		}
 		a, r := subs[s.choose(len(subs))], s.people[s.choose(len(s.people))]
@@ -187,9 +188,9 @@ func (s *sim) verify(o op, as []Assignment) {
 	if err := CheckDuring(s.p); err != nil {
 		s.t.Fatalf("step %d %s: %v", s.steps, o.name, err)
 	}
-	if !slices.ContainsFunc(as, func(a Assignment) bool { return a.Started }) {
+	if !slices.ContainsFunc(as, func(a Assignment) bool { return a.Started || ByHand(a.Reason) }) {
 		if err := Check(s.p); err != nil {
-			s.t.Fatalf("step %d %s (nothing started): %v", s.steps, o.name, err)
+			s.t.Fatalf("step %d %s (nothing pinned): %v", s.steps, o.name, err)
 		}
 	}
 }
@@ -208,8 +209,7 @@ func TestProperties(t *testing.T) {
 		if run%3 != 0 {
 			n = rng.IntN(30) // small cohorts are where the corners are
 		}
-		pinning := run%4 == 1
-		s := newSim(t, rng.IntN, k, n, pinning)
+		s := newSim(t, rng.IntN, k, n, run%4 == 1, run%4 == 2)
 		for range 2*n + 20 {
 			s.step()
 		}
@@ -239,7 +239,7 @@ func FuzzAllocate(f *testing.F) {
 		k := 1 + int(data[0])%5
 		n := int(data[1]) % 40
 		i = 2
-		s := newSim(t, choose, k, n, data[0]&0x80 != 0)
+		s := newSim(t, choose, k, n, data[0]&0x80 != 0, data[0]&0x40 != 0)
 		for i < len(data) && s.steps < 200 {
 			s.step()
 		}
