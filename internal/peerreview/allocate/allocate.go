@@ -134,7 +134,8 @@ func (e edge) pinned() bool { return e.started || ByHand(e.reason) }
 
 // ByHand says whether reason is one the pool never gives itself, i.e. the
 // assignment was made by staff (Assign, Reassign). Such assignments are
-// never moved by rebalancing, like started ones.
+// never moved by rebalancing, like started ones. An unknown reason, even
+// empty, counts as by hand: what the pool did not make, it does not move.
 func ByHand(reason string) bool {
 	switch reason {
 	case ReasonSubmitted, ReasonNewSubmission, ReasonFill, ReasonReplaced, ReasonRebalanced, ReasonExtraReviewer:
@@ -170,7 +171,6 @@ type member struct {
 // for concurrent use.
 type Pool struct {
 	k        int
-	seed     string
 	members  []member
 	index    map[string]int
 	seqs     [2]int // next seq for submitters and extras
@@ -193,14 +193,16 @@ func New(k int, seed string) *Pool {
 	if k < 0 {
 		k = 0
 	}
-	return &Pool{k: k, seed: seed, seedHash: fnv1a(fnv1a(fnvOffset, seed), "\x00"),
+	return &Pool{k: k, seedHash: fnv1a(fnv1a(fnvOffset, seed), "\x00"),
 		index: map[string]int{}, blocked: [2]int{-1, -1}}
 }
 
 // Restore rebuilds a pool from stored state: submitters in order of arrival
 // (without those who withdrew), extra reviewers in the order they were
 // allowed, and the active assignments. A reviewer who is neither may appear
-// only on started assignments (kept after a withdrawal). Restore refuses
+// only on started assignments (kept after a withdrawal). If k is lower than
+// when the assignments were made, none is taken away: Check then reports
+// the submissions above k. Restore refuses
 // state that breaks invariants (1) or (2), or names an unknown author,
 // rather than mending it silently.
 func Restore(k int, seed string, submitters, extraReviewers []string, existing []Assignment) (*Pool, error) {
@@ -616,8 +618,10 @@ func (p *Pool) rebalance() {
 			return
 		}
 		for _, st := range path {
-			p.unlink(st.a, st.from)
-			p.link(st.a, st.to, p.reason(st.a, st.to, true), false)
+			// Moving what this operation made is, for the caller, making it
+			// elsewhere: it keeps the operation's own reason.
+			e := p.unlink(st.a, st.from)
+			p.link(st.a, st.to, p.reason(st.a, st.to, e.op != p.op), false)
 		}
 	}
 }

@@ -300,3 +300,84 @@ func TestDeterministic(t *testing.T) {
 		t.Error("seed changes nothing")
 	}
 }
+
+// Allocation only at the end (no dynamic Adds recorded), then a latecomer.
+func TestStaticFillThenLateSubmitter(t *testing.T) {
+	p, err := Restore(3, "s", ids(12), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := p.Fill()
+	if len(ch.Added) != 36 || len(ch.Removed) != 0 {
+		t.Fatalf("Fill: %d added, %d removed", len(ch.Added), len(ch.Removed))
+	}
+	for _, a := range ch.Added {
+		if a.Reason != ReasonFill {
+			t.Errorf("Fill made %+v", a)
+		}
+	}
+	if err := Check(p); err != nil {
+		t.Fatal(err)
+	}
+	ch = mustAdd(t, p, "late")
+	if err := Check(p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Load("late") != 3 || len(p.Reviewers("late")) != 3 {
+		t.Errorf("late: load %d, reviewers %v (%+v)", p.Load("late"), p.Reviewers("late"), ch)
+	}
+}
+
+// The first submitter has nothing to review; the second reviews the first
+// at once and is reviewed by them.
+func TestEarlySubmittersStartAtOnce(t *testing.T) {
+	p := New(3, "s")
+	if ch := mustAdd(t, p, "a"); len(ch.Added) != 0 {
+		t.Errorf("alone, got %+v", ch)
+	}
+	ch := mustAdd(t, p, "b")
+	want := []Assignment{
+		{Author: "a", Reviewer: "b", Reason: ReasonSubmitted},
+		{Author: "b", Reviewer: "a", Reason: ReasonNewSubmission},
+	}
+	got := slices.Clone(ch.Added)
+	slices.SortFunc(got, func(x, y Assignment) int {
+		if x.Author < y.Author {
+			return -1
+		}
+		return 1
+	})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if _, err := p.Add("a"); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("second Add: %v", err)
+	}
+}
+
+// Staff moves are pinned: a later rebalancing leaves them alone.
+func TestByHandIsPinned(t *testing.T) {
+	p := New(2, "s")
+	for _, id := range ids(6) {
+		mustAdd(t, p, id)
+	}
+	a, err := p.Assign("u000", "u005", "")
+	if errors.Is(err, ErrDuplicate) {
+		a, err = p.Assign("u000", "u004", "")
+	}
+	if err != nil || a.Reason != ReasonStaff {
+		t.Fatalf("Assign: %+v %v", a, err)
+	}
+	if _, err := p.Assign("u001", "u003", ReasonFill); err == nil {
+		t.Error("Assign took an automatic reason")
+	}
+	for _, id := range []string{"x1", "x2", "x3"} {
+		mustAdd(t, p, id)
+		if !slices.Contains(p.Assignments(), a) {
+			t.Fatalf("after Add(%s) the staff assignment %+v moved", id, a)
+		}
+	}
+	if err := CheckStaff(p); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -68,3 +68,21 @@ func TestFill100kIsComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkRestore1000: rebuilding the state of 1,000 submitters and 3,000
+// assignments, which the caller does before every operation.
+func BenchmarkRestore1000(b *testing.B) {
+	subs := bigIDs(1000)
+	p := New(3, "bench")
+	for _, id := range subs {
+		if _, err := p.Add(id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stored := p.Assignments()
+	for b.Loop() {
+		if _, err := Restore(3, "bench", subs, nil, stored); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
