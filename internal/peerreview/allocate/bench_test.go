@@ -55,11 +55,11 @@ func BenchmarkAddInCohortOf1000(b *testing.B) {
 	}
 }
 
-func TestFill100kIsComplete(t *testing.T) {
+func TestLargeFillIsComplete(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large")
 	}
-	p, err := Restore(3, "t", bigIDs(20_000), nil, nil)
+	p, err := Restore(3, "t", bigIDs(5_000), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -195,7 +195,7 @@ func (s *sim) verify(o op, as []Assignment) {
 	}
 }
 
-var propertyRuns = flag.Int("allocate.runs", 90, "random runs of TestProperties")
+var propertyRuns = flag.Int("allocate.runs", 60, "random runs of TestProperties")
 
 func TestProperties(t *testing.T) {
 	runs := *propertyRuns
