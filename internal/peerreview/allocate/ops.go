@@ -7,8 +7,11 @@ import (
 
 // Add records the submission of author and allocates at once: the new
 // submission goes to the least-loaded reviewers, the author is given the
-// submissions still short of reviewers, and then takes not-started reviews
-// over from the most loaded reviewers until loads differ by at most one.
+// submissions still short of reviewers, and then takes movable reviews
+// over from the most loaded reviewers, until loads differ by at most one or
+// are as even as pinned assignments allow (see the package doc). The Change
+// lists the reviews moved to the author as removed from their old reviewer.
+// It refuses an empty id and an author who has submitted already.
 // An author who was an extra reviewer becomes a submitter; one who withdrew
 // may submit again and counts as a new arrival.
 func (p *Pool) Add(author string) (Change, error) {
@@ -39,7 +42,7 @@ func (p *Pool) Add(author string) (Change, error) {
 }
 
 // AddReviewer allows id, who has not submitted, to review (an instructor
-// option). They take not-started reviews over from the most loaded reviewers.
+// option). They take movable reviews over from the most loaded reviewers.
 func (p *Pool) AddReviewer(id string) (Change, error) {
 	if id == "" {
 		return Change{}, fmt.Errorf("%w: empty reviewer", ErrUnknown)
@@ -62,8 +65,10 @@ func (p *Pool) AddReviewer(id string) (Change, error) {
 }
 
 // Fill ends the submission phase: every submission is completed to its
-// target, min(k, eligible reviewers - 1) plus kept started reviews, and loads
-// are evened out as far as not-started assignments allow.
+// target, min(k, E-1+R) (see the package doc), and loads are evened out as
+// far as pinned assignments allow. After dynamic allocation it usually has
+// nothing to do; it matters when allocation waited for the end, or when
+// started or removed reviews left gaps.
 func (p *Pool) Fill() Change {
 	p.begin(func(a, r int, moved bool) string {
 		if moved {
