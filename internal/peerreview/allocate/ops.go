@@ -248,12 +248,11 @@ func (p *Pool) Assignments() []Assignment {
 	return out
 }
 
-// Submitters returns the submitters in order of arrival, and ExtraReviewers
-// the extra reviewers in the order they were allowed: with Assignments, what
-// Restore needs.
+// Submitters returns the submitters in order of arrival: with
+// ExtraReviewers and Assignments, what Restore needs.
 func (p *Pool) Submitters() []string { return p.ofClass(submitter) }
 
-// ExtraReviewers: see Submitters.
+// ExtraReviewers returns the extra reviewers in the order they were allowed.
 func (p *Pool) ExtraReviewers() []string { return p.ofClass(extra) }
 
 func (p *Pool) ofClass(c class) []string {
