@@ -164,7 +164,8 @@ func TestDeepLinkingPlacesAGradedActivity(t *testing.T) {
 		if d.Find("[data-testid=add-another]").Length() != 0 {
 			t.Error("Add another offered though the LMS takes one item")
 		}
-		if n := d.Find("input[name=kind]").Length(); n != 2 {
+		// Discussion, question board, peer review.
+		if n := d.Find("input[name=kind]").Length(); n != 3 {
 			t.Errorf("%d kinds offered", n)
 		}
 		choice := res

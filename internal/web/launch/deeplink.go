@@ -153,6 +153,7 @@ func (s *Handlers) DeepLinkChooser(c echo.Context) error {
 
 func (s *Handlers) chooser(ctx context.Context, secret string, req course.PlacementRequest, title string, form kit.SettingsForm) (chooserPage, error) {
 	pg := chooserPage{L: s.Layout("Add a Roundtable activity"), Secret: secret, Request: req, Title: title, Settings: form}
+	pg.L.Scripts = []string{kit.SettingsScript}
 	for _, id := range req.Placed {
 		p, err := s.Courses.Placement(ctx, req.PlatformID, id)
 		if err != nil {
