@@ -19,6 +19,11 @@ import (
 // (RegisterKindForm, by activity.Kind.Form) and are read and validated by
 // the kind.
 
+// SettingsScript is the script of pages showing SettingsFields (their
+// layout's Scripts): the rubric builder's buttons and the peer review's
+// time zone. The fields work without it.
+const SettingsScript = "js/rubric.js"
+
 // SettingsForm is what SettingsFields shows: the settings,
 // the values as typed, and the one field in error.
 type SettingsForm struct {

@@ -153,6 +153,7 @@ func (s *Handlers) DeepLinkChooser(c echo.Context) error {
 
 func (s *Handlers) chooser(ctx context.Context, secret string, req course.PlacementRequest, title string, form kit.SettingsForm) (chooserPage, error) {
 	pg := chooserPage{L: s.Layout("Add a Roundtable activity"), Secret: secret, Request: req, Title: title, Settings: form}
+	pg.L.Scripts = []string{kit.SettingsScript}
 	for _, id := range req.Placed {
 		p, err := s.Courses.Placement(ctx, req.PlatformID, id)
 		if err != nil {
@@ -168,7 +169,8 @@ func (s *Handlers) chooser(ctx context.Context, secret string, req course.Placem
 func (s *Handlers) DeepLinkChoose(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, 64<<10)
+	// A peer review's rubric makes the form larger than most.
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, 256<<10)
 	if err := r.ParseForm(); err != nil {
 		return roundtable.Errorf(roundtable.EINVALID, "The form could not be read.")
 	}

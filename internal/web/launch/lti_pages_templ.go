@@ -203,7 +203,7 @@ func chooserView(p chooserPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\"><div class=\"field\"><label for=\"title\">Title</label><p class=\"hint\" id=\"title-hint\">What learners see in the course, at most 200 characters. Left empty: “Cohort discussion” or “Questions and answers”.</p><input id=\"title\" name=\"title\" type=\"text\" maxlength=\"200\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\"><div class=\"field\"><label for=\"title\">Title</label><p class=\"hint\" id=\"title-hint\">What learners see in the course, at most 200 characters. Left empty: “Cohort discussion”, “Questions and answers” or “Peer review”.</p><input id=\"title\" name=\"title\" type=\"text\" maxlength=\"200\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

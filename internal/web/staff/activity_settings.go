@@ -56,6 +56,7 @@ func (s *Handlers) Settings(c echo.Context) error {
 	if setup {
 		b.L.Title = "Set up " + a.Title()
 	}
+	b.L.Scripts = append(b.L.Scripts, kit.SettingsScript)
 	return s.RenderPage(c, http.StatusOK, activitySettingsView(activitySettingsPage{ActivityBase: b, Settings: kit.SettingsForm{S: st},
 		Action: b.L.URL(b.Base + "/settings"), Saved: c.QueryParam("saved") == "1", Setup: setup,
 		ActivityTitle: a.Title(), CourseTitle: a.Course.Title}))
@@ -93,6 +94,7 @@ func (s *Handlers) SaveSettings(c echo.Context) error {
 	if errors.As(err, &bad) {
 		form := kit.SettingsForm{S: st, Typed: kit.TypedValues(c.Request().PostForm), Field: bad.Field, Error: bad.Err.Message}
 		b.L.Title = "Fix the activity settings"
+		b.L.Scripts = append(b.L.Scripts, kit.SettingsScript)
 		return s.RenderPage(c, http.StatusUnprocessableEntity, activitySettingsView(activitySettingsPage{ActivityBase: b, Settings: form,
 			Action: b.L.URL(b.Base + "/settings"), Setup: setup, ActivityTitle: a.Title(), CourseTitle: a.Course.Title}))
 	}
