@@ -48,6 +48,8 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 	course, okCourse := p.courses[pl.CourseID]
 	link, okLink := p.links[pl.ResourceLinkID]
 	roles := p.rolesLocked(pl.CourseID, pl.UserID)
+	forUser, okForUser := p.users[pl.ForUserID]
+	forRoles := p.rolesLocked(pl.CourseID, pl.ForUserID)
 	p.mu.RUnlock()
 	if !okTool || !okUser || (pl.CourseID != "" && !okCourse) {
 		return nil, fmt.Errorf("launch refers to data removed since it started")
@@ -101,7 +103,7 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 		// Service claims name only what the tool may use; a link with a
 		// line item names it too.
 		linkID := ""
-		if pl.MessageType == lti.MessageResourceLink {
+		if pl.MessageType == lti.MessageResourceLink || pl.MessageType == lti.MessageSubmissionReview {
 			linkID = pl.ResourceLinkID
 		}
 		if ags := p.agsClaim(tool, course.ID, linkID); ags != nil {
@@ -116,7 +118,7 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 	}
 
 	switch pl.MessageType {
-	case lti.MessageResourceLink:
+	case lti.MessageResourceLink, lti.MessageSubmissionReview:
 		if !okLink {
 			return nil, fmt.Errorf("launch refers to a resource link removed since it started")
 		}
@@ -140,6 +142,14 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 		if pl.LIS != nil {
 			c[lti.ClaimLIS] = map[string]string{"person_sourcedid": pl.LIS.PersonSourcedID,
 				"course_offering_sourcedid": pl.LIS.CourseOfferingSourcedID, "course_section_sourcedid": pl.LIS.CourseSectionSourcedID}
+		}
+		if pl.MessageType == lti.MessageSubmissionReview {
+			// The reviewer is sub; the person whose work is shown, for_user.
+			if !okForUser {
+				return nil, fmt.Errorf("submission review of a user removed since it started")
+			}
+			c[lti.ClaimForUser] = lti.ForUser{UserID: forUser.ID, GivenName: forUser.GivenName, FamilyName: forUser.FamilyName,
+				Name: forUser.Name, Email: forUser.Email, Roles: forRoles}
 		}
 	case lti.MessageDeepLinking:
 		claim := pl.deepLink
