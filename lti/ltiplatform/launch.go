@@ -96,6 +96,12 @@ func (p *Platform) StartLaunch(req LaunchRequest) (string, error) {
 		if link.ClientID != "" && link.ClientID != req.ClientID {
 			return "", invalid("resource link %q launches tool %q, not %q", link.ID, link.ClientID, req.ClientID)
 		}
+		if req.TargetLinkURI == "" && req.MessageType == lti.MessageSubmissionReview {
+			// The line item may name where its reviews open.
+			if sr := p.linkReviewLocked(link); sr != nil {
+				req.TargetLinkURI = sr.URL
+			}
+		}
 		if req.TargetLinkURI == "" {
 			req.TargetLinkURI = link.URL
 		}

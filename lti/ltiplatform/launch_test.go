@@ -319,3 +319,38 @@ func TestReviewPageStartsASubmissionReview(t *testing.T) {
 		t.Errorf("review of nobody: %d", res.StatusCode)
 	}
 }
+
+// A line item may advertise submission reviews: its url is where they
+// launch and its custom parameters come with them.
+func TestSubmissionReviewOfALineItemThatNamesItsURL(t *testing.T) {
+	e := newEnv(t)
+	review := &ltiplatform.SubmissionReview{ReviewableStatus: []string{"Submitted", "Completed"},
+		URL: e.tool.URL("/lti/review"), Custom: map[string]string{"view": "review", "plain": "overridden"}}
+	must(t, e.p.AddResourceLink(ltiplatform.ResourceLink{ID: "rl-graded", CourseID: "c-101", Title: "Essay",
+		Custom:   map[string]string{"plain": "hello"},
+		LineItem: &ltiplatform.LineItemSpec{ScoreMaximum: 10, SubmissionReview: review}}))
+	li, ok := e.p.LinkLineItem("rl-graded")
+	if !ok || !reflect.DeepEqual(li.SubmissionReview, review) {
+		t.Fatalf("line item %+v", li)
+	}
+	req := e.launch("u-ana", "rl-graded")
+	req.MessageType, req.ForUserID = lti.MessageSubmissionReview, "u-ben"
+	if res, err := ltiplatform.NewBrowser().Launch(t.Context(), e.p, req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	c := e.tool.lastLaunch()
+	if c[lti.ClaimTargetLinkURI] != review.URL {
+		t.Errorf("target_link_uri %v, want %s", c[lti.ClaimTargetLinkURI], review.URL)
+	}
+	if want := map[string]any{"view": "review", "plain": "overridden"}; !reflect.DeepEqual(c[lti.ClaimCustom], want) {
+		t.Errorf("custom %#v, want %#v", c[lti.ClaimCustom], want)
+	}
+	// An ordinary launch of the link keeps its own.
+	if res, err := ltiplatform.NewBrowser().Launch(t.Context(), e.p, e.launch("u-ben", "rl-graded")); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	c = e.tool.lastLaunch()
+	if c[lti.ClaimTargetLinkURI] == review.URL || !reflect.DeepEqual(c[lti.ClaimCustom], map[string]any{"plain": "hello"}) {
+		t.Errorf("resource link launch to %v with custom %#v", c[lti.ClaimTargetLinkURI], c[lti.ClaimCustom])
+	}
+}

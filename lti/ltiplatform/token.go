@@ -50,6 +50,10 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 	roles := p.rolesLocked(pl.CourseID, pl.UserID)
 	forUser, okForUser := p.users[pl.ForUserID]
 	forRoles := p.rolesLocked(pl.CourseID, pl.ForUserID)
+	var review *SubmissionReview
+	if okLink && pl.MessageType == lti.MessageSubmissionReview {
+		review = p.linkReviewLocked(link)
+	}
 	p.mu.RUnlock()
 	if !okTool || !okUser || (pl.CourseID != "" && !okCourse) {
 		return nil, fmt.Errorf("launch refers to data removed since it started")
@@ -123,6 +127,14 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 			return nil, fmt.Errorf("launch refers to a resource link removed since it started")
 		}
 		c[lti.ClaimResourceLink] = lti.ResourceLinkClaim{ID: link.ID, Title: link.Title, Description: link.Description}
+		if review != nil && len(review.Custom) > 0 {
+			// A review's own custom parameters come on top of the link's.
+			link.Custom = maps.Clone(link.Custom)
+			if link.Custom == nil {
+				link.Custom = map[string]string{}
+			}
+			maps.Copy(link.Custom, review.Custom)
+		}
 		if len(link.Custom) > 0 || len(tool.Custom) > 0 {
 			vars := map[string]string{"$User.id": user.ID, "$ResourceLink.id": link.ID}
 			if okCourse {
