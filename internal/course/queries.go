@@ -128,8 +128,10 @@ func (s *Store) PlaceOf(ctx context.Context, linkID string) (p Place, ok bool, e
 // MemberBySubject finds the person whom issuer's LMS knows as subject (its
 // sub) among the members of courseID, as launches and roster syncs record
 // them. A person who is no member of the course, or whom only another LMS
-// or organisation knows, is not found.
+// or organisation knows, is not found. subject is read as a launch
+// stores it (see PlanLaunch).
 func (s *Store) MemberBySubject(ctx context.Context, orgID, courseID, issuer, subject string) (User, error) {
+	subject = Clip(subject, 255)
 	u := User{OrgID: orgID, Issuer: issuer}
 	err := s.db.QueryRow(ctx, `
 		SELECT u.id, u.subject, u.name, u.given_name, u.family_name, u.email, u.picture, u.locale, u.pseudonym
