@@ -19,6 +19,7 @@ const (
 	ClaimLaunchPresentation = ClaimPrefix + "launch_presentation"
 	ClaimCustom             = ClaimPrefix + "custom"
 	ClaimLIS                = ClaimPrefix + "lis"
+	ClaimForUser            = ClaimPrefix + "for_user"
 
 	ClaimAGSEndpoint         = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 	ClaimNRPS                = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -32,6 +33,7 @@ const (
 	MessageResourceLink         = "LtiResourceLinkRequest"
 	MessageDeepLinking          = "LtiDeepLinkingRequest"
 	MessageDeepLinkingResponse  = "LtiDeepLinkingResponse"
+	MessageSubmissionReview     = "LtiSubmissionReviewRequest"
 	Version                     = "1.3.0"
 	AGSScopeLineItem            = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 	AGSScopeLineItemReadOnly    = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
@@ -45,6 +47,20 @@ type ResourceLinkClaim struct {
 	ID          string `json:"id"`
 	Title       string `json:"title,omitempty"`
 	Description string `json:"description,omitempty"`
+}
+
+// ForUser is the for_user claim of a submission review launch (LTI
+// Submission Review Service 1.0): the person whose work the launching
+// person asks to see. UserID is that person's sub on the platform; the
+// rest is optional.
+type ForUser struct {
+	UserID          string   `json:"user_id"`
+	PersonSourcedID string   `json:"person_sourcedid,omitempty"`
+	GivenName       string   `json:"given_name,omitempty"`
+	FamilyName      string   `json:"family_name,omitempty"`
+	Name            string   `json:"name,omitempty"`
+	Email           string   `json:"email,omitempty"`
+	Roles           []string `json:"roles,omitempty"`
 }
 
 // ContextClaim is the context claim (the course).

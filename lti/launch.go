@@ -45,6 +45,9 @@ type Launch struct {
 	AGS                *AGSEndpointClaim
 	NRPS               *NRPSClaim
 	DeepLinking        *DeepLinkingSettingsClaim
+	// ForUser is the person whose work a submission review launch
+	// (MessageSubmissionReview) asks to see; nil for any other message.
+	ForUser *ForUser
 
 	IssuedAt  time.Time
 	ExpiresAt time.Time
@@ -120,6 +123,9 @@ type idTokenClaims struct {
 	AGS                *AGSEndpointClaim          `json:"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"`
 	NRPS               *NRPSClaim                 `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"`
 	DeepLinking        *DeepLinkingSettingsClaim  `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"`
+	// ForUser is read only for a submission review, where a malformed one
+	// refuses the launch with its own reason.
+	ForUser json.RawMessage `json:"https://purl.imsglobal.org/spec/lti/claim/for_user"`
 }
 
 type joseHeader struct {
@@ -311,7 +317,7 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 		return nil, reject(ReasonMissingMessageType, msgTokenInvalid, "no message_type claim")
 	}
 	mt := *c.MessageType
-	if mt != MessageResourceLink && mt != MessageDeepLinking {
+	if mt != MessageResourceLink && mt != MessageDeepLinking && mt != MessageSubmissionReview {
 		return nil, reject(ReasonBadMessageType, msgTokenInvalid, "message_type %q is not supported", mt).WithGiven("message_type", mt)
 	}
 	if c.DeploymentID == nil || *c.DeploymentID == "" {
@@ -320,9 +326,11 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 	if c.Roles == nil {
 		return nil, reject(ReasonMissingRoles, msgTokenInvalid, "no roles claim")
 	}
-	if mt == MessageResourceLink {
+	if mt == MessageResourceLink || mt == MessageSubmissionReview {
+		// A submission review names its resource link as a resource link
+		// launch does; sub is the reviewer.
 		if c.Subject == "" {
-			return nil, reject(ReasonMissingSubject, msgTokenInvalid, "resource link launch without sub")
+			return nil, reject(ReasonMissingSubject, msgTokenInvalid, "%s without sub", mt)
 		}
 		if c.ResourceLink == nil || c.ResourceLink.ID == "" {
 			return nil, reject(ReasonMissingResourceLnk, msgTokenInvalid, "no resource_link.id")
@@ -333,6 +341,13 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 	}
 	if mt == MessageDeepLinking {
 		if err := checkDeepLinkingSettings(c.DeepLinking); err != nil {
+			return nil, err
+		}
+	}
+	var forUser *ForUser
+	if mt == MessageSubmissionReview {
+		var err error
+		if forUser, err = checkForUser(c.ForUser); err != nil {
 			return nil, err
 		}
 	}
@@ -363,6 +378,7 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 		AGS:                c.AGS,
 		NRPS:               c.NRPS,
 		DeepLinking:        c.DeepLinking,
+		ForUser:            forUser,
 		IssuedAt:           iat,
 		ExpiresAt:          exp,
 	}
@@ -379,6 +395,30 @@ func (v *Validator) check(c *idTokenClaims, reg Registration, nonce string) (*La
 		l.Locale = l.LaunchPresentation.Locale
 	}
 	return l, nil
+}
+
+// maxForUserID bounds for_user.user_id: Roundtable keeps a person's sub
+// in at most 255 bytes, and a longer id cut to that length could name
+// someone else.
+const maxForUserID = 255
+
+// checkForUser reads the for_user claim a submission review requires: an
+// object with a non-empty string user_id.
+func checkForUser(raw json.RawMessage) (*ForUser, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, reject(ReasonMissingClaim, msgTokenInvalid, "submission review without for_user claim")
+	}
+	var fu ForUser
+	if err := json.Unmarshal(raw, &fu); err != nil {
+		return nil, reject(ReasonBadClaim, msgTokenInvalid, "for_user claim is not an object of strings: %v", err)
+	}
+	if strings.TrimSpace(fu.UserID) == "" {
+		return nil, reject(ReasonMissingClaim, msgTokenInvalid, "for_user claim without user_id")
+	}
+	if len(fu.UserID) > maxForUserID {
+		return nil, reject(ReasonBadClaim, msgTokenInvalid, "for_user.user_id longer than %d bytes", maxForUserID)
+	}
+	return &fu, nil
 }
 
 // checkServiceURLs checks the URLs of a launch that Roundtable stores and

@@ -957,8 +957,11 @@ func checkLaunchInvariants(t *testing.T, p *testPlatform, payload []byte, l *Lau
 	if l.Registration != p.reg {
 		t.Fatalf("registration %+v", l.Registration)
 	}
-	if l.MessageType != MessageResourceLink && l.MessageType != MessageDeepLinking {
+	if l.MessageType != MessageResourceLink && l.MessageType != MessageDeepLinking && l.MessageType != MessageSubmissionReview {
 		t.Fatalf("message type %q", l.MessageType)
+	}
+	if (l.MessageType == MessageSubmissionReview) != (l.ForUser != nil) || (l.ForUser != nil && l.ForUser.UserID == "") {
+		t.Fatalf("%s launch with for_user %+v", l.MessageType, l.ForUser)
 	}
 	if l.DeploymentID == "" {
 		t.Fatal("no deployment id")
@@ -966,7 +969,7 @@ func checkLaunchInvariants(t *testing.T, p *testPlatform, payload []byte, l *Lau
 	if l.RoleURIs == nil || !reflect.DeepEqual(l.Roles, ParseRoles(l.RoleURIs)) {
 		t.Fatalf("roles %q parsed as %+v", l.RoleURIs, l.Roles)
 	}
-	if l.MessageType == MessageResourceLink && (l.Subject == "" || l.ResourceLink.ID == "" || l.TargetLinkURI == "") {
+	if (l.MessageType == MessageResourceLink || l.MessageType == MessageSubmissionReview) && (l.Subject == "" || l.ResourceLink.ID == "" || l.TargetLinkURI == "") {
 		t.Fatalf("resource link launch without sub, link id or target: %+v", l)
 	}
 	if l.MessageType == MessageDeepLinking && (l.DeepLinking == nil || l.DeepLinking.DeepLinkReturnURL == "") {

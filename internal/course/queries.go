@@ -124,3 +124,26 @@ func (s *Store) PlaceOf(ctx context.Context, linkID string) (p Place, ok bool, e
 	}
 	return p, true, nil
 }
+
+// MemberBySubject finds the person whom issuer's LMS knows as subject (its
+// sub) among the members of courseID, as launches and roster syncs record
+// them. A person who is no member of the course, or whom only another LMS
+// or organisation knows, is not found. subject is read as a launch
+// stores it (see PlanLaunch).
+func (s *Store) MemberBySubject(ctx context.Context, orgID, courseID, issuer, subject string) (User, error) {
+	subject = Clip(subject, 255)
+	u := User{OrgID: orgID, Issuer: issuer}
+	err := s.db.QueryRow(ctx, `
+		SELECT u.id, u.subject, u.name, u.given_name, u.family_name, u.email, u.picture, u.locale, u.pseudonym
+		FROM users u
+		JOIN memberships m ON m.org_id = u.org_id AND m.user_id = u.id AND m.course_id = ?
+		WHERE u.org_id = ? AND u.issuer = ? AND u.subject = ?`, courseID, orgID, issuer, subject).
+		Scan(&u.ID, &u.Subject, &u.Name, &u.GivenName, &u.FamilyName, &u.Email, &u.Picture, &u.Locale, &u.Pseudonym)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("member of course %s: %w", courseID, store.ErrNotFound)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("member of course %s: %w", courseID, err)
+	}
+	return u, nil
+}

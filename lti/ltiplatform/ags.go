@@ -37,6 +37,21 @@ type LineItemSpec struct {
 	Label        string // defaults to the link's title
 	ResourceID   string
 	Tag          string
+	// SubmissionReview, when set, is advertised on the line item.
+	SubmissionReview *SubmissionReview
+}
+
+// SubmissionReview is a line item's submissionReview property (LTI
+// Submission Review Service 1.0): the gradebook offers to open a
+// learner's work in the tool. URL, when set, is where the review launches
+// go instead of the link's URL; Custom is added to their custom claim.
+// ReviewableStatus lists the activity progress values for which a review
+// is offered; the demo gradebook offers one for every learner.
+type SubmissionReview struct {
+	ReviewableStatus []string          `json:"reviewableStatus,omitempty"`
+	Label            string            `json:"label,omitempty"`
+	URL              string            `json:"url,omitempty"`
+	Custom           map[string]string `json:"custom,omitempty"`
 }
 
 // LineItem is a gradebook column owned by a tool.
@@ -51,6 +66,9 @@ type LineItem struct {
 	Tag            string
 	StartDateTime  string
 	EndDateTime    string
+	// SubmissionReview is what the tool or the link's spec said of
+	// submission reviews of the line item; nil when nothing.
+	SubmissionReview *SubmissionReview
 }
 
 // ScoreRecord is a score the platform received for a line item.
@@ -79,6 +97,8 @@ type lineItemJSON struct {
 	Tag            string   `json:"tag,omitempty"`
 	StartDateTime  string   `json:"startDateTime,omitempty"`
 	EndDateTime    string   `json:"endDateTime,omitempty"`
+
+	SubmissionReview *SubmissionReview `json:"submissionReview,omitempty"`
 }
 
 type scoreJSON struct {
@@ -115,7 +135,7 @@ func (p *Platform) lineItemDoc(li LineItem) lineItemJSON {
 	return lineItemJSON{
 		ID: p.LineItemURL(li), ScoreMaximum: &maxScore, Label: &label,
 		ResourceID: li.ResourceID, ResourceLinkID: li.ResourceLinkID, Tag: li.Tag,
-		StartDateTime: li.StartDateTime, EndDateTime: li.EndDateTime,
+		StartDateTime: li.StartDateTime, EndDateTime: li.EndDateTime, SubmissionReview: li.SubmissionReview,
 	}
 }
 
@@ -167,7 +187,7 @@ func (p *Platform) bindLineItemLocked(l ResourceLink) {
 		label = l.Title
 	}
 	s.addLocked(LineItem{CourseID: l.CourseID, ClientID: owner, Label: label, ScoreMaximum: spec.ScoreMaximum,
-		ResourceID: spec.ResourceID, ResourceLinkID: l.ID, Tag: spec.Tag})
+		ResourceID: spec.ResourceID, ResourceLinkID: l.ID, Tag: spec.Tag, SubmissionReview: spec.SubmissionReview})
 }
 
 func (s *services) addLocked(li LineItem) LineItem {
@@ -230,6 +250,21 @@ func (p *Platform) LineItems(courseID string) []LineItem {
 }
 
 // LinkLineItem is the line item bound to a resource link of its tool.
+// linkReviewLocked is what the line item of link l (the one its tool
+// owns) says of submission reviews; nil when it says nothing. The caller
+// holds p.mu.
+func (p *Platform) linkReviewLocked(l ResourceLink) *SubmissionReview {
+	owner := p.linkOwnerLocked(l)
+	p.svc.mu.Lock()
+	defer p.svc.mu.Unlock()
+	for _, id := range p.svc.lineItemIDs {
+		if li := p.svc.lineItems[id]; li.ResourceLinkID == l.ID && li.ClientID == owner && li.CourseID == l.CourseID {
+			return li.SubmissionReview
+		}
+	}
+	return nil
+}
+
 func (p *Platform) LinkLineItem(linkID string) (LineItem, bool) {
 	p.mu.RLock()
 	l, ok := p.links[linkID]
@@ -344,6 +379,10 @@ func decodeLineItem(w http.ResponseWriter, r *http.Request) (lineItemJSON, bool)
 		serviceError(w, http.StatusBadRequest, "scoreMaximum is required and must be a number above 0")
 		return lineItemJSON{}, false
 	}
+	if sr := in.SubmissionReview; sr != nil && sr.URL != "" && !isAbsURL(sr.URL) {
+		serviceError(w, http.StatusBadRequest, "submissionReview.url must be an absolute http(s) URL")
+		return lineItemJSON{}, false
+	}
 	for _, t := range []string{in.StartDateTime, in.EndDateTime} {
 		if t != "" {
 			if _, err := parseAGSTime(t); err != nil {
@@ -366,7 +405,7 @@ func (p *Platform) handleCreateLineItem(w http.ResponseWriter, r *http.Request, 
 	}
 	li, err := p.AddLineItem(LineItem{CourseID: course.ID, ClientID: c.clientID, Label: strings.TrimSpace(*in.Label),
 		ScoreMaximum: *in.ScoreMaximum, ResourceID: in.ResourceID, ResourceLinkID: in.ResourceLinkID, Tag: in.Tag,
-		StartDateTime: in.StartDateTime, EndDateTime: in.EndDateTime})
+		StartDateTime: in.StartDateTime, EndDateTime: in.EndDateTime, SubmissionReview: in.SubmissionReview})
 	if err != nil {
 		// AGS: a resourceLinkId that is not this tool's link in this
 		// context is Not Found.
@@ -410,6 +449,7 @@ func (p *Platform) handleUpdateLineItem(w http.ResponseWriter, r *http.Request, 
 		cur.Label, cur.ScoreMaximum = strings.TrimSpace(*in.Label), *in.ScoreMaximum
 		cur.ResourceID, cur.Tag = in.ResourceID, in.Tag
 		cur.StartDateTime, cur.EndDateTime = in.StartDateTime, in.EndDateTime
+		cur.SubmissionReview = in.SubmissionReview
 		li = *cur
 	}
 	p.svc.mu.Unlock()

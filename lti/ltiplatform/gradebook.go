@@ -44,6 +44,10 @@ type gradeCell struct {
 	Grading  string
 	Ignored  int // scores received but not applied (stale timestamps)
 	At       string
+	// ReviewHref opens the learner's work in the tool, as the course's
+	// first staff member (a submission review); empty for a column of
+	// no resource link, or in a course without staff.
+	ReviewHref string
 }
 
 type requestRow struct {
@@ -77,13 +81,26 @@ func (p *Platform) handleGradebook(w http.ResponseWriter, r *http.Request) {
 		}
 		pg.Columns = append(pg.Columns, gradeColumn{LineItem: li, ToolName: name})
 	}
+	reviewer := ""
+	for _, m := range members {
+		if canAddActivities(m.Roles) {
+			reviewer = m.ID
+			break
+		}
+	}
 	for _, m := range members {
 		if !slices.Contains(m.Roles, lti.RoleLearner) {
 			continue
 		}
 		row := gradeRow{UserID: m.ID, Name: displayName(m.User)}
 		for _, col := range pg.Columns {
-			row.Cells = append(row.Cells, p.gradeCell(col.LineItem, m.ID))
+			cell := p.gradeCell(col.LineItem, m.ID)
+			if reviewer != "" && col.ResourceLinkID != "" {
+				if l, err := p.Link(col.ResourceLinkID); err == nil && l.CourseID == course.ID {
+					cell.ReviewHref = ReviewPagePath(course.ID, l.ID, reviewer, m.ID)
+				}
+			}
+			row.Cells = append(row.Cells, cell)
 		}
 		pg.Rows = append(pg.Rows, row)
 	}

@@ -53,6 +53,11 @@ func TestGradebookShowsScoresRequestsAndSwitchesFailure(t *testing.T) {
 	if got := cell.text(); !strings.Contains(got, "Completed") || !strings.Contains(got, "FullyGraded") || !strings.Contains(got, "1 older score(s) not applied") {
 		t.Errorf("Ben's cell %q", got)
 	}
+	// Ben's work opens in the tool as a submission review by Ana, the
+	// course's instructor.
+	if href := cell.one(t, "a.review").attr("href"); href != ltiplatform.ReviewPagePath("c-101", "rl-graded", "u-ana", "u-ben") {
+		t.Errorf("review link %q", href)
+	}
 	reqs := doc.all("tr.request")
 	if len(reqs) < 3 || !strings.Contains(reqs[0].text(), "POST /api/lti/courses/c-101/lineitems/") || reqs[0].one(t, "td.status").text() != "204" {
 		t.Errorf("request log: %d rows, first %q", len(reqs), reqs[0].text())

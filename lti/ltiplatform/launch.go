@@ -32,6 +32,9 @@ type LaunchRequest struct {
 	// Variables are this launch's values of further custom parameter
 	// variables, such as $Canvas.course.sectionIds for the user's sections.
 	Variables map[string]string
+	// ForUserID is, for an LtiSubmissionReviewRequest, the person whose
+	// work UserID reviews: sent as the for_user claim.
+	ForUserID string
 }
 
 // pendingLaunch is what an lti_message_hint stands for.
@@ -74,7 +77,15 @@ func (p *Platform) StartLaunch(req LaunchRequest) (string, error) {
 		}
 	}
 	switch req.MessageType {
-	case lti.MessageResourceLink:
+	case lti.MessageResourceLink, lti.MessageSubmissionReview:
+		if req.MessageType == lti.MessageSubmissionReview {
+			if req.ForUserID == "" {
+				return "", invalid("a submission review needs the person whose work is reviewed")
+			}
+			if _, ok := p.users[req.ForUserID]; !ok {
+				return "", notFound("user", req.ForUserID)
+			}
+		}
 		link, ok := p.links[req.ResourceLinkID]
 		if !ok {
 			return "", notFound("resource link", req.ResourceLinkID)
@@ -84,6 +95,12 @@ func (p *Platform) StartLaunch(req LaunchRequest) (string, error) {
 		}
 		if link.ClientID != "" && link.ClientID != req.ClientID {
 			return "", invalid("resource link %q launches tool %q, not %q", link.ID, link.ClientID, req.ClientID)
+		}
+		if req.TargetLinkURI == "" && req.MessageType == lti.MessageSubmissionReview {
+			// The line item may name where its reviews open.
+			if sr := p.linkReviewLocked(link); sr != nil {
+				req.TargetLinkURI = sr.URL
+			}
 		}
 		if req.TargetLinkURI == "" {
 			req.TargetLinkURI = link.URL

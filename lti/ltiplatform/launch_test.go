@@ -258,3 +258,99 @@ func TestToolCustomParametersAndCourseHistory(t *testing.T) {
 		}
 	}
 }
+
+func TestSubmissionReviewLaunch(t *testing.T) {
+	e := newEnv(t)
+	req := e.launch("u-ana", "rl-1")
+	req.MessageType, req.ForUserID = lti.MessageSubmissionReview, "u-ben"
+	res, err := ltiplatform.NewBrowser().Launch(t.Context(), e.p, req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	c := e.tool.lastLaunch()
+	want := map[string]any{
+		"sub":                 "u-ana",
+		lti.ClaimMessageType:  lti.MessageSubmissionReview,
+		lti.ClaimResourceLink: map[string]any{"id": "rl-1", "title": "Week 1 discussion", "description": "Sources"},
+		lti.ClaimForUser: map[string]any{"user_id": "u-ben", "name": "Ben Okafor", "email": "ben@example.edu",
+			"roles": []any{lti.RoleLearner, lti.RoleMentor}},
+	}
+	for k, v := range want {
+		if !reflect.DeepEqual(c[k], v) {
+			t.Errorf("claim %s = %#v, want %#v", k, c[k], v)
+		}
+	}
+	if _, ok := c[lti.ClaimAGSEndpoint]; !ok {
+		t.Error("no AGS endpoint claim")
+	}
+
+	for name, forUser := range map[string]string{"no learner": "", "unknown learner": "nobody"} {
+		req.ForUserID = forUser
+		if _, err := e.p.StartLaunch(req); !errors.Is(err, ltiplatform.ErrNotFound) && !errors.Is(err, ltiplatform.ErrInvalid) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func TestReviewPageStartsASubmissionReview(t *testing.T) {
+	e := newEnv(t)
+	b := ltiplatform.NewBrowser()
+	res, err := b.Get(t.Context(), e.p.URL(ltiplatform.ReviewPagePath("c-101", "rl-1", "u-ana", "u-ben")))
+	must(t, err)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("review page: %d %s", res.StatusCode, res.Body)
+	}
+	src := parseHTML(t, res.Body).one(t, "iframe").attr("src")
+	ar, err := b.Login(t.Context(), src)
+	must(t, err)
+	if res, err = b.PostForm(t.Context(), ar.Action, ar.Fields); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("launch from the review page: %v %+v", err, res)
+	}
+	c := e.tool.lastLaunch()
+	if c[lti.ClaimMessageType] != lti.MessageSubmissionReview || c["sub"] != "u-ana" {
+		t.Fatalf("launch %v as %v", c[lti.ClaimMessageType], c["sub"])
+	}
+	if fu, _ := c[lti.ClaimForUser].(map[string]any); fu["user_id"] != "u-ben" {
+		t.Fatalf("for_user %#v", c[lti.ClaimForUser])
+	}
+	res, err = b.Get(t.Context(), e.p.URL(ltiplatform.ReviewPagePath("c-101", "rl-1", "u-ana", "nobody")))
+	must(t, err)
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("review of nobody: %d", res.StatusCode)
+	}
+}
+
+// A line item may advertise submission reviews: its url is where they
+// launch and its custom parameters come with them.
+func TestSubmissionReviewOfALineItemThatNamesItsURL(t *testing.T) {
+	e := newEnv(t)
+	review := &ltiplatform.SubmissionReview{ReviewableStatus: []string{"Submitted", "Completed"},
+		URL: e.tool.URL("/lti/review"), Custom: map[string]string{"view": "review", "plain": "overridden"}}
+	must(t, e.p.AddResourceLink(ltiplatform.ResourceLink{ID: "rl-graded", CourseID: "c-101", Title: "Essay",
+		Custom:   map[string]string{"plain": "hello"},
+		LineItem: &ltiplatform.LineItemSpec{ScoreMaximum: 10, SubmissionReview: review}}))
+	li, ok := e.p.LinkLineItem("rl-graded")
+	if !ok || !reflect.DeepEqual(li.SubmissionReview, review) {
+		t.Fatalf("line item %+v", li)
+	}
+	req := e.launch("u-ana", "rl-graded")
+	req.MessageType, req.ForUserID = lti.MessageSubmissionReview, "u-ben"
+	if res, err := ltiplatform.NewBrowser().Launch(t.Context(), e.p, req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	c := e.tool.lastLaunch()
+	if c[lti.ClaimTargetLinkURI] != review.URL {
+		t.Errorf("target_link_uri %v, want %s", c[lti.ClaimTargetLinkURI], review.URL)
+	}
+	if want := map[string]any{"view": "review", "plain": "overridden"}; !reflect.DeepEqual(c[lti.ClaimCustom], want) {
+		t.Errorf("custom %#v, want %#v", c[lti.ClaimCustom], want)
+	}
+	// An ordinary launch of the link keeps its own.
+	if res, err := ltiplatform.NewBrowser().Launch(t.Context(), e.p, e.launch("u-ben", "rl-graded")); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	c = e.tool.lastLaunch()
+	if c[lti.ClaimTargetLinkURI] == review.URL || !reflect.DeepEqual(c[lti.ClaimCustom], map[string]any{"plain": "hello"}) {
+		t.Errorf("resource link launch to %v with custom %#v", c[lti.ClaimTargetLinkURI], c[lti.ClaimCustom])
+	}
+}

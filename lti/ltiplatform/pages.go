@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+
+	"github.com/roundtable-lms/roundtable/lti"
 )
 
 // layout is embedded in every page struct.
@@ -166,7 +168,16 @@ func LaunchPagePath(courseID, linkID, userID string) string {
 		url.Values{"link": {linkID}, "user": {userID}}.Encode()
 }
 
-// handleLaunchPage shows the activity in an iframe, as the user. Each load
+// ReviewPagePath is the demo page where reviewer, a course's staff member,
+// opens the activity's submission review of learner's work, as from an
+// LMS gradebook (LtiSubmissionReviewRequest).
+func ReviewPagePath(courseID, linkID, reviewerID, learnerID string) string {
+	return "/courses/" + url.PathEscape(courseID) + "/launch?" +
+		url.Values{"link": {linkID}, "user": {reviewerID}, "for": {learnerID}}.Encode()
+}
+
+// handleLaunchPage shows the activity in an iframe, as the user; with
+// for=<user>, the submission review of that user's work. Each load
 // starts a fresh launch, as reopening an activity does in an LMS. The
 // frame follows the tool's lti.frameResize, as Canvas's does, unless the
 // page is asked for with frame=fixed: then it stays about 680 px tall and
@@ -183,10 +194,21 @@ func (p *Platform) handleLaunchPage(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, r, http.StatusNotFound, "Activity not found", "There is no such activity or person in this course.")
 		return
 	}
-	src, err := p.StartLaunch(LaunchRequest{
+	req := LaunchRequest{
 		ClientID: link.ClientID, UserID: user.ID, CourseID: course.ID,
 		ResourceLinkID: link.ID, StorageTarget: "_parent",
-	})
+	}
+	title := link.Title
+	if forID := r.FormValue("for"); forID != "" {
+		learner, err := p.User(forID)
+		if err != nil {
+			p.errorPage(w, r, http.StatusNotFound, "Person not found", "There is no such person in this course.")
+			return
+		}
+		req.MessageType, req.ForUserID = lti.MessageSubmissionReview, learner.ID
+		title = link.Title + " · " + displayName(learner)
+	}
+	src, err := p.StartLaunch(req)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
@@ -197,7 +219,7 @@ func (p *Platform) handleLaunchPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := &launchPage{
-		layout: p.layout(link.Title), Course: course, Link: link, Src: src,
+		layout: p.layout(title), Course: course, Link: link, Src: src,
 		CourseHref: "/courses/" + url.PathEscape(course.ID), FixedFrame: r.FormValue("frame") == "fixed",
 	}
 	pg.SignedInAs = displayName(user)

@@ -456,6 +456,19 @@ func TestLineItemGetPutDelete(t *testing.T) {
 	if resp, _ := call(t, "PUT", u, tok, mtLineItem, `{"label":"x","scoreMaximum":1,"resourceLinkId":"rl-2"}`); resp.StatusCode != 400 {
 		t.Errorf("put moving the line item to another link: %d", resp.StatusCode)
 	}
+	// The tool may advertise submission reviews (LTI Submission Review
+	// Service); the platform keeps what it said.
+	review := `"submissionReview":{"reviewableStatus":["Submitted"],"label":"Open","url":"https://tool.example/review","custom":{"a":"b"}}`
+	resp, b = call(t, "PUT", u, tok, mtLineItem, `{"label":"Essay (final)","scoreMaximum":25,`+review+`}`)
+	if resp.StatusCode != 200 || !strings.Contains(b, review) {
+		t.Errorf("put with a submission review: %d %s", resp.StatusCode, b)
+	}
+	if got, _ := e.p.LineItem(li.ID); got.SubmissionReview == nil || got.SubmissionReview.URL != "https://tool.example/review" {
+		t.Errorf("after put with a submission review: %+v", got.SubmissionReview)
+	}
+	if resp, _ := call(t, "PUT", u, tok, mtLineItem, `{"label":"x","scoreMaximum":1,"submissionReview":{"url":"javascript:alert(1)"}}`); resp.StatusCode != 400 {
+		t.Errorf("put with a submission review URL that is not http(s): %d", resp.StatusCode)
+	}
 	// Another tool's token does not reach it.
 	other := e.otherToolToken(t)
 	if resp, _ := call(t, "GET", u, other, "", ""); resp.StatusCode != 404 {

@@ -48,6 +48,12 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 	course, okCourse := p.courses[pl.CourseID]
 	link, okLink := p.links[pl.ResourceLinkID]
 	roles := p.rolesLocked(pl.CourseID, pl.UserID)
+	forUser, okForUser := p.users[pl.ForUserID]
+	forRoles := p.rolesLocked(pl.CourseID, pl.ForUserID)
+	var review *SubmissionReview
+	if okLink && pl.MessageType == lti.MessageSubmissionReview {
+		review = p.linkReviewLocked(link)
+	}
 	p.mu.RUnlock()
 	if !okTool || !okUser || (pl.CourseID != "" && !okCourse) {
 		return nil, fmt.Errorf("launch refers to data removed since it started")
@@ -101,7 +107,7 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 		// Service claims name only what the tool may use; a link with a
 		// line item names it too.
 		linkID := ""
-		if pl.MessageType == lti.MessageResourceLink {
+		if pl.MessageType == lti.MessageResourceLink || pl.MessageType == lti.MessageSubmissionReview {
 			linkID = pl.ResourceLinkID
 		}
 		if ags := p.agsClaim(tool, course.ID, linkID); ags != nil {
@@ -116,11 +122,19 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 	}
 
 	switch pl.MessageType {
-	case lti.MessageResourceLink:
+	case lti.MessageResourceLink, lti.MessageSubmissionReview:
 		if !okLink {
 			return nil, fmt.Errorf("launch refers to a resource link removed since it started")
 		}
 		c[lti.ClaimResourceLink] = lti.ResourceLinkClaim{ID: link.ID, Title: link.Title, Description: link.Description}
+		if review != nil && len(review.Custom) > 0 {
+			// A review's own custom parameters come on top of the link's.
+			link.Custom = maps.Clone(link.Custom)
+			if link.Custom == nil {
+				link.Custom = map[string]string{}
+			}
+			maps.Copy(link.Custom, review.Custom)
+		}
 		if len(link.Custom) > 0 || len(tool.Custom) > 0 {
 			vars := map[string]string{"$User.id": user.ID, "$ResourceLink.id": link.ID}
 			if okCourse {
@@ -140,6 +154,14 @@ func (p *Platform) idTokenClaims(pl *pendingLaunch, nonce string) (map[string]an
 		if pl.LIS != nil {
 			c[lti.ClaimLIS] = map[string]string{"person_sourcedid": pl.LIS.PersonSourcedID,
 				"course_offering_sourcedid": pl.LIS.CourseOfferingSourcedID, "course_section_sourcedid": pl.LIS.CourseSectionSourcedID}
+		}
+		if pl.MessageType == lti.MessageSubmissionReview {
+			// The reviewer is sub; the person whose work is shown, for_user.
+			if !okForUser {
+				return nil, fmt.Errorf("submission review of a user removed since it started")
+			}
+			c[lti.ClaimForUser] = lti.ForUser{UserID: forUser.ID, GivenName: forUser.GivenName, FamilyName: forUser.FamilyName,
+				Name: forUser.Name, Email: forUser.Email, Roles: forRoles}
 		}
 	case lti.MessageDeepLinking:
 		claim := pl.deepLink

@@ -3,8 +3,10 @@ package launch
 import (
 	"context"
 	"crypto/hmac"
+	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
@@ -54,6 +56,9 @@ func (s *Handlers) Launch(c echo.Context) error {
 		return err
 	}
 	s.SetSessionCookie(c, opened.sess.LinkID, opened.secret)
+	if v.launch.MessageType == lti.MessageSubmissionReview {
+		return s.landReview(c, v, opened)
+	}
 	return s.land(c, opened)
 }
 
@@ -224,6 +229,40 @@ func (s *Handlers) land(c echo.Context, o openedSession) error {
 		return c.Redirect(http.StatusSeeOther, "/a/"+o.sess.LinkID+"/settings?setup=1&rt="+s.Sessions.Token(o.sess))
 	}
 	return c.Redirect(http.StatusSeeOther, "/a/"+o.sess.LinkID+"?rt="+s.Sessions.Token(o.sess))
+}
+
+type reviewNobodyPage struct {
+	L kit.Layout
+	// Activity opens the activity itself.
+	Activity string
+}
+
+// landReview answers a submission review (LtiSubmissionReviewRequest):
+// the LMS's gradebook opens one learner's work. The launch was recorded
+// and its session opened as a resource link launch's are; then staff go
+// to the learner's review page of the activity, found by the for_user
+// sub among the course's members as this LMS's launches and roster syncs
+// recorded them. A learner asking is sent to the activity as by an
+// ordinary launch, whoever for_user names: only staff see another
+// person's work. Staff opening an activity nobody set up still set it
+// up first. A for_user whom Roundtable does not know in this course (they
+// never opened the activity nor came in a roster sync, or belong to
+// another course or LMS) is recorded nowhere: staff are told there is
+// nothing of theirs to show, with a link to the activity.
+func (s *Handlers) landReview(c echo.Context, v validatedLaunch, o openedSession) error {
+	if o.setup || !o.sess.Roles.IsStaff() {
+		return s.land(c, o)
+	}
+	learner, err := s.Courses.MemberBySubject(c.Request().Context(), o.sess.OrgID, o.sess.CourseID, v.launch.Registration.Issuer, v.launch.ForUser.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.RenderPage(c, http.StatusOK, reviewNobodyView(reviewNobodyPage{
+			L: s.Layout("Nothing to review yet"), Activity: "/a/" + o.sess.LinkID + "?rt=" + s.Sessions.Token(o.sess),
+		}))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/a/"+o.sess.LinkID+"/review/u/"+url.PathEscape(learner.ID)+"?rt="+s.Sessions.Token(o.sess))
 }
 
 var errReplay = &lti.Error{Reason: lti.ReasonStateUnknown, Message: "This sign-in has already been used. Please open the activity again from your course.", Detail: "state consumed by a concurrent launch (replay)"}
