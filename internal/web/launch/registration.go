@@ -116,6 +116,9 @@ func (s *Handlers) toolDescription(jwksURL string) lti.ToolDescription {
 		Messages: []lti.ToolMessage{
 			{Type: lti.MessageResourceLink, TargetLinkURI: launch, Label: "Roundtable", Placements: resourceLink},
 			{Type: lti.MessageDeepLinking, TargetLinkURI: launch, Label: "Add a Roundtable activity", Placements: deepLinking},
+			// A gradebook's "review" of a learner's peer-review grade opens
+			// their work (kept only where the LMS sends it).
+			{Type: lti.MessageSubmissionReview, TargetLinkURI: launch, Label: "Roundtable: the learner's work and reviews"},
 		},
 	}
 }

@@ -46,6 +46,7 @@ func (s *Handlers) ReviewPage(c echo.Context) error {
 		return err
 	}
 	rp.Saved = c.QueryParam("saved") == "1"
+	rp.L.Scripts = []string{"js/review-draft.js"}
 	return s.RenderPage(c, http.StatusOK, reviewView(rp))
 }
 
