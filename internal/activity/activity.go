@@ -294,3 +294,12 @@ func Kinds() []Kind {
 	defer registry.RUnlock()
 	return append([]Kind(nil), registry.kinds...)
 }
+
+// Changer is implemented by options that check a change of settings
+// against what the activity already holds (peer review: a rubric that
+// reviews have begun with). Change returns the options to keep, given the
+// ones before (prev, nil for none) and whether staff confirmed the change;
+// an *InvalidSetting asks staff to confirm or correct.
+type Changer interface {
+	Change(ctx context.Context, db *gorm.DB, a Ref, prev Options, confirmed bool) (Options, error)
+}

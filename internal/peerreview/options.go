@@ -501,3 +501,32 @@ func (o Options) Owe(points int, p activity.Progress) activity.Owed {
 	owed.Comment = fmt.Sprintf("Roundtable peer review: %.0f%% overall.", p.Score*100)
 	return owed
 }
+
+// Change keeps the rubric's version while reviewers assess the same way;
+// once reviews have begun with the rubric, changing how it assesses needs
+// staff to confirm, and makes a new version: the reviews begun keep theirs
+// (pr_rubrics), so they stay readable and scored as they were made.
+func (o Options) Change(ctx context.Context, db *gorm.DB, a activity.Ref, prev activity.Options, confirmed bool) (activity.Options, error) {
+	p, ok := prev.(Options)
+	if !ok {
+		o.Rubric.Version = max(o.Rubric.Version, 1)
+		return o, nil
+	}
+	o.Rubric.Version = max(p.Rubric.Version, 1)
+	if o.Rubric.SameAssessment(p.Rubric) {
+		return o, nil
+	}
+	var begun int
+	if err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM pr_reviews WHERE org_id = ? AND link_id = ? AND state IN (?, ?) AND rubric_version = ?`,
+		a.OrgID, a.LinkID, StateDraft, StateDone, o.Rubric.Version).Row().Scan(&begun); err != nil {
+		return o, fmt.Errorf("count reviews begun: %w", err)
+	}
+	if begun == 0 {
+		return o, nil
+	}
+	if !confirmed {
+		return o, activity.Invalid("confirm_change", "%d reviews have begun with the current rubric. They keep it, stay readable and count as they were made; reviews begun from now on use the changed one. Tick the box below to confirm.", begun)
+	}
+	o.Rubric.Version++
+	return o, nil
+}

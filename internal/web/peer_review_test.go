@@ -181,5 +181,22 @@ func TestPeerReviewSubmitReviewReleaseGrade(t *testing.T) {
 			t.Errorf("export: %d %s", res3.StatusCode, csvBody)
 		}
 		_ = fileID
+
+		// Changing how the rubric assesses, once reviews began, asks staff
+		// to confirm; the reviews done keep their rubric and stay readable.
+		res = ines.postSettings(map[string]string{"crit_levels_0": "0 Missing\n5 Present"})
+		if res.StatusCode != http.StatusUnprocessableEntity || ines.page.Find("[data-testid=confirm-rubric]").Length() != 1 {
+			t.Fatalf("a rubric change after reviews began: %d\n%.3000s", res.StatusCode, res.Body)
+		}
+		ines.configure(map[string]string{"crit_levels_0": "0 Missing\n5 Present", "confirm_change": "1"})
+		var versions int
+		env.DB.Raw(`SELECT COUNT(*) FROM pr_rubrics`).Row().Scan(&versions)
+		if versions != 1 {
+			t.Errorf("%d rubric versions kept, want the first one", versions)
+		}
+		alice.get(alice.activityURL("/review/feedback"))
+		if got := alice.page.Find("[data-testid=feedback-review] td").First().Text(); !strings.Contains(got, "Excellent") {
+			t.Errorf("a review of the first rubric reads %q after the change", got)
+		}
 	})
 }

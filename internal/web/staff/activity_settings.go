@@ -82,6 +82,15 @@ func (s *Handlers) SaveSettings(c echo.Context) error {
 	if err == nil {
 		st.UpdatedBy = sess.UserID
 		err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+			// A kind may ask staff to confirm a change that touches work
+			// already done (a rubric reviews have begun with).
+			if ch, ok := st.Options.(activity.Changer); ok {
+				opts, err := ch.Change(ctx, tx, activity.Ref{OrgID: sess.OrgID, LinkID: sess.LinkID}, a.Settings.Options, c.FormValue("confirm_change") == "1")
+				if err != nil {
+					return err
+				}
+				st.Options = opts
+			}
 			if err := s.Courses.SaveSettings(ctx, tx, st); err != nil || s.Grades == nil {
 				return err
 			}
