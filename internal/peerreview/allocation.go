@@ -251,3 +251,86 @@ func (s *Store) Fill(ctx context.Context, v Viewer, o Options) (int, error) {
 }
 
 var errStaffOnly = roundtable.Errorf(roundtable.EFORBIDDEN, "Only the course's instructors and teaching assistants can do that.")
+
+// OneMoreWindow is how long before reviews are due a review nobody began
+// is offered to reviewers who finished theirs.
+const OneMoreWindow = 24 * time.Hour
+
+// oneMoreCandidate is the submission of the viewer's pool whose oldest
+// review nobody began, that the viewer neither wrote nor reviews, when
+// the viewer may take one more: reviews are due within OneMoreWindow and
+// they have done every review given to them.
+func (s *Store) oneMoreCandidate(ctx context.Context, tx *gorm.DB, v Viewer, o Options, now time.Time) (string, bool, error) {
+	if o.ReviewsDue.IsZero() || now.Before(o.ReviewsDue.Add(-OneMoreWindow)) || !now.Before(o.ReviewsDue) {
+		return "", false, nil
+	}
+	var mine, owed int
+	if err := tx.WithContext(ctx).Raw(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state <> ? THEN 1 ELSE 0 END), 0) FROM pr_reviews
+		WHERE org_id = ? AND link_id = ? AND reviewer_id = ? AND state <> ? AND author_id <> reviewer_id`,
+		StateDone, v.OrgID, v.LinkID, v.UserID, StateRemoved).Row().Scan(&mine, &owed); err != nil {
+		return "", false, fmt.Errorf("read the reviewer's reviews: %w", err)
+	}
+	if mine == 0 || owed > 0 {
+		return "", false, nil
+	}
+	q := `SELECT r.author_id FROM pr_reviews r WHERE r.org_id = ? AND r.link_id = ? AND r.state = ? AND r.author_id <> ?
+		AND r.author_id <> r.reviewer_id
+		AND NOT EXISTS (SELECT 1 FROM pr_reviews m WHERE m.org_id = r.org_id AND m.submission_id = r.submission_id AND m.reviewer_id = ? AND m.state <> ?)`
+	args := []any{v.OrgID, v.LinkID, StateAssigned, v.UserID, v.UserID, StateRemoved}
+	if !o.AcrossCohorts {
+		q += ` AND r.cohort_id = ?`
+		args = append(args, v.CohortID)
+	}
+	var authors []string
+	if err := tx.WithContext(ctx).Raw(q+` ORDER BY r.assigned_at, r.id LIMIT 1`, args...).Scan(&authors).Error; err != nil {
+		return "", false, fmt.Errorf("find a review to offer: %w", err)
+	}
+	if len(authors) == 0 {
+		return "", false, nil
+	}
+	return authors[0], true, nil
+}
+
+// CanTakeOneMore reports whether the viewer is offered one more review.
+func (s *Store) CanTakeOneMore(ctx context.Context, v Viewer, o Options) (bool, error) {
+	_, ok, err := s.oneMoreCandidate(ctx, s.db.DB, v, o, s.now())
+	return ok, err
+}
+
+// TakeOneMore gives the viewer, who finished their reviews, a submission
+// whose review nobody has begun a day before reviews are due: its author
+// gets a review even if the first reviewer never writes theirs (who still
+// owes it). It returns the new review's id.
+func (s *Store) TakeOneMore(ctx context.Context, v Viewer, o Options) (string, error) {
+	now := s.now()
+	var id string
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := s.lockPool(tx, v, o); err != nil {
+			return err
+		}
+		author, ok, err := s.oneMoreCandidate(ctx, tx, v, o, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return roundtable.Errorf(roundtable.ECONFLICT, "There is no review to take on just now: every classmate’s work is being reviewed.")
+		}
+		p, subs, err := s.pool(ctx, tx, v, o, "")
+		if err != nil {
+			return err
+		}
+		a, err := p.Assign(author, v.UserID, allocate.ReasonReviewOneMore)
+		if err != nil {
+			return roundtable.Errorf(roundtable.ECONFLICT, "That review cannot be yours: %s", err.Error())
+		}
+		if _, err := s.assign(tx, v, o, subs, []allocate.Assignment{a}, v.UserID, now); err != nil {
+			return err
+		}
+		if err := tx.Raw(`SELECT id FROM pr_reviews WHERE org_id = ? AND submission_id = ? AND reviewer_id = ? AND state = ?`,
+			v.OrgID, subs[author].ID, v.UserID, StateAssigned).Row().Scan(&id); err != nil {
+			return fmt.Errorf("read the new review: %w", err)
+		}
+		return s.gradesMoved(ctx, tx, v, o, []string{v.UserID})
+	})
+	return id, err
+}

@@ -210,3 +210,53 @@ func TestSubmitReviewReleaseGrades(t *testing.T) {
 }
 
 func activityRef() activity.Ref { return activity.Ref{OrgID: "org", LinkID: "link"} }
+
+// A day before reviews are due, a reviewer who finished is offered a
+// review nobody began; one who still owes reviews is not.
+func TestReviewOneMore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
+		s := peerreview.NewStore(db)
+		s.Now = clk.now
+		o := peerreview.Defaults()
+		o.Reviewers = 2
+		o.Due = clk.t.Add(24 * time.Hour)
+		o.ReviewsDue = clk.t.Add(96 * time.Hour)
+		for _, who := range []string{"ana", "ben", "cleo", "dev"} {
+			if _, err := s.Submit(ctx, learner(who), o, peerreview.WorkInput{Body: "Work of " + who}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Ana finishes her reviews; nobody else begins.
+		rs, _ := s.ReviewsBy(ctx, learner("ana"))
+		for _, r := range rs {
+			if _, err := s.SaveReview(ctx, learner("ana"), o, r.ID, assess(o.Rubric, func(n int) int { return n - 1 }), true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok, _ := s.CanTakeOneMore(ctx, learner("ana"), o); ok {
+			t.Fatal("offered one more three days before reviews are due")
+		}
+		clk.t = o.ReviewsDue.Add(-12 * time.Hour)
+		if ok, _ := s.CanTakeOneMore(ctx, learner("ben"), o); ok {
+			t.Fatal("ben, who owes reviews, is offered one more")
+		}
+		if ok, err := s.CanTakeOneMore(ctx, learner("ana"), o); !ok || err != nil {
+			t.Fatalf("ana is not offered one more: %v", err)
+		}
+		id, err := s.TakeOneMore(ctx, learner("ana"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.ReviewFor(ctx, learner("ana"), o, id)
+		if err != nil || r.AuthorID == "ana" || r.Reason != "review_one_more" {
+			t.Fatalf("the review taken: %+v %v", r, err)
+		}
+		for _, old := range rs {
+			if old.AuthorID == r.AuthorID {
+				t.Fatalf("ana was given %s's work twice", r.AuthorID)
+			}
+		}
+	})
+}

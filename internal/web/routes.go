@@ -79,6 +79,7 @@ func (s *Server) routes() {
 	a.POST("/review/r/:review", r.SaveReview)
 	a.POST("/review/r/:review/rate", r.Rate)
 	a.POST("/review/r/:review/flag", r.Flag)
+	a.POST("/review/one-more", r.TakeOneMore)
 	a.GET("/review/feedback", r.Feedback)
 	a.GET("/review/calibrate/:example", r.CalibratePage)
 	a.POST("/review/calibrate/:example", r.Calibrate)

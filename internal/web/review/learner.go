@@ -69,6 +69,10 @@ type homePage struct {
 	CalibrationOwed int
 	Grade           *gradeLine
 	FeedbackURL     string
+	// OneMore offers a finished reviewer a review nobody began, a day
+	// before reviews are due.
+	OneMore    bool
+	OneMoreURL string
 }
 
 type gradeLine struct {
@@ -93,6 +97,12 @@ func (s *Handlers) home(c echo.Context, p page) error {
 	}
 	if h.Calibrations, h.CalibrationOwed, err = s.calibrations(c, p); err != nil {
 		return err
+	}
+	if !p.V.Staff && len(h.Queue) > 0 && h.Owed == 0 {
+		if h.OneMore, err = s.Reviews.CanTakeOneMore(ctx, p.V, p.O); err != nil {
+			return err
+		}
+		h.OneMoreURL = p.L.URL(p.Base + "/review/one-more")
 	}
 	if p.Released && h.Submitted {
 		h.FeedbackURL = p.URL(p.Base + "/review/feedback")
@@ -377,4 +387,18 @@ func atoi(s string, def int) int {
 func hasAnswer(a peerreview.Assessment, id string) bool {
 	ans, ok := a.Criteria[id]
 	return ok && ans.Level >= 0
+}
+
+// TakeOneMore is POST /a/:link/review/one-more: a finished reviewer takes
+// a review nobody began.
+func (s *Handlers) TakeOneMore(c echo.Context) error {
+	p, err := s.open(c, "Review one more")
+	if err != nil {
+		return err
+	}
+	id, err := s.Reviews.TakeOneMore(c.Request().Context(), p.V, p.O)
+	if err != nil {
+		return err
+	}
+	return s.seeOther(c, p, "/review/r/"+id)
 }
