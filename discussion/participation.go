@@ -18,6 +18,7 @@ const (
 	ByReplies    = "replies"
 	ByAccepted   = "accepted"
 	ByUpvotes    = "upvotes"
+	ByReviews    = "reviews"
 	ByLastActive = "last_active"
 )
 
@@ -42,13 +43,16 @@ type LearnerParticipation struct {
 	Accepted int
 	// Upvotes counts the upvotes their counted posts have now.
 	Upvotes int
+	// Reviews counts the peer reviews of classmates' work they submitted
+	// in the course's peer-review activities.
+	Reviews int
 	// LastActive is the later of their last launch and their last post
 	// (zero when neither is known).
 	LastActive time.Time
 }
 
 // Participated reports whether the learner started a thread or replied.
-func (p LearnerParticipation) Participated() bool { return p.Threads+p.Replies > 0 }
+func (p LearnerParticipation) Participated() bool { return p.Threads+p.Replies+p.Reviews > 0 }
 
 // Participation is the staff's view of who takes part in a space.
 type Participation struct {
@@ -153,6 +157,35 @@ func (s *Store) Participation(ctx context.Context, v Viewer, by string) (Partici
 		return out, fmt.Errorf("participation: %w", err)
 	}
 
+	// Peer reviews count too: those each learner submitted in the
+	// course's peer reviews, and when.
+	rows, err = s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT r.reviewer_id, COUNT(*), MAX(r.done_at)
+		FROM pr_reviews r JOIN pr_submissions ps ON ps.org_id = r.org_id AND ps.id = r.submission_id
+		WHERE r.org_id = ? AND ps.course_id = ? AND r.state = 'done' AND r.reviewer_id <> r.author_id
+		GROUP BY r.reviewer_id`), v.OrgID, v.CourseID)
+	if err != nil {
+		return out, fmt.Errorf("participation: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var n int
+		var last any
+		if err := rows.Scan(&id, &n, &last); err != nil {
+			rows.Close()
+			return out, fmt.Errorf("participation: %w", err)
+		}
+		if i, ok := index[id]; ok {
+			out.Learners[i].Reviews = n
+			if t := timeOf(last); t.After(out.Learners[i].LastActive) {
+				out.Learners[i].LastActive = t
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("participation: %w", err)
+	}
+
 	// Time to a first answer: from a question's creation to its first
 	// reply by someone other than the asker.
 	rows, err = s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT t.created_at, MIN(p.created_at)
@@ -207,6 +240,8 @@ func sortLearners(ls []LearnerParticipation, by string) {
 			return int64(l.Accepted)
 		case ByUpvotes:
 			return int64(l.Upvotes)
+		case ByReviews:
+			return int64(l.Reviews)
 		case ByLastActive:
 			if l.LastActive.IsZero() {
 				return -1 << 62

@@ -154,10 +154,10 @@ func TestParticipationForStaff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(records) != 5 || strings.Join(records[0], "|") != "Learner|Email|Threads|Replies|Accepted answers|Upvotes received|Last active (UTC)" {
+		if len(records) != 5 || strings.Join(records[0], "|") != "Learner|Email|Threads|Replies|Accepted answers|Upvotes received|Peer reviews|Last active (UTC)" {
 			t.Fatalf("CSV: %v", records)
 		}
-		if strings.Join(records[1][:6], "|") != "Carol Diaz|learner-carol@example.edu|1|2|0|1" || records[1][6] != at(4*time.Hour+10*time.Minute) {
+		if strings.Join(records[1][:6], "|") != "Carol Diaz|learner-carol@example.edu|1|2|0|1" || records[1][6] != "0" || records[1][7] != at(4*time.Hour+10*time.Minute) {
 			t.Errorf("CSV row: %v", records[1])
 		}
 		if records[4][0] != "'=SUM(1+1) Dave" {

@@ -145,6 +145,13 @@ func TestPeerReviewSubmitReviewReleaseGrade(t *testing.T) {
 			return ok && s.GradingProgress == grade.GradingPending && s.ActivityProgress == grade.ActivityCompleted
 		})
 
+		// Reviews count as participation in the course.
+		ines.get(ines.activityURL("/participation"))
+		if got := ines.page.Find("[data-testid=learner]").FilterFunction(func(_ int, s *goquery.Selection) bool {
+			return strings.Contains(s.Find("[data-testid=name]").Text(), "Alice")
+		}).Find("[data-testid=reviews]").Text(); got != "2" {
+			t.Errorf("alice's peer reviews on the participation page: %q", got)
+		}
 		ines.get(ines.activityURL("/review/dashboard"))
 		if got := text(ines.page, "[data-testid=reviews-progress]"); got != "6 of 6 reviews done" {
 			t.Errorf("dashboard progress: %q", got)

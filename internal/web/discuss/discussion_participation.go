@@ -30,7 +30,8 @@ type participationPage struct {
 
 var participationColumns = []struct{ by, label string }{
 	{discussion.ByName, "Learner"}, {discussion.ByThreads, "Threads"}, {discussion.ByReplies, "Replies"},
-	{discussion.ByAccepted, "Accepted answers"}, {discussion.ByUpvotes, "Upvotes received"}, {discussion.ByLastActive, "Last active"},
+	{discussion.ByAccepted, "Accepted answers"}, {discussion.ByUpvotes, "Upvotes received"}, {discussion.ByReviews, "Peer reviews"},
+	{discussion.ByLastActive, "Last active"},
 }
 
 func participationSort(c echo.Context) string {
@@ -88,14 +89,14 @@ func (s *Handlers) ParticipationCSV(c echo.Context) error {
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"Learner", "Email", "Threads", "Replies", "Accepted answers", "Upvotes received", "Last active (UTC)"})
+	w.Write([]string{"Learner", "Email", "Threads", "Replies", "Accepted answers", "Upvotes received", "Peer reviews", "Last active (UTC)"})
 	for _, l := range r.Learners {
 		last := ""
 		if !l.LastActive.IsZero() {
 			last = l.LastActive.UTC().Format(time.RFC3339)
 		}
 		w.Write([]string{safeCell(l.Name), safeCell(l.Email), strconv.Itoa(l.Threads), strconv.Itoa(l.Replies),
-			strconv.Itoa(l.Accepted), strconv.Itoa(l.Upvotes), last})
+			strconv.Itoa(l.Accepted), strconv.Itoa(l.Upvotes), strconv.Itoa(l.Reviews), last})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
