@@ -189,6 +189,19 @@ func TestPeerReviewSubmitReviewReleaseGrade(t *testing.T) {
 		}
 		_ = fileID
 
+		// Alice shares her work with one review's feedback as a work
+		// sample; her classmates find it on the peer review's page.
+		alice.get(alice.activityURL("/review/share"))
+		firstReview := alice.page.Find("input[name=include]").First().AttrOr("value", "")
+		alice.submit("[data-testid=share-form]", map[string]string{"include": firstReview, "intro": "What I learned."})
+		if alice.res.StatusCode != http.StatusOK || !strings.Contains(alice.res.URL, "/t/") || !strings.Contains(alice.res.Body, "Feedback from Reviewer") {
+			t.Fatalf("sharing: %d %s\n%.3000s", alice.res.StatusCode, alice.res.URL, alice.res.Body)
+		}
+		bob.get(bob.activityURL("/review"))
+		if bob.page.Find("[data-testid=work-sample]").Length() != 1 {
+			t.Errorf("bob does not see alice's work sample:\n%.3000s", bob.res.Body)
+		}
+
 		// Changing how the rubric assesses, once reviews began, asks staff
 		// to confirm; the reviews done keep their rubric and stay readable.
 		res = ines.postSettings(map[string]string{"crit_levels_0": "0 Missing\n5 Present"})

@@ -81,6 +81,8 @@ func (s *Server) routes() {
 	a.POST("/review/r/:review/flag", r.Flag)
 	a.POST("/review/one-more", r.TakeOneMore)
 	a.GET("/review/feedback", r.Feedback)
+	a.GET("/review/share", r.ShareForm)
+	a.POST("/review/share", r.Share)
 	a.GET("/review/calibrate/:example", r.CalibratePage)
 	a.POST("/review/calibrate/:example", r.Calibrate)
 	a.GET("/review/files/:id/:name", r.ServeFile)

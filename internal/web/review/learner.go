@@ -73,6 +73,9 @@ type homePage struct {
 	// before reviews are due.
 	OneMore    bool
 	OneMoreURL string
+	// Samples are the work samples classmates shared.
+	Samples  []sampleLink
+	ShareURL string
 }
 
 type gradeLine struct {
@@ -104,8 +107,12 @@ func (s *Handlers) home(c echo.Context, p page) error {
 		}
 		h.OneMoreURL = p.L.URL(p.Base + "/review/one-more")
 	}
+	if h.Samples, err = s.workSamples(c, p); err != nil {
+		return err
+	}
 	if p.Released && h.Submitted {
 		h.FeedbackURL = p.URL(p.Base + "/review/feedback")
+		h.ShareURL = p.URL(p.Base + "/review/share")
 		if g, ok, err := s.Reviews.GradeOf(ctx, p.V, p.V.UserID); err != nil {
 			return err
 		} else if ok {
