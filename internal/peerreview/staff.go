@@ -23,6 +23,20 @@ func (s *Store) Release(ctx context.Context, v Viewer, o Options) error {
 	if !v.Staff {
 		return errStaffOnly
 	}
+	return s.release(ctx, v, o)
+}
+
+// ReleaseIfDue releases the results of an activity released on a date
+// once the date has passed, the first time anyone opens it after; it
+// reports whether results are out.
+func (s *Store) ReleaseIfDue(ctx context.Context, v Viewer, o Options, released bool) (bool, error) {
+	if released || o.PhaseAt(s.now(), false) != PhaseReleased {
+		return released || o.PhaseAt(s.now(), false) == PhaseReleased, nil
+	}
+	return true, s.release(ctx, v, o)
+}
+
+func (s *Store) release(ctx context.Context, v Viewer, o Options) error {
 	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec(`INSERT INTO pr_activity_state (org_id, link_id, released_at) VALUES (?, ?, ?)
 			ON CONFLICT (org_id, link_id) DO UPDATE SET released_at = excluded.released_at`, v.OrgID, v.LinkID, s.now()).Error; err != nil {

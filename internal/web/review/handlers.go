@@ -76,6 +76,11 @@ func (s *Handlers) openActivity(c echo.Context, b kit.ActivityBase, sess session
 	if err != nil {
 		return page{}, err
 	}
+	// Results released on a date go out when the activity is first
+	// opened after it (the gradebook's scores with them).
+	if released, err = s.Reviews.ReleaseIfDue(c.Request().Context(), v, o, released); err != nil {
+		return page{}, err
+	}
 	p := page{ActivityBase: b, V: v, Activity: a, O: o, Released: released}
 	p.Phase = o.PhaseAt(s.Now(), released)
 	p.Released = p.Phase == peerreview.PhaseReleased
