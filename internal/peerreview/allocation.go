@@ -2,6 +2,7 @@ package peerreview
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -333,4 +334,49 @@ func (s *Store) TakeOneMore(ctx context.Context, v Viewer, o Options) (string, e
 		return s.gradesMoved(ctx, tx, v, o, []string{v.UserID})
 	})
 	return id, err
+}
+
+// JoinAsReviewer lets a learner who did not submit review classmates,
+// where staff allowed it: they take reviews over from the busiest
+// reviewers, none begun.
+func (s *Store) JoinAsReviewer(ctx context.Context, v Viewer, o Options) (int, error) {
+	if !o.OthersReview || v.Staff {
+		return 0, roundtable.Errorf(roundtable.EFORBIDDEN, "In this activity, only learners who submitted review.")
+	}
+	now := s.now()
+	var n int
+	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := s.lockPool(tx, v, o); err != nil {
+			return err
+		}
+		var mine int
+		if err := tx.Raw(`SELECT COUNT(*) FROM pr_submissions WHERE org_id = ? AND link_id = ? AND author_id = ?`, v.OrgID, v.LinkID, v.UserID).
+			Row().Scan(&mine); err != nil {
+			return fmt.Errorf("read submission: %w", err)
+		}
+		if mine > 0 {
+			return roundtable.Errorf(roundtable.ECONFLICT, "You submitted work: you are given reviews as a submitter.")
+		}
+		p, subs, err := s.pool(ctx, tx, v, o, "")
+		if err != nil {
+			return err
+		}
+		ch, err := p.AddReviewer(v.UserID)
+		if errors.Is(err, allocate.ErrDuplicate) {
+			return roundtable.Errorf(roundtable.ECONFLICT, "You are already a reviewer in this activity.")
+		}
+		if err != nil {
+			return fmt.Errorf("allocate: %w", err)
+		}
+		if len(ch.Added) == 0 {
+			return roundtable.Errorf(roundtable.ECONFLICT, "There is no classmate’s work to review yet. Come back once some has been submitted.")
+		}
+		touched, err := s.apply(tx, v, o, subs, ch, "", now)
+		if err != nil {
+			return err
+		}
+		n = len(ch.Added)
+		return s.gradesMoved(ctx, tx, v, o, append(touched, v.UserID))
+	})
+	return n, err
 }

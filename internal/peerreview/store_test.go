@@ -260,3 +260,46 @@ func TestReviewOneMore(t *testing.T) {
 		}
 	})
 }
+
+// Where staff allow it, a learner who did not submit takes reviews over
+// from the busiest reviewers; elsewhere they may not.
+func TestNonSubmitterJoinsAsReviewer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := peerreview.NewStore(db)
+		o := peerreview.Defaults()
+		o.Reviewers = 2
+		for _, who := range []string{"ana", "ben", "cleo", "dev"} {
+			if _, err := s.Submit(ctx, learner(who), o, peerreview.WorkInput{Body: "Work of " + who}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.JoinAsReviewer(ctx, learner("eli"), o); roundtable.ErrorCode(err) != roundtable.EFORBIDDEN {
+			t.Fatalf("joined where not allowed: %v", err)
+		}
+		o.OthersReview = true
+		n, err := s.JoinAsReviewer(ctx, learner("eli"), o)
+		if err != nil || n == 0 {
+			t.Fatalf("eli joins: %d %v", n, err)
+		}
+		rs, _ := s.ReviewsBy(ctx, learner("eli"))
+		if len(rs) != n {
+			t.Fatalf("eli has %d reviews, was told %d", len(rs), n)
+		}
+		total := 0
+		for _, who := range []string{"ana", "ben", "cleo", "dev"} {
+			sub, _, _ := s.Mine(ctx, learner(who))
+			got, _ := s.ReviewsOfSubmission(ctx, "org", sub.ID)
+			if len(got) != 2 {
+				t.Errorf("%s's work has %d reviewers after eli joined, want 2", who, len(got))
+			}
+			total += len(got)
+		}
+		if total != 8 {
+			t.Errorf("%d reviews in all, want 8", total)
+		}
+		if _, err := s.JoinAsReviewer(ctx, learner("eli"), o); roundtable.ErrorCode(err) != roundtable.ECONFLICT {
+			t.Errorf("eli joined twice: %v", err)
+		}
+	})
+}

@@ -80,6 +80,7 @@ func (s *Server) routes() {
 	a.POST("/review/r/:review/rate", r.Rate)
 	a.POST("/review/r/:review/flag", r.Flag)
 	a.POST("/review/one-more", r.TakeOneMore)
+	a.POST("/review/join", r.JoinAsReviewer)
 	a.GET("/review/feedback", r.Feedback)
 	a.GET("/review/share", r.ShareForm)
 	a.POST("/review/share", r.Share)

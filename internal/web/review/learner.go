@@ -73,6 +73,8 @@ type homePage struct {
 	// before reviews are due.
 	OneMore    bool
 	OneMoreURL string
+	// JoinURL lets a learner who did not submit review, where allowed.
+	JoinURL string
 	// Samples are the work samples classmates shared.
 	Samples  []sampleLink
 	ShareURL string
@@ -106,6 +108,9 @@ func (s *Handlers) home(c echo.Context, p page) error {
 			return err
 		}
 		h.OneMoreURL = p.L.URL(p.Base + "/review/one-more")
+	}
+	if p.O.OthersReview && !p.V.Staff && !h.Submitted && len(h.Queue) == 0 && !p.Released {
+		h.JoinURL = p.L.URL(p.Base + "/review/join")
 	}
 	if h.Samples, err = s.workSamples(c, p); err != nil {
 		return err
@@ -408,4 +413,17 @@ func (s *Handlers) TakeOneMore(c echo.Context) error {
 		return err
 	}
 	return s.seeOther(c, p, "/review/r/"+id)
+}
+
+// JoinAsReviewer is POST /a/:link/review/join: a learner who did not
+// submit asks for classmates' work to review, where staff allowed it.
+func (s *Handlers) JoinAsReviewer(c echo.Context) error {
+	p, err := s.open(c, "Review classmates’ work")
+	if err != nil {
+		return err
+	}
+	if _, err := s.Reviews.JoinAsReviewer(c.Request().Context(), p.V, p.O); err != nil {
+		return err
+	}
+	return s.seeOther(c, p, "/review")
 }
