@@ -26,6 +26,9 @@ const (
 	// NotifyReviewReminder is staff reminding a learner of what they owe
 	// in a peer review; Detail says what.
 	NotifyReviewReminder = "review_reminder"
+	// NotifyReviewReleased tells an author their peer review's results
+	// are out; Detail says so in words.
+	NotifyReviewReleased = "review_released"
 )
 
 // MaxNotifications is how many notifications the list shows.
@@ -72,6 +75,8 @@ func (n Notification) Text() string {
 		return who + " replied in a thread you follow"
 	case NotifyReviewReminder:
 		return who + " reminded you: " + n.Detail
+	case NotifyReviewReleased:
+		return "The peer review's results are out: " + n.Detail
 	}
 	return who + " posted"
 }

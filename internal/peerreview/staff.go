@@ -33,11 +33,47 @@ func (s *Store) ReleaseIfDue(ctx context.Context, v Viewer, o Options, released 
 	if released || o.PhaseAt(s.now(), false) != PhaseReleased {
 		return released || o.PhaseAt(s.now(), false) == PhaseReleased, nil
 	}
-	return true, s.release(ctx, v, o)
+	// Nobody released them: the person who happened to open the
+	// activity is not named as if they had.
+	system := v
+	system.UserID = ""
+	return true, s.release(ctx, system, o)
 }
 
 func (s *Store) release(ctx context.Context, v Viewer, o Options) error {
+	now := s.now()
 	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		// Authors hear of it once, the first time results go out.
+		var before int
+		if err := tx.Raw(`SELECT COUNT(*) FROM pr_activity_state WHERE org_id = ? AND link_id = ? AND released_at IS NOT NULL`,
+			v.OrgID, v.LinkID).Row().Scan(&before); err != nil {
+			return fmt.Errorf("read release: %w", err)
+		}
+		if before == 0 {
+			var authors []struct{ AuthorID, CohortID string }
+			if err := tx.Raw(`SELECT DISTINCT s.author_id, s.cohort_id FROM pr_submissions s JOIN pr_reviews r ON r.org_id = s.org_id
+				AND r.submission_id = s.id AND r.state = ? AND r.reviewer_id <> r.author_id
+				WHERE s.org_id = ? AND s.link_id = ? AND s.withdrawn = FALSE`, StateDone, v.OrgID, v.LinkID).Scan(&authors).Error; err != nil {
+				return fmt.Errorf("read authors: %w", err)
+			}
+			var noNotes []notified
+			if err := tx.Raw(`SELECT user_id FROM notifications WHERE org_id = ? AND link_id = ? AND kind = ?`, v.OrgID, v.LinkID, NotifyReleased).
+				Scan(&noNotes).Error; err != nil {
+				return fmt.Errorf("read notifications: %w", err)
+			}
+			told := map[string]bool{}
+			for _, n := range noNotes {
+				told[n.UserID] = true
+			}
+			for _, a := range authors {
+				if told[a.AuthorID] {
+					continue
+				}
+				if err := notifyPerson(tx, v, a.AuthorID, a.CohortID, "", NotifyReleased, "the feedback on your work is ready", now); err != nil {
+					return err
+				}
+			}
+		}
 		if err := tx.Exec(`INSERT INTO pr_activity_state (org_id, link_id, released_at) VALUES (?, ?, ?)
 			ON CONFLICT (org_id, link_id) DO UPDATE SET released_at = excluded.released_at`, v.OrgID, v.LinkID, s.now()).Error; err != nil {
 			return fmt.Errorf("release results: %w", err)
@@ -396,9 +432,10 @@ func (s *Store) Remind(ctx context.Context, v Viewer, o Options, spaceID string,
 	if err != nil {
 		return 0, err
 	}
-	submitted := map[string]bool{}
+	submitted, cohortOf := map[string]bool{}, map[string]string{}
 	for _, sub := range subs {
 		submitted[sub.AuthorID] = !sub.Withdrawn
+		cohortOf[sub.AuthorID] = sub.CohortID
 	}
 	due := ""
 	if !o.ReviewsDue.IsZero() {
@@ -425,11 +462,12 @@ func (s *Store) Remind(ctx context.Context, v Viewer, o Options, spaceID string,
 			if len(parts) == 0 {
 				continue
 			}
-			if err := tx.Exec(`INSERT INTO notifications (org_id, id, cohort_id, link_id, space_id, user_id, kind, actor_id, anonymous,
-					thread_id, post_id, hidden, detail, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, 'review_reminder', ?, FALSE, '', '', FALSE, ?, ?)`,
-				v.OrgID, store.NewID(), v.CohortID, v.LinkID, spaceID, m.UserID, v.UserID, strings.Join(parts, "; "), now).Error; err != nil {
-				return fmt.Errorf("remind: %w", err)
+			cohort := cohortOf[m.UserID]
+			if cohort == "" {
+				cohort = v.CohortID
+			}
+			if err := notifyPerson(tx, v, m.UserID, cohort, spaceID, NotifyReminder, strings.Join(parts, "; "), now); err != nil {
+				return err
 			}
 			n++
 		}
@@ -437,3 +475,5 @@ func (s *Store) Remind(ctx context.Context, v Viewer, o Options, spaceID string,
 	})
 	return n, err
 }
+
+type notified struct{ UserID string }

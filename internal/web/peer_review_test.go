@@ -137,6 +137,14 @@ func TestPeerReviewSubmitReviewReleaseGrade(t *testing.T) {
 			t.Errorf("a learner opened the dashboard: %d", r.StatusCode)
 		}
 
+		// Staff remind those who are behind, naming what each owes.
+		ines.get(ines.activityURL("/review/dashboard"))
+		ines.submit("form:has([data-testid=remind])", nil)
+		bob.get(bob.activityURL("/notifications"))
+		if got := text(bob.page, "[data-testid=notifications]"); !strings.Contains(got, "reminded you: 2 reviews to do") {
+			t.Errorf("bob's reminder: %q", got)
+		}
+
 		alice.reviewAll(func(n int) int { return n - 1 })
 		bob.reviewAll(func(n int) int { return n - 1 })
 		cl.reviewAll(func(n int) int { return n - 2 })
@@ -165,6 +173,10 @@ func TestPeerReviewSubmitReviewReleaseGrade(t *testing.T) {
 			return ok && s.GradingProgress == grade.GradingFullyGraded && s.ScoreGiven != nil && *s.ScoreGiven > 5
 		})
 
+		alice.get(alice.activityURL("/notifications"))
+		if got := text(alice.page, "[data-testid=notifications]"); !strings.Contains(got, "results are out") {
+			t.Errorf("alice is not told her results are out: %q", got)
+		}
 		// The author reads her feedback in place, rates and flags a review.
 		alice.get(alice.activityURL("/review/feedback"))
 		if alice.page.Find("[data-testid=feedback-review]").Length() != 2 || alice.page.Find("[data-testid=anchored-note]").Length() != 2 {
