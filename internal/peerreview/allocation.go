@@ -380,3 +380,43 @@ func (s *Store) JoinAsReviewer(ctx context.Context, v Viewer, o Options) (int, e
 	})
 	return n, err
 }
+
+// Withdraw takes a learner's submission out of the review queue (they
+// left the course, or staff withdrew it): its reviews and the learner's
+// reviews not begun are taken back, and what they owed is given to
+// others; reviews already begun are kept.
+func (s *Store) Withdraw(ctx context.Context, v Viewer, o Options, authorID string) error {
+	if !v.Staff {
+		return errStaffOnly
+	}
+	now := s.now()
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		in, err := s.inPoolOf(tx, v, authorID)
+		if err != nil {
+			return err
+		}
+		if err := s.lockPool(tx, in, o); err != nil {
+			return err
+		}
+		p, subs, err := s.pool(ctx, tx, in, o, "")
+		if err != nil {
+			return err
+		}
+		if _, ok := subs[authorID]; !ok {
+			return roundtable.Errorf(roundtable.ECONFLICT, "That submission is already withdrawn.")
+		}
+		ch, err := p.Withdraw(authorID)
+		if err != nil {
+			return fmt.Errorf("allocate: %w", err)
+		}
+		touched, err := s.apply(tx, in, o, subs, ch, v.UserID, now)
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE pr_submissions SET withdrawn = TRUE, updated_at = ? WHERE org_id = ? AND link_id = ? AND author_id = ?`,
+			now, v.OrgID, v.LinkID, authorID).Error; err != nil {
+			return fmt.Errorf("withdraw submission: %w", err)
+		}
+		return s.gradesMoved(ctx, tx, v, o, append(touched, authorID))
+	})
+}

@@ -289,7 +289,11 @@ func (s *Store) Submit(ctx context.Context, v Viewer, o Options, in WorkInput) (
 			sub.Version++
 			sub.UpdatedAt = now
 			sub.Late = sub.Late || late
-			if err := tx.Exec(`UPDATE pr_submissions SET version = ?, updated_at = ?, late = ? WHERE org_id = ? AND id = ?`,
+			// A withdrawn submission submitted again re-enters the queue
+			// as a new arrival.
+			first = sub.Withdrawn
+			sub.Withdrawn = false
+			if err := tx.Exec(`UPDATE pr_submissions SET version = ?, updated_at = ?, late = ?, withdrawn = FALSE WHERE org_id = ? AND id = ?`,
 				sub.Version, now, sub.Late, v.OrgID, sub.ID).Error; err != nil {
 				return fmt.Errorf("keep submission: %w", err)
 			}
@@ -307,7 +311,7 @@ func (s *Store) Submit(ctx context.Context, v Viewer, o Options, in WorkInput) (
 			return fmt.Errorf("move reviews to the new version: %w", err)
 		}
 		touched := []string{v.UserID}
-		if first && !sub.Withdrawn {
+		if first {
 			more, err := s.allocateNew(ctx, tx, v, o, sub, now)
 			if err != nil {
 				return err

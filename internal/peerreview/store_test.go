@@ -303,3 +303,61 @@ func TestNonSubmitterJoinsAsReviewer(t *testing.T) {
 		}
 	})
 }
+
+// A withdrawn learner's work leaves the queue and what they owed goes to
+// others; submitting again brings them back as a newcomer.
+func TestWithdrawAndReturn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := peerreview.NewStore(db)
+		o := peerreview.Defaults()
+		o.Reviewers = 2
+		people := []string{"ana", "ben", "cleo", "dev", "eli"}
+		for _, who := range people {
+			if _, err := s.Submit(ctx, learner(who), o, peerreview.WorkInput{Body: "Work of " + who}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Withdraw(ctx, learner("ana"), o, "dev"); roundtable.ErrorCode(err) != roundtable.EFORBIDDEN {
+			t.Fatalf("a learner withdrew another: %v", err)
+		}
+		if err := s.Withdraw(ctx, teacher, o, "dev"); err != nil {
+			t.Fatal(err)
+		}
+		check := func(active []string) {
+			t.Helper()
+			for _, who := range active {
+				sub, _, _ := s.Mine(ctx, learner(who))
+				rs, _ := s.ReviewsOfSubmission(ctx, "org", sub.ID)
+				if len(rs) != 2 {
+					t.Errorf("%s's work has %d reviewers, want 2", who, len(rs))
+				}
+				for _, r := range rs {
+					if r.ReviewerID == "dev" && !containsStr(active, "dev") {
+						t.Errorf("dev, withdrawn, still reviews %s", who)
+					}
+				}
+			}
+		}
+		check([]string{"ana", "ben", "cleo", "eli"})
+		if got, _ := s.ReviewsBy(ctx, learner("dev")); len(got) != 0 {
+			t.Errorf("dev, withdrawn, keeps %d reviews none begun", len(got))
+		}
+		if _, err := s.Submit(ctx, learner("dev"), o, peerreview.WorkInput{Body: "Back again"}); err != nil {
+			t.Fatal(err)
+		}
+		check(people)
+		if got, _ := s.ReviewsBy(ctx, learner("dev")); len(got) != 2 {
+			t.Errorf("dev, back, has %d reviews to do, want 2", len(got))
+		}
+	})
+}
+
+func containsStr(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

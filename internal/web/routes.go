@@ -95,6 +95,7 @@ func (s *Server) routes() {
 	a.GET("/review/u/:user", r.LearnerPage)
 	a.POST("/review/u/:user/override", r.Override)
 	a.POST("/review/u/:user/assign", r.Assign)
+	a.POST("/review/u/:user/withdraw", r.Withdraw)
 	a.POST("/review/r/:review/remove", r.RemoveReview)
 	a.POST("/review/r/:review/resolve", r.Resolve)
 	a.GET("/review/examples/new", r.ExampleForm)

@@ -208,6 +208,7 @@ var notices = map[string]string{
 	"withdrawn": "Results are withdrawn: learners no longer see them.", "reminded": "The learners who are behind were reminded.",
 	"overridden": "The grade is kept.", "assigned": "The review is assigned.", "removed": "The review is removed.",
 	"resolved": "The flag is answered.", "example": "The example is kept.",
+	"withdrawn-work": "The work is out of the review queue: its reviewers were relieved, and the reviews this learner had not begun went to others.",
 }
 
 // staffAction runs an action of the dashboard and goes back to it.
@@ -343,5 +344,13 @@ func (s *Handlers) Remind(c echo.Context) error {
 		}
 		_, err = s.Reviews.Remind(ctx, p.V, p.O, kit.SpaceIDOf(c), members)
 		return "/review/dashboard?done=reminded", err
+	})
+}
+
+// Withdraw is POST /a/:link/review/u/:user/withdraw: the learner's work
+// leaves the review queue (they left the course).
+func (s *Handlers) Withdraw(c echo.Context) error {
+	return s.staffAction(c, "withdraw submissions", func(p page) (string, error) {
+		return "/review/u/" + c.Param("user") + "?done=withdrawn-work", s.Reviews.Withdraw(c.Request().Context(), p.V, p.O, c.Param("user"))
 	})
 }

@@ -36,6 +36,7 @@ type learnerPage struct {
 	Notice       string
 	OverrideURL  string
 	AssignURL    string
+	WithdrawURL  string
 }
 
 // LearnerPage is GET /a/:link/review/u/:user, for staff.
@@ -50,7 +51,8 @@ func (s *Handlers) LearnerPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	user := c.Param("user")
 	lp := learnerPage{page: p, UserID: user, Notice: notices[c.QueryParam("done")],
-		OverrideURL: p.L.URL(p.Base + "/review/u/" + user + "/override"), AssignURL: p.L.URL(p.Base + "/review/u/" + user + "/assign")}
+		OverrideURL: p.L.URL(p.Base + "/review/u/" + user + "/override"), AssignURL: p.L.URL(p.Base + "/review/u/" + user + "/assign"),
+		WithdrawURL: p.L.URL(p.Base + "/review/u/" + user + "/withdraw")}
 	members, err := s.Reviews.Members(ctx, p.V)
 	if err != nil {
 		return err
