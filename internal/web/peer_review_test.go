@@ -164,6 +164,11 @@ func TestPeerReviewSubmitReviewReleaseGrade(t *testing.T) {
 		if got := text(ines.page, "[data-testid=reviews-progress]"); got != "6 of 6 reviews done" {
 			t.Errorf("dashboard progress: %q", got)
 		}
+		ines.follow("[data-testid=all-reviews-link]")
+		if n := ines.page.Find("[data-testid=review-row]").Length(); n != 6 {
+			t.Errorf("every review lists %d, want 6", n)
+		}
+		ines.get(ines.activityURL("/review/dashboard"))
 		ines.submit("form:has([data-testid=release])", nil)
 		if !strings.Contains(text(ines.page, "[data-testid=notice]"), "released") {
 			t.Fatalf("release: %.2000s", ines.res.Body)

@@ -88,6 +88,7 @@ func (s *Server) routes() {
 	a.POST("/review/calibrate/:example", r.Calibrate)
 	a.GET("/review/files/:id/:name", r.ServeFile)
 	a.GET("/review/dashboard", r.Dashboard)
+	a.GET("/review/reviews", r.AllReviews)
 	a.GET("/review/export.csv", r.ExportCSV)
 	a.POST("/review/fill", r.Fill)
 	a.POST("/review/release", r.Release)

@@ -354,3 +354,70 @@ func (s *Handlers) Withdraw(c echo.Context) error {
 		return "/review/u/" + c.Param("user") + "?done=withdrawn-work", s.Reviews.Withdraw(c.Request().Context(), p.V, p.O, c.Param("user"))
 	})
 }
+
+// reviewRow is one review on the page of every review.
+type reviewRow struct {
+	Reviewer, Author, State, Total, URL string
+	Outlier, Flagged, Late              bool
+}
+
+type allReviewsPage struct {
+	page
+	Rows []reviewRow
+}
+
+// AllReviews is GET /a/:link/review/reviews: every review of the
+// activity, for staff, with its total, outliers and flags marked.
+func (s *Handlers) AllReviews(c echo.Context) error {
+	p, err := s.open(c, "Every review")
+	if err != nil {
+		return err
+	}
+	if err := requireStaff(p, "read every review"); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	rs, err := s.Reviews.ReviewsOfActivity(ctx, p.V.OrgID, p.V.LinkID)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.AuthorID, r.ReviewerID)
+	}
+	names, err := s.Reviews.Names(ctx, p.V.OrgID, ids)
+	if err != nil {
+		return err
+	}
+	comp, err := s.Reviews.Compute(ctx, nil, p.V, p.O, func(id string) string { return orSomeone(names[id]) })
+	if err != nil {
+		return err
+	}
+	outlier := map[string]bool{}
+	for _, o := range comp.Outliers {
+		outlier[o.ReviewID] = true
+	}
+	state := map[string]string{peerreview.StateAssigned: "Not started", peerreview.StateDraft: "Draft", peerreview.StateDone: "Submitted"}
+	rubrics := map[int]peerreview.Rubric{}
+	page := allReviewsPage{page: p}
+	for _, r := range rs {
+		row := reviewRow{Reviewer: orSomeone(names[r.ReviewerID]), Author: orSomeone(names[r.AuthorID]), State: state[r.State],
+			URL: p.URL(p.Base + "/review/r/" + r.ID), Outlier: outlier[r.ID], Flagged: r.Flagged != "",
+			Late: r.State == peerreview.StateDone && !r.OnTime}
+		if r.Self() {
+			row.Reviewer = "Self-assessment"
+		}
+		if r.State == peerreview.StateDone {
+			rubric, ok := rubrics[r.RubricVersion]
+			if !ok {
+				if rubric, err = s.Reviews.RubricVersion(ctx, p.V, p.O, r.RubricVersion); err != nil {
+					return err
+				}
+				rubrics[r.RubricVersion] = rubric
+			}
+			row.Total = pct(r.Total(rubric))
+		}
+		page.Rows = append(page.Rows, row)
+	}
+	return s.RenderPage(c, http.StatusOK, allReviewsView(page))
+}
