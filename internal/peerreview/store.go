@@ -49,6 +49,12 @@ const (
 
 // Limits of what a learner writes.
 const (
+	// MaxVersionsPerHour bounds the versions of one submission in an hour.
+	MaxVersionsPerHour = 20
+	// draftEvery and changeEvery are how often a review's draft, and a
+	// submitted review (which re-grades the activity), may be saved.
+	draftEvery  = time.Second
+	changeEvery = 5 * time.Second
 	MaxBody    = 100_000
 	MaxLink    = 2000
 	MaxComment = 10_000
@@ -286,6 +292,14 @@ func (s *Store) Submit(ctx context.Context, v Viewer, o Options, in WorkInput) (
 		case err != nil:
 			return fmt.Errorf("read submission: %w", err)
 		default:
+			var recent int
+			if err := tx.Raw(`SELECT COUNT(*) FROM pr_versions WHERE org_id = ? AND submission_id = ? AND created_at > ?`,
+				v.OrgID, sub.ID, now.Add(-time.Hour)).Row().Scan(&recent); err != nil {
+				return fmt.Errorf("count versions: %w", err)
+			}
+			if recent >= MaxVersionsPerHour {
+				return roundtable.Errorf(roundtable.ELIMITED, "You submitted %d versions in the last hour. Keep working on your copy and submit again later.", recent)
+			}
 			sub.Version++
 			sub.UpdatedAt = now
 			sub.Late = sub.Late || late
@@ -638,6 +652,12 @@ func (s *Store) SaveReview(ctx context.Context, v Viewer, o Options, reviewID st
 		if r.State == StateDone && !o.ReviewsDue.IsZero() && now.After(o.ReviewsDue) {
 			return roundtable.Errorf(roundtable.ECONFLICT, "Reviews were due %s: your submitted review can no longer change.", o.ReviewsDue.In(o.Location()).Format("Mon 2 Jan 15:04"))
 		}
+		switch since := now.Sub(r.UpdatedAt); {
+		case r.State == StateDone && since < changeEvery:
+			return roundtable.Errorf(roundtable.ELIMITED, "Your review was just saved. Wait a few seconds before changing it again.")
+		case r.State == StateDraft && !final && since < draftEvery:
+			return roundtable.Errorf(roundtable.ELIMITED, "Your draft was just saved.")
+		}
 		rubric, err := s.RubricVersion(ctx, v, o, r.RubricVersion)
 		if err != nil {
 			return err
@@ -720,6 +740,11 @@ func (s *Store) Rate(ctx context.Context, v Viewer, o Options, reviewID string, 
 		if err := tx.Exec(`UPDATE pr_reviews SET helpfulness = ?, helpfulness_note = ? WHERE org_id = ? AND id = ?`,
 			rating, strings.TrimSpace(note), v.OrgID, r.ID).Error; err != nil {
 			return fmt.Errorf("keep rating: %w", err)
+		}
+		// Only the rating counts toward a grade, and only where reviewing
+		// is scored on helpfulness: a comment re-grades nothing.
+		if rating == r.Helpfulness || o.ReviewingBasis != BasisHelpfulness {
+			return nil
 		}
 		return s.gradesMoved(ctx, tx, v, o, []string{r.ReviewerID})
 	})

@@ -361,3 +361,44 @@ func containsStr(xs []string, x string) bool {
 	}
 	return false
 }
+
+// A script cannot make a learner's submission a version factory, nor
+// re-grade the activity at will by saving a submitted review.
+func TestWritesAreBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
+		s := peerreview.NewStore(db)
+		s.Now = clk.now
+		o := peerreview.Defaults()
+		o.Reviewers = 1
+		for i := range peerreview.MaxVersionsPerHour {
+			clk.t = clk.t.Add(time.Second)
+			if _, err := s.Submit(ctx, learner("ana"), o, peerreview.WorkInput{Body: "Version"}); err != nil {
+				t.Fatalf("version %d: %v", i+1, err)
+			}
+		}
+		if _, err := s.Submit(ctx, learner("ana"), o, peerreview.WorkInput{Body: "One too many"}); roundtable.ErrorCode(err) != roundtable.ELIMITED {
+			t.Fatalf("version %d in an hour: %v", peerreview.MaxVersionsPerHour+1, err)
+		}
+		clk.t = clk.t.Add(time.Hour)
+		if _, err := s.Submit(ctx, learner("ana"), o, peerreview.WorkInput{Body: "An hour later"}); err != nil {
+			t.Fatalf("an hour later: %v", err)
+		}
+		if _, err := s.Submit(ctx, learner("ben"), o, peerreview.WorkInput{Body: "Ben's"}); err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := s.ReviewsBy(ctx, learner("ben"))
+		top := assess(o.Rubric, func(n int) int { return n - 1 })
+		if _, err := s.SaveReview(ctx, learner("ben"), o, rs[0].ID, top, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveReview(ctx, learner("ben"), o, rs[0].ID, assess(o.Rubric, func(int) int { return 0 }), true); roundtable.ErrorCode(err) != roundtable.ELIMITED {
+			t.Fatalf("a submitted review changed twice at once: %v", err)
+		}
+		clk.t = clk.t.Add(10 * time.Second)
+		if _, err := s.SaveReview(ctx, learner("ben"), o, rs[0].ID, assess(o.Rubric, func(int) int { return 0 }), true); err != nil {
+			t.Fatalf("a submitted review changed later: %v", err)
+		}
+	})
+}
