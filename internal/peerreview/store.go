@@ -55,11 +55,11 @@ const (
 	// submitted review (which re-grades the activity), may be saved.
 	draftEvery  = time.Second
 	changeEvery = 5 * time.Second
-	MaxBody    = 100_000
-	MaxLink    = 2000
-	MaxComment = 10_000
-	MaxNotes   = 200
-	MaxReason  = 2000
+	MaxBody     = 100_000
+	MaxLink     = 2000
+	MaxComment  = 10_000
+	MaxNotes    = 200
+	MaxReason   = 2000
 )
 
 var (
