@@ -377,15 +377,7 @@ func (s *Handlers) AllReviews(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	rs, err := s.Reviews.ReviewsOfActivity(ctx, p.V.OrgID, p.V.LinkID)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for _, r := range rs {
-		ids = append(ids, r.AuthorID, r.ReviewerID)
-	}
-	names, err := s.Reviews.Names(ctx, p.V.OrgID, ids)
+	rs, names, err := s.reviewsNamed(c, p)
 	if err != nil {
 		return err
 	}
@@ -420,4 +412,20 @@ func (s *Handlers) AllReviews(c echo.Context) error {
 		page.Rows = append(page.Rows, row)
 	}
 	return s.RenderPage(c, http.StatusOK, allReviewsView(page))
+}
+
+// reviewsNamed are every live review of the activity and the names of
+// the people they name, for staff pages.
+func (s *Handlers) reviewsNamed(c echo.Context, p page) ([]peerreview.Review, map[string]string, error) {
+	ctx := c.Request().Context()
+	rs, err := s.Reviews.ReviewsOfActivity(ctx, p.V.OrgID, p.V.LinkID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, 0, 2*len(rs))
+	for _, r := range rs {
+		ids = append(ids, r.AuthorID, r.ReviewerID)
+	}
+	names, err := s.Reviews.Names(ctx, p.V.OrgID, ids)
+	return rs, names, err
 }

@@ -95,15 +95,7 @@ func (s *Handlers) LearnerPage(c echo.Context) error {
 			return err
 		}
 	}
-	rs, err := s.Reviews.ReviewsOfActivity(ctx, p.V.OrgID, p.V.LinkID)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for _, r := range rs {
-		ids = append(ids, r.AuthorID, r.ReviewerID)
-	}
-	more, err := s.Reviews.Names(ctx, p.V.OrgID, ids)
+	rs, more, err := s.reviewsNamed(c, p)
 	if err != nil {
 		return err
 	}
