@@ -51,15 +51,25 @@ func (s *Store) Members(ctx context.Context, v Viewer) ([]Member, error) {
 // one without a name).
 func (s *Store) Names(ctx context.Context, orgID string, ids []string) (map[string]string, error) {
 	out := map[string]string{}
-	if len(ids) == 0 {
-		return out, nil
+	seen := make(map[string]bool, len(ids))
+	unique := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			unique = append(unique, id)
+		}
 	}
-	var rows []struct{ ID, Name string }
-	if err := s.db.DB.WithContext(ctx).Raw(`SELECT id, name FROM users WHERE org_id = ? AND id IN ?`, orgID, ids).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read names: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r.Name
+	// In batches, well under SQLite's bound on a statement's parameters.
+	for len(unique) > 0 {
+		batch := unique[:min(len(unique), 5000)]
+		unique = unique[len(batch):]
+		var rows []struct{ ID, Name string }
+		if err := s.db.DB.WithContext(ctx).Raw(`SELECT id, name FROM users WHERE org_id = ? AND id IN ?`, orgID, batch).Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read names: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ID] = r.Name
+		}
 	}
 	return out, nil
 }
