@@ -46,7 +46,7 @@ func submit(t *testing.T, b *ltiplatform.Browser, page *ltiplatform.Result, fiel
 
 // submitForm is submit for the first form matching sel. Like a browser, it
 // sends the checked radio buttons and boxes only.
-func submitForm(t *testing.T, b *ltiplatform.Browser, page *ltiplatform.Result, sel string, fields url.Values, action string) *ltiplatform.Result {
+func submitForm(t testing.TB, b *ltiplatform.Browser, page *ltiplatform.Result, sel string, fields url.Values, action string) *ltiplatform.Result {
 	t.Helper()
 	form := doc(t, page.Body).Find(sel).First()
 	if form.Length() == 0 {

@@ -17,14 +17,14 @@ import (
 // member is a launched person with their browser and the page they are on.
 type member struct {
 	rt   string // the person's own session token
-	t    *testing.T
+	t    testing.TB
 	env  *apptest.Env
 	b    *ltiplatform.Browser
 	res  *ltiplatform.Result
 	page *goquery.Document
 }
 
-func join(t *testing.T, env *apptest.Env, user string) *member {
+func join(t testing.TB, env *apptest.Env, user string) *member {
 	t.Helper()
 	b, res := env.Launch(t, user, nil)
 	if res.StatusCode != http.StatusOK {

@@ -31,7 +31,7 @@ type uploaded struct {
 }
 
 // multipartBody is a form of fields and files (field name, file name, content).
-func multipartBody(t *testing.T, fields url.Values, files ...[3]string) (io.Reader, string) {
+func multipartBody(t testing.TB, fields url.Values, files ...[3]string) (io.Reader, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)

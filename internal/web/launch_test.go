@@ -31,7 +31,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, env *apptest.Env)) {
 	}
 }
 
-func doc(t *testing.T, body string) *goquery.Document {
+func doc(t testing.TB, body string) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {

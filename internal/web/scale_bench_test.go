@@ -215,15 +215,22 @@ const warmRequests = 16 * 8
 // warm serves path warmRequests times, 16 in flight, untimed.
 func (sc *scaleEnv) warm(b *testing.B, path string) {
 	b.Helper()
+	sc.warmAs(b, func(w int) (string, scaleSession) { return path, sc.sessions[w%len(sc.sessions)] })
+}
+
+// warmAs is warm with each worker w's page and session given by who.
+func (sc *scaleEnv) warmAs(b *testing.B, who func(w int) (string, scaleSession)) {
+	b.Helper()
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	for w := range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			path, s := who(w)
 			for range warmRequests / 16 {
 				rw := &discard{header: http.Header{}}
-				sc.handler.ServeHTTP(rw, sc.request(path, sc.sessions[w%len(sc.sessions)]))
+				sc.handler.ServeHTTP(rw, sc.request(path, s))
 				if rw.status != http.StatusOK {
 					failed.Store(fmt.Sprintf("warm %s: %d", path, rw.status))
 					return
@@ -240,6 +247,11 @@ func (sc *scaleEnv) warm(b *testing.B, path string) {
 // measure serves b.N requests of path, inFlight at a time, and reports
 // the latency percentiles and the throughput.
 func (sc *scaleEnv) measure(b *testing.B, path string, inFlight int) {
+	sc.measureAs(b, inFlight, func(w int) (string, scaleSession) { return path, sc.sessions[w%len(sc.sessions)] })
+}
+
+// measureAs is measure with each worker w's page and session given by who.
+func (sc *scaleEnv) measureAs(b *testing.B, inFlight int, who func(w int) (string, scaleSession)) {
 	var next atomic.Int64
 	took := make([][]time.Duration, inFlight)
 	var failed atomic.Value
@@ -250,7 +262,7 @@ func (sc *scaleEnv) measure(b *testing.B, path string, inFlight int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := sc.sessions[w%len(sc.sessions)]
+			path, s := who(w)
 			for next.Add(1) <= int64(b.N) {
 				req := sc.request(path, s)
 				rw := &discard{header: http.Header{}}

@@ -16,7 +16,7 @@ import (
 // pastSetup takes staff who landed on "Set up this activity" on to the
 // discussion by pressing "Use the defaults"; any other page is returned as
 // it is.
-func pastSetup(t *testing.T, b *ltiplatform.Browser, res *ltiplatform.Result) *ltiplatform.Result {
+func pastSetup(t testing.TB, b *ltiplatform.Browser, res *ltiplatform.Result) *ltiplatform.Result {
 	t.Helper()
 	if doc(t, res.Body).Find("form[data-testid=use-defaults-form]").Length() == 0 {
 		return res

@@ -1,0 +1,271 @@
+// Package peerreviewtest seeds a peer review at the scale of a large
+// course, for benchmarks: rows written straight to the tables (COPY on
+// Postgres, multi-row INSERTs in one transaction on SQLite), shaped as
+// peerreview.Store writes them, so the pool, the reviews, the allocation
+// log and the kept grades agree.
+package peerreviewtest
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/roundtable-lms/roundtable/internal/peerreview"
+	"github.com/roundtable-lms/roundtable/internal/store"
+)
+
+// Space is the activity and cohort to fill, and the learners who launched
+// already (their users and memberships exist): they come first in the
+// cohort's order of submission.
+type Space struct {
+	OrgID, CourseID, LinkID, CohortID string
+	Viewers                           []string
+}
+
+// Scale says how much to seed.
+type Scale struct {
+	// Learners is how many learners of the course submitted (the viewers
+	// among them); each reviews Options.Reviewers others.
+	Learners int
+	// Filled ends the submission phase (Fill done): the activity is in
+	// its reviewing phase. Unfilled, submissions are still open.
+	Filled bool
+}
+
+// Large is a large course: 1,000 submitters, and with k = 3, 3,000 reviews.
+var Large = Scale{Learners: 1000}
+
+// Fixture names what Seed made.
+type Fixture struct {
+	// Learners are the submitters, in order of submission.
+	Learners []string
+	// Given is, for each learner, the ids of the reviews they were given
+	// (k of them), oldest first.
+	Given map[string][]string
+	// Rows is how many rows each table received.
+	Rows map[string]int
+	// Took is how long seeding took.
+	Took time.Duration
+}
+
+type table struct {
+	name string
+	cols []string
+	rows [][]any
+}
+
+func (t *table) add(vals ...any) { t.rows = append(t.rows, vals) }
+
+// ids are time-ordered like store.NewID's UUIDv7s.
+type ids struct{ seq uint64 }
+
+func (g *ids) at(t time.Time) string {
+	g.seq++
+	ms := uint64(t.UnixMilli())
+	return fmt.Sprintf("%08x-%04x-7%03x-8%03x-%012x", ms>>16, ms&0xffff, (g.seq>>12)&0xfff, g.seq&0xfff, g.seq)
+}
+
+// essay is a submission's text: eight paragraphs, about 3 KB.
+func essay(i int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Essay %d: ladders, scaffolds and the hierarchy of controls\n\n", i)
+	for p := range 8 {
+		if p > 0 {
+			b.WriteString("\n\n")
+		}
+		fmt.Fprintf(&b, "Paragraph %d. ", p+1)
+		for range 5 {
+			b.WriteString("A site inspection found that the control chosen first was the one easiest to buy, not the one highest in the hierarchy. ")
+		}
+	}
+	return b.String()
+}
+
+// Seed fills sp's activity with sc's submissions and o.Reviewers reviews
+// of each: submission i is reviewed by the k learners after it in order
+// (a balanced allocation), about 70 % of reviews done, 10 % drafts and the
+// rest not begun. The kept grades are computed last, as the store would
+// have left them. It is deterministic.
+func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Options) (Fixture, error) {
+	start := time.Now()
+	f := Fixture{Given: map[string][]string{}, Rows: map[string]int{}}
+	k := o.Reviewers
+	if sc.Learners <= k || len(sp.Viewers) > sc.Learners {
+		return f, fmt.Errorf("scale %+v: more learners than reviewers per submission, and than viewers, needed", sc)
+	}
+	g := &ids{}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	joined := now.Add(-30 * 24 * time.Hour)
+
+	users := &table{name: "users", cols: []string{"org_id", "id", "issuer", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
+	members := &table{name: "memberships", cols: []string{"org_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
+	cohort := &table{name: "cohort_members", cols: []string{"org_id", "cohort_id", "user_id", "created_at"}}
+	subs := &table{name: "pr_submissions", cols: []string{"org_id", "id", "link_id", "course_id", "cohort_id", "author_id", "version", "submitted_at", "updated_at", "late", "withdrawn"}}
+	versions := &table{name: "pr_versions", cols: []string{"org_id", "submission_id", "version", "body", "link_url", "created_at"}}
+	reviews := &table{name: "pr_reviews", cols: []string{"org_id", "id", "link_id", "cohort_id", "submission_id", "author_id", "reviewer_id", "version", "reason",
+		"assigned_by", "assigned_at", "state", "rubric_version", "doc", "updated_at", "done_at", "on_time", "helpfulness", "helpfulness_note"}}
+	logs := &table{name: "pr_allocation_log", cols: []string{"org_id", "id", "link_id", "at", "action", "review_id", "author_id", "reviewer_id", "reason", "actor_id"}}
+	rubrics := &table{name: "pr_rubrics", cols: []string{"org_id", "link_id", "version", "doc", "created_at"}}
+	state := &table{name: "pr_activity_state", cols: []string{"org_id", "link_id", "filled_at", "released_at"}}
+
+	learners := append([]string(nil), sp.Viewers...)
+	for i := len(sp.Viewers); i < sc.Learners; i++ {
+		id := fmt.Sprintf("pr-scale-learner-%04d", i)
+		learners = append(learners, id)
+		users.add(sp.OrgID, id, "https://lms.example.edu", "sub-"+id, fmt.Sprintf("Learner %04d", i), "", "", id+"@example.edu", fmt.Sprintf("Learner %04d", i), joined, joined)
+		members.add(sp.OrgID, sp.CourseID, id, "learner", "active", joined, joined)
+		cohort.add(sp.OrgID, sp.CohortID, id, joined)
+	}
+	f.Learners = learners
+
+	// Submissions over the week before now, in the learners' order.
+	n := len(learners)
+	span := 7 * 24 * time.Hour
+	subAt := make([]time.Time, n)
+	subID := make([]string, n)
+	for i, id := range learners {
+		subAt[i] = now.Add(-span + time.Duration(i)*span/time.Duration(n+1))
+		subID[i] = g.at(subAt[i])
+		subs.add(sp.OrgID, subID[i], sp.LinkID, sp.CourseID, sp.CohortID, id, 1, subAt[i], subAt[i], false, false)
+		versions.add(sp.OrgID, subID[i], 1, essay(i), "", subAt[i])
+	}
+	rdoc, err := json.Marshal(o.Rubric)
+	if err != nil {
+		return f, err
+	}
+	rubrics.add(sp.OrgID, sp.LinkID, o.Rubric.Version, string(rdoc), subAt[0])
+
+	// Submission i goes to the k learners after it; a review is assigned
+	// when the later of the two submitted.
+	for i := range n {
+		for d := 1; d <= k; d++ {
+			r := (i + d) % n
+			at := subAt[max(i, r)]
+			id := g.at(at)
+			reason := "new_submission"
+			if r > i {
+				reason = "submitted"
+			}
+			st, doc, done, upd, onTime, help := peerreview.StateAssigned, "", any(nil), at, false, 0
+			switch m := (i*k + d) % 10; {
+			case m < 7:
+				st, upd, onTime, help = peerreview.StateDone, at.Add(time.Hour), true, 1+(i+d)%5
+				done = upd
+				doc = assessment(o.Rubric, i+d, true)
+			case m < 8:
+				st, upd = peerreview.StateDraft, at.Add(time.Hour)
+				doc = assessment(o.Rubric, i+d, false)
+			}
+			reviews.add(sp.OrgID, id, sp.LinkID, sp.CohortID, subID[i], learners[i], learners[r], 1, reason, "", at, st, o.Rubric.Version, doc, upd, done, onTime, help, "")
+			logs.add(sp.OrgID, g.at(at), sp.LinkID, at, "assign", id, learners[i], learners[r], reason, "")
+			f.Given[learners[r]] = append(f.Given[learners[r]], id)
+		}
+	}
+	if sc.Filled {
+		state.add(sp.OrgID, sp.LinkID, now.Add(-time.Hour), nil)
+	}
+
+	all := []*table{users, members, cohort, subs, versions, reviews, logs, rubrics, state}
+	if err := write(ctx, db, all); err != nil {
+		return f, err
+	}
+	for _, t := range all {
+		f.Rows[t.name] = len(t.rows)
+	}
+	// The grades the store keeps, computed once as its last change left them.
+	c, err := peerreview.NewStore(db).Compute(ctx, nil, peerreview.Viewer{OrgID: sp.OrgID, CourseID: sp.CourseID, LinkID: sp.LinkID,
+		CohortID: sp.CohortID, Staff: true}, o, func(string) string { return "" })
+	if err != nil {
+		return f, err
+	}
+	grades := &table{name: "pr_grades", cols: []string{"org_id", "link_id", "user_id", "submission", "reviewing", "combined", "scored", "explanation", "computed_at"}}
+	for u, gr := range c.Grades {
+		grades.add(sp.OrgID, sp.LinkID, u, gr.Submission, gr.Reviewing, gr.Combined, gr.SubmissionScored, gr.Explanation, now)
+	}
+	if err := write(ctx, db, []*table{grades}); err != nil {
+		return f, err
+	}
+	f.Rows["pr_grades"] = len(grades.rows)
+	analyze := "ANALYZE"
+	if db.Dialect == store.Postgres {
+		analyze = "VACUUM ANALYZE"
+	}
+	if err := db.WithContext(ctx).Exec(analyze).Error; err != nil {
+		return f, fmt.Errorf("analyze: %w", err)
+	}
+	if db.Dialect == store.Postgres {
+		if err := db.WithContext(ctx).Exec("CHECKPOINT").Error; err != nil {
+			return f, fmt.Errorf("checkpoint (needs a superuser or pg_checkpoint): %w", err)
+		}
+	}
+	f.Took = time.Since(start)
+	return f, nil
+}
+
+// assessment is a review's document: a level for every scored criterion
+// (varied by seed), a comment on each, a note on a paragraph; complete
+// when final.
+func assessment(r peerreview.Rubric, seed int, final bool) string {
+	a := peerreview.Assessment{Criteria: map[string]peerreview.Answer{}, Comment: "Overall a clear piece; the conclusion could say more."}
+	for j, c := range r.Criteria {
+		ans := peerreview.Answer{Level: -1, Comment: "The second example needs a source; the first is convincing."}
+		if c.Scored() && (final || j == 0) {
+			ans.Level = (seed + j) % len(c.Levels)
+		}
+		a.Criteria[c.ID] = ans
+	}
+	a.Notes = []peerreview.Note{{Paragraph: seed % 8, Text: "This paragraph carries the argument."}}
+	doc, _ := json.Marshal(a)
+	return string(doc)
+}
+
+// write loads the tables in one transaction: COPY on Postgres, multi-row
+// INSERTs on SQLite.
+func write(ctx context.Context, db *store.DB, tables []*table) error {
+	if db.Dialect == store.Postgres {
+		tx, err := db.Pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		for _, t := range tables {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
+				return fmt.Errorf("copy %s: %w", t.name, err)
+			}
+		}
+		return tx.Commit(ctx)
+	}
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range tables {
+		if err := insertBatches(ctx, tx, t); err != nil {
+			return fmt.Errorf("insert %s: %w", t.name, err)
+		}
+	}
+	return tx.Commit()
+}
+
+func insertBatches(ctx context.Context, tx *sql.Tx, t *table) error {
+	const perBatch = 100
+	row := "(?" + strings.Repeat(", ?", len(t.cols)-1) + ")"
+	head := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES "
+	for i := 0; i < len(t.rows); i += perBatch {
+		batch := t.rows[i:min(i+perBatch, len(t.rows))]
+		args := make([]any, 0, len(batch)*len(t.cols))
+		for _, r := range batch {
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, head+strings.Repeat(row+", ", len(batch)-1)+row, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
