@@ -89,8 +89,8 @@ func BenchmarkComputeCourse(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(c.Grades) != 1000 || len(c.Reviews) != 3000 {
-					b.Fatalf("%d grades, %d reviews", len(c.Grades), len(c.Reviews))
+				if len(c.Grades) != 1000 {
+					b.Fatalf("%d grades", len(c.Grades))
 				}
 			}
 		})

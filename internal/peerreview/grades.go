@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
+	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -40,23 +43,52 @@ func (o Options) scoreConfig() score.Config {
 // Computation is the activity's grades and what explains them.
 type Computation struct {
 	score.Result
-	Reviews []Review
 }
 
-// Compute reads everything the activity's grades depend on and computes
-// them; name gives a learner's name as the page may show it.
+// EncodePoints writes the points a review gave, as the points column
+// keeps them: "c1:3,c2:2.5", by criterion id.
+func EncodePoints(points map[string]float64) string {
+	ids := make([]string, 0, len(points))
+	for id := range points {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(id)
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatFloat(points[id], 'f', -1, 64))
+	}
+	return b.String()
+}
+
+// DecodePoints reads the points column; what it cannot read is left out.
+func DecodePoints(s string) map[string]float64 {
+	out := map[string]float64{}
+	for part := range strings.SplitSeq(s, ",") {
+		id, num, ok := strings.Cut(part, ":")
+		if !ok {
+			continue
+		}
+		if p, err := strconv.ParseFloat(num, 64); err == nil && !math.IsNaN(p) && !math.IsInf(p, 0) {
+			out[id] = p
+		}
+	}
+	return out
+}
+
+// Compute reads what the activity's grades depend on (the reviews' points,
+// not their comments) and computes them; name gives a learner's name as
+// the explanations say it.
 func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, name func(string) string) (Computation, error) {
 	if tx == nil {
 		tx = s.db.DB
 	}
 	tx = tx.WithContext(ctx)
 	var out Computation
-	reviews, err := s.queryReviewsTx(ctx, tx, `WHERE r.org_id = ? AND r.link_id = ? AND r.state <> ? ORDER BY r.assigned_at, r.id`,
-		v.OrgID, v.LinkID, StateRemoved)
-	if err != nil {
-		return out, err
-	}
-	out.Reviews = reviews
 	in := score.Input{Rubric: o.Rubric.scoreRubric(), Config: o.scoreConfig(), Assigned: map[string]int{},
 		Overrides: map[string]score.Override{}, Name: name}
 	if err := tx.Raw(`SELECT author_id FROM pr_submissions WHERE org_id = ? AND link_id = ? AND withdrawn = FALSE ORDER BY author_id`,
@@ -67,25 +99,33 @@ func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, n
 	for _, a := range in.Authors {
 		learners[a] = true
 	}
-	rubrics := map[int]Rubric{o.Rubric.Version: o.Rubric}
-	for _, r := range reviews {
-		rubric, ok := rubrics[r.RubricVersion]
-		if !ok {
-			if rubric, err = s.RubricVersion(ctx, v, o, r.RubricVersion); err != nil {
-				return out, err
-			}
-			rubrics[r.RubricVersion] = rubric
+	rows, err := tx.Raw(`SELECT id, author_id, reviewer_id, state, on_time, helpfulness, points FROM pr_reviews
+		WHERE org_id = ? AND link_id = ? AND state <> ? ORDER BY id`, v.OrgID, v.LinkID, StateRemoved).Rows()
+	if err != nil {
+		return out, fmt.Errorf("read reviews: %w", err)
+	}
+	for rows.Next() {
+		var r score.Review
+		var state, points string
+		if err := rows.Scan(&r.ID, &r.Author, &r.Reviewer, &state, &r.OnTime, &r.Helpfulness, &points); err != nil {
+			rows.Close()
+			return out, fmt.Errorf("read reviews: %w", err)
 		}
-		if !r.Self() {
-			in.Assigned[r.ReviewerID]++
-			learners[r.ReviewerID] = true
+		r.Done, r.Points = state == StateDone, DecodePoints(points)
+		if r.Author != r.Reviewer {
+			in.Assigned[r.Reviewer]++
+			learners[r.Reviewer] = true
 		}
-		in.Reviews = append(in.Reviews, score.Review{ID: r.ID, Author: r.AuthorID, Reviewer: r.ReviewerID, Points: r.Points(rubric),
-			Done: r.State == StateDone, OnTime: r.OnTime, Helpfulness: r.Helpfulness})
+		in.Reviews = append(in.Reviews, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
 	}
 	for l := range learners {
 		in.Learners = append(in.Learners, l)
 	}
+	sort.Strings(in.Learners)
 	if o.Calibration {
 		examples, err := s.examplesTx(tx, v)
 		if err != nil {
@@ -115,7 +155,7 @@ func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, n
 		}
 		rows.Close()
 	}
-	rows, err := tx.Raw(`SELECT user_id, fraction, note FROM pr_overrides WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Rows()
+	rows, err = tx.Raw(`SELECT user_id, fraction, note FROM pr_overrides WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Rows()
 	if err != nil {
 		return out, fmt.Errorf("read overrides: %w", err)
 	}
@@ -140,8 +180,28 @@ func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, n
 // regrade recomputes the activity's grades and keeps those that changed;
 // it returns whose.
 func (s *Store) regrade(ctx context.Context, tx *gorm.DB, v Viewer, o Options) ([]string, error) {
-	c, err := s.Compute(ctx, tx, v, o, func(string) string { return "" })
+	// The explanations kept for staff name people as staff see them.
+	var people []struct{ ID, Name string }
+	if err := tx.WithContext(ctx).Raw(`SELECT id, name FROM users WHERE org_id = ? AND id IN (
+			SELECT author_id FROM pr_submissions WHERE org_id = ? AND link_id = ?
+			UNION SELECT reviewer_id FROM pr_reviews WHERE org_id = ? AND link_id = ?)`,
+		v.OrgID, v.OrgID, v.LinkID, v.OrgID, v.LinkID).Scan(&people).Error; err != nil {
+		return nil, fmt.Errorf("read names: %w", err)
+	}
+	names := make(map[string]string, len(people))
+	for _, p := range people {
+		names[p.ID] = p.Name
+	}
+	c, err := s.Compute(ctx, tx, v, o, func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return "A classmate"
+	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.keepInsights(ctx, tx, v, c); err != nil {
 		return nil, err
 	}
 	old := map[string]float64{}
@@ -211,6 +271,8 @@ type GradeRow struct {
 	Submission, Reviewing, Combined float64
 	Scored                          bool
 	Explanation                     string
+	// Overridden is set by KeptGrades when staff set the grade by hand.
+	Overridden bool
 }
 
 // GradeOf is the grade last computed for userID: the viewer's own, or
@@ -244,4 +306,138 @@ func (s *Store) DropUploads(ctx context.Context, v Viewer, ids []string) error {
 		return fmt.Errorf("drop uploads: %w", err)
 	}
 	return nil
+}
+
+// Insights are what the last computation found that the dashboard
+// explains, kept with the grades (pr_insights) so no page computes.
+type Insights struct {
+	Weights  map[string]KeptWeight `json:"weights"`
+	Outliers []KeptNote            `json:"outliers"`
+	Pairs    []KeptNote            `json:"pairs"`
+}
+
+// KeptWeight is a reviewer's weight and its explanation.
+type KeptWeight struct {
+	Value float64 `json:"value"`
+	Why   string  `json:"why"`
+}
+
+// KeptNote is an outlying review, or a pair trading marks, explained;
+// ReviewID names the review of an outlier.
+type KeptNote struct {
+	ReviewID string `json:"review,omitempty"`
+	Why      string `json:"why"`
+}
+
+// keepInsights writes the computation's weights, outliers and pairs.
+// Their explanations name people: they are read only by staff.
+func (s *Store) keepInsights(ctx context.Context, tx *gorm.DB, v Viewer, c Computation) error {
+	in := Insights{Weights: make(map[string]KeptWeight, len(c.Weights))}
+	for id, w := range c.Weights {
+		in.Weights[id] = KeptWeight{Value: w.Value, Why: w.Explanation}
+	}
+	for _, o := range c.Outliers {
+		in.Outliers = append(in.Outliers, KeptNote{ReviewID: o.ReviewID, Why: o.Explanation})
+	}
+	for _, p := range c.TitForTat {
+		in.Pairs = append(in.Pairs, KeptNote{Why: p.Explanation})
+	}
+	doc, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	if err := tx.WithContext(ctx).Exec(`INSERT INTO pr_insights (org_id, link_id, doc, computed_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (org_id, link_id) DO UPDATE SET doc = excluded.doc, computed_at = excluded.computed_at`,
+		v.OrgID, v.LinkID, string(doc), s.now()).Error; err != nil {
+		return fmt.Errorf("keep insights: %w", err)
+	}
+	return nil
+}
+
+// KeptInsights are the insights of the last computation, for staff.
+func (s *Store) KeptInsights(ctx context.Context, v Viewer) (Insights, error) {
+	var in Insights
+	if !v.Staff {
+		return in, errStaffOnly
+	}
+	var doc string
+	err := s.db.DB.WithContext(ctx).Raw(`SELECT doc FROM pr_insights WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Row().Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, nil
+	}
+	if err != nil {
+		return in, fmt.Errorf("read insights: %w", err)
+	}
+	if err := json.Unmarshal([]byte(doc), &in); err != nil {
+		return in, fmt.Errorf("read insights: %w", err)
+	}
+	return in, nil
+}
+
+// KeptGrades are every learner's grade as last computed, for staff.
+func (s *Store) KeptGrades(ctx context.Context, v Viewer) (map[string]GradeRow, error) {
+	if !v.Staff {
+		return nil, errStaffOnly
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT g.user_id, g.submission, g.reviewing, g.combined, g.scored, g.explanation,
+			o.user_id IS NOT NULL
+		FROM pr_grades g LEFT JOIN pr_overrides o ON o.org_id = g.org_id AND o.link_id = g.link_id AND o.user_id = g.user_id
+		WHERE g.org_id = ? AND g.link_id = ?`), v.OrgID, v.LinkID)
+	if err != nil {
+		return nil, fmt.Errorf("read grades: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]GradeRow{}
+	for rows.Next() {
+		var id string
+		var g GradeRow
+		if err := rows.Scan(&id, &g.Submission, &g.Reviewing, &g.Combined, &g.Scored, &g.Explanation, &g.Overridden); err != nil {
+			return nil, fmt.Errorf("read grades: %w", err)
+		}
+		out[id] = g
+	}
+	return out, rows.Err()
+}
+
+// Progress is each reviewer's reviews given and done (self-assessments
+// apart), and the reviews flagged, for staff.
+func (s *Store) Progress(ctx context.Context, v Viewer) (assigned, done map[string]int, err error) {
+	if !v.Staff {
+		return nil, nil, errStaffOnly
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT reviewer_id, COUNT(*), SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END)
+		FROM pr_reviews WHERE org_id = ? AND link_id = ? AND state <> 'removed' AND reviewer_id <> author_id GROUP BY reviewer_id`),
+		v.OrgID, v.LinkID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read progress: %w", err)
+	}
+	defer rows.Close()
+	assigned, done = map[string]int{}, map[string]int{}
+	for rows.Next() {
+		var id string
+		var a, d int
+		if err := rows.Scan(&id, &a, &d); err != nil {
+			return nil, nil, fmt.Errorf("read progress: %w", err)
+		}
+		assigned[id], done[id] = a, d
+	}
+	return assigned, done, rows.Err()
+}
+
+// Flagged are the activity's flagged reviews, for staff.
+func (s *Store) Flagged(ctx context.Context, v Viewer) ([]Review, error) {
+	if !v.Staff {
+		return nil, errStaffOnly
+	}
+	return s.queryReviews(ctx, `JOIN pr_flags ff ON ff.org_id = r.org_id AND ff.review_id = r.id
+		WHERE r.org_id = ? AND r.link_id = ? AND r.state <> ? ORDER BY ff.created_at`, v.OrgID, v.LinkID, StateRemoved)
+}
+
+// Regrade recomputes and keeps the activity's grades and insights, as a
+// change of the activity does (a bulk load, a repair).
+func (s *Store) Regrade(ctx context.Context, v Viewer, o Options) error {
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		_, err := s.regrade(ctx, tx, v, o)
+		return err
+	})
 }

@@ -685,8 +685,9 @@ func (s *Store) SaveReview(ctx context.Context, v Viewer, o Options, reviewID st
 				doneAt, onTime = *r.DoneAt, r.OnTime
 			}
 		}
-		if err := tx.Exec(`UPDATE pr_reviews SET state = ?, doc = ?, rubric_version = ?, updated_at = ?, done_at = ?, on_time = ?
-			WHERE org_id = ? AND id = ?`, state, string(doc), r.RubricVersion, now, doneAt, onTime, v.OrgID, r.ID).Error; err != nil {
+		points := EncodePoints(Review{Assessment: a}.Points(rubric))
+		if err := tx.Exec(`UPDATE pr_reviews SET state = ?, doc = ?, points = ?, rubric_version = ?, updated_at = ?, done_at = ?, on_time = ?
+			WHERE org_id = ? AND id = ?`, state, string(doc), points, r.RubricVersion, now, doneAt, onTime, v.OrgID, r.ID).Error; err != nil {
 			return fmt.Errorf("keep review: %w", err)
 		}
 		r.State, r.Assessment, r.UpdatedAt, r.OnTime = state, a, now, onTime

@@ -108,7 +108,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 	subs := &table{name: "pr_submissions", cols: []string{"org_id", "id", "link_id", "course_id", "cohort_id", "author_id", "version", "submitted_at", "updated_at", "late", "withdrawn"}}
 	versions := &table{name: "pr_versions", cols: []string{"org_id", "submission_id", "version", "body", "link_url", "created_at"}}
 	reviews := &table{name: "pr_reviews", cols: []string{"org_id", "id", "link_id", "cohort_id", "submission_id", "author_id", "reviewer_id", "version", "reason",
-		"assigned_by", "assigned_at", "state", "rubric_version", "doc", "updated_at", "done_at", "on_time", "helpfulness", "helpfulness_note"}}
+		"assigned_by", "assigned_at", "state", "rubric_version", "doc", "points", "updated_at", "done_at", "on_time", "helpfulness", "helpfulness_note"}}
 	logs := &table{name: "pr_allocation_log", cols: []string{"org_id", "id", "link_id", "at", "action", "review_id", "author_id", "reviewer_id", "reason", "actor_id"}}
 	rubrics := &table{name: "pr_rubrics", cols: []string{"org_id", "link_id", "version", "doc", "created_at"}}
 	state := &table{name: "pr_activity_state", cols: []string{"org_id", "link_id", "filled_at", "released_at"}}
@@ -151,17 +151,17 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 			if r > i {
 				reason = "submitted"
 			}
-			st, doc, done, upd, onTime, help := peerreview.StateAssigned, "", any(nil), at, false, 0
+			st, doc, points, done, upd, onTime, help := peerreview.StateAssigned, "", "", any(nil), at, false, 0
 			switch m := (i*k + d) % 10; {
 			case m < 7:
 				st, upd, onTime, help = peerreview.StateDone, at.Add(time.Hour), true, 1+(i+d)%5
 				done = upd
-				doc = assessment(o.Rubric, i+d, true)
+				doc, points = assessment(o.Rubric, i+d, true)
 			case m < 8:
 				st, upd = peerreview.StateDraft, at.Add(time.Hour)
-				doc = assessment(o.Rubric, i+d, false)
+				doc, points = assessment(o.Rubric, i+d, false)
 			}
-			reviews.add(sp.OrgID, id, sp.LinkID, sp.CohortID, subID[i], learners[i], learners[r], 1, reason, "", at, st, o.Rubric.Version, doc, upd, done, onTime, help, "")
+			reviews.add(sp.OrgID, id, sp.LinkID, sp.CohortID, subID[i], learners[i], learners[r], 1, reason, "", at, st, o.Rubric.Version, doc, points, upd, done, onTime, help, "")
 			logs.add(sp.OrgID, g.at(at), sp.LinkID, at, "assign", id, learners[i], learners[r], reason, "")
 			f.Given[learners[r]] = append(f.Given[learners[r]], id)
 		}
@@ -177,20 +177,17 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 	for _, t := range all {
 		f.Rows[t.name] = len(t.rows)
 	}
-	// The grades the store keeps, computed once as its last change left them.
-	c, err := peerreview.NewStore(db).Compute(ctx, nil, peerreview.Viewer{OrgID: sp.OrgID, CourseID: sp.CourseID, LinkID: sp.LinkID,
-		CohortID: sp.CohortID, Staff: true}, o, func(string) string { return "" })
-	if err != nil {
+	// The grades and insights the store keeps, computed once as its last
+	// change left them.
+	if err := peerreview.NewStore(db).Regrade(ctx, peerreview.Viewer{OrgID: sp.OrgID, CourseID: sp.CourseID, LinkID: sp.LinkID,
+		CohortID: sp.CohortID, Staff: true}, o); err != nil {
 		return f, err
 	}
-	grades := &table{name: "pr_grades", cols: []string{"org_id", "link_id", "user_id", "submission", "reviewing", "combined", "scored", "explanation", "computed_at"}}
-	for u, gr := range c.Grades {
-		grades.add(sp.OrgID, sp.LinkID, u, gr.Submission, gr.Reviewing, gr.Combined, gr.SubmissionScored, gr.Explanation, now)
-	}
-	if err := write(ctx, db, []*table{grades}); err != nil {
+	var kept int
+	if err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM pr_grades WHERE org_id = ? AND link_id = ?`, sp.OrgID, sp.LinkID).Row().Scan(&kept); err != nil {
 		return f, err
 	}
-	f.Rows["pr_grades"] = len(grades.rows)
+	f.Rows["pr_grades"] = kept
 	analyze := "ANALYZE"
 	if db.Dialect == store.Postgres {
 		analyze = "VACUUM ANALYZE"
@@ -209,8 +206,8 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 
 // assessment is a review's document: a level for every scored criterion
 // (varied by seed), a comment on each, a note on a paragraph; complete
-// when final.
-func assessment(r peerreview.Rubric, seed int, final bool) string {
+// when final; and the points it gives, as the points column keeps them.
+func assessment(r peerreview.Rubric, seed int, final bool) (string, string) {
 	a := peerreview.Assessment{Criteria: map[string]peerreview.Answer{}, Comment: "Overall a clear piece; the conclusion could say more."}
 	for j, c := range r.Criteria {
 		ans := peerreview.Answer{Level: -1, Comment: "The second example needs a source; the first is convincing."}
@@ -221,7 +218,7 @@ func assessment(r peerreview.Rubric, seed int, final bool) string {
 	}
 	a.Notes = []peerreview.Note{{Paragraph: seed % 8, Text: "This paragraph carries the argument."}}
 	doc, _ := json.Marshal(a)
-	return string(doc)
+	return string(doc), peerreview.EncodePoints(peerreview.Review{Assessment: a}.Points(r))
 }
 
 // write loads the tables in one transaction: COPY on Postgres, multi-row

@@ -57,8 +57,9 @@ type logRow struct {
 	When, Text string
 }
 
-// dashboard reads everything the dashboard shows: one computation of the
-// grades, which names every weight, outlier and pair.
+// dashboard reads everything the dashboard shows, from what the last
+// computation of the grades kept (every grade, weight, outlier and pair,
+// each explained) and a count of the reviews.
 func (s *Handlers) dashboard(c echo.Context, p page) (dashboardPage, error) {
 	ctx := c.Request().Context()
 	d := dashboardPage{page: p, Timeline: p.timeline(), WeightFormula: score.WeightFormula,
@@ -93,30 +94,35 @@ func (s *Handlers) dashboard(c echo.Context, p page) (dashboardPage, error) {
 		}
 	}
 	name := func(id string) string { return orSomeone(names[id]) }
-	comp, err := s.Reviews.Compute(ctx, nil, p.V, p.O, name)
+	// What the last computation kept: the dashboard computes nothing.
+	grades, err := s.Reviews.KeptGrades(ctx, p.V)
 	if err != nil {
 		return d, err
+	}
+	insights, err := s.Reviews.KeptInsights(ctx, p.V)
+	if err != nil {
+		return d, err
+	}
+	assigned, done, err := s.Reviews.Progress(ctx, p.V)
+	if err != nil {
+		return d, err
+	}
+	for id, n := range assigned {
+		d.ReviewsAssigned += n
+		d.ReviewsDone += done[id]
+	}
+	flagged, err := s.Reviews.Flagged(ctx, p.V)
+	if err != nil {
+		return d, err
+	}
+	for _, r := range flagged {
+		d.Flags = append(d.Flags, flagRow{ReviewID: r.ID, URL: p.URL(p.Base + "/review/r/" + r.ID), Author: name(r.AuthorID),
+			Reviewer: name(r.ReviewerID), Reason: r.Flagged, Resolution: r.Resolution,
+			ResolveURL: p.L.URL(p.Base + "/review/r/" + r.ID + "/resolve")})
 	}
 	bySub := map[string]peerreview.Submission{}
 	for _, sub := range subs {
 		bySub[sub.AuthorID] = sub
-	}
-	done, assigned := map[string]int{}, map[string]int{}
-	for _, r := range comp.Reviews {
-		if r.Self() {
-			continue
-		}
-		assigned[r.ReviewerID]++
-		d.ReviewsAssigned++
-		if r.State == peerreview.StateDone {
-			done[r.ReviewerID]++
-			d.ReviewsDone++
-		}
-		if r.Flagged != "" {
-			d.Flags = append(d.Flags, flagRow{ReviewID: r.ID, URL: p.URL(p.Base + "/review/r/" + r.ID), Author: name(r.AuthorID),
-				Reviewer: name(r.ReviewerID), Reason: r.Flagged, Resolution: r.Resolution,
-				ResolveURL: p.L.URL(p.Base + "/review/r/" + r.ID + "/resolve")})
-		}
 	}
 	for _, m := range members {
 		row := learnerRow{UserID: m.UserID, Name: orSomeone(m.Name), URL: p.URL(p.Base + "/review/u/" + m.UserID),
@@ -131,11 +137,11 @@ func (s *Handlers) dashboard(c echo.Context, p page) (dashboardPage, error) {
 		} else {
 			d.Missing++
 		}
-		if g, ok := comp.Grades[m.UserID]; ok {
+		if g, ok := grades[m.UserID]; ok {
 			row.Grade, row.Explanation, row.Overridden = pct(g.Combined), g.Explanation, g.Overridden
 		}
-		if w, ok := comp.Weights[m.UserID]; ok {
-			row.Weight, row.WeightWhy = fmt.Sprintf("%.2f", w.Value), w.Explanation
+		if w, ok := insights.Weights[m.UserID]; ok {
+			row.Weight, row.WeightWhy = fmt.Sprintf("%.2f", w.Value), w.Why
 		}
 		row.Behind = p.Phase != peerreview.PhaseReleased && ((!row.Submitted && p.Phase <= peerreview.PhaseLate) || row.Done < row.Assigned)
 		if row.Behind {
@@ -143,11 +149,11 @@ func (s *Handlers) dashboard(c echo.Context, p page) (dashboardPage, error) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	for _, o := range comp.Outliers {
-		d.Outliers = append(d.Outliers, noteRow{Text: o.Explanation, URL: p.URL(p.Base + "/review/r/" + o.ReviewID)})
+	for _, o := range insights.Outliers {
+		d.Outliers = append(d.Outliers, noteRow{Text: o.Why, URL: p.URL(p.Base + "/review/r/" + o.ReviewID)})
 	}
-	for _, pr := range comp.TitForTat {
-		d.Pairs = append(d.Pairs, noteRow{Text: pr.Explanation})
+	for _, pr := range insights.Pairs {
+		d.Pairs = append(d.Pairs, noteRow{Text: pr.Why})
 	}
 	if d.Examples, err = s.Reviews.Examples(ctx, p.V); err != nil {
 		return d, err
@@ -381,12 +387,12 @@ func (s *Handlers) AllReviews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	comp, err := s.Reviews.Compute(ctx, nil, p.V, p.O, func(id string) string { return orSomeone(names[id]) })
+	insights, err := s.Reviews.KeptInsights(ctx, p.V)
 	if err != nil {
 		return err
 	}
 	outlier := map[string]bool{}
-	for _, o := range comp.Outliers {
+	for _, o := range insights.Outliers {
 		outlier[o.ReviewID] = true
 	}
 	state := map[string]string{peerreview.StateAssigned: "Not started", peerreview.StateDraft: "Draft", peerreview.StateDone: "Submitted"}

@@ -71,6 +71,9 @@ CREATE TABLE pr_reviews (
     state            TEXT NOT NULL,
     rubric_version   INTEGER NOT NULL DEFAULT 0,
     doc              TEXT NOT NULL DEFAULT '',
+    -- The points given per criterion ("c1:3,c2:2"), as grading reads them
+    -- without the comments.
+    points           TEXT NOT NULL DEFAULT '',
     updated_at       DATETIME NOT NULL,
     done_at          DATETIME,
     on_time          BOOLEAN NOT NULL DEFAULT FALSE,
@@ -175,6 +178,17 @@ CREATE TABLE pr_grades (
     PRIMARY KEY (org_id, link_id, user_id)
 );
 
+-- What the last computation found that the dashboard explains: each
+-- reviewer's weight, outlying reviews, pairs trading marks (a JSON
+-- document), kept so the dashboard does not compute.
+CREATE TABLE pr_insights (
+    org_id      TEXT NOT NULL,
+    link_id     TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    computed_at DATETIME NOT NULL,
+    PRIMARY KEY (org_id, link_id)
+);
+
 -- An activity's phase changes that are events, not dates: when the rest
 -- was allocated at the end of the submission phase, and when the
 -- instructor released the results.
@@ -193,6 +207,7 @@ ALTER TABLE notifications ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 -- +goose Down
 ALTER TABLE notifications DROP COLUMN detail;
 DROP TABLE pr_activity_state;
+DROP TABLE pr_insights;
 DROP TABLE pr_grades;
 DROP TABLE pr_overrides;
 DROP TABLE pr_flags;
