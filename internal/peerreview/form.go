@@ -161,16 +161,16 @@ func readRubric(f activity.Form, prev Rubric) (Rubric, error) {
 		}
 		c := Criterion{ID: strings.TrimSpace(f.FormValue("crit_id_" + n)), Title: title,
 			Description: strings.TrimSpace(strings.ReplaceAll(f.FormValue("crit_desc_"+n), "\r\n", "\n")),
-			Comment:     f.FormValue("crit_comment_" + n)}
+			Comment:     f.FormValue("crit_comment_" + n), FormRow: i + 1}
 		if c.Comment == "" {
 			c.Comment = CommentOptional
 		}
 		levels, err := ParseLevels(f.FormValue("crit_levels_" + n))
 		if err != nil && bad == nil {
-			bad = activity.Invalid("crit_levels_"+n, "Criterion %d: %s.", len(r.Criteria)+1, err.Error())
+			bad = activity.Invalid("crit_levels_"+n, "Criterion %d: %s.", i+1, err.Error())
 		}
 		c.Levels = levels
-		activity.ReadNumber(f, "crit_min_"+n, fmt.Sprintf("Criterion %d's shortest comment", len(r.Criteria)+1), &c.MinComment, &bad)
+		activity.ReadNumber(f, "crit_min_"+n, fmt.Sprintf("Criterion %d's shortest comment", i+1), &c.MinComment, &bad)
 		if c.ID == "" || used[c.ID] || len(c.ID) > 16 {
 			c.ID = freeCriterionID(used, prev)
 		}
