@@ -700,3 +700,93 @@ func TestPeerReviewOversizedUploadAndForgedForms(t *testing.T) {
 		}
 	})
 }
+
+// A learner of another cohort of the same activity (reviews allocated
+// within each cohort) reaches nothing of the other cohort's work: its
+// reviews, files, ratings and flags are not found, and no page of theirs
+// names its people or shows its text.
+func TestPeerReviewCohortsApart(t *testing.T) {
+	eachDBFastGrades(t, func(t *testing.T, env *apptest.Env) {
+		seeded := apptest.SeedLearners(t, env, 2)
+		ines := join(t, env, apptest.Instructor)
+		settings := map[string]string{"cohort_policy": "section"}
+		for k, v := range peerReviewSettings {
+			settings[k] = v
+		}
+		ines.configure(settings)
+		section := func(id string) ltiplatform.LaunchRequest {
+			return ltiplatform.LaunchRequest{LIS: &lti.LISClaim{CourseSectionSourcedID: id}}
+		}
+		type learner struct {
+			m          *member
+			text, file string
+		}
+		north := []learner{
+			{launchAs(t, env, apptest.Learner, section("NORTH")), "North essay QX-NORTH-1.\n\nMore.", "north-alice.png"},
+			{launchAs(t, env, apptest.Learner2, section("NORTH")), "North essay QX-NORTH-2.\n\nMore.", "north-bob.png"},
+		}
+		south := []learner{
+			{launchAs(t, env, seeded[0], section("SOUTH")), "South essay QX-SOUTH-1.\n\nMore.", "south-0.png"},
+			{launchAs(t, env, seeded[1], section("SOUTH")), "South essay QX-SOUTH-2.\n\nMore.", "south-1.png"},
+		}
+		for _, l := range append(append([]learner{}, north...), south...) {
+			if got := text(l.m.page, "[data-testid=cohort-name]"); got != "" && !strings.HasPrefix(got, "Section") {
+				t.Fatalf("cohort shown %q", got)
+			}
+			if res, body := l.m.submitWork(l.text, [3]string{"files", l.file, string(onePixelPNG)}); res.StatusCode != http.StatusOK {
+				t.Fatalf("submitting: %d\n%.1500s", res.StatusCode, body)
+			}
+		}
+		var cohorts int64
+		must(t, env.DB.Raw(`SELECT COUNT(DISTINCT cohort_id) FROM pr_submissions`).Scan(&cohorts).Error)
+		if cohorts != 2 {
+			t.Fatalf("submissions in %d cohorts, want 2", cohorts)
+		}
+		link := linkIDOf(t, ines.res.URL)
+		base := env.App.URL("/a/" + link)
+		var northReviews, northFiles []string
+		must(t, env.DB.Raw(`SELECT r.id FROM pr_reviews r JOIN pr_submissions s ON s.org_id = r.org_id AND s.id = r.submission_id
+			JOIN users u ON u.org_id = s.org_id AND u.id = s.author_id WHERE u.subject IN (?, ?)`, apptest.Learner, apptest.Learner2).Scan(&northReviews).Error)
+		must(t, env.DB.Raw(`SELECT f.id FROM pr_files f JOIN users u ON u.org_id = f.org_id AND u.id = f.uploader_id WHERE u.subject IN (?, ?)`,
+			apptest.Learner, apptest.Learner2).Scan(&northFiles).Error)
+		var northIDs []string
+		must(t, env.DB.Raw(`SELECT id FROM users WHERE subject IN (?, ?)`, apptest.Learner, apptest.Learner2).Scan(&northIDs).Error)
+		if len(northReviews) == 0 || len(northFiles) != 2 {
+			t.Fatalf("the north cohort: %d reviews, %d files", len(northReviews), len(northFiles))
+		}
+		secrets := []string{"Alice Mbeki", "Bob Lindqvist", "QX-NORTH", "north-alice", "north-bob"}
+		before := prSnapshot(t, env, link)
+		for _, s := range south {
+			csrf := s.m.reviewCSRF()
+			s.m.get(base + "/review")
+			mustNotShow(t, "a south learner's home", s.m.res.Body, secrets)
+			for _, r := range northReviews {
+				if res := s.m.get(base + "/review/r/" + r); res.StatusCode != http.StatusNotFound {
+					t.Errorf("another cohort's review: %d", res.StatusCode)
+				}
+				mustNotShow(t, "another cohort's review", s.m.res.Body, secrets)
+				for _, action := range []string{"", "/rate", "/flag"} {
+					res := s.m.postAs(base+"/review/r/"+r+action, url.Values{"csrf": {csrf}, "action": {"save"}, "rating": {"5"}, "reason": {"Unfair."}})
+					if res.StatusCode != http.StatusNotFound {
+						t.Errorf("POST another cohort's review%s: %d", action, res.StatusCode)
+					}
+					mustNotShow(t, "POST another cohort's review"+action, res.Body, secrets)
+				}
+			}
+			for _, f := range northFiles {
+				if res, _ := s.m.fetch(base + "/review/files/" + f + "/file-1.png"); res.StatusCode != http.StatusNotFound {
+					t.Errorf("another cohort's file: %d", res.StatusCode)
+				}
+			}
+			for _, id := range northIDs {
+				if res := s.m.get(base + "/review/u/" + id); res.StatusCode != http.StatusForbidden {
+					t.Errorf("another cohort's learner page: %d", res.StatusCode)
+				}
+				mustNotShow(t, "another cohort's learner page", s.m.res.Body, secrets)
+			}
+		}
+		if after := prSnapshot(t, env, link); after != before {
+			t.Errorf("another cohort's learners changed the peer review:\n%s\n%s", before, after)
+		}
+	})
+}
