@@ -1,7 +1,9 @@
 package peerreview
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,11 +66,10 @@ func ParseLevels(text string) ([]Level, error) {
 		}
 		levels = append(levels, Level{Points: p, Label: label})
 	}
-	for i := 1; i < len(levels); i++ {
-		for j := i; j > 0 && levels[j].Points < levels[j-1].Points; j-- {
-			levels[j], levels[j-1] = levels[j-1], levels[j]
-		}
-	}
+	// Stable: levels of equal points keep their order (Validate refuses
+	// them). Not an insertion sort: a text of many lines in reverse would
+	// take it quadratic time.
+	slices.SortStableFunc(levels, func(a, b Level) int { return cmp.Compare(a.Points, b.Points) })
 	return levels, nil
 }
 

@@ -2,8 +2,10 @@ package peerreview_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roundtable-lms/roundtable/internal/activity"
 	"github.com/roundtable-lms/roundtable/internal/peerreview"
@@ -37,5 +39,32 @@ func TestRubricErrorsNameTheFormRow(t *testing.T) {
 				t.Errorf("error %v (field %v), want %s naming %q", err, bad, tc.field, tc.want)
 			}
 		})
+	}
+}
+
+// Levels are sorted in time proportional to their lines, not their
+// square: a levels box of many lines in reverse order is read at once.
+func TestParseLevelsManyLinesInReverse(t *testing.T) {
+	var b strings.Builder
+	for i := 60000; i > 0; i-- {
+		fmt.Fprintf(&b, "%d Level %d\n", i, i)
+	}
+	start := time.Now()
+	levels, err := peerreview.ParseLevels(b.String())
+	if err != nil || len(levels) != 60000 {
+		t.Fatalf("%d levels, %v", len(levels), err)
+	}
+	for i := range levels {
+		if levels[i].Points != float64(i+1) || levels[i].Label != fmt.Sprintf("Level %d", i+1) {
+			t.Fatalf("level %d is %+v", i, levels[i])
+		}
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("reading 60000 levels took %s", took)
+	}
+	// Levels of equal points keep the order they were typed in.
+	levels, _ = peerreview.ParseLevels("2 b\n1 a\n2 c\n0 z")
+	if got := fmt.Sprint(levels); got != "[{0 z} {1 a} {2 b} {2 c}]" {
+		t.Errorf("equal points reordered: %s", got)
 	}
 }
