@@ -445,6 +445,11 @@ func TestPeerReviewLearnersSeeOnlyTheirOwnAndAssigned(t *testing.T) {
 				}
 			}
 			mustNotShow(t, p.name+"'s feedback", p.m.res.Body, others)
+			// Her page with its grade and its explanation, too.
+			if res := p.m.get(base + "/review"); res.StatusCode != http.StatusOK || p.m.page.Find("[data-testid=results]").Length() != 1 {
+				t.Errorf("%s's page after release: %d", p.name, res.StatusCode)
+			}
+			mustNotShow(t, p.name+"'s page after release", p.m.res.Body, others)
 		}
 		alice.m.get(base + "/review/feedback")
 		alice.m.submit("[data-testid=flag-form]", map[string]string{"reason": "It ignores my chart."})
