@@ -1,7 +1,9 @@
 package peerreview
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,11 +66,10 @@ func ParseLevels(text string) ([]Level, error) {
 		}
 		levels = append(levels, Level{Points: p, Label: label})
 	}
-	for i := 1; i < len(levels); i++ {
-		for j := i; j > 0 && levels[j].Points < levels[j-1].Points; j-- {
-			levels[j], levels[j-1] = levels[j-1], levels[j]
-		}
-	}
+	// Stable: levels of equal points keep their order (Validate refuses
+	// them). Not an insertion sort: a text of many lines in reverse would
+	// take it quadratic time.
+	slices.SortStableFunc(levels, func(a, b Level) int { return cmp.Compare(a.Points, b.Points) })
 	return levels, nil
 }
 
@@ -161,16 +162,16 @@ func readRubric(f activity.Form, prev Rubric) (Rubric, error) {
 		}
 		c := Criterion{ID: strings.TrimSpace(f.FormValue("crit_id_" + n)), Title: title,
 			Description: strings.TrimSpace(strings.ReplaceAll(f.FormValue("crit_desc_"+n), "\r\n", "\n")),
-			Comment:     f.FormValue("crit_comment_" + n)}
+			Comment:     f.FormValue("crit_comment_" + n), FormRow: i + 1}
 		if c.Comment == "" {
 			c.Comment = CommentOptional
 		}
 		levels, err := ParseLevels(f.FormValue("crit_levels_" + n))
 		if err != nil && bad == nil {
-			bad = activity.Invalid("crit_levels_"+n, "Criterion %d: %s.", len(r.Criteria)+1, err.Error())
+			bad = activity.Invalid("crit_levels_"+n, "Criterion %d: %s.", i+1, err.Error())
 		}
 		c.Levels = levels
-		activity.ReadNumber(f, "crit_min_"+n, fmt.Sprintf("Criterion %d's shortest comment", len(r.Criteria)+1), &c.MinComment, &bad)
+		activity.ReadNumber(f, "crit_min_"+n, fmt.Sprintf("Criterion %d's shortest comment", i+1), &c.MinComment, &bad)
 		if c.ID == "" || used[c.ID] || len(c.ID) > 16 {
 			c.ID = freeCriterionID(used, prev)
 		}

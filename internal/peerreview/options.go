@@ -241,6 +241,10 @@ type Criterion struct {
 	Comment     string  `json:"comment"`
 	// MinComment is the shortest required comment, in characters.
 	MinComment int `json:"min_comment"`
+	// FormRow is the rubric builder's row the criterion was read from,
+	// plus one (0: not read from the form): Validate names that row's
+	// fields, as the builder numbers it. It is not kept.
+	FormRow int `json:"-"`
 }
 
 // Level is one level of a scored criterion.
@@ -409,6 +413,9 @@ func (r Rubric) validate() error {
 		return activity.Invalid("crit_title_0", "A rubric holds at most %d criteria.", MaxCriteria)
 	}
 	for i, c := range r.Criteria {
+		if c.FormRow > 0 {
+			i = c.FormRow - 1
+		}
 		n := fmt.Sprint(i)
 		if strings.TrimSpace(c.Title) == "" || len([]rune(c.Title)) > maxTitle {
 			return activity.Invalid("crit_title_"+n, "Criterion %d needs a title of at most %d characters.", i+1, maxTitle)
