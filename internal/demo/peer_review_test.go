@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/roundtable-lms/roundtable/internal/config"
 	"github.com/roundtable-lms/roundtable/internal/demo"
@@ -120,5 +123,100 @@ func TestDemoPeerReviewIsSeededOnce(t *testing.T) {
 	defer d.Shutdown()
 	if again := read(d); again != got {
 		t.Errorf("a restart seeded again: %+v, was %+v", again, got)
+	}
+}
+
+// A visitor walks the seeded peer review: the instructor's dashboard
+// shows the late work, the reviews done and the flag, the flagged review
+// and the late learner's page (three reviewers) open; a learner with a
+// draft finds it; a learner who has not calibrated is asked to first; the
+// author who flagged reads no feedback while results are not released.
+func TestDemoPeerReviewWalksAsSeeded(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t)
+	as := func(user string) (*staffPages, *goquery.Document) {
+		t.Helper()
+		b := ltiplatform.NewBrowser()
+		res, err := b.Launch(context.Background(), d.Platform, ltiplatform.LaunchRequest{
+			ClientID: d.ClientID, UserID: user, CourseID: demo.CourseID, ResourceLinkID: demo.PeerReviewID})
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("launch as %s: %v %+v", user, err, res)
+		}
+		u, _ := url.Parse(res.URL)
+		p := &staffPages{t: t, b: b, url: u}
+		return p, p.open(res.URL)
+	}
+	href := func(doc *goquery.Document, sel string) string {
+		t.Helper()
+		h, ok := doc.Find(sel).First().Attr("href")
+		if !ok {
+			t.Fatalf("no %s on the page:\n%.3000s", sel, doc.Text())
+		}
+		return h
+	}
+	text := func(doc *goquery.Document, sel string) string {
+		return strings.Join(strings.Fields(doc.Find(sel).Text()), " ")
+	}
+
+	maya, home := as("maya.chen")
+	dash := maya.open(href(home, "[data-testid=dashboard-link]"))
+	if got := text(dash, "[data-testid=late]"); got != "1 late submission" {
+		t.Errorf("dashboard: %q", got)
+	}
+	if got := text(dash, "[data-testid=on-time]"); got != "5 submissions on time" {
+		t.Errorf("dashboard: %q", got)
+	}
+	if got := text(dash, "[data-testid=reviews-progress]"); !strings.HasPrefix(got, "9 of 18 reviews") {
+		t.Errorf("dashboard: %q", got)
+	}
+	if dash.Find("[data-testid=flag]").Length() != 1 || dash.Find("[data-testid=release]").Length() != 1 {
+		t.Errorf("dashboard flags and release:\n%.4000s", text(dash, "main"))
+	}
+	maya.open(href(dash, "[data-testid=flag] a"))
+	var mateus string
+	dash.Find("[data-testid=learner-row] th a").Each(func(_ int, a *goquery.Selection) {
+		if a.Text() == "Mateus Silva" {
+			mateus, _ = a.Attr("href")
+		}
+	})
+	if page := maya.open(mateus); page.Find("[data-testid=received] [data-testid=given-row]").Length() != 3 {
+		t.Errorf("the late learner's page: %s", text(page, "[data-testid=received]"))
+	}
+	maya.open(href(dash, "[data-testid=examples] li a"))
+
+	olivia, home := as("olivia.bennett")
+	if got := text(home, "[data-testid=queue-summary]"); !strings.Contains(got, "3 reviews to do") {
+		t.Errorf("olivia's queue: %q", got)
+	}
+	drafts := 0
+	home.Find("[data-testid=queue-item] a").Each(func(_ int, a *goquery.Selection) {
+		h, _ := a.Attr("href")
+		page := olivia.open(h)
+		if page.Find("[data-testid=review-form] input[type=radio]:checked").Length() > 0 {
+			drafts++
+		}
+	})
+	if drafts != 1 {
+		t.Errorf("olivia finds %d drafts, want 1", drafts)
+	}
+
+	mateusP, home := as("mateus.silva")
+	if home.Find("[data-testid=calibration-link]").Length() != 1 || home.Find("[data-testid=submitted] .late").Length() != 1 {
+		t.Errorf("mateus's page: %s", text(home, "main"))
+	}
+	if page := mateusP.open(href(home, "[data-testid=queue-item] a")); page.Find("[data-testid=must-calibrate]").Length() != 1 {
+		t.Errorf("mateus reviews without being asked to calibrate first")
+	}
+
+	var flagger string
+	if err := d.App.DB.Raw(`SELECT u.subject FROM pr_flags f JOIN pr_reviews r ON r.org_id = f.org_id AND r.id = f.review_id
+		JOIN users u ON u.org_id = r.org_id AND u.id = r.author_id`).Row().Scan(&flagger); err != nil {
+		t.Fatal(err)
+	}
+	fp, home := as(flagger)
+	if home.Find("[data-testid=feedback-link]").Length() > 0 {
+		if page := fp.open(href(home, "[data-testid=feedback-link]")); page.Find("[data-testid=feedback-review]").Length() != 0 {
+			t.Errorf("%s reads feedback before the results are released", flagger)
+		}
 	}
 }
