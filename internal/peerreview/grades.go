@@ -71,7 +71,7 @@ func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, n
 	for _, r := range reviews {
 		rubric, ok := rubrics[r.RubricVersion]
 		if !ok {
-			if rubric, err = s.RubricVersion(ctx, v, o, r.RubricVersion); err != nil {
+			if rubric, err = rubricVersionIn(ctx, tx, v, o, r.RubricVersion); err != nil {
 				return out, err
 			}
 			rubrics[r.RubricVersion] = rubric
