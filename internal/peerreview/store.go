@@ -653,7 +653,9 @@ func (s *Store) SaveReview(ctx context.Context, v Viewer, o Options, reviewID st
 		if a.Criteria == nil {
 			a.Criteria = map[string]Answer{}
 		}
-		if err := CheckAssessment(rubric, a, final); err != nil {
+		// A submitted review stays submitted whatever the button: its
+		// changes are checked as a submission's.
+		if err := CheckAssessment(rubric, a, final || r.State == StateDone); err != nil {
 			return err
 		}
 		doc, err := json.Marshal(a)

@@ -310,3 +310,36 @@ func TestChangedGradingMovesTheKeptGrades(t *testing.T) {
 		}
 	})
 }
+
+// A submitted review changed before reviews are due stays complete: a
+// draft save (the page's autosave, or "Save draft") of a submitted review
+// is checked as a submission, and refused when it leaves a criterion
+// unassessed.
+func TestSubmittedReviewStaysComplete(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := peerreview.NewStore(db)
+		o := peerreview.Defaults()
+		o.Reviewers = 1
+		for _, who := range []string{"ana", "ben"} {
+			if _, err := s.Submit(ctx, learner(who), o, peerreview.WorkInput{Body: "Work of " + who}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs, _ := s.ReviewsBy(ctx, learner("ana"))
+		if len(rs) != 1 {
+			t.Fatalf("ana reviews %d", len(rs))
+		}
+		if _, err := s.SaveReview(ctx, learner("ana"), o, rs[0].ID, assess(o.Rubric, func(n int) int { return n - 1 }), true); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.SaveReview(ctx, learner("ana"), o, rs[0].ID, peerreview.Assessment{Comment: "Second thoughts."}, false)
+		if roundtable.ErrorCode(err) != roundtable.EINVALID {
+			t.Fatalf("an incomplete draft save of a submitted review: %v", err)
+		}
+		r, err := s.ReviewFor(ctx, learner("ana"), o, rs[0].ID)
+		if err != nil || r.State != peerreview.StateDone || len(r.Points(o.Rubric)) != 2 {
+			t.Fatalf("the submitted review now reads %+v (%v)", r, err)
+		}
+	})
+}
