@@ -103,6 +103,10 @@ func Start(ctx context.Context, cfg config.Config, lmsListen string, logger *slo
 		d.Shutdown()
 		return nil, err
 	}
+	if err := d.seedPeerReview(ctx); err != nil {
+		d.Shutdown()
+		return nil, err
+	}
 	if d.AdminPassword, err = ensureAdmin(ctx, a, cfg.DataDir); err != nil {
 		d.Shutdown()
 		return nil, err
@@ -205,14 +209,22 @@ func (d *Demo) register(ctx context.Context) error {
 		}
 		d.ClientID = ours[0].ClientID
 	}
-	// The demo's own registration shows as the seeded discussion, not as the
-	// empty link that registering put in the course.
+	// The demo's own registration shows as the seeded discussion and peer
+	// review, not as the empty link that registering put in the course.
+	// The peer review is graded: the LMS keeps a gradebook column for it.
 	p.RemoveResourceLink(ltiplatform.PlacementID(d.ClientID, CourseID))
-	return p.AddResourceLink(ltiplatform.ResourceLink{
-		ID: DiscussionID, CourseID: CourseID, ClientID: d.ClientID,
-		Title:       discussionTitle,
-		Description: discussionDescription,
-	})
+	return errors.Join(
+		p.AddResourceLink(ltiplatform.ResourceLink{
+			ID: DiscussionID, CourseID: CourseID, ClientID: d.ClientID,
+			Title:       discussionTitle,
+			Description: discussionDescription,
+		}),
+		p.AddResourceLink(ltiplatform.ResourceLink{
+			ID: PeerReviewID, CourseID: CourseID, ClientID: d.ClientID,
+			Title:       peerReviewTitle,
+			Description: peerReviewDescription,
+			LineItem:    &ltiplatform.LineItemSpec{ScoreMaximum: peerReviewPoints},
+		}))
 }
 
 // Wait blocks until ctx ends or the LMS fails, then stops both servers.

@@ -130,12 +130,13 @@ func TestDemoAdminAccountSignsIn(t *testing.T) {
 }
 
 // A newcomer's first "Open as" lands in the seeded discussion: the demo's
-// own registration adds no second, empty activity to the course.
+// own registration adds no empty activity to the course, only the seeded
+// discussion and peer review, in that order.
 func TestDemoCourseOffersTheSeededDiscussion(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t)
 	links := d.Platform.Links(demo.CourseID)
-	if len(links) != 1 || links[0].ID != demo.DiscussionID {
-		t.Fatalf("course activities %+v, want only the seeded discussion", links)
+	if len(links) != 2 || links[0].ID != demo.DiscussionID || links[1].ID != demo.PeerReviewID {
+		t.Fatalf("course activities %+v, want the seeded discussion and peer review", links)
 	}
 }

@@ -29,18 +29,9 @@ const (
 // discussion has no thread yet, so a restart changes nothing.
 func (d *Demo) seedDiscussion(ctx context.Context) error {
 	a := d.App
-	regs, err := a.Registry.List(ctx)
+	reg, err := d.registration(ctx)
 	if err != nil {
 		return err
-	}
-	var reg *tenant.Platform
-	for i := range regs {
-		if regs[i].ClientID == d.ClientID && regs[i].Issuer == d.Platform.Issuer() {
-			reg = &regs[i]
-		}
-	}
-	if reg == nil || len(reg.Deployments) == 0 {
-		return fmt.Errorf("demo: no registration of the demo LMS to seed the discussion under")
 	}
 	// Seeded once: a restart must not write the seeded launches again over
 	// the real ones made since.
@@ -54,46 +45,22 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 	// activity a little before the first thread, so the roster, the
 	// participation page and the threads tell one story.
 	start := time.Now().UTC().Add(-96 * time.Hour)
-	courses := course.NewStore(a.DB)
+	recs, err := d.recordLaunches(ctx, reg, DiscussionID, discussionTitle, discussionDescription, func(i int) time.Time {
+		return start.Add(-time.Duration(len(people)-i) * 37 * time.Minute)
+	})
+	if err != nil {
+		return err
+	}
 	spaces := space.NewStore(a.DB)
 	viewers := map[string]discussion.Viewer{}
-	for i, p := range people {
-		openedAt := start.Add(-time.Duration(len(people)-i) * 37 * time.Minute)
-		courses.Now = func() time.Time { return openedAt }
-		roles := course.Roles{course.Learner}
-		switch p.role {
-		case lti.RoleInstructor:
-			roles = course.Roles{course.Instructor}
-		case lti.RoleTeachingAssistant:
-			roles = course.Roles{course.TeachingAssistant}
-		}
-		in := course.LaunchInput{
-			OrgID: reg.OrgID, PlatformID: reg.ID, Issuer: reg.Issuer, DeploymentID: reg.Deployments[0],
-			Subject: p.id, Name: p.given + " " + p.family, GivenName: p.given, FamilyName: p.family,
-			Email: p.id + "@learn.example.org", Locale: "en", Roles: roles, LTIRoles: []string{p.role},
-			ContextID: CourseID, ContextLabel: "DATA-101", ContextTitle: "Data Analysis Fundamentals",
-			ResourceLinkID: DiscussionID, LinkTitle: discussionTitle, LinkDescription: discussionDescription,
-		}
-		var rec course.Recorded
-		if err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
-			if rec, err = courses.RecordLaunch(ctx, tx, in); err != nil {
-				return err
-			}
-			// What a launch's session records (see the sessions trigger),
-			// at the time of this seeded opening; a real launch later
-			// moves its last opening on.
-			return tx.Exec(`INSERT INTO link_openings (org_id, link_id, user_id, first_opened_at, last_opened_at)
-				VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, link_id, user_id) DO NOTHING`,
-				reg.OrgID, rec.Link.ID, rec.User.ID, openedAt, openedAt).Error
-		}); err != nil {
-			return fmt.Errorf("demo: record %s: %w", p.id, err)
-		}
+	for _, p := range people {
+		rec := recs[p.id]
 		sp, err := spaces.ForCohort(ctx, reg.OrgID, rec.Course.ID, rec.Link.ID, rec.Cohort.ID)
 		if err != nil {
 			return fmt.Errorf("demo: the space of %s: %w", p.id, err)
 		}
 		viewers[p.id] = discussion.Viewer{SpaceID: sp.ID, OrgID: reg.OrgID, CourseID: rec.Course.ID, LinkID: rec.Link.ID,
-			CohortID: rec.Cohort.ID, UserID: rec.User.ID, Staff: sp.Rules(roles, nil).Moderate}
+			CohortID: rec.Cohort.ID, UserID: rec.User.ID, Staff: sp.Rules(rec.Roles, nil).Moderate}
 	}
 	// The seeded activity is set up, so staff who open it land on the
 	// discussion rather than on its first-launch setup page.
@@ -219,4 +186,63 @@ func (d *Demo) seedDiscussion(ctx context.Context) error {
 		return fmt.Errorf("demo: seed discussion: %w", err)
 	}
 	return nil
+}
+
+// registration is the demo LMS's registration the demo seeds under.
+func (d *Demo) registration(ctx context.Context) (tenant.Platform, error) {
+	regs, err := d.App.Registry.List(ctx)
+	if err != nil {
+		return tenant.Platform{}, err
+	}
+	for _, r := range regs {
+		if r.ClientID == d.ClientID && r.Issuer == d.Platform.Issuer() && len(r.Deployments) > 0 {
+			return r, nil
+		}
+	}
+	return tenant.Platform{}, fmt.Errorf("demo: no registration of the demo LMS to seed under")
+}
+
+// recordLaunches records every person's launch of the demo course's link
+// linkID as a launch would record it, the i-th person opening it at
+// openedAt(i), so a real launch later finds the same rows.
+func (d *Demo) recordLaunches(ctx context.Context, reg tenant.Platform, linkID, title, description string, openedAt func(i int) time.Time) (map[string]course.Recorded, error) {
+	a := d.App
+	courses := course.NewStore(a.DB)
+	out := map[string]course.Recorded{}
+	for i, p := range people {
+		at := openedAt(i)
+		courses.Now = func() time.Time { return at }
+		roles := course.Roles{course.Learner}
+		switch p.role {
+		case lti.RoleInstructor:
+			roles = course.Roles{course.Instructor}
+		case lti.RoleTeachingAssistant:
+			roles = course.Roles{course.TeachingAssistant}
+		}
+		in := course.LaunchInput{
+			OrgID: reg.OrgID, PlatformID: reg.ID, Issuer: reg.Issuer, DeploymentID: reg.Deployments[0],
+			Subject: p.id, Name: p.given + " " + p.family, GivenName: p.given, FamilyName: p.family,
+			Email: p.id + "@learn.example.org", Locale: "en", Roles: roles, LTIRoles: []string{p.role},
+			ContextID: CourseID, ContextLabel: "DATA-101", ContextTitle: "Data Analysis Fundamentals",
+			ResourceLinkID: linkID, LinkTitle: title, LinkDescription: description,
+		}
+		var rec course.Recorded
+		if err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+			var err error
+			if rec, err = courses.RecordLaunch(ctx, tx, in); err != nil {
+				return err
+			}
+			// What a launch's session records (see the sessions trigger),
+			// at the time of this seeded opening; a real launch later
+			// moves its last opening on.
+			return tx.Exec(`INSERT INTO link_openings (org_id, link_id, user_id, first_opened_at, last_opened_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, link_id, user_id) DO NOTHING`,
+				reg.OrgID, rec.Link.ID, rec.User.ID, at, at).Error
+		}); err != nil {
+			return nil, fmt.Errorf("demo: record %s: %w", p.id, err)
+		}
+		rec.Roles = roles
+		out[p.id] = rec
+	}
+	return out, nil
 }

@@ -513,7 +513,24 @@ func (o Options) Owe(points int, p activity.Progress) activity.Owed {
 // once reviews have begun with the rubric, changing how it assesses needs
 // staff to confirm, and makes a new version: the reviews begun keep theirs
 // (pr_rubrics), so they stay readable and scored as they were made.
+//
+// The grades kept for the gradebook (pr_grades, read by Measure) are
+// computed again with the changed options in the same transaction: a
+// changed weight, aggregation or rubric moves them now, not at the next
+// review.
 func (o Options) Change(ctx context.Context, db *gorm.DB, a activity.Ref, prev activity.Options, confirmed bool) (activity.Options, error) {
+	o, err := o.change(ctx, db, a, prev, confirmed)
+	if err != nil {
+		return o, err
+	}
+	s := &Store{Now: time.Now}
+	if _, err := s.regrade(ctx, db, Viewer{OrgID: a.OrgID, LinkID: a.LinkID}, o); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func (o Options) change(ctx context.Context, db *gorm.DB, a activity.Ref, prev activity.Options, confirmed bool) (Options, error) {
 	p, ok := prev.(Options)
 	if !ok {
 		o.Rubric.Version = max(o.Rubric.Version, 1)

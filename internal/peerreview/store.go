@@ -562,11 +562,17 @@ func (s *Store) ReviewFor(ctx context.Context, v Viewer, o Options, reviewID str
 // RubricVersion is the rubric a review used: the current one, or an
 // earlier one kept in pr_rubrics.
 func (s *Store) RubricVersion(ctx context.Context, v Viewer, o Options, version int) (Rubric, error) {
+	return rubricVersionIn(ctx, s.db.DB, v, o, version)
+}
+
+// rubricVersionIn is RubricVersion read on db, the database or a
+// transaction.
+func rubricVersionIn(ctx context.Context, db *gorm.DB, v Viewer, o Options, version int) (Rubric, error) {
 	if version == 0 || version == o.Rubric.Version {
 		return o.Rubric, nil
 	}
 	var doc string
-	err := s.db.DB.WithContext(ctx).Raw(`SELECT doc FROM pr_rubrics WHERE org_id = ? AND link_id = ? AND version = ?`,
+	err := db.WithContext(ctx).Raw(`SELECT doc FROM pr_rubrics WHERE org_id = ? AND link_id = ? AND version = ?`,
 		v.OrgID, v.LinkID, version).Row().Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o.Rubric, nil
@@ -671,7 +677,9 @@ func (s *Store) SaveReview(ctx context.Context, v Viewer, o Options, reviewID st
 		if a.Criteria == nil {
 			a.Criteria = map[string]Answer{}
 		}
-		if err := CheckAssessment(rubric, a, final); err != nil {
+		// A submitted review stays submitted whatever the button: its
+		// changes are checked as a submission's.
+		if err := CheckAssessment(rubric, a, final || r.State == StateDone); err != nil {
 			return err
 		}
 		doc, err := json.Marshal(a)

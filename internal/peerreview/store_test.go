@@ -402,3 +402,89 @@ func TestWritesAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// Changing how the grade is computed (here the submission's share) after
+// reviews are in moves the grades the gradebook reads (pr_grades, through
+// Measure) in the same save, as the dashboard computes them.
+func TestChangedGradingMovesTheKeptGrades(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := peerreview.NewStore(db)
+		o := peerreview.Defaults()
+		o.Reviewers = 2
+		for _, who := range []string{"ana", "ben", "cleo"} {
+			if _, err := s.Submit(ctx, learner(who), o, peerreview.WorkInput{Body: "Work of " + who}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, who := range []string{"ana", "ben", "cleo"} {
+			rs, _ := s.ReviewsBy(ctx, learner(who))
+			for _, r := range rs {
+				if _, err := s.SaveReview(ctx, learner(who), o, r.ID, assess(o.Rubric, func(n int) int { return 1 }), true); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		before, err := o.Measure(ctx, db.DB, activityRef(), "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := o
+		changed.SubmissionWeight = 50
+		var opts activity.Options
+		if err := db.Tx(ctx, func(tx *gorm.DB) error {
+			opts, err = changed.Change(ctx, tx, activityRef(), o, false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		changed = opts.(peerreview.Options)
+		after, err := changed.Measure(ctx, db.DB, activityRef(), "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		comp, err := s.Compute(ctx, nil, teacher, changed, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := comp.Grades["ana"].Combined; after.Score != want || after.Score == before.Score {
+			t.Fatalf("the gradebook reads %v after the change (%v before), the dashboard computes %v", after.Score, before.Score, want)
+		}
+	})
+}
+
+// A submitted review changed before reviews are due stays complete: a
+// draft save (the page's autosave, or "Save draft") of a submitted review
+// is checked as a submission, and refused when it leaves a criterion
+// unassessed.
+func TestSubmittedReviewStaysComplete(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
+		s := peerreview.NewStore(db)
+		s.Now = clk.now
+		o := peerreview.Defaults()
+		o.Reviewers = 1
+		for _, who := range []string{"ana", "ben"} {
+			if _, err := s.Submit(ctx, learner(who), o, peerreview.WorkInput{Body: "Work of " + who}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs, _ := s.ReviewsBy(ctx, learner("ana"))
+		if len(rs) != 1 {
+			t.Fatalf("ana reviews %d", len(rs))
+		}
+		if _, err := s.SaveReview(ctx, learner("ana"), o, rs[0].ID, assess(o.Rubric, func(n int) int { return n - 1 }), true); err != nil {
+			t.Fatal(err)
+		}
+		clk.t = clk.t.Add(time.Minute)
+		_, err := s.SaveReview(ctx, learner("ana"), o, rs[0].ID, peerreview.Assessment{Comment: "Second thoughts."}, false)
+		if roundtable.ErrorCode(err) != roundtable.EINVALID {
+			t.Fatalf("an incomplete draft save of a submitted review: %v", err)
+		}
+		r, err := s.ReviewFor(ctx, learner("ana"), o, rs[0].ID)
+		if err != nil || r.State != peerreview.StateDone || len(r.Points(o.Rubric)) != 2 {
+			t.Fatalf("the submitted review now reads %+v (%v)", r, err)
+		}
+	})
+}
