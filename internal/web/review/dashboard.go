@@ -38,17 +38,19 @@ type noteRow struct{ Text, URL string }
 
 type dashboardPage struct {
 	page
-	Timeline                            []phaseStep
-	Rows                                []learnerRow
-	OnTime, Late, Missing               int
-	ReviewsDone, ReviewsAssigned        int
-	Flags                               []flagRow
-	Outliers                            []noteRow
-	Pairs                               []noteRow
-	Log                                 []logRow
-	Examples                            []peerreview.Example
-	Behind                              int
-	Notice                              string
+	Timeline                     []phaseStep
+	Rows                         []learnerRow
+	OnTime, Late, Missing        int
+	ReviewsDone, ReviewsAssigned int
+	Flags                        []flagRow
+	Outliers                     []noteRow
+	Pairs                        []noteRow
+	Log                          []logRow
+	Examples                     []peerreview.Example
+	Behind                       int
+	Notice                       string
+	// The learners' table shows a page of learnersPerPage rows.
+	PrevURL, NextURL, PageText          string
 	WeightFormula                       string
 	FillURL, ReleaseURL, RemindURL, CSV string
 }
@@ -149,6 +151,7 @@ func (s *Handlers) dashboard(c echo.Context, p page) (dashboardPage, error) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
+	d.pageRows(c, p)
 	for _, o := range insights.Outliers {
 		d.Outliers = append(d.Outliers, noteRow{Text: o.Why, URL: p.URL(p.Base + "/review/r/" + o.ReviewID)})
 	}
@@ -434,4 +437,27 @@ func (s *Handlers) reviewsNamed(c echo.Context, p page) ([]peerreview.Review, ma
 	}
 	names, err := s.Reviews.Names(ctx, p.V.OrgID, ids)
 	return rs, names, err
+}
+
+// learnersPerPage is how many learners the dashboard's table shows at
+// once: enough to scan, few enough that a course of thousands opens fast.
+const learnersPerPage = 100
+
+// pageRows keeps the page of learners the request asks for (?page=N,
+// from 1), the counts above the table being over everyone.
+func (d *dashboardPage) pageRows(c echo.Context, p page) {
+	if len(d.Rows) <= learnersPerPage {
+		return
+	}
+	pages := (len(d.Rows) + learnersPerPage - 1) / learnersPerPage
+	n := min(max(atoi(c.QueryParam("page"), 1), 1), pages)
+	from := (n - 1) * learnersPerPage
+	d.PageText = fmt.Sprintf("Learners %d to %d of %d", from+1, min(from+learnersPerPage, len(d.Rows)), len(d.Rows))
+	if n > 1 {
+		d.PrevURL = p.URL(fmt.Sprintf("%s/review/dashboard?page=%d", p.Base, n-1))
+	}
+	if n < pages {
+		d.NextURL = p.URL(fmt.Sprintf("%s/review/dashboard?page=%d", p.Base, n+1))
+	}
+	d.Rows = d.Rows[from:min(from+learnersPerPage, len(d.Rows))]
 }
