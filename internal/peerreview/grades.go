@@ -204,35 +204,51 @@ func (s *Store) regrade(ctx context.Context, tx *gorm.DB, v Viewer, o Options) (
 	if err := s.keepInsights(ctx, tx, v, c); err != nil {
 		return nil, err
 	}
-	old := map[string]float64{}
-	rows, err := tx.WithContext(ctx).Raw(`SELECT user_id, combined FROM pr_grades WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Rows()
+	type kept struct {
+		combined, weight float64
+		why, weightWhy   string
+	}
+	old := map[string]kept{}
+	rows, err := tx.WithContext(ctx).Raw(`SELECT user_id, combined, explanation, weight, weight_why FROM pr_grades WHERE org_id = ? AND link_id = ?`,
+		v.OrgID, v.LinkID).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read grades: %w", err)
 	}
 	for rows.Next() {
 		var u string
-		var f float64
-		if err := rows.Scan(&u, &f); err != nil {
+		var k kept
+		if err := rows.Scan(&u, &k.combined, &k.why, &k.weight, &k.weightWhy); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read grades: %w", err)
 		}
-		old[u] = f
+		old[u] = k
 	}
 	rows.Close()
+	// Every row whose grade, weight or explanation moved is written; only
+	// those whose grade moved are named, for the gradebook.
 	var changed []string
 	now := s.now()
 	for u, g := range c.Grades {
-		if f, ok := old[u]; ok && math.Abs(f-g.Combined) < 1e-9 {
+		w, ok := c.Weights[u]
+		if !ok {
+			w.Value = 1
+		}
+		prev, found := old[u]
+		moved := !found || math.Abs(prev.combined-g.Combined) >= 1e-9
+		if !moved && prev.why == g.Explanation && math.Abs(prev.weight-w.Value) < 1e-9 && prev.weightWhy == w.Explanation {
 			continue
 		}
-		if err := tx.Exec(`INSERT INTO pr_grades (org_id, link_id, user_id, submission, reviewing, combined, scored, explanation, computed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if err := tx.Exec(`INSERT INTO pr_grades (org_id, link_id, user_id, submission, reviewing, combined, scored, explanation, weight, weight_why, computed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org_id, link_id, user_id) DO UPDATE SET submission = excluded.submission, reviewing = excluded.reviewing,
-				combined = excluded.combined, scored = excluded.scored, explanation = excluded.explanation, computed_at = excluded.computed_at`,
-			v.OrgID, v.LinkID, u, g.Submission, g.Reviewing, g.Combined, g.SubmissionScored, g.Explanation, now).Error; err != nil {
+				combined = excluded.combined, scored = excluded.scored, explanation = excluded.explanation, weight = excluded.weight,
+				weight_why = excluded.weight_why, computed_at = excluded.computed_at`,
+			v.OrgID, v.LinkID, u, g.Submission, g.Reviewing, g.Combined, g.SubmissionScored, g.Explanation, w.Value, w.Explanation, now).Error; err != nil {
 			return nil, fmt.Errorf("keep grade: %w", err)
 		}
-		changed = append(changed, u)
+		if moved {
+			changed = append(changed, u)
+		}
 	}
 	return changed, nil
 }
@@ -271,8 +287,11 @@ type GradeRow struct {
 	Submission, Reviewing, Combined float64
 	Scored                          bool
 	Explanation                     string
-	// Overridden is set by KeptGrades when staff set the grade by hand.
+	// Overridden is set by KeptGrades when staff set the grade by hand;
+	// Weight and WeightWhy, the learner's weight as a reviewer.
 	Overridden bool
+	Weight     float64
+	WeightWhy  string
 }
 
 // GradeOf is the grade last computed for userID: the viewer's own, or
@@ -311,16 +330,15 @@ func (s *Store) DropUploads(ctx context.Context, v Viewer, ids []string) error {
 // Insights are what the last computation found that the dashboard
 // explains, kept with the grades (pr_insights) so no page computes.
 type Insights struct {
-	Weights  map[string]KeptWeight `json:"weights"`
-	Outliers []KeptNote            `json:"outliers"`
-	Pairs    []KeptNote            `json:"pairs"`
+	// Outliers are the first MaxOutliersKept outlying reviews, explained;
+	// OutlierIDs names every one.
+	Outliers   []KeptNote `json:"outliers"`
+	OutlierIDs []string   `json:"outlier_ids"`
+	Pairs      []KeptNote `json:"pairs"`
 }
 
-// KeptWeight is a reviewer's weight and its explanation.
-type KeptWeight struct {
-	Value float64 `json:"value"`
-	Why   string  `json:"why"`
-}
+// MaxOutliersKept is how many outlying reviews the insights explain.
+const MaxOutliersKept = 20
 
 // KeptNote is an outlying review, or a pair trading marks, explained;
 // ReviewID names the review of an outlier.
@@ -329,15 +347,16 @@ type KeptNote struct {
 	Why      string `json:"why"`
 }
 
-// keepInsights writes the computation's weights, outliers and pairs.
+// keepInsights writes the computation's outliers and pairs (weights are
+// kept with each grade).
 // Their explanations name people: they are read only by staff.
 func (s *Store) keepInsights(ctx context.Context, tx *gorm.DB, v Viewer, c Computation) error {
-	in := Insights{Weights: make(map[string]KeptWeight, len(c.Weights))}
-	for id, w := range c.Weights {
-		in.Weights[id] = KeptWeight{Value: w.Value, Why: w.Explanation}
-	}
-	for _, o := range c.Outliers {
-		in.Outliers = append(in.Outliers, KeptNote{ReviewID: o.ReviewID, Why: o.Explanation})
+	var in Insights
+	for i, o := range c.Outliers {
+		if i < MaxOutliersKept {
+			in.Outliers = append(in.Outliers, KeptNote{ReviewID: o.ReviewID, Why: o.Explanation})
+		}
+		in.OutlierIDs = append(in.OutlierIDs, o.ReviewID)
 	}
 	for _, p := range c.TitForTat {
 		in.Pairs = append(in.Pairs, KeptNote{Why: p.Explanation})
@@ -374,24 +393,28 @@ func (s *Store) KeptInsights(ctx context.Context, v Viewer) (Insights, error) {
 	return in, nil
 }
 
-// KeptGrades are every learner's grade as last computed, for staff.
-func (s *Store) KeptGrades(ctx context.Context, v Viewer) (map[string]GradeRow, error) {
+// KeptGrades are the grades of the learners of ids as last computed,
+// with their weights as reviewers, for staff.
+func (s *Store) KeptGrades(ctx context.Context, v Viewer, ids []string) (map[string]GradeRow, error) {
 	if !v.Staff {
 		return nil, errStaffOnly
 	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT g.user_id, g.submission, g.reviewing, g.combined, g.scored, g.explanation,
-			o.user_id IS NOT NULL
+	out := map[string]GradeRow{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.DB.WithContext(ctx).Raw(`SELECT g.user_id, g.submission, g.reviewing, g.combined, g.scored, g.explanation,
+			o.user_id IS NOT NULL, g.weight, g.weight_why
 		FROM pr_grades g LEFT JOIN pr_overrides o ON o.org_id = g.org_id AND o.link_id = g.link_id AND o.user_id = g.user_id
-		WHERE g.org_id = ? AND g.link_id = ?`), v.OrgID, v.LinkID)
+		WHERE g.org_id = ? AND g.link_id = ? AND g.user_id IN ?`, v.OrgID, v.LinkID, ids).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read grades: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]GradeRow{}
 	for rows.Next() {
 		var id string
 		var g GradeRow
-		if err := rows.Scan(&id, &g.Submission, &g.Reviewing, &g.Combined, &g.Scored, &g.Explanation, &g.Overridden); err != nil {
+		if err := rows.Scan(&id, &g.Submission, &g.Reviewing, &g.Combined, &g.Scored, &g.Explanation, &g.Overridden, &g.Weight, &g.WeightWhy); err != nil {
 			return nil, fmt.Errorf("read grades: %w", err)
 		}
 		out[id] = g

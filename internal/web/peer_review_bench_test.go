@@ -141,6 +141,6 @@ func newPeerReviewScaleEnv(b *testing.B, kind store.Dialect) (*scaleEnv, []prSca
 		check(pages[0], w, "[data-testid=queue-item]", 3)
 		check(pages[1], w, "[data-testid=review-form]", 1)
 	}
-	check(pages[2], 0, "[data-testid=learner-row]", 1000)
+	check(pages[2], 0, "[data-testid=learner-row]", 100)
 	return sc, pages
 }

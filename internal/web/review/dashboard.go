@@ -49,6 +49,8 @@ type dashboardPage struct {
 	Examples                     []peerreview.Example
 	Behind                       int
 	Notice                       string
+	// MoreOutliers is how many outliers are not listed.
+	MoreOutliers int
 	// The learners' table shows a page of learnersPerPage rows.
 	PrevURL, NextURL, PageText          string
 	WeightFormula                       string
@@ -62,107 +64,92 @@ type logRow struct {
 // dashboard reads everything the dashboard shows, from what the last
 // computation of the grades kept (every grade, weight, outlier and pair,
 // each explained) and a count of the reviews.
-func (s *Handlers) dashboard(c echo.Context, p page) (dashboardPage, error) {
+func (s *Handlers) dashboard(c echo.Context, p page, all bool) (dashboardPage, error) {
 	ctx := c.Request().Context()
 	d := dashboardPage{page: p, Timeline: p.timeline(), WeightFormula: score.WeightFormula,
 		FillURL: p.L.URL(p.Base + "/review/fill"), ReleaseURL: p.L.URL(p.Base + "/review/release"),
 		RemindURL: p.L.URL(p.Base + "/review/remind"), CSV: p.URL(p.Base + "/review/export.csv")}
-	members, err := s.Reviews.Members(ctx, p.V)
+	// A page of learners with what the last computation kept of them, and
+	// the counts over all: the dashboard computes nothing.
+	n, limit := 1, learnersPerPage
+	if all {
+		limit = maxExported
+	} else {
+		n = max(atoi(c.QueryParam("page"), 1), 1)
+	}
+	standings, sum, err := s.Reviews.Standings(ctx, p.V, (n-1)*limit, limit)
 	if err != nil {
 		return d, err
 	}
-	subs, err := s.Reviews.Submissions(ctx, p.V)
-	if err != nil {
-		return d, err
-	}
-	names := map[string]string{}
-	for _, m := range members {
-		names[m.UserID] = m.Name
-	}
-	var others []string
-	for _, sub := range subs {
-		if _, ok := names[sub.AuthorID]; !ok {
-			others = append(others, sub.AuthorID)
+	d.OnTime, d.Late, d.Missing = sum.OnTime, sum.Late, sum.Missing
+	d.ReviewsAssigned, d.ReviewsDone = sum.ReviewsAssigned, sum.ReviewsDone
+	if p.Phase != peerreview.PhaseReleased {
+		d.Behind = sum.OweReviews
+		if accepting, _ := p.O.AcceptsWork(p.Now, p.Released); accepting {
+			d.Behind += sum.Missing
 		}
 	}
-	if len(others) > 0 {
-		more, err := s.Reviews.Names(ctx, p.V.OrgID, others)
-		if err != nil {
-			return d, err
+	if !all && sum.Learners > learnersPerPage {
+		pages := (sum.Learners + learnersPerPage - 1) / learnersPerPage
+		d.PageText = fmt.Sprintf("Learners %d to %d of %d", (n-1)*limit+1, min(n*limit, sum.Learners), sum.Learners)
+		if n > 1 {
+			d.PrevURL = p.URL(fmt.Sprintf("%s/review/dashboard?page=%d", p.Base, n-1))
 		}
-		for _, id := range others {
-			names[id] = more[id]
-			members = append(members, peerreview.Member{UserID: id, Name: more[id]})
+		if n < pages {
+			d.NextURL = p.URL(fmt.Sprintf("%s/review/dashboard?page=%d", p.Base, n+1))
 		}
 	}
-	name := func(id string) string { return orSomeone(names[id]) }
-	// What the last computation kept: the dashboard computes nothing.
-	grades, err := s.Reviews.KeptGrades(ctx, p.V)
-	if err != nil {
-		return d, err
+	for _, st := range standings {
+		row := learnerRow{UserID: st.UserID, Name: orSomeone(st.Name), URL: p.URL(p.Base + "/review/u/" + st.UserID),
+			Submitted: st.Submitted, Late: st.Late, Done: st.Done, Assigned: st.Assigned}
+		if st.Submitted {
+			row.SubmittedAt = p.when(st.SubmittedAt)
+		}
+		if st.Graded {
+			row.Grade, row.Explanation, row.Overridden = pct(st.Grade.Combined), st.Grade.Explanation, st.Grade.Overridden
+			row.Weight, row.WeightWhy = fmt.Sprintf("%.2f", st.Grade.Weight), st.Grade.WeightWhy
+		}
+		row.Behind = p.Phase != peerreview.PhaseReleased && ((!row.Submitted && p.Phase <= peerreview.PhaseLate) || row.Done < row.Assigned)
+		d.Rows = append(d.Rows, row)
 	}
 	insights, err := s.Reviews.KeptInsights(ctx, p.V)
 	if err != nil {
 		return d, err
 	}
-	assigned, done, err := s.Reviews.Progress(ctx, p.V)
-	if err != nil {
-		return d, err
-	}
-	for id, n := range assigned {
-		d.ReviewsAssigned += n
-		d.ReviewsDone += done[id]
-	}
 	flagged, err := s.Reviews.Flagged(ctx, p.V)
 	if err != nil {
 		return d, err
 	}
+	var ids []string
+	for _, r := range flagged {
+		ids = append(ids, r.AuthorID, r.ReviewerID)
+	}
+	log, err := s.Reviews.Log(ctx, p.V, 50)
+	if err != nil {
+		return d, err
+	}
+	for _, e := range log {
+		ids = append(ids, e.Author, e.Reviewer, e.By)
+	}
+	names, err := s.Reviews.Names(ctx, p.V.OrgID, ids)
+	if err != nil {
+		return d, err
+	}
+	name := func(id string) string { return orSomeone(names[id]) }
 	for _, r := range flagged {
 		d.Flags = append(d.Flags, flagRow{ReviewID: r.ID, URL: p.URL(p.Base + "/review/r/" + r.ID), Author: name(r.AuthorID),
 			Reviewer: name(r.ReviewerID), Reason: r.Flagged, Resolution: r.Resolution,
 			ResolveURL: p.L.URL(p.Base + "/review/r/" + r.ID + "/resolve")})
 	}
-	bySub := map[string]peerreview.Submission{}
-	for _, sub := range subs {
-		bySub[sub.AuthorID] = sub
-	}
-	for _, m := range members {
-		row := learnerRow{UserID: m.UserID, Name: orSomeone(m.Name), URL: p.URL(p.Base + "/review/u/" + m.UserID),
-			Done: done[m.UserID], Assigned: assigned[m.UserID]}
-		if sub, ok := bySub[m.UserID]; ok && !sub.Withdrawn {
-			row.Submitted, row.Late, row.SubmittedAt = true, sub.Late, p.when(sub.SubmittedAt)
-			if sub.Late {
-				d.Late++
-			} else {
-				d.OnTime++
-			}
-		} else {
-			d.Missing++
-		}
-		if g, ok := grades[m.UserID]; ok {
-			row.Grade, row.Explanation, row.Overridden = pct(g.Combined), g.Explanation, g.Overridden
-		}
-		if w, ok := insights.Weights[m.UserID]; ok {
-			row.Weight, row.WeightWhy = fmt.Sprintf("%.2f", w.Value), w.Why
-		}
-		row.Behind = p.Phase != peerreview.PhaseReleased && ((!row.Submitted && p.Phase <= peerreview.PhaseLate) || row.Done < row.Assigned)
-		if row.Behind {
-			d.Behind++
-		}
-		d.Rows = append(d.Rows, row)
-	}
-	d.pageRows(c, p)
+	// The first few; every review, outliers marked, is on its own page.
 	for _, o := range insights.Outliers {
 		d.Outliers = append(d.Outliers, noteRow{Text: o.Why, URL: p.URL(p.Base + "/review/r/" + o.ReviewID)})
 	}
+	d.MoreOutliers = len(insights.OutlierIDs) - len(d.Outliers)
 	for _, pr := range insights.Pairs {
 		d.Pairs = append(d.Pairs, noteRow{Text: pr.Why})
 	}
 	if d.Examples, err = s.Reviews.Examples(ctx, p.V); err != nil {
-		return d, err
-	}
-	log, err := s.Reviews.Log(ctx, p.V, 50)
-	if err != nil {
 		return d, err
 	}
 	for _, e := range log {
@@ -204,7 +191,7 @@ func (s *Handlers) Dashboard(c echo.Context) error {
 	if err := requireStaff(p, "open the peer review's dashboard"); err != nil {
 		return err
 	}
-	d, err := s.dashboard(c, p)
+	d, err := s.dashboard(c, p, false)
 	if err != nil {
 		return err
 	}
@@ -306,7 +293,7 @@ func (s *Handlers) ExportCSV(c echo.Context) error {
 	if err := requireStaff(p, "export the peer review"); err != nil {
 		return err
 	}
-	d, err := s.dashboard(c, p)
+	d, err := s.dashboard(c, p, true)
 	if err != nil {
 		return err
 	}
@@ -395,8 +382,8 @@ func (s *Handlers) AllReviews(c echo.Context) error {
 		return err
 	}
 	outlier := map[string]bool{}
-	for _, o := range insights.Outliers {
-		outlier[o.ReviewID] = true
+	for _, id := range insights.OutlierIDs {
+		outlier[id] = true
 	}
 	state := map[string]string{peerreview.StateAssigned: "Not started", peerreview.StateDraft: "Draft", peerreview.StateDone: "Submitted"}
 	rubrics := map[int]peerreview.Rubric{}
@@ -443,21 +430,5 @@ func (s *Handlers) reviewsNamed(c echo.Context, p page) ([]peerreview.Review, ma
 // once: enough to scan, few enough that a course of thousands opens fast.
 const learnersPerPage = 100
 
-// pageRows keeps the page of learners the request asks for (?page=N,
-// from 1), the counts above the table being over everyone.
-func (d *dashboardPage) pageRows(c echo.Context, p page) {
-	if len(d.Rows) <= learnersPerPage {
-		return
-	}
-	pages := (len(d.Rows) + learnersPerPage - 1) / learnersPerPage
-	n := min(max(atoi(c.QueryParam("page"), 1), 1), pages)
-	from := (n - 1) * learnersPerPage
-	d.PageText = fmt.Sprintf("Learners %d to %d of %d", from+1, min(from+learnersPerPage, len(d.Rows)), len(d.Rows))
-	if n > 1 {
-		d.PrevURL = p.URL(fmt.Sprintf("%s/review/dashboard?page=%d", p.Base, n-1))
-	}
-	if n < pages {
-		d.NextURL = p.URL(fmt.Sprintf("%s/review/dashboard?page=%d", p.Base, n+1))
-	}
-	d.Rows = d.Rows[from:min(from+learnersPerPage, len(d.Rows))]
-}
+// maxExported bounds the learners of one export.
+const maxExported = 100_000

@@ -43,6 +43,8 @@ type page struct {
 	O        peerreview.Options
 	Released bool
 	Phase    peerreview.Phase
+	// loc is the options' time zone, loaded once per page.
+	loc *time.Location
 }
 
 // errNotPeerReview answers a peer review's URL in an activity of another kind.
@@ -81,7 +83,7 @@ func (s *Handlers) openActivity(c echo.Context, b kit.ActivityBase, sess session
 	if released, err = s.Reviews.ReleaseIfDue(c.Request().Context(), v, o, released); err != nil {
 		return page{}, err
 	}
-	p := page{ActivityBase: b, V: v, Activity: a, O: o, Released: released}
+	p := page{ActivityBase: b, V: v, Activity: a, O: o, Released: released, loc: o.Location()}
 	p.Phase = o.PhaseAt(s.Now(), released)
 	p.Released = p.Phase == peerreview.PhaseReleased
 	return p, nil
@@ -118,7 +120,11 @@ func (p page) when(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(p.O.Location()).Format("Mon 2 Jan 2006, 15:04 MST")
+	loc := p.loc
+	if loc == nil {
+		loc = p.O.Location()
+	}
+	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
 }
 
 // dueText says when reviews are due, for the queue.

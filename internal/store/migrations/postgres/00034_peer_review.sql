@@ -174,6 +174,9 @@ CREATE TABLE pr_grades (
     combined    DOUBLE PRECISION NOT NULL,
     scored      BOOLEAN NOT NULL,
     explanation TEXT NOT NULL,
+    -- The learner's weight as a reviewer, and why (for staff).
+    weight      DOUBLE PRECISION NOT NULL DEFAULT 1,
+    weight_why  TEXT NOT NULL DEFAULT '',
     computed_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (org_id, link_id, user_id)
 );
