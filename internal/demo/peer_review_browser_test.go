@@ -148,6 +148,9 @@ func TestPeerReviewPlacedSubmittedReviewedAndGraded(t *testing.T) {
 
 	// The instructor moves the due date into the past, late work taken
 	// for two more days; the fourth learner's work is late.
+	// (Her page has stood still while the learners worked: she opens
+	// the activity again from the course, as an instructor would.)
+	open(maya)
 	maya.click("open the settings", `document.querySelector("[data-testid=settings-link]")`)
 	now := time.Now().UTC()
 	maya.try("change the dates", `(function () {

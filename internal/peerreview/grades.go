@@ -43,6 +43,9 @@ func (o Options) scoreConfig() score.Config {
 // Computation is the activity's grades and what explains them.
 type Computation struct {
 	score.Result
+	// Done counts each reviewer's reviews of others' work done (Assigned,
+	// those given, is the score input's).
+	Assigned, Done map[string]int
 }
 
 // EncodePoints writes the points a review gave, as the points column
@@ -88,7 +91,7 @@ func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, n
 		tx = s.db.DB
 	}
 	tx = tx.WithContext(ctx)
-	var out Computation
+	out := Computation{Done: map[string]int{}}
 	in := score.Input{Rubric: o.Rubric.scoreRubric(), Config: o.scoreConfig(), Assigned: map[string]int{},
 		Overrides: map[string]score.Override{}, Name: name}
 	if err := tx.Raw(`SELECT author_id FROM pr_submissions WHERE org_id = ? AND link_id = ? AND withdrawn = FALSE ORDER BY author_id`,
@@ -114,6 +117,9 @@ func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, n
 		r.Done, r.Points = state == StateDone, DecodePoints(points)
 		if r.Author != r.Reviewer {
 			in.Assigned[r.Reviewer]++
+			if r.Done {
+				out.Done[r.Reviewer]++
+			}
 			learners[r.Reviewer] = true
 		}
 		in.Reviews = append(in.Reviews, r)
@@ -173,7 +179,7 @@ func (s *Store) Compute(ctx context.Context, tx *gorm.DB, v Viewer, o Options, n
 		}
 	}
 	rows.Close()
-	out.Result = score.Compute(in)
+	out.Result, out.Assigned = score.Compute(in), in.Assigned
 	return out, nil
 }
 
@@ -207,17 +213,18 @@ func (s *Store) regrade(ctx context.Context, tx *gorm.DB, v Viewer, o Options) (
 	type kept struct {
 		combined, weight float64
 		why, weightWhy   string
+		assigned, done   int
 	}
 	old := map[string]kept{}
-	rows, err := tx.WithContext(ctx).Raw(`SELECT user_id, combined, explanation, weight, weight_why FROM pr_grades WHERE org_id = ? AND link_id = ?`,
-		v.OrgID, v.LinkID).Rows()
+	rows, err := tx.WithContext(ctx).Raw(`SELECT user_id, combined, explanation, weight, weight_why, reviews_assigned, reviews_done
+		FROM pr_grades WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read grades: %w", err)
 	}
 	for rows.Next() {
 		var u string
 		var k kept
-		if err := rows.Scan(&u, &k.combined, &k.why, &k.weight, &k.weightWhy); err != nil {
+		if err := rows.Scan(&u, &k.combined, &k.why, &k.weight, &k.weightWhy, &k.assigned, &k.done); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read grades: %w", err)
 		}
@@ -235,15 +242,20 @@ func (s *Store) regrade(ctx context.Context, tx *gorm.DB, v Viewer, o Options) (
 		}
 		prev, found := old[u]
 		moved := !found || math.Abs(prev.combined-g.Combined) >= 1e-9
-		if !moved && prev.why == g.Explanation && math.Abs(prev.weight-w.Value) < 1e-9 && prev.weightWhy == w.Explanation {
+		assigned, done := c.Assigned[u], c.Done[u]
+		if !moved && prev.why == g.Explanation && math.Abs(prev.weight-w.Value) < 1e-9 && prev.weightWhy == w.Explanation &&
+			prev.assigned == assigned && prev.done == done {
 			continue
 		}
-		if err := tx.Exec(`INSERT INTO pr_grades (org_id, link_id, user_id, submission, reviewing, combined, scored, explanation, weight, weight_why, computed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if err := tx.Exec(`INSERT INTO pr_grades (org_id, link_id, user_id, submission, reviewing, combined, scored, explanation, weight, weight_why,
+				reviews_assigned, reviews_done, computed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org_id, link_id, user_id) DO UPDATE SET submission = excluded.submission, reviewing = excluded.reviewing,
 				combined = excluded.combined, scored = excluded.scored, explanation = excluded.explanation, weight = excluded.weight,
-				weight_why = excluded.weight_why, computed_at = excluded.computed_at`,
-			v.OrgID, v.LinkID, u, g.Submission, g.Reviewing, g.Combined, g.SubmissionScored, g.Explanation, w.Value, w.Explanation, now).Error; err != nil {
+				weight_why = excluded.weight_why, reviews_assigned = excluded.reviews_assigned, reviews_done = excluded.reviews_done,
+				computed_at = excluded.computed_at`,
+			v.OrgID, v.LinkID, u, g.Submission, g.Reviewing, g.Combined, g.SubmissionScored, g.Explanation, w.Value, w.Explanation,
+			assigned, done, now).Error; err != nil {
 			return nil, fmt.Errorf("keep grade: %w", err)
 		}
 		if moved {
@@ -287,7 +299,7 @@ type GradeRow struct {
 	Submission, Reviewing, Combined float64
 	Scored                          bool
 	Explanation                     string
-	// Overridden is set by KeptGrades when staff set the grade by hand;
+	// Overridden is set by Standings when staff set the grade by hand;
 	// Weight and WeightWhy, the learner's weight as a reviewer.
 	Overridden bool
 	Weight     float64
@@ -391,60 +403,6 @@ func (s *Store) KeptInsights(ctx context.Context, v Viewer) (Insights, error) {
 		return in, fmt.Errorf("read insights: %w", err)
 	}
 	return in, nil
-}
-
-// KeptGrades are the grades of the learners of ids as last computed,
-// with their weights as reviewers, for staff.
-func (s *Store) KeptGrades(ctx context.Context, v Viewer, ids []string) (map[string]GradeRow, error) {
-	if !v.Staff {
-		return nil, errStaffOnly
-	}
-	out := map[string]GradeRow{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := s.db.DB.WithContext(ctx).Raw(`SELECT g.user_id, g.submission, g.reviewing, g.combined, g.scored, g.explanation,
-			o.user_id IS NOT NULL, g.weight, g.weight_why
-		FROM pr_grades g LEFT JOIN pr_overrides o ON o.org_id = g.org_id AND o.link_id = g.link_id AND o.user_id = g.user_id
-		WHERE g.org_id = ? AND g.link_id = ? AND g.user_id IN ?`, v.OrgID, v.LinkID, ids).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read grades: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var g GradeRow
-		if err := rows.Scan(&id, &g.Submission, &g.Reviewing, &g.Combined, &g.Scored, &g.Explanation, &g.Overridden, &g.Weight, &g.WeightWhy); err != nil {
-			return nil, fmt.Errorf("read grades: %w", err)
-		}
-		out[id] = g
-	}
-	return out, rows.Err()
-}
-
-// Progress is each reviewer's reviews given and done (self-assessments
-// apart), and the reviews flagged, for staff.
-func (s *Store) Progress(ctx context.Context, v Viewer) (assigned, done map[string]int, err error) {
-	if !v.Staff {
-		return nil, nil, errStaffOnly
-	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT reviewer_id, COUNT(*), SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END)
-		FROM pr_reviews WHERE org_id = ? AND link_id = ? AND state <> 'removed' AND reviewer_id <> author_id GROUP BY reviewer_id`),
-		v.OrgID, v.LinkID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read progress: %w", err)
-	}
-	defer rows.Close()
-	assigned, done = map[string]int{}, map[string]int{}
-	for rows.Next() {
-		var id string
-		var a, d int
-		if err := rows.Scan(&id, &a, &d); err != nil {
-			return nil, nil, fmt.Errorf("read progress: %w", err)
-		}
-		assigned[id], done[id] = a, d
-	}
-	return assigned, done, rows.Err()
 }
 
 // Flagged are the activity's flagged reviews, for staff.

@@ -101,13 +101,12 @@ type Summary struct {
 	OweReviews int
 }
 
-// standingFrom is the learners of the course joined with their work,
-// their reviews counted and their kept grade.
+// standingFrom is the learners of the course joined with their work and
+// what the last computation kept of them: their grade, weight and
+// reviews given and done (see regrade), so no review is read.
 const standingFrom = ` FROM memberships m JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id
 	LEFT JOIN pr_submissions s ON s.org_id = m.org_id AND s.link_id = ? AND s.author_id = m.user_id AND s.withdrawn = FALSE
-	LEFT JOIN (SELECT reviewer_id, COUNT(*) AS assigned, SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done
-		FROM pr_reviews WHERE org_id = ? AND link_id = ? AND state <> 'removed' AND reviewer_id <> author_id
-		GROUP BY reviewer_id) rv ON rv.reviewer_id = m.user_id `
+	LEFT JOIN pr_grades g ON g.org_id = m.org_id AND g.link_id = ? AND g.user_id = m.user_id `
 
 // standingWhere keeps the course's active learners.
 const standingWhere = ` WHERE m.org_id = ? AND m.course_id = ? AND m.status = 'active' AND ` + participantRoles
@@ -120,24 +119,24 @@ func (s *Store) Standings(ctx context.Context, v Viewer, offset, limit int) ([]S
 	if !v.Staff {
 		return nil, sum, errStaffOnly
 	}
-	args := []any{v.LinkID, v.OrgID, v.LinkID, v.OrgID, v.CourseID}
+	args := []any{v.LinkID, v.LinkID, v.OrgID, v.CourseID}
 	err := s.db.DB.WithContext(ctx).Raw(`SELECT COUNT(*),
 			COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND s.late = FALSE THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND s.late = TRUE THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN s.id IS NULL THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(rv.assigned), 0), COALESCE(SUM(rv.done), 0),
-			COALESCE(SUM(CASE WHEN rv.done < rv.assigned THEN 1 ELSE 0 END), 0)`+standingFrom+standingWhere, args...).Row().
+			COALESCE(SUM(g.reviews_assigned), 0), COALESCE(SUM(g.reviews_done), 0),
+			COALESCE(SUM(CASE WHEN g.reviews_done < g.reviews_assigned THEN 1 ELSE 0 END), 0)`+standingFrom+standingWhere, args...).Row().
 		Scan(&sum.Learners, &sum.OnTime, &sum.Late, &sum.Missing, &sum.ReviewsAssigned, &sum.ReviewsDone, &sum.OweReviews)
 	if err != nil {
 		return nil, sum, fmt.Errorf("count learners: %w", err)
 	}
 	rows, err := s.db.DB.WithContext(ctx).Raw(`SELECT u.id, u.name, s.id IS NOT NULL, COALESCE(s.late, FALSE), s.submitted_at,
-			COALESCE(rv.assigned, 0), COALESCE(rv.done, 0),
+			COALESCE(g.reviews_assigned, 0), COALESCE(g.reviews_done, 0),
 			g.user_id IS NOT NULL, COALESCE(g.submission, 0), COALESCE(g.reviewing, 0), COALESCE(g.combined, 0),
 			COALESCE(g.explanation, ''), COALESCE(g.weight, 1), COALESCE(g.weight_why, ''), o.user_id IS NOT NULL`+
-		standingFrom+`LEFT JOIN pr_grades g ON g.org_id = m.org_id AND g.link_id = ? AND g.user_id = m.user_id
-	LEFT JOIN pr_overrides o ON o.org_id = m.org_id AND o.link_id = ? AND o.user_id = m.user_id`+standingWhere+` ORDER BY u.name, u.id LIMIT ? OFFSET ?`,
-		v.LinkID, v.OrgID, v.LinkID, v.LinkID, v.LinkID, v.OrgID, v.CourseID, limit, offset).Rows()
+		standingFrom+`LEFT JOIN pr_overrides o ON o.org_id = m.org_id AND o.link_id = ? AND o.user_id = m.user_id`+standingWhere+
+		` ORDER BY u.name, u.id LIMIT ? OFFSET ?`,
+		v.LinkID, v.LinkID, v.LinkID, v.OrgID, v.CourseID, limit, offset).Rows()
 	if err != nil {
 		return nil, sum, fmt.Errorf("read learners: %w", err)
 	}

@@ -132,6 +132,8 @@ var orgTables = []string{
 	"posts", "threads", "thread_tags", "post_revisions", "post_votes", "thread_follows", "thread_visits",
 	"participation_events", "post_flags", "course_suspensions", "moderation_log", "notifications",
 	"roster_link_members", "link_openings", "grade_rescores", "spaces", "memberships", "cohort_members", "attachments",
+	"pr_submissions", "pr_versions", "pr_files", "pr_reviews", "pr_allocation_log", "pr_rubrics", "pr_examples",
+	"pr_calibrations", "pr_flags", "pr_overrides", "pr_grades", "pr_insights", "pr_activity_state",
 }
 
 // DeleteOrganisation deletes an organisation with its registrations and
@@ -146,7 +148,9 @@ func (r *Registry) DeleteOrganisation(ctx context.Context, orgID string) error {
 		if err := tx.Raw(`SELECT id FROM platforms WHERE org_id = ?`, orgID).Scan(&regs).Error; err != nil {
 			return err
 		}
-		if err := tx.Raw(`SELECT blob_key FROM attachments WHERE org_id = ?`, orgID).Scan(&files).Error; err != nil {
+		// A peer review's versions may share a file's bytes: each key once.
+		if err := tx.Raw(`SELECT blob_key FROM attachments WHERE org_id = ?
+			UNION SELECT blob_key FROM pr_files WHERE org_id = ?`, orgID, orgID).Scan(&files).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`DELETE FROM space_roles WHERE space_id IN (SELECT id FROM spaces WHERE org_id = ?)`, orgID).Error; err != nil {

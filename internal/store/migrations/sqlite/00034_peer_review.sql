@@ -177,6 +177,9 @@ CREATE TABLE pr_grades (
     -- The learner's weight as a reviewer, and why (for staff).
     weight      REAL NOT NULL DEFAULT 1,
     weight_why  TEXT NOT NULL DEFAULT '',
+    -- The reviews of others' work given to the learner, and done.
+    reviews_assigned INTEGER NOT NULL DEFAULT 0,
+    reviews_done     INTEGER NOT NULL DEFAULT 0,
     computed_at DATETIME NOT NULL,
     PRIMARY KEY (org_id, link_id, user_id)
 );
