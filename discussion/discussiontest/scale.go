@@ -7,7 +7,6 @@ package discussiontest
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,11 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/roundtable-lms/roundtable/discussion"
 	"github.com/roundtable-lms/roundtable/internal/space"
 	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // Space is the cohort's space to fill and the person who will read it, as
@@ -70,25 +68,6 @@ type Fixture struct {
 	Took time.Duration
 }
 
-// table is rows for one table, in column order.
-type table struct {
-	name string
-	cols []string
-	rows [][]any
-}
-
-func (t *table) add(vals ...any) { t.rows = append(t.rows, vals) }
-
-// ids makes time-ordered ids shaped like store.NewID's UUIDv7s, so that
-// ids sort by creation time as the store's do.
-type ids struct{ seq uint64 }
-
-func (g *ids) at(t time.Time) string {
-	g.seq++
-	ms := uint64(t.UnixMilli())
-	return fmt.Sprintf("%08x-%04x-7%03x-8%03x-%012x", ms>>16, ms&0xffff, (g.seq>>12)&0xfff, g.seq&0xfff, g.seq)
-}
-
 // Seed fills sp with sc's threads and posts. It is deterministic: the same
 // scale gives the same discussion.
 func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error) {
@@ -101,26 +80,26 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		sp.SpaceID = found.ID
 	}
 	rng := rand.New(rand.NewPCG(11, 2026))
-	g := &ids{}
+	g := &storetest.IDs{}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	f := Fixture{Space: sp, Scale: sc, Rows: map[string]int{}}
 
-	users := &table{name: "users", cols: []string{"org_id", "id", "issuer", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
-	members := &table{name: "memberships", cols: []string{"org_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
-	cohort := &table{name: "cohort_members", cols: []string{"org_id", "cohort_id", "user_id", "created_at"}}
-	threads := &table{name: "threads", cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "space_id", "kind", "title", "tags", "author_id", "anonymous",
+	users := &storetest.Table{Name: "users", Cols: []string{"org_id", "id", "issuer", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
+	members := &storetest.Table{Name: "memberships", Cols: []string{"org_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
+	cohort := &storetest.Table{Name: "cohort_members", Cols: []string{"org_id", "cohort_id", "user_id", "created_at"}}
+	threads := &storetest.Table{Name: "threads", Cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "space_id", "kind", "title", "tags", "author_id", "anonymous",
 		"opening_post_id", "accepted_post_id", "pinned", "locked", "closed", "reply_count", "vote_count", "last_post_id", "last_activity_at", "created_at",
 		"duplicate_of", "hidden", "hidden_replies"}}
-	tags := &table{name: "thread_tags", cols: []string{"org_id", "cohort_id", "space_id", "thread_id", "tag"}}
-	posts := &table{name: "posts", cols: []string{"org_id", "id", "cohort_id", "link_id", "thread_id", "parent_id", "opening", "author_id", "anonymous",
+	tags := &storetest.Table{Name: "thread_tags", Cols: []string{"org_id", "cohort_id", "space_id", "thread_id", "tag"}}
+	posts := &storetest.Table{Name: "posts", Cols: []string{"org_id", "id", "cohort_id", "link_id", "thread_id", "parent_id", "opening", "author_id", "anonymous",
 		"body", "vote_count", "endorsed", "deleted", "edited_at", "created_at", "hidden", "hidden_by", "hidden_at", "space_id", "body_text"}}
-	revisions := &table{name: "post_revisions", cols: []string{"org_id", "id", "cohort_id", "space_id", "post_id", "title", "body", "editor_id", "reason", "created_at"}}
-	votes := &table{name: "post_votes", cols: []string{"org_id", "post_id", "user_id", "cohort_id", "space_id", "created_at"}}
-	follows := &table{name: "thread_follows", cols: []string{"org_id", "thread_id", "user_id", "cohort_id", "space_id", "created_at"}}
-	visits := &table{name: "thread_visits", cols: []string{"org_id", "thread_id", "user_id", "cohort_id", "space_id", "seen_posts", "last_visit_at"}}
-	events := &table{name: "participation_events", cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "space_id", "user_id", "kind", "thread_id", "post_id", "created_at"}}
-	notes := &table{name: "notifications", cols: []string{"org_id", "id", "cohort_id", "space_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "hidden", "seen_at", "created_at"}}
-	modlog := &table{name: "moderation_log", cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "actor_id", "action", "thread_id", "post_id", "target_user_id", "reason", "created_at"}}
+	revisions := &storetest.Table{Name: "post_revisions", Cols: []string{"org_id", "id", "cohort_id", "space_id", "post_id", "title", "body", "editor_id", "reason", "created_at"}}
+	votes := &storetest.Table{Name: "post_votes", Cols: []string{"org_id", "post_id", "user_id", "cohort_id", "space_id", "created_at"}}
+	follows := &storetest.Table{Name: "thread_follows", Cols: []string{"org_id", "thread_id", "user_id", "cohort_id", "space_id", "created_at"}}
+	visits := &storetest.Table{Name: "thread_visits", Cols: []string{"org_id", "thread_id", "user_id", "cohort_id", "space_id", "seen_posts", "last_visit_at"}}
+	events := &storetest.Table{Name: "participation_events", Cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "space_id", "user_id", "kind", "thread_id", "post_id", "created_at"}}
+	notes := &storetest.Table{Name: "notifications", Cols: []string{"org_id", "id", "cohort_id", "space_id", "link_id", "user_id", "kind", "actor_id", "anonymous", "thread_id", "post_id", "hidden", "seen_at", "created_at"}}
+	modlog := &storetest.Table{Name: "moderation_log", Cols: []string{"org_id", "id", "course_id", "link_id", "cohort_id", "actor_id", "action", "thread_id", "post_id", "target_user_id", "reason", "created_at"}}
 
 	// People: the viewers (already launched), other learners and two staff.
 	viewers := sp.Viewers
@@ -133,13 +112,13 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 	roles := map[string]string{staff[0]: "instructor", staff[1]: "teaching_assistant"}
 	for i, id := range append(learners[len(viewers):], staff...) {
 		name := fmt.Sprintf("%s %s", given[i%len(given)], family[(i/len(given))%len(family)])
-		users.add(sp.OrgID, id, "https://lms.example.edu", "sub-"+id, name, "", "", id+"@example.edu", fmt.Sprintf("Learner %04d", i), joined, joined)
+		users.Add(sp.OrgID, id, "https://lms.example.edu", "sub-"+id, name, "", "", id+"@example.edu", fmt.Sprintf("Learner %04d", i), joined, joined)
 		role := roles[id]
 		if role == "" {
 			role = "learner"
 		}
-		members.add(sp.OrgID, sp.CourseID, id, role, "active", joined, joined)
-		cohort.add(sp.OrgID, sp.CohortID, id, joined)
+		members.Add(sp.OrgID, sp.CourseID, id, role, "active", joined, joined)
+		cohort.Add(sp.OrgID, sp.CohortID, id, joined)
 	}
 	others := learners[len(viewers):]
 
@@ -181,7 +160,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 	var originals []string
 	for ti := 0; ti < sc.Threads; ti++ {
 		created := now.Add(-span + time.Duration(float64(span)*float64(ti)/float64(sc.Threads)))
-		tid, openID := g.at(created), g.at(created)
+		tid, openID := g.At(created), g.At(created)
 		kind := discussion.Question
 		if rng.Float64() < 0.3 {
 			kind = discussion.Discussion
@@ -197,7 +176,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 			ttags = append(ttags, tagNames[j])
 		}
 		for _, tag := range ttags {
-			tags.add(sp.OrgID, sp.CohortID, sp.SpaceID, tid, tag)
+			tags.Add(sp.OrgID, sp.CohortID, sp.SpaceID, tid, tag)
 		}
 		n := replies[ti]
 		// Post times: spread between the thread's start and now, in order.
@@ -207,7 +186,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		}
 		sort.Slice(times, func(a, b int) bool { return times[a].Before(times[b]) })
 
-		var threadPosts []int // indexes into posts.rows
+		var threadPosts []int // indexes into posts.Rows
 		var topLevel []string
 		posters := map[string]time.Time{threadAuthor: created}
 		hiddenReplies, threadVotes := 0, 0
@@ -221,7 +200,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 			var editedAt, hiddenAt any
 			hiddenBy := ""
 			if deleted {
-				revisions.add(sp.OrgID, g.at(at.Add(time.Minute)), sp.CohortID, sp.SpaceID, id, "", body, by, "delete", at.Add(time.Minute))
+				revisions.Add(sp.OrgID, g.At(at.Add(time.Minute)), sp.CohortID, sp.SpaceID, id, "", body, by, "delete", at.Add(time.Minute))
 				body, votesN = "", 0
 			} else if rng.Float64() < 0.03 {
 				edited := at.Add(10 * time.Minute)
@@ -229,12 +208,12 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if opening {
 					oldTitle = title
 				}
-				revisions.add(sp.OrgID, g.at(edited), sp.CohortID, sp.SpaceID, id, oldTitle, body+" (first draft)", by, "edit", edited)
+				revisions.Add(sp.OrgID, g.At(edited), sp.CohortID, sp.SpaceID, id, oldTitle, body+" (first draft)", by, "edit", edited)
 				editedAt = edited
 			}
 			if hidden {
 				hiddenAt, hiddenBy = at.Add(time.Hour), staff[0]
-				modlog.add(sp.OrgID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, staff[0], discussion.ActionHide, tid, id, by, "Off topic", at.Add(time.Hour))
+				modlog.Add(sp.OrgID, g.At(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, staff[0], discussion.ActionHide, tid, id, by, "Off topic", at.Add(time.Hour))
 				if !opening {
 					hiddenReplies++
 				}
@@ -245,8 +224,8 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if voter == by {
 					voter = staff[1]
 				}
-				votes.add(sp.OrgID, id, voter, sp.CohortID, sp.SpaceID, at.Add(time.Hour))
-				events.add(sp.OrgID, g.at(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, discussion.EventUpvoteReceived, tid, id, at.Add(time.Hour))
+				votes.Add(sp.OrgID, id, voter, sp.CohortID, sp.SpaceID, at.Add(time.Hour))
+				events.Add(sp.OrgID, g.At(at.Add(time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, discussion.EventUpvoteReceived, tid, id, at.Add(time.Hour))
 			}
 			if opening {
 				threadVotes = votesN
@@ -255,20 +234,20 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 			// The text search reads, as Roundtable writes it with the body:
 			// a fixture without it would leave the server filling it in
 			// the background while it is measured.
-			posts.add(sp.OrgID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt, sp.SpaceID, discussion.BodyText(body))
+			posts.Add(sp.OrgID, id, sp.CohortID, sp.LinkID, tid, parent, opening, by, anonymous, body, votesN, endorsed, deleted, editedAt, at, hidden, hiddenBy, hiddenAt, sp.SpaceID, discussion.BodyText(body))
 			kind := discussion.EventReplyCreated
 			if opening {
 				kind = discussion.EventThreadCreated
 			}
-			events.add(sp.OrgID, g.at(at), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, kind, tid, id, at)
+			events.Add(sp.OrgID, g.At(at), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, by, kind, tid, id, at)
 			if _, ok := posters[by]; !ok {
 				posters[by] = at
 			}
-			return len(posts.rows) - 1
+			return len(posts.Rows) - 1
 		}
 		threadPosts = append(threadPosts, addPost(openID, "", true, threadAuthor, anon, created, false, threadHidden))
 		for i, at := range times {
-			id := g.at(at)
+			id := g.At(at)
 			parent := ""
 			// Three replies in ten answer an earlier reply (one level of nesting).
 			if len(topLevel) > 0 && rng.Float64() < 0.3 {
@@ -290,10 +269,10 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		// Six questions in ten have an accepted answer among the top-level replies.
 		if kind == discussion.Question && len(topLevel) > 0 && (rng.Float64() < 0.6 || ti == hundred) {
 			for _, k := range threadPosts[1:] {
-				p := posts.rows[k]
+				p := posts.Rows[k]
 				if p[5] == "" && p[12] == false && p[15] == false {
 					accepted = p[1].(string)
-					events.add(sp.OrgID, g.at(p[14].(time.Time).Add(2*time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, p[7], discussion.EventAnswerAccepted, tid, accepted, p[14].(time.Time).Add(2*time.Hour))
+					events.Add(sp.OrgID, g.At(p[14].(time.Time).Add(2*time.Hour)), sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, p[7], discussion.EventAnswerAccepted, tid, accepted, p[14].(time.Time).Add(2*time.Hour))
 					break
 				}
 			}
@@ -307,11 +286,11 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		pinned := ti%333 == 7
 		locked := rng.Float64() < 0.01
 		closed := kind == discussion.Question && accepted == "" && rng.Float64() < 0.02
-		threads.add(sp.OrgID, tid, sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, kind, title, strings.Join(ttags, " "), threadAuthor, anon,
+		threads.Add(sp.OrgID, tid, sp.CourseID, sp.LinkID, sp.CohortID, sp.SpaceID, kind, title, strings.Join(ttags, " "), threadAuthor, anon,
 			openID, accepted, pinned, locked, closed, n, threadVotes, lastID, lastAt, created, duplicateOf, threadHidden, hiddenReplies)
 		// Everyone who posted follows the thread, from their first post.
 		for who, at := range posters {
-			follows.add(sp.OrgID, tid, who, sp.CohortID, sp.SpaceID, at)
+			follows.Add(sp.OrgID, tid, who, sp.CohortID, sp.SpaceID, at)
 		}
 		total := n + 1
 		if ti == hundred {
@@ -333,7 +312,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 					nkind = map[bool]string{true: discussion.NotifyAnswer, false: discussion.NotifyReply}[kind == discussion.Question]
 				}
 				for _, k := range threadPosts {
-					p := posts.rows[k]
+					p := posts.Rows[k]
 					at := p[14].(time.Time)
 					if p[7] == viewer || !at.After(followedAt) {
 						continue
@@ -342,7 +321,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 					if at.Before(now.Add(-48 * time.Hour)) {
 						seen = at.Add(time.Hour)
 					}
-					notes.add(sp.OrgID, g.at(at), sp.CohortID, sp.SpaceID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], threadHidden || p[15].(bool), seen, at)
+					notes.Add(sp.OrgID, g.At(at), sp.CohortID, sp.SpaceID, sp.LinkID, viewer, nkind, p[7], p[8], tid, p[1], threadHidden || p[15].(bool), seen, at)
 				}
 			}
 			if (follows || rng.Float64() < 0.3) && ti != hundred {
@@ -350,15 +329,15 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 				if rng.Float64() < 0.5 {
 					seenPosts = 1 + rng.IntN(total)
 				}
-				visits.add(sp.OrgID, tid, viewer, sp.CohortID, sp.SpaceID, seenPosts, lastAt)
+				visits.Add(sp.OrgID, tid, viewer, sp.CohortID, sp.SpaceID, seenPosts, lastAt)
 			}
 		}
 	}
 	f.SearchWord = vocab[150]
 	f.SearchWords = vocab[40] + " " + vocab[90]
 
-	all := []*table{users, members, cohort, threads, tags, posts, revisions, votes, follows, visits, events, notes, modlog}
-	if err := write(ctx, db, all); err != nil {
+	all := []*storetest.Table{users, members, cohort, threads, tags, posts, revisions, votes, follows, visits, events, notes, modlog}
+	if err := storetest.Load(ctx, db, all); err != nil {
 		return f, err
 	}
 	if err := db.WithContext(ctx).Exec(`UPDATE cohorts SET member_count = (SELECT COUNT(*) FROM cohort_members m WHERE m.org_id = cohorts.org_id AND m.cohort_id = cohorts.id)
@@ -383,71 +362,10 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale) (Fixture, error
 		}
 	}
 	for _, t := range all {
-		f.Rows[t.name] = len(t.rows)
+		f.Rows[t.Name] = len(t.Rows)
 	}
 	f.Took = time.Since(start)
 	return f, nil
-}
-
-// write loads the tables in one transaction: COPY on Postgres (the search
-// trigger fires for each row), multi-row INSERTs on SQLite (the FTS5
-// triggers fire for each row).
-func write(ctx context.Context, db *store.DB, tables []*table) error {
-	if db.Dialect == store.Postgres {
-		tx, err := db.Pool.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx)
-		for _, t := range tables {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
-				return fmt.Errorf("copy %s: %w", t.name, err)
-			}
-		}
-		return tx.Commit(ctx)
-	}
-	tx, err := db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, t := range tables {
-		if err := insertBatches(ctx, tx, t); err != nil {
-			return fmt.Errorf("insert %s: %w", t.name, err)
-		}
-	}
-	return tx.Commit()
-}
-
-func insertBatches(ctx context.Context, tx *sql.Tx, t *table) error {
-	const perBatch = 200
-	row := "(?" + strings.Repeat(", ?", len(t.cols)-1) + ")"
-	head := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES "
-	var full *sql.Stmt
-	for i := 0; i < len(t.rows); i += perBatch {
-		batch := t.rows[i:min(i+perBatch, len(t.rows))]
-		args := make([]any, 0, len(batch)*len(t.cols))
-		for _, r := range batch {
-			args = append(args, r...)
-		}
-		if len(batch) < perBatch {
-			if _, err := tx.ExecContext(ctx, head+strings.Repeat(row+", ", len(batch)-1)+row, args...); err != nil {
-				return err
-			}
-			continue
-		}
-		if full == nil {
-			var err error
-			if full, err = tx.PrepareContext(ctx, head+strings.Repeat(row+", ", perBatch-1)+row); err != nil {
-				return err
-			}
-			defer full.Close()
-		}
-		if _, err := full.ExecContext(ctx, args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // replyCounts splits total replies over n threads by a Zipf-like law

@@ -7,16 +7,14 @@ package peerreviewtest
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/roundtable-lms/roundtable/internal/peerreview"
 	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/store/storetest"
 )
 
 // Space is the activity and cohort to fill, and the learners who launched
@@ -53,23 +51,6 @@ type Fixture struct {
 	Took time.Duration
 }
 
-type table struct {
-	name string
-	cols []string
-	rows [][]any
-}
-
-func (t *table) add(vals ...any) { t.rows = append(t.rows, vals) }
-
-// ids are time-ordered like store.NewID's UUIDv7s.
-type ids struct{ seq uint64 }
-
-func (g *ids) at(t time.Time) string {
-	g.seq++
-	ms := uint64(t.UnixMilli())
-	return fmt.Sprintf("%08x-%04x-7%03x-8%03x-%012x", ms>>16, ms&0xffff, (g.seq>>12)&0xfff, g.seq&0xfff, g.seq)
-}
-
 // essay is a submission's text: eight paragraphs, about 3 KB.
 func essay(i int) string {
 	var b strings.Builder
@@ -98,28 +79,28 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 	if sc.Learners <= k || len(sp.Viewers) > sc.Learners {
 		return f, fmt.Errorf("scale %+v: more learners than reviewers per submission, and than viewers, needed", sc)
 	}
-	g := &ids{}
+	g := &storetest.IDs{}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	joined := now.Add(-30 * 24 * time.Hour)
 
-	users := &table{name: "users", cols: []string{"org_id", "id", "issuer", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
-	members := &table{name: "memberships", cols: []string{"org_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
-	cohort := &table{name: "cohort_members", cols: []string{"org_id", "cohort_id", "user_id", "created_at"}}
-	subs := &table{name: "pr_submissions", cols: []string{"org_id", "id", "link_id", "course_id", "cohort_id", "author_id", "version", "submitted_at", "updated_at", "late", "withdrawn"}}
-	versions := &table{name: "pr_versions", cols: []string{"org_id", "submission_id", "version", "body", "link_url", "created_at"}}
-	reviews := &table{name: "pr_reviews", cols: []string{"org_id", "id", "link_id", "cohort_id", "submission_id", "author_id", "reviewer_id", "version", "reason",
+	users := &storetest.Table{Name: "users", Cols: []string{"org_id", "id", "issuer", "subject", "name", "given_name", "family_name", "email", "pseudonym", "created_at", "updated_at"}}
+	members := &storetest.Table{Name: "memberships", Cols: []string{"org_id", "course_id", "user_id", "roles", "status", "created_at", "updated_at"}}
+	cohort := &storetest.Table{Name: "cohort_members", Cols: []string{"org_id", "cohort_id", "user_id", "created_at"}}
+	subs := &storetest.Table{Name: "pr_submissions", Cols: []string{"org_id", "id", "link_id", "course_id", "cohort_id", "author_id", "version", "submitted_at", "updated_at", "late", "withdrawn"}}
+	versions := &storetest.Table{Name: "pr_versions", Cols: []string{"org_id", "submission_id", "version", "body", "link_url", "created_at"}}
+	reviews := &storetest.Table{Name: "pr_reviews", Cols: []string{"org_id", "id", "link_id", "cohort_id", "submission_id", "author_id", "reviewer_id", "version", "reason",
 		"assigned_by", "assigned_at", "state", "rubric_version", "doc", "points", "updated_at", "done_at", "on_time", "helpfulness", "helpfulness_note"}}
-	logs := &table{name: "pr_allocation_log", cols: []string{"org_id", "id", "link_id", "at", "action", "review_id", "author_id", "reviewer_id", "reason", "actor_id"}}
-	rubrics := &table{name: "pr_rubrics", cols: []string{"org_id", "link_id", "version", "doc", "created_at"}}
-	state := &table{name: "pr_activity_state", cols: []string{"org_id", "link_id", "filled_at", "released_at"}}
+	logs := &storetest.Table{Name: "pr_allocation_log", Cols: []string{"org_id", "id", "link_id", "at", "action", "review_id", "author_id", "reviewer_id", "reason", "actor_id"}}
+	rubrics := &storetest.Table{Name: "pr_rubrics", Cols: []string{"org_id", "link_id", "version", "doc", "created_at"}}
+	state := &storetest.Table{Name: "pr_activity_state", Cols: []string{"org_id", "link_id", "filled_at", "released_at"}}
 
 	learners := append([]string(nil), sp.Viewers...)
 	for i := len(sp.Viewers); i < sc.Learners; i++ {
 		id := fmt.Sprintf("pr-scale-learner-%04d", i)
 		learners = append(learners, id)
-		users.add(sp.OrgID, id, "https://lms.example.edu", "sub-"+id, fmt.Sprintf("Learner %04d", i), "", "", id+"@example.edu", fmt.Sprintf("Learner %04d", i), joined, joined)
-		members.add(sp.OrgID, sp.CourseID, id, "learner", "active", joined, joined)
-		cohort.add(sp.OrgID, sp.CohortID, id, joined)
+		users.Add(sp.OrgID, id, "https://lms.example.edu", "sub-"+id, fmt.Sprintf("Learner %04d", i), "", "", id+"@example.edu", fmt.Sprintf("Learner %04d", i), joined, joined)
+		members.Add(sp.OrgID, sp.CourseID, id, "learner", "active", joined, joined)
+		cohort.Add(sp.OrgID, sp.CohortID, id, joined)
 	}
 	f.Learners = learners
 
@@ -130,15 +111,15 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 	subID := make([]string, n)
 	for i, id := range learners {
 		subAt[i] = now.Add(-span + time.Duration(i)*span/time.Duration(n+1))
-		subID[i] = g.at(subAt[i])
-		subs.add(sp.OrgID, subID[i], sp.LinkID, sp.CourseID, sp.CohortID, id, 1, subAt[i], subAt[i], false, false)
-		versions.add(sp.OrgID, subID[i], 1, essay(i), "", subAt[i])
+		subID[i] = g.At(subAt[i])
+		subs.Add(sp.OrgID, subID[i], sp.LinkID, sp.CourseID, sp.CohortID, id, 1, subAt[i], subAt[i], false, false)
+		versions.Add(sp.OrgID, subID[i], 1, essay(i), "", subAt[i])
 	}
 	rdoc, err := json.Marshal(o.Rubric)
 	if err != nil {
 		return f, err
 	}
-	rubrics.add(sp.OrgID, sp.LinkID, o.Rubric.Version, string(rdoc), subAt[0])
+	rubrics.Add(sp.OrgID, sp.LinkID, o.Rubric.Version, string(rdoc), subAt[0])
 
 	// Submission i goes to the k learners after it; a review is assigned
 	// when the later of the two submitted.
@@ -146,7 +127,7 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 		for d := 1; d <= k; d++ {
 			r := (i + d) % n
 			at := subAt[max(i, r)]
-			id := g.at(at)
+			id := g.At(at)
 			reason := "new_submission"
 			if r > i {
 				reason = "submitted"
@@ -161,21 +142,21 @@ func Seed(ctx context.Context, db *store.DB, sp Space, sc Scale, o peerreview.Op
 				st, upd = peerreview.StateDraft, at.Add(time.Hour)
 				doc, points = assessment(o.Rubric, i+d, false)
 			}
-			reviews.add(sp.OrgID, id, sp.LinkID, sp.CohortID, subID[i], learners[i], learners[r], 1, reason, "", at, st, o.Rubric.Version, doc, points, upd, done, onTime, help, "")
-			logs.add(sp.OrgID, g.at(at), sp.LinkID, at, "assign", id, learners[i], learners[r], reason, "")
+			reviews.Add(sp.OrgID, id, sp.LinkID, sp.CohortID, subID[i], learners[i], learners[r], 1, reason, "", at, st, o.Rubric.Version, doc, points, upd, done, onTime, help, "")
+			logs.Add(sp.OrgID, g.At(at), sp.LinkID, at, "assign", id, learners[i], learners[r], reason, "")
 			f.Given[learners[r]] = append(f.Given[learners[r]], id)
 		}
 	}
 	if sc.Filled {
-		state.add(sp.OrgID, sp.LinkID, now.Add(-time.Hour), nil)
+		state.Add(sp.OrgID, sp.LinkID, now.Add(-time.Hour), nil)
 	}
 
-	all := []*table{users, members, cohort, subs, versions, reviews, logs, rubrics, state}
-	if err := write(ctx, db, all); err != nil {
+	all := []*storetest.Table{users, members, cohort, subs, versions, reviews, logs, rubrics, state}
+	if err := storetest.Load(ctx, db, all); err != nil {
 		return f, err
 	}
 	for _, t := range all {
-		f.Rows[t.name] = len(t.rows)
+		f.Rows[t.Name] = len(t.Rows)
 	}
 	// The grades and insights the store keeps, computed once as its last
 	// change left them.
@@ -219,50 +200,4 @@ func assessment(r peerreview.Rubric, seed int, final bool) (string, string) {
 	a.Notes = []peerreview.Note{{Paragraph: seed % 8, Text: "This paragraph carries the argument."}}
 	doc, _ := json.Marshal(a)
 	return string(doc), peerreview.EncodePoints(peerreview.Review{Assessment: a}.Points(r))
-}
-
-// write loads the tables in one transaction: COPY on Postgres, multi-row
-// INSERTs on SQLite.
-func write(ctx context.Context, db *store.DB, tables []*table) error {
-	if db.Dialect == store.Postgres {
-		tx, err := db.Pool.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx)
-		for _, t := range tables {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
-				return fmt.Errorf("copy %s: %w", t.name, err)
-			}
-		}
-		return tx.Commit(ctx)
-	}
-	tx, err := db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, t := range tables {
-		if err := insertBatches(ctx, tx, t); err != nil {
-			return fmt.Errorf("insert %s: %w", t.name, err)
-		}
-	}
-	return tx.Commit()
-}
-
-func insertBatches(ctx context.Context, tx *sql.Tx, t *table) error {
-	const perBatch = 100
-	row := "(?" + strings.Repeat(", ?", len(t.cols)-1) + ")"
-	head := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES "
-	for i := 0; i < len(t.rows); i += perBatch {
-		batch := t.rows[i:min(i+perBatch, len(t.rows))]
-		args := make([]any, 0, len(batch)*len(t.cols))
-		for _, r := range batch {
-			args = append(args, r...)
-		}
-		if _, err := tx.ExecContext(ctx, head+strings.Repeat(row+", ", len(batch)-1)+row, args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
