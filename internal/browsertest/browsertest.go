@@ -56,13 +56,20 @@ var (
 // installs it.
 func New(t testing.TB, flags ...Flag) context.Context {
 	t.Helper()
+	return NewWithin(t, TabTimeout, flags...)
+}
+
+// NewWithin is New for a walk longer than TabTimeout (several people in
+// their own browsers taking turns): its context ends after timeout.
+func NewWithin(t testing.TB, timeout time.Duration, flags ...Flag) context.Context {
+	t.Helper()
 	path := chromium(t)
 	b, err := shared(path, flags)
 	if err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	ctx, cancelCtx := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(ctx, TabTimeout)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()

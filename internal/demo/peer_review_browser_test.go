@@ -50,7 +50,7 @@ func TestPeerReviewPlacedSubmittedReviewedAndGraded(t *testing.T) {
 	}
 
 	// The instructor places the peer review from the course's "Add activity".
-	maya := &window{t: t, ctx: browsertest.New(t), name: "maya.chen"}
+	maya := &window{t: t, ctx: browsertest.NewWithin(t, walkTimeout), name: "maya.chen"}
 	if err := doWithin(maya.ctx,
 		chromedp.Navigate(d.LMSURL),
 		chromedp.Click(chromedp.CSS(`a.add-as[data-user="maya.chen"]`)),
@@ -122,7 +122,7 @@ func TestPeerReviewPlacedSubmittedReviewedAndGraded(t *testing.T) {
 	learners := map[string]*window{}
 	submit := func(who string, late bool) {
 		t.Helper()
-		w := &window{t: t, ctx: browsertest.New(t), name: who}
+		w := &window{t: t, ctx: browsertest.NewWithin(t, walkTimeout), name: who}
 		learners[who] = w
 		open(w)
 		axe(w, "peer review home (learner)")
@@ -339,3 +339,8 @@ func frameAxe(ctx context.Context, axeJS string) ([]browsertest.AxeViolation, er
 	}
 	return res.Violations, nil
 }
+
+// walkTimeout bounds the peer review's walk for each of its browsers: the
+// instructor's is open from the first step to the last, while four
+// learners take their turns (a few minutes on a busy CI machine).
+const walkTimeout = 6 * time.Minute
