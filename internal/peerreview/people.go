@@ -12,7 +12,7 @@ import (
 
 // Member is a learner of the activity's course, for staff pages.
 type Member struct {
-	UserID, Name, Email string
+	UserID, Name string
 }
 
 // Members are the course's learners (not staff, not observers), by name,
@@ -22,7 +22,7 @@ func (s *Store) Members(ctx context.Context, v Viewer) ([]Member, error) {
 	if !v.Staff {
 		return nil, errStaffOnly
 	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT u.id, u.name, u.email, m.roles FROM memberships m
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT u.id, u.name, m.roles FROM memberships m
 		JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id
 		WHERE m.org_id = ? AND m.course_id = ? AND m.status = 'active'`), v.OrgID, v.CourseID)
 	if err != nil {
@@ -33,7 +33,7 @@ func (s *Store) Members(ctx context.Context, v Viewer) ([]Member, error) {
 	for rows.Next() {
 		var m Member
 		var roles string
-		if err := rows.Scan(&m.UserID, &m.Name, &m.Email, &roles); err != nil {
+		if err := rows.Scan(&m.UserID, &m.Name, &roles); err != nil {
 			return nil, fmt.Errorf("read learners: %w", err)
 		}
 		if course.ParseRoles(roles).Participant() {

@@ -78,12 +78,18 @@ func (s *Store) release(ctx context.Context, v Viewer, o Options) error {
 			ON CONFLICT (org_id, link_id) DO UPDATE SET released_at = excluded.released_at`, v.OrgID, v.LinkID, s.now()).Error; err != nil {
 			return fmt.Errorf("release results: %w", err)
 		}
-		var everyone []string
-		if err := tx.Raw(`SELECT user_id FROM pr_grades WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Scan(&everyone).Error; err != nil {
-			return fmt.Errorf("read grades: %w", err)
-		}
-		return s.gradesMoved(ctx, tx, v, o, everyone)
+		return s.regradeEveryone(ctx, tx, v, o)
 	})
+}
+
+// regradeEveryone re-grades the activity and tells the gradebook of every
+// learner graded: a release changes what all their scores say.
+func (s *Store) regradeEveryone(ctx context.Context, tx *gorm.DB, v Viewer, o Options) error {
+	var everyone []string
+	if err := tx.Raw(`SELECT user_id FROM pr_grades WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Scan(&everyone).Error; err != nil {
+		return fmt.Errorf("read grades: %w", err)
+	}
+	return s.gradesMoved(ctx, tx, v, o, everyone)
 }
 
 // Unrelease takes the results back (staff released too early).
@@ -95,11 +101,7 @@ func (s *Store) Unrelease(ctx context.Context, v Viewer, o Options) error {
 		if err := tx.Exec(`UPDATE pr_activity_state SET released_at = NULL WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Error; err != nil {
 			return fmt.Errorf("withdraw results: %w", err)
 		}
-		var everyone []string
-		if err := tx.Raw(`SELECT user_id FROM pr_grades WHERE org_id = ? AND link_id = ?`, v.OrgID, v.LinkID).Scan(&everyone).Error; err != nil {
-			return fmt.Errorf("read grades: %w", err)
-		}
-		return s.gradesMoved(ctx, tx, v, o, everyone)
+		return s.regradeEveryone(ctx, tx, v, o)
 	})
 }
 
@@ -279,7 +281,7 @@ func (s *Store) Submissions(ctx context.Context, v Viewer) ([]Submission, error)
 	if !v.Staff {
 		return nil, errStaffOnly
 	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT id, author_id, cohort_id, version, submitted_at, updated_at, late, withdrawn
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT `+submissionColumns+`
 		FROM pr_submissions WHERE org_id = ? AND link_id = ? ORDER BY submitted_at, id`), v.OrgID, v.LinkID)
 	if err != nil {
 		return nil, fmt.Errorf("read submissions: %w", err)
@@ -288,7 +290,7 @@ func (s *Store) Submissions(ctx context.Context, v Viewer) ([]Submission, error)
 	var out []Submission
 	for rows.Next() {
 		var sub Submission
-		if err := rows.Scan(&sub.ID, &sub.AuthorID, &sub.CohortID, &sub.Version, &sub.SubmittedAt, &sub.UpdatedAt, &sub.Late, &sub.Withdrawn); err != nil {
+		if err := rows.Scan(sub.dest()...); err != nil {
 			return nil, fmt.Errorf("read submissions: %w", err)
 		}
 		out = append(out, sub)
@@ -418,15 +420,19 @@ func (s *Store) Remind(ctx context.Context, v Viewer, o Options, spaceID string,
 		return 0, err
 	}
 	accepting, _ := o.AcceptsWork(now, released)
-	reviews, err := s.ReviewsOfActivity(ctx, v.OrgID, v.LinkID)
-	if err != nil {
-		return 0, err
+	// Counted, not read: the reviews' documents are not needed.
+	var counts []struct {
+		ReviewerID string
+		Owed       int
 	}
-	owed := map[string]int{}
-	for _, r := range reviews {
-		if r.State != StateDone {
-			owed[r.ReviewerID]++
-		}
+	if err := s.db.DB.WithContext(ctx).Raw(`SELECT reviewer_id, COUNT(*) AS owed FROM pr_reviews
+		WHERE org_id = ? AND link_id = ? AND state NOT IN (?, ?) GROUP BY reviewer_id`,
+		v.OrgID, v.LinkID, StateDone, StateRemoved).Scan(&counts).Error; err != nil {
+		return 0, fmt.Errorf("count reviews owed: %w", err)
+	}
+	owed := make(map[string]int, len(counts))
+	for _, c := range counts {
+		owed[c.ReviewerID] = c.Owed
 	}
 	subs, err := s.Submissions(ctx, v)
 	if err != nil {

@@ -75,6 +75,13 @@ type Submission struct {
 	Late, Withdrawn        bool
 }
 
+// submissionColumns are a submission's columns, read into dest's fields.
+const submissionColumns = `id, author_id, cohort_id, version, submitted_at, updated_at, late, withdrawn`
+
+func (sub *Submission) dest() []any {
+	return []any{&sub.ID, &sub.AuthorID, &sub.CohortID, &sub.Version, &sub.SubmittedAt, &sub.UpdatedAt, &sub.Late, &sub.Withdrawn}
+}
+
 // Work is one version of a submission.
 type Work struct {
 	Version   int
@@ -195,11 +202,7 @@ func scanReviews(rows *sql.Rows) ([]Review, error) {
 }
 
 func (s *Store) queryReviews(ctx context.Context, where string, args ...any) ([]Review, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT `+reviewColumns+reviewFrom+where), args...)
-	if err != nil {
-		return nil, fmt.Errorf("read reviews: %w", err)
-	}
-	return scanReviews(rows)
+	return s.queryReviewsTx(ctx, s.db.DB, where, args...)
 }
 
 // WorkInput is what a learner sends as a new version: text, a link, the
@@ -278,9 +281,8 @@ func (s *Store) Submit(ctx context.Context, v Viewer, o Options, in WorkInput) (
 		if err := s.lockPool(tx, v, o); err != nil {
 			return err
 		}
-		err := tx.Raw(`SELECT id, author_id, cohort_id, version, submitted_at, updated_at, late, withdrawn FROM pr_submissions
-			WHERE org_id = ? AND link_id = ? AND author_id = ?`, v.OrgID, v.LinkID, v.UserID).Row().
-			Scan(&sub.ID, &sub.AuthorID, &sub.CohortID, &sub.Version, &sub.SubmittedAt, &sub.UpdatedAt, &sub.Late, &sub.Withdrawn)
+		err := tx.Raw(`SELECT `+submissionColumns+` FROM pr_submissions WHERE org_id = ? AND link_id = ? AND author_id = ?`,
+			v.OrgID, v.LinkID, v.UserID).Row().Scan(sub.dest()...)
 		first := errors.Is(err, sql.ErrNoRows)
 		switch {
 		case first:
@@ -400,9 +402,8 @@ func (s *Store) Mine(ctx context.Context, v Viewer) (Submission, bool, error) {
 
 func (s *Store) submissionBy(ctx context.Context, orgID, linkID, authorID string) (Submission, bool, error) {
 	var sub Submission
-	err := s.db.DB.WithContext(ctx).Raw(`SELECT id, author_id, cohort_id, version, submitted_at, updated_at, late, withdrawn FROM pr_submissions
-		WHERE org_id = ? AND link_id = ? AND author_id = ?`, orgID, linkID, authorID).Row().
-		Scan(&sub.ID, &sub.AuthorID, &sub.CohortID, &sub.Version, &sub.SubmittedAt, &sub.UpdatedAt, &sub.Late, &sub.Withdrawn)
+	err := s.db.DB.WithContext(ctx).Raw(`SELECT `+submissionColumns+` FROM pr_submissions WHERE org_id = ? AND link_id = ? AND author_id = ?`,
+		orgID, linkID, authorID).Row().Scan(sub.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sub, false, nil
 	}
@@ -525,6 +526,16 @@ func (s *Store) ReviewsBy(ctx context.Context, v Viewer) ([]Review, error) {
 func (s *Store) ReviewsOfSubmission(ctx context.Context, orgID, submissionID string) ([]Review, error) {
 	return s.queryReviews(ctx, `WHERE r.org_id = ? AND r.submission_id = ? AND r.state <> ? ORDER BY r.assigned_at, r.id`,
 		orgID, submissionID, StateRemoved)
+}
+
+// ReviewsInvolving are the live reviews of userID's work and by them,
+// for staff.
+func (s *Store) ReviewsInvolving(ctx context.Context, v Viewer, userID string) ([]Review, error) {
+	if !v.Staff {
+		return nil, errStaffOnly
+	}
+	return s.queryReviews(ctx, `WHERE r.org_id = ? AND r.link_id = ? AND (r.author_id = ? OR r.reviewer_id = ?) AND r.state <> ?
+		ORDER BY r.assigned_at, r.id`, v.OrgID, v.LinkID, userID, userID, StateRemoved)
 }
 
 // ReviewsOfActivity are every live review of the activity.

@@ -95,16 +95,20 @@ func (s *Handlers) LearnerPage(c echo.Context) error {
 			return err
 		}
 	}
-	rs, more, err := s.reviewsNamed(c, p)
+	// Only this learner's reviews, given and received.
+	rs, err := s.Reviews.ReviewsInvolving(ctx, p.V, user)
+	if err != nil {
+		return err
+	}
+	more, err := s.reviewNames(ctx, p, rs)
 	if err != nil {
 		return err
 	}
 	for k, v := range more {
 		names[k] = v
 	}
-	state := map[string]string{peerreview.StateAssigned: "Not started", peerreview.StateDraft: "Draft", peerreview.StateDone: "Submitted"}
 	for _, r := range rs {
-		row := givenRow{ID: r.ID, State: state[r.State], URL: p.URL(p.Base + "/review/r/" + r.ID), Flagged: r.Flagged != "",
+		row := givenRow{ID: r.ID, State: stateText[r.State], URL: p.URL(p.Base + "/review/r/" + r.ID), Flagged: r.Flagged != "",
 			RemoveURL: p.L.URL(p.Base + "/review/r/" + r.ID + "/remove")}
 		if r.State == peerreview.StateDone && r.DoneAt != nil && !r.OnTime {
 			row.State += " (late)"
