@@ -2,7 +2,6 @@ package discuss
 
 import (
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -98,14 +97,6 @@ func (pv *postView) articleClass() string {
 		c += " removed"
 	}
 	return c
-}
-
-// countOf is n and its noun, one or many: "1 reply", "3 replies".
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 // onThread is the URL of path under the page's thread (its forms).

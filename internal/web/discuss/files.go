@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -199,19 +198,7 @@ func (s *Handlers) ServeFile(c echo.Context) error {
 		return err
 	}
 	defer b.Close()
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, a.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	// Whatever the bytes hold, they run nothing and load nothing.
-	h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; sandbox")
-	// A file is read in a session: no shared cache keeps it.
-	h.Set("Cache-Control", "private, max-age=3600")
-	disposition := "attachment"
-	if a.Image() || a.ContentType == "application/pdf" {
-		disposition = "inline"
-	}
-	h.Set("Content-Disposition", disposition+"; filename*=UTF-8''"+url.PathEscape(a.Name))
-	http.ServeContent(c.Response(), c.Request(), "", a.CreatedAt, b)
+	kit.ServeFile(c, b, a.ContentType, a.Name, a.CreatedAt, kit.FileCSP)
 	return nil
 }
 

@@ -74,6 +74,14 @@ func People(n int64) string {
 	return strconv.FormatInt(n, 10) + " people"
 }
 
+// CountOf is n and its noun, one or many: "1 reply", "3 replies".
+func CountOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // PluralWord is one or many.
 func PluralWord(n int, one, many string) string {
 	if n == 1 {

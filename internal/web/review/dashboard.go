@@ -1,6 +1,7 @@
 package review
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -27,7 +28,6 @@ type learnerRow struct {
 	Overridden        bool
 	Weight            string
 	WeightWhy         string
-	Behind            bool
 }
 
 type flagRow struct {
@@ -109,7 +109,6 @@ func (s *Handlers) dashboard(c echo.Context, p page, all bool) (dashboardPage, e
 			row.Grade, row.Explanation, row.Overridden = pct(st.Grade.Combined), st.Grade.Explanation, st.Grade.Overridden
 			row.Weight, row.WeightWhy = fmt.Sprintf("%.2f", st.Grade.Weight), st.Grade.WeightWhy
 		}
-		row.Behind = p.Phase != peerreview.PhaseReleased && ((!row.Submitted && p.Phase <= peerreview.PhaseLate) || row.Done < row.Assigned)
 		d.Rows = append(d.Rows, row)
 	}
 	insights, err := s.Reviews.KeptInsights(ctx, p.V)
@@ -157,6 +156,9 @@ func (s *Handlers) dashboard(c echo.Context, p page, all bool) (dashboardPage, e
 	}
 	return d, nil
 }
+
+// stateText says a review's state in words, for staff.
+var stateText = map[string]string{peerreview.StateAssigned: "Not started", peerreview.StateDraft: "Draft", peerreview.StateDone: "Submitted"}
 
 // reasons say in words why an assignment was made.
 var reasons = map[string]string{
@@ -373,7 +375,11 @@ func (s *Handlers) AllReviews(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	rs, names, err := s.reviewsNamed(c, p)
+	rs, err := s.Reviews.ReviewsOfActivity(ctx, p.V.OrgID, p.V.LinkID)
+	if err != nil {
+		return err
+	}
+	names, err := s.reviewNames(ctx, p, rs)
 	if err != nil {
 		return err
 	}
@@ -385,11 +391,10 @@ func (s *Handlers) AllReviews(c echo.Context) error {
 	for _, id := range insights.OutlierIDs {
 		outlier[id] = true
 	}
-	state := map[string]string{peerreview.StateAssigned: "Not started", peerreview.StateDraft: "Draft", peerreview.StateDone: "Submitted"}
 	rubrics := map[int]peerreview.Rubric{}
 	page := allReviewsPage{page: p}
 	for _, r := range rs {
-		row := reviewRow{Reviewer: orSomeone(names[r.ReviewerID]), Author: orSomeone(names[r.AuthorID]), State: state[r.State],
+		row := reviewRow{Reviewer: orSomeone(names[r.ReviewerID]), Author: orSomeone(names[r.AuthorID]), State: stateText[r.State],
 			URL: p.URL(p.Base + "/review/r/" + r.ID), Outlier: outlier[r.ID], Flagged: r.Flagged != "",
 			Late: r.State == peerreview.StateDone && !r.OnTime}
 		if r.Self() {
@@ -410,20 +415,13 @@ func (s *Handlers) AllReviews(c echo.Context) error {
 	return s.RenderPage(c, http.StatusOK, allReviewsView(page))
 }
 
-// reviewsNamed are every live review of the activity and the names of
-// the people they name, for staff pages.
-func (s *Handlers) reviewsNamed(c echo.Context, p page) ([]peerreview.Review, map[string]string, error) {
-	ctx := c.Request().Context()
-	rs, err := s.Reviews.ReviewsOfActivity(ctx, p.V.OrgID, p.V.LinkID)
-	if err != nil {
-		return nil, nil, err
-	}
+// reviewNames are the names of the people rs name, for staff pages.
+func (s *Handlers) reviewNames(ctx context.Context, p page, rs []peerreview.Review) (map[string]string, error) {
 	ids := make([]string, 0, 2*len(rs))
 	for _, r := range rs {
 		ids = append(ids, r.AuthorID, r.ReviewerID)
 	}
-	names, err := s.Reviews.Names(ctx, p.V.OrgID, ids)
-	return rs, names, err
+	return s.Reviews.Names(ctx, p.V.OrgID, ids)
 }
 
 // learnersPerPage is how many learners the dashboard's table shows at

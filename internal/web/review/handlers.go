@@ -154,14 +154,6 @@ func (s *Handlers) seeOther(c echo.Context, p page, rest string) error {
 	return c.Redirect(http.StatusSeeOther, p.URL(p.Base+rest))
 }
 
-// plural writes n and the noun, in the plural when n is not 1.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // pct writes a fraction as a percentage.
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -248,15 +249,8 @@ func (s *Handlers) fillWork(c echo.Context, w *workPage) error {
 	}
 	// The action carries the tokens: the body is read as a stream, before
 	// any form field (see kit.StreamedBody).
-	w.Action = w.L.URL(w.Base+"/review/work") + sep(w.L.URL(w.Base+"/review/work")) + "csrf=" + w.CSRF
+	w.Action = w.URL(w.Base + "/review/work?csrf=" + url.QueryEscape(w.CSRF))
 	return nil
-}
-
-func sep(u string) string {
-	if strings.Contains(u, "?") {
-		return "&"
-	}
-	return "?"
 }
 
 // SubmitWork is POST /a/:link/review/work: a new version, its files

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -17,6 +16,7 @@ import (
 	"github.com/roundtable-lms/roundtable/internal/blob"
 	"github.com/roundtable-lms/roundtable/internal/peerreview"
 	"github.com/roundtable-lms/roundtable/internal/store"
+	"github.com/roundtable-lms/roundtable/internal/web/kit"
 )
 
 // uploaded is a file put in the blob store for a version not yet kept.
@@ -241,19 +241,9 @@ func (s *Handlers) ServeFile(c echo.Context) error {
 		return err
 	}
 	defer b.Close()
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, f.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	// Whatever the bytes hold, they run nothing and load nothing.
-	h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; img-src 'self'; object-src 'self'; sandbox")
-	h.Set("Cache-Control", "private, max-age=3600")
-	disposition := "attachment"
-	if strings.HasPrefix(f.ContentType, "image/") || f.ContentType == "application/pdf" {
-		disposition = "inline"
-	}
 	// The name in the address is the one the page showed (neutral under
 	// double-blind); the stored one is used only when the viewer may know it.
-	h.Set("Content-Disposition", disposition+"; filename*=UTF-8''"+url.PathEscape(discussion.SafeFileName(c.Param("name"))))
-	http.ServeContent(c.Response(), c.Request(), "", p.Now, b)
+	// A PDF shown in the review page's frame may use the browser's viewer.
+	kit.ServeFile(c, b, f.ContentType, discussion.SafeFileName(c.Param("name")), p.Now, kit.FileCSP+"; img-src 'self'; object-src 'self'")
 	return nil
 }
