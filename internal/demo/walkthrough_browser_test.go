@@ -171,9 +171,11 @@ func walkthrough(t *testing.T, dbURL string) {
 	}
 	t.Cleanup(func() { d.Shutdown() })
 
-	// Each person in a browser context of their own: separate cookie jars.
+	// Each person in a browser context of their own: separate cookie jars,
+	// open for the whole walk (longer than a tab's minute on a busy
+	// machine; each step keeps its own bound, stepWait).
 	newWindow := func() context.Context {
-		return browsertest.New(t, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
+		return browsertest.NewWithin(t, walkTimeout, browsertest.HostResolverRules("MAP tool.test 127.0.0.1"))
 	}
 
 	// Learner A (Mateus) and learner B (Tomás) open the discussion.
